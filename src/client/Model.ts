@@ -1,0 +1,207 @@
+import * as Comlink from 'comlink';
+import type { Backend, Feeds, LoadInfo, ModelSource, TensorSpec } from '../runtime/protocol';
+import { transferablesOf } from '../runtime/tensors';
+import { emitLifecycle } from './lifecycle';
+import { loadOnBackend, type LoadSettings } from './loadOnBackend';
+import { OnDeviceError, deserializeError } from './OnDeviceError';
+import { validateFeeds } from './validateFeeds';
+import type { WorkerHandle } from './WorkerHandle';
+import { releaseFromWorker } from './workerPool';
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  /**
+   * Transfer the input buffers to the worker instead of copying them (default true). Your typed
+   * arrays are detached afterwards; pass `false` to keep using them.
+   */
+  transfer?: boolean;
+}
+
+/**
+ * A loaded model. Inference runs in a worker; calls are queued (a session is not re-entrant).
+ *
+ * @example
+ * const model = await loadModel('ppocr-v4-det')
+ * const { sigmoid_0_tmp_0 } = await model.run({ x: { type: 'float32', data, dims: [1, 3, 320, 320] } })
+ */
+export class Model extends EventTarget {
+  readonly id: string;
+  readonly version: string | undefined;
+  readonly inputs: TensorSpec[];
+  readonly outputs: TensorSpec[];
+  /** The backend the model actually runs on. */
+  backend: Backend;
+  /** Why `auto` did not pick WebGPU (or why the model moved off it), when it did not. */
+  fallbackReason: string | undefined;
+  /** Load details: bytes, from cache, timings, threads. */
+  info: LoadInfo;
+
+  private handle: WorkerHandle;
+  private key: string;
+  private disposed = false;
+  private tail: Promise<unknown> = Promise.resolve();
+  private crashEpoch = 0;
+  private reloading: Promise<void> | undefined;
+  private readonly source: ModelSource;
+  private readonly settings: LoadSettings;
+
+  /** @internal */
+  constructor(loaded: { handle: WorkerHandle; key: string; info: LoadInfo; fallbackReason?: string }, source: ModelSource, settings: LoadSettings) {
+    super();
+    this.id = source.id;
+    this.version = source.version;
+    this.source = source;
+    this.settings = settings;
+    this.inputs = loaded.info.inputs;
+    this.outputs = loaded.info.outputs;
+    this.handle = loaded.handle;
+    this.key = loaded.key;
+    this.info = loaded.info;
+    this.backend = loaded.info.backend;
+    this.fallbackReason = loaded.fallbackReason;
+    this.watch(loaded.handle);
+  }
+
+  /** Run the model. Feeds are `{ type, data, dims }` per input; results come back the same way. */
+  async run(feeds: Feeds, options: RunOptions = {}): Promise<Feeds> {
+    if (this.disposed) throw new OnDeviceError('DISPOSED', `${this.id} was disposed; load it again to run it`);
+    validateFeeds(feeds, this.inputs, this.id);
+    const { signal, transfer = true } = options;
+    if (signal?.aborted) throw new OnDeviceError('ABORTED', 'The run was aborted before it started');
+    const epoch = this.crashEpoch;
+    return this.enqueue(async () => {
+      if (this.disposed) throw new OnDeviceError('DISPOSED', `${this.id} was disposed while this call was queued`);
+      if (epoch !== this.crashEpoch) {
+        throw new OnDeviceError('WORKER_CRASHED', `The worker running ${this.id} crashed while this call was queued; call again to reload`);
+      }
+      return this.dispatch(feeds, transfer);
+    }, signal);
+  }
+
+  /** Free the session (and its GPU buffers). Pending calls reject with DISPOSED. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    releaseFromWorker(this.handle, this.key);
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /** @internal test hook: the worker hosting this model. */
+  get workerHandle(): WorkerHandle {
+    return this.handle;
+  }
+
+  private enqueue<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const onAbort = () => {
+        if (settled) return;
+        settled = true;
+        // A call already inside onnxruntime cannot be interrupted; its result is dropped.
+        reject(new OnDeviceError('ABORTED', 'The run was aborted'));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const turn = this.tail.then(async () => {
+        if (settled) return;
+        try {
+          const value = await task();
+          if (!settled) resolve(value);
+        } catch (error) {
+          if (!settled) reject(error);
+          if (error instanceof OnDeviceError) emitLifecycle({ type: 'error', modelId: this.id, modelVersion: this.version, error });
+        } finally {
+          settled = true;
+          signal?.removeEventListener('abort', onAbort);
+        }
+      });
+      this.tail = turn;
+    });
+  }
+
+  private async dispatch(feeds: Feeds, transfer: boolean, retried = false): Promise<Feeds> {
+    if (this.reloading) await this.reloading;
+    if (!this.handle.alive) await this.reload();
+    const inputDims = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, [...v.dims]]));
+    const payload = transfer ? Comlink.transfer(feeds, transferablesOf(feeds)) : feeds;
+    const handle = this.handle;
+    const result = await handle.call((api) => api.run(this.key, payload));
+    if (result.ok) {
+      emitLifecycle({ type: 'inference', modelId: this.id, modelVersion: this.version, backend: this.backend, ms: result.ms, inputDims, outputs: result.value });
+      return result.value;
+    }
+    const error = deserializeError(result.error);
+    if (error.code === 'BACKEND_LOST' && result.feeds && !retried) {
+      await this.moveToWasm(error.message);
+      return this.dispatch(result.feeds, transfer, true);
+    }
+    throw error;
+  }
+
+  private watch(handle: WorkerHandle): void {
+    handle.onDead(() => {
+      if (handle === this.handle) this.crashEpoch++;
+    });
+    if (this.backend === 'webgpu') {
+      void handle
+        .call((api) => api.onDeviceLost(Comlink.proxy((reason: string) => void this.moveToWasm(`WebGPU device lost (${reason})`).catch(() => undefined))))
+        .catch(() => undefined);
+    }
+  }
+
+  /** Rebuild this model on WASM in a fresh worker after the GPU device was lost. */
+  private moveToWasm(reason: string): Promise<void> {
+    if (this.backend === 'wasm') return this.reloading ?? Promise.resolve();
+    this.reloading ??= (async () => {
+      emitLifecycle({ type: 'backend_lost', modelId: this.id, modelVersion: this.version, reason });
+      this.dispatchEvent(new CustomEvent('backendlost', { detail: { reason } }));
+      const old = this.handle;
+      try {
+        const loaded = await loadOnBackend(this.source, 'wasm', this.settings);
+        releaseFromWorker(old, this.key);
+        this.adopt(loaded);
+        this.backend = 'wasm';
+        this.fallbackReason = reason;
+      } catch (error) {
+        throw new OnDeviceError('BACKEND_LOST', `${reason}, and rebuilding ${this.id} on WASM failed: ${(error as Error).message}`, { reason });
+      } finally {
+        this.reloading = undefined;
+      }
+    })();
+    return this.reloading;
+  }
+
+  /** The worker died: start a new one and load the session again (same backend, WASM if that fails). */
+  private reload(): Promise<void> {
+    this.reloading ??= (async () => {
+      try {
+        let loaded;
+        try {
+          loaded = await loadOnBackend(this.source, this.backend, this.settings);
+        } catch (error) {
+          if (this.backend !== 'webgpu') throw error;
+          loaded = await loadOnBackend(this.source, 'wasm', this.settings);
+          this.backend = 'wasm';
+          this.fallbackReason = `WebGPU reload failed: ${(error as Error).message}`;
+        }
+        this.adopt(loaded);
+      } finally {
+        this.reloading = undefined;
+      }
+    })();
+    return this.reloading;
+  }
+
+  private adopt(loaded: { handle: WorkerHandle; key: string; info: LoadInfo }): void {
+    if (this.disposed) {
+      releaseFromWorker(loaded.handle, loaded.key);
+      return;
+    }
+    this.handle = loaded.handle;
+    this.key = loaded.key;
+    this.info = loaded.info;
+    this.watch(loaded.handle);
+  }
+}

@@ -1,0 +1,39 @@
+import type { TelemetryConfig } from '../telemetry/TelemetryConfig';
+
+export interface OnDeviceConfig {
+  /** Where the library's files live (worker, `ort/`, `models/`). Defaults to the library's own URL. */
+  baseUrl: string;
+  /** Registry used to resolve model ids. Default `${baseUrl}models/registry.json`. */
+  registryUrl?: string;
+  /** Default WASM thread count (only used when crossOriginIsolated). */
+  threads?: number;
+  telemetry?: TelemetryConfig | false;
+}
+
+let current: OnDeviceConfig | undefined;
+
+function defaultBaseUrl(): string {
+  try {
+    return new URL(/* @vite-ignore */ './', import.meta.url).href;
+  } catch {
+    return new URL('/', globalThis.location?.href ?? 'http://localhost/').href;
+  }
+}
+
+/**
+ * Set library-wide defaults.
+ *
+ * @example
+ * configure({ baseUrl: 'https://cdn.example.com/ondevice/', telemetry: { endpoint: '/v1/events' } })
+ */
+export function configure(next: Partial<OnDeviceConfig>): OnDeviceConfig {
+  const base = getConfig();
+  current = { ...base, ...next };
+  if (next.baseUrl) current.baseUrl = new URL(next.baseUrl, globalThis.location?.href).href;
+  return current;
+}
+
+export function getConfig(): OnDeviceConfig {
+  current ??= { baseUrl: defaultBaseUrl() };
+  return current;
+}

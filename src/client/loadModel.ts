@@ -1,0 +1,78 @@
+import type { BackendPreference, Progress } from '../runtime/protocol';
+import { getConfig } from './configure';
+import { emitLifecycle } from './lifecycle';
+import { loadOnBackend, type LoadSettings } from './loadOnBackend';
+import { Model } from './Model';
+import { OnDeviceError } from './OnDeviceError';
+import { resolveSource, type ModelInput } from './resolveSource';
+import { defaultThreads } from './workerPool';
+
+export interface LoadModelOptions {
+  /** 'auto' (default): WebGPU when it works for this model, else WASM, with the reason recorded. */
+  backend?: BackendPreference;
+  /** WASM threads (needs crossOriginIsolated). Default: half the cores, at most 4. */
+  threads?: number;
+  /** Download/read progress. */
+  onProgress?: (progress: Progress) => void;
+  signal?: AbortSignal;
+  /** Run the model a few times after loading so the first real call is fast (default true). */
+  warmup?: boolean;
+  /** Expected sha256 for a model loaded by URL. */
+  sha256?: string;
+  /** Store the model in IndexedDB for offline use (default true where IndexedDB exists). */
+  cache?: boolean;
+  /** Byte budget for the model store (default: the browser's quota). */
+  cacheBudgetBytes?: number;
+}
+
+/**
+ * Load an ONNX model into a worker.
+ *
+ * @example
+ * const model = await loadModel('silero-vad-v5', { onProgress: ({ loaded, total }) => bar.value = loaded / total })
+ * console.log(model.backend, model.fallbackReason)
+ */
+export async function loadModel(source: ModelInput, options: LoadModelOptions = {}): Promise<Model> {
+  const started = performance.now();
+  const preference = options.backend ?? 'auto';
+  if (!['auto', 'webgpu', 'wasm'].includes(preference)) {
+    throw new OnDeviceError('INVALID_INPUT', `backend must be 'auto', 'webgpu' or 'wasm', got ${String(preference)}`);
+  }
+  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
+    throw new OnDeviceError('INVALID_INPUT', `threads must be a positive integer, got ${String(options.threads)}`);
+  }
+  let modelId: string | undefined;
+  try {
+    const resolved = await resolveSource(source, { sha256: options.sha256, signal: options.signal });
+    modelId = resolved.id;
+    const settings: LoadSettings = {
+      threads: options.threads ?? getConfig().threads ?? defaultThreads(),
+      warmup: options.warmup ?? true,
+      onProgress: options.onProgress,
+      signal: options.signal,
+      store: { enabled: options.cache ?? typeof indexedDB !== 'undefined', budgetBytes: options.cacheBudgetBytes },
+    };
+    let fallbackReason: string | undefined;
+    let loaded;
+    if (preference === 'auto') {
+      try {
+        loaded = await loadOnBackend(resolved, 'webgpu', settings);
+      } catch (error) {
+        const e = error as OnDeviceError;
+        // Only backend trouble falls back; a missing or corrupt model fails the same on WASM.
+        if (!(e instanceof OnDeviceError) || !['BACKEND_UNAVAILABLE', 'MODEL_LOAD_FAILED', 'OUT_OF_MEMORY', 'WORKER_CRASHED', 'BACKEND_LOST'].includes(e.code)) throw e;
+        fallbackReason = e.message;
+        loaded = await loadOnBackend(resolved, 'wasm', settings);
+      }
+    } else {
+      loaded = await loadOnBackend(resolved, preference, settings);
+    }
+    const model = new Model({ ...loaded, fallbackReason }, resolved, settings);
+    emitLifecycle({ type: 'model_load', modelId: resolved.id, modelVersion: resolved.version, info: loaded.info, fallbackReason, ms: performance.now() - started });
+    return model;
+  } catch (error) {
+    const e = error instanceof OnDeviceError ? error : new OnDeviceError('MODEL_LOAD_FAILED', String((error as Error)?.message ?? error));
+    emitLifecycle({ type: 'error', modelId, error: e });
+    throw e;
+  }
+}

@@ -1,0 +1,48 @@
+import * as Comlink from 'comlink';
+import type { Backend, LoadInfo, ModelSource, Progress, StoreOptions } from '../runtime/protocol';
+import { OnDeviceError, deserializeError } from './OnDeviceError';
+import type { WorkerHandle } from './WorkerHandle';
+import { acquireWorker, releaseFromWorker } from './workerPool';
+
+export interface LoadSettings {
+  threads: number;
+  warmup: boolean;
+  store?: StoreOptions;
+  onProgress?: (p: Progress) => void;
+  signal?: AbortSignal;
+}
+
+let nextKey = 1;
+
+/** Load a session for `source` in a worker running `backend`. */
+export async function loadOnBackend(
+  source: ModelSource,
+  backend: Backend,
+  settings: LoadSettings,
+): Promise<{ handle: WorkerHandle; key: string; info: LoadInfo }> {
+  const { signal } = settings;
+  if (signal?.aborted) throw new OnDeviceError('ABORTED', 'Loading was aborted');
+  const handle = await acquireWorker(backend, settings.threads);
+  const key = `${source.id}#${nextKey++}`;
+  handle.models.add(key);
+  const progress = settings.onProgress ? Comlink.proxy(settings.onProgress) : undefined;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new OnDeviceError('ABORTED', 'Loading was aborted'));
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => undefined);
+  try {
+    const result = await Promise.race([
+      handle.call((api) => api.load({ key, source, backend, warmup: settings.warmup, store: settings.store }, progress)),
+      aborted,
+    ]);
+    if (!result.ok) throw deserializeError(result.error);
+    return { handle, key, info: result.value };
+  } catch (error) {
+    releaseFromWorker(handle, key);
+    throw error;
+  } finally {
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+  }
+}

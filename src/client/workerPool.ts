@@ -1,0 +1,61 @@
+import type { Backend, WorkerConfig } from '../runtime/protocol';
+import { getConfig } from './configure';
+import { OnDeviceError, deserializeError } from './OnDeviceError';
+import { WorkerHandle } from './WorkerHandle';
+
+// Workers are shared by models with the same bundle and thread count (onnxruntime-web fixes both
+// when a worker creates its first session) and terminated when their last model is released.
+const pool = new Map<string, WorkerHandle>();
+const all = new Set<WorkerHandle>();
+
+export function defaultThreads(): number {
+  const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
+  // onnxruntime-web's own default: half the cores, at most 4.
+  return Math.max(1, Math.min(4, Math.ceil(cores / 2)));
+}
+
+export async function acquireWorker(bundle: Backend, threads: number): Promise<WorkerHandle> {
+  if (typeof Worker === 'undefined') {
+    throw new OnDeviceError('NOT_SUPPORTED', 'Web Workers are not available here; ondevice runs models in a worker');
+  }
+  const effectiveThreads = globalThis.crossOriginIsolated ? threads : 1;
+  const poolKey = `${bundle}:${effectiveThreads}`;
+  const existing = pool.get(poolKey);
+  if (existing?.alive) return existing;
+  const { baseUrl } = getConfig();
+  const config: WorkerConfig = { bundle, threads: effectiveThreads, ortBaseUrl: new URL('ort/', baseUrl).href };
+  const handle = new WorkerHandle(new URL('ondevice-worker.mjs', baseUrl).href, config);
+  all.add(handle);
+  handle.onDead(() => {
+    all.delete(handle);
+    if (pool.get(poolKey) === handle) pool.delete(poolKey);
+  });
+  pool.set(poolKey, handle);
+  const result = await handle.call((api) => api.init(config));
+  if (!result.ok) {
+    handle.terminate('worker initialisation failed');
+    throw deserializeError(result.error);
+  }
+  return handle;
+}
+
+/** Forget a model; a worker with no models left is terminated to give its memory back. */
+export function releaseFromWorker(handle: WorkerHandle, key: string): void {
+  handle.models.delete(key);
+  if (handle.models.size === 0 && handle.alive) {
+    // Let the release message go out before terminating.
+    void handle
+      .call((api) => api.release(key))
+      .catch(() => undefined)
+      .finally(() => {
+        if (handle.models.size === 0) handle.terminate('no models left');
+      });
+  } else if (handle.alive) {
+    void handle.call((api) => api.release(key)).catch(() => undefined);
+  }
+}
+
+/** Live workers (for tests and the demo's diagnostics). */
+export function workerCount(): number {
+  return [...all].filter((h) => h.alive).length;
+}

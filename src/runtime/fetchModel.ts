@@ -1,0 +1,86 @@
+import { OnDeviceError } from '../client/OnDeviceError';
+import { looksLikeModel } from './looksLikeModel';
+import type { ModelSource, Progress } from './protocol';
+import { sha256Hex } from './sha256';
+
+export interface FetchedModel {
+  bytes: Uint8Array;
+  sha256: string;
+  fromCache: boolean;
+}
+
+/** Download model bytes from the network with progress, content checks and sha256 verification. */
+export async function fetchModel(
+  source: ModelSource,
+  onProgress?: (p: Progress) => void,
+  init: RequestInit = {},
+): Promise<FetchedModel> {
+  let response: Response;
+  try {
+    response = await fetch(source.url, { credentials: 'same-origin', ...init });
+  } catch (error) {
+    throw new OnDeviceError('MODEL_FETCH_FAILED', `Could not fetch ${source.url}: ${(error as Error).message}`, {
+      url: source.url,
+    });
+  }
+  if (!response.ok) {
+    throw new OnDeviceError('MODEL_FETCH_FAILED', `Could not fetch ${source.url}: HTTP ${response.status}`, {
+      url: source.url,
+      status: response.status,
+    });
+  }
+  const bytes = await readBody(response, source, onProgress);
+  const check = looksLikeModel(bytes.subarray(0, 64), response.headers.get('content-type'));
+  if (!check.ok) {
+    throw new OnDeviceError('MODEL_FETCH_FAILED', `${source.url} is not a model: ${check.reason}`, { url: source.url });
+  }
+  const sha256 = await sha256Hex(bytes as Uint8Array<ArrayBuffer>);
+  if (source.sha256 && source.sha256 !== sha256) {
+    throw new OnDeviceError('INTEGRITY_MISMATCH', `${source.id}: sha256 ${sha256} does not match the expected ${source.sha256}`, {
+      url: source.url,
+      expected: source.sha256,
+      actual: sha256,
+    });
+  }
+  return { bytes, sha256, fromCache: false };
+}
+
+async function readBody(response: Response, source: ModelSource, onProgress?: (p: Progress) => void): Promise<Uint8Array> {
+  const lengthHeader = response.headers.get('content-length');
+  const declared = lengthHeader === null ? undefined : Number(lengthHeader);
+  const total = source.bytes ?? declared ?? 0;
+  if (!response.body) return new Uint8Array(await response.arrayBuffer());
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  let lastReport = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.byteLength;
+    // Progress at most every 64 KiB: it crosses a thread boundary.
+    if (onProgress && loaded - lastReport >= 65536) {
+      lastReport = loaded;
+      onProgress({ loaded, total: Math.max(total, loaded), fromCache: false });
+    }
+  }
+  if (declared !== undefined && !response.headers.get('content-encoding') && loaded !== declared) {
+    throw new OnDeviceError('MODEL_FETCH_FAILED', `${source.url}: received ${loaded} bytes, the server announced ${declared}`, {
+      url: source.url,
+    });
+  }
+  if (source.bytes !== undefined && loaded !== source.bytes) {
+    throw new OnDeviceError('MODEL_FETCH_FAILED', `${source.url}: received ${loaded} bytes, the registry says ${source.bytes}`, {
+      url: source.url,
+    });
+  }
+  onProgress?.({ loaded, total: loaded, fromCache: false });
+  const out = new Uint8Array(loaded);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.byteLength;
+  }
+  return out;
+}

@@ -1,0 +1,133 @@
+// Types-only protocol between the main thread (src/client) and the runtime worker (src/runtime).
+// Nothing here may import onnxruntime-web: the main-thread bundle must stay free of it.
+import type { SerializedError } from '../client/OnDeviceError';
+
+export type ElementType =
+  | 'float32'
+  | 'float16'
+  | 'float64'
+  | 'int8'
+  | 'uint8'
+  | 'int16'
+  | 'uint16'
+  | 'int32'
+  | 'uint32'
+  | 'int64'
+  | 'uint64'
+  | 'bool'
+  | 'string';
+
+export type TensorArray =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array
+  | string[];
+
+/** A tensor as plain data, so it crosses the worker boundary (float16 travels as Uint16Array bits). */
+export interface TensorData {
+  type: ElementType;
+  data: TensorArray;
+  dims: number[];
+}
+
+export type Feeds = Record<string, TensorData>;
+
+/** A model input or output: fixed dims are numbers, symbolic dims are names (or '' when unnamed). */
+export interface TensorSpec {
+  name: string;
+  type: ElementType;
+  shape: (number | string)[];
+}
+
+export type Backend = 'webgpu' | 'wasm';
+export type BackendPreference = 'auto' | Backend;
+
+/** Which onnxruntime-web bundle a worker loads: one per worker, decided at its first session. */
+export interface WorkerConfig {
+  bundle: Backend;
+  /** WASM threads; fixed for the worker's lifetime (onnxruntime-web decides it at first session). */
+  threads: number;
+  /** Absolute URL of the folder holding onnxruntime-web's `.mjs`/`.wasm` files (ends with `/`). */
+  ortBaseUrl: string;
+}
+
+export interface ModelSource {
+  /** Absolute URL of the model bytes. */
+  url: string;
+  id: string;
+  version?: string;
+  sha256?: string;
+  bytes?: number;
+  inputs?: TensorSpec[];
+  outputs?: TensorSpec[];
+  /** Concrete dims/values for warm-up and smoke runs of models with symbolic dims. */
+  sample?: { dims?: Record<string, number[]>; fill?: Record<string, number> };
+}
+
+export interface LoadRequest {
+  /** Unique per loaded model instance. */
+  key: string;
+  source: ModelSource;
+  backend: Backend;
+  warmup: boolean;
+  /** Storage options forwarded to the model store (undefined: network only). */
+  store?: StoreOptions;
+}
+
+export interface StoreOptions {
+  enabled: boolean;
+  /** Test and integrator budget in bytes; undefined uses the browser's quota estimate. */
+  budgetBytes?: number;
+}
+
+export interface Progress {
+  loaded: number;
+  total: number;
+  fromCache?: boolean;
+}
+
+export interface LoadInfo {
+  backend: Backend;
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+  bytes: number;
+  fromCache: boolean;
+  /** Milliseconds: fetch (or store read), session creation, warm-up. */
+  timings: { fetchMs: number; sessionMs: number; warmupMs: number };
+  threads: number;
+  /** Adapter information when running on WebGPU. */
+  adapter?: { vendor: string; architecture: string; device: string; description: string };
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: SerializedError };
+
+/** A failed run hands its feeds back (transferred) so the caller can retry elsewhere, e.g. after a device loss. */
+export type RunResult = { ok: true; value: Feeds; ms: number } | { ok: false; error: SerializedError; feeds?: Feeds };
+
+export interface WorkerMemory {
+  /** Bytes of the wasm heap (grows, never shrinks). */
+  wasmHeapBytes: number;
+  /** performance.memory / measureUserAgentSpecificMemory where available; else 0. */
+  jsHeapBytes: number;
+  sessions: number;
+}
+
+/** The runtime worker's API, exposed with comlink. Every method resolves; failures are values. */
+export interface RuntimeWorkerApi {
+  init(config: WorkerConfig): Promise<Result<{ threads: number; crossOriginIsolated: boolean }>>;
+  load(request: LoadRequest, onProgress?: (p: Progress) => void): Promise<Result<LoadInfo>>;
+  run(key: string, feeds: Feeds): Promise<RunResult>;
+  release(key: string): Promise<void>;
+  memory(): Promise<WorkerMemory>;
+  /** Registers a callback for device loss; called once with the reason. */
+  onDeviceLost(callback: (reason: string) => void): Promise<void>;
+  /** Test-only: destroy the GPU device to simulate a driver reset. */
+  destroyDeviceForTest(): Promise<boolean>;
+}

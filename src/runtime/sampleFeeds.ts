@@ -1,0 +1,52 @@
+import type { ElementType, Feeds, TensorArray, TensorSpec } from './protocol';
+
+export interface SampleHint {
+  /** Concrete dims per input, for inputs with symbolic dims. */
+  dims?: Record<string, number[]>;
+  /** A constant value per input (e.g. a sample-rate scalar). */
+  fill?: Record<string, number>;
+}
+
+/** Deterministic, non-constant inputs for warm-up and smoke runs: symbolic dims default to 1. */
+export function sampleFeeds(inputs: TensorSpec[], hint: SampleHint = {}): Feeds {
+  const feeds: Feeds = {};
+  for (const spec of inputs) {
+    const dims = hint.dims?.[spec.name] ?? spec.shape.map((d) => (typeof d === 'number' && d > 0 ? d : 1));
+    const size = dims.reduce((a, b) => a * b, 1);
+    const fill = hint.fill?.[spec.name];
+    feeds[spec.name] = { type: spec.type, dims, data: makeArray(spec.type, size, fill) };
+  }
+  return feeds;
+}
+
+function makeArray(type: ElementType, size: number, fill?: number): TensorArray {
+  const value = (i: number) => fill ?? ((i * 7919) % 97) / 97;
+  switch (type) {
+    case 'float32':
+      return Float32Array.from({ length: size }, (_, i) => value(i));
+    case 'float64':
+      return Float64Array.from({ length: size }, (_, i) => value(i));
+    case 'float16':
+      return Uint16Array.from({ length: size }, () => 0x3c00); // 1.0
+    case 'int8':
+      return Int8Array.from({ length: size }, (_, i) => fill ?? i % 7);
+    case 'uint8':
+      return Uint8Array.from({ length: size }, (_, i) => fill ?? i % 7);
+    case 'bool':
+      return Uint8Array.from({ length: size }, (_, i) => (fill ?? i) % 2);
+    case 'int16':
+      return Int16Array.from({ length: size }, (_, i) => fill ?? i % 7);
+    case 'uint16':
+      return Uint16Array.from({ length: size }, (_, i) => fill ?? i % 7);
+    case 'int32':
+      return Int32Array.from({ length: size }, (_, i) => fill ?? i % 7);
+    case 'uint32':
+      return Uint32Array.from({ length: size }, (_, i) => fill ?? i % 7);
+    case 'int64':
+      return BigInt64Array.from({ length: size }, (_, i) => BigInt(fill ?? i % 7));
+    case 'uint64':
+      return BigUint64Array.from({ length: size }, (_, i) => BigInt(fill ?? i % 7));
+    case 'string':
+      return Array.from({ length: size }, (_, i) => String(i));
+  }
+}

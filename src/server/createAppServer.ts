@@ -1,0 +1,70 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import path from 'node:path';
+import { safeJoin, serveFile } from './staticFiles';
+
+export interface AppServerOptions {
+  /** Built app and library (vite output). */
+  distDir: string;
+  /** Model files (`npm run models:sync` puts them here). */
+  modelsDir: string;
+  /** The registry served at /models/registry.json. */
+  registryFile: string;
+  /** Send COOP/COEP so the page is cross-origin isolated (WASM threads). Default true. */
+  isolation?: boolean;
+  /** Extra handlers tried first (the collector mounts here); return true when handled. */
+  handlers?: ((req: IncomingMessage, res: ServerResponse) => Promise<boolean> | boolean)[];
+  /** Extra headers on every response (e.g. a Content-Security-Policy in tests). */
+  headers?: Record<string, string>;
+}
+
+/** The one server behind `npm start`: app, library, onnxruntime files and models on one port. */
+export function createAppServer(options: AppServerOptions): Server {
+  const distDir = path.resolve(options.distDir);
+  const modelsDir = path.resolve(options.modelsDir);
+  const isolation = options.isolation ?? true;
+  const common: Record<string, string> = {
+    // Resources may be embedded from other origins (script tag, CORS fetches, COEP pages).
+    'Access-Control-Allow-Origin': '*',
+    'Cross-Origin-Resource-Policy': 'cross-origin',
+    ...(isolation ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {}),
+    ...options.headers,
+  };
+  return createServer((req, res) => {
+    handle(req, res).catch((error: Error) => {
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' });
+      res.end(`internal error: ${error.message}`);
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    for (const h of options.handlers ?? []) if (await h(req, res)) return;
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, {
+        ...common,
+        'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS',
+        'Access-Control-Allow-Headers': 'Range, If-None-Match, If-Modified-Since, If-Range, Content-Type',
+        'Access-Control-Max-Age': '600',
+      });
+      return void res.end();
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { ...common, Allow: 'GET, HEAD, OPTIONS' });
+      return void res.end();
+    }
+    const headers = { ...common, 'Access-Control-Expose-Headers': 'Content-Length, Content-Range, ETag, Last-Modified, Accept-Ranges' };
+    let pathname = url.pathname;
+    if (pathname === '/models/registry.json') {
+      if (await serveFile(req, res, options.registryFile, headers)) return;
+    }
+    if (pathname.startsWith('/models/')) {
+      const file = safeJoin(modelsDir, pathname.slice('/models/'.length));
+      if (file && (await serveFile(req, res, file, headers))) return;
+    }
+    if (pathname.endsWith('/')) pathname += 'index.html';
+    const file = safeJoin(distDir, pathname);
+    if (file && (await serveFile(req, res, file, headers))) return;
+    res.writeHead(404, { ...common, 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end(`not found: ${url.pathname}`);
+  }
+}
