@@ -5,4 +5,5 @@ export { OnDeviceError, ERROR_CODES, type ErrorCode, isOnDeviceError } from './c
 export { configure, type OnDeviceConfig } from './client/configure';
 export { fetchRegistry, type RegistryEntry, type ModelInput } from './client/resolveSource';
 export type { Backend, BackendPreference, ElementType, Feeds, Progress, TensorData, TensorSpec, LoadInfo } from './runtime/protocol';
+export { defineOnDeviceModelElement, type OnDeviceModelElement, type OnDeviceModelElementEventMap } from './embed/OnDeviceModelElement';
 export { testing as __testing } from './client/testing';

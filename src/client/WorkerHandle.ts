@@ -1,5 +1,6 @@
 import * as Comlink from 'comlink';
 import type { RuntimeWorkerApi, WorkerConfig } from '../runtime/protocol';
+import { createRuntimeWorker } from './createRuntimeWorker';
 import { OnDeviceError } from './OnDeviceError';
 
 let nextId = 1;
@@ -24,7 +25,7 @@ export class WorkerHandle {
 
   constructor(workerUrl: string, config: WorkerConfig) {
     this.config = config;
-    this.worker = new Worker(workerUrl, { type: 'module', name: `ondevice-${config.bundle}-${this.id}` });
+    this.worker = createRuntimeWorker(workerUrl, `ondevice-${config.bundle}-${this.id}`);
     this.died = new Promise<never>((_, reject) => (this.rejectDied = reject));
     this.died.catch(() => undefined); // observed through call(); never an unhandled rejection
     this.worker.addEventListener('error', (event) => {

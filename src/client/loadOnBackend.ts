@@ -1,5 +1,6 @@
 import * as Comlink from 'comlink';
 import type { Backend, LoadInfo, ModelSource, Progress, StoreOptions } from '../runtime/protocol';
+import { explainThreads } from './explainThreads';
 import { OnDeviceError, deserializeError } from './OnDeviceError';
 import type { WorkerHandle } from './WorkerHandle';
 import { acquireWorker, releaseFromWorker } from './workerPool';
@@ -38,7 +39,7 @@ export async function loadOnBackend(
       aborted,
     ]);
     if (!result.ok) throw deserializeError(result.error);
-    return { handle, key, info: result.value };
+    return { handle, key, info: explainThreads(result.value, settings.threads) };
   } catch (error) {
     releaseFromWorker(handle, key);
     throw error;

@@ -102,6 +102,8 @@ export interface LoadInfo {
   /** Milliseconds: fetch (or store read), session creation, warm-up. */
   timings: { fetchMs: number; sessionMs: number; warmupMs: number };
   threads: number;
+  /** Why `threads` is fewer than asked for (e.g. the page is not cross-origin isolated); absent when it is not. */
+  threadsReason?: string;
   /** Adapter information when running on WebGPU. */
   adapter?: { vendor: string; architecture: string; device: string; description: string };
 }

@@ -15,6 +15,8 @@ export interface AppServerOptions {
   handlers?: ((req: IncomingMessage, res: ServerResponse) => Promise<boolean> | boolean)[];
   /** Extra headers on every response (e.g. a Content-Security-Policy in tests). */
   headers?: Record<string, string>;
+  /** Extra folders served under a URL prefix, e.g. { '/fixtures/': 'test/fixtures' }. */
+  mounts?: Record<string, string>;
 }
 
 /** The one server behind `npm start`: app, library, onnxruntime files and models on one port. */
@@ -56,6 +58,11 @@ export function createAppServer(options: AppServerOptions): Server {
     let pathname = url.pathname;
     if (pathname === '/models/registry.json') {
       if (await serveFile(req, res, options.registryFile, headers)) return;
+    }
+    for (const [prefix, dir] of Object.entries(options.mounts ?? {})) {
+      if (!pathname.startsWith(prefix)) continue;
+      const file = safeJoin(path.resolve(dir), pathname.slice(prefix.length));
+      if (file && (await serveFile(req, res, file, headers))) return;
     }
     if (pathname.startsWith('/models/')) {
       const file = safeJoin(modelsDir, pathname.slice('/models/'.length));

@@ -1,5 +1,6 @@
 // `npm start`: app + library + models (+ collector) on one port.
-// Env: PORT (default 8080), HOST (default 127.0.0.1), ONDEVICE_ISOLATION=0 to omit COOP/COEP.
+// Env: PORT (default 8080), HOST (default 127.0.0.1), ONDEVICE_ISOLATION=0 to omit COOP/COEP,
+// ONDEVICE_FIXTURES_DIR to also serve a folder at /fixtures/ (tests).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAppServer } from './createAppServer';
@@ -13,6 +14,7 @@ const server = createAppServer({
   modelsDir: path.join(root, 'public/models'),
   registryFile: path.join(root, 'models/registry.json'),
   isolation: process.env.ONDEVICE_ISOLATION !== '0',
+  mounts: process.env.ONDEVICE_FIXTURES_DIR ? { '/fixtures/': process.env.ONDEVICE_FIXTURES_DIR } : {},
 });
 
 server.listen(port, host, () => {

@@ -1,0 +1,63 @@
+import { describe, expect, test } from 'vitest';
+import { OnDeviceError } from '../../src/client/OnDeviceError';
+import { validateFeeds } from '../../src/client/validateFeeds';
+import type { TensorSpec } from '../../src/runtime/protocol';
+
+const inputs: TensorSpec[] = [
+  { name: 'x', type: 'float32', shape: ['batch', 3, 'h', 'w'] },
+  { name: 'sr', type: 'int64', shape: [] },
+];
+
+const good = () => ({
+  x: { type: 'float32' as const, data: new Float32Array(2 * 3 * 4 * 5), dims: [2, 3, 4, 5] },
+  sr: { type: 'int64' as const, data: BigInt64Array.of(16000n), dims: [] },
+});
+
+function codeOf(fn: () => void): { code: string; message: string } {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(OnDeviceError);
+    return { code: (e as OnDeviceError).code, message: (e as OnDeviceError).message };
+  }
+  throw new Error('expected an error');
+}
+
+describe('validateFeeds', () => {
+  test('accepts matching feeds, including a scalar and symbolic dims', () => {
+    expect(() => validateFeeds(good(), inputs, 'm')).not.toThrow();
+  });
+
+  test.each([
+    ['unknown input', (f: ReturnType<typeof good>) => Object.assign(f, { y: f.sr }), /unknown input "y"/],
+    ['missing input', (f: ReturnType<typeof good>) => delete (f as Partial<typeof f>).sr, /missing input "sr"/],
+    ['wrong type', (f: ReturnType<typeof good>) => ((f.x as { type: string }).type = 'int32'), /must be float32, got int32/],
+    ['wrong array', (f: ReturnType<typeof good>) => ((f.x as { data: unknown }).data = new Float64Array(120)), /needs data as Float32Array/],
+    ['wrong rank', (f: ReturnType<typeof good>) => (f.x.dims = [2, 3, 20]), /rank 4/],
+    ['wrong fixed dim', (f: ReturnType<typeof good>) => (f.x.dims = [2, 4, 3, 5]), /dim 1 must be 3/],
+    ['wrong data length', (f: ReturnType<typeof good>) => (f.x.data = new Float32Array(7)), /has 7 elements but dims \[2, 3, 4, 5\] need 120/],
+    ['bad dims', (f: ReturnType<typeof good>) => ((f.x as { dims: unknown }).dims = [2, -3, 4, 5]), /non-negative integers/],
+    ['int64 as numbers', (f: ReturnType<typeof good>) => ((f.sr as { data: unknown }).data = Int32Array.of(16000)), /BigInt64Array/],
+  ])('%s → INVALID_INPUT', (_name, mutate, pattern) => {
+    const feeds = good();
+    mutate(feeds);
+    const { code, message } = codeOf(() => validateFeeds(feeds, inputs, 'm'));
+    expect(code).toBe('INVALID_INPUT');
+    expect(message).toMatch(pattern);
+  });
+
+  test('rejects non-object feeds', () => {
+    expect(codeOf(() => validateFeeds(null, inputs, 'm')).code).toBe('INVALID_INPUT');
+    expect(codeOf(() => validateFeeds([], inputs, 'm')).code).toBe('INVALID_INPUT');
+  });
+
+  test('float16 accepts raw bits, bool accepts Uint8Array', () => {
+    const specs: TensorSpec[] = [
+      { name: 'h', type: 'float16', shape: [2] },
+      { name: 'b', type: 'bool', shape: [1] },
+    ];
+    expect(() =>
+      validateFeeds({ h: { type: 'float16', data: new Uint16Array(2), dims: [2] }, b: { type: 'bool', data: Uint8Array.of(1), dims: [1] } }, specs, 'm'),
+    ).not.toThrow();
+  });
+});
