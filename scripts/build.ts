@@ -1,11 +1,13 @@
 // Builds everything `npm start` serves into dist/:
 //   ondevice.mjs (ESM library), ondevice.js (classic script, window.OnDevice),
 //   ondevice-worker.mjs (+ chunks/: the lean onnxruntime-web bundles), ort/ (onnxruntime .mjs/.wasm),
-//   and the demo app (index.html + assets/).
+//   the demo app (index.html + assets/), ondevice.d.ts (+ types/) and integrity.json (SRI hashes).
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type InlineConfig } from 'vite';
+import { emitDeclarations } from './emitDeclarations';
+import { writeIntegrity } from './writeIntegrity';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
@@ -77,6 +79,8 @@ export async function buildAll(): Promise<void> {
   await buildLibrary();
   await buildWorker();
   await copyOrt();
+  await writeIntegrity(dist);
+  await emitDeclarations(root, dist);
   console.log(`built dist/ in ${Math.round(performance.now() - t0)} ms`);
 }
 

@@ -56,7 +56,8 @@ $('load').addEventListener('click', async () => {
     });
     progress.value = 1;
     $('status').textContent = 'ready';
-    $('backend-info').innerHTML = `Running on <span class="badge ${model.backend}">${model.backend}</span>` +
+    $('backend-info').innerHTML =
+      `Running on <span class="badge ${model.backend}">${model.backend}</span>` +
       (model.fallbackReason ? ` — not WebGPU because: ${model.fallbackReason}` : '') +
       ` · ${model.info.threads} thread(s) · load ${Math.round(model.info.timings.fetchMs)} ms fetch, ${Math.round(model.info.timings.sessionMs)} ms session, ${Math.round(model.info.timings.warmupMs)} ms warm-up`;
     $<HTMLButtonElement>('run').disabled = false;
@@ -77,7 +78,9 @@ $('run').addEventListener('click', async () => {
     const ms = performance.now() - t0;
     $('outputs').querySelector('tbody')!.innerHTML = Object.entries(out)
       .map(([name, t]) => {
-        const values = Array.from(t.data as ArrayLike<number | bigint>).slice(0, 6).map((v) => (typeof v === 'number' ? v.toFixed(4) : String(v)));
+        const values = Array.from(t.data as ArrayLike<number | bigint>)
+          .slice(0, 6)
+          .map((v) => (typeof v === 'number' ? v.toFixed(4) : String(v)));
         return `<tr><th>${name}</th><td>${t.type} [${t.dims.join('×')}]</td><td>${values.join(', ')}…</td></tr>`;
       })
       .join('');

@@ -46,7 +46,11 @@ export class Model extends EventTarget {
   private readonly settings: LoadSettings;
 
   /** @internal */
-  constructor(loaded: { handle: WorkerHandle; key: string; info: LoadInfo; fallbackReason?: string }, source: ModelSource, settings: LoadSettings) {
+  constructor(
+    loaded: { handle: WorkerHandle; key: string; info: LoadInfo; fallbackReason?: string },
+    source: ModelSource,
+    settings: LoadSettings,
+  ) {
     super();
     this.id = source.id;
     this.version = source.version;
@@ -129,7 +133,15 @@ export class Model extends EventTarget {
     const handle = this.handle;
     const result = await handle.call((api) => api.run(this.key, payload));
     if (result.ok) {
-      emitLifecycle({ type: 'inference', modelId: this.id, modelVersion: this.version, backend: this.backend, ms: result.ms, inputDims, outputs: result.value });
+      emitLifecycle({
+        type: 'inference',
+        modelId: this.id,
+        modelVersion: this.version,
+        backend: this.backend,
+        ms: result.ms,
+        inputDims,
+        outputs: result.value,
+      });
       return result.value;
     }
     const error = deserializeError(result.error);
@@ -146,7 +158,11 @@ export class Model extends EventTarget {
     });
     if (this.backend === 'webgpu') {
       void handle
-        .call((api) => api.onDeviceLost(Comlink.proxy((reason: string) => void this.moveToWasm(`WebGPU device lost (${reason})`).catch(() => undefined))))
+        .call((api) =>
+          api.onDeviceLost(
+            Comlink.proxy((reason: string) => void this.moveToWasm(`WebGPU device lost (${reason})`).catch(() => undefined)),
+          ),
+        )
         .catch(() => undefined);
     }
   }
@@ -165,7 +181,9 @@ export class Model extends EventTarget {
         this.backend = 'wasm';
         this.fallbackReason = reason;
       } catch (error) {
-        throw new OnDeviceError('BACKEND_LOST', `${reason}, and rebuilding ${this.id} on WASM failed: ${(error as Error).message}`, { reason });
+        throw new OnDeviceError('BACKEND_LOST', `${reason}, and rebuilding ${this.id} on WASM failed: ${(error as Error).message}`, {
+          reason,
+        });
       } finally {
         this.reloading = undefined;
       }

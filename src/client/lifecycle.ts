@@ -4,7 +4,15 @@ import type { OnDeviceError } from './OnDeviceError';
 /** What the runtime tells observers (telemetry, the demo's diagnostics). Internal, not public API. */
 export type LifecycleEvent =
   | { type: 'model_load'; modelId: string; modelVersion?: string; info: LoadInfo; fallbackReason?: string; ms: number }
-  | { type: 'inference'; modelId: string; modelVersion?: string; backend: Backend; ms: number; inputDims: Record<string, number[]>; outputs: Record<string, { type: string; dims: number[]; data: unknown }> }
+  | {
+      type: 'inference';
+      modelId: string;
+      modelVersion?: string;
+      backend: Backend;
+      ms: number;
+      inputDims: Record<string, number[]>;
+      outputs: Record<string, { type: string; dims: number[]; data: unknown }>;
+    }
   | { type: 'error'; modelId?: string; modelVersion?: string; error: OnDeviceError }
   | { type: 'backend_lost'; modelId: string; modelVersion?: string; reason: string };
 

@@ -60,7 +60,11 @@ export async function loadModel(source: ModelInput, options: LoadModelOptions = 
       } catch (error) {
         const e = error as OnDeviceError;
         // Only backend trouble falls back; a missing or corrupt model fails the same on WASM.
-        if (!(e instanceof OnDeviceError) || !['BACKEND_UNAVAILABLE', 'MODEL_LOAD_FAILED', 'OUT_OF_MEMORY', 'WORKER_CRASHED', 'BACKEND_LOST'].includes(e.code)) throw e;
+        if (
+          !(e instanceof OnDeviceError) ||
+          !['BACKEND_UNAVAILABLE', 'MODEL_LOAD_FAILED', 'OUT_OF_MEMORY', 'WORKER_CRASHED', 'BACKEND_LOST'].includes(e.code)
+        )
+          throw e;
         fallbackReason = e.message;
         loaded = await loadOnBackend(resolved, 'wasm', settings);
       }
@@ -68,7 +72,14 @@ export async function loadModel(source: ModelInput, options: LoadModelOptions = 
       loaded = await loadOnBackend(resolved, preference, settings);
     }
     const model = new Model({ ...loaded, fallbackReason }, resolved, settings);
-    emitLifecycle({ type: 'model_load', modelId: resolved.id, modelVersion: resolved.version, info: loaded.info, fallbackReason, ms: performance.now() - started });
+    emitLifecycle({
+      type: 'model_load',
+      modelId: resolved.id,
+      modelVersion: resolved.version,
+      info: loaded.info,
+      fallbackReason,
+      ms: performance.now() - started,
+    });
     return model;
   } catch (error) {
     const e = error instanceof OnDeviceError ? error : new OnDeviceError('MODEL_LOAD_FAILED', String((error as Error)?.message ?? error));

@@ -32,7 +32,8 @@ export async function fetchRegistry(signal?: AbortSignal): Promise<RegistryEntry
       const response = await fetch(url, { signal }).catch((error: Error) => {
         throw new OnDeviceError('MODEL_FETCH_FAILED', `Could not fetch the model registry ${url}: ${error.message}`, { url });
       });
-      if (!response.ok) throw new OnDeviceError('MODEL_FETCH_FAILED', `Could not fetch the model registry ${url}: HTTP ${response.status}`, { url });
+      if (!response.ok)
+        throw new OnDeviceError('MODEL_FETCH_FAILED', `Could not fetch the model registry ${url}: HTTP ${response.status}`, { url });
       const json = (await response.json()) as { models?: RegistryEntry[] } | RegistryEntry[];
       return Array.isArray(json) ? json : (json.models ?? []);
     })();
@@ -84,7 +85,9 @@ export async function resolveSource(input: ModelInput, options: { sha256?: strin
   const registry = await fetchRegistry(options.signal);
   const entry = registry.find((e) => e.id === input);
   if (!entry) {
-    throw new OnDeviceError('INVALID_INPUT', `No model "${input}" in the registry; known ids: ${registry.map((e) => e.id).join(', ')}`, { id: input });
+    throw new OnDeviceError('INVALID_INPUT', `No model "${input}" in the registry; known ids: ${registry.map((e) => e.id).join(', ')}`, {
+      id: input,
+    });
   }
   return sourceFromEntry(entry);
 }

@@ -37,13 +37,15 @@ export function validateFeeds(feeds: unknown, inputs: TensorSpec[], modelId: str
   const given = feeds as Record<string, unknown>;
   const expected = new Set(inputs.map((i) => i.name));
   for (const name of Object.keys(given)) {
-    if (!expected.has(name)) bad(`unknown input "${name}"; the model's inputs are ${[...expected].map((n) => `"${n}"`).join(', ')}`, { input: name });
+    if (!expected.has(name))
+      bad(`unknown input "${name}"; the model's inputs are ${[...expected].map((n) => `"${n}"`).join(', ')}`, { input: name });
   }
   for (const spec of inputs) {
     const feed = given[spec.name] as { type?: unknown; data?: unknown; dims?: unknown } | undefined;
     if (!feed) bad(`missing input "${spec.name}" (${spec.type} [${spec.shape.join(', ')}])`, { input: spec.name });
     const where = `input "${spec.name}"`;
-    if (feed!.type !== spec.type) bad(`${where} must be ${spec.type}, got ${String(feed!.type)}`, { input: spec.name, expected: spec.type, actual: feed!.type });
+    if (feed!.type !== spec.type)
+      bad(`${where} must be ${spec.type}, got ${String(feed!.type)}`, { input: spec.name, expected: spec.type, actual: feed!.type });
     const kind = arrayKind(feed!.data);
     if (!ARRAY_FOR_TYPE[spec.type].includes(kind)) {
       bad(`${where} (${spec.type}) needs data as ${ARRAY_FOR_TYPE[spec.type].join(' or ')}, got ${kind}`, { input: spec.name });
@@ -54,7 +56,9 @@ export function validateFeeds(feeds: unknown, inputs: TensorSpec[], modelId: str
     }
     const d = dims as number[];
     if (d.length !== spec.shape.length) {
-      bad(`${where} must have rank ${spec.shape.length} [${spec.shape.join(', ')}], got rank ${d.length} [${d.join(', ')}]`, { input: spec.name });
+      bad(`${where} must have rank ${spec.shape.length} [${spec.shape.join(', ')}], got rank ${d.length} [${d.join(', ')}]`, {
+        input: spec.name,
+      });
     }
     spec.shape.forEach((want, axis) => {
       if (typeof want === 'number' && want >= 0 && d[axis] !== want) {

@@ -10,11 +10,7 @@ export interface FetchedModel {
 }
 
 /** Download model bytes from the network with progress, content checks and sha256 verification. */
-export async function fetchModel(
-  source: ModelSource,
-  onProgress?: (p: Progress) => void,
-  init: RequestInit = {},
-): Promise<FetchedModel> {
+export async function fetchModel(source: ModelSource, onProgress?: (p: Progress) => void, init: RequestInit = {}): Promise<FetchedModel> {
   let response: Response;
   try {
     response = await fetch(source.url, { credentials: 'same-origin', ...init });

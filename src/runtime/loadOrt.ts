@@ -8,9 +8,7 @@ export type OrtModule = typeof import('onnxruntime-web');
  * worker never loads code for a backend it does not run.
  */
 export async function loadOrt(bundle: Backend, ortBaseUrl: string, threads: number): Promise<OrtModule> {
-  const ort = (bundle === 'webgpu'
-    ? await import('onnxruntime-web/webgpu')
-    : await import('onnxruntime-web/wasm')) as unknown as OrtModule;
+  const ort = (bundle === 'webgpu' ? await import('onnxruntime-web/webgpu') : await import('onnxruntime-web/wasm')) as unknown as OrtModule;
   ort.env.wasm.wasmPaths = ortBaseUrl;
   ort.env.wasm.numThreads = threads;
   // We already are in a worker; onnxruntime's own proxy worker would be a blob: worker (breaks strict CSP).

@@ -4,7 +4,6 @@ import * as Comlink from 'comlink';
 import type { InferenceSession } from 'onnxruntime-web';
 import { OnDeviceError, serializeError } from '../client/OnDeviceError';
 import { createGpuDevice, type GpuContext } from './createGpuDevice';
-import { fetchModel } from './fetchModel';
 import { loadOrt, type OrtModule } from './loadOrt';
 import type {
   Feeds,
@@ -43,7 +42,11 @@ const sessions = new Map<string, Entry>();
 const WARMUP_RUNS = 10;
 const WARMUP_BUDGET_MS = 1500;
 
-function fail(error: unknown, code: Parameters<typeof translateError>[1], context: string): { ok: false; error: ReturnType<typeof serializeError> } {
+function fail(
+  error: unknown,
+  code: Parameters<typeof translateError>[1],
+  context: string,
+): { ok: false; error: ReturnType<typeof serializeError> } {
   return { ok: false, error: serializeError(translateError(error, code, context)) };
 }
 
@@ -60,7 +63,10 @@ async function init(next: WorkerConfig): Promise<Result<{ threads: number; cross
     if (next.bundle === 'webgpu') {
       const created = await createGpuDevice();
       if (!created.ok) {
-        return { ok: false, error: new OnDeviceError('BACKEND_UNAVAILABLE', `WebGPU unavailable: ${created.reason}`, { reason: created.reason }).toJSON() };
+        return {
+          ok: false,
+          error: new OnDeviceError('BACKEND_UNAVAILABLE', `WebGPU unavailable: ${created.reason}`, { reason: created.reason }).toJSON(),
+        };
       }
       gpu = created.value;
       deviceLost = gpu.device.lost.then((info) => {

@@ -41,7 +41,12 @@ export function safeJoin(root: string, urlPath: string): string | undefined {
  * Serve one file with ETag/Last-Modified revalidation and single-range requests (the model store
  * resumes interrupted downloads with `Range: bytes=N-`).
  */
-export async function serveFile(req: IncomingMessage, res: ServerResponse, file: string, extraHeaders: Record<string, string> = {}): Promise<boolean> {
+export async function serveFile(
+  req: IncomingMessage,
+  res: ServerResponse,
+  file: string,
+  extraHeaders: Record<string, string> = {},
+): Promise<boolean> {
   let stat;
   try {
     stat = await fs.stat(file);
@@ -89,12 +94,12 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, file:
       return true;
     }
     res.writeHead(206, { ...headers, 'Content-Range': `bytes ${start}-${end}/${stat.size}`, 'Content-Length': String(end - start + 1) });
-    if (req.method === 'HEAD') return void res.end(), true;
+    if (req.method === 'HEAD') return (void res.end(), true);
     createReadStream(file, { start, end }).pipe(res);
     return true;
   }
   res.writeHead(200, { ...headers, 'Content-Length': String(stat.size) });
-  if (req.method === 'HEAD') return void res.end(), true;
+  if (req.method === 'HEAD') return (void res.end(), true);
   createReadStream(file).pipe(res);
   return true;
 }

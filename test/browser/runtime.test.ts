@@ -15,7 +15,10 @@ type Entry = (typeof registry)[number];
 const fixtures = mkdtempSync(path.join(tmpdir(), 'ondevice-fixtures-'));
 writeFileSync(path.join(fixtures, 'not-a-model.onnx'), '<!doctype html><title>SPA fallback</title>');
 // Passes the cheap content check (starts like a protobuf) but is not a model.
-writeFileSync(path.join(fixtures, 'garbage.onnx'), Buffer.from([0x08, 0x07, 0x12, 0xff, 0xff, 0xff, 0x01, 0x02, 0x03, ...Array(500).fill(0x5a)]));
+writeFileSync(
+  path.join(fixtures, 'garbage.onnx'),
+  Buffer.from([0x08, 0x07, 0x12, 0xff, 0xff, 0xff, 0x01, 0x02, 0x03, ...Array(500).fill(0x5a)]),
+);
 
 let session: BrowserSession;
 let page: Page;
@@ -97,10 +100,13 @@ describe('runtime behaviour', () => {
   test('a stateful model: the state output fed back accumulates', async () => {
     const states = await page.evaluate(async () => {
       const m = await (window as any).OnDevice.loadModel('counter', { backend: 'wasm' });
-      let state = new Float32Array(4);
+      let state: Float32Array = new Float32Array(4);
       const seen: number[][] = [];
       for (let i = 0; i < 3; i++) {
-        const out = await m.run({ x: { type: 'float32', data: Float32Array.of(1, 2, 3, 4), dims: [1, 4] }, state: { type: 'float32', data: state, dims: [1, 4] } });
+        const out = await m.run({
+          x: { type: 'float32', data: Float32Array.of(1, 2, 3, 4), dims: [1, 4] },
+          state: { type: 'float32', data: state, dims: [1, 4] },
+        });
         const next = Object.entries(out).find(([k]) => k !== 'y' && k.includes('state'))![1] as { data: Float32Array };
         state = next.data;
         seen.push(Array.from(state));
@@ -174,8 +180,14 @@ describe('runtime behaviour', () => {
       const m = await loadModel('ppocr-v4-det', { backend: 'wasm', warmup: false });
       const feeds = () => ({ x: { type: 'float32', data: new Float32Array(3 * 320 * 320).fill(0.3), dims: [1, 3, 320, 320] } });
       const workerBefore = m.workerHandle.id;
-      const inFlight = m.run(feeds()).then(() => 'resolved', (e: any) => e.code);
-      const queued = m.run(feeds()).then(() => 'resolved', (e: any) => e.code);
+      const inFlight = m.run(feeds()).then(
+        () => 'resolved',
+        (e: any) => e.code,
+      );
+      const queued = m.run(feeds()).then(
+        () => 'resolved',
+        (e: any) => e.code,
+      );
       await new Promise((r) => setTimeout(r, 30));
       __testing.killWorker(m);
       const codes = [await inFlight, await queued];
@@ -218,9 +230,18 @@ describe('runtime behaviour', () => {
       const m = await (window as any).OnDevice.loadModel('ppocr-v4-det', { backend: 'wasm', warmup: false });
       const feeds = () => ({ x: { type: 'float32', data: new Float32Array(3 * 160 * 160).fill(0.2), dims: [1, 3, 160, 160] } });
       const controller = new AbortController();
-      const first = m.run(feeds()).then(() => 'resolved', (e: any) => e.code);
-      const second = m.run(feeds(), { signal: controller.signal }).then(() => 'resolved', (e: any) => e.code);
-      const third = m.run(feeds()).then(() => 'resolved', (e: any) => e.code);
+      const first = m.run(feeds()).then(
+        () => 'resolved',
+        (e: any) => e.code,
+      );
+      const second = m.run(feeds(), { signal: controller.signal }).then(
+        () => 'resolved',
+        (e: any) => e.code,
+      );
+      const third = m.run(feeds()).then(
+        () => 'resolved',
+        (e: any) => e.code,
+      );
       controller.abort();
       const r = [await first, await second, await third];
       m.dispose();

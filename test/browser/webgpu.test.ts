@@ -52,7 +52,10 @@ describe('WebGPU (SwiftShader)', () => {
       const gpuWorker = m.workerHandle.id;
       const lost = __testing.loseDevice(m);
       const pending = [m.run(feeds()), m.run(feeds()), m.run(feeds())].map((p: Promise<any>) =>
-        p.then((o) => Array.from(Object.values(o)[0].data as Float32Array), (e) => e.code),
+        p.then(
+          (o) => Array.from((Object.values(o)[0] as any).data as Float32Array),
+          (e) => e.code,
+        ),
       );
       await lost;
       const results = await Promise.all(pending);
@@ -62,9 +65,9 @@ describe('WebGPU (SwiftShader)', () => {
         reason: m.fallbackReason,
         events,
         newWorker: m.workerHandle.id !== gpuWorker,
-        before: Array.from(Object.values(before)[0].data as Float32Array),
+        before: Array.from((Object.values(before)[0] as any).data as Float32Array),
         results,
-        after: Array.from(Object.values(after)[0].data as Float32Array),
+        after: Array.from((Object.values(after)[0] as any).data as Float32Array),
       };
       m.dispose();
       return r;

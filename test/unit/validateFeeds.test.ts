@@ -32,10 +32,18 @@ describe('validateFeeds', () => {
     ['unknown input', (f: ReturnType<typeof good>) => Object.assign(f, { y: f.sr }), /unknown input "y"/],
     ['missing input', (f: ReturnType<typeof good>) => delete (f as Partial<typeof f>).sr, /missing input "sr"/],
     ['wrong type', (f: ReturnType<typeof good>) => ((f.x as { type: string }).type = 'int32'), /must be float32, got int32/],
-    ['wrong array', (f: ReturnType<typeof good>) => ((f.x as { data: unknown }).data = new Float64Array(120)), /needs data as Float32Array/],
+    [
+      'wrong array',
+      (f: ReturnType<typeof good>) => ((f.x as { data: unknown }).data = new Float64Array(120)),
+      /needs data as Float32Array/,
+    ],
     ['wrong rank', (f: ReturnType<typeof good>) => (f.x.dims = [2, 3, 20]), /rank 4/],
     ['wrong fixed dim', (f: ReturnType<typeof good>) => (f.x.dims = [2, 4, 3, 5]), /dim 1 must be 3/],
-    ['wrong data length', (f: ReturnType<typeof good>) => (f.x.data = new Float32Array(7)), /has 7 elements but dims \[2, 3, 4, 5\] need 120/],
+    [
+      'wrong data length',
+      (f: ReturnType<typeof good>) => (f.x.data = new Float32Array(7)),
+      /has 7 elements but dims \[2, 3, 4, 5\] need 120/,
+    ],
     ['bad dims', (f: ReturnType<typeof good>) => ((f.x as { dims: unknown }).dims = [2, -3, 4, 5]), /non-negative integers/],
     ['int64 as numbers', (f: ReturnType<typeof good>) => ((f.sr as { data: unknown }).data = Int32Array.of(16000)), /BigInt64Array/],
   ])('%s → INVALID_INPUT', (_name, mutate, pattern) => {
@@ -57,7 +65,11 @@ describe('validateFeeds', () => {
       { name: 'b', type: 'bool', shape: [1] },
     ];
     expect(() =>
-      validateFeeds({ h: { type: 'float16', data: new Uint16Array(2), dims: [2] }, b: { type: 'bool', data: Uint8Array.of(1), dims: [1] } }, specs, 'm'),
+      validateFeeds(
+        { h: { type: 'float16', data: new Uint16Array(2), dims: [2] }, b: { type: 'bool', data: Uint8Array.of(1), dims: [1] } },
+        specs,
+        'm',
+      ),
     ).not.toThrow();
   });
 });
