@@ -1,6 +1,7 @@
 import * as Comlink from 'comlink';
 import type { Backend, Feeds, LoadInfo, ModelSource, TensorSpec } from '../runtime/protocol';
 import { transferablesOf } from '../runtime/tensors';
+import { newId } from '../telemetry/newId';
 import { emitLifecycle } from './lifecycle';
 import { loadOnBackend, type LoadSettings } from './loadOnBackend';
 import { OnDeviceError, deserializeError } from './OnDeviceError';
@@ -15,6 +16,8 @@ export interface RunOptions {
    * arrays are detached afterwards; pass `false` to keep using them.
    */
   transfer?: boolean;
+  /** An id for this prediction, to match later `reportFeedback` ground truth. Default: a new id. */
+  predictionId?: string;
 }
 
 /**
@@ -33,6 +36,8 @@ export class Model extends EventTarget {
   backend: Backend;
   /** Why `auto` did not pick WebGPU (or why the model moved off it), when it did not. */
   fallbackReason: string | undefined;
+  /** The prediction id of the last completed run (for `reportFeedback`). */
+  lastPredictionId: string | undefined;
   /** Load details: bytes, from cache, timings, threads. */
   info: LoadInfo;
 
@@ -71,6 +76,7 @@ export class Model extends EventTarget {
     if (this.disposed) throw new OnDeviceError('DISPOSED', `${this.id} was disposed; load it again to run it`);
     validateFeeds(feeds, this.inputs, this.id);
     const { signal, transfer = true } = options;
+    const predictionId = options.predictionId ?? newId();
     if (signal?.aborted) throw new OnDeviceError('ABORTED', 'The run was aborted before it started');
     const epoch = this.crashEpoch;
     return this.enqueue(async () => {
@@ -78,7 +84,9 @@ export class Model extends EventTarget {
       if (epoch !== this.crashEpoch) {
         throw new OnDeviceError('WORKER_CRASHED', `The worker running ${this.id} crashed while this call was queued; call again to reload`);
       }
-      return this.dispatch(feeds, transfer);
+      const outputs = await this.dispatch(feeds, transfer, predictionId);
+      this.lastPredictionId = predictionId;
+      return outputs;
     }, signal);
   }
 
@@ -115,7 +123,7 @@ export class Model extends EventTarget {
           if (!settled) resolve(value);
         } catch (error) {
           if (!settled) reject(error);
-          if (error instanceof OnDeviceError) emitLifecycle({ type: 'error', modelId: this.id, modelVersion: this.version, error });
+          if (error instanceof OnDeviceError) emitLifecycle({ type: 'error', modelId: this.id, modelVersion: this.version, error, report: this.settings.telemetry });
         } finally {
           settled = true;
           signal?.removeEventListener('abort', onAbort);
@@ -125,7 +133,7 @@ export class Model extends EventTarget {
     });
   }
 
-  private async dispatch(feeds: Feeds, transfer: boolean, retried = false): Promise<Feeds> {
+  private async dispatch(feeds: Feeds, transfer: boolean, predictionId: string, retried = false): Promise<Feeds> {
     if (this.reloading) await this.reloading;
     if (!this.handle.alive) await this.reload();
     const inputDims = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, [...v.dims]]));
@@ -135,6 +143,8 @@ export class Model extends EventTarget {
     if (result.ok) {
       emitLifecycle({
         type: 'inference',
+        predictionId,
+        report: this.settings.telemetry,
         modelId: this.id,
         modelVersion: this.version,
         backend: this.backend,
@@ -147,7 +157,7 @@ export class Model extends EventTarget {
     const error = deserializeError(result.error);
     if (error.code === 'BACKEND_LOST' && result.feeds && !retried) {
       await this.moveToWasm(error.message);
-      return this.dispatch(result.feeds, transfer, true);
+      return this.dispatch(result.feeds, transfer, predictionId, true);
     }
     throw error;
   }
@@ -171,7 +181,7 @@ export class Model extends EventTarget {
   private moveToWasm(reason: string): Promise<void> {
     if (this.backend === 'wasm') return this.reloading ?? Promise.resolve();
     this.reloading ??= (async () => {
-      emitLifecycle({ type: 'backend_lost', modelId: this.id, modelVersion: this.version, reason });
+      emitLifecycle({ type: 'backend_lost', modelId: this.id, modelVersion: this.version, reason, report: this.settings.telemetry });
       this.dispatchEvent(new CustomEvent('backendlost', { detail: { reason } }));
       const old = this.handle;
       try {

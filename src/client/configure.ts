@@ -1,4 +1,5 @@
 import type { TelemetryConfig } from '../telemetry/TelemetryConfig';
+import { telemetryFor } from '../telemetry/telemetryClient';
 
 export interface OnDeviceConfig {
   /** Where the library's files live (worker, `ort/`, `models/`). Defaults to the library's own URL. */
@@ -30,6 +31,7 @@ export function configure(next: Partial<OnDeviceConfig>): OnDeviceConfig {
   const base = getConfig();
   current = { ...base, ...next };
   if (next.baseUrl) current.baseUrl = new URL(next.baseUrl, globalThis.location?.href).href;
+  if (current.telemetry) telemetryFor(current.telemetry);
   return current;
 }
 

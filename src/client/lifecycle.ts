@@ -2,10 +2,12 @@ import type { Backend, LoadInfo } from '../runtime/protocol';
 import type { OnDeviceError } from './OnDeviceError';
 
 /** What the runtime tells observers (telemetry, the demo's diagnostics). Internal, not public API. */
-export type LifecycleEvent =
+/** `report: false` when the model was loaded with `telemetry: false`. */
+export type LifecycleEvent = (
   | { type: 'model_load'; modelId: string; modelVersion?: string; info: LoadInfo; fallbackReason?: string; ms: number }
   | {
       type: 'inference';
+      predictionId: string;
       modelId: string;
       modelVersion?: string;
       backend: Backend;
@@ -14,7 +16,8 @@ export type LifecycleEvent =
       outputs: Record<string, { type: string; dims: number[]; data: unknown }>;
     }
   | { type: 'error'; modelId?: string; modelVersion?: string; error: OnDeviceError }
-  | { type: 'backend_lost'; modelId: string; modelVersion?: string; reason: string };
+  | { type: 'backend_lost'; modelId: string; modelVersion?: string; reason: string }
+) & { report?: boolean };
 
 type Listener = (event: LifecycleEvent) => void;
 const listeners = new Set<Listener>();

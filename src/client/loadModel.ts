@@ -1,5 +1,7 @@
 import type { BackendPreference, Progress } from '../runtime/protocol';
 import { getConfig } from './configure';
+import type { TelemetryConfig } from '../telemetry/TelemetryConfig';
+import { telemetryFor } from '../telemetry/telemetryClient';
 import { emitLifecycle } from './lifecycle';
 import { loadOnBackend, type LoadSettings } from './loadOnBackend';
 import { Model } from './Model';
@@ -21,6 +23,11 @@ export interface LoadModelOptions {
   sha256?: string;
   /** Store the model in IndexedDB for offline use (default true where IndexedDB exists). */
   cache?: boolean;
+  /**
+   * Field telemetry for this model: a collector config, or `false` to opt this model out. Default: the
+   * global `configure({ telemetry })`, off when none is set.
+   */
+  telemetry?: TelemetryConfig | false;
   /** Byte budget for the model store (default: the browser's quota). */
   cacheBudgetBytes?: number;
 }
@@ -42,12 +49,15 @@ export async function loadModel(source: ModelInput, options: LoadModelOptions = 
     throw new OnDeviceError('INVALID_INPUT', `threads must be a positive integer, got ${String(options.threads)}`);
   }
   let modelId: string | undefined;
+  const telemetry = options.telemetry === false ? undefined : (options.telemetry ?? getConfig().telemetry);
+  if (telemetry) telemetryFor(telemetry);
   try {
     const resolved = await resolveSource(source, { sha256: options.sha256, signal: options.signal });
     modelId = resolved.id;
     const settings: LoadSettings = {
       threads: options.threads ?? getConfig().threads ?? defaultThreads(),
       warmup: options.warmup ?? true,
+      telemetry: options.telemetry !== false,
       onProgress: options.onProgress,
       signal: options.signal,
       store: { enabled: options.cache ?? typeof indexedDB !== 'undefined', budgetBytes: options.cacheBudgetBytes },
@@ -79,11 +89,12 @@ export async function loadModel(source: ModelInput, options: LoadModelOptions = 
       info: loaded.info,
       fallbackReason,
       ms: performance.now() - started,
+      report: settings.telemetry,
     });
     return model;
   } catch (error) {
     const e = error instanceof OnDeviceError ? error : new OnDeviceError('MODEL_LOAD_FAILED', String((error as Error)?.message ?? error));
-    emitLifecycle({ type: 'error', modelId, error: e });
+    emitLifecycle({ type: 'error', modelId, error: e, report: options.telemetry !== false });
     throw e;
   }
 }

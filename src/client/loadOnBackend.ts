@@ -8,6 +8,8 @@ import { acquireWorker, releaseFromWorker } from './workerPool';
 export interface LoadSettings {
   threads: number;
   warmup: boolean;
+  /** false when the model was loaded with `telemetry: false`. */
+  telemetry: boolean;
   store?: StoreOptions;
   onProgress?: (p: Progress) => void;
   signal?: AbortSignal;
