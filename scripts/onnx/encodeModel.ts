@@ -38,12 +38,7 @@ export interface ValueInfo {
 }
 
 export type AttributeValue =
-  | { int: number }
-  | { float: number }
-  | { string: string }
-  | { ints: number[] }
-  | { floats: number[] }
-  | { tensor: TensorSpecInit };
+  { int: number } | { float: number } | { string: string } | { ints: number[] } | { floats: number[] } | { tensor: TensorSpecInit };
 
 export interface NodeSpec {
   opType: string;
@@ -130,25 +125,50 @@ function writeTensor(w: ProtobufWriter, tensor: TensorSpecInit): void {
 
 /** TensorProto.raw_data: fixed-width little-endian values, whatever the host's byte order. */
 function rawData({ type, values }: TensorSpecInit): Uint8Array {
-  const width = { float64: 8, int64: 8, uint64: 8, float32: 4, int32: 4, uint32: 4, float16: 2, int16: 2, uint16: 2, int8: 1, uint8: 1, bool: 1 }[type];
+  const width = {
+    float64: 8,
+    int64: 8,
+    uint64: 8,
+    float32: 4,
+    int32: 4,
+    uint32: 4,
+    float16: 2,
+    int16: 2,
+    uint16: 2,
+    int8: 1,
+    uint8: 1,
+    bool: 1,
+  }[type];
   const bytes = new Uint8Array(values.length * width);
   const view = new DataView(bytes.buffer);
   values.forEach((value, i) => {
     const at = i * width;
     const n = Number(value);
     switch (type) {
-      case 'float64': return view.setFloat64(at, n, true);
-      case 'float32': return view.setFloat32(at, n, true);
-      case 'float16': return view.setUint16(at, toFloat16Bits(n), true);
-      case 'int64': return view.setBigInt64(at, BigInt(value), true);
-      case 'uint64': return view.setBigUint64(at, BigInt(value), true);
-      case 'int32': return view.setInt32(at, n, true);
-      case 'uint32': return view.setUint32(at, n, true);
-      case 'int16': return view.setInt16(at, n, true);
-      case 'uint16': return view.setUint16(at, n, true);
-      case 'int8': return view.setInt8(at, n);
-      case 'uint8': return view.setUint8(at, n);
-      case 'bool': return view.setUint8(at, value ? 1 : 0);
+      case 'float64':
+        return view.setFloat64(at, n, true);
+      case 'float32':
+        return view.setFloat32(at, n, true);
+      case 'float16':
+        return view.setUint16(at, toFloat16Bits(n), true);
+      case 'int64':
+        return view.setBigInt64(at, BigInt(value), true);
+      case 'uint64':
+        return view.setBigUint64(at, BigInt(value), true);
+      case 'int32':
+        return view.setInt32(at, n, true);
+      case 'uint32':
+        return view.setUint32(at, n, true);
+      case 'int16':
+        return view.setInt16(at, n, true);
+      case 'uint16':
+        return view.setUint16(at, n, true);
+      case 'int8':
+        return view.setInt8(at, n);
+      case 'uint8':
+        return view.setUint8(at, n);
+      case 'bool':
+        return view.setUint8(at, value ? 1 : 0);
     }
   });
   return bytes;

@@ -19,8 +19,7 @@ export interface TinyMlpWeights {
 /** The model's weights (seeded, so tests can recompute its output in plain JS). Values are float32-exact. */
 export function tinyMlpWeights(): TinyMlpWeights {
   const random = mulberry32(WEIGHT_SEED);
-  const uniform = (count: number, scale: number) =>
-    Array.from({ length: count }, () => Math.fround((random() * 2 - 1) * scale));
+  const uniform = (count: number, scale: number) => Array.from({ length: count }, () => Math.fround((random() * 2 - 1) * scale));
   return {
     w1: uniform(TINY_MLP_FEATURES * TINY_MLP_HIDDEN, 1 / Math.sqrt(TINY_MLP_FEATURES)),
     b1: uniform(TINY_MLP_HIDDEN, 0.1),
