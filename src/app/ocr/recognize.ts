@@ -1,0 +1,178 @@
+import { OnDeviceError } from '../../client/OnDeviceError';
+import type { Feeds, TensorData } from '../../runtime/protocol';
+import { cropBox } from './cropBox';
+import { ctcCharset } from './ctcCharset';
+import { ctcDecode } from './ctcDecode';
+import { dbPostprocess, type DbOptions } from './dbPostprocess';
+import { detPreprocess } from './detPreprocess';
+import { rotate180 } from './rotate180';
+import { sortBoxes } from './sortBoxes';
+import { stripTensor } from './stripTensor';
+import type { Quad, RgbaImage, RunModel } from './types';
+
+export interface OcrOptions extends DbOptions {
+  /** The ids `runModel` knows the three models by. */
+  modelIds?: { det?: string; cls?: string; rec?: string };
+  /** The detector sees the image shrunk so its longer side is at most this. Default 960. */
+  limitSideLen?: number;
+  /** Run the 0°/180° direction classifier. Default true. */
+  useAngleClassifier?: boolean;
+  /** A line is turned over when the classifier says '180' with more than this. Default 0.9. */
+  clsThreshold?: number;
+  /**
+   * Lines recognised per inference. Default 1, where PaddleOCR batches 6: rec v4 mixes features across the
+   * whole strip, so the zero padding a batch adds to its shorter lines changes what they read (on our
+   * receipt sample, batches of 6 lose the spaces in "Cappuccino 3.80" and "Blueberry muffin"). Raise it
+   * for throughput when that matters more.
+   */
+  recBatchSize?: number;
+  /** Widest recogniser input in pixels (at 48 px high); longer lines are squeezed. Default 3200. */
+  recMaxWidth?: number;
+  /** Lines recognised with a lower score are dropped. Default 0.5. */
+  dropScore?: number;
+  signal?: AbortSignal;
+}
+
+export interface OcrLine {
+  text: string;
+  /** Mean probability of the line's characters. */
+  score: number;
+  /** Clockwise from top-left, in image pixels. */
+  box: Quad;
+}
+
+export interface OcrResult {
+  /** In reading order: top to bottom, left to right within a line. */
+  lines: OcrLine[];
+  timings: { detectMs: number; classifyMs: number; recognizeMs: number; totalMs: number };
+}
+
+export const DEFAULT_OCR_MODEL_IDS = { det: 'ocr-det', cls: 'ocr-cls', rec: 'ocr-rec' } as const;
+const LINE_HEIGHT = 48;
+const CLS_WIDTH = 192;
+const REC_MIN_WIDTH = 320;
+const CLS_BATCH_SIZE = 6;
+
+/**
+ * PaddleOCR v4's TextSystem: detect text boxes (DB), crop each into an upright strip, turn upside-down
+ * ones over (cls v2), and read them (rec v4, greedy CTC). `keys` is ppocr_keys_v1.txt's text.
+ *
+ * @example
+ * const ctx = canvas.getContext('2d')!;
+ * const { lines } = await recognize(ctx.getImageData(0, 0, w, h), runModel, keysText);
+ * lines.map((l) => l.text).join('\n');
+ */
+export async function recognize(
+  image: RgbaImage,
+  runModel: RunModel,
+  keys: string | readonly string[],
+  options: OcrOptions = {},
+): Promise<OcrResult> {
+  const start = performance.now();
+  const ids = { ...DEFAULT_OCR_MODEL_IDS, ...options.modelIds };
+  const { signal, limitSideLen = 960, useAngleClassifier = true, clsThreshold = 0.9 } = options;
+  const { recBatchSize = 1, recMaxWidth = 3200, dropScore = 0.5 } = options;
+  if (image.width < 1 || image.height < 1 || image.data.length !== image.width * image.height * 4) {
+    throw new OnDeviceError('INVALID_INPUT', 'OCR input must be RGBA pixels of width × height', {
+      width: image.width,
+      height: image.height,
+      bytes: image.data.length,
+    });
+  }
+  const charset = ctcCharset(keys);
+  const opaque = flattenOnWhite(image);
+
+  const run = async (modelId: string, x: TensorData): Promise<TensorData> => {
+    if (signal?.aborted) throw new OnDeviceError('ABORTED', 'Text recognition was aborted', { modelId });
+    return onlyOutput(await runModel(modelId, { x }), modelId);
+  };
+
+  const det = detPreprocess(opaque, limitSideLen);
+  const map = await run(ids.det, det.tensor);
+  const [, , mapHeight, mapWidth] = map.dims;
+  const boxes = sortBoxes(
+    dbPostprocess(
+      { data: map.data as Float32Array, width: mapWidth, height: mapHeight },
+      image.width,
+      image.height,
+      options,
+    ),
+  );
+  const crops = boxes.map(({ box }) => cropBox(opaque, box));
+  const detected = performance.now();
+
+  if (useAngleClassifier) {
+    for (let from = 0; from < crops.length; from += CLS_BATCH_SIZE) {
+      const batch = crops.slice(from, from + CLS_BATCH_SIZE);
+      const scores = (await run(ids.cls, stripTensor(batch, LINE_HEIGHT, CLS_WIDTH))).data as Float32Array;
+      batch.forEach((crop, i) => {
+        // label_list ['0', '180']; softmax output, so the two scores sum to 1.
+        if (scores[i * 2 + 1] > scores[i * 2] && scores[i * 2 + 1] > clsThreshold) crops[from + i] = rotate180(crop);
+      });
+    }
+  }
+  const classified = performance.now();
+
+  // Batches of similar aspect ratio waste the least padding (PaddleOCR sorts the same way).
+  const order = crops
+    .map((_, i) => i)
+    .sort((a, b) => crops[a].width / crops[a].height - crops[b].width / crops[b].height);
+  const decoded = new Array<{ text: string; score: number }>(crops.length);
+  for (let from = 0; from < order.length; from += recBatchSize) {
+    const indices = order.slice(from, from + recBatchSize);
+    const batch = indices.map((i) => crops[i]);
+    const widestRatio = Math.max(REC_MIN_WIDTH / LINE_HEIGHT, ...batch.map((c) => c.width / c.height));
+    const width = Math.min(recMaxWidth, Math.trunc(LINE_HEIGHT * widestRatio));
+    const texts = ctcDecode(await run(ids.rec, stripTensor(batch, LINE_HEIGHT, width)), charset);
+    indices.forEach((index, i) => (decoded[index] = texts[i]));
+  }
+  const end = performance.now();
+
+  const lines = boxes
+    .map(({ box }, i) => ({ text: decoded[i].text, score: decoded[i].score, box }))
+    .filter((line) => line.score >= dropScore && line.text.length > 0);
+  return {
+    lines,
+    timings: {
+      detectMs: detected - start,
+      classifyMs: classified - detected,
+      recognizeMs: end - classified,
+      totalMs: end - start,
+    },
+  };
+}
+
+function onlyOutput(outputs: Feeds, modelId: string): TensorData {
+  const values = Object.values(outputs);
+  if (values.length !== 1 || !(values[0].data instanceof Float32Array)) {
+    throw new OnDeviceError('INFERENCE_FAILED', `Expected one float32 output from ${modelId}`, {
+      modelId,
+      outputs: Object.keys(outputs),
+    });
+  }
+  return values[0];
+}
+
+/**
+ * Composite translucent pixels over white. PaddleOCR reads images with cv2, which drops alpha; a canvas
+ * hands transparent areas over as (0, 0, 0, 0), which would make dark text on a transparent background
+ * unreadable. Opaque images are returned as they are.
+ */
+function flattenOnWhite(image: RgbaImage): RgbaImage {
+  const { data } = image;
+  let opaque = true;
+  for (let i = 3; i < data.length; i += 4) {
+    if (data[i] !== 255) {
+      opaque = false;
+      break;
+    }
+  }
+  if (opaque) return image;
+  const out = new Uint8ClampedArray(data.length);
+  for (let i = 0; i < data.length; i += 4) {
+    const alpha = data[i + 3] / 255;
+    for (let k = 0; k < 3; k++) out[i + k] = Math.round(data[i + k] * alpha + 255 * (1 - alpha));
+    out[i + 3] = 255;
+  }
+  return { width: image.width, height: image.height, data: out };
+}
