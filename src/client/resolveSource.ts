@@ -1,22 +1,12 @@
-import type { ModelSource, TensorSpec } from '../runtime/protocol';
+import { findModel } from '../registry/findModel';
+import type { ModelEntry } from '../registry/ModelEntry';
+import { toModelSource } from '../registry/toModelSource';
+import type { ModelSource } from '../runtime/protocol';
 import { getConfig } from './configure';
 import { OnDeviceError } from './OnDeviceError';
 
-/** A registry entry as served at `models/registry.json` (see models/README). */
-export interface RegistryEntry {
-  id: string;
-  version: string;
-  file: string;
-  sha256: string;
-  bytes: number;
-  inputs: TensorSpec[];
-  outputs: TensorSpec[];
-  task?: string;
-  license?: string;
-  description?: string;
-  sample?: ModelSource['sample'];
-  [key: string]: unknown;
-}
+/** A registry entry as served at `models/registry.json` (see models/README.md). */
+export type RegistryEntry = ModelEntry;
 
 export type ModelInput = string | URL | RegistryEntry;
 
@@ -52,18 +42,8 @@ function idFromUrl(url: string): string {
 }
 
 export function sourceFromEntry(entry: RegistryEntry): ModelSource {
-  const { baseUrl } = getConfig();
-  const registryBase = getConfig().registryUrl ?? new URL('models/registry.json', baseUrl).href;
-  return {
-    url: new URL(entry.file, registryBase).href,
-    id: entry.id,
-    version: entry.version,
-    sha256: entry.sha256,
-    bytes: entry.bytes,
-    inputs: entry.inputs,
-    outputs: entry.outputs,
-    sample: entry.sample,
-  };
+  const config = getConfig();
+  return toModelSource(entry, config.registryUrl ?? new URL('models/registry.json', config.baseUrl).href);
 }
 
 /** Turn what the caller passed (URL, registry entry or registry id) into a concrete source. */
@@ -83,7 +63,7 @@ export async function resolveSource(input: ModelInput, options: { sha256?: strin
     return { url, id: idFromUrl(url), sha256: options.sha256 };
   }
   const registry = await fetchRegistry(options.signal);
-  const entry = registry.find((e) => e.id === input);
+  const entry = findModel(registry, input);
   if (!entry) {
     throw new OnDeviceError('INVALID_INPUT', `No model "${input}" in the registry; known ids: ${registry.map((e) => e.id).join(', ')}`, {
       id: input,
