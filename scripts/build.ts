@@ -6,7 +6,8 @@ import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type InlineConfig } from 'vite';
-import { emitDeclarations } from './emitDeclarations';
+import { buildServiceWorker } from './buildServiceWorker';
+import { emitDeclarationsInBackground } from './emitDeclarations';
 import { writeIntegrity } from './writeIntegrity';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -75,12 +76,16 @@ export async function buildAll(): Promise<void> {
   const t0 = performance.now();
   await rm(dist, { recursive: true, force: true });
   await mkdir(dist, { recursive: true });
+  const declarations = emitDeclarationsInBackground(root, dist);
+  declarations.catch(() => undefined); // awaited below, after the vite builds
   await buildApp();
   await buildLibrary();
   await buildWorker();
   await copyOrt();
   await writeIntegrity(dist);
-  await emitDeclarations(root, dist);
+  await declarations;
+  // Last: the service worker's precache list is made from everything above (scripts/buildServiceWorker.ts).
+  await buildServiceWorker(dist);
   console.log(`built dist/ in ${Math.round(performance.now() - t0)} ms`);
 }
 

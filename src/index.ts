@@ -6,4 +6,12 @@ export { configure, type OnDeviceConfig } from './client/configure';
 export { fetchRegistry, type RegistryEntry, type ModelInput } from './client/resolveSource';
 export type { Backend, BackendPreference, ElementType, Feeds, Progress, TensorData, TensorSpec, LoadInfo } from './runtime/protocol';
 export { defineOnDeviceModelElement, type OnDeviceModelElement, type OnDeviceModelElementEventMap } from './embed/OnDeviceModelElement';
+export { reportFeedback, flushTelemetry, type Feedback } from './telemetry/telemetryClient';
+export type { TelemetryConfig } from './telemetry/TelemetryConfig';
+export type { TelemetryEvent, EventBatch } from './telemetry/schema';
 export { testing as __testing } from './client/testing';
+// Offline model store (src/cache).
+export { modelStore } from './cache/modelStore';
+export type { StoredModelInfo } from './cache/storedModelInfo';
+export type { StorageUsage } from './cache/storageUsage';
+export type { EvictOptions } from './cache/evictLeastRecentlyUsed';

@@ -1,93 +1,84 @@
-import { configure, fetchRegistry, loadModel, OnDeviceError, type Feeds, type Model, type RegistryEntry } from '../index';
-import { sampleFeeds } from '../runtime/sampleFeeds';
+// The demo PWA: OCR, voice activity and a model playground, all on this device. Tabs are chosen by the
+// URL hash (#ocr, #vad, #playground); each loads its models the first time it is shown.
+import { configure } from '../index';
+import { registerServiceWorker } from '../sw/registerServiceWorker';
+import { createModelComparison } from './createModelComparison';
+import { createOcrTab } from './createOcrTab';
+import { createRegistryRunner } from './createRegistryRunner';
+import { createStoragePanel } from './createStoragePanel';
+import { createTabs } from './createTabs';
+import { createVadTab } from './createVadTab';
+import { showError } from './describeError';
 
 configure({ baseUrl: new URL('/', location.href).href });
 
 const app = document.querySelector<HTMLElement>('#app')!;
 app.innerHTML = `
-  <h1>ondevice <span class="badge" id="status">idle</span></h1>
-  <div class="row">
-    <label for="model">Model</label>
-    <select id="model" aria-label="Model"></select>
-    <label for="backend">Backend</label>
-    <select id="backend"><option value="auto">auto</option><option value="webgpu">webgpu</option><option value="wasm">wasm</option></select>
-    <button id="load">Load</button>
-    <button id="run" disabled>Run on sample input</button>
-  </div>
-  <progress id="progress" max="1" value="0" aria-label="Download progress"></progress>
-  <p id="backend-info" role="status"></p>
-  <div id="error" class="error" role="alert"></div>
-  <h2>Output</h2>
-  <table id="outputs"><tbody></tbody></table>
-  <pre id="timings"></pre>
-`;
-
+  <header class="app-header">
+    <h1>ondevice <span class="tagline">models that run in your browser</span></h1>
+    <div class="header-badges">
+      <span class="badge" id="network" role="status" aria-label="Network"></span>
+      <span class="badge" id="isolation"></span>
+    </div>
+  </header>
+  <div id="update"></div>
+  <div id="fatal" class="error" role="alert" hidden></div>
+  <nav id="tabs" class="tabs" aria-label="Demos"></nav>
+  <section id="panel-ocr" class="panel"></section>
+  <section id="panel-vad" class="panel"></section>
+  <section id="panel-playground" class="panel">
+    <h2>Playground</h2>
+    <p class="lead">Run any ONNX model here, on WASM and on WebGPU, and compare.</p>
+    <div id="model-comparison" class="card"></div>
+    <div id="registry-runner" class="card"></div>
+  </section>
+  <details id="storage-panel" class="card"></details>
+  <footer class="hint">Everything runs on this device with <a href="https://onnxruntime.ai/">onnxruntime-web</a>; nothing you open here is uploaded.</footer>`;
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const select = $<HTMLSelectElement>('model');
-let registry: RegistryEntry[] = [];
-let model: Model | undefined;
 
-function showError(error: unknown) {
-  const e = error as OnDeviceError;
-  $('error').textContent = e instanceof OnDeviceError ? `${e.code}: ${e.message}` : String(error);
-}
-
-async function init() {
-  try {
-    registry = await fetchRegistry();
-    select.innerHTML = registry.map((e) => `<option value="${e.id}">${e.id} (${(e.bytes / 1e6).toFixed(1)} MB)</option>`).join('');
-  } catch (error) {
-    showError(error);
-  }
-}
-
-$('load').addEventListener('click', async () => {
-  $('error').textContent = '';
-  model?.dispose();
-  model = undefined;
-  $<HTMLButtonElement>('run').disabled = true;
-  $('status').textContent = 'loading';
-  const progress = $<HTMLProgressElement>('progress');
-  try {
-    const entry = registry.find((e) => e.id === select.value)!;
-    model = await loadModel(entry, {
-      backend: $<HTMLSelectElement>('backend').value as 'auto',
-      onProgress: ({ loaded, total }) => (progress.value = total ? loaded / total : 0),
-    });
-    progress.value = 1;
-    $('status').textContent = 'ready';
-    $('backend-info').innerHTML =
-      `Running on <span class="badge ${model.backend}">${model.backend}</span>` +
-      (model.fallbackReason ? ` — not WebGPU because: ${model.fallbackReason}` : '') +
-      ` · ${model.info.threads} thread(s) · load ${Math.round(model.info.timings.fetchMs)} ms fetch, ${Math.round(model.info.timings.sessionMs)} ms session, ${Math.round(model.info.timings.warmupMs)} ms warm-up`;
-    $<HTMLButtonElement>('run').disabled = false;
-  } catch (error) {
-    $('status').textContent = 'error';
-    showError(error);
-  }
+// Never a blank page: anything that escapes a tab's own error handling is shown here.
+addEventListener('error', (event) => showError($('fatal'), event.error ?? event.message));
+addEventListener('unhandledrejection', (event) => {
+  event.preventDefault();
+  showError($('fatal'), event.reason);
 });
 
-$('run').addEventListener('click', async () => {
-  if (!model) return;
-  $('error').textContent = '';
-  const entry = registry.find((e) => e.id === model!.id);
-  const feeds: Feeds = sampleFeeds(model.inputs, entry?.sample);
-  const t0 = performance.now();
-  try {
-    const out = await model.run(feeds);
-    const ms = performance.now() - t0;
-    $('outputs').querySelector('tbody')!.innerHTML = Object.entries(out)
-      .map(([name, t]) => {
-        const values = Array.from(t.data as ArrayLike<number | bigint>)
-          .slice(0, 6)
-          .map((v) => (typeof v === 'number' ? v.toFixed(4) : String(v)));
-        return `<tr><th>${name}</th><td>${t.type} [${t.dims.join('×')}]</td><td>${values.join(', ')}…</td></tr>`;
-      })
-      .join('');
-    $('timings').textContent = `run: ${ms.toFixed(1)} ms (round trip through the worker)`;
-  } catch (error) {
-    showError(error);
-  }
+const storage = createStoragePanel($<HTMLDetailsElement>('storage-panel'), (model) => {
+  tabs.select('playground');
+  void comparison.open({ name: model.id.replace(/^local:/, ''), url: model.url, bytes: model.bytes, sha256: model.sha256, fromStore: true });
 });
+const refreshStorage = () => void storage.refresh();
+const comparison = createModelComparison($('model-comparison'), refreshStorage);
+const runner = createRegistryRunner($('registry-runner'), refreshStorage);
+const ocr = createOcrTab($('panel-ocr'));
+const vad = createVadTab($('panel-vad'));
+const tabs = createTabs(
+  $('tabs'),
+  [
+    { id: 'ocr', label: 'OCR', panel: $('panel-ocr'), onShow: () => ocr.onShow() },
+    { id: 'vad', label: 'Voice activity', panel: $('panel-vad'), onShow: () => vad.onShow() },
+    { id: 'playground', label: 'Playground', panel: $('panel-playground'), onShow: () => runner.onShow() },
+  ],
+  'ocr',
+);
 
-void init();
+function showNetwork(): void {
+  $('network').textContent = navigator.onLine ? 'online' : 'offline';
+  $('network').className = `badge ${navigator.onLine ? 'online' : 'offline'}`;
+}
+addEventListener('online', showNetwork);
+addEventListener('offline', showNetwork);
+showNetwork();
+
+$('isolation').textContent = crossOriginIsolated ? 'WASM threads' : 'single-threaded';
+$('isolation').title = crossOriginIsolated
+  ? 'This page is cross-origin isolated, so WASM runs multi-threaded.'
+  : 'This page is not cross-origin isolated (no COOP/COEP headers), so WASM runs on one thread.';
+
+void registerServiceWorker({
+  onUpdateAvailable(reload) {
+    $('update').innerHTML = `<p role="alert" class="update">Update available — <button type="button" id="update-reload">Reload</button></p>`;
+    $('update-reload').addEventListener('click', reload, { once: true });
+  },
+});
+refreshStorage();

@@ -1,10 +1,12 @@
-import { fetchModel, type FetchedModel } from './fetchModel';
+import { loadThroughStore, type StoreLoadResult } from '../cache/loadThroughStore';
+import { fetchModel } from './fetchModel';
 import type { LoadRequest, Progress } from './protocol';
 
 /**
- * Where a session's bytes come from. The network path verifies sha256 before anything is returned;
- * the offline model store plugs in here.
+ * Where a session's bytes come from: the offline model store (src/cache) when storing is enabled,
+ * else the network. Both verify sha256 before anything is returned.
  */
-export async function modelBytes(request: LoadRequest, onProgress: (p: Progress) => void): Promise<FetchedModel> {
-  return fetchModel(request.source, onProgress);
+export async function modelBytes(request: LoadRequest, onProgress: (p: Progress) => void): Promise<StoreLoadResult> {
+  if (!request.store?.enabled) return fetchModel(request.source, onProgress);
+  return loadThroughStore(request.source, { budgetBytes: request.store.budgetBytes, onProgress });
 }

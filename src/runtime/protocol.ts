@@ -94,6 +94,11 @@ export interface LoadInfo {
   threadsReason?: string;
   /** Adapter information when running on WebGPU. */
   adapter?: { vendor: string; architecture: string; device: string; description: string };
+  // --- model store (src/cache) ---
+  /** The model loaded but could not be stored for offline use (QUOTA_EXCEEDED, NOT_SUPPORTED). */
+  storeWarning?: SerializedError;
+  /** The version actually loaded: an older stored version stands in while a newer one downloads in the background. */
+  version?: string;
 }
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: SerializedError };

@@ -114,6 +114,8 @@ async function load(request: LoadRequest, onProgress?: (p: Progress) => void): P
     return fail(error, 'MODEL_FETCH_FAILED', `Could not fetch model ${request.source.id}`);
   }
   const t1 = performance.now();
+  // Model store: an older stored version may stand in for the requested one, with its own specs.
+  const served = fetched.servedSource ?? request.source;
   let session: InferenceSession;
   try {
     session = await ort.InferenceSession.create(fetched.bytes, {
@@ -123,13 +125,13 @@ async function load(request: LoadRequest, onProgress?: (p: Progress) => void): P
   } catch (error) {
     return fail(error, 'MODEL_LOAD_FAILED', `Could not create a session for ${request.source.id}`);
   }
-  const inputs = request.source.inputs ?? metadataOf(session, session.inputNames, 'input');
-  const outputs = request.source.outputs ?? metadataOf(session, session.outputNames, 'output');
+  const inputs = served.inputs ?? metadataOf(session, session.inputNames, 'input');
+  const outputs = served.outputs ?? metadataOf(session, session.outputNames, 'output');
   const t2 = performance.now();
   // Warm-up doubles as the smoke run that decides whether WebGPU really works for this model.
   let warmupMs = 0;
   if (request.warmup || request.backend === 'webgpu') {
-    const feeds = sampleFeeds(inputs, request.source.sample);
+    const feeds = sampleFeeds(inputs, served.sample);
     const runs = request.warmup ? WARMUP_RUNS : 1;
     try {
       for (let i = 0; i < runs && performance.now() - t2 < WARMUP_BUDGET_MS; i++) {
@@ -160,6 +162,8 @@ async function load(request: LoadRequest, onProgress?: (p: Progress) => void): P
       timings: { fetchMs: t1 - t0, sessionMs: t2 - t1, warmupMs },
       threads: config.threads,
       adapter: gpu?.adapter,
+      storeWarning: fetched.storeWarning,
+      version: served.version,
     },
   };
 }
