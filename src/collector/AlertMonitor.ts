@@ -1,0 +1,167 @@
+import type { AlertRule } from './alertRules';
+import type { AlertRecord, EventStore, MonitorSample } from './EventStore';
+import type { Measurement } from './measureRule';
+
+export type AlertTransition = { status: 'firing' | 'resolved'; alert: AlertRecord };
+
+export interface AlertMonitorOptions {
+  store: EventStore;
+  rules: readonly AlertRule[];
+  /** Measure every rule (one list per rule): on a worker thread in the collector, inline in tests. */
+  measure: (rules: readonly AlertRule[], nowMs: number) => Promise<Measurement[][]>;
+  /** Evaluate on this period even without traffic (windows slide, so alerts resolve or fire over time). */
+  intervalMs: number;
+  /** After ingest, evaluate at most once per this period (a throttle, so steady traffic cannot starve it). */
+  throttleMs: number;
+  /** Persist measured values for the dashboard at most this often. */
+  sampleIntervalMs: number;
+  /** Measured values older than this are pruned. */
+  sampleRetentionMs: number;
+  onTransition: (t: AlertTransition) => void;
+  onError: (error: unknown) => void;
+  now: () => number;
+}
+
+const PRUNE_EVERY_EVALUATIONS = 500;
+
+/**
+ * Evaluates alert rules continuously and records firing → resolved transitions. A series with fewer
+ * than `minSamples` observations is not judged: a firing alert stays firing until enough data says
+ * it recovered, and nothing fires on a handful of events.
+ */
+export class AlertMonitor {
+  private readonly firing = new Map<string, AlertRecord>();
+  private readonly rulesByName: Map<string, AlertRule>;
+  private interval: NodeJS.Timeout | undefined;
+  private pending: NodeJS.Timeout | undefined;
+  private lastSampleAtMs = Number.NEGATIVE_INFINITY;
+  private evaluations = 0;
+  private closed = false;
+  /** Tail of the evaluation chain: evaluations run one at a time, in call order. */
+  private tail: Promise<unknown> = Promise.resolve();
+  /** A timer-triggered evaluation is waiting in the chain; another would see nothing new. */
+  private queued = false;
+
+  constructor(private readonly options: AlertMonitorOptions) {
+    this.rulesByName = new Map(options.rules.map((r) => [r.name, r]));
+    const now = options.now();
+    for (const alert of options.store.firingAlerts()) {
+      if (this.rulesByName.has(alert.rule)) {
+        this.firing.set(seriesKey(alert.rule, alert.series), alert);
+      } else {
+        // The rule was removed from the config: nothing will ever resolve it otherwise.
+        options.onTransition({ status: 'resolved', alert: options.store.resolveAlert(alert.id, now, Number.NaN) });
+      }
+    }
+  }
+
+  start(): void {
+    if (this.interval || this.closed) return;
+    this.interval = setInterval(() => this.safeEvaluate(), this.options.intervalMs);
+    this.interval.unref();
+    this.evaluateSoon();
+  }
+
+  /** Fire-and-forget: schedule an evaluation within `throttleMs` unless one is already scheduled. */
+  evaluateSoon(): void {
+    if (this.pending || this.closed) return;
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      this.safeEvaluate();
+    }, this.options.throttleMs);
+    this.pending.unref();
+  }
+
+  firingAlerts(): AlertRecord[] {
+    return [...this.firing.values()];
+  }
+
+  /** Evaluate every rule now (after any evaluation in progress); resolves with the transitions it made. */
+  evaluate(): Promise<AlertTransition[]> {
+    const run = this.tail.then(() => this.evaluateOnce());
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async evaluateOnce(): Promise<AlertTransition[]> {
+    const { store, rules, now } = this.options;
+    const nowMs = now();
+    const measured = await this.options.measure(rules, nowMs);
+    if (this.closed) return [];
+    const transitions: AlertTransition[] = [];
+    const samples: MonitorSample[] = [];
+    for (const [i, rule] of rules.entries()) {
+      for (const m of measured[i] ?? []) {
+        if (!Number.isFinite(m.value)) continue;
+        samples.push({ atMs: nowMs, metric: rule.metric, labels: m.labels, value: m.value, samples: m.samples });
+        const t = this.judge(rule, m, nowMs);
+        if (t) transitions.push(t);
+      }
+    }
+    if (nowMs - this.lastSampleAtMs >= this.options.sampleIntervalMs && samples.length > 0) {
+      store.insertMonitorSamples(samples);
+      this.lastSampleAtMs = nowMs;
+    }
+    if (++this.evaluations % PRUNE_EVERY_EVALUATIONS === 1) store.pruneMonitorSamples(nowMs - this.options.sampleRetentionMs);
+    for (const t of transitions) this.options.onTransition(t);
+    return transitions;
+  }
+
+  close(): void {
+    this.closed = true;
+    clearInterval(this.interval);
+    clearTimeout(this.pending);
+  }
+
+  private judge(rule: AlertRule, m: Measurement, nowMs: number): AlertTransition | undefined {
+    if (m.samples < rule.minSamples) return undefined;
+    const series = seriesId(m.labels);
+    const key = seriesKey(rule.name, series);
+    const breached = rule.op === '<' ? m.value < rule.threshold : m.value > rule.threshold;
+    const current = this.firing.get(key);
+    if (breached && !current) {
+      const alert = this.options.store.openAlert({
+        rule: rule.name,
+        metric: rule.metric,
+        series,
+        labels: m.labels,
+        op: rule.op,
+        threshold: rule.threshold,
+        value: m.value,
+        samples: m.samples,
+        firedAtMs: nowMs,
+      });
+      this.firing.set(key, alert);
+      return { status: 'firing', alert };
+    }
+    if (!breached && current) {
+      this.firing.delete(key);
+      return { status: 'resolved', alert: this.options.store.resolveAlert(current.id, nowMs, m.value) };
+    }
+    return undefined;
+  }
+
+  /** Fire-and-forget evaluation from timers; coalesces while one is already waiting. */
+  private safeEvaluate(): void {
+    if (this.queued || this.closed) return;
+    this.queued = true;
+    const run = this.tail.then(() => {
+      this.queued = false;
+      return this.evaluateOnce();
+    });
+    this.tail = run.catch(() => undefined);
+    // A failing evaluation (e.g. the database closed under us during shutdown) must not kill ingest.
+    run.catch((e) => {
+      if (!this.closed) this.options.onError(e);
+    });
+  }
+}
+
+/** Canonical JSON of the labels (sorted keys), so the same series always gets the same id. */
+export function seriesId(labels: Record<string, string>): string {
+  return JSON.stringify(Object.fromEntries(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+}
+
+function seriesKey(rule: string, series: string): string {
+  return `${rule}\u0000${series}`;
+}

@@ -1,0 +1,147 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LIMITS, validateBatch, type TelemetryEvent } from '../telemetry/schema';
+import { corsHeaders, PREFLIGHT_HEADERS, type OriginPolicy } from './corsHeaders';
+import type { EventStore } from './EventStore';
+import { readBody } from './readBody';
+import { sendJson } from './sendJson';
+import type { TokenBucketLimiter } from './TokenBucketLimiter';
+
+/** Stable codes of `POST /v1/events` rejections (the `code` field of the JSON error body). */
+export type IngestErrorCode =
+  | 'METHOD_NOT_ALLOWED'
+  | 'RATE_LIMITED'
+  | 'ORIGIN_NOT_ALLOWED'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'BODY_TOO_LARGE'
+  | 'BODY_TIMEOUT'
+  | 'BODY_ABORTED'
+  | 'INVALID_UTF8'
+  | 'INVALID_JSON'
+  | 'INVALID_BATCH'
+  | 'SITE_KEY_MISMATCH'
+  | 'UNKNOWN_SITE_KEY'
+  | 'STORAGE_FAILED';
+
+export interface IngestContext {
+  store: EventStore;
+  limiter: TokenBucketLimiter;
+  origins: OriginPolicy;
+  siteKeys: ReadonlySet<string>;
+  trustProxy: boolean;
+  bodyTimeoutMs: number;
+  now: () => number;
+  onResponse: (status: number, code: IngestErrorCode | 'OK') => void;
+  onStored: (stored: readonly TelemetryEvent[], duplicates: number) => void;
+}
+
+export interface IngestAck {
+  accepted: number;
+  stored: number;
+  duplicates: number;
+}
+
+/**
+ * `POST /v1/events` (and its CORS preflight). Responds 200 only after the batch is committed;
+ * a rejected batch stores nothing.
+ */
+export async function handleIngest(ctx: IngestContext, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const origin = req.headers.origin;
+  const cors = corsHeaders(origin, ctx.origins);
+  const reject = (status: number, code: IngestErrorCode, error: string, path = '$', headers: Record<string, string> = {}) => {
+    ctx.onResponse(status, code);
+    sendJson(res, status, { error, code, path }, { ...(cors ?? {}), ...headers });
+  };
+
+  if (req.method === 'OPTIONS') {
+    if (!cors) return reject(403, 'ORIGIN_NOT_ALLOWED', 'origin not allowed');
+    res.writeHead(204, { ...cors, ...PREFLIGHT_HEADERS, 'content-length': '0' });
+    res.end();
+    return;
+  }
+  if (req.method !== 'POST') return reject(405, 'METHOD_NOT_ALLOWED', 'use POST', '$', { allow: 'POST, OPTIONS' });
+
+  const early = checkBeforeBody(ctx, req, url, cors !== null);
+  // Read (bounded) even a request we already know we reject: answering while the client is still
+  // sending makes the kernel reset the connection and the client never sees the status.
+  const body = await readBody(req, { maxBytes: LIMITS.maxBodyBytes, timeoutMs: ctx.bodyTimeoutMs });
+  if (early) return reject(early.status, early.code, early.error, early.path, early.headers);
+  if (!body.ok) return reject(body.status, body.code, body.error, '$', body.status === 408 ? { connection: 'close' } : {});
+
+  let parsed: unknown;
+  try {
+    // V8's JSON.parse is iterative, so deep nesting cannot overflow the stack; the 256 KiB cap bounds
+    // the work. Numbers beyond float range parse to Infinity and fail validation.
+    parsed = JSON.parse(body.text);
+  } catch {
+    return reject(400, 'INVALID_JSON', 'body is not valid JSON');
+  }
+  const batch = validateBatch(parsed);
+  if (!batch.ok) return reject(400, 'INVALID_BATCH', batch.error, batch.path);
+
+  const urlKey = url.searchParams.get('key');
+  if (urlKey !== null && batch.siteKey !== undefined && urlKey !== batch.siteKey) {
+    return reject(400, 'SITE_KEY_MISMATCH', 'site key in URL and body differ', '$.siteKey');
+  }
+  const siteKey = batch.siteKey ?? urlKey;
+  if (siteKey === null) return reject(403, 'UNKNOWN_SITE_KEY', 'site key required (body siteKey or ?key=)', '$.siteKey');
+  if (!ctx.siteKeys.has(siteKey)) return reject(403, 'UNKNOWN_SITE_KEY', 'unknown site key', '$.siteKey');
+
+  let result;
+  try {
+    result = ctx.store.insertBatch(batch.events, { siteKey, receivedAtMs: ctx.now() });
+  } catch (e) {
+    // The transaction rolled back: nothing was stored, so the client may safely retry.
+    return reject(503, 'STORAGE_FAILED', `storage failed: ${(e as Error).message}`, '$', { 'retry-after': '5' });
+  }
+  ctx.onStored(result.stored, result.duplicates);
+  ctx.onResponse(200, 'OK');
+  const ack: IngestAck = { accepted: batch.events.length, stored: result.stored.length, duplicates: result.duplicates };
+  sendJson(res, 200, ack, cors ?? {});
+}
+
+interface EarlyRejection {
+  status: number;
+  code: IngestErrorCode;
+  error: string;
+  path: string;
+  headers: Record<string, string>;
+}
+
+function checkBeforeBody(ctx: IngestContext, req: IncomingMessage, url: URL, originAllowed: boolean): EarlyRejection | null {
+  const limited = ctx.limiter.take(clientAddress(req, ctx.trustProxy), ctx.now());
+  if (!limited.ok) {
+    const headers = { 'retry-after': String(limited.retryAfterSeconds) };
+    return { status: 429, code: 'RATE_LIMITED', error: 'too many requests', path: '$', headers };
+  }
+  if (!originAllowed) return { status: 403, code: 'ORIGIN_NOT_ALLOWED', error: 'origin not allowed', path: '$', headers: {} };
+  const mediaType = checkMediaType(req);
+  if (mediaType) return { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', error: mediaType, path: '$', headers: {} };
+  const urlKey = url.searchParams.get('key');
+  if (urlKey !== null && !ctx.siteKeys.has(urlKey)) {
+    return { status: 403, code: 'UNKNOWN_SITE_KEY', error: 'unknown site key', path: '$.siteKey', headers: {} };
+  }
+  return null;
+}
+
+/** null when acceptable, else the reason. */
+function checkMediaType(req: IncomingMessage): string | null {
+  const encoding = req.headers['content-encoding'];
+  if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return `content-encoding ${encoding} not supported`;
+  const type = req.headers['content-type'];
+  if (!type) return 'content-type required: application/json or text/plain';
+  const [essence, ...params] = type.split(';').map((s) => s.trim().toLowerCase());
+  // text/plain is what sendBeacon and no-preflight fetch send (a CORS-safelisted type).
+  if (essence !== 'application/json' && essence !== 'text/plain') return `content-type ${essence} not supported`;
+  const charset = params.find((p) => p.startsWith('charset='))?.slice(8).replace(/"/g, '');
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') return `charset ${charset} not supported`;
+  return null;
+}
+
+function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = req.headers['x-forwarded-for'];
+    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+    if (first) return first;
+  }
+  return req.socket.remoteAddress ?? 'unknown';
+}

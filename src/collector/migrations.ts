@@ -1,0 +1,90 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Numbered schema migrations. `PRAGMA user_version` holds the last one applied; each runs in its own
+ * transaction together with the version bump, so a crash leaves the database at a whole version.
+ * Append only: never edit a migration that has shipped.
+ */
+export const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE events (
+        id TEXT PRIMARY KEY NOT NULL,
+        type TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        -- min(ts, received_ms): windows use it so a client clock in the future cannot park events
+        -- in every window, while offline replays still land at (roughly) when they happened.
+        at_ms INTEGER NOT NULL,
+        received_ms INTEGER NOT NULL,
+        site_key TEXT NOT NULL,
+        install_id TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        model_id TEXT NOT NULL,
+        model_version TEXT,
+        backend TEXT,
+        ms REAL,
+        bytes INTEGER,
+        from_cache INTEGER,
+        fallback_reason TEXT,
+        top_class TEXT,
+        score REAL,
+        prediction_id TEXT,
+        label TEXT,
+        predicted TEXT,
+        error_code TEXT,
+        device_key TEXT,
+        payload TEXT NOT NULL
+      );
+      CREATE INDEX events_type_at ON events (type, at_ms);
+      CREATE INDEX events_inference_prediction ON events (prediction_id) WHERE type = 'inference';
+      CREATE INDEX events_session ON events (session_id) WHERE type = 'session';
+    `,
+  },
+  {
+    version: 2,
+    sql: `
+      CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        rule TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        series TEXT NOT NULL,
+        labels TEXT NOT NULL,
+        op TEXT NOT NULL,
+        threshold REAL NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('firing', 'resolved')),
+        value REAL NOT NULL,
+        samples INTEGER NOT NULL,
+        fired_at_ms INTEGER NOT NULL,
+        resolved_at_ms INTEGER,
+        resolved_value REAL
+      );
+      CREATE UNIQUE INDEX alerts_one_firing ON alerts (rule, series) WHERE state = 'firing';
+      CREATE TABLE monitor_samples (
+        at_ms INTEGER NOT NULL,
+        metric TEXT NOT NULL,
+        labels TEXT NOT NULL,
+        value REAL NOT NULL,
+        samples INTEGER NOT NULL
+      );
+      CREATE INDEX monitor_samples_metric_at ON monitor_samples (metric, at_ms);
+    `,
+  },
+];
+
+/** Bring `db` up to the latest version. Refuses a database written by a newer collector. */
+export function migrate(db: Database.Database): { from: number; to: number } {
+  const from = db.pragma('user_version', { simple: true }) as number;
+  const latest = MIGRATIONS[MIGRATIONS.length - 1].version;
+  if (from > latest) {
+    throw new Error(`database schema version ${from} is newer than this collector (${latest}); refusing to downgrade`);
+  }
+  for (const m of MIGRATIONS) {
+    if (m.version <= from) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    })();
+  }
+  return { from, to: latest };
+}

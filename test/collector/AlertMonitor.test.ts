@@ -1,0 +1,148 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { AlertMonitor, type AlertTransition } from '../../src/collector/AlertMonitor';
+import type { AlertRule } from '../../src/collector/alertRules';
+import type { EventStore } from '../../src/collector/EventStore';
+import { inlineReadQueries } from '../../src/collector/ReadQueries';
+import { openSqliteEventStore } from '../../src/collector/SqliteEventStore';
+import type { TelemetryEvent } from '../../src/telemetry/schema';
+import { errorEvent, inferenceEvent, labelledPrediction } from './makeEvents';
+
+const MINUTE = 60_000;
+const T0 = Date.UTC(2026, 0, 1);
+
+const rules: AlertRule[] = [
+  { name: 'accuracy-drop', metric: 'accuracy', op: '<', threshold: 0.9, windowMs: 10 * MINUTE, minSamples: 20 },
+  { name: 'drift', metric: 'psi', op: '>', threshold: 0.2, windowMs: 10 * MINUTE, baselineWindowMs: 60 * MINUTE, minSamples: 100 },
+  { name: 'latency', metric: 'latency_p95', op: '>', threshold: 200, windowMs: 10 * MINUTE, minSamples: 20 },
+  { name: 'errors', metric: 'error_rate', op: '>', threshold: 0.02, windowMs: 10 * MINUTE, minSamples: 50 },
+];
+
+/** An in-memory store and a monitor on a fake clock: alert logic without timers or HTTP. */
+function setup() {
+  let nowMs = T0;
+  const store = openSqliteEventStore(':memory:');
+  const transitions: AlertTransition[] = [];
+  const monitor = new AlertMonitor({
+    store,
+    rules,
+    measure: inlineReadQueries(store).measure,
+    intervalMs: 60_000,
+    throttleMs: 1000,
+    sampleIntervalMs: 0,
+    sampleRetentionMs: 24 * 60 * MINUTE,
+    onTransition: (t) => transitions.push(t),
+    onError: (e) => {
+      throw e;
+    },
+    now: () => nowMs,
+  });
+  const ingest = (events: TelemetryEvent[]) => store.insertBatch(events, { siteKey: 'demo', receivedAtMs: nowMs });
+  return {
+    store,
+    monitor,
+    transitions,
+    ingest,
+    advance: (ms: number) => (nowMs += ms),
+    now: () => nowMs,
+  };
+}
+
+const predictions = (modelId: string, n: number, correctShare: number, ts: number, classes = ['cat']) =>
+  Array.from({ length: n }, (_, i) =>
+    labelledPrediction({ modelId, predicted: classes[i % classes.length], correct: i < Math.round(n * correctShare), ts }),
+  ).flat();
+
+let store: EventStore | undefined;
+afterEach(() => store?.close());
+
+describe('AlertMonitor', () => {
+  it('fires when accuracy drops below the threshold and resolves when it recovers', async () => {
+    const s = setup();
+    store = s.store;
+    s.ingest(predictions('m', 40, 0.95, s.now()));
+    expect((await s.monitor.evaluate())).toEqual([]);
+
+    s.advance(MINUTE);
+    s.ingest(predictions('m', 60, 0.5, s.now())); // window: 68/100 correct
+    const fired = (await s.monitor.evaluate());
+    expect(fired).toHaveLength(1);
+    expect(fired[0]).toMatchObject({ status: 'firing', alert: { rule: 'accuracy-drop', labels: { modelId: 'm', modelVersion: '1' }, samples: 100 } });
+    expect(fired[0].alert.value).toBeCloseTo(0.68, 10);
+    expect((await s.monitor.evaluate())).toEqual([]); // still firing: no second transition
+
+    // The bad minute slides out of the 10-minute window; fresh feedback is good again.
+    s.advance(10 * MINUTE + 1000);
+    s.ingest(predictions('m', 30, 1, s.now()));
+    const resolved = (await s.monitor.evaluate());
+    expect(resolved).toHaveLength(1);
+    expect(resolved[0]).toMatchObject({ status: 'resolved', alert: { id: fired[0].alert.id, state: 'resolved', resolvedValue: 1 } });
+    expect(s.store.listAlerts(10)).toHaveLength(1);
+  });
+
+  it('does not judge a series below minSamples', async () => {
+    const s = setup();
+    store = s.store;
+    s.ingest(predictions('m', 10, 0, s.now()));
+    expect((await s.monitor.evaluate())).toEqual([]);
+  });
+
+  it('uses the inference as the prediction and falls back to feedback.predicted', async () => {
+    const s = setup();
+    store = s.store;
+    const [inference, feedback] = labelledPrediction({ modelId: 'm', predicted: 'cat', correct: true, ts: s.now() });
+    s.ingest([inference, feedback]);
+    expect(s.store.accuracy({ sinceMs: 0, untilMs: s.now() + 1 })).toEqual([{ modelId: 'm', modelVersion: '1', total: 1, correct: 1 }]);
+    // No inference for this prediction id: `predicted` on the feedback decides; without it, it is not counted.
+    const [, orphan] = labelledPrediction({ modelId: 'm', predicted: 'dog', correct: false, ts: s.now() });
+    s.ingest([{ ...orphan, id: 'orphan-feedback-1' } as TelemetryEvent]);
+    expect(s.store.accuracy({ sinceMs: 0, untilMs: s.now() + 1 })[0].total).toBe(1);
+    s.ingest([{ ...orphan, id: 'orphan-feedback-2', predictionId: 'other-pred', predicted: 'dog' } as TelemetryEvent]);
+    expect(s.store.accuracy({ sinceMs: 0, untilMs: s.now() + 1 })[0]).toMatchObject({ total: 2, correct: 1 });
+  });
+
+  it('fires on a shifted prediction distribution and not on an unchanged one', async () => {
+    const s = setup();
+    store = s.store;
+    const classes = ['a', 'b', 'c', 'd'];
+    const dist = (modelId: string, counts: number[], ts: number) =>
+      counts.flatMap((n, i) => Array.from({ length: n }, () => inferenceEvent({ modelId, topClass: classes[i], ts })));
+    const baselineTs = s.now() - 30 * MINUTE;
+    s.ingest([...dist('stable', [100, 100, 100, 100], baselineTs), ...dist('shifted', [100, 100, 100, 100], baselineTs)]);
+    s.ingest([...dist('stable', [50, 50, 50, 50], s.now()), ...dist('shifted', [170, 10, 10, 10], s.now())]);
+    const t = (await s.monitor.evaluate());
+    expect(t.map((x) => [x.alert.rule, x.alert.labels.modelId])).toEqual([['drift', 'shifted']]);
+    const psi = s.store.monitorSamples({ sinceMs: 0, untilMs: s.now() + 1 }, 'psi');
+    expect(psi.find((p) => p.labels.modelId === 'stable')?.value).toBeCloseTo(0, 10);
+    expect(psi.find((p) => p.labels.modelId === 'shifted')!.value).toBeGreaterThan(0.2);
+  });
+
+  it('fires the latency SLO per backend and the error rate per model version', async () => {
+    const s = setup();
+    store = s.store;
+    s.ingest([
+      ...Array.from({ length: 30 }, () => inferenceEvent({ modelId: 'slow', backend: 'wasm', ms: 350 })),
+      ...Array.from({ length: 30 }, () => inferenceEvent({ modelId: 'slow', backend: 'webgpu', ms: 20 })),
+      ...Array.from({ length: 95 }, () => inferenceEvent({ modelId: 'flaky' })),
+      ...Array.from({ length: 5 }, () => errorEvent({ modelId: 'flaky' })),
+    ].map((e) => ({ ...e, ts: s.now() })));
+    const t = (await s.monitor.evaluate());
+    expect(t.map((x) => [x.alert.rule, x.alert.series]).sort()).toEqual([
+      ['errors', '{"modelId":"flaky","modelVersion":"1"}'],
+      ['latency', '{"backend":"wasm","modelId":"slow","modelVersion":"1"}'],
+    ]);
+  });
+
+  it('reloads firing alerts after a restart instead of firing them twice', async () => {
+    const s = setup();
+    store = s.store;
+    s.ingest(predictions('m', 40, 0.5, s.now()));
+    expect((await s.monitor.evaluate())).toHaveLength(1);
+    s.monitor.close();
+    const again = new AlertMonitor({
+      store: s.store, rules, measure: inlineReadQueries(s.store).measure, intervalMs: 60_000, throttleMs: 1000, sampleIntervalMs: 0, sampleRetentionMs: MINUTE,
+      onTransition: () => {}, onError: () => {}, now: s.now,
+    });
+    expect(again.firingAlerts()).toHaveLength(1);
+    expect((await again.evaluate())).toEqual([]);
+  });
+});

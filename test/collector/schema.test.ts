@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { LIMITS, validateBatch } from '../../src/telemetry/schema';
+import { errorEvent, feedbackEvent, inferenceEvent, modelLoadEvent, sessionEvent } from './makeEvents';
+
+const valid = () => ({
+  siteKey: 'demo',
+  events: [
+    sessionEvent(),
+    sessionEvent({ vendor: null }),
+    modelLoadEvent({ fallbackReason: 'no WebGPU adapter' }),
+    inferenceEvent({ predictionId: 'pred-1' }),
+    errorEvent(),
+    feedbackEvent({ predictionId: 'pred-1', predicted: 3 }),
+  ],
+});
+
+/** Apply `mutate` to a fresh valid batch and return the validation result. */
+const withMutation = (mutate: (b: any) => void) => {
+  const b: any = valid();
+  mutate(b);
+  return validateBatch(JSON.parse(JSON.stringify(b)));
+};
+
+describe('validateBatch', () => {
+  it('accepts every event type', () => {
+    const r = validateBatch(JSON.parse(JSON.stringify(valid())));
+    expect(r.ok).toBe(true);
+    if (r.ok) {
+      expect(r.events.map((e) => e.type)).toEqual(['session', 'session', 'model_load', 'inference', 'error', 'feedback']);
+      expect(r.siteKey).toBe('demo');
+    }
+  });
+
+  it('accepts a batch without siteKey (it may come in the URL)', () => {
+    expect(withMutation((b) => delete b.siteKey).ok).toBe(true);
+  });
+
+  it.each([
+    ['non-object batch', (b: any) => Object.assign(b, { events: 'x' }), '$.events'],
+    ['unknown batch key', (b: any) => (b.extra = 1), '$.extra'],
+    ['empty batch', (b: any) => (b.events = []), '$.events'],
+    ['unknown type', (b: any) => (b.events[0].type = 'click'), '$.events[0].type'],
+    ['missing id', (b: any) => delete b.events[3].id, '$.events[3].id'],
+    ['short id', (b: any) => (b.events[3].id = 'abc'), '$.events[3].id'],
+    ['id with spaces', (b: any) => (b.events[3].id = 'abc def ghi'), '$.events[3].id'],
+    ['ts as string', (b: any) => (b.events[3].ts = String(Date.now())), '$.events[3].ts'],
+    ['ts before 2020', (b: any) => (b.events[3].ts = 0), '$.events[3].ts'],
+    ['fractional ts', (b: any) => (b.events[3].ts = Date.now() + 0.5), '$.events[3].ts'],
+    ['bad backend', (b: any) => (b.events[3].backend = 'cuda'), '$.events[3].backend'],
+    ['negative ms', (b: any) => (b.events[3].ms = -1), '$.events[3].ms'],
+    ['ms above an hour', (b: any) => (b.events[3].ms = 3_600_001), '$.events[3].ms'],
+    ['unknown event key', (b: any) => (b.events[3].rawInput = [1, 2, 3]), '$.events[3].rawInput'],
+    ['unknown output key', (b: any) => (b.events[3].output.logits = [1]), '$.events[3].output.logits'],
+    ['fractional dim', (b: any) => (b.events[3].inputDims.input = [1.5]), '$.events[3].inputDims.input[0]'],
+    ['rank too high', (b: any) => (b.events[3].inputDims.input = new Array(9).fill(1)), '$.events[3].inputDims.input'],
+    ['missing modelVersion on inference', (b: any) => delete b.events[3].modelVersion, '$.events[3].modelVersion'],
+    ['unknown error code', (b: any) => (b.events[4].code = 'WHATEVER'), '$.events[4].code'],
+    ['message too long', (b: any) => (b.events[4].message = 'x'.repeat(LIMITS.maxMessageLength + 1)), '$.events[4].message'],
+    ['label as object', (b: any) => (b.events[5].label = { a: 1 }), '$.events[5].label'],
+    ['empty label', (b: any) => (b.events[5].label = ''), '$.events[5].label'],
+    ['webgpu wrong shape', (b: any) => (b.events[0].device.webgpu = 'nvidia'), '$.events[0].device.webgpu'],
+    ['hardwareConcurrency 0', (b: any) => (b.events[0].device.hardwareConcurrency = 0), '$.events[0].device.hardwareConcurrency'],
+    ['crossOriginIsolated as string', (b: any) => (b.events[0].device.crossOriginIsolated = 'yes'), '$.events[0].device.crossOriginIsolated'],
+    ['bytes fractional', (b: any) => (b.events[2].bytes = 1.5), '$.events[2].bytes'],
+    ['fromCache missing', (b: any) => delete b.events[2].fromCache, '$.events[2].fromCache'],
+  ])('rejects %s', (_name, mutate, path) => {
+    const r = withMutation(mutate);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.path).toBe(path);
+  });
+
+  it('rejects more than maxEventsPerBatch events', () => {
+    const r = validateBatch({ events: new Array(LIMITS.maxEventsPerBatch + 1).fill(0).map(() => inferenceEvent()) });
+    expect(r).toMatchObject({ ok: false, path: '$.events' });
+  });
+
+  it.each(['__proto__', 'constructor', 'prototype'])('rejects the prototype-pollution key %s anywhere', (key) => {
+    for (const target of ['{"events":[EVENT], "K": 1}', '{"events":[EVENT]}']) {
+      const ev = JSON.stringify(inferenceEvent()).replace('"output":{', `"output":{"${key}":{"polluted":true},`);
+      const r = validateBatch(JSON.parse(target.replace('EVENT', ev).replace('"K"', `"${key}"`)));
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error).toMatch(/forbidden key/);
+    }
+    expect(({} as any).polluted).toBeUndefined();
+  });
+
+  it('rejects prototype-pollution keys as input names', () => {
+    const text = JSON.stringify({ events: [inferenceEvent()] }).replace('"input":[', '"__proto__":[');
+    expect(validateBatch(JSON.parse(text))).toMatchObject({ ok: false, path: '$.events[0].inputDims.__proto__' });
+  });
+
+  it('rejects non-finite and huge numbers', () => {
+    for (const ms of [1e400, -1e400, Number.NaN, 1e308]) {
+      expect(withMutation((b) => (b.events[3].ms = ms)).ok).toBe(false);
+    }
+    expect(validateBatch(JSON.parse(`{"events":[${JSON.stringify(inferenceEvent()).replace('"ms":12', '"ms":1e400')}]}`)).ok).toBe(false);
+  });
+
+  it('rejects lone surrogates and NUL in text', () => {
+    expect(withMutation((b) => (b.events[4].message = 'bad \ud800 text')).ok).toBe(false);
+    expect(withMutation((b) => (b.events[4].message = 'bad \u0000 text')).ok).toBe(false);
+    expect(withMutation((b) => (b.events[4].message = 'emoji 😀 is fine')).ok).toBe(true);
+  });
+
+  it('rejects deep nesting without recursion trouble', () => {
+    const deep = JSON.parse('['.repeat(5000) + ']'.repeat(5000));
+    expect(validateBatch({ events: [deep] }).ok).toBe(false);
+    const nested: any = {};
+    let cur = nested;
+    for (let i = 0; i < 2000; i++) cur = cur.a = {};
+    expect(validateBatch({ events: [{ ...inferenceEvent(), output: nested }] }).ok).toBe(false);
+  });
+
+  it('rejects arrays and class instances where objects belong', () => {
+    expect(validateBatch([]).ok).toBe(false);
+    expect(validateBatch(null).ok).toBe(false);
+    expect(validateBatch({ events: [new Date()] }).ok).toBe(false);
+  });
+
+  it('keeps input names out of Object.prototype', () => {
+    const r = validateBatch({ events: [inferenceEvent({ inputDims: { toString: [1], hasOwnProperty: [2] } })] });
+    expect(r.ok).toBe(true);
+  });
+});
