@@ -1,18 +1,33 @@
 // `npm run bench`: every benchmark, each against a baseline measured in the same run.
+// `npm run bench -- runtime warm-start ingest` picks some.
+import { cpus, loadavg } from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { runIngestBench } from './ingest';
 import { printRuntimeBench, runRuntimeBench } from './runtimeBench';
+import { printWarmStartBench, runWarmStartBench } from './warmStart';
 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
 
 await mkdir('bench-results', { recursive: true });
-const summary: Record<string, unknown> = { date: new Date().toISOString(), cores: (await import('node:os')).cpus().length };
+const summary: Record<string, unknown> = { date: new Date().toISOString(), cpus: cpus().length, loadAverageAtStart: loadavg()[0] };
 
 if (want('runtime')) {
   const runtime = await runRuntimeBench();
   printRuntimeBench(runtime);
   summary.runtime = runtime;
   await writeFile('bench-results/runtime.json', JSON.stringify(runtime, null, 2));
+}
+
+if (want('warm-start')) {
+  const warm = await runWarmStartBench();
+  printWarmStartBench(warm);
+  summary.warmStart = warm;
+  await writeFile('bench-results/warm-start.json', JSON.stringify(warm, null, 2));
+}
+
+if (want('ingest')) {
+  summary.ingest = await runIngestBench();
 }
 
 await writeFile('bench-results/summary.json', JSON.stringify(summary, null, 2));

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium, type LaunchChromiumOptions } from './chromium';
 import { spawnServer, type SpawnedServer } from './spawnServer';
@@ -7,7 +10,9 @@ import { spawnServer, type SpawnedServer } from './spawnServer';
  * `env` can turn off isolation headers (ONDEVICE_ISOLATION=0) or serve test fixtures (ONDEVICE_FIXTURES_DIR).
  */
 export function startAppServer(env: Record<string, string> = {}): Promise<SpawnedServer> {
-  return spawnServer(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], { env });
+  // Each server gets its own collector database unless the test names one.
+  const dbPath = path.join(mkdtempSync(path.join(tmpdir(), 'ondevice-app-')), 'collector.sqlite');
+  return spawnServer(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], { env: { COLLECTOR_DB_PATH: dbPath, ...env } });
 }
 
 export interface BrowserSession {

@@ -1,0 +1,53 @@
+import type { CollectorOptions } from './createCollector';
+
+/**
+ * Collector options from the environment, shared by `npm run collector` and `npm start`:
+ *   COLLECTOR_DB_PATH             SQLite file (default ./data/collector.sqlite)
+ *   COLLECTOR_SITE_KEYS           comma-separated accepted site keys (default "demo")
+ *   COLLECTOR_ALLOWED_ORIGINS     comma-separated CORS allowlist; unset or "*" allows any origin (demo)
+ *   COLLECTOR_READ_TOKEN          bearer token for /v1/summary, /v1/alerts, /metrics, /dashboard
+ *   COLLECTOR_REQUIRE_TOKEN       "1" to require the token on loopback too
+ *   COLLECTOR_ALERT_RULES         alert rules file (default config/alerts.json)
+ *   COLLECTOR_WEBHOOK_URL         where firing/resolved alerts are POSTed
+ *   COLLECTOR_RATE_LIMIT_PER_SECOND, COLLECTOR_RATE_LIMIT_BURST
+ *                                 per-IP token bucket (default 20/s, burst 60; 0/s disables)
+ *   COLLECTOR_TRUST_PROXY         "1" to rate-limit by X-Forwarded-For (only behind your own proxy)
+ *   COLLECTOR_EVAL_INTERVAL_MS    alert evaluation period (default: the rules file's evaluationIntervalMs)
+ *   COLLECTOR_EVAL_THROTTLE_MS    evaluate at most this long after ingest (default 2000)
+ *   COLLECTOR_MONITOR_SAMPLE_MS   how often accuracy/PSI values are kept for the dashboard (default 10000)
+ *   COLLECTOR_SYNCHRONOUS         NORMAL (default: acknowledged events survive kill -9) or FULL (also power loss)
+ */
+export function collectorOptionsFromEnv(env: NodeJS.ProcessEnv, listenHost: string): CollectorOptions {
+  const list = (v: string | undefined) =>
+    v
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  const int = (name: string): number | undefined => {
+    const v = env[name];
+    if (v === undefined || v === '') return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got "${v}"`);
+    return n;
+  };
+  const flag = (v: string | undefined) => v === '1' || v?.toLowerCase() === 'true';
+  const origins = list(env.COLLECTOR_ALLOWED_ORIGINS);
+  const perSecond = int('COLLECTOR_RATE_LIMIT_PER_SECOND');
+  const burst = int('COLLECTOR_RATE_LIMIT_BURST');
+  return {
+    dbPath: env.COLLECTOR_DB_PATH || undefined,
+    siteKeys: list(env.COLLECTOR_SITE_KEYS),
+    allowedOrigins: !origins || origins.includes('*') ? '*' : origins,
+    listenHost,
+    readToken: env.COLLECTOR_READ_TOKEN || undefined,
+    requireToken: flag(env.COLLECTOR_REQUIRE_TOKEN) || undefined,
+    alertRulesPath: env.COLLECTOR_ALERT_RULES || undefined,
+    webhookUrl: env.COLLECTOR_WEBHOOK_URL || undefined,
+    rateLimit: perSecond === undefined && burst === undefined ? undefined : { perSecond: perSecond ?? 20, burst: burst ?? 60 },
+    trustProxy: flag(env.COLLECTOR_TRUST_PROXY),
+    evaluationIntervalMs: int('COLLECTOR_EVAL_INTERVAL_MS'),
+    evaluationThrottleMs: int('COLLECTOR_EVAL_THROTTLE_MS'),
+    monitorSampleIntervalMs: int('COLLECTOR_MONITOR_SAMPLE_MS'),
+    synchronous: env.COLLECTOR_SYNCHRONOUS?.toUpperCase() === 'FULL' ? 'FULL' : 'NORMAL',
+  };
+}
