@@ -2,6 +2,7 @@
 // defaults), (C) onnxruntime-node native with the same thread count — same inputs, one run.
 import path from 'node:path';
 import * as ortNode from 'onnxruntime-node';
+import type { Browser } from 'playwright-core';
 import { launchChromium } from '../test/helpers/chromium';
 import { startAppServer } from '../test/helpers/appServer';
 
@@ -9,11 +10,14 @@ const RUNS = 30;
 
 interface Case {
   id: string;
+  /** WASM threads for ondevice (and so for native); default: the library's default. */
+  threads?: number;
   file: string;
   /** Inputs are built the same way in Node and in the page from this recipe. */
   recipe: { name: string; type: 'float32' | 'int64'; dims: number[]; kind: 'wave' | 'zeros' | 'sr' }[];
 }
 
+const THREADS = process.env.BENCH_THREADS ? Number(process.env.BENCH_THREADS) : undefined;
 const CASES: Case[] = [
   {
     id: 'ppocr-v4-det',
@@ -22,6 +26,7 @@ const CASES: Case[] = [
   },
   {
     id: 'silero-vad-v5',
+    threads: THREADS,
     file: 'silero_vad_v5.onnx',
     recipe: [
       { name: 'input', type: 'float32', dims: [1, 512], kind: 'wave' },
@@ -57,119 +62,119 @@ const median = (xs: number[]) => {
 /** The steady state: the median of the last two thirds of the timed runs (after tier-up). */
 const steady = (times: number[]) => median(times.slice(Math.floor(times.length / 3)));
 
-async function measureNode(c: Case, threads: number): Promise<Measurement> {
-  const build = (0, eval)(BUILD_FEEDS) as (
-    r: Case['recipe'],
-  ) => Record<string, { type: string; dims: number[]; data: Float32Array | BigInt64Array }>;
-  const t0 = performance.now();
-  const session = await ortNode.InferenceSession.create(path.join('public/models', c.file), {
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-  });
-  const loadMs = performance.now() - t0;
-  const feeds = () =>
-    Object.fromEntries(
-      Object.entries(build(c.recipe)).map(([k, v]) => [k, new ortNode.Tensor(v.type as 'float32', v.data as Float32Array, v.dims)]),
-    );
-  const times: number[] = [];
+// The machine is noisy (2 shared cores), so A, B and C are interleaved run by run: a burst of load
+// from elsewhere hits all three alike instead of whichever happened to be measured at that moment.
+interface Side {
+  /** Load the model; returns load time and threads. */
+  load(): Promise<{ loadMs: number; threads: number; backend?: string }>;
+  /** One timed run (timed where it runs, so the driver's round trip is not counted). */
+  run(i: number): Promise<number>;
+  /** Long tasks on the page's main thread since `load` finished. */
+  longTasks(): Promise<number>;
+  close(): Promise<void>;
+}
+
+function nodeSide(c: Case, threads: () => number): Side {
+  const build = (0, eval)(BUILD_FEEDS) as (r: Case['recipe']) => Record<string, { type: string; dims: number[]; data: Float32Array | BigInt64Array }>;
+  let session: ortNode.InferenceSession;
+  return {
+    async load() {
+      const t0 = performance.now();
+      session = await ortNode.InferenceSession.create(path.join('public/models', c.file), { intraOpNumThreads: threads(), interOpNumThreads: 1 });
+      return { loadMs: performance.now() - t0, threads: threads(), backend: 'onnxruntime-node (CPU)' };
+    },
+    async run() {
+      const feeds = Object.fromEntries(Object.entries(build(c.recipe)).map(([k, v]) => [k, new ortNode.Tensor(v.type as 'float32', v.data as Float32Array, v.dims)]));
+      const s = performance.now();
+      await session.run(feeds);
+      return performance.now() - s;
+    },
+    longTasks: async () => 0,
+    close: async () => session?.release(),
+  };
+}
+
+/** A page side: `setup` (page script) defines window.__bench = { load(), run(i), longTasks() }. */
+async function pageSide(browser: Browser, baseUrl: string, setup: string, c: Case): Promise<Side> {
+  const page = await browser.newPage();
+  await page.goto(`${baseUrl}/test-page.html`);
+  await page.evaluate(({ setup, c, RUNS, BUILD_FEEDS }) => (0, eval)(setup)(c, RUNS, (0, eval)(BUILD_FEEDS)), { setup, c, RUNS, BUILD_FEEDS });
+  return {
+    load: () => page.evaluate(() => (window as any).__bench.load()),
+    run: (i) => page.evaluate((i) => (window as any).__bench.run(i), i),
+    longTasks: () => page.evaluate(() => (window as any).__bench.longTasks()),
+    close: () => page.close(),
+  };
+}
+
+// (A) ondevice: the classic-script build already on the test page.
+const ONDEVICE_SETUP = `(c, RUNS, build) => {
+  const tasks = [];
+  new PerformanceObserver((l) => tasks.push(...l.getEntries())).observe({ type: 'longtask' });
+  let model, inputs, mark = 0;
+  window.__bench = {
+    async load() {
+      const t0 = performance.now();
+      model = await OnDevice.loadModel(c.id, { backend: 'wasm', cache: false, ...(c.threads ? { threads: c.threads } : {}) });
+      const loadMs = performance.now() - t0;
+      inputs = Array.from({ length: RUNS }, () => build(c.recipe));
+      mark = tasks.length;
+      return { loadMs, threads: model.info.threads, backend: model.backend };
+    },
+    async run(i) { const s = performance.now(); await model.run(inputs[i]); return performance.now() - s; },
+    async longTasks() { return tasks.length - mark; },
+  };
+}`;
+
+// (B) what tutorials show: the combined bundle imported on the main thread, default settings.
+const NAIVE_SETUP = `(c, RUNS, build) => {
+  const tasks = [];
+  new PerformanceObserver((l) => tasks.push(...l.getEntries())).observe({ type: 'longtask' });
+  let ort, session, inputs, mark = 0;
+  window.__bench = {
+    async load() {
+      ort = await import('/fixtures/ort.all.bundle.min.mjs');
+      const t0 = performance.now();
+      session = await ort.InferenceSession.create('/models/' + c.file);
+      const loadMs = performance.now() - t0;
+      inputs = Array.from({ length: RUNS }, () =>
+        Object.fromEntries(Object.entries(build(c.recipe)).map(([k, v]) => [k, new ort.Tensor(v.type, v.data, v.dims)])));
+      mark = tasks.length;
+      return { loadMs, threads: ort.env.wasm.numThreads ?? 0, backend: 'ort.all on the main thread' };
+    },
+    async run(i) { const s = performance.now(); await session.run(inputs[i]); return performance.now() - s; },
+    async longTasks() { return tasks.length - mark; },
+  };
+}`;
+
+async function measureCase(browser: Browser, baseUrl: string, c: Case): Promise<{ ondevice: Measurement; naive: Measurement; native: Measurement }> {
+  const a = await pageSide(browser, baseUrl, ONDEVICE_SETUP, c);
+  const b = await pageSide(browser, baseUrl, NAIVE_SETUP, c);
+  const loadA = await a.load();
+  const loadB = await b.load();
+  const cSide = nodeSide(c, () => loadA.threads);
+  const loadC = await cSide.load();
+  const times = { a: [] as number[], b: [] as number[], c: [] as number[] };
   for (let i = 0; i < RUNS; i++) {
-    const f = feeds();
-    const s = performance.now();
-    await session.run(f);
-    times.push(performance.now() - s);
+    times.a.push(await a.run(i));
+    times.b.push(await b.run(i));
+    times.c.push(await cSide.run(i));
   }
-  await session.release();
-  return { loadMs, firstRunMs: times[0], steadyMedianMs: steady(times), longTasks: 0, threads };
-}
-
-async function measureOndevice(baseUrl: string, c: Case): Promise<Measurement> {
-  const browser = await launchChromium();
-  try {
-    const page = await browser.newPage();
-    await page.goto(`${baseUrl}/test-page.html`);
-    return await page.evaluate(
-      async ({ c, RUNS, BUILD_FEEDS }) => {
-        const build = (0, eval)(BUILD_FEEDS);
-        const longTasks: PerformanceEntry[] = [];
-        new PerformanceObserver((l) => longTasks.push(...l.getEntries())).observe({ type: 'longtask' });
-        const t0 = performance.now();
-        const model = await (window as any).OnDevice.loadModel(c.id, { backend: 'wasm' });
-        const loadMs = performance.now() - t0;
-        // Inputs are built before the observed window: only the library's own main-thread work counts.
-        const inputs = Array.from({ length: RUNS }, () => build(c.recipe));
-        const tasksBefore = longTasks.length;
-        const times: number[] = [];
-        for (let i = 0; i < RUNS; i++) {
-          const feeds = inputs[i];
-          const s = performance.now();
-          await model.run(feeds);
-          times.push(performance.now() - s);
-        }
-        await new Promise((r) => setTimeout(r, 100));
-        const sorted = times.slice(Math.floor(times.length / 3)).sort((a, b) => a - b);
-        const r = {
-          loadMs,
-          firstRunMs: times[0],
-          steadyMedianMs:
-            sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2,
-          longTasks: longTasks.length - tasksBefore,
-          threads: model.info.threads,
-          backend: model.backend,
-        };
-        model.dispose();
-        return r;
-      },
-      { c, RUNS, BUILD_FEEDS },
-    );
-  } finally {
-    await browser.close();
-  }
-}
-
-async function measureNaive(baseUrl: string, c: Case): Promise<Measurement> {
-  const browser = await launchChromium();
-  try {
-    const page = await browser.newPage();
-    await page.goto(`${baseUrl}/test-page.html`);
-    return await page.evaluate(
-      async ({ c, RUNS, BUILD_FEEDS }) => {
-        const build = (0, eval)(BUILD_FEEDS);
-        const longTasks: PerformanceEntry[] = [];
-        new PerformanceObserver((l) => longTasks.push(...l.getEntries())).observe({ type: 'longtask' });
-        // What tutorials show: the combined bundle, imported on the main thread, default settings.
-        const ort = await import('/fixtures/ort.all.bundle.min.mjs' as string);
-        const t0 = performance.now();
-        const session = await ort.InferenceSession.create(`/models/${c.file}`);
-        const loadMs = performance.now() - t0;
-        const inputs = Array.from({ length: RUNS }, () =>
-          Object.fromEntries(Object.entries(build(c.recipe)).map(([k, v]: [string, any]) => [k, new ort.Tensor(v.type, v.data, v.dims)])),
-        );
-        const tasksBefore = longTasks.length;
-        const times: number[] = [];
-        for (let i = 0; i < RUNS; i++) {
-          const feeds = inputs[i];
-          const s = performance.now();
-          await session.run(feeds);
-          times.push(performance.now() - s);
-        }
-        await new Promise((r) => setTimeout(r, 100));
-        const sorted = times.slice(Math.floor(times.length / 3)).sort((a, b) => a - b);
-        await session.release();
-        return {
-          loadMs,
-          firstRunMs: times[0],
-          steadyMedianMs:
-            sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2,
-          longTasks: longTasks.length - tasksBefore,
-          threads: ort.env.wasm.numThreads ?? 0,
-          backend: 'wasm (ort.all, main thread)',
-        };
-      },
-      { c, RUNS, BUILD_FEEDS },
-    );
-  } finally {
-    await browser.close();
-  }
+  const result = (load: { loadMs: number; threads: number; backend?: string }, t: number[], longTasks: number): Measurement => ({
+    loadMs: load.loadMs,
+    firstRunMs: t[0],
+    steadyMedianMs: steady(t),
+    longTasks,
+    threads: load.threads,
+    backend: load.backend,
+  });
+  const measured = {
+    ondevice: result(loadA, times.a, await a.longTasks()),
+    naive: result(loadB, times.b, await b.longTasks()),
+    native: result(loadC, times.c, 0),
+  };
+  await Promise.all([a.close(), b.close(), cSide.close()]);
+  return measured;
 }
 
 export interface RuntimeBenchResult {
@@ -184,11 +189,10 @@ export interface RuntimeBenchResult {
 export async function runRuntimeBench(): Promise<RuntimeBenchResult[]> {
   const server = await startAppServer({ ONDEVICE_FIXTURES_DIR: path.resolve('node_modules/onnxruntime-web/dist') });
   const results: RuntimeBenchResult[] = [];
+  const browser = await launchChromium();
   try {
     for (const c of CASES) {
-      const ondevice = await measureOndevice(server.url, c);
-      const naive = await measureNaive(server.url, c);
-      const native = await measureNode(c, ondevice.threads);
+      const { ondevice, naive, native } = await measureCase(browser, server.url, c);
       const ratios = {
         steadyAoverB: ondevice.steadyMedianMs / naive.steadyMedianMs,
         steadyAoverC: ondevice.steadyMedianMs / native.steadyMedianMs,
@@ -208,6 +212,7 @@ export async function runRuntimeBench(): Promise<RuntimeBenchResult[]> {
       });
     }
   } finally {
+    await browser.close();
     await server.stop();
   }
   return results;
