@@ -19,8 +19,11 @@ export const PRECACHE_GLOBS = [
   'ort/*.{mjs,wasm}',
   'manifest.webmanifest',
   'icons/*.png',
+  // Small assets the demo needs offline: the OCR character list and the sample inputs.
+  'models/*.txt',
+  'samples/*.{png,wav}',
 ];
-export const PRECACHE_IGNORES = ['sw.js', 'models/**', '**/*.map'];
+export const PRECACHE_IGNORES = ['sw.js', 'models/*.onnx', 'models/**/*.onnx', 'models/*.json', '**/*.map'];
 
 export async function buildServiceWorker(dist = path.join(root, 'dist')): Promise<{ count: number; size: number }> {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'ondevice-sw-'));

@@ -41,18 +41,23 @@ export async function emitDeclarations(root: string, dist: string): Promise<void
 
 async function addJsExtensions(file: string): Promise<void> {
   const text = await readFile(file, 'utf8');
-  const fixed = text.replace(/((?:from|import)\s*\(?\s*['"])(\.{1,2}\/[^'"]*?)(['"])/g, (match, before: string, spec: string, after: string) => {
-    if (/\.(js|mjs|d\.ts)$/.test(spec)) return match;
-    const target = path.resolve(path.dirname(file), spec);
-    const ext = existsSync(`${target}.d.ts`) ? '.js' : existsSync(path.join(target, 'index.d.ts')) ? '/index.js' : '.js';
-    return `${before}${spec}${ext}${after}`;
-  });
+  const fixed = text.replace(
+    /((?:from|import)\s*\(?\s*['"])(\.{1,2}\/[^'"]*?)(['"])/g,
+    (match, before: string, spec: string, after: string) => {
+      if (/\.(js|mjs|d\.ts)$/.test(spec)) return match;
+      const target = path.resolve(path.dirname(file), spec);
+      const ext = existsSync(`${target}.d.ts`) ? '.js' : existsSync(path.join(target, 'index.d.ts')) ? '/index.js' : '.js';
+      return `${before}${spec}${ext}${after}`;
+    },
+  );
   if (fixed !== text) await writeFile(file, fixed);
 }
 
 /** The same in a child process, so the type checker runs alongside vite instead of after it. */
 export function emitDeclarationsInBackground(root: string, dist: string): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), root, dist], { stdio: ['ignore', 'inherit', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), fileURLToPath(import.meta.url), root, dist], {
+    stdio: ['ignore', 'inherit', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   return new Promise((resolve, reject) => {

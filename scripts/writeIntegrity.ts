@@ -9,7 +9,9 @@ export const SRI_FILES = ['ondevice.js', 'ondevice.mjs'];
 export async function writeIntegrity(dist: string): Promise<Record<string, string>> {
   const integrity: Record<string, string> = {};
   for (const file of SRI_FILES) {
-    integrity[file] = `sha384-${createHash('sha384').update(await readFile(path.join(dist, file))).digest('base64')}`;
+    integrity[file] = `sha384-${createHash('sha384')
+      .update(await readFile(path.join(dist, file)))
+      .digest('base64')}`;
   }
   await writeFile(path.join(dist, 'integrity.json'), `${JSON.stringify(integrity, null, 2)}\n`);
   return integrity;

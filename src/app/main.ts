@@ -32,7 +32,7 @@ app.innerHTML = `
     <div id="model-comparison" class="card"></div>
     <div id="registry-runner" class="card"></div>
   </section>
-  <details id="storage-panel" class="card"></details>
+  <details id="storage-panel" class="card" open></details>
   <footer class="hint">Everything runs on this device with <a href="https://onnxruntime.ai/">onnxruntime-web</a>; nothing you open here is uploaded.</footer>`;
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -45,13 +45,19 @@ addEventListener('unhandledrejection', (event) => {
 
 const storage = createStoragePanel($<HTMLDetailsElement>('storage-panel'), (model) => {
   tabs.select('playground');
-  void comparison.open({ name: model.id.replace(/^local:/, ''), url: model.url, bytes: model.bytes, sha256: model.sha256, fromStore: true });
+  void comparison.open({
+    name: model.id.replace(/^local:/, ''),
+    url: model.url,
+    bytes: model.bytes,
+    sha256: model.sha256,
+    fromStore: true,
+  });
 });
 const refreshStorage = () => void storage.refresh();
 const comparison = createModelComparison($('model-comparison'), refreshStorage);
 const runner = createRegistryRunner($('registry-runner'), refreshStorage);
-const ocr = createOcrTab($('panel-ocr'));
-const vad = createVadTab($('panel-vad'));
+const ocr = createOcrTab($('panel-ocr'), refreshStorage);
+const vad = createVadTab($('panel-vad'), refreshStorage);
 const tabs = createTabs(
   $('tabs'),
   [
@@ -77,7 +83,8 @@ $('isolation').title = crossOriginIsolated
 
 void registerServiceWorker({
   onUpdateAvailable(reload) {
-    $('update').innerHTML = `<p role="alert" class="update">Update available — <button type="button" id="update-reload">Reload</button></p>`;
+    $('update').innerHTML =
+      `<p role="alert" class="update">Update available — <button type="button" id="update-reload">Reload</button></p>`;
     $('update-reload').addEventListener('click', reload, { once: true });
   },
 });

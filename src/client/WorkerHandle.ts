@@ -30,7 +30,10 @@ export class WorkerHandle {
     this.died.catch(() => undefined); // observed through call(); never an unhandled rejection
     this.worker.addEventListener('error', (event) => {
       event.preventDefault();
-      this.markDead(`the worker crashed: ${event.message || 'uncaught error (failed to load or out of memory?)'}`);
+      // A worker that never started (404, CSP, wrong baseUrl) has no message; name the URL to check.
+      this.markDead(
+        `the worker crashed: ${event.message || `uncaught error (could ${workerUrl} not be loaded? check configure({ baseUrl }) and CSP; or out of memory)`}`,
+      );
     });
     this.remote = Comlink.wrap<RuntimeWorkerApi>(this.worker);
     this.api = this.remote as unknown as RuntimeWorkerApi;

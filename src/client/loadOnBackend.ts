@@ -32,7 +32,9 @@ export async function loadOnBackend(
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
     onAbort = () => reject(new OnDeviceError('ABORTED', 'Loading was aborted'));
-    signal?.addEventListener('abort', onAbort, { once: true });
+    // The signal may have fired while a worker was being started.
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
   });
   aborted.catch(() => undefined);
   try {

@@ -7,6 +7,9 @@ import { WorkerHandle } from './WorkerHandle';
 // when a worker creates its first session) and terminated when their last model is released.
 const pool = new Map<string, WorkerHandle>();
 const all = new Set<WorkerHandle>();
+// A worker is handed out only once `init` finished: a second load arriving while onnxruntime is still
+// starting would otherwise reach the worker before its config ("worker not initialised").
+const initialised = new WeakMap<WorkerHandle, Promise<void>>();
 
 export function defaultThreads(): number {
   const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
@@ -21,7 +24,10 @@ export async function acquireWorker(bundle: Backend, threads: number): Promise<W
   const effectiveThreads = globalThis.crossOriginIsolated ? threads : 1;
   const poolKey = `${bundle}:${effectiveThreads}`;
   const existing = pool.get(poolKey);
-  if (existing?.alive) return existing;
+  if (existing?.alive) {
+    await initialised.get(existing);
+    return existing;
+  }
   const { baseUrl } = getConfig();
   const config: WorkerConfig = { bundle, threads: effectiveThreads, ortBaseUrl: new URL('ort/', baseUrl).href };
   const handle = new WorkerHandle(new URL('ondevice-worker.mjs', baseUrl).href, config);
@@ -31,11 +37,15 @@ export async function acquireWorker(bundle: Backend, threads: number): Promise<W
     if (pool.get(poolKey) === handle) pool.delete(poolKey);
   });
   pool.set(poolKey, handle);
-  const result = await handle.call((api) => api.init(config));
-  if (!result.ok) {
-    handle.terminate('worker initialisation failed');
-    throw deserializeError(result.error);
-  }
+  const init = (async () => {
+    const result = await handle.call((api) => api.init(config));
+    if (!result.ok) {
+      handle.terminate('worker initialisation failed');
+      throw deserializeError(result.error);
+    }
+  })();
+  initialised.set(handle, init);
+  await init;
   return handle;
 }
 

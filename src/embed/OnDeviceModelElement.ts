@@ -106,6 +106,8 @@ export function defineOnDeviceModelElement(tagName = 'ondevice-model'): CustomEl
     }
 
     whenReady(): Promise<Model> {
+      // A load scheduled in this task starts in a microtask queued before this one.
+      if (this.scheduled) return Promise.resolve().then(() => this.whenReady());
       if (this.loading) return this.loading;
       if (this.current) return Promise.resolve(this.current);
       if (this.failure) return Promise.reject(this.failure);

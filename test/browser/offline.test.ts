@@ -47,7 +47,7 @@ async function loadAndRunInApp(page: Page): Promise<{ info: string; output: stri
 
 test('the app opens, loads its model from the store and runs it offline, with zero network requests', async () => {
   const page = await context.newPage();
-  await page.goto(`${server.url}/`);
+  await page.goto(`${server.url}/#playground`);
   // The first install claims the page; the host sends COOP/COEP, so no reload is needed.
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 60_000 });
   const online = await loadAndRunInApp(page);
@@ -78,7 +78,7 @@ test('the app opens, loads its model from the store and runs it offline, with ze
 
   // The app's store panel lists the model with its size and deletes it (offline too).
   const row = page.locator('#stored tr', { hasText: 'tiny-mlp' });
-  await expect.poll(() => row.textContent()).toContain('0.0 MB');
+  await expect.poll(() => row.textContent()).toContain('3 kB');
   expect(await page.textContent('#storage')).toMatch(/Storage: .* in models, .* used, .* available/);
   await row.getByRole('button', { name: 'Delete tiny-mlp' }).click();
   await expect.poll(() => row.count()).toBe(0);

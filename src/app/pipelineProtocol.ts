@@ -1,0 +1,51 @@
+// Types-only protocol between the demo page and its pipeline worker (src/app/pipelineWorker.ts), which
+// runs the OCR and VAD pipelines (pre/post-processing) and drives the ondevice runtime from off the
+// main thread. Failures cross as values (SerializedError) so the page gets OnDeviceError codes back.
+import type { SerializedError } from '../client/OnDeviceError';
+import type { Backend, BackendPreference } from '../runtime/protocol';
+import type { OcrResult } from './ocr';
+import type { SpeechDetection, VadEvent } from './vad';
+
+export type Task = 'ocr' | 'vad';
+
+export type PipelineResult<T> = { ok: true; value: T } | { ok: false; error: SerializedError };
+
+/** Download/read progress of one of a task's models. */
+export interface ModelProgress {
+  modelId: string;
+  loaded: number;
+  total: number;
+  fromCache?: boolean;
+}
+
+/** What the page shows about a loaded model: backend badge, reasons, timings. */
+export interface ModelSummary {
+  id: string;
+  backend: Backend;
+  fallbackReason?: string;
+  threads: number;
+  threadsReason?: string;
+  bytes: number;
+  fromCache: boolean;
+  /** Fetch (or store read), session creation and warm-up, in ms. */
+  loadMs: { fetch: number; session: number; warmup: number };
+  storeWarning?: string;
+}
+
+/** OCR lines with boxes in the pixels of `size` (the worker shrinks very large images first). */
+export interface TextRecognition extends OcrResult {
+  size: { width: number; height: number };
+}
+
+export interface PipelineWorkerApi {
+  /** Load (or reload on another backend) the models a task needs. */
+  prepare(task: Task, backend: BackendPreference, onProgress: (progress: ModelProgress) => void): Promise<PipelineResult<ModelSummary[]>>;
+  /** PaddleOCR on an image (the bitmap is transferred and closed). */
+  recognizeText(image: ImageBitmap): Promise<PipelineResult<TextRecognition>>;
+  /** Silero VAD over a whole recording (mono samples at `sampleRate`, transferred). */
+  detectSpeech(samples: Float32Array, sampleRate: number): Promise<PipelineResult<SpeechDetection>>;
+  /** Start a live stream (microphone); `pushAudio` chunks in order, `endStream` closes open speech. */
+  startStream(sampleRate: number): Promise<PipelineResult<null>>;
+  pushAudio(chunk: Float32Array): Promise<PipelineResult<VadEvent[]>>;
+  endStream(): Promise<PipelineResult<VadEvent[]>>;
+}

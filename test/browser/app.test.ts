@@ -1,0 +1,177 @@
+// The demo PWA in real Chromium: every tab at desktop (1280×800) and phone (390×844) widths, with its
+// key elements visible, no horizontal overflow, no console errors; screenshots go to test-results/.
+// Also: keyboard tabs, the playground's WASM/WebGPU comparison, and keeping a dropped model on the device.
+import { mkdirSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startBrowserSession, type BrowserSession } from '../helpers/appServer';
+
+const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
+const SCREENSHOTS = 'test-results';
+
+let session: BrowserSession;
+
+beforeAll(async () => {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  session = await startBrowserSession();
+});
+
+afterAll(async () => {
+  await session?.close();
+});
+
+async function openApp(hash: string, viewport: keyof typeof VIEWPORTS): Promise<Page> {
+  const page = await session.open(`/#${hash}`);
+  await page.setViewportSize(VIEWPORTS[viewport]);
+  await page.getByRole('tab', { name: 'OCR' }).waitFor();
+  return page;
+}
+
+async function expectVisible(page: Page, selectors: string[]): Promise<void> {
+  for (const selector of selectors) expect(await page.locator(selector).first().isVisible(), selector).toBe(true);
+}
+
+async function expectFitsWidth(page: Page): Promise<void> {
+  const { scrollWidth, viewportWidth } = await page.evaluate(() => ({
+    scrollWidth: document.documentElement.scrollWidth,
+    viewportWidth: window.innerWidth,
+  }));
+  expect(scrollWidth).toBeLessThanOrEqual(viewportWidth);
+}
+
+async function waitForResult(page: Page, id: string): Promise<void> {
+  await page.waitForFunction((id) => ['done', 'failed'].includes(document.getElementById(id)?.dataset.state ?? ''), id, {
+    timeout: 120_000,
+  });
+  expect(await page.getAttribute(`#${id}`, 'data-state')).toBe('done');
+}
+
+describe('demo app tabs', () => {
+  for (const viewport of Object.keys(VIEWPORTS) as (keyof typeof VIEWPORTS)[]) {
+    test(`OCR tab (${viewport}): models load with badges, the sample is read and boxed`, async () => {
+      const page = await openApp('ocr', viewport);
+      await page.locator('#ocr-models-state').filter({ hasText: 'ready' }).waitFor({ timeout: 120_000 });
+      await page.click('#ocr-sample');
+      await waitForResult(page, 'ocr-result');
+      await expectVisible(page, [
+        '#tab-ocr[aria-selected="true"]',
+        '#network',
+        'label[for="ocr-backend"]',
+        '#ocr-models .badge.wasm',
+        '#ocr-reasons .reason',
+        'label[for="ocr-file"]',
+        '#ocr-sample',
+        '#ocr-canvas',
+        '#ocr-lines li',
+        '#ocr-copy',
+        '#ocr-timings',
+      ]);
+      expect(await page.locator('#ocr-lines li').count()).toBe(6);
+      await expectFitsWidth(page);
+      await page.screenshot({ path: `${SCREENSHOTS}/app-ocr-${viewport}.png`, fullPage: true });
+      expect(session.errors).toEqual([]);
+      await page.close();
+    });
+
+    test(`Voice activity tab (${viewport}): the sample clip's segments on the timeline`, async () => {
+      const page = await openApp('vad', viewport);
+      await page.locator('#vad-models-state').filter({ hasText: 'ready' }).waitFor({ timeout: 120_000 });
+      await page.click('#vad-sample');
+      await waitForResult(page, 'vad-result');
+      await expectVisible(page, [
+        '#tab-vad[aria-selected="true"]',
+        'label[for="vad-backend"]',
+        '#vad-models .badge.wasm',
+        'label[for="vad-file"]',
+        '#vad-mic',
+        '#vad-timeline',
+        '#vad-audio',
+        '#vad-segments tbody tr',
+        '#vad-timings',
+      ]);
+      expect(await page.locator('#vad-segments tbody tr').count()).toBe(4);
+      await expectFitsWidth(page);
+      await page.screenshot({ path: `${SCREENSHOTS}/app-vad-${viewport}.png`, fullPage: true });
+      expect(session.errors).toEqual([]);
+      await page.close();
+    });
+
+    test(`Playground tab (${viewport}): a dropped model runs on WASM, WebGPU's absence is explained`, async () => {
+      const page = await openApp('playground', viewport);
+      await page.setInputFiles('#pg-file', 'public/models/tiny-mlp.onnx');
+      await page.locator('#pg-io tbody tr').first().waitFor({ timeout: 60_000 });
+      expect(await page.locator('#pg-io tbody').textContent()).toMatch(/x.*float32.*\[batch, 16\].*probs/s);
+      await page.click('#pg-run');
+      await waitForResult(page, 'pg-compare');
+      const table = (await page.textContent('#pg-compare'))!;
+      expect(table).toMatch(/Median of 5 runs\s*[\d.]+ ms/);
+      expect(table).toMatch(/WebGPU failed.*not available in this browser.*BACKEND_UNAVAILABLE/s);
+      await page.locator('#model option[value="tiny-mlp"]').waitFor({ state: 'attached' });
+      await expectVisible(page, [
+        '#tab-playground[aria-selected="true"]',
+        'label[for="pg-file"]',
+        '#pg-io',
+        '#pg-dims input',
+        '#pg-run',
+        '#pg-store',
+        '#pg-compare',
+        '#model',
+        '#load',
+      ]);
+      await expectFitsWidth(page);
+      await page.screenshot({ path: `${SCREENSHOTS}/app-playground-${viewport}.png`, fullPage: true });
+      expect(session.errors).toEqual([]);
+      await page.close();
+    });
+  }
+
+  test('tabs work from the keyboard and follow the URL hash', async () => {
+    const page = await openApp('ocr', 'desktop');
+    await page.focus('#tab-ocr');
+    await page.keyboard.press('ArrowRight');
+    expect(await page.evaluate(() => [document.activeElement?.id, location.hash])).toEqual(['tab-vad', '#vad']);
+    expect(await page.isVisible('#panel-vad')).toBe(true);
+    expect(await page.isVisible('#panel-ocr')).toBe(false);
+    await page.keyboard.press('End');
+    expect(await page.evaluate(() => location.hash)).toBe('#playground');
+    await page.keyboard.press('ArrowRight');
+    expect(await page.evaluate(() => location.hash)).toBe('#ocr');
+    await page.evaluate(() => (location.hash = '#vad'));
+    await page.locator('#tab-vad[aria-selected="true"]').waitFor();
+    expect(session.errors).toEqual([]);
+    await page.close();
+  });
+
+  test('a dropped model kept on the device is listed under Stored models and opens again after a reload', async () => {
+    const page = await openApp('playground', 'desktop');
+    await page.setInputFiles('#pg-file', 'public/models/tiny-mlp.onnx');
+    await page.locator('#pg-io tbody tr').first().waitFor({ timeout: 60_000 });
+    await page.click('#pg-store');
+    await page.locator('#pg-status').filter({ hasText: 'kept on this device' }).waitFor({ timeout: 30_000 });
+    await page.reload();
+    expect(await page.getAttribute('#storage-panel', 'open')).not.toBeNull(); // the cache manager is open on every tab
+    const open = page.getByRole('button', { name: 'Open local:tiny-mlp.onnx in the playground' });
+    await open.waitFor({ timeout: 30_000 });
+    await open.click();
+    await page.locator('#pg-io tbody tr').first().waitFor({ timeout: 60_000 });
+    expect(await page.textContent('#pg-status')).toContain('tiny-mlp.onnx');
+    await page.getByRole('button', { name: 'Delete local:tiny-mlp.onnx' }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Delete local:tiny-mlp.onnx' }).count()).toBe(0);
+    expect(session.errors).toEqual([]);
+    await page.close();
+  });
+
+  test('an error is explained in words for its code, never a blank page', async () => {
+    const page = await openApp('playground', 'desktop');
+    await page.setInputFiles('#pg-file', {
+      name: 'broken.onnx',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from([0x08, 0x07, 0x12, 0xff, 0xff, 0x01, ...Array(200).fill(0x5a)]),
+    });
+    await page.locator('#pg-error[data-code]').waitFor({ timeout: 30_000 });
+    expect(await page.getAttribute('#pg-error', 'data-code')).toBe('MODEL_LOAD_FAILED');
+    expect(await page.textContent('#pg-error')).toContain('not a model onnxruntime can open');
+    expect(session.errors).toEqual([]);
+    await page.close();
+  });
+});
