@@ -103,7 +103,15 @@ function benchRawInsert(dbPath: string, o: Required<IngestBenchOptions>): Ingest
 function post(agent: Agent, port: number, body: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { agent, host: '127.0.0.1', port, method: 'POST', path: '/v1/events', headers: { 'content-type': 'text/plain;charset=UTF-8', 'content-length': Buffer.byteLength(body) }, timeout: 10_000 },
+      {
+        agent,
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/v1/events',
+        headers: { 'content-type': 'text/plain;charset=UTF-8', 'content-length': Buffer.byteLength(body) },
+        timeout: 10_000,
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
@@ -164,7 +172,12 @@ async function benchHttpIngest(dir: string, o: Required<IngestBenchOptions>): Pr
       events: acked,
       seconds,
       eventsPerSecond: acked / seconds,
-      ackMs: { p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), p99: percentile(sorted, 0.99), max: sorted[sorted.length - 1] ?? NaN },
+      ackMs: {
+        p50: percentile(sorted, 0.5),
+        p95: percentile(sorted, 0.95),
+        p99: percentile(sorted, 0.99),
+        max: sorted[sorted.length - 1] ?? NaN,
+      },
       errors,
       storedVerified,
     };
@@ -196,7 +209,12 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
     const rawAfter = benchRawInsert(join(dir, 'raw-after.sqlite'), half);
     const rawEvents = rawBefore.events + rawAfter.events;
     const rawSeconds = rawBefore.seconds + rawAfter.seconds;
-    const raw = { batches: rawBefore.batches + rawAfter.batches, events: rawEvents, seconds: rawSeconds, eventsPerSecond: rawEvents / rawSeconds };
+    const raw = {
+      batches: rawBefore.batches + rawAfter.batches,
+      events: rawEvents,
+      seconds: rawSeconds,
+      eventsPerSecond: rawEvents / rawSeconds,
+    };
     const ratio = http.eventsPerSecond / raw.eventsPerSecond;
     const result: IngestBenchResult = {
       batchSize: o.batchSize,
@@ -205,7 +223,11 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
       http,
       ratio,
       targets: TARGETS,
-      targetsMet: ratio >= TARGETS.ratioAtLeast && http.ackMs.p99 < TARGETS.p99BelowMs && http.errors === TARGETS.errors && http.storedVerified === http.events,
+      targetsMet:
+        ratio >= TARGETS.ratioAtLeast &&
+        http.ackMs.p99 < TARGETS.p99BelowMs &&
+        http.errors === TARGETS.errors &&
+        http.storedVerified === http.events,
       loadAverage: { before: loadBefore, after: loadavg()[0], cpus: availableParallelism() },
     };
     printTable(result);
@@ -225,7 +247,11 @@ function printTable(r: IngestBenchResult): void {
     ['HTTP ingest (loopback)', `${f(r.http.eventsPerSecond)} events/s`, `${r.http.batches} batches, ${r.connections} connections`],
     ['HTTP / raw', `${f(r.ratio * 100, 1)} %`, `target ≥ ${r.targets.ratioAtLeast * 100} % ${mark(r.ratio >= r.targets.ratioAtLeast)}`],
     ['ack latency p50 / p95', `${f(r.http.ackMs.p50, 2)} / ${f(r.http.ackMs.p95, 2)} ms`, ''],
-    ['ack latency p99', `${f(r.http.ackMs.p99, 2)} ms`, `target < ${r.targets.p99BelowMs} ms ${mark(r.http.ackMs.p99 < r.targets.p99BelowMs)}`],
+    [
+      'ack latency p99',
+      `${f(r.http.ackMs.p99, 2)} ms`,
+      `target < ${r.targets.p99BelowMs} ms ${mark(r.http.ackMs.p99 < r.targets.p99BelowMs)}`,
+    ],
     ['errors', String(r.http.errors), `target 0 ${mark(r.http.errors === 0)}`],
     ['stored (verified in db)', `${r.http.storedVerified} / ${r.http.events}`, mark(r.http.storedVerified === r.http.events)],
   ];

@@ -75,16 +75,23 @@ interface Side {
 }
 
 function nodeSide(c: Case, threads: () => number): Side {
-  const build = (0, eval)(BUILD_FEEDS) as (r: Case['recipe']) => Record<string, { type: string; dims: number[]; data: Float32Array | BigInt64Array }>;
+  const build = (0, eval)(BUILD_FEEDS) as (
+    r: Case['recipe'],
+  ) => Record<string, { type: string; dims: number[]; data: Float32Array | BigInt64Array }>;
   let session: ortNode.InferenceSession;
   return {
     async load() {
       const t0 = performance.now();
-      session = await ortNode.InferenceSession.create(path.join('public/models', c.file), { intraOpNumThreads: threads(), interOpNumThreads: 1 });
+      session = await ortNode.InferenceSession.create(path.join('public/models', c.file), {
+        intraOpNumThreads: threads(),
+        interOpNumThreads: 1,
+      });
       return { loadMs: performance.now() - t0, threads: threads(), backend: 'onnxruntime-node (CPU)' };
     },
     async run() {
-      const feeds = Object.fromEntries(Object.entries(build(c.recipe)).map(([k, v]) => [k, new ortNode.Tensor(v.type as 'float32', v.data as Float32Array, v.dims)]));
+      const feeds = Object.fromEntries(
+        Object.entries(build(c.recipe)).map(([k, v]) => [k, new ortNode.Tensor(v.type as 'float32', v.data as Float32Array, v.dims)]),
+      );
       const s = performance.now();
       await session.run(feeds);
       return performance.now() - s;
@@ -98,7 +105,12 @@ function nodeSide(c: Case, threads: () => number): Side {
 async function pageSide(browser: Browser, baseUrl: string, setup: string, c: Case): Promise<Side> {
   const page = await browser.newPage();
   await page.goto(`${baseUrl}/test-page.html`);
-  await page.evaluate(({ setup, c, RUNS, BUILD_FEEDS }) => (0, eval)(setup)(c, RUNS, (0, eval)(BUILD_FEEDS)), { setup, c, RUNS, BUILD_FEEDS });
+  await page.evaluate(({ setup, c, RUNS, BUILD_FEEDS }) => (0, eval)(setup)(c, RUNS, (0, eval)(BUILD_FEEDS)), {
+    setup,
+    c,
+    RUNS,
+    BUILD_FEEDS,
+  });
   return {
     load: () => page.evaluate(() => (window as any).__bench.load()),
     run: (i) => page.evaluate((i) => (window as any).__bench.run(i), i),
@@ -147,7 +159,11 @@ const NAIVE_SETUP = `(c, RUNS, build) => {
   };
 }`;
 
-async function measureCase(browser: Browser, baseUrl: string, c: Case): Promise<{ ondevice: Measurement; naive: Measurement; native: Measurement }> {
+async function measureCase(
+  browser: Browser,
+  baseUrl: string,
+  c: Case,
+): Promise<{ ondevice: Measurement; naive: Measurement; native: Measurement }> {
   const a = await pageSide(browser, baseUrl, ONDEVICE_SETUP, c);
   const b = await pageSide(browser, baseUrl, NAIVE_SETUP, c);
   const loadA = await a.load();

@@ -36,27 +36,10 @@ function convert(args: string[]): void {
 function main(): void {
   const version = execFileSync(CONVERT, ['-version']).toString().split('\n')[0];
   if (!version.includes('ImageMagick')) throw new Error(`${CONVERT} is not ImageMagick: ${version}`);
-  const draw = LINES.flatMap(({ text, pointSize, x, y }) => [
-    '-pointsize',
-    String(pointSize),
-    '-annotate',
-    `+${x}+${y}`,
-    text,
-  ]);
+  const draw = LINES.flatMap(({ text, pointSize, x, y }) => ['-pointsize', String(pointSize), '-annotate', `+${x}+${y}`, text]);
   const common = ['-strip', '-define', 'png:exclude-chunks=date,time', '-depth', '8'];
   const sample = join(outDir, 'ocr-sample.png');
-  convert([
-    '-size',
-    `${WIDTH}x${HEIGHT}`,
-    'xc:white',
-    '-font',
-    FONT,
-    '-fill',
-    '#1a1a1a',
-    ...draw,
-    ...common,
-    `PNG24:${sample}`,
-  ]);
+  convert(['-size', `${WIDTH}x${HEIGHT}`, 'xc:white', '-font', FONT, '-fill', '#1a1a1a', ...draw, ...common, `PNG24:${sample}`]);
   convert([
     sample,
     '-background',

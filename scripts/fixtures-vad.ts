@@ -78,8 +78,7 @@ function main(): void {
       silenceBefore: Math.round((silenceBeforeMs * SAMPLE_RATE) / 1000),
       samples: synthesise(text, workDir),
     }));
-    const total =
-      snippets.reduce((n, s) => n + s.silenceBefore + s.samples.length, 0) + Math.round((TAIL_MS * SAMPLE_RATE) / 1000);
+    const total = snippets.reduce((n, s) => n + s.silenceBefore + s.samples.length, 0) + Math.round((TAIL_MS * SAMPLE_RATE) / 1000);
     const clip = gaussianNoise(total, NOISE_RMS, SEED);
     const segments: { startMs: number; endMs: number; text: string }[] = [];
     let at = 0;

@@ -123,7 +123,8 @@ export class Model extends EventTarget {
           if (!settled) resolve(value);
         } catch (error) {
           if (!settled) reject(error);
-          if (error instanceof OnDeviceError) emitLifecycle({ type: 'error', modelId: this.id, modelVersion: this.version, error, report: this.settings.telemetry });
+          if (error instanceof OnDeviceError)
+            emitLifecycle({ type: 'error', modelId: this.id, modelVersion: this.version, error, report: this.settings.telemetry });
         } finally {
           settled = true;
           signal?.removeEventListener('abort', onAbort);

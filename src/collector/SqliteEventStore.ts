@@ -68,9 +68,28 @@ export function openSqliteEventStore(path: string, options: SqliteEventStoreOpti
 export function eventRow(e: TelemetryEvent, meta: InsertMeta): Row {
   const atMs = Math.min(e.ts, meta.receivedAtMs);
   const row: Row = [
-    e.id, e.type, e.ts, atMs, meta.receivedAtMs, meta.siteKey, e.installId, e.sessionId, e.modelId,
+    e.id,
+    e.type,
+    e.ts,
+    atMs,
+    meta.receivedAtMs,
+    meta.siteKey,
+    e.installId,
+    e.sessionId,
+    e.modelId,
     e.modelVersion ?? null,
-    null, null, null, null, null, null, null, null, null, null, null, null,
+    null,
+    null,
+    null,
+    null,
+    null,
+    null,
+    null,
+    null,
+    null,
+    null,
+    null,
+    null,
     JSON.stringify(e),
   ];
   switch (e.type) {
@@ -135,9 +154,10 @@ export class SqliteEventStore implements EventStore {
   }
 
   countErrorsByCode() {
-    return this.rows("SELECT error_code, COUNT(*) FROM events WHERE type = 'error' GROUP BY error_code").map(
-      ([code, count]) => ({ code: String(code), count: Number(count) }),
-    );
+    return this.rows("SELECT error_code, COUNT(*) FROM events WHERE type = 'error' GROUP BY error_code").map(([code, count]) => ({
+      code: String(code),
+      count: Number(count),
+    }));
   }
 
   latencyHistogram(window?: TimeWindow): LatencyBucketRow[] {
@@ -303,9 +323,11 @@ export class SqliteEventStore implements EventStore {
   }
 
   resolveAlert(id: number, atMs: number, value: number): AlertRecord {
-    this.stmt(
-      "UPDATE alerts SET state = 'resolved', resolved_at_ms = ?, resolved_value = ? WHERE id = ? AND state = 'firing'",
-    ).run(atMs, value, id);
+    this.stmt("UPDATE alerts SET state = 'resolved', resolved_at_ms = ?, resolved_value = ? WHERE id = ? AND state = 'firing'").run(
+      atMs,
+      value,
+      id,
+    );
     return this.alertById(id);
   }
 
@@ -374,8 +396,7 @@ export class SqliteEventStore implements EventStore {
   }
 }
 
-const ALERT_COLUMNS =
-  'id, rule, metric, series, labels, op, threshold, state, value, samples, fired_at_ms, resolved_at_ms, resolved_value';
+const ALERT_COLUMNS = 'id, rule, metric, series, labels, op, threshold, state, value, samples, fired_at_ms, resolved_at_ms, resolved_value';
 
 function alertFromRow(r: Row): AlertRecord {
   return {

@@ -31,7 +31,17 @@ export interface AlertConfig {
 export type AlertConfigResult = { ok: true; config: AlertConfig } | { ok: false; error: string };
 
 const DEFAULT_EVALUATION_INTERVAL_MS = 15_000;
-const RULE_KEYS = new Set(['name', 'metric', 'op', 'threshold', 'windowMs', 'minSamples', 'baselineWindowMs', 'baselineOffsetMs', 'description']);
+const RULE_KEYS = new Set([
+  'name',
+  'metric',
+  'op',
+  'threshold',
+  'windowMs',
+  'minSamples',
+  'baselineWindowMs',
+  'baselineOffsetMs',
+  'description',
+]);
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Read and validate an alert-rules file. A broken file is a startup error, never a silent no-op. */
@@ -61,16 +71,20 @@ export function parseAlertRules(value: unknown): AlertConfigResult {
     if (!isRecord(r)) return { ok: false, error: `${at} must be an object` };
     const unknown = Object.keys(r).find((k) => !RULE_KEYS.has(k));
     if (unknown) return { ok: false, error: `${at}.${unknown} is not a known key` };
-    if (typeof r.name !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(r.name)) return { ok: false, error: `${at}.name must match [A-Za-z0-9_.-]{1,64}` };
+    if (typeof r.name !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(r.name))
+      return { ok: false, error: `${at}.name must match [A-Za-z0-9_.-]{1,64}` };
     if (names.has(r.name)) return { ok: false, error: `${at}.name "${r.name}" is not unique` };
     names.add(r.name);
-    if (!(ALERT_METRICS as readonly unknown[]).includes(r.metric)) return { ok: false, error: `${at}.metric must be one of ${ALERT_METRICS.join(', ')}` };
+    if (!(ALERT_METRICS as readonly unknown[]).includes(r.metric))
+      return { ok: false, error: `${at}.metric must be one of ${ALERT_METRICS.join(', ')}` };
     if (r.op !== '<' && r.op !== '>') return { ok: false, error: `${at}.op must be "<" or ">"` };
     if (!isNumberIn(r.threshold, -1e12, 1e12)) return { ok: false, error: `${at}.threshold must be a finite number` };
     if (!isNumberIn(r.windowMs, 1000, 90 * DAY_MS)) return { ok: false, error: `${at}.windowMs must be within [1000, 90 days]` };
-    if (!Number.isInteger(r.minSamples) || !isNumberIn(r.minSamples, 1, 1e9)) return { ok: false, error: `${at}.minSamples must be a positive integer` };
+    if (!Number.isInteger(r.minSamples) || !isNumberIn(r.minSamples, 1, 1e9))
+      return { ok: false, error: `${at}.minSamples must be a positive integer` };
     for (const k of ['baselineWindowMs', 'baselineOffsetMs'] as const) {
-      if (r[k] !== undefined && !isNumberIn(r[k], 1000, 365 * DAY_MS)) return { ok: false, error: `${at}.${k} must be within [1000, 365 days]` };
+      if (r[k] !== undefined && !isNumberIn(r[k], 1000, 365 * DAY_MS))
+        return { ok: false, error: `${at}.${k} must be within [1000, 365 days]` };
     }
     if (r.description !== undefined && typeof r.description !== 'string') return { ok: false, error: `${at}.description must be a string` };
     rules.push(r as unknown as AlertRule);

@@ -31,9 +31,7 @@ declare module 'better-sqlite3' {
     interface Database {
       readonly open: boolean;
       readonly name: string;
-      prepare<BindParameters extends unknown[] = unknown[], Result = unknown>(
-        sql: string,
-      ): Statement<BindParameters, Result>;
+      prepare<BindParameters extends unknown[] = unknown[], Result = unknown>(sql: string): Statement<BindParameters, Result>;
       exec(sql: string): this;
       pragma(sql: string, options?: { simple?: boolean }): unknown;
       transaction<F extends (...args: never[]) => unknown>(fn: F): Transaction<F>;

@@ -54,9 +54,16 @@ export function buildSummary(store: EventStore, windowMs: number, nowMs: number)
       groups.set(
         k,
         (g = {
-          modelId, modelVersion, backend, count: 0,
+          modelId,
+          modelVersion,
+          backend,
+          count: 0,
           latencyMs: { mean: null, p50: null, p95: null, p99: null },
-          loads: 0, meanLoadMs: null, backendShare: 0, errorRate: null, devices: {},
+          loads: 0,
+          meanLoadMs: null,
+          backendShare: 0,
+          errorRate: null,
+          devices: {},
         }),
       );
     }

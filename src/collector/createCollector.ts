@@ -189,7 +189,8 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
       for (const e of stored) {
         byType.set(e.type, (byType.get(e.type) ?? 0) + 1);
         if (e.type === 'error') errorsTotal.inc({ code: e.code });
-        if (e.type === 'inference') latency.observe({ model_id: e.modelId, model_version: e.modelVersion, backend: e.backend }, e.ms / 1000);
+        if (e.type === 'inference')
+          latency.observe({ model_id: e.modelId, model_version: e.modelVersion, backend: e.backend }, e.ms / 1000);
       }
       for (const [type, count] of byType) eventsTotal.inc({ type }, count);
       if (duplicates > 0) duplicatesTotal.inc({}, duplicates);
@@ -199,7 +200,12 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
 
   const readGuard = (req: IncomingMessage, res: ServerResponse, url: URL, allowQueryToken: boolean): boolean => {
     if (hasReadAccess(req, url, access, allowQueryToken)) return true;
-    sendJson(res, 401, { error: 'read token required', code: 'UNAUTHORIZED', path: '$' }, { 'www-authenticate': 'Bearer realm="ondevice-collector"' });
+    sendJson(
+      res,
+      401,
+      { error: 'read token required', code: 'UNAUTHORIZED', path: '$' },
+      { 'www-authenticate': 'Bearer realm="ondevice-collector"' },
+    );
     return false;
   };
 

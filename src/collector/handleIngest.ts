@@ -132,7 +132,10 @@ function checkMediaType(req: IncomingMessage): string | null {
   const [essence, ...params] = type.split(';').map((s) => s.trim().toLowerCase());
   // text/plain is what sendBeacon and no-preflight fetch send (a CORS-safelisted type).
   if (essence !== 'application/json' && essence !== 'text/plain') return `content-type ${essence} not supported`;
-  const charset = params.find((p) => p.startsWith('charset='))?.slice(8).replace(/"/g, '');
+  const charset = params
+    .find((p) => p.startsWith('charset='))
+    ?.slice(8)
+    .replace(/"/g, '');
   if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') return `charset ${charset} not supported`;
   return null;
 }

@@ -5,7 +5,10 @@ import { isIP } from 'node:net';
  * loopback: they listen on every interface.
  */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
   if (h === 'localhost' || h.endsWith('.localhost')) return true;
   if (h === '::1') return true;
   const v4 = h.startsWith('::ffff:') ? h.slice(7) : h;

@@ -12,10 +12,7 @@ export const PSI_EPSILON = 1e-4;
  *
  * @example populationStabilityIndex(new Map([['cat', 50], ['dog', 50]]), new Map([['cat', 50], ['dog', 50]])) // 0
  */
-export function populationStabilityIndex(
-  expected: ReadonlyMap<string, number>,
-  actual: ReadonlyMap<string, number>,
-): number {
+export function populationStabilityIndex(expected: ReadonlyMap<string, number>, actual: ReadonlyMap<string, number>): number {
   const expectedTotal = sum(expected);
   const actualTotal = sum(actual);
   if (expectedTotal === 0 || actualTotal === 0) return Number.NaN;

@@ -126,8 +126,7 @@ export interface EventBatch {
 }
 
 export type BatchValidation =
-  | { ok: true; siteKey: string | undefined; events: TelemetryEvent[] }
-  | { ok: false; error: string; path: string };
+  { ok: true; siteKey: string | undefined; events: TelemetryEvent[] } | { ok: false; error: string; path: string };
 
 class Invalid {
   constructor(
@@ -147,8 +146,7 @@ class Invalid {
 export function validateBatch(value: unknown): BatchValidation {
   try {
     const batch = object(value, '$', 0, ['events'], ['siteKey']);
-    const siteKey =
-      batch.siteKey === undefined ? undefined : id(batch.siteKey, '$.siteKey', LIMITS.maxSiteKeyLength, 1);
+    const siteKey = batch.siteKey === undefined ? undefined : id(batch.siteKey, '$.siteKey', LIMITS.maxSiteKeyLength, 1);
     if (!Array.isArray(batch.events)) throw new Invalid('must be an array', '$.events');
     if (batch.events.length === 0) throw new Invalid('must not be empty', '$.events');
     if (batch.events.length > LIMITS.maxEventsPerBatch) {
@@ -326,6 +324,7 @@ function text(value: unknown, path: string, maxLength: number): string {
   if (value.length > maxLength) throw new Invalid(`at most ${maxLength} characters`, path);
   // Lone surrogates (legal in JSON escapes, illegal in UTF-8) would break every consumer downstream;
   // NUL breaks C consumers of the database.
+  // eslint-disable-next-line no-control-regex -- NUL is exactly what this rejects
   if (/\p{Cs}|\u0000/u.test(value)) throw new Invalid('must be well-formed text', path);
   return value;
 }

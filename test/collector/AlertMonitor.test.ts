@@ -60,20 +60,23 @@ describe('AlertMonitor', () => {
     const s = setup();
     store = s.store;
     s.ingest(predictions('m', 40, 0.95, s.now()));
-    expect((await s.monitor.evaluate())).toEqual([]);
+    expect(await s.monitor.evaluate()).toEqual([]);
 
     s.advance(MINUTE);
     s.ingest(predictions('m', 60, 0.5, s.now())); // window: 68/100 correct
-    const fired = (await s.monitor.evaluate());
+    const fired = await s.monitor.evaluate();
     expect(fired).toHaveLength(1);
-    expect(fired[0]).toMatchObject({ status: 'firing', alert: { rule: 'accuracy-drop', labels: { modelId: 'm', modelVersion: '1' }, samples: 100 } });
+    expect(fired[0]).toMatchObject({
+      status: 'firing',
+      alert: { rule: 'accuracy-drop', labels: { modelId: 'm', modelVersion: '1' }, samples: 100 },
+    });
     expect(fired[0].alert.value).toBeCloseTo(0.68, 10);
-    expect((await s.monitor.evaluate())).toEqual([]); // still firing: no second transition
+    expect(await s.monitor.evaluate()).toEqual([]); // still firing: no second transition
 
     // The bad minute slides out of the 10-minute window; fresh feedback is good again.
     s.advance(10 * MINUTE + 1000);
     s.ingest(predictions('m', 30, 1, s.now()));
-    const resolved = (await s.monitor.evaluate());
+    const resolved = await s.monitor.evaluate();
     expect(resolved).toHaveLength(1);
     expect(resolved[0]).toMatchObject({ status: 'resolved', alert: { id: fired[0].alert.id, state: 'resolved', resolvedValue: 1 } });
     expect(s.store.listAlerts(10)).toHaveLength(1);
@@ -83,7 +86,7 @@ describe('AlertMonitor', () => {
     const s = setup();
     store = s.store;
     s.ingest(predictions('m', 10, 0, s.now()));
-    expect((await s.monitor.evaluate())).toEqual([]);
+    expect(await s.monitor.evaluate()).toEqual([]);
   });
 
   it('uses the inference as the prediction and falls back to feedback.predicted', async () => {
@@ -109,7 +112,7 @@ describe('AlertMonitor', () => {
     const baselineTs = s.now() - 30 * MINUTE;
     s.ingest([...dist('stable', [100, 100, 100, 100], baselineTs), ...dist('shifted', [100, 100, 100, 100], baselineTs)]);
     s.ingest([...dist('stable', [50, 50, 50, 50], s.now()), ...dist('shifted', [170, 10, 10, 10], s.now())]);
-    const t = (await s.monitor.evaluate());
+    const t = await s.monitor.evaluate();
     expect(t.map((x) => [x.alert.rule, x.alert.labels.modelId])).toEqual([['drift', 'shifted']]);
     const psi = s.store.monitorSamples({ sinceMs: 0, untilMs: s.now() + 1 }, 'psi');
     expect(psi.find((p) => p.labels.modelId === 'stable')?.value).toBeCloseTo(0, 10);
@@ -119,13 +122,15 @@ describe('AlertMonitor', () => {
   it('fires the latency SLO per backend and the error rate per model version', async () => {
     const s = setup();
     store = s.store;
-    s.ingest([
-      ...Array.from({ length: 30 }, () => inferenceEvent({ modelId: 'slow', backend: 'wasm', ms: 350 })),
-      ...Array.from({ length: 30 }, () => inferenceEvent({ modelId: 'slow', backend: 'webgpu', ms: 20 })),
-      ...Array.from({ length: 95 }, () => inferenceEvent({ modelId: 'flaky' })),
-      ...Array.from({ length: 5 }, () => errorEvent({ modelId: 'flaky' })),
-    ].map((e) => ({ ...e, ts: s.now() })));
-    const t = (await s.monitor.evaluate());
+    s.ingest(
+      [
+        ...Array.from({ length: 30 }, () => inferenceEvent({ modelId: 'slow', backend: 'wasm', ms: 350 })),
+        ...Array.from({ length: 30 }, () => inferenceEvent({ modelId: 'slow', backend: 'webgpu', ms: 20 })),
+        ...Array.from({ length: 95 }, () => inferenceEvent({ modelId: 'flaky' })),
+        ...Array.from({ length: 5 }, () => errorEvent({ modelId: 'flaky' })),
+      ].map((e) => ({ ...e, ts: s.now() })),
+    );
+    const t = await s.monitor.evaluate();
     expect(t.map((x) => [x.alert.rule, x.alert.series]).sort()).toEqual([
       ['errors', '{"modelId":"flaky","modelVersion":"1"}'],
       ['latency', '{"backend":"wasm","modelId":"slow","modelVersion":"1"}'],
@@ -136,13 +141,21 @@ describe('AlertMonitor', () => {
     const s = setup();
     store = s.store;
     s.ingest(predictions('m', 40, 0.5, s.now()));
-    expect((await s.monitor.evaluate())).toHaveLength(1);
+    expect(await s.monitor.evaluate()).toHaveLength(1);
     s.monitor.close();
     const again = new AlertMonitor({
-      store: s.store, rules, measure: inlineReadQueries(s.store).measure, intervalMs: 60_000, throttleMs: 1000, sampleIntervalMs: 0, sampleRetentionMs: MINUTE,
-      onTransition: () => {}, onError: () => {}, now: s.now,
+      store: s.store,
+      rules,
+      measure: inlineReadQueries(s.store).measure,
+      intervalMs: 60_000,
+      throttleMs: 1000,
+      sampleIntervalMs: 0,
+      sampleRetentionMs: MINUTE,
+      onTransition: () => {},
+      onError: () => {},
+      now: s.now,
     });
     expect(again.firingAlerts()).toHaveLength(1);
-    expect((await again.evaluate())).toEqual([]);
+    expect(await again.evaluate()).toEqual([]);
   });
 });

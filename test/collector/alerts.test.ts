@@ -57,7 +57,10 @@ describe('collector alerts (real process, real webhook)', () => {
   it('fires on an accuracy drop, resolves on recovery, and tells the webhook both', async () => {
     const model = 'acc-model';
     // 20 right, 20 wrong: accuracy 0.5 over 40 samples.
-    await postAll(c.url, Array.from({ length: 40 }, (_, i) => labelledPrediction({ modelId: model, predicted: i % 3, correct: i % 2 === 0 })).flat());
+    await postAll(
+      c.url,
+      Array.from({ length: 40 }, (_, i) => labelledPrediction({ modelId: model, predicted: i % 3, correct: i % 2 === 0 })).flat(),
+    );
     const fired = await waitFor(
       async () => (await alertsOf(c.url)).firing.find((a) => a.rule === 'accuracy-drop' && a.labels.modelId === model),
       10_000,
@@ -66,7 +69,10 @@ describe('collector alerts (real process, real webhook)', () => {
     expect(fired).toMatchObject({ state: 'firing', op: '<', threshold: 0.9, samples: 40, value: 0.5 });
 
     // 400 correct predictions: (20 + 400) / 440 ≈ 0.955 ≥ 0.9.
-    await postAll(c.url, Array.from({ length: 400 }, (_, i) => labelledPrediction({ modelId: model, predicted: i % 3, correct: true })).flat());
+    await postAll(
+      c.url,
+      Array.from({ length: 400 }, (_, i) => labelledPrediction({ modelId: model, predicted: i % 3, correct: true })).flat(),
+    );
     const resolved = await waitFor(
       async () => (await alertsOf(c.url)).history.find((a) => a.id === fired.id && a.state === 'resolved'),
       10_000,
@@ -93,7 +99,10 @@ describe('collector alerts (real process, real webhook)', () => {
     const dist = (modelId: string, counts: number[], ts: number) =>
       counts.flatMap((n, i) => Array.from({ length: n }, () => inferenceEvent({ modelId, topClass: classes[i], ts })));
     const baselineTs = Date.now() - 5 * MINUTE; // inside the baseline window [now-11m, now-1m)
-    await postAll(c.url, [...dist('stable-model', [100, 100, 100, 100], baselineTs), ...dist('shifted-model', [100, 100, 100, 100], baselineTs)]);
+    await postAll(c.url, [
+      ...dist('stable-model', [100, 100, 100, 100], baselineTs),
+      ...dist('shifted-model', [100, 100, 100, 100], baselineTs),
+    ]);
     await postAll(c.url, [...dist('stable-model', [50, 50, 50, 50], Date.now()), ...dist('shifted-model', [170, 10, 10, 10], Date.now())]);
 
     const fired = await waitFor(
@@ -125,7 +134,9 @@ describe('collector alerts with a dead webhook', () => {
   });
 
   it('keeps ingest fast while deliveries fail and retry', async () => {
-    const bad = Array.from({ length: 40 }, (_, i) => labelledPrediction({ modelId: 'dead-hook-model', predicted: i, correct: false })).flat();
+    const bad = Array.from({ length: 40 }, (_, i) =>
+      labelledPrediction({ modelId: 'dead-hook-model', predicted: i, correct: false }),
+    ).flat();
     await postAll(c.url, bad);
     await waitFor(async () => ((await alertsOf(c.url)).firing.length > 0 ? true : undefined), 10_000, 'alert to fire');
     const latencies: number[] = [];

@@ -25,7 +25,12 @@ describe('dashboard in real Chromium', () => {
   beforeAll(async () => {
     c = await startCollector({
       alerts: ALERTS,
-      env: { COLLECTOR_REQUIRE_TOKEN: '1', COLLECTOR_READ_TOKEN: TOKEN, COLLECTOR_EVAL_THROTTLE_MS: '100', COLLECTOR_MONITOR_SAMPLE_MS: '200' },
+      env: {
+        COLLECTOR_REQUIRE_TOKEN: '1',
+        COLLECTOR_READ_TOKEN: TOKEN,
+        COLLECTOR_EVAL_THROTTLE_MS: '100',
+        COLLECTOR_MONITOR_SAMPLE_MS: '200',
+      },
     });
     const auth = { authorization: `Bearer ${TOKEN}` };
     const post = async (events: TelemetryEvent[]) => expect((await postEvents(c.url, { siteKey: 'demo', events })).status).toBe(200);
@@ -43,10 +48,18 @@ describe('dashboard in real Chromium', () => {
         sessionEvent({ modelId: 'vision', sessionId: `s-cpu-${round}`, vendor: null, brand: 'Firefox' }),
         modelLoadEvent({ modelId: 'vision', modelVersion: '1', backend: 'webgpu', ms: 180 }),
         modelLoadEvent({ modelId: 'vision', modelVersion: '2', backend: 'wasm', ms: 900 }),
-        ...Array.from({ length: 30 }, (_, i) => inferenceEvent({ modelId: 'vision', modelVersion: '1', backend: 'webgpu', sessionId: `s-gpu-${round}`, ms: 4 + (i % 10) })),
-        ...Array.from({ length: 30 }, (_, i) => inferenceEvent({ modelId: 'vision', modelVersion: '2', backend: 'wasm', sessionId: `s-cpu-${round}`, ms: 150 + i * 5 })),
-        ...Array.from({ length: 20 }, (_, i) => labelledPrediction({ modelId: 'vision', modelVersion: '1', predicted: classes[i % 3], correct: i % 10 !== 0 })).flat(),
-        ...Array.from({ length: 20 }, (_, i) => labelledPrediction({ modelId: 'vision', modelVersion: '2', predicted: 'cat', correct: i % 3 !== 0 })).flat(),
+        ...Array.from({ length: 30 }, (_, i) =>
+          inferenceEvent({ modelId: 'vision', modelVersion: '1', backend: 'webgpu', sessionId: `s-gpu-${round}`, ms: 4 + (i % 10) }),
+        ),
+        ...Array.from({ length: 30 }, (_, i) =>
+          inferenceEvent({ modelId: 'vision', modelVersion: '2', backend: 'wasm', sessionId: `s-cpu-${round}`, ms: 150 + i * 5 }),
+        ),
+        ...Array.from({ length: 20 }, (_, i) =>
+          labelledPrediction({ modelId: 'vision', modelVersion: '1', predicted: classes[i % 3], correct: i % 10 !== 0 }),
+        ).flat(),
+        ...Array.from({ length: 20 }, (_, i) =>
+          labelledPrediction({ modelId: 'vision', modelVersion: '2', predicted: 'cat', correct: i % 3 !== 0 }),
+        ).flat(),
         errorEvent({ modelId: 'vision', modelVersion: '2' }),
       ]);
       await new Promise((r) => setTimeout(r, 300));

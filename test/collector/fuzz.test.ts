@@ -22,13 +22,23 @@ function prng(seed: number) {
 
 const enc = new TextEncoder();
 const JSON_HEADERS = { 'content-type': 'application/json' };
-const goodEvents = () => [sessionEvent(), modelLoadEvent(), inferenceEvent({ predictionId: 'p-1' }), errorEvent(), feedbackEvent({ predictionId: 'p-1' })];
+const goodEvents = () => [
+  sessionEvent(),
+  modelLoadEvent(),
+  inferenceEvent({ predictionId: 'p-1' }),
+  errorEvent(),
+  feedbackEvent({ predictionId: 'p-1' }),
+];
 const json = (name: string, value: unknown, headers: Record<string, string> = JSON_HEADERS): Payload => ({
   name,
   body: enc.encode(JSON.stringify(value)),
   headers,
 });
-const text = (name: string, body: string, headers: Record<string, string> = JSON_HEADERS): Payload => ({ name, body: enc.encode(body), headers });
+const text = (name: string, body: string, headers: Record<string, string> = JSON_HEADERS): Payload => ({
+  name,
+  body: enc.encode(body),
+  headers,
+});
 
 /** Every leaf and object path of an event, e.g. ['device', 'browser', 'brand']. */
 function paths(value: unknown, prefix: string[] = []): string[][] {
@@ -44,11 +54,27 @@ function setPath(target: any, path: string[], value: unknown, remove = false) {
   else parent[path[path.length - 1]] = value;
 }
 
-const WRONG_VALUES: unknown[] = [null, true, false, [], {}, '', 'x'.repeat(5000), -1, 1.5, 2 ** 53 + 2, 'str', [1, 2], { nested: { deeper: 1 } }, '\ud800', 'a\u0000b'];
+const WRONG_VALUES: unknown[] = [
+  null,
+  true,
+  false,
+  [],
+  {},
+  '',
+  'x'.repeat(5000),
+  -1,
+  1.5,
+  2 ** 53 + 2,
+  'str',
+  [1, 2],
+  { nested: { deeper: 1 } },
+  '\ud800',
+  'a\u0000b',
+];
 
 function generatePayloads(): Payload[] {
   const random = prng(20250105);
-  const pick = <T,>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)];
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)];
   const payloads: Payload[] = [];
 
   // 1. One mutated field in an otherwise valid batch (so a partial store would show up).
@@ -63,7 +89,12 @@ function generatePayloads(): Payload[] {
     let name: string;
     if (mode < 0.2) {
       // Removing an optional field leaves a valid event: skip those.
-      if (['fallbackReason', 'predicted', 'topClass', 'score', 'predictionId', 'modelVersion'].includes(path[path.length - 1]) && path.length <= 2 && events[index].type !== 'feedback') continue;
+      if (
+        ['fallbackReason', 'predicted', 'topClass', 'score', 'predictionId', 'modelVersion'].includes(path[path.length - 1]) &&
+        path.length <= 2 &&
+        events[index].type !== 'feedback'
+      )
+        continue;
       if (path[0] === 'output' || (path[0] === 'inputDims' && path.length > 1)) continue;
       if (path[0] === 'modelVersion' && events[index].type === 'session') continue;
       setPath(events[index], path, undefined, true);
@@ -75,11 +106,22 @@ function generatePayloads(): Payload[] {
       name = `unknown key beside ${events[index].type}.${path.join('.')}`;
     } else {
       const original = path.reduce((o: any, k) => o?.[k], events[index]);
-      const value = pick(WRONG_VALUES.filter((v) => JSON.stringify(v) !== JSON.stringify(original) && typeof v !== typeof original || typeof v === 'string'));
+      const value = pick(
+        WRONG_VALUES.filter(
+          (v) => (JSON.stringify(v) !== JSON.stringify(original) && typeof v !== typeof original) || typeof v === 'string',
+        ),
+      );
+      /* eslint-disable no-control-regex -- NUL and lone surrogates are the hostile inputs under test */
       // Some replacements are legitimately valid (any string is a valid label or message): skip them.
       if (typeof value === 'string' && typeof original === 'string' && !/\u0000|\ud800|^$|x{5000}/.test(value)) continue;
-      if (path[0] === 'inputDims' && path.length === 2 && Array.isArray(value) && value.every((n) => Number.isInteger(n) && n >= 0)) continue;
-      if (['label', 'predicted', 'topClass'].includes(path[path.length - 1]) && (typeof value === 'string' ? value.length > 0 && value.length <= 256 && !/\u0000|\ud800/.test(value) : Number.isSafeInteger(value))) continue;
+      if (path[0] === 'inputDims' && path.length === 2 && Array.isArray(value) && value.every((n) => Number.isInteger(n) && n >= 0))
+        continue;
+      if (
+        ['label', 'predicted', 'topClass'].includes(path[path.length - 1]) &&
+        (typeof value === 'string' ? value.length > 0 && value.length <= 256 && !/\u0000|\ud800/.test(value) : Number.isSafeInteger(value))
+      )
+        continue;
+      /* eslint-enable no-control-regex */
       if (path[path.length - 1] === 'deviceMemory' && value === null) continue;
       if (path[path.length - 1] === 'webgpu' && value === null) continue;
       if (path[path.length - 1] === 'score' && typeof value === 'number') continue;
@@ -96,24 +138,43 @@ function generatePayloads(): Payload[] {
     const ev = JSON.stringify(inferenceEvent());
     payloads.push(text(`${key} in batch`, `{"siteKey":"demo","${key}":{"polluted":1},"events":[${ev}]}`));
     payloads.push(text(`${key} in event`, `{"siteKey":"demo","events":[${ev.replace('{', `{"${key}":{"polluted":1},`)}]}`));
-    payloads.push(text(`${key} in output`, `{"siteKey":"demo","events":[${ev.replace('"output":{', `"output":{"${key}":{"polluted":1},`)}]}`));
-    payloads.push(text(`${key} as input name`, `{"siteKey":"demo","events":[${ev.replace('"inputDims":{', `"inputDims":{"${key}":[1],`)}]}`));
+    payloads.push(
+      text(`${key} in output`, `{"siteKey":"demo","events":[${ev.replace('"output":{', `"output":{"${key}":{"polluted":1},`)}]}`),
+    );
+    payloads.push(
+      text(`${key} as input name`, `{"siteKey":"demo","events":[${ev.replace('"inputDims":{', `"inputDims":{"${key}":[1],`)}]}`),
+    );
     const session = JSON.stringify(sessionEvent());
-    payloads.push(text(`${key} in device`, `{"siteKey":"demo","events":[${session.replace('"device":{', `"device":{"${key}":{"polluted":1},`)}]}`));
+    payloads.push(
+      text(`${key} in device`, `{"siteKey":"demo","events":[${session.replace('"device":{', `"device":{"${key}":{"polluted":1},`)}]}`),
+    );
   }
 
   // 3. Deep nesting.
   const deepArray = '['.repeat(20000) + ']'.repeat(20000);
   const deepObject = '{"a":'.repeat(20000) + '1' + '}'.repeat(20000);
   payloads.push(text('deep array as event', `{"siteKey":"demo","events":[${deepArray}]}`));
-  payloads.push(text('deep object as output', `{"siteKey":"demo","events":[${JSON.stringify(inferenceEvent()).replace(/"output":\{[^}]*\}/, `"output":${deepObject}`)}]}`));
+  payloads.push(
+    text(
+      'deep object as output',
+      `{"siteKey":"demo","events":[${JSON.stringify(inferenceEvent()).replace(/"output":\{[^}]*\}/, `"output":${deepObject}`)}]}`,
+    ),
+  );
   payloads.push(text('deep array as body', deepArray));
   payloads.push(text('deep object as body', deepObject));
 
   // 4. Huge and odd numbers, written as JSON text.
   const ev = JSON.stringify(inferenceEvent());
   for (const n of ['1e400', '-1e400', '1e309', '123456789012345678901234567890', '1e-400', '-0.0e999999']) {
-    payloads.push(text(`ms = ${n}`, `{"siteKey":"demo","events":[${ev.replace('"ms":12', `"ms":${n}`).replace('"ms":12', `"ms":${n}`)}]}`.replace(/"ms":(1e-400|-0\.0e999999)/, (_m, v) => `"ms":${v},"extra":1`)));
+    payloads.push(
+      text(
+        `ms = ${n}`,
+        `{"siteKey":"demo","events":[${ev.replace('"ms":12', `"ms":${n}`).replace('"ms":12', `"ms":${n}`)}]}`.replace(
+          /"ms":(1e-400|-0\.0e999999)/,
+          (_m, v) => `"ms":${v},"extra":1`,
+        ),
+      ),
+    );
     payloads.push(text(`ts = ${n}`, `{"siteKey":"demo","events":[${ev.replace(/"ts":\d+/, `"ts":${n}`)}]}`));
   }
   for (const n of ['NaN', 'Infinity', '-Infinity', '0x10', '1_000', '.5', '+1', '01']) {
@@ -137,18 +198,45 @@ function generatePayloads(): Payload[] {
   payloads.push(text('lone surrogate escape', message.replace('MARK', '\\ud800')));
 
   // 6. Not JSON, or not a batch.
-  for (const body of ['', ' ', 'null', 'true', '[]', '"events"', '42', '{', '{"events":[}', '{"events":[]}', "{'events':[]}", '{"events":[] // c\n}', `${message}garbage`, `${message},${message}`, '{"siteKey":"demo","events":{}}', '{"siteKey":"demo","events":null}', '{"siteKey":123,"events":[]}']) {
+  for (const body of [
+    '',
+    ' ',
+    'null',
+    'true',
+    '[]',
+    '"events"',
+    '42',
+    '{',
+    '{"events":[}',
+    '{"events":[]}',
+    "{'events':[]}",
+    '{"events":[] // c\n}',
+    `${message}garbage`,
+    `${message},${message}`,
+    '{"siteKey":"demo","events":{}}',
+    '{"siteKey":"demo","events":null}',
+    '{"siteKey":123,"events":[]}',
+  ]) {
     payloads.push(text(`body ${JSON.stringify(body.slice(0, 24))}`, body));
   }
 
   // 7. Batch limits.
   payloads.push(json('501 events', { siteKey: 'demo', events: Array.from({ length: 501 }, () => inferenceEvent()) }));
   payloads.push(json('over 256 KiB', { siteKey: 'demo', events: goodEvents(), pad: 'x'.repeat(270 * 1024) }));
-  payloads.push(text('over 256 KiB of whitespace', `${' '.repeat(257 * 1024)}${JSON.stringify({ siteKey: 'demo', events: goodEvents() })}`));
+  payloads.push(
+    text('over 256 KiB of whitespace', `${' '.repeat(257 * 1024)}${JSON.stringify({ siteKey: 'demo', events: goodEvents() })}`),
+  );
 
   // 8. Media types and encodings.
   const good = JSON.stringify({ siteKey: 'demo', events: goodEvents() });
-  for (const contentType of ['application/xml', 'multipart/form-data; boundary=x', 'text/html', 'application/x-www-form-urlencoded', 'text/plain; charset=utf-16', 'application/json; charset=iso-8859-1']) {
+  for (const contentType of [
+    'application/xml',
+    'multipart/form-data; boundary=x',
+    'text/html',
+    'application/x-www-form-urlencoded',
+    'text/plain; charset=utf-16',
+    'application/json; charset=iso-8859-1',
+  ]) {
     payloads.push(text(`content-type ${contentType}`, good, { 'content-type': contentType }));
   }
   payloads.push({ name: 'no content-type', body: enc.encode(good), headers: {} });
@@ -216,7 +304,11 @@ describe('collector fuzz: malformed payloads', () => {
       db.close();
     }
     // The server still ingests normally afterwards.
-    const ok = await fetch(`${c.url}/v1/events`, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ siteKey: 'demo', events: goodEvents() }) });
+    const ok = await fetch(`${c.url}/v1/events`, {
+      method: 'POST',
+      headers: JSON_HEADERS,
+      body: JSON.stringify({ siteKey: 'demo', events: goodEvents() }),
+    });
     expect(ok.status).toBe(200);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });

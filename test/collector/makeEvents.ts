@@ -61,7 +61,13 @@ export function feedbackEvent(o: Partial<FeedbackEvent> & { predictionId: string
 }
 
 /** An inference with a prediction id plus the feedback for it; `correct` decides the label. */
-export function labelledPrediction(o: { modelId: string; modelVersion?: string; predicted: string | number; correct: boolean; ts?: number }) {
+export function labelledPrediction(o: {
+  modelId: string;
+  modelVersion?: string;
+  predicted: string | number;
+  correct: boolean;
+  ts?: number;
+}) {
   const predictionId = randomUUID();
   const common = { modelId: o.modelId, modelVersion: o.modelVersion ?? '1', ...(o.ts === undefined ? {} : { ts: o.ts }) };
   return [

@@ -60,7 +60,11 @@ describe('validateBatch', () => {
     ['empty label', (b: any) => (b.events[5].label = ''), '$.events[5].label'],
     ['webgpu wrong shape', (b: any) => (b.events[0].device.webgpu = 'nvidia'), '$.events[0].device.webgpu'],
     ['hardwareConcurrency 0', (b: any) => (b.events[0].device.hardwareConcurrency = 0), '$.events[0].device.hardwareConcurrency'],
-    ['crossOriginIsolated as string', (b: any) => (b.events[0].device.crossOriginIsolated = 'yes'), '$.events[0].device.crossOriginIsolated'],
+    [
+      'crossOriginIsolated as string',
+      (b: any) => (b.events[0].device.crossOriginIsolated = 'yes'),
+      '$.events[0].device.crossOriginIsolated',
+    ],
     ['bytes fractional', (b: any) => (b.events[2].bytes = 1.5), '$.events[2].bytes'],
     ['fromCache missing', (b: any) => delete b.events[2].fromCache, '$.events[2].fromCache'],
   ])('rejects %s', (_name, mutate, path) => {
@@ -90,6 +94,7 @@ describe('validateBatch', () => {
   });
 
   it('rejects non-finite and huge numbers', () => {
+    // eslint-disable-next-line no-loss-of-precision -- overflowing literals are the point (they parse to ±Infinity)
     for (const ms of [1e400, -1e400, Number.NaN, 1e308]) {
       expect(withMutation((b) => (b.events[3].ms = ms)).ok).toBe(false);
     }

@@ -4,11 +4,7 @@ import { findComponents } from '../../src/app/ocr/findComponents';
 import type { Point } from '../../src/app/ocr/types';
 
 /** A probability map with filled (possibly rotated) rectangles of the given probability. */
-function mapWith(
-  width: number,
-  height: number,
-  rects: { cx: number; cy: number; w: number; h: number; deg: number; p: number }[],
-) {
+function mapWith(width: number, height: number, rects: { cx: number; cy: number; w: number; h: number; deg: number; p: number }[]) {
   const data = new Float32Array(width * height).fill(0.02);
   for (const { cx, cy, w, h, deg, p } of rects) {
     const r = (deg * Math.PI) / 180;

@@ -16,9 +16,7 @@ const model = createOnnxRunModel({
 });
 afterAll(() => model.release());
 const keys = readFileSync(`${assets}ppocr_keys_v1.txt`, 'utf8');
-const expected: { lines: string[]; rotatedDegrees: number } = JSON.parse(
-  readFileSync(fixture('ocr-sample.json'), 'utf8'),
-);
+const expected: { lines: string[]; rotatedDegrees: number } = JSON.parse(readFileSync(fixture('ocr-sample.json'), 'utf8'));
 const sample = readPng(new Uint8Array(readFileSync(fixture('ocr-sample.png'))));
 const rotated = readPng(new Uint8Array(readFileSync(fixture('ocr-rotated.png'))));
 

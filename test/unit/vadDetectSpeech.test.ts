@@ -8,9 +8,7 @@ import { createOnnxRunModel } from '../fixtures/helpers/onnxRunModel';
 
 const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url);
 const clip = readWav(new Uint8Array(readFileSync(fixture('vad-clip.wav'))));
-const truth: { sampleRate: number; segments: SpeechSegment[] } = JSON.parse(
-  readFileSync(fixture('vad-clip.json'), 'utf8'),
-);
+const truth: { sampleRate: number; segments: SpeechSegment[] } = JSON.parse(readFileSync(fixture('vad-clip.json'), 'utf8'));
 const model = createOnnxRunModel({
   'silero-vad-v5': new URL('../../node_modules/@ricky0123/vad-web/dist/silero_vad_v5.onnx', import.meta.url).pathname,
 });
@@ -86,8 +84,8 @@ describe('detectSpeech (Silero VAD v5, onnxruntime-node)', () => {
   it('stops between frames when its signal aborts', async () => {
     const controller = new AbortController();
     controller.abort();
-    await expect(
-      detectSpeech(clip.channels[0], 16000, model.runModel, { signal: controller.signal }),
-    ).rejects.toMatchObject({ code: 'ABORTED' });
+    await expect(detectSpeech(clip.channels[0], 16000, model.runModel, { signal: controller.signal })).rejects.toMatchObject({
+      code: 'ABORTED',
+    });
   });
 });

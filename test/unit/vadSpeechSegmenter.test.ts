@@ -62,9 +62,7 @@ describe('createSpeechSegmenter', () => {
   });
 
   it('validates its options', () => {
-    expect(() => createSpeechSegmenter(FRAME, RATE, { positiveThreshold: 0.3, negativeThreshold: 0.4 })).toThrow(
-      /negativeThreshold/,
-    );
+    expect(() => createSpeechSegmenter(FRAME, RATE, { positiveThreshold: 0.3, negativeThreshold: 0.4 })).toThrow(/negativeThreshold/);
     expect(() => createSpeechSegmenter(FRAME, RATE, { minSilenceMs: -1 })).toThrow(/minSilenceMs/);
   });
 });

@@ -34,8 +34,7 @@ describe('readWav / writeWav', () => {
     expect(sampleRate).toBe(16000);
     expect(channels).toHaveLength(1);
     expect(channels[0]).toHaveLength(1000);
-    for (let i = 0; i < samples.length; i++)
-      expect(Math.abs(channels[0][i] - samples[i])).toBeLessThanOrEqual(1 / 32768);
+    for (let i = 0; i < samples.length; i++) expect(Math.abs(channels[0][i] - samples[i])).toBeLessThanOrEqual(1 / 32768);
   });
 
   it('clips out-of-range samples instead of wrapping', () => {

@@ -53,10 +53,7 @@ export function dbPostprocess(
       clamp(Math.round((y / height) * sourceHeight), 0, sourceHeight),
     ]) as Quad;
     // filter_tag_det_res: order, clip to the last pixel, drop boxes 3 px or less across.
-    const box = orderPointsClockwise(scaled).map(([x, y]) => [
-      clamp(x, 0, sourceWidth - 1),
-      clamp(y, 0, sourceHeight - 1),
-    ]) as Quad;
+    const box = orderPointsClockwise(scaled).map(([x, y]) => [clamp(x, 0, sourceWidth - 1), clamp(y, 0, sourceHeight - 1)]) as Quad;
     if (Math.trunc(distance(box[0], box[1])) <= MIN_SIZE || Math.trunc(distance(box[0], box[3])) <= MIN_SIZE) continue;
     results.push({ box, score });
   }

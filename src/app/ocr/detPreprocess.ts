@@ -21,8 +21,7 @@ export interface DetInput {
  * side is at most `limitSideLen` (never enlarge), round both sides to multiples of 32, then normalise.
  */
 export function detPreprocess(image: RgbaImage, limitSideLen = 960): DetInput {
-  const ratio =
-    Math.max(image.width, image.height) > limitSideLen ? limitSideLen / Math.max(image.width, image.height) : 1;
+  const ratio = Math.max(image.width, image.height) > limitSideLen ? limitSideLen / Math.max(image.width, image.height) : 1;
   const height = Math.max(roundHalfEven(Math.trunc(image.height * ratio) / 32) * 32, 32);
   const width = Math.max(roundHalfEven(Math.trunc(image.width * ratio) / 32) * 32, 32);
   const resized = resizeBilinear(image, width, height);

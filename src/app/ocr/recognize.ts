@@ -91,12 +91,7 @@ export async function recognize(
   const map = await run(ids.det, det.tensor);
   const [, , mapHeight, mapWidth] = map.dims;
   const boxes = sortBoxes(
-    dbPostprocess(
-      { data: map.data as Float32Array, width: mapWidth, height: mapHeight },
-      image.width,
-      image.height,
-      options,
-    ),
+    dbPostprocess({ data: map.data as Float32Array, width: mapWidth, height: mapHeight }, image.width, image.height, options),
   );
   const crops = boxes.map(({ box }) => cropBox(opaque, box));
   const detected = performance.now();
@@ -114,9 +109,7 @@ export async function recognize(
   const classified = performance.now();
 
   // Batches of similar aspect ratio waste the least padding (PaddleOCR sorts the same way).
-  const order = crops
-    .map((_, i) => i)
-    .sort((a, b) => crops[a].width / crops[a].height - crops[b].width / crops[b].height);
+  const order = crops.map((_, i) => i).sort((a, b) => crops[a].width / crops[a].height - crops[b].width / crops[b].height);
   const decoded = new Array<{ text: string; score: number }>(crops.length);
   for (let from = 0; from < order.length; from += recBatchSize) {
     const indices = order.slice(from, from + recBatchSize);

@@ -57,11 +57,7 @@ export const DEFAULT_SEGMENTER_OPTIONS: Required<SpeechSegmenterOptions> = {
  * const segmenter = createSpeechSegmenter(512, 16000);
  * for (const p of probabilities) for (const e of segmenter.push(p)) if (e.type === 'speech-end') keep(e);
  */
-export function createSpeechSegmenter(
-  frameSamples: number,
-  sampleRate: number,
-  options: SpeechSegmenterOptions = {},
-): SpeechSegmenter {
+export function createSpeechSegmenter(frameSamples: number, sampleRate: number, options: SpeechSegmenterOptions = {}): SpeechSegmenter {
   const settings = { ...DEFAULT_SEGMENTER_OPTIONS, ...options };
   validate(settings);
   const samples = (ms: number) => (ms * sampleRate) / 1000;

@@ -137,12 +137,7 @@ export function createResampler(fromRate: number, toRate: number, options: Resam
  * @example
  * const speech16k = resample(microphoneSamples, 48000, 16000);
  */
-export function resample(
-  samples: Float32Array,
-  fromRate: number,
-  toRate: number,
-  options?: ResamplerOptions,
-): Float32Array {
+export function resample(samples: Float32Array, fromRate: number, toRate: number, options?: ResamplerOptions): Float32Array {
   const resampler = createResampler(fromRate, toRate, options);
   const head = resampler.push(samples);
   const tail = resampler.flush();

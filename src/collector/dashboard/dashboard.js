@@ -1,3 +1,4 @@
+/* global uPlot */
 // The collector dashboard: fetches /dashboard/data.json and draws it with uPlot (a global from
 // uPlot.iife.min.js). Plain browser JavaScript, served as is — no build step between the collector and
 // the page. The read token, when needed, comes from the page URL (?token=) and travels as a bearer header.
@@ -66,39 +67,60 @@
       paths: uPlot.paths.bars({ size: [backends.length > 1 ? 0.4 : 0.7, 80], align: backends.length === 2 ? (i === 0 ? -1 : 1) : 0 }),
       points: { show: false },
     }));
-    upsertChart('latency', {
-      scales: { x: { time: false, range: [-0.6, labels.length - 0.4] } },
-      axes: [
-        { label: 'latency (ms)', splits: () => x, values: (_, splits) => splits.map((i) => labels[i] ?? '') },
-        { label: 'inferences' },
-      ],
-      series: [{ label: 'bucket', value: (_, i) => (i == null ? '' : labels[i]) }, ...series],
-      legend: { show: true },
-    }, [x, ...backends.map((b) => latency.backends[b])]);
+    upsertChart(
+      'latency',
+      {
+        scales: { x: { time: false, range: [-0.6, labels.length - 0.4] } },
+        axes: [
+          { label: 'latency (ms)', splits: () => x, values: (_, splits) => splits.map((i) => labels[i] ?? '') },
+          { label: 'inferences' },
+        ],
+        series: [{ label: 'bucket', value: (_, i) => (i == null ? '' : labels[i]) }, ...series],
+        legend: { show: true },
+      },
+      [x, ...backends.map((b) => latency.backends[b])],
+    );
   }
 
   function renderEvents(events) {
     const types = Object.keys(events.series);
-    upsertChart('events', {
-      scales: { x: { time: true } },
-      axes: [{}, { label: `events / ${Math.round(events.bucketMs / 1000)} s` }],
-      series: [{}, ...types.map((t, i) => ({ label: t, stroke: TYPE_COLORS[t] ?? PALETTE[i % PALETTE.length], width: 2 }))],
-    }, [events.t.map((ms) => ms / 1000), ...types.map((t) => events.series[t])]);
+    upsertChart(
+      'events',
+      {
+        scales: { x: { time: true } },
+        axes: [{}, { label: `events / ${Math.round(events.bucketMs / 1000)} s` }],
+        series: [{}, ...types.map((t, i) => ({ label: t, stroke: TYPE_COLORS[t] ?? PALETTE[i % PALETTE.length], width: 2 }))],
+      },
+      [events.t.map((ms) => ms / 1000), ...types.map((t) => events.series[t])],
+    );
   }
 
   function renderMonitor(name, list, threshold, format) {
     const tables = list.map((s) => [s.t.map((ms) => ms / 1000), s.v]);
     let data = tables.length > 0 ? uPlot.join(tables) : [[]];
-    const series = [{}, ...list.map((s, i) => ({ label: s.name, stroke: PALETTE[i % PALETTE.length], width: 2, spanGaps: true, value: (_, v) => (v == null ? '–' : format(v)) }))];
+    const series = [
+      {},
+      ...list.map((s, i) => ({
+        label: s.name,
+        stroke: PALETTE[i % PALETTE.length],
+        width: 2,
+        spanGaps: true,
+        value: (_, v) => (v == null ? '–' : format(v)),
+      })),
+    ];
     if (threshold !== null && data[0].length > 0) {
       series.push({ label: `threshold ${threshold}`, stroke: '#b3261e', dash: [6, 4], width: 1, points: { show: false } });
       data = [...data, data[0].map(() => threshold)];
     }
-    upsertChart(name, {
-      scales: { x: { time: true } },
-      axes: [{}, { label: name, values: (_, splits) => splits.map((v) => format(v)) }],
-      series,
-    }, data);
+    upsertChart(
+      name,
+      {
+        scales: { x: { time: true } },
+        axes: [{}, { label: name, values: (_, splits) => splits.map((v) => format(v)) }],
+        series,
+      },
+      data,
+    );
   }
 
   function upsertChart(name, options, data) {
@@ -127,16 +149,18 @@
       return;
     }
     for (const a of alerts) {
-      body.append(row([
-        badge(a.state, a.state),
-        a.rule,
-        seriesName(a.labels),
-        num(a.state === 'resolved' && a.resolvedValue !== null ? a.resolvedValue : a.value),
-        `${a.op} ${a.threshold}`,
-        String(a.samples),
-        time(a.firedAtMs),
-        a.resolvedAtMs ? time(a.resolvedAtMs) : '',
-      ]));
+      body.append(
+        row([
+          badge(a.state, a.state),
+          a.rule,
+          seriesName(a.labels),
+          num(a.state === 'resolved' && a.resolvedValue !== null ? a.resolvedValue : a.value),
+          `${a.op} ${a.threshold}`,
+          String(a.samples),
+          time(a.firedAtMs),
+          a.resolvedAtMs ? time(a.resolvedAtMs) : '',
+        ]),
+      );
     }
   }
 
@@ -144,12 +168,25 @@
     const body = document.querySelector('#groups tbody');
     body.textContent = '';
     for (const g of groups) {
-      const devices = Object.entries(g.devices).sort((a, b) => b[1] - a[1]).map(([d, n]) => `${d} (${n})`).join(', ');
-      body.append(row([
-        g.modelId, g.modelVersion, g.backend, String(g.count), pct(g.backendShare),
-        num(g.latencyMs.p50), num(g.latencyMs.p95), num(g.latencyMs.p99), num(g.meanLoadMs),
-        g.errorRate === null ? '–' : pct(g.errorRate), devices || '–',
-      ]));
+      const devices = Object.entries(g.devices)
+        .sort((a, b) => b[1] - a[1])
+        .map(([d, n]) => `${d} (${n})`)
+        .join(', ');
+      body.append(
+        row([
+          g.modelId,
+          g.modelVersion,
+          g.backend,
+          String(g.count),
+          pct(g.backendShare),
+          num(g.latencyMs.p50),
+          num(g.latencyMs.p95),
+          num(g.latencyMs.p99),
+          num(g.meanLoadMs),
+          g.errorRate === null ? '–' : pct(g.errorRate),
+          devices || '–',
+        ]),
+      );
     }
     if (groups.length === 0) body.append(row(['no data in this window', '', '', '', '', '', '', '', '', '', '']));
   }
@@ -174,7 +211,8 @@
 
   const thresholdOf = (rules, metric) => rules.find((r) => r.metric === metric)?.threshold ?? null;
   const seriesName = (l) => `${l.modelId}@${l.modelVersion}${l.backend ? ` (${l.backend})` : ''}`;
-  const num = (v) => (v === null || v === undefined || Number.isNaN(v) ? '–' : Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(3).replace(/\.?0+$/, ''));
+  const num = (v) =>
+    v === null || v === undefined || Number.isNaN(v) ? '–' : Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(3).replace(/\.?0+$/, '');
   const pct = (v) => `${(v * 100).toFixed(1)}%`;
   const time = (ms) => new Date(ms).toLocaleString();
 })();
