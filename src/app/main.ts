@@ -10,7 +10,8 @@ import { createTabs } from './createTabs';
 import { createVadTab } from './createVadTab';
 import { showError } from './describeError';
 
-configure({ baseUrl: new URL('/', location.href).href });
+// The demo reports to the collector that `npm start` serves on the same port (site key `demo`).
+configure({ baseUrl: new URL('/', location.href).href, telemetry: { endpoint: '/v1/events', siteKey: 'demo' } });
 
 const app = document.querySelector<HTMLElement>('#app')!;
 app.innerHTML = `

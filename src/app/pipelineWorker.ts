@@ -10,7 +10,7 @@ import { recognize } from './ocr';
 import { createVadStream, detectSpeech, type VadStream } from './vad';
 import type { ModelProgress, ModelSummary, PipelineResult, PipelineWorkerApi, Task } from './pipelineProtocol';
 
-configure({ baseUrl: new URL('/', self.location.href).href });
+configure({ baseUrl: new URL('/', self.location.href).href, telemetry: { endpoint: '/v1/events', siteKey: 'demo' } });
 
 const MODELS_FOR: Record<Task, string[]> = {
   ocr: ['ppocr-v4-det', 'ppocr-v2-cls', 'ppocr-v4-rec'],

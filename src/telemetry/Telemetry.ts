@@ -51,7 +51,7 @@ export class Telemetry {
     if (!this.sampled) return;
     this.stops.push(onLifecycle((event) => this.fromLifecycle(event)));
     const onHidden = () => {
-      if (document.visibilityState === 'hidden') this.flushOnUnload();
+      if (globalThis.document?.visibilityState === 'hidden') this.flushOnUnload();
     };
     const onPageHide = () => this.flushOnUnload();
     const onOnline = () => void this.flush();

@@ -6,7 +6,8 @@ const clients = new Map<string, Telemetry>();
 
 /** The telemetry client for an endpoint, started on first use (one per endpoint and site key). */
 export function telemetryFor(config: TelemetryConfig): Telemetry | undefined {
-  if (typeof window === 'undefined' || !config.endpoint) return undefined;
+  // Pages and workers (the demo's pipeline worker) report; Node and service workers do not.
+  if (typeof fetch === 'undefined' || typeof location === 'undefined' || !config.endpoint) return undefined;
   const key = `${config.endpoint}|${config.siteKey ?? ''}`;
   let client = clients.get(key);
   if (!client) {
