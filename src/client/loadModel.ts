@@ -2,6 +2,7 @@ import type { BackendPreference, Progress } from '../runtime/protocol';
 import { getConfig } from './configure';
 import type { TelemetryConfig } from '../telemetry/TelemetryConfig';
 import { telemetryFor } from '../telemetry/telemetryClient';
+import { requestPersistentStorage } from '../cache/requestPersistentStorage';
 import { emitLifecycle } from './lifecycle';
 import { loadOnBackend, type LoadSettings } from './loadOnBackend';
 import { Model } from './Model';
@@ -82,6 +83,8 @@ export async function loadModel(source: ModelInput, options: LoadModelOptions = 
       loaded = await loadOnBackend(resolved, preference, settings);
     }
     const model = new Model({ ...loaded, fallbackReason }, resolved, settings);
+    // Stored models should survive storage pressure; fire-and-forget (only pages may ask).
+    if (settings.store?.enabled && typeof window !== 'undefined') void requestPersistentStorage();
     emitLifecycle({
       type: 'model_load',
       modelId: resolved.id,
