@@ -83,20 +83,31 @@ describe('telemetry', () => {
     const sessionId = await runModel(page, 0);
     await session.context.setOffline(true);
     const runs = 12;
-    await page.evaluate(async (runs) => {
-      const model = (window as any).__model;
-      for (let i = 0; i < runs; i++) await model.run({ x: { type: 'float32', data: new Float32Array(16).fill(i), dims: [1, 16] } });
-      await (window as any).OnDevice.flushTelemetry(); // fails: offline
-    }, runs);
-    // Close the page while still offline: its pagehide send fails too, so only IndexedDB holds the events.
-    await page.close({ runBeforeUnload: true });
-    await new Promise((r) => setTimeout(r, 500));
-    const whileOffline = countEvents([sessionId]);
-    expect(whileOffline.byType.inference ?? 0).toBe(0);
-    await session.context.setOffline(false);
-    // A new page of the same site replays the queue as soon as telemetry starts.
-    const next = await session.open('/test-page.html');
-    await next.evaluate(async () => {
+    try {
+      const queued = await page.evaluate(async (runs) => {
+        const model = (window as any).__model;
+        for (let i = 0; i < runs; i++) await model.run({ x: { type: 'float32', data: new Float32Array(16).fill(i), dims: [1, 16] } });
+        await (window as any).OnDevice.flushTelemetry(); // fails: offline
+        // What IndexedDB holds now is what survives this page.
+        const db = await new Promise<IDBDatabase>((resolve, reject) => {
+          const r = indexedDB.open('ondevice-telemetry');
+          r.onsuccess = () => resolve(r.result);
+          r.onerror = () => reject(r.error);
+        });
+        const events = await new Promise<any[]>((resolve) => {
+          const r = db.transaction('events').objectStore('events').getAll();
+          r.onsuccess = () => resolve(r.result);
+        });
+        db.close();
+        return events.filter((e) => e.type === 'inference').length;
+      }, runs);
+      expect(queued).toBe(runs);
+      expect(countEvents([sessionId]).byType.inference ?? 0).toBe(0);
+    } finally {
+      await session.context.setOffline(false);
+    }
+    await page.reload();
+    await page.evaluate(async () => {
       (window as any).OnDevice.configure({ telemetry: { endpoint: '/v1/events', siteKey: 'demo' } });
       await new Promise((r) => setTimeout(r, 500));
       await (window as any).OnDevice.flushTelemetry();
@@ -108,7 +119,22 @@ describe('telemetry', () => {
     expect(counts.byType.inference).toBe(runs);
     expect(counts.byType.model_load).toBe(1);
     expect(counts.total).toBe(counts.distinct);
-    await next.close();
+    // Everything acknowledged has left the queue.
+    const left = await page.evaluate(async () => {
+      await (window as any).OnDevice.flushTelemetry();
+      const db = await new Promise<IDBDatabase>((resolve) => {
+        const r = indexedDB.open('ondevice-telemetry');
+        r.onsuccess = () => resolve(r.result);
+      });
+      const n = await new Promise<number>((resolve) => {
+        const r = db.transaction('events').objectStore('events').count();
+        r.onsuccess = () => resolve(r.result);
+      });
+      db.close();
+      return n;
+    });
+    expect(left).toBe(0);
+    await page.close();
   });
 
   test('opt-out: a model loaded with telemetry: false reports nothing', async () => {
