@@ -55,14 +55,15 @@ export class Telemetry {
     };
     const onPageHide = () => this.flushOnUnload();
     const onOnline = () => void this.flush();
+    // Pages and workers both get 'online'; only pages have visibility and pagehide.
+    addEventListener('online', onOnline);
+    this.stops.push(() => removeEventListener('online', onOnline));
     if (typeof document !== 'undefined') {
       document.addEventListener('visibilitychange', onHidden);
       addEventListener('pagehide', onPageHide);
-      addEventListener('online', onOnline);
       this.stops.push(() => {
         document.removeEventListener('visibilitychange', onHidden);
         removeEventListener('pagehide', onPageHide);
-        removeEventListener('online', onOnline);
       });
     }
     void collectDeviceInfo()
@@ -120,6 +121,8 @@ export class Telemetry {
   }
 
   private async sendPending(): Promise<void> {
+    // Known offline: keep everything in IndexedDB and wait for the 'online' event instead of failing sends.
+    if (isOffline()) return;
     const events = [...this.pending.values()].filter((e) => !this.inFlight.has(e.id));
     if (events.length === 0) return;
     // Not unloading: ordinary fetches, bodies up to the collector's limit.
@@ -170,6 +173,7 @@ export class Telemetry {
     const events = [...this.pending.values()];
     if (events.length === 0) return;
     void this.queue.put(events).catch(() => undefined);
+    if (isOffline()) return;
     const [body] = splitBatches(events, this.config.siteKey, KEEPALIVE_BODY_BYTES);
     if (!body) return;
     const ids = (JSON.parse(body) as { events: { id: string }[] }).events.map((e) => e.id);
@@ -229,4 +233,8 @@ export class Telemetry {
         break;
     }
   }
+}
+
+function isOffline(): boolean {
+  return globalThis.navigator?.onLine === false;
 }
