@@ -56,6 +56,9 @@ test('the app opens, loads its model from the store and runs it offline, with ze
 
   await context.setOffline(true);
   networkDown = true;
+  // The page learns it is offline asynchronously; a real offline browser already knows when the user
+  // reloads (the telemetry client then keeps its unload flush in IndexedDB instead of sending it).
+  await expect.poll(() => page.evaluate(() => navigator.onLine)).toBe(false);
   const before = server.requests.length;
   const pageRequests: Request[] = [];
   page.on('request', (r) => pageRequests.push(r));
