@@ -30,6 +30,13 @@ afterAll(async () => {
   await session?.close();
 });
 
+/** Forget the previous result's state, so the next wait sees only the run that is about to start. */
+async function resetResultState(): Promise<void> {
+  await page.evaluate(() => {
+    delete document.getElementById('ocr-result')!.dataset.state;
+  });
+}
+
 /** Wait for the OCR tab to finish and return its lines (text only), in reading order. */
 async function recognisedLines(): Promise<string[]> {
   await page.waitForFunction(() => ['done', 'failed'].includes(document.getElementById('ocr-result')?.dataset.state ?? ''), undefined, {
@@ -69,6 +76,7 @@ describe('OCR tab accuracy', () => {
       },
       { lines: RENDERED, degrees: ROTATION_DEGREES },
     );
+    await resetResultState();
     await page.setInputFiles('#ocr-file', {
       name: 'rendered.png',
       mimeType: 'image/png',
@@ -87,6 +95,7 @@ describe('OCR tab accuracy', () => {
     const expected = (JSON.parse(readFileSync('test/fixtures/ocr-sample.json', 'utf8')) as { lines: string[] }).lines;
     // public/samples/ocr-sample.png is the test fixture, copied: the demo shows what the tests check.
     expect(readFileSync('public/samples/ocr-sample.png').equals(readFileSync('test/fixtures/ocr-sample.png'))).toBe(true);
+    await resetResultState();
     await page.click('#ocr-sample');
     const lines = await recognisedLines();
     const rate = overallCer(expected, lines);
@@ -109,6 +118,7 @@ describe('OCR tab accuracy', () => {
   });
 
   test('a file that is not an image gets a helpful message, not a blank result', async () => {
+    await resetResultState();
     await page.setInputFiles('#ocr-file', { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('not really a png') });
     await page.waitForFunction(() => document.getElementById('ocr-result')?.dataset.state === 'failed', undefined, { timeout: 30_000 });
     expect(await page.getAttribute('#ocr-error', 'data-code')).toBe('INVALID_INPUT');
