@@ -253,16 +253,20 @@ describe('runtime behaviour', () => {
   test('disposing the last model terminates its worker', async () => {
     const counts = await page.evaluate(async () => {
       const { loadModel, __testing } = (window as any).OnDevice;
-      await new Promise((r) => setTimeout(r, 200));
-      const before = __testing.workerCount();
+      // Earlier tests' workers go away asynchronously after their last dispose; wait (bounded) for that.
+      const settle = async (want: number) => {
+        for (let i = 0; i < 100 && __testing.workerCount() !== want; i++) await new Promise((r) => setTimeout(r, 50));
+        return __testing.workerCount();
+      };
+      const before = await settle(0);
       const m = await loadModel('tiny-mlp', { backend: 'wasm', warmup: false });
       const during = __testing.workerCount();
       m.dispose();
-      await new Promise((r) => setTimeout(r, 300));
-      return { before, during, after: __testing.workerCount() };
+      return { before, during, after: await settle(before) };
     });
-    expect(counts.during).toBe(counts.before + 1);
-    expect(counts.after).toBe(counts.before);
+    expect(counts.before).toBe(0);
+    expect(counts.during).toBe(1);
+    expect(counts.after).toBe(0);
   });
 
   test('loading and disposing a model 20 times does not grow the worker memory unboundedly', async () => {
