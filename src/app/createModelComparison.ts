@@ -11,6 +11,7 @@ import {
 import { sampleFeeds } from '../runtime/sampleFeeds';
 import { clearError, describeError, showError } from './describeError';
 import { escapeHtml, formatBytes, formatMs } from './format';
+import { acceptFiles } from './acceptFiles';
 
 const TIMED_RUNS = 5;
 const BACKENDS: Backend[] = ['wasm', 'webgpu'];
@@ -244,24 +245,7 @@ export function createModelComparison(section: HTMLElement, onStored: () => void
     await open({ name: file.name, url: URL.createObjectURL(new Blob([bytes])), bytes: bytes.byteLength, sha256 });
   }
 
-  const fileInput = $<HTMLInputElement>('pg-file');
-  fileInput.addEventListener('change', () => {
-    const file = fileInput.files?.[0];
-    if (file) void fromFile(file);
-    fileInput.value = '';
-  });
-  const drop = $('pg-drop');
-  section.addEventListener('dragover', (event) => {
-    event.preventDefault();
-    drop.classList.add('dragging');
-  });
-  section.addEventListener('dragleave', () => drop.classList.remove('dragging'));
-  section.addEventListener('drop', (event) => {
-    event.preventDefault();
-    drop.classList.remove('dragging');
-    const file = event.dataTransfer?.files[0];
-    if (file) void fromFile(file);
-  });
+  acceptFiles({ target: section, dropZone: $('pg-drop'), input: $<HTMLInputElement>('pg-file'), onFile: (file) => void fromFile(file) });
 
   return { open };
 }

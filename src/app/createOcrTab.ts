@@ -6,6 +6,8 @@ import { drawOcrBoxes } from './drawOcrBoxes';
 import { escapeHtml, formatMs } from './format';
 import type { TextRecognition } from './pipelineProtocol';
 import { decodeImage, imageFromTransfer } from './readImage';
+import { acceptFiles } from './acceptFiles';
+import { fetchSample } from './fetchSample';
 
 const SAMPLE_URL = '/samples/ocr-sample.png';
 /** The page keeps at most this many pixels per side for display (and hands the same to the worker). */
@@ -138,34 +140,20 @@ export function createOcrTab(panel: HTMLElement, onModelsLoaded?: () => void): {
     setTimeout(() => ($('ocr-copied').textContent = ''), 3000);
   });
 
-  const fileInput = $<HTMLInputElement>('ocr-file');
-  fileInput.addEventListener('change', () => {
-    const file = fileInput.files?.[0];
-    if (file) void read(file, file.name);
-    fileInput.value = '';
+  acceptFiles({
+    target: panel,
+    dropZone: $('ocr-drop'),
+    input: $<HTMLInputElement>('ocr-file'),
+    pick: imageFromTransfer,
+    onFile: (file) => void read(file, file.name),
+    onRejected: () => showError(errorRegion, new OnDeviceError('INVALID_INPUT', 'Drop an image file (PNG, JPEG, WebP…)')),
   });
   $('ocr-sample').addEventListener('click', async () => {
     try {
-      const response = await fetch(SAMPLE_URL);
-      if (!response.ok) throw new OnDeviceError('MODEL_FETCH_FAILED', `Could not fetch the sample image: HTTP ${response.status}`);
-      await read(await response.blob(), 'the sample receipt');
+      await read(await fetchSample(SAMPLE_URL, 'the sample image'), 'the sample receipt');
     } catch (error) {
       showError(errorRegion, error);
     }
-  });
-
-  const drop = $('ocr-drop');
-  panel.addEventListener('dragover', (event) => {
-    event.preventDefault();
-    drop.classList.add('dragging');
-  });
-  panel.addEventListener('dragleave', () => drop.classList.remove('dragging'));
-  panel.addEventListener('drop', (event) => {
-    event.preventDefault();
-    drop.classList.remove('dragging');
-    const file = imageFromTransfer(event.dataTransfer);
-    if (file) void read(file, file.name);
-    else showError(errorRegion, new OnDeviceError('INVALID_INPUT', 'Drop an image file (PNG, JPEG, WebP…)'));
   });
   document.addEventListener('paste', (event) => {
     if (panel.hidden) return;

@@ -7,6 +7,8 @@ import { clearError, showError } from './describeError';
 import { drawTimeline, type Timeline } from './drawTimeline';
 import { formatMs } from './format';
 import type { SpeechSegment, VadEvent } from './vad';
+import { acceptFiles } from './acceptFiles';
+import { fetchSample } from './fetchSample';
 
 const SAMPLE_URL = '/samples/speech-sample.wav';
 /** The microphone stops by itself after this long (the page keeps every sample for the waveform). */
@@ -222,33 +224,20 @@ export function createVadTab(panel: HTMLElement, onModelsLoaded?: () => void): {
   }
 
   micButton.addEventListener('click', () => void (mic ? stopMicrophone() : startMicrophone()));
-  const fileInput = $<HTMLInputElement>('vad-file');
-  fileInput.addEventListener('change', () => {
-    const file = fileInput.files?.[0];
-    if (file) void analyse(file, file.name);
-    fileInput.value = '';
+  acceptFiles({
+    target: panel,
+    dropZone: $('vad-drop'),
+    input: $<HTMLInputElement>('vad-file'),
+    pick: (transfer) => Array.from(transfer?.files ?? []).find((f) => f.type.startsWith('audio/') || f.name.endsWith('.wav')),
+    onFile: (file) => void analyse(file, file.name),
+    onRejected: () => showError(errorRegion, new OnDeviceError('INVALID_INPUT', 'Drop an audio file (WAV, MP3, Ogg, …)')),
   });
   $('vad-sample').addEventListener('click', async () => {
     try {
-      const response = await fetch(SAMPLE_URL);
-      if (!response.ok) throw new OnDeviceError('MODEL_FETCH_FAILED', `Could not fetch the sample clip: HTTP ${response.status}`);
-      await analyse(await response.blob(), 'the sample clip');
+      await analyse(await fetchSample(SAMPLE_URL, 'the sample clip'), 'the sample clip');
     } catch (error) {
       showError(errorRegion, error);
     }
-  });
-  const drop = $('vad-drop');
-  panel.addEventListener('dragover', (event) => {
-    event.preventDefault();
-    drop.classList.add('dragging');
-  });
-  panel.addEventListener('dragleave', () => drop.classList.remove('dragging'));
-  panel.addEventListener('drop', (event) => {
-    event.preventDefault();
-    drop.classList.remove('dragging');
-    const file = Array.from(event.dataTransfer?.files ?? []).find((f) => f.type.startsWith('audio/') || f.name.endsWith('.wav'));
-    if (file) void analyse(file, file.name);
-    else showError(errorRegion, new OnDeviceError('INVALID_INPUT', 'Drop an audio file (WAV, MP3, Ogg, …)'));
   });
 
   return {
