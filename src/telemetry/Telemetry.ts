@@ -126,8 +126,7 @@ export class Telemetry {
     const events = [...this.pending.values()].filter((e) => !this.inFlight.has(e.id));
     if (events.length === 0) return;
     // Not unloading: ordinary fetches, bodies up to the collector's limit.
-    for (const body of splitBatches(events, this.config.siteKey, LIMITS.maxBodyBytes - 1024)) {
-      const ids = (JSON.parse(body) as { events: { id: string }[] }).events.map((e) => e.id);
+    for (const { body, ids } of splitBatches(events, this.config.siteKey, LIMITS.maxBodyBytes - 1024)) {
       ids.forEach((id) => this.inFlight.add(id));
       try {
         const response = await fetch(this.url(), {
@@ -174,9 +173,9 @@ export class Telemetry {
     if (events.length === 0) return;
     void this.queue.put(events).catch(() => undefined);
     if (isOffline()) return;
-    const [body] = splitBatches(events, this.config.siteKey, KEEPALIVE_BODY_BYTES);
-    if (!body) return;
-    const ids = (JSON.parse(body) as { events: { id: string }[] }).events.map((e) => e.id);
+    const [first] = splitBatches(events, this.config.siteKey, KEEPALIVE_BODY_BYTES);
+    if (!first) return;
+    const { body, ids } = first;
     try {
       void fetch(this.url(), { method: 'POST', headers: { 'Content-Type': 'text/plain;charset=UTF-8' }, body, keepalive: true })
         .then((r) => (r.ok ? this.acknowledge(ids) : undefined))

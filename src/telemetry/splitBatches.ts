@@ -1,30 +1,40 @@
 import { LIMITS, type TelemetryEvent } from './schema';
 
+export interface Batch {
+  /** The JSON body: `{ siteKey?, events }`. */
+  body: string;
+  /** The ids of the events in `body`, in order (acknowledged together). */
+  ids: string[];
+}
+
 /** Split events into bodies of at most `maxBytes` (UTF-8) and `maxEvents` events each. */
 export function splitBatches(
   events: TelemetryEvent[],
   siteKey: string | undefined,
   maxBytes: number,
   maxEvents = LIMITS.maxEventsPerBatch,
-): string[] {
+): Batch[] {
   const encoder = new TextEncoder();
   const envelope = (parts: string[]) => `{${siteKey ? `"siteKey":${JSON.stringify(siteKey)},` : ''}"events":[${parts.join(',')}]}`;
   const overhead = encoder.encode(envelope([])).byteLength;
-  const bodies: string[] = [];
+  const batches: Batch[] = [];
   let parts: string[] = [];
+  let ids: string[] = [];
   let bytes = overhead;
   for (const event of events) {
     const json = JSON.stringify(event);
     const size = encoder.encode(json).byteLength + 1;
     if (overhead + size > maxBytes) continue; // cannot fit alone; the schema's limits make this unreachable
     if (parts.length > 0 && (bytes + size > maxBytes || parts.length >= maxEvents)) {
-      bodies.push(envelope(parts));
+      batches.push({ body: envelope(parts), ids });
       parts = [];
+      ids = [];
       bytes = overhead;
     }
     parts.push(json);
+    ids.push(event.id);
     bytes += size;
   }
-  if (parts.length) bodies.push(envelope(parts));
-  return bodies;
+  if (parts.length) batches.push({ body: envelope(parts), ids });
+  return batches;
 }

@@ -18,25 +18,29 @@ const event = (i: number, message = 'x'): TelemetryEvent => ({
 describe('splitBatches', () => {
   test('every body fits the byte budget, is a valid batch, and no event is lost or repeated', () => {
     const events = Array.from({ length: 700 }, (_, i) => event(i, 'm'.repeat(i % 300)));
-    const bodies = splitBatches(events, 'demo', LIMITS.maxKeepaliveBytes - 4096);
-    expect(bodies.length).toBeGreaterThan(1);
+    const batches = splitBatches(events, 'demo', LIMITS.maxKeepaliveBytes - 4096);
+    expect(batches.length).toBeGreaterThan(1);
     const seen: string[] = [];
-    for (const body of bodies) {
+    for (const { body, ids } of batches) {
       expect(new TextEncoder().encode(body).byteLength).toBeLessThanOrEqual(LIMITS.maxKeepaliveBytes - 4096);
       const parsed = validateBatch(JSON.parse(body));
       expect(parsed.ok).toBe(true);
-      if (parsed.ok) seen.push(...parsed.events.map((e) => e.id));
+      if (parsed.ok) {
+        // The ids handed back for acknowledgement are exactly the body's.
+        expect(ids).toEqual(parsed.events.map((e) => e.id));
+        seen.push(...ids);
+      }
     }
     expect(seen).toEqual(events.map((e) => e.id));
   });
 
   test('respects the per-batch event limit', () => {
-    const bodies = splitBatches(
+    const batches = splitBatches(
       Array.from({ length: 1200 }, (_, i) => event(i)),
       undefined,
       10_000_000,
     );
-    expect(bodies.map((b) => (JSON.parse(b) as { events: unknown[] }).events.length)).toEqual([500, 500, 200]);
+    expect(batches.map((b) => (JSON.parse(b.body) as { events: unknown[] }).events.length)).toEqual([500, 500, 200]);
   });
 });
 
