@@ -9,6 +9,7 @@ import {
   type TensorSpec,
 } from '../index';
 import { sampleFeeds } from '../runtime/sampleFeeds';
+import { sha256Hex } from '../runtime/sha256';
 import { clearError, describeError, showError } from './describeError';
 import { escapeHtml, formatBytes, formatMs } from './format';
 import { acceptFiles } from './acceptFiles';
@@ -238,9 +239,7 @@ export function createModelComparison(section: HTMLElement, onStored: () => void
       return;
     }
     const bytes = await file.arrayBuffer();
-    const sha256 = globalThis.crypto?.subtle
-      ? Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)), (b) => b.toString(16).padStart(2, '0')).join('')
-      : undefined;
+    const sha256 = globalThis.crypto?.subtle ? await sha256Hex(bytes) : undefined;
     if (dropped?.url.startsWith('blob:')) URL.revokeObjectURL(dropped.url);
     await open({ name: file.name, url: URL.createObjectURL(new Blob([bytes])), bytes: bytes.byteLength, sha256 });
   }
