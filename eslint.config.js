@@ -1,6 +1,7 @@
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+import { layersPlugin } from './config/eslint-layers.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'public/', 'data/', 'test-results/', 'bench-results/', 'models/'] },
@@ -13,6 +14,11 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       'no-empty': ['error', { allowEmptyCatch: true }],
     },
+  },
+  {
+    files: ['src/**/*.ts', 'src/**/*.mjs', 'src/**/*.js'],
+    plugins: { layers: layersPlugin },
+    rules: { 'layers/one-way': 'error' },
   },
   {
     // Code inside page.evaluate talks to untyped page globals.

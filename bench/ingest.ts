@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { migrate } from '../src/collector/migrations';
 import { eventRow, INSERT_EVENT_SQL } from '../src/collector/SqliteEventStore';
 import { percentile } from '../src/collector/percentile';
-import type { TelemetryEvent } from '../src/telemetry/schema';
+import type { TelemetryEvent } from '../src/core/eventSchema';
 import { spawnServer } from '../test/helpers/spawnServer';
 
 export interface IngestBenchOptions {

@@ -71,7 +71,7 @@ export interface ModelSpec {
 
 /** Serialize a model to ONNX bytes. The output is deterministic: the same spec gives the same bytes. */
 export function encodeModel(model: ModelSpec): Uint8Array {
-  // ModelProto. ir_version goes first: loaders sniff the first byte (see src/runtime/looksLikeModel.ts).
+  // ModelProto. ir_version goes first: loaders sniff the first byte (see src/core/looksLikeModel.ts).
   const w = new ProtobufWriter().varint(1, model.irVersion);
   w.string(2, model.producerName).string(3, model.producerVersion);
   if (model.docString) w.string(6, model.docString);

@@ -9,7 +9,7 @@ import {
   type TensorSpec,
 } from '../index';
 import { sampleFeeds } from '../runtime/sampleFeeds';
-import { sha256Hex } from '../runtime/sha256';
+import { sha256Hex } from '../core/sha256';
 import { clearError, describeError, showError } from './describeError';
 import { escapeHtml, formatBytes, formatMs } from './format';
 import { acceptFiles } from './acceptFiles';

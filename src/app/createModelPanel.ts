@@ -1,4 +1,4 @@
-import type { BackendPreference } from '../runtime/protocol';
+import type { BackendPreference } from '../index';
 import { clearError, showError } from './describeError';
 import { escapeHtml, formatBytes, formatMs } from './format';
 import { pipelineClient } from './createPipelineClient';

@@ -1,7 +1,7 @@
 import * as Comlink from 'comlink';
 import { OnDeviceError } from '../index';
-import { deserializeError } from '../client/OnDeviceError';
-import type { BackendPreference } from '../runtime/protocol';
+import { deserializeError } from '../core/OnDeviceError';
+import type { BackendPreference } from '../index';
 import type { SpeechDetection, VadEvent } from './vad';
 import type { ModelProgress, ModelSummary, PipelineResult, PipelineWorkerApi, Task, TextRecognition } from './pipelineProtocol';
 

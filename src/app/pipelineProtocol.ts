@@ -1,8 +1,8 @@
 // Types-only protocol between the demo page and its pipeline worker (src/app/pipelineWorker.ts), which
 // runs the OCR and VAD pipelines (pre/post-processing) and drives the ondevice runtime from off the
 // main thread. Failures cross as values (SerializedError) so the page gets OnDeviceError codes back.
-import type { SerializedError } from '../client/OnDeviceError';
-import type { Backend, BackendPreference } from '../runtime/protocol';
+import type { SerializedError } from '../core/OnDeviceError';
+import type { Backend, BackendPreference } from '../index';
 import type { OcrResult } from './ocr';
 import type { SpeechDetection, VadEvent } from './vad';
 

@@ -4,8 +4,8 @@
 // The page only hands over an ImageBitmap or samples and draws what comes back.
 import * as Comlink from 'comlink';
 import { configure, fetchRegistry, loadModel, OnDeviceError, type BackendPreference, type Model, type RegistryEntry } from '../index';
-import { serializeError } from '../client/OnDeviceError';
-import type { Feeds } from '../runtime/protocol';
+import { serializeError } from '../core/OnDeviceError';
+import type { Feeds } from '../index';
 import { recognize } from './ocr';
 import { createVadStream, detectSpeech, type VadStream } from './vad';
 import type { ModelProgress, ModelSummary, PipelineResult, PipelineWorkerApi, Task } from './pipelineProtocol';

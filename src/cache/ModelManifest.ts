@@ -1,5 +1,5 @@
 // Types-only: the records the model store keeps in IndexedDB (database `ondevice-models`).
-import type { ModelSource } from '../runtime/protocol';
+import type { ModelSource } from '../core/protocol';
 
 /** One record per stored model (complete or still downloading), keyed by `storeKeyOf(source)`. */
 export interface ModelManifest {

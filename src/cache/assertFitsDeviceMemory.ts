@@ -1,4 +1,4 @@
-import { OnDeviceError } from '../client/OnDeviceError';
+import { OnDeviceError } from '../core/OnDeviceError';
 
 const GIB = 1024 ** 3;
 

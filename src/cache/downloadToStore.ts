@@ -1,7 +1,7 @@
-import { OnDeviceError } from '../client/OnDeviceError';
-import { looksLikeModel } from '../runtime/looksLikeModel';
-import type { ModelSource, Progress } from '../runtime/protocol';
-import { sha256Hex } from '../runtime/sha256';
+import { OnDeviceError } from '../core/OnDeviceError';
+import { looksLikeModel } from '../core/looksLikeModel';
+import type { ModelSource, Progress } from '../core/protocol';
+import { sha256Hex } from '../core/sha256';
 import { assertFitsDeviceMemory } from './assertFitsDeviceMemory';
 import { ByteBuffer } from './ByteBuffer';
 import { CHUNK_BYTES } from './chunkBytes';

@@ -1,4 +1,4 @@
-import { OnDeviceError } from '../client/OnDeviceError';
+import { OnDeviceError } from '../core/OnDeviceError';
 import { chooseEvictions } from './chooseEvictions';
 import { deleteEntry } from './deleteEntry';
 import { openModelDb } from './openModelDb';

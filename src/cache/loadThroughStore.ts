@@ -1,6 +1,6 @@
-import { OnDeviceError, serializeError, type SerializedError } from '../client/OnDeviceError';
-import { fetchModel, type FetchedModel } from '../runtime/fetchModel';
-import type { ModelSource, Progress } from '../runtime/protocol';
+import { OnDeviceError, serializeError, type SerializedError } from '../core/OnDeviceError';
+import { fetchModel, type FetchedModel } from '../core/fetchModel';
+import type { ModelSource, Progress } from '../core/protocol';
 import { deleteEntry } from './deleteEntry';
 import { downloadToStore, type DownloadOptions } from './downloadToStore';
 import type { ModelManifest } from './ModelManifest';

@@ -1,5 +1,5 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import { OnDeviceError } from '../client/OnDeviceError';
+import { OnDeviceError } from '../core/OnDeviceError';
 import type { ChunkRecord, ModelManifest } from './ModelManifest';
 
 export const MODEL_DB_NAME = 'ondevice-models';

@@ -1,4 +1,4 @@
-import { sha256Hex } from '../runtime/sha256';
+import { sha256Hex } from '../core/sha256';
 import type { ModelManifest } from './ModelManifest';
 import type { ModelDb } from './openModelDb';
 import { readStoredChunks } from './readStoredChunks';

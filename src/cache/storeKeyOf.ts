@@ -1,4 +1,4 @@
-import type { ModelSource } from '../runtime/protocol';
+import type { ModelSource } from '../core/protocol';
 
 /**
  * Registry models are content-addressed (id, version and sha256 all take part: a republished file is a

@@ -1,10 +1,10 @@
 import * as Comlink from 'comlink';
-import type { Backend, Feeds, LoadInfo, ModelSource, TensorSpec } from '../runtime/protocol';
-import { transferablesOf } from '../runtime/tensors';
+import type { Backend, Feeds, LoadInfo, ModelSource, TensorSpec } from '../core/protocol';
+import { transferablesOf } from '../core/transferablesOf';
 import { newId } from '../telemetry/newId';
-import { emitLifecycle } from './lifecycle';
+import { emitLifecycle } from '../core/lifecycle';
 import { loadOnBackend, type LoadSettings } from './loadOnBackend';
-import { OnDeviceError, deserializeError } from './OnDeviceError';
+import { OnDeviceError, deserializeError } from '../core/OnDeviceError';
 import { validateFeeds } from './validateFeeds';
 import type { WorkerHandle } from './WorkerHandle';
 import { releaseFromWorker } from './workerPool';

@@ -1,7 +1,7 @@
 import * as Comlink from 'comlink';
-import type { RuntimeWorkerApi, WorkerConfig } from '../runtime/protocol';
+import type { RuntimeWorkerApi, WorkerConfig } from '../core/protocol';
 import { createRuntimeWorker } from './createRuntimeWorker';
-import { OnDeviceError } from './OnDeviceError';
+import { OnDeviceError } from '../core/OnDeviceError';
 
 let nextId = 1;
 

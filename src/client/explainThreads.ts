@@ -1,4 +1,4 @@
-import type { LoadInfo } from '../runtime/protocol';
+import type { LoadInfo } from '../core/protocol';
 
 /** Say why a model got fewer WASM threads than asked for, so a page can show it next to the backend. */
 export function explainThreads(info: LoadInfo, requested: number): LoadInfo {

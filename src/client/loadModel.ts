@@ -1,12 +1,12 @@
-import type { BackendPreference, Progress } from '../runtime/protocol';
+import type { BackendPreference, Progress } from '../core/protocol';
 import { getConfig } from './configure';
 import type { TelemetryConfig } from '../telemetry/TelemetryConfig';
 import { telemetryFor } from '../telemetry/telemetryClient';
 import { requestPersistentStorage } from '../cache/requestPersistentStorage';
-import { emitLifecycle } from './lifecycle';
+import { emitLifecycle } from '../core/lifecycle';
 import { loadOnBackend, type LoadSettings } from './loadOnBackend';
 import { Model } from './Model';
-import { OnDeviceError } from './OnDeviceError';
+import { OnDeviceError } from '../core/OnDeviceError';
 import { resolveSource, type ModelInput } from './resolveSource';
 import { defaultThreads } from './workerPool';
 

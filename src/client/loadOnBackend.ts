@@ -1,7 +1,7 @@
 import * as Comlink from 'comlink';
-import type { Backend, LoadInfo, ModelSource, Progress, StoreOptions } from '../runtime/protocol';
+import type { Backend, LoadInfo, ModelSource, Progress, StoreOptions } from '../core/protocol';
 import { explainThreads } from './explainThreads';
-import { OnDeviceError, deserializeError } from './OnDeviceError';
+import { OnDeviceError, deserializeError } from '../core/OnDeviceError';
 import type { WorkerHandle } from './WorkerHandle';
 import { acquireWorker, releaseFromWorker } from './workerPool';
 

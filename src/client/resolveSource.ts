@@ -1,9 +1,9 @@
 import { findModel } from '../registry/findModel';
 import type { ModelEntry } from '../registry/ModelEntry';
 import { toModelSource } from '../registry/toModelSource';
-import type { ModelSource } from '../runtime/protocol';
+import type { ModelSource } from '../core/protocol';
 import { getConfig } from './configure';
-import { OnDeviceError } from './OnDeviceError';
+import { OnDeviceError } from '../core/OnDeviceError';
 
 /** A registry entry as served at `models/registry.json` (see models/README.md). */
 export type RegistryEntry = ModelEntry;

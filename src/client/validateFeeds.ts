@@ -1,5 +1,5 @@
-import type { ElementType, Feeds, TensorSpec } from '../runtime/protocol';
-import { OnDeviceError } from './OnDeviceError';
+import type { ElementType, Feeds, TensorSpec } from '../core/protocol';
+import { OnDeviceError } from '../core/OnDeviceError';
 
 const ARRAY_FOR_TYPE: Record<ElementType, string[]> = {
   float32: ['Float32Array'],

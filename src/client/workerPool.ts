@@ -1,6 +1,6 @@
-import type { Backend, WorkerConfig } from '../runtime/protocol';
+import type { Backend, WorkerConfig } from '../core/protocol';
 import { getConfig } from './configure';
-import { OnDeviceError, deserializeError } from './OnDeviceError';
+import { OnDeviceError, deserializeError } from '../core/OnDeviceError';
 import { WorkerHandle } from './WorkerHandle';
 
 // Workers are shared by models with the same bundle and thread count (onnxruntime-web fixes both

@@ -1,6 +1,6 @@
 // Types-only: the storage interface the collector talks to. SQLite lives behind it
 // (SqliteEventStore.ts) so the HTTP, monitoring and dashboard code never see SQL.
-import type { TelemetryBackend, TelemetryEvent, TelemetryEventType } from '../telemetry/schema';
+import type { TelemetryBackend, TelemetryEvent, TelemetryEventType } from '../core/eventSchema';
 
 export interface InsertMeta {
   siteKey: string;

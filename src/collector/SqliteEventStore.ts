@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { TelemetryBackend, TelemetryEvent, TelemetryEventType } from '../telemetry/schema';
+import type { TelemetryBackend, TelemetryEvent, TelemetryEventType } from '../core/eventSchema';
 import type {
   AccuracyRow,
   AlertRecord,

@@ -1,4 +1,4 @@
-import { EVENT_TYPES, type TelemetryEventType } from '../telemetry/schema';
+import { EVENT_TYPES, type TelemetryEventType } from '../core/eventSchema';
 import type { AlertRule } from './alertRules';
 import type { AlertRecord, EventStore } from './EventStore';
 import { buildSummary, type Summary } from './buildSummary';

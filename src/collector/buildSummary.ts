@@ -1,4 +1,4 @@
-import type { TelemetryBackend, TelemetryEventType } from '../telemetry/schema';
+import type { TelemetryBackend, TelemetryEventType } from '../core/eventSchema';
 import type { EventStore, TimeWindow } from './EventStore';
 import { percentile } from './percentile';
 

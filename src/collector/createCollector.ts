@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { TelemetryEvent } from '../telemetry/schema';
+import type { TelemetryEvent } from '../core/eventSchema';
 import { AlertMonitor, type AlertTransition } from './AlertMonitor';
 import { loadAlertRules, parseAlertRules, type AlertConfig } from './alertRules';
 import type { OriginPolicy } from './corsHeaders';

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LIMITS, validateBatch, type TelemetryEvent } from '../telemetry/schema';
+import { LIMITS, validateBatch, type TelemetryEvent } from '../core/eventSchema';
 import { corsHeaders, PREFLIGHT_HEADERS, type OriginPolicy } from './corsHeaders';
 import type { EventStore } from './EventStore';
 import { readBody } from './readBody';

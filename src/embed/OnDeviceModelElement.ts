@@ -1,7 +1,7 @@
 import { loadModel, type LoadModelOptions } from '../client/loadModel';
 import type { Model, RunOptions } from '../client/Model';
-import { OnDeviceError } from '../client/OnDeviceError';
-import type { Backend, BackendPreference, Feeds, Progress } from '../runtime/protocol';
+import { OnDeviceError } from '../core/OnDeviceError';
+import type { Backend, BackendPreference, Feeds, Progress } from '../core/protocol';
 
 /** `event.detail` of the element's events. */
 export interface OnDeviceModelElementEventMap {

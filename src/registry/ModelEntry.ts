@@ -1,6 +1,6 @@
 // Types of models/registry.json. Types only: the registry is read by the page, the worker and Node scripts.
 // ElementType and TensorSpec are the runtime's own (one definition, shared with the worker protocol).
-import type { ElementType, TensorSpec } from '../runtime/protocol';
+import type { ElementType, TensorSpec } from '../core/protocol';
 
 export type { ElementType, TensorSpec };
 

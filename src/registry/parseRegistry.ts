@@ -1,4 +1,4 @@
-import { OnDeviceError } from '../client/OnDeviceError';
+import { OnDeviceError } from '../core/OnDeviceError';
 import { ELEMENT_TYPES, isElementType } from './elementTypes';
 import type { ModelEntry, ModelSourceRef, SampleHint, TensorSpec } from './ModelEntry';
 

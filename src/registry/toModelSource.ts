@@ -1,4 +1,4 @@
-import type { ModelSource } from '../runtime/protocol';
+import type { ModelSource } from '../core/protocol';
 import type { ModelEntry } from './ModelEntry';
 
 /**

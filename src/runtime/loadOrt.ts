@@ -1,4 +1,4 @@
-import type { Backend } from './protocol';
+import type { Backend } from '../core/protocol';
 
 export type OrtModule = typeof import('onnxruntime-web');
 

@@ -1,6 +1,6 @@
 import { loadThroughStore, type StoreLoadResult } from '../cache/loadThroughStore';
-import { fetchModel } from './fetchModel';
-import type { LoadRequest, Progress } from './protocol';
+import { fetchModel } from '../core/fetchModel';
+import type { LoadRequest, Progress } from '../core/protocol';
 
 /**
  * Where a session's bytes come from: the offline model store (src/cache) when storing is enabled,

@@ -1,4 +1,4 @@
-import type { ElementType, Feeds, TensorArray, TensorSpec } from './protocol';
+import type { ElementType, Feeds, TensorArray, TensorSpec } from '../core/protocol';
 
 export interface SampleHint {
   /** Concrete dims per input, for inputs with symbolic dims. */

@@ -1,5 +1,5 @@
 import type { Tensor as OrtTensor } from 'onnxruntime-web';
-import type { Feeds, TensorData } from './protocol';
+import type { Feeds, TensorData } from '../core/protocol';
 
 type OrtModule = typeof import('onnxruntime-web');
 
@@ -27,15 +27,4 @@ export async function fromOrtTensor(tensor: OrtTensor): Promise<TensorData> {
     owned = bits;
   }
   return { type: tensor.type as TensorData['type'], data: owned, dims: [...tensor.dims] };
-}
-
-export function transferablesOf(feeds: Feeds): Transferable[] {
-  const seen = new Set<ArrayBufferLike>();
-  for (const t of Object.values(feeds)) {
-    if (Array.isArray(t.data)) continue;
-    const buffer = (t.data as { buffer: ArrayBufferLike }).buffer;
-    // SharedArrayBuffers are shared, not transferred.
-    if (buffer instanceof ArrayBuffer) seen.add(buffer);
-  }
-  return [...seen] as Transferable[];
 }

@@ -1,4 +1,4 @@
-import { OnDeviceError, type ErrorCode } from '../client/OnDeviceError';
+import { OnDeviceError, type ErrorCode } from '../core/OnDeviceError';
 
 // onnxruntime-web surfaces wasm allocation failures in several shapes: a bare number (the C++
 // exception pointer, see microsoft/onnxruntime#14945), "Aborted(OOM)", or V8's RangeErrors.

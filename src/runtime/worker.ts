@@ -2,7 +2,7 @@
 // The runtime worker: the only place onnxruntime-web is ever loaded.
 import * as Comlink from 'comlink';
 import type { InferenceSession } from 'onnxruntime-web';
-import { OnDeviceError, serializeError } from '../client/OnDeviceError';
+import { OnDeviceError, serializeError } from '../core/OnDeviceError';
 import { createGpuDevice, type GpuContext } from './createGpuDevice';
 import { loadOrt, type OrtModule } from './loadOrt';
 import type {
@@ -16,9 +16,10 @@ import type {
   TensorSpec,
   WorkerConfig,
   WorkerMemory,
-} from './protocol';
+} from '../core/protocol';
 import { sampleFeeds } from './sampleFeeds';
-import { fromOrtTensor, toOrtFeeds, transferablesOf } from './tensors';
+import { transferablesOf } from '../core/transferablesOf';
+import { fromOrtTensor, toOrtFeeds } from './tensors';
 import { translateError } from './translateError';
 import { modelBytes } from './modelBytes';
 import { trackWasmMemory, wasmHeapBytes } from './trackWasmMemory';

@@ -1,5 +1,5 @@
 import { openDB, type IDBPDatabase } from 'idb';
-import type { TelemetryEvent } from './schema';
+import type { TelemetryEvent } from '../core/eventSchema';
 
 const DB = 'ondevice-telemetry';
 const STORE = 'events';

@@ -1,10 +1,11 @@
-import { onLifecycle, type LifecycleEvent } from '../client/lifecycle';
-import type { Feeds } from '../runtime/protocol';
+import { pageGlobals } from '../core/pageGlobals';
+import { onLifecycle, type LifecycleEvent } from '../core/lifecycle';
+import type { Feeds } from '../core/protocol';
 import { collectDeviceInfo } from './collectDeviceInfo';
 import { EventQueue } from './EventQueue';
 import { installId } from './installId';
 import { newId } from './newId';
-import { LIMITS, type TelemetryEvent } from './schema';
+import { LIMITS, type TelemetryEvent } from '../core/eventSchema';
 import { splitBatches } from './splitBatches';
 import { summarizeOutput } from './summarizeOutput';
 import type { TelemetryConfig } from './TelemetryConfig';
@@ -51,14 +52,15 @@ export class Telemetry {
     if (!this.sampled) return;
     this.stops.push(onLifecycle((event) => this.fromLifecycle(event)));
     const onHidden = () => {
-      if (globalThis.document?.visibilityState === 'hidden') this.flushOnUnload();
+      if (pageGlobals().document?.visibilityState === 'hidden') this.flushOnUnload();
     };
     const onPageHide = () => this.flushOnUnload();
     const onOnline = () => void this.flush();
     // Pages and workers both get 'online'; only pages have visibility and pagehide.
     addEventListener('online', onOnline);
     this.stops.push(() => removeEventListener('online', onOnline));
-    if (typeof document !== 'undefined') {
+    const document = pageGlobals().document;
+    if (document) {
       document.addEventListener('visibilitychange', onHidden);
       addEventListener('pagehide', onPageHide);
       this.stops.push(() => {
@@ -181,7 +183,7 @@ export class Telemetry {
         .then((r) => (r.ok ? this.acknowledge(ids) : undefined))
         .catch(() => undefined);
     } catch {
-      navigator.sendBeacon?.(this.url(), new Blob([body], { type: 'text/plain;charset=UTF-8' }));
+      pageGlobals().navigator?.sendBeacon?.(this.url(), new Blob([body], { type: 'text/plain;charset=UTF-8' }));
     }
   }
 

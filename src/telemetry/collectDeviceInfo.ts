@@ -1,11 +1,12 @@
 /// <reference types="@webgpu/types" />
-import type { DeviceInfo } from './schema';
+import type { DeviceInfo } from '../core/eventSchema';
+import { pageGlobals, type PageGlobals } from '../core/pageGlobals';
 
 const clip = (s: string | undefined, n: number) => (s ?? '').slice(0, n);
 
 /** Device capabilities for the `session` event; every probe is optional and bounded. */
 export async function collectDeviceInfo(timeoutMs = 2000): Promise<DeviceInfo> {
-  const nav = globalThis.navigator as Navigator & {
+  const nav = pageGlobals().navigator as NonNullable<PageGlobals['navigator']> & {
     gpu?: GPU;
     deviceMemory?: number;
     userAgentData?: { brands?: { brand: string; version: string }[] };

@@ -1,3 +1,4 @@
+import { pageGlobals } from '../core/pageGlobals';
 import { newId } from './newId';
 
 const KEY = 'ondevice.installId';
@@ -6,10 +7,10 @@ let memory: string | undefined;
 /** An anonymous id per browser profile (localStorage); per page load where storage is blocked. */
 export function installId(): string {
   try {
-    const stored = globalThis.localStorage?.getItem(KEY);
+    const stored = pageGlobals().localStorage?.getItem(KEY);
     if (stored) return stored;
     const id = newId();
-    globalThis.localStorage?.setItem(KEY, id);
+    pageGlobals().localStorage?.setItem(KEY, id);
     return id;
   } catch {
     memory ??= newId();

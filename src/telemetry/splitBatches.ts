@@ -1,4 +1,4 @@
-import { LIMITS, type TelemetryEvent } from './schema';
+import { LIMITS, type TelemetryEvent } from '../core/eventSchema';
 
 export interface Batch {
   /** The JSON body: `{ siteKey?, events }`. */

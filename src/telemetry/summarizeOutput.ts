@@ -1,5 +1,5 @@
-import type { Feeds } from '../runtime/protocol';
-import type { OutputSummary } from './schema';
+import type { Feeds } from '../core/protocol';
+import type { OutputSummary } from '../core/eventSchema';
 
 /**
  * The default output summary: argmax and score of the first output's first row when it looks like

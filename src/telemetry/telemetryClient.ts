@@ -1,4 +1,4 @@
-import { LIMITS } from './schema';
+import { LIMITS } from '../core/eventSchema';
 import { Telemetry } from './Telemetry';
 import type { TelemetryConfig } from './TelemetryConfig';
 

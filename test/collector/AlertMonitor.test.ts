@@ -4,7 +4,7 @@ import type { AlertRule } from '../../src/collector/alertRules';
 import type { EventStore } from '../../src/collector/EventStore';
 import { inlineReadQueries } from '../../src/collector/ReadQueries';
 import { openSqliteEventStore } from '../../src/collector/SqliteEventStore';
-import type { TelemetryEvent } from '../../src/telemetry/schema';
+import type { TelemetryEvent } from '../../src/core/eventSchema';
 import { errorEvent, inferenceEvent, labelledPrediction } from './makeEvents';
 
 const MINUTE = 60_000;

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertConfig } from '../../src/collector/alertRules';
-import type { TelemetryEvent } from '../../src/telemetry/schema';
+import type { TelemetryEvent } from '../../src/core/eventSchema';
 import { inferenceEvent, labelledPrediction } from './makeEvents';
 import { getJson, postEvents, startCollector, waitFor, type StartedCollector } from './startCollector';
 

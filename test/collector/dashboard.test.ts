@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertConfig } from '../../src/collector/alertRules';
-import type { TelemetryEvent } from '../../src/telemetry/schema';
+import type { TelemetryEvent } from '../../src/core/eventSchema';
 import { launchChromium } from '../helpers/chromium';
 import { errorEvent, inferenceEvent, labelledPrediction, modelLoadEvent, sessionEvent } from './makeEvents';
 import { getJson, postEvents, startCollector, waitFor, type StartedCollector } from './startCollector';

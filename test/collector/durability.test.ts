@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { TelemetryEvent } from '../../src/telemetry/schema';
+import type { TelemetryEvent } from '../../src/core/eventSchema';
 import { inferenceEvent } from './makeEvents';
 import { postEvents, startCollector, type StartedCollector } from './startCollector';
 

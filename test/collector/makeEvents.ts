@@ -6,7 +6,7 @@ import type {
   ModelLoadEvent,
   SessionEvent,
   TelemetryBackend,
-} from '../../src/telemetry/schema';
+} from '../../src/core/eventSchema';
 
 const base = (overrides: { ts?: number; modelId?: string; modelVersion?: string; sessionId?: string }) => ({
   id: randomUUID(),

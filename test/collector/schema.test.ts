@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LIMITS, validateBatch } from '../../src/telemetry/schema';
+import { LIMITS, validateBatch } from '../../src/core/eventSchema';
 import { errorEvent, feedbackEvent, inferenceEvent, modelLoadEvent, sessionEvent } from './makeEvents';
 
 const valid = () => ({

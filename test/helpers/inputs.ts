@@ -1,7 +1,7 @@
 import { toFloat16Bits } from '../../scripts/onnx/float16';
 import { mulberry32 } from '../../scripts/onnx/mulberry32';
 import type { ElementType, ModelEntry, TensorSpec } from '../../src/registry/ModelEntry';
-import type { Feeds, TensorArray, TensorData } from '../../src/runtime/protocol';
+import type { Feeds, TensorArray, TensorData } from '../../src/core/protocol';
 
 export interface MakeInputsOptions {
   /** Same seed, same feeds. Default 1. */

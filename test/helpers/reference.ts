@@ -3,7 +3,7 @@ import * as ort from 'onnxruntime-node';
 import { fromFloat16Bits } from '../../scripts/onnx/float16';
 import { sourcePath } from '../../scripts/onnx/sourcePath';
 import type { ModelEntry } from '../../src/registry/ModelEntry';
-import type { Feeds, TensorArray, TensorData } from '../../src/runtime/protocol';
+import type { Feeds, TensorArray, TensorData } from '../../src/core/protocol';
 
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
 

@@ -1,5 +1,5 @@
 // Tensors cross from Node to the page (page.evaluate) as base64, and back the same way.
-import type { TensorData } from '../../src/runtime/protocol';
+import type { TensorData } from '../../src/core/protocol';
 
 export interface WireTensor {
   type: string;

@@ -13,8 +13,8 @@ import type { ModelManifest } from '../../src/cache/ModelManifest';
 import { modelStore } from '../../src/cache/modelStore';
 import { openModelDb } from '../../src/cache/openModelDb';
 import { storeKeyOf } from '../../src/cache/storeKeyOf';
-import { OnDeviceError } from '../../src/client/OnDeviceError';
-import type { ModelSource } from '../../src/runtime/protocol';
+import { OnDeviceError } from '../../src/core/OnDeviceError';
+import type { ModelSource } from '../../src/core/protocol';
 
 function fakeModel(bytes: number, seed: number): Buffer {
   const out = Buffer.alloc(bytes);

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { ERROR_CODES, OnDeviceError, deserializeError, serializeError } from '../../src/client/OnDeviceError';
+import { ERROR_CODES, OnDeviceError, deserializeError, serializeError } from '../../src/core/OnDeviceError';
 import { translateError } from '../../src/runtime/translateError';
-import { looksLikeModel } from '../../src/runtime/looksLikeModel';
+import { looksLikeModel } from '../../src/core/looksLikeModel';
 
 describe('OnDeviceError', () => {
   test('round-trips across a boundary with code, message and details', () => {

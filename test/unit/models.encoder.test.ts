@@ -4,7 +4,7 @@ import { encodeModel } from '../../scripts/onnx/encodeModel';
 import { fromFloat16Bits, toFloat16Bits } from '../../scripts/onnx/float16';
 import { mulberry32 } from '../../scripts/onnx/mulberry32';
 import { ProtobufWriter } from '../../scripts/onnx/ProtobufWriter';
-import { looksLikeModel } from '../../src/runtime/looksLikeModel';
+import { looksLikeModel } from '../../src/core/looksLikeModel';
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 

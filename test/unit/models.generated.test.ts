@@ -8,7 +8,7 @@ import { tinyMlpReference } from '../../scripts/onnx/models/tinyMlpModel';
 import { findModel } from '../../src/registry/findModel';
 import type { ModelEntry } from '../../src/registry/ModelEntry';
 import { parseRegistry } from '../../src/registry/parseRegistry';
-import type { Feeds } from '../../src/runtime/protocol';
+import type { Feeds } from '../../src/core/protocol';
 import { makeInputs } from '../helpers/inputs';
 import { closeReferenceSessions, compareOutputs, runReference } from '../helpers/reference';
 

@@ -6,7 +6,7 @@ import { sourcePath } from '../../scripts/onnx/sourcePath';
 import { findModel } from '../../src/registry/findModel';
 import type { ModelEntry } from '../../src/registry/ModelEntry';
 import { parseRegistry } from '../../src/registry/parseRegistry';
-import type { Feeds, TensorData } from '../../src/runtime/protocol';
+import type { Feeds, TensorData } from '../../src/core/protocol';
 import { makeInputs } from '../helpers/inputs';
 import { closeReferenceSessions, compareOutputs, runReference } from '../helpers/reference';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OnDeviceError } from '../../src/client/OnDeviceError';
+import { OnDeviceError } from '../../src/core/OnDeviceError';
 import { findModel } from '../../src/registry/findModel';
 import { parseRegistry } from '../../src/registry/parseRegistry';
 import { toModelSource } from '../../src/registry/toModelSource';

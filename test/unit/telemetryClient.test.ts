@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { LIMITS, validateBatch, type TelemetryEvent } from '../../src/telemetry/schema';
+import { LIMITS, validateBatch, type TelemetryEvent } from '../../src/core/eventSchema';
 import { splitBatches } from '../../src/telemetry/splitBatches';
 import { summarizeOutput } from '../../src/telemetry/summarizeOutput';
 

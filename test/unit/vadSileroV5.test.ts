@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Feeds } from '../../src/runtime/protocol';
+import type { Feeds } from '../../src/core/protocol';
 import { createSileroV5 } from '../../src/app/vad/createSileroV5';
 
 /** A stand-in for the model that records its feeds and counts frames in its "state". */

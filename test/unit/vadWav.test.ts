@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OnDeviceError } from '../../src/client/OnDeviceError';
+import { OnDeviceError } from '../../src/core/OnDeviceError';
 import { readWav, writeWav } from '../../src/app/vad/wav';
 
 /** A WAVE file built by hand, so the reader is checked against the format rather than our writer. */

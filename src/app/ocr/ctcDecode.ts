@@ -1,5 +1,5 @@
-import { OnDeviceError } from '../../client/OnDeviceError';
-import type { TensorData } from '../../runtime/protocol';
+import { OnDeviceError } from '../../index';
+import type { TensorData } from '../../index';
 
 export interface DecodedText {
   text: string;

@@ -1,4 +1,4 @@
-import type { TensorData } from '../../runtime/protocol';
+import type { TensorData } from '../../index';
 import { resizeBilinear } from './resizeBilinear';
 import { roundHalfEven } from './roundHalfEven';
 import type { RgbaImage } from './types';

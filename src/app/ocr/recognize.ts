@@ -1,5 +1,5 @@
-import { OnDeviceError } from '../../client/OnDeviceError';
-import type { Feeds, TensorData } from '../../runtime/protocol';
+import { OnDeviceError } from '../../index';
+import type { Feeds, TensorData } from '../../index';
 import { cropBox } from './cropBox';
 import { ctcCharset } from './ctcCharset';
 import { ctcDecode } from './ctcDecode';

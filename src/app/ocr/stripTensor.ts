@@ -1,4 +1,4 @@
-import type { TensorData } from '../../runtime/protocol';
+import type { TensorData } from '../../index';
 import { resizeBilinear } from './resizeBilinear';
 import type { RgbaImage } from './types';
 

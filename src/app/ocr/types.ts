@@ -1,4 +1,4 @@
-import type { Feeds } from '../../runtime/protocol';
+import type { Feeds } from '../../index';
 
 /** Pixels as ImageData lays them out (RGBA, row-major); an `ImageData` from a canvas fits as is. */
 export interface RgbaImage {

@@ -1,4 +1,4 @@
-import type { Feeds } from '../../runtime/protocol';
+import type { Feeds } from '../../index';
 
 /**
  * Runs one inference of the model registered under `modelId`. The pipelines only describe tensors as

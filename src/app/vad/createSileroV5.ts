@@ -1,4 +1,4 @@
-import { OnDeviceError } from '../../client/OnDeviceError';
+import { OnDeviceError } from '../../index';
 import type { RunModel } from './RunModel';
 
 export const SILERO_SAMPLE_RATE = 16000;

@@ -1,4 +1,4 @@
-import { OnDeviceError } from '../../client/OnDeviceError';
+import { OnDeviceError } from '../../index';
 
 /**
  * Hysteresis thresholds and durations. The defaults are silero-vad's `get_speech_timestamps` defaults

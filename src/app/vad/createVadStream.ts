@@ -1,4 +1,4 @@
-import { OnDeviceError } from '../../client/OnDeviceError';
+import { OnDeviceError } from '../../index';
 import { createResampler, type Resampler } from './resample';
 import type { RunModel } from './RunModel';
 import { createSileroV5, SILERO_FRAME_SAMPLES, SILERO_SAMPLE_RATE } from './createSileroV5';

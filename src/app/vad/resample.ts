@@ -1,4 +1,4 @@
-import { OnDeviceError } from '../../client/OnDeviceError';
+import { OnDeviceError } from '../../index';
 
 export interface ResamplerOptions {
   /** Zero crossings of the sinc on each side of the centre tap: more is sharper and slower. Default 16. */

@@ -1,4 +1,4 @@
-import { OnDeviceError } from '../../client/OnDeviceError';
+import { OnDeviceError } from '../../index';
 
 /** Decoded audio: one Float32Array per channel, samples in [-1, 1]. */
 export interface WavAudio {

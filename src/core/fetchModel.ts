@@ -1,4 +1,4 @@
-import { OnDeviceError } from '../client/OnDeviceError';
+import { OnDeviceError } from './OnDeviceError';
 import { looksLikeModel } from './looksLikeModel';
 import type { ModelSource, Progress } from './protocol';
 import { sha256Hex } from './sha256';

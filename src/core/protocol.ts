@@ -1,6 +1,6 @@
 // Types-only protocol between the main thread (src/client) and the runtime worker (src/runtime).
 // Nothing here may import onnxruntime-web: the main-thread bundle must stay free of it.
-import type { SerializedError } from '../client/OnDeviceError';
+import type { SerializedError } from './OnDeviceError';
 
 export type ElementType =
   'float32' | 'float16' | 'float64' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'bool' | 'string';

@@ -1,7 +1,7 @@
 // The telemetry event schema: the one source for the browser client's types and the collector's
 // validation. Pure TypeScript on purpose — it is bundled into pages and workers, so no Node imports
 // and no globals touched at module load.
-import { ERROR_CODES, type ErrorCode } from '../client/OnDeviceError';
+import { ERROR_CODES, type ErrorCode } from './OnDeviceError';
 
 export const EVENT_TYPES = ['session', 'model_load', 'inference', 'error', 'feedback'] as const;
 export type TelemetryEventType = (typeof EVENT_TYPES)[number];

@@ -1,4 +1,4 @@
-import type { Backend, LoadInfo } from '../runtime/protocol';
+import type { Backend, LoadInfo } from './protocol';
 import type { OnDeviceError } from './OnDeviceError';
 
 /** What the runtime tells observers (telemetry, the demo's diagnostics). Internal, not public API. */

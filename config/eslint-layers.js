@@ -1,0 +1,64 @@
+// The layer rule (../shared/STYLE.md §11): each folder of src/ may import only the folders listed for it,
+// so shared pieces live in src/core and every arrow points one way. `index` is the public entry
+// (src/index.ts); the demo app may use only that. Type-only imports count too: a type is a dependency.
+import path from 'node:path';
+
+/** folder → the folders it may import (besides itself). */
+export const LAYERS = {
+  core: [],
+  registry: ['core'],
+  telemetry: ['core'],
+  cache: ['core'],
+  runtime: ['core', 'cache'],
+  client: ['core', 'registry', 'telemetry', 'cache'],
+  embed: ['core', 'client', 'index'],
+  sw: ['core'],
+  app: ['index', 'sw'],
+  collector: ['core'],
+  server: ['core', 'collector'],
+};
+
+const srcRoot = path.resolve(import.meta.dirname, '..', 'src');
+
+function layerOf(file) {
+  const rel = path.relative(srcRoot, file);
+  if (rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
+  const [first, ...rest] = rel.split(path.sep);
+  if (rest.length === 0) return first.replace(/\.[cm]?[jt]s$/, '') === 'index' ? 'index' : first;
+  return first;
+}
+
+const rule = {
+  meta: {
+    type: 'problem',
+    docs: { description: 'src/ folders import only the layers below them (config/eslint-layers.js)' },
+    messages: {
+      upward: "src/{{from}} may not import src/{{to}} ('{{source}}'); {{from}} may import: {{allowed}}. Move the shared piece to src/core.",
+    },
+    schema: [],
+  },
+  create(context) {
+    const from = layerOf(context.filename);
+    if (!from || !(from in LAYERS)) return {};
+    const allowed = LAYERS[from];
+    function check(node) {
+      const source = node.source?.value;
+      if (typeof source !== 'string' || !source.startsWith('.')) return;
+      const to = layerOf(path.resolve(path.dirname(context.filename), source));
+      if (!to || to === from || allowed.includes(to)) return;
+      context.report({
+        node: node.source,
+        messageId: 'upward',
+        data: { from, to, source, allowed: allowed.length ? allowed.join(', ') : 'nothing of ours' },
+      });
+    }
+    return {
+      ImportDeclaration: check,
+      ExportNamedDeclaration: check,
+      ExportAllDeclaration: check,
+      ImportExpression: check,
+    };
+  },
+};
+
+export const layersPlugin = { rules: { 'one-way': rule } };
