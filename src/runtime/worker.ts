@@ -18,6 +18,7 @@ import type {
   WorkerMemory,
 } from '../core/protocol';
 import { sampleFeeds } from './sampleFeeds';
+import { normalizeDim } from '../core/normalizeDim';
 import { transferablesOf } from '../core/transferablesOf';
 import { fromOrtTensor, toOrtFeeds } from './tensors';
 import { translateError } from './translateError';
@@ -85,6 +86,10 @@ async function init(next: WorkerConfig): Promise<Result<{ threads: number; cross
   }
 }
 
+/**
+ * The session's own description of its inputs or outputs, for models loaded by URL. onnxruntime-web
+ * reports an unnamed free dim as 2³²−1 (its -1 read back unsigned); normalizeDim makes that `'?'`.
+ */
 function metadataOf(session: InferenceSession, names: readonly string[], kind: 'input' | 'output'): TensorSpec[] {
   const meta = (kind === 'input' ? session.inputMetadata : session.outputMetadata) as readonly {
     name: string;
@@ -97,7 +102,7 @@ function metadataOf(session: InferenceSession, names: readonly string[], kind: '
     return {
       name,
       type: (m?.isTensor ? m.type : 'float32') as TensorSpec['type'],
-      shape: m?.isTensor && m.shape ? m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : String(d))) : [],
+      shape: m?.isTensor && m.shape ? m.shape.map(normalizeDim) : [],
     };
   });
 }
