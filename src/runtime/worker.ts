@@ -137,11 +137,13 @@ async function load(request: LoadRequest, onProgress?: (p: Progress) => void): P
   // Warm-up doubles as the smoke run that decides whether WebGPU really works for this model.
   let warmupMs = 0;
   if (request.warmup || request.backend === 'webgpu') {
-    const feeds = sampleFeeds(inputs, served.sample);
     const runs = request.warmup ? WARMUP_RUNS : 1;
     try {
+      const feeds = sampleFeeds(inputs, served.sample);
       for (let i = 0; i < runs && performance.now() - t2 < WARMUP_BUDGET_MS; i++) {
-        const out = await session.run(toOrtFeeds(ort, feeds));
+        // A sample we guessed may not suit the model (a model loaded by URL has no hint); its failure is
+        // handled below, so keep onnxruntime from printing it as an error (4: fatal only).
+        const out = await session.run(toOrtFeeds(ort, feeds), { logSeverityLevel: 4 });
         for (const t of Object.values(out)) t.dispose();
       }
     } catch (error) {
