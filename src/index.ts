@@ -4,7 +4,21 @@ export { Model, type RunOptions } from './client/Model';
 export { OnDeviceError, ERROR_CODES, type ErrorCode, isOnDeviceError } from './core/OnDeviceError';
 export { configure, type OnDeviceConfig } from './client/configure';
 export { fetchRegistry, type RegistryEntry, type ModelInput } from './client/resolveSource';
-export type { Backend, BackendPreference, ElementType, Feeds, Progress, TensorData, TensorSpec, LoadInfo } from './core/protocol';
+export type {
+  Backend,
+  BackendPreference,
+  ElementType,
+  Feeds,
+  Progress,
+  Tensor,
+  TensorArray,
+  TensorArrayOf,
+  TensorData,
+  TensorSpec,
+  TensorTypes,
+  TensorsOf,
+  LoadInfo,
+} from './core/protocol';
 export { defineOnDeviceModelElement, type OnDeviceModelElement, type OnDeviceModelElementEventMap } from './embed/OnDeviceModelElement';
 export { reportFeedback, flushTelemetry, type Feedback } from './telemetry/telemetryClient';
 export type { TelemetryConfig } from './telemetry/TelemetryConfig';

@@ -1,5 +1,5 @@
 import * as Comlink from 'comlink';
-import type { Backend, Feeds, LoadInfo, ModelSource, TensorSpec } from '../core/protocol';
+import type { Backend, Feeds, LoadInfo, ModelSource, TensorSpec, TensorTypes, TensorsOf } from '../core/protocol';
 import { transferablesOf } from '../core/transferablesOf';
 import { newId } from '../telemetry/newId';
 import { emitLifecycle } from '../core/lifecycle';
@@ -23,11 +23,18 @@ export interface RunOptions {
 /**
  * A loaded model. Inference runs in a worker; calls are queued (a session is not re-entrant).
  *
+ * `In` and `Out` optionally name the model's inputs and outputs with their element types, so feeds
+ * and results are checked at compile time (`loadModel<In, Out>(…)`); by default any name and any
+ * tensor type-checks, and `run` checks feeds against the model at run time either way.
+ *
  * @example
  * const model = await loadModel('ppocr-v4-det')
  * const { sigmoid_0_tmp_0 } = await model.run({ x: { type: 'float32', data, dims: [1, 3, 320, 320] } })
+ *
+ * const vad = await loadModel<{ input: 'float32'; state: 'float32'; sr: 'int64' }, { output: 'float32'; stateN: 'float32' }>('silero-vad-v5')
+ * const { output } = await vad.run(feeds) // output.data is a Float32Array
  */
-export class Model extends EventTarget {
+export class Model<In extends TensorTypes = TensorTypes, Out extends TensorTypes = TensorTypes> extends EventTarget {
   readonly id: string;
   readonly version: string | undefined;
   readonly inputs: TensorSpec[];
@@ -72,7 +79,7 @@ export class Model extends EventTarget {
   }
 
   /** Run the model. Feeds are `{ type, data, dims }` per input; results come back the same way. */
-  async run(feeds: Feeds, options: RunOptions = {}): Promise<Feeds> {
+  async run(feeds: TensorsOf<In>, options: RunOptions = {}): Promise<TensorsOf<Out>> {
     if (this.disposed) throw new OnDeviceError('DISPOSED', `${this.id} was disposed; load it again to run it`);
     validateFeeds(feeds, this.inputs, this.id);
     const { signal, transfer = true } = options;
@@ -86,7 +93,8 @@ export class Model extends EventTarget {
       }
       const outputs = await this.dispatch(feeds, transfer, predictionId);
       this.lastPredictionId = predictionId;
-      return outputs;
+      // Out is the caller's description of this model's outputs; the worker returns what the session made.
+      return outputs as TensorsOf<Out>;
     }, signal);
   }
 

@@ -1,4 +1,4 @@
-import type { BackendPreference, Progress } from '../core/protocol';
+import type { BackendPreference, Progress, TensorTypes } from '../core/protocol';
 import { getConfig } from './configure';
 import type { TelemetryConfig } from '../telemetry/TelemetryConfig';
 import { telemetryFor } from '../telemetry/telemetryClient';
@@ -40,7 +40,10 @@ export interface LoadModelOptions {
  * const model = await loadModel('silero-vad-v5', { onProgress: ({ loaded, total }) => bar.value = loaded / total })
  * console.log(model.backend, model.fallbackReason)
  */
-export async function loadModel(source: ModelInput, options: LoadModelOptions = {}): Promise<Model> {
+export async function loadModel<In extends TensorTypes = TensorTypes, Out extends TensorTypes = TensorTypes>(
+  source: ModelInput,
+  options: LoadModelOptions = {},
+): Promise<Model<In, Out>> {
   const started = performance.now();
   const preference = options.backend ?? 'auto';
   if (!['auto', 'webgpu', 'wasm'].includes(preference)) {
@@ -82,7 +85,7 @@ export async function loadModel(source: ModelInput, options: LoadModelOptions = 
     } else {
       loaded = await loadOnBackend(resolved, preference, settings);
     }
-    const model = new Model({ ...loaded, fallbackReason }, resolved, settings);
+    const model = new Model<In, Out>({ ...loaded, fallbackReason }, resolved, settings);
     // Stored models should survive storage pressure; fire-and-forget (only pages may ask).
     if (settings.store?.enabled && typeof window !== 'undefined') void requestPersistentStorage();
     emitLifecycle({

@@ -1,5 +1,6 @@
 import type { ElementType, Feeds, TensorSpec } from '../core/protocol';
 import { OnDeviceError } from '../core/OnDeviceError';
+import { isFixedDim } from '../core/normalizeDim';
 
 const ARRAY_FOR_TYPE: Record<ElementType, string[]> = {
   float32: ['Float32Array'],
@@ -61,7 +62,8 @@ export function validateFeeds(feeds: unknown, inputs: TensorSpec[], modelId: str
       });
     }
     spec.shape.forEach((want, axis) => {
-      if (typeof want === 'number' && want >= 0 && d[axis] !== want) {
+      // Only fixed dims constrain; a symbolic one ('batch', '?', or a raw -1 / 2³²−1) takes any size.
+      if (isFixedDim(want) && d[axis] !== want) {
         bad(`${where} dim ${axis} must be ${want}, got ${d[axis]} (shape [${spec.shape.join(', ')}])`, { input: spec.name, axis });
       }
     });

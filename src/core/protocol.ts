@@ -2,32 +2,58 @@
 // Nothing here may import onnxruntime-web: the main-thread bundle must stay free of it.
 import type { SerializedError } from './OnDeviceError';
 
-export type ElementType =
-  'float32' | 'float16' | 'float64' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'bool' | 'string';
-
-export type TensorArray =
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | BigInt64Array
-  | BigUint64Array
-  | string[];
-
-/** A tensor as plain data, so it crosses the worker boundary (float16 travels as Uint16Array bits). */
-export interface TensorData {
-  type: ElementType;
-  data: TensorArray;
-  dims: number[];
+/**
+ * The typed array that carries each element type. float16 travels as its raw bits (Uint16Array);
+ * bool as 0/1 bytes; int64/uint64 as BigInt arrays (no precision lost); string as a plain array.
+ */
+export interface TensorArrayOf {
+  float32: Float32Array;
+  float16: Uint16Array;
+  float64: Float64Array;
+  int8: Int8Array;
+  uint8: Uint8Array;
+  int16: Int16Array;
+  uint16: Uint16Array;
+  int32: Int32Array;
+  uint32: Uint32Array;
+  int64: BigInt64Array;
+  uint64: BigUint64Array;
+  bool: Uint8Array;
+  string: string[];
 }
+
+export type ElementType = keyof TensorArrayOf;
+
+export type TensorArray = TensorArrayOf[ElementType];
+
+/**
+ * A tensor as plain data, so it crosses the worker boundary. `Tensor<'int64'>` is exactly
+ * `{ type: 'int64'; data: BigInt64Array; dims: number[] }`; `Tensor` (any element type) is the
+ * discriminated union of all of them, so checking `type` narrows `data`.
+ *
+ * @example
+ * const x: Tensor<'float32'> = { type: 'float32', data: new Float32Array(16), dims: [1, 16] };
+ * if (out.y.type === 'int64') Array.from(out.y.data, Number); // data is BigInt64Array here
+ */
+export type Tensor<T extends ElementType = ElementType> = T extends ElementType
+  ? { type: T; data: TensorArrayOf[T]; dims: number[] }
+  : never;
+
+/** Any tensor: the union of `Tensor<T>` over every element type. */
+export type TensorData = Tensor;
 
 export type Feeds = Record<string, TensorData>;
 
-/** A model input or output: fixed dims are numbers, symbolic dims are names (or '' when unnamed). */
+/** Element types by tensor name, to type a model's inputs or outputs: `{ x: 'float32'; sr: 'int64' }`. */
+export type TensorTypes = Record<string, ElementType>;
+
+/** Feeds (or results) for tensors named and typed by `T`: `TensorsOf<{ x: 'float32' }>` is `{ x: Tensor<'float32'> }`. */
+export type TensorsOf<T extends TensorTypes> = { [K in keyof T]: Tensor<T[K]> };
+
+/**
+ * A model input or output. In `shape`, a fixed dim is a number; a symbolic dim is its name (`'batch'`),
+ * or `'?'` when the model leaves it unnamed. Symbolic dims accept any size.
+ */
 export interface TensorSpec {
   name: string;
   type: ElementType;

@@ -1,4 +1,5 @@
-import type { ElementType, Feeds, TensorArray, TensorSpec } from '../core/protocol';
+import type { ElementType, Feeds, TensorArray, TensorData, TensorSpec } from '../core/protocol';
+import { isFixedDim } from '../core/normalizeDim';
 
 export interface SampleHint {
   /** Concrete dims per input, for inputs with symbolic dims. */
@@ -7,14 +8,18 @@ export interface SampleHint {
   fill?: Record<string, number>;
 }
 
-/** Deterministic, non-constant inputs for warm-up and smoke runs: symbolic dims default to 1. */
+/**
+ * Deterministic, non-constant inputs for warm-up and smoke runs. Only fixed dims size the buffers:
+ * symbolic dims (named, `'?'`, or a raw free-dim marker such as -1 or 2³²−1) default to 1.
+ */
 export function sampleFeeds(inputs: TensorSpec[], hint: SampleHint = {}): Feeds {
   const feeds: Feeds = {};
   for (const spec of inputs) {
-    const dims = hint.dims?.[spec.name] ?? spec.shape.map((d) => (typeof d === 'number' && d > 0 ? d : 1));
+    const dims = hint.dims?.[spec.name] ?? spec.shape.map((d) => (isFixedDim(d) && d > 0 ? d : 1));
     const size = dims.reduce((a, b) => a * b, 1);
     const fill = hint.fill?.[spec.name];
-    feeds[spec.name] = { type: spec.type, dims, data: makeArray(spec.type, size, fill) };
+    // The type/array pairing is makeArray's switch; TypeScript cannot follow it through spec.type.
+    feeds[spec.name] = { type: spec.type, dims, data: makeArray(spec.type, size, fill) } as TensorData;
   }
   return feeds;
 }

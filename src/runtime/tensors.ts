@@ -26,5 +26,5 @@ export async function fromOrtTensor(tensor: OrtTensor): Promise<TensorData> {
     const bits = new Uint16Array((owned as unknown as { buffer: ArrayBuffer }).buffer);
     owned = bits;
   }
-  return { type: tensor.type as TensorData['type'], data: owned, dims: [...tensor.dims] };
+  return { type: tensor.type, data: owned, dims: [...tensor.dims] } as TensorData;
 }

@@ -18,6 +18,7 @@ import type {
   WorkerMemory,
 } from '../core/protocol';
 import { sampleFeeds } from './sampleFeeds';
+import { normalizeDim } from '../core/normalizeDim';
 import { transferablesOf } from '../core/transferablesOf';
 import { fromOrtTensor, toOrtFeeds } from './tensors';
 import { translateError } from './translateError';
@@ -85,6 +86,10 @@ async function init(next: WorkerConfig): Promise<Result<{ threads: number; cross
   }
 }
 
+/**
+ * The session's own description of its inputs or outputs, for models loaded by URL. onnxruntime-web
+ * reports an unnamed free dim as 2³²−1 (its -1 read back unsigned); normalizeDim makes that `'?'`.
+ */
 function metadataOf(session: InferenceSession, names: readonly string[], kind: 'input' | 'output'): TensorSpec[] {
   const meta = (kind === 'input' ? session.inputMetadata : session.outputMetadata) as readonly {
     name: string;
@@ -97,7 +102,7 @@ function metadataOf(session: InferenceSession, names: readonly string[], kind: '
     return {
       name,
       type: (m?.isTensor ? m.type : 'float32') as TensorSpec['type'],
-      shape: m?.isTensor && m.shape ? m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : String(d))) : [],
+      shape: m?.isTensor && m.shape ? m.shape.map(normalizeDim) : [],
     };
   });
 }
@@ -132,11 +137,13 @@ async function load(request: LoadRequest, onProgress?: (p: Progress) => void): P
   // Warm-up doubles as the smoke run that decides whether WebGPU really works for this model.
   let warmupMs = 0;
   if (request.warmup || request.backend === 'webgpu') {
-    const feeds = sampleFeeds(inputs, served.sample);
     const runs = request.warmup ? WARMUP_RUNS : 1;
     try {
+      const feeds = sampleFeeds(inputs, served.sample);
       for (let i = 0; i < runs && performance.now() - t2 < WARMUP_BUDGET_MS; i++) {
-        const out = await session.run(toOrtFeeds(ort, feeds));
+        // A sample we guessed may not suit the model (a model loaded by URL has no hint); its failure is
+        // handled below, so keep onnxruntime from printing it as an error (4: fatal only).
+        const out = await session.run(toOrtFeeds(ort, feeds), { logSeverityLevel: 4 });
         for (const t of Object.values(out)) t.dispose();
       }
     } catch (error) {

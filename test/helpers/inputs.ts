@@ -62,7 +62,7 @@ function makeTensor(type: ElementType, dims: number[], [low, high]: [number, num
     return integer();
   });
   if (fill === undefined && size > 1 && values.every((v) => v === values[0])) values[1] = values[0] === low ? high : low;
-  return { type, dims, data: toArray(type, values) };
+  return { type, dims, data: toArray(type, values) } as TensorData;
 }
 
 function toArray(type: ElementType, values: number[]): TensorArray {

@@ -42,7 +42,7 @@ function toPlain(tensor: ort.Tensor): TensorData {
     data = new Uint16Array(view.buffer, view.byteOffset, view.byteLength / 2);
   }
   const owned = Array.isArray(data) ? [...data] : (data as { slice(): TensorArray }).slice();
-  return { type: tensor.type as TensorData['type'], data: owned, dims: [...tensor.dims] };
+  return { type: tensor.type, data: owned, dims: [...tensor.dims] } as TensorData;
 }
 
 export interface Tolerance {

@@ -23,7 +23,7 @@ export function fromWire(w: WireTensor): TensorData {
   const copy = new Uint8Array(bytes.byteLength);
   copy.set(bytes);
   const Ctor = (globalThis as unknown as Record<string, new (b: ArrayBuffer) => TensorData['data']>)[w.array];
-  return { type: w.type as TensorData['type'], dims: w.dims, data: new Ctor(copy.buffer) };
+  return { type: w.type, dims: w.dims, data: new Ctor(copy.buffer) } as TensorData;
 }
 
 export function feedsToWire(feeds: Record<string, TensorData>): Record<string, WireTensor> {

@@ -112,7 +112,7 @@ describe('generated models in onnxruntime-web 1.30 (wasm, in Node)', () => {
         const results = await session.run(inputs);
         const actual: Feeds = {};
         for (const [name, t] of Object.entries(results)) {
-          actual[name] = { type: t.type as Feeds[string]['type'], dims: [...t.dims], data: (t.data as Float32Array).slice() };
+          actual[name] = { type: t.type, dims: [...t.dims], data: (t.data as Float32Array).slice() } as Feeds[string];
         }
         expect(compareOutputs(actual, await runReference(entry, feeds), { atol: 1e-6, rtol: 1e-5 })).toEqual([]);
       } finally {

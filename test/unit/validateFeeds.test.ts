@@ -59,6 +59,42 @@ describe('validateFeeds', () => {
     expect(codeOf(() => validateFeeds([], inputs, 'm')).code).toBe('INVALID_INPUT');
   });
 
+  describe('dims a model leaves free', () => {
+    // As models loaded by URL report them ('?'), and as onnxruntime itself marks them (-1, or 2³²−1 when
+    // onnxruntime-web reads -1 back unsigned): any size is accepted, rank still counts.
+    const free: TensorSpec[] = [
+      { name: 'unnamed', type: 'float32', shape: ['?', '?'] },
+      { name: 'raw', type: 'float32', shape: [4294967295, -1, 2] },
+    ];
+    const feedsOf = (a: number[], b: number[]) => ({
+      unnamed: { type: 'float32' as const, data: new Float32Array(a[0] * a[1]), dims: a },
+      raw: { type: 'float32' as const, data: new Float32Array(b.reduce((x, y) => x * y, 1)), dims: b },
+    });
+
+    test.each([
+      [
+        [1, 576],
+        [1, 1, 2],
+      ],
+      [
+        [3, 1],
+        [7, 5, 2],
+      ],
+      [
+        [0, 4],
+        [2, 0, 2],
+      ],
+    ])('accepts %j and %j', (a, b) => {
+      expect(() => validateFeeds(feedsOf(a, b), free, 'm')).not.toThrow();
+    });
+
+    test('still checks rank and the fixed dims beside them', () => {
+      expect(codeOf(() => validateFeeds(feedsOf([1, 576], [1, 1, 3]), free, 'm')).message).toMatch(/dim 2 must be 2, got 3/);
+      const rank = { ...feedsOf([1, 576], [1, 1, 2]), unnamed: { type: 'float32' as const, data: new Float32Array(576), dims: [576] } };
+      expect(codeOf(() => validateFeeds(rank, free, 'm')).message).toMatch(/must have rank 2 \[\?, \?\], got rank 1/);
+    });
+  });
+
   test('float16 accepts raw bits, bool accepts Uint8Array', () => {
     const specs: TensorSpec[] = [
       { name: 'h', type: 'float16', shape: [2] },
