@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import path from 'node:path';
-import { safeJoin, serveFile } from './staticFiles';
+import { resolveUnderRoot, serveFile } from './staticFiles';
 
 export interface AppServerOptions {
   /** Built app and library (vite output). */
@@ -61,15 +61,15 @@ export function createAppServer(options: AppServerOptions): Server {
     }
     for (const [prefix, dir] of Object.entries(options.mounts ?? {})) {
       if (!pathname.startsWith(prefix)) continue;
-      const file = safeJoin(path.resolve(dir), pathname.slice(prefix.length));
+      const file = await resolveUnderRoot(path.resolve(dir), pathname.slice(prefix.length));
       if (file && (await serveFile(req, res, file, headers))) return;
     }
     if (pathname.startsWith('/models/')) {
-      const file = safeJoin(modelsDir, pathname.slice('/models/'.length));
+      const file = await resolveUnderRoot(modelsDir, pathname.slice('/models/'.length));
       if (file && (await serveFile(req, res, file, headers))) return;
     }
     if (pathname.endsWith('/')) pathname += 'index.html';
-    const file = safeJoin(distDir, pathname);
+    const file = await resolveUnderRoot(distDir, pathname);
     if (file && (await serveFile(req, res, file, headers))) return;
     res.writeHead(404, { ...common, 'Content-Type': 'text/plain; charset=utf-8' });
     res.end(`not found: ${url.pathname}`);
