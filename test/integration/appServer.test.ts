@@ -166,4 +166,15 @@ describe('app server', () => {
       await r.arrayBuffer();
     }
   });
+
+  test('its failures are JSON errors with a stable code, as the collector answers', async () => {
+    const missing = await fetch(server.url + '/models/no-such-model.onnx');
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await missing.json()).toEqual({ error: 'not found: /models/no-such-model.onnx', code: 'NOT_FOUND', path: '$' });
+    const wrongMethod = await fetch(server.url + '/index.html', { method: 'DELETE' });
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+    expect(await wrongMethod.json()).toMatchObject({ code: 'METHOD_NOT_ALLOWED' });
+  });
 });
