@@ -72,7 +72,7 @@ describe('demo app tabs', () => {
     // The app has started (its storage panel has read the store) and installed its service worker, which
     // happens after the page's load event: by then a page that loads models ahead of use has started to.
     await page.locator('#storage').filter({ hasText: 'Storage:' }).waitFor({ timeout: 30_000 });
-    await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 60_000 });
     expect(modelRequests).toEqual([]);
     expect(workers).toEqual([]);
     expect(await page.isVisible('#panel-ocr')).toBe(true);
@@ -90,7 +90,7 @@ describe('demo app tabs', () => {
     expect(modelRequests.sort()).toEqual(modelPaths(['silero-vad-v5', 'ppocr-v4-det', 'ppocr-v2-cls', 'ppocr-v4-rec']));
     expect(errors).toEqual([]);
     await context.close();
-  });
+  }, 300_000);
 
   for (const viewport of Object.keys(VIEWPORTS) as (keyof typeof VIEWPORTS)[]) {
     test(`OCR tab (${viewport}): models load with badges, the sample is read and boxed`, async () => {
