@@ -8,11 +8,10 @@ import {
   type RegistryEntry,
   type TensorSpec,
 } from '../index';
-import { sampleFeeds } from '../runtime/sampleFeeds';
-import { sha256Hex } from '../core/sha256';
 import { clearError, describeError, showError } from './describeError';
 import { escapeHtml, formatBytes, formatMs } from './format';
 import { acceptFiles } from './acceptFiles';
+import { generateFeeds } from './generateFeeds';
 
 const TIMED_RUNS = 5;
 const BACKENDS: Backend[] = ['wasm', 'webgpu'];
@@ -43,6 +42,16 @@ interface BackendRun {
 /** A registry-like entry for a dropped file: content-addressed, so the model store can keep it offline. */
 export function entryForLocalModel(model: { name: string; url: string; bytes: number; sha256: string }): RegistryEntry {
   return { id: `local:${model.name}`, version: 'local', file: model.url, sha256: model.sha256, bytes: model.bytes } as RegistryEntry;
+}
+
+/**
+ * Hex SHA-256 of a dropped file, which keys it in the model store; undefined where WebCrypto is missing
+ * (crypto.subtle needs https or localhost).
+ */
+async function sha256Of(bytes: ArrayBuffer): Promise<string | undefined> {
+  if (!globalThis.crypto?.subtle) return undefined;
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /**
@@ -128,7 +137,7 @@ export function createModelComparison(section: HTMLElement, onStored: () => void
     const dims = Object.fromEntries(
       inputs.map((i) => [i.name, i.shape.map((d) => (typeof d === 'number' && d > 0 ? d : (sizes.get(String(d)) ?? 1)))]),
     );
-    return sampleFeeds(inputs, { dims });
+    return generateFeeds(inputs, { dims });
   }
 
   async function runOn(backend: Backend, model: Dropped): Promise<BackendRun> {
@@ -239,7 +248,7 @@ export function createModelComparison(section: HTMLElement, onStored: () => void
       return;
     }
     const bytes = await file.arrayBuffer();
-    const sha256 = globalThis.crypto?.subtle ? await sha256Hex(bytes) : undefined;
+    const sha256 = await sha256Of(bytes);
     if (dropped?.url.startsWith('blob:')) URL.revokeObjectURL(dropped.url);
     await open({ name: file.name, url: URL.createObjectURL(new Blob([bytes])), bytes: bytes.byteLength, sha256 });
   }

@@ -36,7 +36,7 @@ export function createModelPanel(options: {
     <div class="row">
       <label for="${prefix}-backend">Backend</label>
       <select id="${prefix}-backend">${BACKENDS.map(([v, l]) => `<option value="${v}"${v === options.defaultBackend ? ' selected' : ''}>${l}</option>`).join('')}</select>
-      <span class="badge" id="${prefix}-models-state" role="status">models not loaded</span>
+      <span class="badge" id="${prefix}-models-state" role="status">models load when you use this tab</span>
     </div>
     ${options.hint ? `<p class="hint">${options.hint}</p>` : ''}
     <ul class="model-list" id="${prefix}-models" aria-label="Models"></ul>

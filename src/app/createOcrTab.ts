@@ -17,7 +17,7 @@ const MAX_SIDE = 2560;
  * OCR: an image in (file picker, drag and drop, paste, or the bundled sample), PaddleOCR in the pipeline
  * worker, boxes drawn over the image and the text listed in reading order with a copy button.
  */
-export function createOcrTab(panel: HTMLElement, onModelsLoaded?: () => void): { onShow(): void } {
+export function createOcrTab(panel: HTMLElement, onModelsLoaded?: () => void): { onOpen(): void } {
   panel.innerHTML = `
     <h2>Read text in an image</h2>
     <p class="lead">PaddleOCR (detection → direction → recognition) runs on this device; the image never leaves it.</p>
@@ -164,7 +164,7 @@ export function createOcrTab(panel: HTMLElement, onModelsLoaded?: () => void): {
   });
 
   return {
-    onShow() {
+    onOpen() {
       void models.ensureLoaded().catch(() => undefined); // shown in the panel's error region
     },
   };

@@ -1,13 +1,13 @@
 import { fetchRegistry, loadModel, modelStore, type BackendPreference, type Feeds, type Model, type RegistryEntry } from '../index';
-import { sampleFeeds } from '../runtime/sampleFeeds';
 import { clearError, showError } from './describeError';
 import { escapeHtml, formatBytes, formatMs } from './format';
+import { generateFeeds } from './generateFeeds';
 
 /**
  * Load any model of the registry on a chosen backend and run it on generated input. (The offline
  * tests drive this form: keep its ids.)
  */
-export function createRegistryRunner(section: HTMLElement, onStored: () => void): { onShow(): void } {
+export function createRegistryRunner(section: HTMLElement, onStored: () => void): { onOpen(): void } {
   section.innerHTML = `
     <h3>Models from the registry <span class="badge" id="status">idle</span></h3>
     <div class="row">
@@ -84,7 +84,7 @@ export function createRegistryRunner(section: HTMLElement, onStored: () => void)
     if (!model) return;
     clearError(errorRegion);
     const entry = registry.find((e) => e.id === model!.id);
-    const feeds: Feeds = sampleFeeds(model.inputs, entry?.sample);
+    const feeds: Feeds = generateFeeds(model.inputs, entry?.sample);
     const t0 = performance.now();
     try {
       const out = await model.run(feeds);
@@ -103,5 +103,5 @@ export function createRegistryRunner(section: HTMLElement, onStored: () => void)
     }
   });
 
-  return { onShow: () => void list() };
+  return { onOpen: () => void list() };
 }

@@ -3,13 +3,17 @@ export interface TabSpec {
   id: string;
   label: string;
   panel: HTMLElement;
-  /** Called each time the tab is shown (the first call is where a tab loads its models). */
-  onShow?: () => void;
+  /**
+   * Called each time someone opens the tab: a click, a key, or a URL hash that names it. Not called for
+   * the tab shown by default on a bare URL: a tab loads its models here, and nobody asked for them yet.
+   */
+  onOpen?: () => void;
 }
 
 /**
  * An ARIA tablist (https://www.w3.org/WAI/ARIA/apg/patterns/tabs/): arrow keys, Home and End move
- * between tabs and activate them; the URL hash selects a tab and follows the selection.
+ * between tabs and activate them; the URL hash selects a tab and follows the selection. The fallback
+ * tab is shown without being opened (see `onOpen`), and its URL stays bare until someone picks a tab.
  */
 export function createTabs(list: HTMLElement, tabs: TabSpec[], fallbackId: string): { select(id: string, focus?: boolean): void } {
   list.setAttribute('role', 'tablist');
@@ -28,7 +32,7 @@ export function createTabs(list: HTMLElement, tabs: TabSpec[], fallbackId: strin
     return button;
   });
 
-  function select(id: string, focus = false): void {
+  function select(id: string, focus = false, open = true): void {
     const index = Math.max(
       0,
       tabs.findIndex((t) => t.id === id),
@@ -41,8 +45,9 @@ export function createTabs(list: HTMLElement, tabs: TabSpec[], fallbackId: strin
     });
     if (focus) buttons[index].focus();
     const tab = tabs[index];
+    if (!open) return;
     if (location.hash.slice(1) !== tab.id) history.replaceState(null, '', `#${tab.id}`);
-    tab.onShow?.();
+    tab.onOpen?.();
   }
 
   list.addEventListener('keydown', (event) => {
@@ -57,6 +62,7 @@ export function createTabs(list: HTMLElement, tabs: TabSpec[], fallbackId: strin
     select(tabs[next].id, true);
   });
   addEventListener('hashchange', () => select(location.hash.slice(1)));
-  select(tabs.some((t) => t.id === location.hash.slice(1)) ? location.hash.slice(1) : fallbackId);
+  const named = tabs.some((t) => t.id === location.hash.slice(1));
+  select(named ? location.hash.slice(1) : fallbackId, false, named);
   return { select };
 }

@@ -1,4 +1,4 @@
-import { isOnDeviceError, OnDeviceError, type ErrorCode } from '../index';
+import { isOnDeviceError, type ErrorCode } from '../index';
 
 /** What the demo tells a person for each error code: what happened and what they can do about it. */
 const ADVICE: Record<ErrorCode, string> = {
@@ -29,10 +29,7 @@ export interface ErrorDescription {
 }
 
 export function describeError(error: unknown): ErrorDescription {
-  if (isOnDeviceError(error) || (error instanceof Error && error.name === 'OnDeviceError')) {
-    const e = error as OnDeviceError;
-    return { code: e.code, advice: ADVICE[e.code] ?? ADVICE.INFERENCE_FAILED, message: e.message };
-  }
+  if (isOnDeviceError(error)) return { code: error.code, advice: ADVICE[error.code], message: error.message };
   const message = error instanceof Error ? error.message : String(error);
   return { code: 'UNEXPECTED', advice: 'Something unexpected went wrong. Reloading the page usually helps.', message };
 }

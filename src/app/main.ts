@@ -1,5 +1,7 @@
 // The demo PWA: OCR, voice activity and a model playground, all on this device. Tabs are chosen by the
-// URL hash (#ocr, #vad, #playground); each loads its models the first time it is shown.
+// URL hash (#ocr, #vad, #playground); each loads its models the first time it is opened, never before:
+// a bare `/` shows the OCR tab but downloads nothing until the tab is opened or OCR is used, so the
+// demo never competes with a model the user is loading.
 import { configure } from '../index';
 import { registerServiceWorker } from '../sw/registerServiceWorker';
 import { createModelComparison } from './createModelComparison';
@@ -62,9 +64,9 @@ const vad = createVadTab($('panel-vad'), refreshStorage);
 const tabs = createTabs(
   $('tabs'),
   [
-    { id: 'ocr', label: 'OCR', panel: $('panel-ocr'), onShow: () => ocr.onShow() },
-    { id: 'vad', label: 'Voice activity', panel: $('panel-vad'), onShow: () => vad.onShow() },
-    { id: 'playground', label: 'Playground', panel: $('panel-playground'), onShow: () => runner.onShow() },
+    { id: 'ocr', label: 'OCR', panel: $('panel-ocr'), onOpen: () => ocr.onOpen() },
+    { id: 'vad', label: 'Voice activity', panel: $('panel-vad'), onOpen: () => vad.onOpen() },
+    { id: 'playground', label: 'Playground', panel: $('panel-playground'), onOpen: () => runner.onOpen() },
   ],
   'ocr',
 );

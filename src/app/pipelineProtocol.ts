@@ -1,14 +1,12 @@
 // Types-only protocol between the demo page and its pipeline worker (src/app/pipelineWorker.ts), which
 // runs the OCR and VAD pipelines (pre/post-processing) and drives the ondevice runtime from off the
-// main thread. Failures cross as values (SerializedError) so the page gets OnDeviceError codes back.
-import type { SerializedError } from '../core/OnDeviceError';
+// main thread. Failures are thrown as OnDeviceError and cross through comlink with their code
+// (transferOnDeviceErrors.ts).
 import type { Backend, BackendPreference } from '../index';
 import type { OcrResult } from './ocr';
 import type { SpeechDetection, VadEvent } from './vad';
 
 export type Task = 'ocr' | 'vad';
-
-export type PipelineResult<T> = { ok: true; value: T } | { ok: false; error: SerializedError };
 
 /** Download/read progress of one of a task's models. */
 export interface ModelProgress {
@@ -39,13 +37,13 @@ export interface TextRecognition extends OcrResult {
 
 export interface PipelineWorkerApi {
   /** Load (or reload on another backend) the models a task needs. */
-  prepare(task: Task, backend: BackendPreference, onProgress: (progress: ModelProgress) => void): Promise<PipelineResult<ModelSummary[]>>;
+  prepare(task: Task, backend: BackendPreference, onProgress: (progress: ModelProgress) => void): Promise<ModelSummary[]>;
   /** PaddleOCR on an image (the bitmap is transferred and closed). */
-  recognizeText(image: ImageBitmap): Promise<PipelineResult<TextRecognition>>;
+  recognizeText(image: ImageBitmap): Promise<TextRecognition>;
   /** Silero VAD over a whole recording (mono samples at `sampleRate`, transferred). */
-  detectSpeech(samples: Float32Array, sampleRate: number): Promise<PipelineResult<SpeechDetection>>;
+  detectSpeech(samples: Float32Array, sampleRate: number): Promise<SpeechDetection>;
   /** Start a live stream (microphone); `pushAudio` chunks in order, `endStream` closes open speech. */
-  startStream(sampleRate: number): Promise<PipelineResult<null>>;
-  pushAudio(chunk: Float32Array): Promise<PipelineResult<VadEvent[]>>;
-  endStream(): Promise<PipelineResult<VadEvent[]>>;
+  startStream(sampleRate: number): Promise<void>;
+  pushAudio(chunk: Float32Array): Promise<VadEvent[]>;
+  endStream(): Promise<VadEvent[]>;
 }

@@ -4,11 +4,13 @@
 // The page only hands over an ImageBitmap or samples and draws what comes back.
 import * as Comlink from 'comlink';
 import { configure, fetchRegistry, loadModel, OnDeviceError, type BackendPreference, type Model, type RegistryEntry } from '../index';
-import { serializeError } from '../core/OnDeviceError';
 import type { Feeds } from '../index';
 import { recognize } from './ocr';
 import { createVadStream, detectSpeech, type VadStream } from './vad';
-import type { ModelProgress, ModelSummary, PipelineResult, PipelineWorkerApi, Task } from './pipelineProtocol';
+import type { ModelProgress, ModelSummary, PipelineWorkerApi, Task } from './pipelineProtocol';
+import { transferOnDeviceErrors } from './transferOnDeviceErrors';
+
+transferOnDeviceErrors();
 
 configure({ baseUrl: new URL('/', self.location.href).href, telemetry: { endpoint: '/v1/events', siteKey: 'demo' } });
 
@@ -35,14 +37,6 @@ const runModel = (modelId: string, feeds: Feeds): Promise<Feeds> => {
   if (!model) return Promise.reject(new OnDeviceError('DISPOSED', `${modelId} is not loaded; pick a backend to load it`));
   return model.run(feeds);
 };
-
-async function settle<T>(work: () => Promise<T>): Promise<PipelineResult<T>> {
-  try {
-    return { ok: true, value: await work() };
-  } catch (error) {
-    return { ok: false, error: serializeError(error) };
-  }
-}
 
 function summarize(model: Model): ModelSummary {
   const { info } = model;
@@ -119,41 +113,30 @@ const api: PipelineWorkerApi = {
     const loading = (preparing.get(task) ?? Promise.resolve()).catch(() => undefined).then(() => loadTask(task, backend, onProgress));
     preparing.set(task, loading);
     loading.catch(() => preparing.get(task) === loading && preparing.delete(task));
-    return settle(() => loading);
+    return loading;
   },
-  recognizeText(image) {
-    return settle(async () => {
-      await ready('ocr');
-      const pixels = pixelsOf(image);
-      const result = await recognize(pixels, runModel, await keys!, OCR_OPTIONS);
-      return { ...result, size: { width: pixels.width, height: pixels.height } };
-    });
+  async recognizeText(image) {
+    await ready('ocr');
+    const pixels = pixelsOf(image);
+    const result = await recognize(pixels, runModel, await keys!, OCR_OPTIONS);
+    return { ...result, size: { width: pixels.width, height: pixels.height } };
   },
-  detectSpeech(samples, sampleRate) {
-    return settle(async () => {
-      await ready('vad');
-      return detectSpeech(samples, sampleRate, runModel);
-    });
+  async detectSpeech(samples, sampleRate) {
+    await ready('vad');
+    return detectSpeech(samples, sampleRate, runModel);
   },
-  startStream(sampleRate) {
-    return settle(async () => {
-      await ready('vad');
-      stream = createVadStream(runModel, sampleRate);
-      return null;
-    });
+  async startStream(sampleRate) {
+    await ready('vad');
+    stream = createVadStream(runModel, sampleRate);
   },
-  pushAudio(chunk) {
-    return settle(async () => {
-      if (!stream) throw new OnDeviceError('INVALID_INPUT', 'No microphone stream is running');
-      return stream.push(chunk);
-    });
+  async pushAudio(chunk) {
+    if (!stream) throw new OnDeviceError('INVALID_INPUT', 'No microphone stream is running');
+    return stream.push(chunk);
   },
-  endStream() {
-    return settle(async () => {
-      const ending = stream;
-      stream = undefined;
-      return ending ? ending.flush() : [];
-    });
+  async endStream() {
+    const ending = stream;
+    stream = undefined;
+    return ending ? ending.flush() : [];
   },
 };
 

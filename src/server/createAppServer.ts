@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import path from 'node:path';
-import { safeJoin, serveFile } from './staticFiles';
+import { sendJson } from '../collector/sendJson';
+import { resolveUnderRoot, serveFile } from './staticFiles';
 
 export interface AppServerOptions {
   /** Built app and library (vite output). */
@@ -33,8 +34,10 @@ export function createAppServer(options: AppServerOptions): Server {
   };
   return createServer((req, res) => {
     handle(req, res).catch((error: Error) => {
-      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' });
-      res.end(`internal error: ${error.message}`);
+      // The cause goes to the log, not to the client; a response already under way can only be cut.
+      console.error(`app server: ${req.method} ${req.url}: ${error.stack ?? error.message}`);
+      if (res.headersSent) return void res.destroy();
+      sendJson(res, 500, { error: 'internal error', code: 'INTERNAL', path: '$' }, common);
     });
   });
 
@@ -51,8 +54,12 @@ export function createAppServer(options: AppServerOptions): Server {
       return void res.end();
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { ...common, Allow: 'GET, HEAD, OPTIONS' });
-      return void res.end();
+      return sendJson(
+        res,
+        405,
+        { error: `use GET or HEAD, not ${req.method}`, code: 'METHOD_NOT_ALLOWED', path: '$' },
+        { ...common, Allow: 'GET, HEAD, OPTIONS' },
+      );
     }
     const headers = { ...common, 'Access-Control-Expose-Headers': 'Content-Length, Content-Range, ETag, Last-Modified, Accept-Ranges' };
     let pathname = url.pathname;
@@ -61,17 +68,16 @@ export function createAppServer(options: AppServerOptions): Server {
     }
     for (const [prefix, dir] of Object.entries(options.mounts ?? {})) {
       if (!pathname.startsWith(prefix)) continue;
-      const file = safeJoin(path.resolve(dir), pathname.slice(prefix.length));
+      const file = await resolveUnderRoot(path.resolve(dir), pathname.slice(prefix.length));
       if (file && (await serveFile(req, res, file, headers))) return;
     }
     if (pathname.startsWith('/models/')) {
-      const file = safeJoin(modelsDir, pathname.slice('/models/'.length));
+      const file = await resolveUnderRoot(modelsDir, pathname.slice('/models/'.length));
       if (file && (await serveFile(req, res, file, headers))) return;
     }
     if (pathname.endsWith('/')) pathname += 'index.html';
-    const file = safeJoin(distDir, pathname);
+    const file = await resolveUnderRoot(distDir, pathname);
     if (file && (await serveFile(req, res, file, headers))) return;
-    res.writeHead(404, { ...common, 'Content-Type': 'text/plain; charset=utf-8' });
-    res.end(`not found: ${url.pathname}`);
+    sendJson(res, 404, { error: `not found: ${url.pathname}`, code: 'NOT_FOUND', path: '$' }, common);
   }
 }

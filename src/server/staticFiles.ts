@@ -1,6 +1,7 @@
 import { createReadStream, promises as fs } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
+import { pipeline } from 'node:stream';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -24,7 +25,10 @@ export function contentTypeOf(file: string): string {
   return TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
 }
 
-/** Map a URL path to a file under root, refusing anything that escapes it. */
+/**
+ * Map a URL path to a file under root, refusing anything that escapes it and any dotfile or dot-folder
+ * (`.env`, `.git/`): those are never part of what we publish.
+ */
 export function safeJoin(root: string, urlPath: string): string | undefined {
   let decoded: string;
   try {
@@ -33,8 +37,46 @@ export function safeJoin(root: string, urlPath: string): string | undefined {
     return undefined;
   }
   if (decoded.includes('\0')) return undefined;
-  const full = path.resolve(root, '.' + path.posix.normalize('/' + decoded));
+  const normalized = path.posix.normalize('/' + decoded);
+  if (normalized.split('/').some((segment) => segment.startsWith('.'))) return undefined;
+  const full = path.resolve(root, '.' + normalized);
   return full === root || full.startsWith(root + path.sep) ? full : undefined;
+}
+
+/**
+ * The file a URL path names under root, with symlinks resolved; undefined when it is missing, a dotfile,
+ * or a link (the file or a folder on the way) that leads out of root — so a link in a served folder
+ * never publishes `/etc/…`.
+ */
+export async function resolveUnderRoot(root: string, urlPath: string): Promise<string | undefined> {
+  const file = safeJoin(root, urlPath);
+  if (!file) return undefined;
+  try {
+    const [realRoot, realFile] = await Promise.all([fs.realpath(root), fs.realpath(file)]);
+    return realFile === realRoot || realFile.startsWith(realRoot + path.sep) ? realFile : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+type ByteRange = { start: number; end: number } | 'unsatisfiable' | undefined;
+
+/**
+ * A `Range` header per RFC 9110 §14.2: one satisfiable byte range, `'unsatisfiable'` (416) for a single
+ * valid range that lies past the end, and undefined — serve the whole file — for everything a server may
+ * ignore: another unit, several ranges, a malformed or reversed one.
+ */
+export function parseRange(header: string, size: number): ByteRange {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return undefined;
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    return suffix === 0 || size === 0 ? 'unsatisfiable' : { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(m[1]);
+  if (m[2] !== '' && Number(m[2]) < start) return undefined;
+  if (start >= size) return 'unsatisfiable';
+  return { start, end: m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1) };
 }
 
 /**
@@ -72,34 +114,33 @@ export async function serveFile(
   const range = req.headers.range;
   const ifRange = req.headers['if-range'];
   const rangeAllowed = !ifRange || ifRange === etag || ifRange === lastModified;
-  if (range && rangeAllowed) {
-    const m = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
-    if (!m || (m[1] === '' && m[2] === '')) {
-      res.writeHead(416, { ...headers, 'Content-Range': `bytes */${stat.size}` });
-      res.end();
-      return true;
-    }
-    let start: number;
-    let end: number;
-    if (m[1] === '') {
-      start = Math.max(0, stat.size - Number(m[2]));
-      end = stat.size - 1;
-    } else {
-      start = Number(m[1]);
-      end = m[2] === '' ? stat.size - 1 : Math.min(Number(m[2]), stat.size - 1);
-    }
-    if (start >= stat.size || start > end) {
-      res.writeHead(416, { ...headers, 'Content-Range': `bytes */${stat.size}` });
-      res.end();
-      return true;
-    }
+  const byteRange = range && rangeAllowed ? parseRange(range, stat.size) : undefined;
+  if (byteRange === 'unsatisfiable') {
+    res.writeHead(416, { ...headers, 'Content-Range': `bytes */${stat.size}` });
+    res.end();
+    return true;
+  }
+  if (byteRange) {
+    const { start, end } = byteRange;
     res.writeHead(206, { ...headers, 'Content-Range': `bytes ${start}-${end}/${stat.size}`, 'Content-Length': String(end - start + 1) });
     if (req.method === 'HEAD') return (void res.end(), true);
-    createReadStream(file, { start, end }).pipe(res);
+    send(file, res, { start, end });
     return true;
   }
   res.writeHead(200, { ...headers, 'Content-Length': String(stat.size) });
   if (req.method === 'HEAD') return (void res.end(), true);
-  createReadStream(file).pipe(res);
+  send(file, res);
   return true;
+}
+
+/**
+ * Stream the file to the response. `pipeline` closes the file when the client goes away mid-body (a
+ * bare `pipe` leaves it open) and turns a read error into a cut response instead of an uncaught
+ * exception in a process the collector shares.
+ */
+function send(file: string, res: ServerResponse, range?: { start: number; end: number }): void {
+  pipeline(createReadStream(file, range), res, (error) => {
+    // A client that leaves early is no error of ours; anything else is worth a line in the log.
+    if (error && (error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') console.error(`static: ${file}: ${error.message}`);
+  });
 }

@@ -1,7 +1,8 @@
 // The demo PWA in real Chromium: every tab at desktop (1280×800) and phone (390×844) widths, with its
 // key elements visible, no horizontal overflow, no console errors; screenshots go to test-results/.
-// Also: keyboard tabs, the playground's WASM/WebGPU comparison, and keeping a dropped model on the device.
-import { mkdirSync } from 'node:fs';
+// Also: keyboard tabs, the playground's WASM/WebGPU comparison, keeping a dropped model on the device, and
+// that the demo downloads a tab's models only when that tab is opened.
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startBrowserSession, type BrowserSession } from '../helpers/appServer';
@@ -46,7 +47,51 @@ async function waitForResult(page: Page, id: string): Promise<void> {
   expect(await page.getAttribute(`#${id}`, 'data-state')).toBe('done');
 }
 
+/** The model files (as served under /models/) of the given registry ids. */
+function modelPaths(ids: string[]): string[] {
+  const registry = JSON.parse(readFileSync('models/registry.json', 'utf8')) as { id: string; file: string }[];
+  return ids.map((id) => `/models/${registry.find((e) => e.id === id)!.file}`).sort();
+}
+
 describe('demo app tabs', () => {
+  test('opening / downloads no model and starts no worker; opening a tab loads exactly its models', async () => {
+    // A first visit: its own context, so no stored model and no service worker from the other tests.
+    const context = await session.browser.newContext();
+    const modelRequests: string[] = [];
+    context.on('request', (request) => {
+      const { pathname } = new URL(request.url());
+      if (pathname.endsWith('.onnx')) modelRequests.push(pathname);
+    });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+    page.on('console', (m) => void (m.type() === 'error' && errors.push(`console: ${m.text()}`)));
+    const workers: string[] = [];
+    page.on('worker', (worker) => workers.push(worker.url()));
+    await page.goto(`${session.server.url}/`);
+    // The app has started (its storage panel has read the store) and installed its service worker, which
+    // happens after the page's load event: by then a page that loads models ahead of use has started to.
+    await page.locator('#storage').filter({ hasText: 'Storage:' }).waitFor({ timeout: 30_000 });
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 60_000 });
+    expect(modelRequests).toEqual([]);
+    expect(workers).toEqual([]);
+    expect(await page.isVisible('#panel-ocr')).toBe(true);
+    expect(await page.textContent('#ocr-models-state')).toBe('models load when you use this tab');
+
+    await page.click('#tab-vad');
+    await page.locator('#vad-models-state').filter({ hasText: 'ready' }).waitFor({ timeout: 120_000 });
+    expect(modelRequests.sort()).toEqual(modelPaths(['silero-vad-v5']));
+    expect(await page.textContent('#ocr-models-state')).toBe('models load when you use this tab');
+
+    await page.click('#tab-playground');
+    await page.locator('#model option[value="tiny-mlp"]').waitFor({ state: 'attached', timeout: 30_000 });
+    await page.click('#tab-ocr');
+    await page.locator('#ocr-models-state').filter({ hasText: 'ready' }).waitFor({ timeout: 120_000 });
+    expect(modelRequests.sort()).toEqual(modelPaths(['silero-vad-v5', 'ppocr-v4-det', 'ppocr-v2-cls', 'ppocr-v4-rec']));
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 300_000);
+
   for (const viewport of Object.keys(VIEWPORTS) as (keyof typeof VIEWPORTS)[]) {
     test(`OCR tab (${viewport}): models load with badges, the sample is read and boxed`, async () => {
       const page = await openApp('ocr', viewport);
@@ -159,6 +204,22 @@ describe('demo app tabs', () => {
     await expect.poll(() => page.getByRole('button', { name: 'Delete local:tiny-mlp.onnx' }).count()).toBe(0);
     expect(session.errors).toEqual([]);
     await page.close();
+  });
+
+  test('a failure inside the pipeline worker reaches the page as OnDeviceError with its code', async () => {
+    // The VAD model answers 404: loadModel fails in the pipeline worker, and the tab explains the code.
+    const context = await session.browser.newContext({ serviceWorkers: 'block' });
+    await context.route('**/models/silero_vad_v5.onnx', (route) => route.fulfill({ status: 404, body: 'gone' }));
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(`${session.server.url}/#vad`);
+    await page.locator('#vad-error[data-code]').waitFor({ timeout: 60_000 });
+    expect(await page.getAttribute('#vad-error', 'data-code')).toBe('MODEL_FETCH_FAILED');
+    expect(await page.textContent('#vad-error')).toMatch(/could not be downloaded.*MODEL_FETCH_FAILED: .*404/s);
+    expect(await page.textContent('#vad-models-state')).toBe('models failed to load');
+    expect(pageErrors).toEqual([]);
+    await context.close();
   });
 
   test('an error is explained in words for its code, never a blank page', async () => {
