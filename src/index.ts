@@ -6,7 +6,7 @@ export { configure, type OnDeviceConfig } from './client/configure';
 export { fetchRegistry, type RegistryEntry, type ModelInput } from './client/resolveSource';
 export type { Backend, BackendPreference, ElementType, Feeds, Progress, TensorData, TensorSpec, LoadInfo } from './core/protocol';
 export { defineOnDeviceModelElement, type OnDeviceModelElement, type OnDeviceModelElementEventMap } from './embed/OnDeviceModelElement';
-export { reportFeedback, flushTelemetry, type Feedback } from './telemetry/telemetryClient';
+export { reportFeedback, flushTelemetry, telemetryStatus, type Feedback, type TelemetryStatus } from './telemetry/telemetryClient';
 export type { TelemetryConfig } from './telemetry/TelemetryConfig';
 export type { TelemetryEvent, EventBatch } from './core/eventSchema';
 export { testing as __testing } from './client/testing';
