@@ -1,5 +1,5 @@
 import type { TelemetryConfig } from '../telemetry/TelemetryConfig';
-import { telemetryFor } from '../telemetry/telemetryClient';
+import { configureTelemetry } from '../telemetry/telemetryClient';
 import { validateTelemetryConfig } from '../telemetry/validateTelemetryConfig';
 
 export interface OnDeviceConfig {
@@ -34,7 +34,7 @@ export function configure(next: Partial<OnDeviceConfig>): OnDeviceConfig {
   const base = getConfig();
   current = { ...base, ...next };
   if (next.baseUrl) current.baseUrl = new URL(next.baseUrl, globalThis.location?.href).href;
-  if (current.telemetry) telemetryFor(current.telemetry);
+  configureTelemetry(current.telemetry);
   return current;
 }
 

@@ -55,6 +55,8 @@ export class Telemetry {
   private channel: BroadcastChannel | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private flushing: Promise<void> | undefined;
+  /** Settles when the events earlier pages left in IndexedDB are loaded (flush waits for it). */
+  private replay: Promise<void> = Promise.resolve();
   private failures = 0;
   private sent = 0;
   private dropped = 0;
@@ -102,8 +104,8 @@ export class Telemetry {
     void collectDeviceInfo()
       .then((device) => this.track({ type: 'session', modelId: '-', device }))
       .catch(() => undefined);
-    // Replay what earlier pages could not deliver.
-    void this.queue
+    // Replay what earlier pages (or an earlier client of this page) could not deliver.
+    this.replay = this.queue
       .peek(MAX_PENDING_EVENTS)
       .then((events) => {
         for (const e of events) {
@@ -112,9 +114,9 @@ export class Telemetry {
           this.replayed.add(e.id);
         }
         this.trim();
-        if (events.length) void this.flush();
       })
       .catch(() => undefined);
+    void this.replay.then(() => (this.pending.size > 0 ? this.flush() : undefined));
   }
 
   stop(): void {
@@ -166,6 +168,7 @@ export class Telemetry {
   }
 
   private async sendPending(): Promise<void> {
+    await this.replay;
     // Known offline: keep everything in IndexedDB and wait for the 'online' event instead of failing sends.
     if (isOffline()) return;
     let events = [...this.pending.values()].filter((e) => !this.inFlight.has(e.id));

@@ -7,6 +7,10 @@ export type { Feedback } from './feedbackEvent';
 export type { TelemetryStatus } from './Telemetry';
 
 const clients = new Map<string, Telemetry>();
+/** The client `configure({ telemetry })` set up, replaced when the configuration changes. */
+let configured: string | undefined;
+
+const keyOf = (config: TelemetryConfig) => `${config.endpoint}|${config.siteKey ?? ''}`;
 
 /**
  * The telemetry client for an endpoint, started on first use (one per endpoint and site key). Throws
@@ -16,7 +20,7 @@ export function telemetryFor(config: TelemetryConfig): Telemetry | undefined {
   validateTelemetryConfig(config);
   // Pages and workers (the demo's pipeline worker) report; Node and service workers do not.
   if (typeof fetch === 'undefined' || typeof location === 'undefined') return undefined;
-  const key = `${config.endpoint}|${config.siteKey ?? ''}`;
+  const key = keyOf(config);
   let client = clients.get(key);
   if (!client) {
     client = new Telemetry(config);
@@ -24,6 +28,22 @@ export function telemetryFor(config: TelemetryConfig): Telemetry | undefined {
     clients.set(key, client);
   }
   return client;
+}
+
+/**
+ * The library-wide telemetry (`configure({ telemetry })`). A new config replaces the previous client:
+ * fixing a refused site key must not leave the old client resending with it. Its unacknowledged events
+ * stay in IndexedDB and the new client sends them.
+ */
+export function configureTelemetry(config: TelemetryConfig | false | undefined): void {
+  if (config) validateTelemetryConfig(config);
+  const key = config ? keyOf(config) : undefined;
+  if (configured !== undefined && configured !== key) {
+    clients.get(configured)?.stop();
+    clients.delete(configured);
+  }
+  configured = key;
+  if (config) telemetryFor(config);
 }
 
 export function activeTelemetry(): Telemetry[] {
