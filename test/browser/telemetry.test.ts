@@ -291,4 +291,47 @@ describe('telemetry', () => {
     }
     await page.close();
   });
+
+  test('one invalid event in the queue (left by an older client) is dropped and counted, the rest of its batch delivered', async () => {
+    const page = await session.open('/test-page.html');
+    const warnings: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'warning') warnings.push(m.text());
+    });
+    const status = await page.evaluate(async () => {
+      const { configure, flushTelemetry, telemetryStatus } = (window as any).OnDevice;
+      configure({ telemetry: { endpoint: '/v1/events', siteKey: 'demo' } });
+      await flushTelemetry(); // the queue's database exists now
+      const base = { ts: Date.now(), installId: 'install-legacy', sessionId: 'legacy-session', modelId: 'legacy', modelVersion: '1' };
+      const legacy = [
+        { ...base, type: 'error', id: 'legacy-good-1', code: 'INFERENCE_FAILED', message: 'fine' },
+        // What `.slice(0, 1024)` used to produce: half an emoji, which the schema refuses.
+        { ...base, type: 'error', id: 'legacy-bad-1', code: 'INFERENCE_FAILED', message: 'cut \ud83d' },
+        { ...base, type: 'error', id: 'legacy-good-2', code: 'INFERENCE_FAILED', message: 'fine too' },
+      ];
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const r = indexedDB.open('ondevice-telemetry');
+        r.onsuccess = () => resolve(r.result);
+        r.onerror = () => reject(r.error);
+      });
+      await new Promise<void>((resolve, reject) => {
+        const tx = db.transaction('events', 'readwrite');
+        for (const e of legacy) tx.objectStore('events').put(e);
+        tx.oncomplete = () => resolve();
+        tx.onerror = () => reject(tx.error);
+      });
+      db.close();
+      // A new client (another endpoint spelling) replays the queue.
+      configure({ telemetry: { endpoint: `${location.origin}/v1/events`, siteKey: 'demo' } });
+      await flushTelemetry();
+      return telemetryStatus();
+    });
+    expect(status.pending).toBe(0);
+    expect(status.dropped).toBe(1);
+    expect(status.lastError).not.toBeNull();
+    const counts = countEvents(['legacy-session']);
+    expect(counts).toMatchObject({ total: 2, distinct: 2 });
+    expect(warnings.filter((w) => w.includes('legacy-bad-1'))).toHaveLength(1);
+    await page.close();
+  });
 });
