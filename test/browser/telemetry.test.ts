@@ -186,6 +186,8 @@ describe('telemetry', () => {
     try {
       const page = await context.newPage();
       await page.goto(session.server.url + '/');
+      // Opening the OCR tab loads its models (whether or not the page also does so on its own).
+      await page.click('#tab-ocr');
       await page.locator('#ocr-models-state').filter({ hasText: 'ready' }).waitFor({ timeout: 120_000 });
       await page.click('#ocr-sample');
       await page.waitForFunction(() => ['done', 'failed'].includes(document.getElementById('ocr-result')?.dataset.state ?? ''), null, {
@@ -237,7 +239,15 @@ describe('telemetry', () => {
     const fixed = await page.evaluate(async () => {
       const { configure, flushTelemetry, telemetryStatus } = (window as any).OnDevice;
       configure({ telemetry: { endpoint: '/v1/events', siteKey: 'demo' } });
+      // The new client also records its own session event (after probing the device): flush until
+      // nothing is pending, bounded.
+      const deadline = Date.now() + 10_000;
       await flushTelemetry();
+      while (telemetryStatus().pending > 0) {
+        if (Date.now() > deadline) throw new Error(`still pending after 10 s: ${JSON.stringify(telemetryStatus())}`);
+        await new Promise((r) => setTimeout(r, 50));
+        await flushTelemetry();
+      }
       return telemetryStatus();
     });
     expect(fixed).toMatchObject({ pending: 0, dropped: 0, lastError: null });
@@ -268,7 +278,15 @@ describe('telemetry', () => {
     const fixed = await page.evaluate(async () => {
       const { configure, flushTelemetry, telemetryStatus } = (window as any).OnDevice;
       configure({ telemetry: { endpoint: '/v1/events', siteKey: 'demo' } });
+      // The new client also records its own session event (after probing the device): flush until
+      // nothing is pending, bounded.
+      const deadline = Date.now() + 10_000;
       await flushTelemetry();
+      while (telemetryStatus().pending > 0) {
+        if (Date.now() > deadline) throw new Error(`still pending after 10 s: ${JSON.stringify(telemetryStatus())}`);
+        await new Promise((r) => setTimeout(r, 50));
+        await flushTelemetry();
+      }
       return telemetryStatus();
     });
     expect(fixed.pending).toBe(0);
@@ -323,7 +341,13 @@ describe('telemetry', () => {
       db.close();
       // A new client (another endpoint spelling) replays the queue.
       configure({ telemetry: { endpoint: `${location.origin}/v1/events`, siteKey: 'demo' } });
+      const deadline = Date.now() + 10_000;
       await flushTelemetry();
+      while (telemetryStatus().pending > 0) {
+        if (Date.now() > deadline) throw new Error(`still pending after 10 s: ${JSON.stringify(telemetryStatus())}`);
+        await new Promise((r) => setTimeout(r, 50));
+        await flushTelemetry();
+      }
       return telemetryStatus();
     });
     expect(status.pending).toBe(0);
