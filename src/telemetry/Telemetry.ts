@@ -62,6 +62,7 @@ export class Telemetry {
   private dropped = 0;
   private lastError: TelemetryStatus['lastError'] = null;
   private readonly stops: (() => void)[] = [];
+  private stopped = false;
 
   constructor(
     readonly config: TelemetryConfig,
@@ -119,7 +120,9 @@ export class Telemetry {
     void this.replay.then(() => (this.pending.size > 0 ? this.flush() : undefined));
   }
 
+  /** Stop recording and sending (a replaced configuration); what is pending stays in IndexedDB for the next client. */
   stop(): void {
+    this.stopped = true;
     for (const s of this.stops.splice(0)) s();
     clearTimeout(this.timer);
     this.timer = undefined;
@@ -127,7 +130,7 @@ export class Telemetry {
 
   /** Record an event; it is persisted before any attempt to send it. */
   track(input: EventInput): TelemetryEvent | undefined {
-    if (!this.sampled) return undefined;
+    if (!this.sampled || this.stopped) return undefined;
     const event = { ...input, id: newId(), ts: Date.now(), installId: installId(), sessionId: this.sessionId } as TelemetryEvent;
     this.pending.set(event.id, event);
     void this.queue.put([event]).catch(() => undefined);
@@ -154,7 +157,7 @@ export class Telemetry {
   }
 
   private schedule(delayMs = FLUSH_INTERVAL_MS): void {
-    if (this.timer !== undefined) return;
+    if (this.timer !== undefined || this.stopped) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.flush();
@@ -169,6 +172,7 @@ export class Telemetry {
 
   private async sendPending(): Promise<void> {
     await this.replay;
+    if (this.stopped) return;
     // Known offline: keep everything in IndexedDB and wait for the 'online' event instead of failing sends.
     if (isOffline()) return;
     let events = [...this.pending.values()].filter((e) => !this.inFlight.has(e.id));
