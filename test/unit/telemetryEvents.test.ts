@@ -60,7 +60,7 @@ describe('event builders produce events the collector accepts', () => {
       modelVersion: 'v 1 (beta)',
       backend: 'wasm',
       ms: 3.5,
-      inputDims: { ['x'.repeat(100)]: [1, 3], __proto__x: [2], 'emoji😀': [1, 2, 3, 4, 5, 6, 7, 8, 9] },
+      inputDims: { ['x'.repeat(100)]: [1, 3], ['__proto__']: [2], constructor: [1], 'emoji😀': [1, 2, 3, 4, 5, 6, 7, 8, 9] },
       outputs: { y: { type: 'float32', dims: [1, 3], data: Float32Array.of(0.1, 0.8, 0.1) } },
     };
     const [event, feedback] = expectValid(
