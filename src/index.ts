@@ -20,7 +20,7 @@ export type {
   LoadInfo,
 } from './core/protocol';
 export { defineOnDeviceModelElement, type OnDeviceModelElement, type OnDeviceModelElementEventMap } from './embed/OnDeviceModelElement';
-export { reportFeedback, flushTelemetry, type Feedback } from './telemetry/telemetryClient';
+export { reportFeedback, flushTelemetry, telemetryStatus, type Feedback, type TelemetryStatus } from './telemetry/telemetryClient';
 export type { TelemetryConfig } from './telemetry/TelemetryConfig';
 export type { TelemetryEvent, EventBatch } from './core/eventSchema';
 export { testing as __testing } from './client/testing';

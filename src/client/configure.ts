@@ -1,5 +1,6 @@
 import type { TelemetryConfig } from '../telemetry/TelemetryConfig';
-import { telemetryFor } from '../telemetry/telemetryClient';
+import { configureTelemetry } from '../telemetry/telemetryClient';
+import { validateTelemetryConfig } from '../telemetry/validateTelemetryConfig';
 
 export interface OnDeviceConfig {
   /** Where the library's files live (worker, `ort/`, `models/`). Defaults to the library's own URL. */
@@ -22,16 +23,18 @@ function defaultBaseUrl(): string {
 }
 
 /**
- * Set library-wide defaults.
+ * Set library-wide defaults. A telemetry config that can never work (an endpoint that is not a URL, a
+ * sample rate outside 0..1, a malformed site key) throws INVALID_INPUT and changes nothing.
  *
  * @example
  * configure({ baseUrl: 'https://cdn.example.com/ondevice/', telemetry: { endpoint: '/v1/events' } })
  */
 export function configure(next: Partial<OnDeviceConfig>): OnDeviceConfig {
+  if (next.telemetry !== undefined && next.telemetry !== false) validateTelemetryConfig(next.telemetry);
   const base = getConfig();
   current = { ...base, ...next };
   if (next.baseUrl) current.baseUrl = new URL(next.baseUrl, globalThis.location?.href).href;
-  if (current.telemetry) telemetryFor(current.telemetry);
+  configureTelemetry(current.telemetry);
   return current;
 }
 

@@ -1,7 +1,10 @@
 export interface TelemetryConfig {
-  /** Collector URL for event batches, e.g. `/v1/events`. */
+  /** Collector URL for event batches: absolute (`https://…`) or a path (`/v1/events`). */
   endpoint: string;
-  /** Site key sent with each batch (beacons cannot carry headers). */
+  /**
+   * Site key sent with each batch (beacons cannot carry headers). Optional: a collector may need none;
+   * one that refuses the key is reported in `telemetryStatus().lastError` and on the console.
+   */
   siteKey?: string;
   /** Fraction of page sessions that report, 0..1. Default 1. */
   sampleRate?: number;

@@ -1,14 +1,26 @@
-import { LIMITS } from '../core/eventSchema';
-import { Telemetry } from './Telemetry';
+import { feedbackEvent, type Feedback } from './feedbackEvent';
+import { Telemetry, type TelemetryStatus } from './Telemetry';
 import type { TelemetryConfig } from './TelemetryConfig';
+import { validateTelemetryConfig } from './validateTelemetryConfig';
+
+export type { Feedback } from './feedbackEvent';
+export type { TelemetryStatus } from './Telemetry';
 
 const clients = new Map<string, Telemetry>();
+/** The client `configure({ telemetry })` set up, replaced when the configuration changes. */
+let configured: string | undefined;
 
-/** The telemetry client for an endpoint, started on first use (one per endpoint and site key). */
+const keyOf = (config: TelemetryConfig) => `${config.endpoint}|${config.siteKey ?? ''}`;
+
+/**
+ * The telemetry client for an endpoint, started on first use (one per endpoint and site key). Throws
+ * INVALID_INPUT for a config that can never work (see validateTelemetryConfig).
+ */
 export function telemetryFor(config: TelemetryConfig): Telemetry | undefined {
+  validateTelemetryConfig(config);
   // Pages and workers (the demo's pipeline worker) report; Node and service workers do not.
-  if (typeof fetch === 'undefined' || typeof location === 'undefined' || !config.endpoint) return undefined;
-  const key = `${config.endpoint}|${config.siteKey ?? ''}`;
+  if (typeof fetch === 'undefined' || typeof location === 'undefined') return undefined;
+  const key = keyOf(config);
   let client = clients.get(key);
   if (!client) {
     client = new Telemetry(config);
@@ -18,22 +30,29 @@ export function telemetryFor(config: TelemetryConfig): Telemetry | undefined {
   return client;
 }
 
+/**
+ * The library-wide telemetry (`configure({ telemetry })`). A new config replaces the previous client:
+ * fixing a refused site key must not leave the old client resending with it. Its unacknowledged events
+ * stay in IndexedDB and the new client sends them.
+ */
+export function configureTelemetry(config: TelemetryConfig | false | undefined): void {
+  if (config) validateTelemetryConfig(config);
+  const key = config ? keyOf(config) : undefined;
+  if (configured !== undefined && configured !== key) {
+    clients.get(configured)?.stop();
+    clients.delete(configured);
+  }
+  configured = key;
+  if (config) telemetryFor(config);
+}
+
 export function activeTelemetry(): Telemetry[] {
   return [...clients.values()];
 }
 
-export interface Feedback {
-  modelId: string;
-  modelVersion?: string;
-  /** The prediction this label is for: `model.lastPredictionId`, or the `predictionId` you passed to `run`. */
-  predictionId: string;
-  /** The true label. */
-  label: string | number;
-  predicted?: string | number;
-}
-
 /**
  * Report ground truth for an earlier prediction, so the collector can track accuracy per model version.
+ * Throws INVALID_INPUT for a label the collector could never accept (empty, not an integer).
  *
  * @example
  * const out = await model.run(feeds);
@@ -41,19 +60,34 @@ export interface Feedback {
  * reportFeedback({ modelId: model.id, predictionId: model.lastPredictionId!, label: 'cat' });
  */
 export function reportFeedback(feedback: Feedback): void {
-  for (const client of clients.values()) {
-    client.track({
-      type: 'feedback',
-      modelId: feedback.modelId,
-      modelVersion: feedback.modelVersion ?? '0',
-      predictionId: feedback.predictionId,
-      label: typeof feedback.label === 'string' ? feedback.label.slice(0, LIMITS.maxLabelLength) : feedback.label,
-      ...(feedback.predicted !== undefined ? { predicted: feedback.predicted } : {}),
-    });
-  }
+  const event = feedbackEvent(feedback);
+  for (const client of clients.values()) client.track(event);
 }
 
 /** Send everything pending now (e.g. before a test reads the collector). */
 export async function flushTelemetry(): Promise<void> {
   await Promise.all([...clients.values()].map((c) => c.flush()));
+}
+
+/**
+ * How telemetry is doing on this page: events waiting for the collector, acknowledged, dropped, and
+ * the last problem (e.g. `UNKNOWN_SITE_KEY` when the collector refuses the site key). Zeros and
+ * `lastError: null` when telemetry is not configured.
+ *
+ * @example
+ * const { pending, lastError } = telemetryStatus();
+ * if (lastError) console.log(lastError.code, lastError.message);
+ */
+export function telemetryStatus(): TelemetryStatus {
+  const all = [...clients.values()].map((c) => c.status());
+  const lastError = all
+    .map((s) => s.lastError)
+    .filter((e) => e !== null)
+    .reduce<TelemetryStatus['lastError']>((latest, e) => (latest === null || e.at >= latest.at ? e : latest), null);
+  return {
+    pending: all.reduce((n, s) => n + s.pending, 0),
+    sent: all.reduce((n, s) => n + s.sent, 0),
+    dropped: all.reduce((n, s) => n + s.dropped, 0),
+    lastError,
+  };
 }

@@ -39,14 +39,29 @@ function countEvents(sessionIds: string[]): { total: number; distinct: number; b
   }
 }
 
-async function waitFor<T>(fn: () => T, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
+/** Poll `fn` until `ok`; a wait that runs out throws with the last value seen (never returns quietly). */
+async function waitFor<T>(fn: () => T, ok: (v: T) => boolean, timeoutMs = 20_000, what = 'condition'): Promise<T> {
   const until = Date.now() + timeoutMs;
   let value = fn();
-  while (!ok(value) && Date.now() < until) {
-    await new Promise((r) => setTimeout(r, 250));
+  while (!ok(value)) {
+    if (Date.now() >= until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 100));
     value = fn();
   }
   return value;
+}
+
+function countByModel(type: string, modelIds: string[]): Record<string, number> {
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  try {
+    const marks = modelIds.map(() => '?').join(',');
+    const rows = db
+      .prepare(`SELECT model_id AS model, count(*) AS n FROM events WHERE type = ? AND model_id IN (${marks}) GROUP BY model_id`)
+      .all(type, ...modelIds) as { model: string; n: number }[];
+    return Object.fromEntries(rows.map((r) => [r.model, r.n]));
+  } finally {
+    db.close();
+  }
 }
 
 /** Configure telemetry, load tiny-mlp and run it `runs` times; returns the telemetry session id. */
@@ -71,6 +86,8 @@ describe('telemetry', () => {
     const counts = await waitFor(
       () => countEvents([sessionId]),
       (c) => (c.byType.inference ?? 0) >= 5 && (c.byType.model_load ?? 0) >= 1,
+      10_000,
+      '5 inference events and 1 model_load after the page closed',
     );
     expect(counts.byType.inference).toBe(5);
     expect(counts.byType.model_load).toBe(1);
@@ -109,12 +126,14 @@ describe('telemetry', () => {
     await page.reload();
     await page.evaluate(async () => {
       (window as any).OnDevice.configure({ telemetry: { endpoint: '/v1/events', siteKey: 'demo' } });
-      await new Promise((r) => setTimeout(r, 500));
+      // flush waits for the queue the earlier page left to be loaded, then for the collector's answers.
       await (window as any).OnDevice.flushTelemetry();
     });
     const counts = await waitFor(
       () => countEvents([sessionId]),
       (c) => (c.byType.inference ?? 0) >= runs,
+      20_000,
+      `${runs} replayed inference events`,
     );
     expect(counts.byType.inference).toBe(runs);
     expect(counts.byType.model_load).toBe(1);
@@ -139,18 +158,204 @@ describe('telemetry', () => {
 
   test('opt-out: a model loaded with telemetry: false reports nothing', async () => {
     const page = await session.open('/test-page.html');
-    const sessionId = await page.evaluate(async () => {
-      const { configure, loadModel, flushTelemetry, __testing } = (window as any).OnDevice;
+    const { sessionId, lastError } = await page.evaluate(async () => {
+      const { configure, loadModel, flushTelemetry, telemetryStatus, __testing } = (window as any).OnDevice;
       configure({ telemetry: { endpoint: '/v1/events', siteKey: 'demo' } });
       const m = await loadModel('tiny-mlp', { backend: 'wasm', warmup: false, telemetry: false });
       for (let i = 0; i < 3; i++) await m.run({ x: { type: 'float32', data: new Float32Array(16), dims: [1, 16] } });
+      // Anything the runs had recorded is pending now; flush resolves after the collector answered it.
       await flushTelemetry();
-      return __testing.telemetrySessionIds()[0];
+      return { sessionId: __testing.telemetrySessionIds()[0], lastError: telemetryStatus().lastError };
     });
-    await new Promise((r) => setTimeout(r, 500));
-    const counts = countEvents([sessionId]);
+    expect(lastError).toBeNull();
+    // This page's own session event does arrive: delivery works, only the opted-out model is silent.
+    const counts = await waitFor(
+      () => countEvents([sessionId]),
+      (c) => (c.byType.session ?? 0) >= 1,
+      20_000,
+      'the session event',
+    );
     expect(counts.byType.inference ?? 0).toBe(0);
     expect(counts.byType.model_load ?? 0).toBe(0);
+    await page.close();
+  });
+
+  test('the demo page (/) delivers its pipeline worker events when it is closed while busy', async () => {
+    // A context of its own: the demo registers a service worker for the whole origin.
+    const context = await session.browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(session.server.url + '/');
+      // Opening the OCR tab loads its models (whether or not the page also does so on its own).
+      await page.click('#tab-ocr');
+      await page.locator('#ocr-models-state').filter({ hasText: 'ready' }).waitFor({ timeout: 120_000 });
+      await page.click('#ocr-sample');
+      await page.waitForFunction(() => ['done', 'failed'].includes(document.getElementById('ocr-result')?.dataset.state ?? ''), null, {
+        timeout: 60_000,
+      });
+      expect(await page.locator('#ocr-result').getAttribute('data-state')).toBe('done');
+      // OCR ran in the pipeline worker: det once, rec once per line.
+      const lines = await page.locator('#ocr-lines li').count();
+      expect(lines).toBeGreaterThan(0);
+      // Busy: the voice tab starts loading its model in the same worker, and the page closes meanwhile.
+      await page.click('#tab-vad');
+      await page.close({ runBeforeUnload: true });
+      const counts = await waitFor(
+        () => countByModel('inference', ['ppocr-v4-det', 'ppocr-v4-rec']),
+        (c) => c['ppocr-v4-det'] === 1 && c['ppocr-v4-rec'] === lines,
+        10_000,
+        `1 det and ${lines} rec inference events after the page closed`,
+      );
+      expect(counts).toEqual({ 'ppocr-v4-det': 1, 'ppocr-v4-rec': lines });
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a refused site key is said once and kept: fixing the key delivers every event', async () => {
+    const page = await session.open('/test-page.html');
+    const warnings: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'warning' && m.text().includes('UNKNOWN_SITE_KEY')) warnings.push(m.text());
+    });
+    const refused = await page.evaluate(async () => {
+      const { configure, loadModel, flushTelemetry, telemetryStatus, __testing } = (window as any).OnDevice;
+      // No siteKey: allowed by configure (a collector may need none); this collector refuses it.
+      configure({ telemetry: { endpoint: '/v1/events' } });
+      const m = await loadModel('tiny-mlp', { backend: 'wasm', warmup: false });
+      for (let i = 0; i < 3; i++) await m.run({ x: { type: 'float32', data: new Float32Array(16), dims: [1, 16] } });
+      await flushTelemetry();
+      await flushTelemetry();
+      return { sessionId: __testing.telemetrySessionIds()[0], status: telemetryStatus() };
+    });
+    expect(refused.status).toMatchObject({ sent: 0, dropped: 0, lastError: { code: 'UNKNOWN_SITE_KEY' } });
+    expect(refused.status.pending).toBeGreaterThanOrEqual(4); // model_load + 3 inference (+ session)
+    expect(refused.status.lastError.message).toContain('siteKey');
+    expect(typeof refused.status.lastError.at).toBe('number');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/UNKNOWN_SITE_KEY.*Fix: configure/);
+    expect(countEvents([refused.sessionId]).total).toBe(0);
+
+    const fixed = await page.evaluate(async () => {
+      const { configure, flushTelemetry, telemetryStatus } = (window as any).OnDevice;
+      configure({ telemetry: { endpoint: '/v1/events', siteKey: 'demo' } });
+      // The new client also records its own session event (after probing the device): flush until
+      // nothing is pending, bounded.
+      const deadline = Date.now() + 10_000;
+      await flushTelemetry();
+      while (telemetryStatus().pending > 0) {
+        if (Date.now() > deadline) throw new Error(`still pending after 10 s: ${JSON.stringify(telemetryStatus())}`);
+        await new Promise((r) => setTimeout(r, 50));
+        await flushTelemetry();
+      }
+      return telemetryStatus();
+    });
+    expect(fixed).toMatchObject({ pending: 0, dropped: 0, lastError: null });
+    expect(fixed.sent).toBeGreaterThanOrEqual(refused.status.pending);
+    const counts = countEvents([refused.sessionId]);
+    expect(counts.byType).toMatchObject({ model_load: 1, inference: 3 });
+    expect(counts.total).toBe(counts.distinct);
+    expect(warnings).toHaveLength(1);
+    await page.close();
+  });
+
+  test('while the site key is refused the queue is bounded: the oldest are dropped and counted, the rest delivered', async () => {
+    const page = await session.open('/test-page.html');
+    const extra = 150;
+    const refused = await page.evaluate(async (extra) => {
+      const { configure, flushTelemetry, reportFeedback, telemetryStatus, __testing } = (window as any).OnDevice;
+      configure({ telemetry: { endpoint: '/v1/events', siteKey: 'not-a-known-key' } });
+      await flushTelemetry();
+      const limit = 2000;
+      for (let i = 0; i < limit + extra; i++) reportFeedback({ modelId: 'bounded', predictionId: `p-${i}`, label: i });
+      return { sessionId: __testing.telemetrySessionIds()[0], status: telemetryStatus(), limit };
+    }, extra);
+    expect(refused.status.pending).toBe(refused.limit);
+    // The extra feedback events, plus whatever this client had recorded before them (its session event).
+    expect(refused.status.dropped).toBeGreaterThanOrEqual(extra);
+    expect(refused.status.lastError.code).toBe('QUEUE_FULL');
+
+    const fixed = await page.evaluate(async () => {
+      const { configure, flushTelemetry, telemetryStatus } = (window as any).OnDevice;
+      configure({ telemetry: { endpoint: '/v1/events', siteKey: 'demo' } });
+      // The new client also records its own session event (after probing the device): flush until
+      // nothing is pending, bounded.
+      const deadline = Date.now() + 10_000;
+      await flushTelemetry();
+      while (telemetryStatus().pending > 0) {
+        if (Date.now() > deadline) throw new Error(`still pending after 10 s: ${JSON.stringify(telemetryStatus())}`);
+        await new Promise((r) => setTimeout(r, 50));
+        await flushTelemetry();
+      }
+      return telemetryStatus();
+    });
+    expect(fixed.pending).toBe(0);
+    expect(fixed.lastError?.code).not.toBe('UNKNOWN_SITE_KEY');
+    const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+    try {
+      const labels = db
+        .prepare(`SELECT json_extract(payload, '$.label') AS label FROM events WHERE type = 'feedback' AND model_id = 'bounded'`)
+        .all()
+        .map((r) => Number((r as { label: number }).label))
+        .sort((a, b) => a - b);
+      // The newest survived, none twice, none missing in between; the oldest `extra` were dropped. (The
+      // fixed client's own session event may push one more old one out: the bound holds for it too.)
+      expect(labels.at(-1)).toBe(refused.limit + extra - 1);
+      expect(labels).toEqual(Array.from({ length: labels.length }, (_, i) => labels[0] + i));
+      expect(labels[0]).toBeGreaterThanOrEqual(extra);
+      expect(labels.length).toBeGreaterThanOrEqual(refused.limit - 2);
+    } finally {
+      db.close();
+    }
+    await page.close();
+  });
+
+  test('one invalid event in the queue (left by an older client) is dropped and counted, the rest of its batch delivered', async () => {
+    const page = await session.open('/test-page.html');
+    const warnings: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'warning') warnings.push(m.text());
+    });
+    const status = await page.evaluate(async () => {
+      const { configure, flushTelemetry, telemetryStatus } = (window as any).OnDevice;
+      configure({ telemetry: { endpoint: '/v1/events', siteKey: 'demo' } });
+      await flushTelemetry(); // the queue's database exists now
+      const base = { ts: Date.now(), installId: 'install-legacy', sessionId: 'legacy-session', modelId: 'legacy', modelVersion: '1' };
+      const legacy = [
+        { ...base, type: 'error', id: 'legacy-good-1', code: 'INFERENCE_FAILED', message: 'fine' },
+        // What `.slice(0, 1024)` used to produce: half an emoji, which the schema refuses.
+        { ...base, type: 'error', id: 'legacy-bad-1', code: 'INFERENCE_FAILED', message: 'cut \ud83d' },
+        { ...base, type: 'error', id: 'legacy-good-2', code: 'INFERENCE_FAILED', message: 'fine too' },
+      ];
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const r = indexedDB.open('ondevice-telemetry');
+        r.onsuccess = () => resolve(r.result);
+        r.onerror = () => reject(r.error);
+      });
+      await new Promise<void>((resolve, reject) => {
+        const tx = db.transaction('events', 'readwrite');
+        for (const e of legacy) tx.objectStore('events').put(e);
+        tx.oncomplete = () => resolve();
+        tx.onerror = () => reject(tx.error);
+      });
+      db.close();
+      // A new client (another endpoint spelling) replays the queue.
+      configure({ telemetry: { endpoint: `${location.origin}/v1/events`, siteKey: 'demo' } });
+      const deadline = Date.now() + 10_000;
+      await flushTelemetry();
+      while (telemetryStatus().pending > 0) {
+        if (Date.now() > deadline) throw new Error(`still pending after 10 s: ${JSON.stringify(telemetryStatus())}`);
+        await new Promise((r) => setTimeout(r, 50));
+        await flushTelemetry();
+      }
+      return telemetryStatus();
+    });
+    expect(status.pending).toBe(0);
+    expect(status.dropped).toBe(1);
+    expect(status.lastError).not.toBeNull();
+    const counts = countEvents(['legacy-session']);
+    expect(counts).toMatchObject({ total: 2, distinct: 2 });
+    expect(warnings.filter((w) => w.includes('legacy-bad-1'))).toHaveLength(1);
     await page.close();
   });
 });

@@ -2,6 +2,9 @@ import { describe, expect, test } from 'vitest';
 import { LIMITS, validateBatch, type TelemetryEvent } from '../../src/core/eventSchema';
 import { splitBatches } from '../../src/telemetry/splitBatches';
 import { summarizeOutput } from '../../src/telemetry/summarizeOutput';
+import { readCollectorAnswer } from '../../src/telemetry/readCollectorAnswer';
+import { configure, getConfig } from '../../src/client/configure';
+import type { TelemetryConfig } from '../../src/telemetry/TelemetryConfig';
 
 const event = (i: number, message = 'x'): TelemetryEvent => ({
   type: 'error',
@@ -52,5 +55,72 @@ describe('summarizeOutput', () => {
     });
     expect(summarizeOutput({ y: { type: 'float32', data: Float32Array.of(0.1), dims: [1, 1] } })).toEqual({});
     expect(summarizeOutput({ y: { type: 'int64', data: BigInt64Array.of(1n, 2n), dims: [1, 2] } })).toEqual({});
+  });
+});
+
+describe('readCollectorAnswer', () => {
+  const ids = ['event-00000001', 'event-00000002', 'event-00000003'];
+  const answer = (status: number, body: unknown) => readCollectorAnswer(new Response(JSON.stringify(body), { status }), ids);
+
+  test('a 200 without `rejected` acknowledges every event (a collector that stores all or nothing)', async () => {
+    expect(await answer(200, { accepted: 3, stored: 3, duplicates: 0 })).toEqual({ kind: 'accepted', acknowledged: ids, rejected: [] });
+  });
+
+  test('a 200 with `rejected` acknowledges the others and drops only those', async () => {
+    const rejected = [{ id: ids[1], code: 'INVALID_EVENT', path: '$.events[1].label' }];
+    expect(await answer(200, { accepted: 2, duplicates: 0, rejected })).toEqual({
+      kind: 'accepted',
+      acknowledged: [ids[0], ids[2]],
+      rejected,
+    });
+  });
+
+  test('a 400 naming one event (the older collector) rejects that event only', async () => {
+    expect(await answer(400, { error: 'must be well-formed text', code: 'INVALID_BATCH', path: '$.events[2].message' })).toMatchObject({
+      kind: 'invalid',
+      rejected: [{ id: ids[2], code: 'INVALID_BATCH', path: '$.events[2].message' }],
+    });
+  });
+
+  test('403 is a refusal (keep the events), 429/5xx retry, a body that is not a batch is undeliverable', async () => {
+    expect(await answer(403, { error: 'unknown site key', code: 'UNKNOWN_SITE_KEY', path: '$.siteKey' })).toMatchObject({
+      kind: 'refused',
+      code: 'UNKNOWN_SITE_KEY',
+    });
+    expect(await answer(429, { code: 'RATE_LIMITED' })).toMatchObject({ kind: 'retry' });
+    expect(await answer(503, { code: 'STORAGE_FAILED' })).toMatchObject({ kind: 'retry' });
+    expect(await answer(400, { error: 'body is not valid JSON', code: 'INVALID_JSON', path: '$' })).toMatchObject({
+      kind: 'undeliverable',
+      code: 'INVALID_JSON',
+    });
+  });
+});
+
+describe('configure({ telemetry }) rejects what it can check up front', () => {
+  test.each([
+    ['an endpoint that is not a URL', { endpoint: 'not a url' }],
+    ['a bare word endpoint', { endpoint: 'collector' }],
+    ['a non-http endpoint', { endpoint: 'ftp://example.com/v1/events' }],
+    ['a sample rate above 1', { endpoint: '/v1/events', sampleRate: 1.5 }],
+    ['a negative sample rate', { endpoint: '/v1/events', sampleRate: -0.1 }],
+    ['a NaN sample rate', { endpoint: '/v1/events', sampleRate: Number.NaN }],
+    ['a malformed site key', { endpoint: '/v1/events', siteKey: 'my key' }],
+  ])('%s: INVALID_INPUT, and the configuration is unchanged', (_, telemetry) => {
+    const before = getConfig().telemetry;
+    expect(() => configure({ telemetry: telemetry as TelemetryConfig })).toThrow(
+      expect.objectContaining({ name: 'OnDeviceError', code: 'INVALID_INPUT' }),
+    );
+    expect(getConfig().telemetry).toBe(before);
+  });
+
+  test('a missing site key, a path, an absolute URL and the edges of the sample rate are accepted', () => {
+    for (const telemetry of [
+      { endpoint: '/v1/events' },
+      { endpoint: 'https://collector.example/v1/events', siteKey: 'demo', sampleRate: 0 },
+      { endpoint: './v1/events', sampleRate: 1 },
+    ]) {
+      expect(configure({ telemetry }).telemetry).toEqual(telemetry);
+    }
+    configure({ telemetry: false });
   });
 });

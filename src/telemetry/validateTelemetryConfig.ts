@@ -1,0 +1,41 @@
+import { LIMITS } from '../core/eventSchema';
+import { OnDeviceError } from '../core/OnDeviceError';
+import type { TelemetryConfig } from './TelemetryConfig';
+
+const SITE_KEY_PATTERN = /^[A-Za-z0-9_.:-]+$/;
+
+/**
+ * Check what can be checked before any event is sent: the endpoint is an http(s) URL or a path, the
+ * sample rate is within 0..1, a site key is one the schema allows. A missing site key is allowed (a
+ * collector may need none); a collector that refuses it is reported when it answers.
+ */
+export function validateTelemetryConfig(config: unknown): TelemetryConfig {
+  const invalid = (message: string, field: string) => new OnDeviceError('INVALID_INPUT', `telemetry: ${message}`, { field });
+  if (typeof config !== 'object' || config === null) throw invalid('must be { endpoint, siteKey?, sampleRate? } or false', 'telemetry');
+  const { endpoint, siteKey, sampleRate } = config as Partial<Record<keyof TelemetryConfig, unknown>>;
+  if (typeof endpoint !== 'string' || !isUrl(endpoint)) {
+    throw invalid(`endpoint must be an http(s) URL or a path such as "/v1/events", got ${JSON.stringify(endpoint)}`, 'endpoint');
+  }
+  if (sampleRate !== undefined && (typeof sampleRate !== 'number' || !(sampleRate >= 0 && sampleRate <= 1))) {
+    throw invalid(`sampleRate must be a number within 0..1, got ${String(sampleRate)}`, 'sampleRate');
+  }
+  if (
+    siteKey !== undefined &&
+    (typeof siteKey !== 'string' || siteKey.length > LIMITS.maxSiteKeyLength || !SITE_KEY_PATTERN.test(siteKey))
+  ) {
+    throw invalid(`siteKey must be 1..${LIMITS.maxSiteKeyLength} characters of A-Z a-z 0-9 _ . : -`, 'siteKey');
+  }
+  return config as TelemetryConfig;
+}
+
+function isUrl(endpoint: string): boolean {
+  if (endpoint === '' || /\s/.test(endpoint)) return false;
+  // A bare word ("collector") resolves to *something*; only an absolute URL or an explicit path is meant as one.
+  if (!/^(https?:\/\/|\/|\.\.?\/)/i.test(endpoint)) return false;
+  try {
+    const url = new URL(endpoint, globalThis.location?.href ?? 'http://localhost/');
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
