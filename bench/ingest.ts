@@ -9,7 +9,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { migrate } from '../src/collector/migrations';
-import { eventRow, INSERT_EVENT_SQL } from '../src/collector/SqliteEventStore';
+import { eventRow, INSERT_EVENT_SQL, type EventRow } from '../src/collector/eventRow';
 import { percentile } from '../src/collector/percentile';
 import type { TelemetryEvent } from '../src/core/eventSchema';
 import { spawnServer } from '../test/helpers/spawnServer';
@@ -85,9 +85,9 @@ function benchRawInsert(dbPath: string, o: Required<IngestBenchOptions>): Ingest
   db.pragma('synchronous = NORMAL');
   db.pragma('wal_autocheckpoint = 0');
   migrate(db);
-  const insert = db.prepare<unknown[]>(INSERT_EVENT_SQL);
-  const insertBatch = db.transaction((rows: unknown[][]) => {
-    for (const row of rows) insert.run(...row);
+  const insert = db.prepare<[EventRow]>(INSERT_EVENT_SQL);
+  const insertBatch = db.transaction((rows: EventRow[]) => {
+    for (const row of rows) insert.run(row);
   });
   const meta = { siteKey: 'demo', receivedAtMs: Date.now() };
   const batches = Array.from({ length: o.maxBatches + o.warmupBatches }, (_, b) => makeBatch(o.batchSize, b).map((e) => eventRow(e, meta)));

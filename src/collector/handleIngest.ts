@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LIMITS, validateBatch, type TelemetryEvent } from '../core/eventSchema';
 import { corsHeaders, PREFLIGHT_HEADERS, type OriginPolicy } from './corsHeaders';
-import type { EventStore } from './EventStore';
+import type { EventWriter } from './EventWriter';
 import { readBody } from './readBody';
 import { sendJson } from './sendJson';
 import type { TokenBucketLimiter } from './TokenBucketLimiter';
@@ -23,7 +23,7 @@ export type IngestErrorCode =
   | 'STORAGE_FAILED';
 
 export interface IngestContext {
-  store: EventStore;
+  store: EventWriter;
   limiter: TokenBucketLimiter;
   origins: OriginPolicy;
   siteKeys: ReadonlySet<string>;
@@ -88,7 +88,7 @@ export async function handleIngest(ctx: IngestContext, req: IncomingMessage, res
 
   let result;
   try {
-    result = ctx.store.insertBatch(batch.events, { siteKey, receivedAtMs: ctx.now() });
+    result = await ctx.store.insertBatch(batch.events, { siteKey, receivedAtMs: ctx.now() });
   } catch (e) {
     // The transaction rolled back: nothing was stored, so the client may safely retry.
     return reject(503, 'STORAGE_FAILED', `storage failed: ${(e as Error).message}`, '$', { 'retry-after': '5' });

@@ -11,7 +11,7 @@ const port = Number(process.env.PORT ?? 8787);
 
 const collector = await createCollector(collectorOptionsFromEnv(process.env, host)).catch((e: Error) => {
   // A configuration error is the operator's to fix: say what, without a stack trace.
-  console.error(e.message);
+  console.error(`collector: ${e.message}`);
   process.exit(1);
 });
 

@@ -41,8 +41,14 @@ describe('dashboard in real Chromium', () => {
       ...Array.from({ length: 90 }, (_, i) => inferenceEvent({ modelId: 'vision', modelVersion: '1', topClass: classes[i % 3], ts: old })),
       ...Array.from({ length: 90 }, (_, i) => inferenceEvent({ modelId: 'vision', modelVersion: '2', topClass: classes[i % 3], ts: old })),
     ]);
-    // Feed a few rounds so the accuracy and PSI charts get several points each.
+    // Feed a few rounds so the accuracy and PSI charts get several points each: after each round, wait
+    // until the collector has kept one more accuracy point (a monitor sample) before the next one.
+    const accuracyPoints = async () => {
+      const { body } = await getJson(`${c.url}/dashboard/data.json`, auth);
+      return (body.accuracy as Array<{ name: string; t: number[] }>).find((s) => s.name === 'vision@1')?.t.length ?? 0;
+    };
     for (let round = 0; round < 4; round++) {
+      const before = await accuracyPoints();
       await post([
         sessionEvent({ modelId: 'vision', sessionId: `s-gpu-${round}`, vendor: 'nvidia' }),
         sessionEvent({ modelId: 'vision', sessionId: `s-cpu-${round}`, vendor: null, brand: 'Firefox' }),
@@ -62,7 +68,7 @@ describe('dashboard in real Chromium', () => {
         ).flat(),
         errorEvent({ modelId: 'vision', modelVersion: '2' }),
       ]);
-      await new Promise((r) => setTimeout(r, 300));
+      await waitFor(async () => ((await accuracyPoints()) > before ? true : undefined), 15_000, `accuracy point after round ${round}`);
     }
     await waitFor(
       async () => {

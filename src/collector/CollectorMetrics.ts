@@ -1,0 +1,74 @@
+import type { TelemetryEvent } from '../core/eventSchema';
+import type { AlertRule } from './alertRules';
+import type { EventQueries } from './EventQueries';
+import { LATENCY_BUCKETS_MS } from './latencyBuckets';
+import { PrometheusRegistry } from './PrometheusRegistry';
+import type { AlertRecord } from './storeRows';
+
+/**
+ * The collector's Prometheus metrics. Counters are seeded from the database at startup so they stay
+ * monotonic across restarts.
+ *
+ * @example
+ * const metrics = await CollectorMetrics.fromStorage(storage.queries);
+ * metrics.recordStored(result.stored, result.duplicates);
+ * res.end(metrics.render(monitor.firingAlerts(), rules));
+ */
+export class CollectorMetrics {
+  private readonly registry = new PrometheusRegistry();
+  private readonly eventsTotal = this.registry.counter('ondevice_events_total', 'Telemetry events stored, by type.');
+  private readonly errorsTotal = this.registry.counter('ondevice_errors_total', 'Error events stored, by error code.');
+  private readonly latency = this.registry.histogram(
+    'ondevice_inference_duration_seconds',
+    'Client-reported inference latency.',
+    LATENCY_BUCKETS_MS.map((ms) => ms / 1000),
+  );
+  private readonly duplicatesTotal = this.registry.counter(
+    'ondevice_duplicate_events_total',
+    'Events ignored because their id was already stored.',
+  );
+  private readonly ingestRequests = this.registry.counter(
+    'ondevice_ingest_requests_total',
+    'POST /v1/events responses, by status and code.',
+  );
+  private readonly alertsFiring = this.registry.gauge('ondevice_alerts_firing', 'Alerts currently firing, by rule.');
+  private readonly webhookResults = this.registry.counter('ondevice_webhook_deliveries_total', 'Alert webhook payloads, by result.');
+
+  static async fromStorage(queries: EventQueries): Promise<CollectorMetrics> {
+    const m = new CollectorMetrics();
+    for (const r of await queries.countByType()) m.eventsTotal.inc({ type: r.type }, r.count);
+    for (const r of await queries.countErrorsByCode()) m.errorsTotal.inc({ code: r.code }, r.count);
+    for (const r of await queries.latencyHistogram()) {
+      m.latency.addToBucket({ model_id: r.modelId, model_version: r.modelVersion, backend: r.backend }, r.bucket, r.count, r.sumMs / 1000);
+    }
+    return m;
+  }
+
+  recordStored(stored: readonly TelemetryEvent[], duplicates: number): void {
+    const byType = new Map<string, number>();
+    for (const e of stored) {
+      byType.set(e.type, (byType.get(e.type) ?? 0) + 1);
+      if (e.type === 'error') this.errorsTotal.inc({ code: e.code });
+      if (e.type === 'inference')
+        this.latency.observe({ model_id: e.modelId, model_version: e.modelVersion, backend: e.backend }, e.ms / 1000);
+    }
+    for (const [type, count] of byType) this.eventsTotal.inc({ type }, count);
+    if (duplicates > 0) this.duplicatesTotal.inc({}, duplicates);
+  }
+
+  recordIngestResponse(status: number, code: string): void {
+    this.ingestRequests.inc({ status: String(status), code });
+  }
+
+  recordWebhook(result: string): void {
+    this.webhookResults.inc({ result });
+  }
+
+  /** The text exposition, with the firing-alert gauge taken from `firing` now. */
+  render(firing: readonly AlertRecord[], rules: readonly AlertRule[]): string {
+    const byRule = new Map<string, number>();
+    for (const a of firing) byRule.set(a.rule, (byRule.get(a.rule) ?? 0) + 1);
+    this.alertsFiring.reset(rules.map((r) => ({ labels: { rule: r.name }, value: byRule.get(r.name) ?? 0 })));
+    return this.registry.render();
+  }
+}
