@@ -2,6 +2,7 @@ import type { TelemetryEvent } from '../core/eventSchema';
 import type { AlertRule } from './alertRules';
 import type { EventQueries } from './EventQueries';
 import { LATENCY_BUCKETS_MS } from './latencyBuckets';
+import { OTHER_MODEL } from './ModelKeyBudget';
 import { PrometheusRegistry } from './PrometheusRegistry';
 import type { AlertRecord } from './storeRows';
 
@@ -34,26 +35,47 @@ export class CollectorMetrics {
   private readonly alertsFiring = this.registry.gauge('ondevice_alerts_firing', 'Alerts currently firing, by rule.');
   private readonly webhookResults = this.registry.counter('ondevice_webhook_deliveries_total', 'Alert webhook payloads, by result.');
 
-  static async fromStorage(queries: EventQueries): Promise<CollectorMetrics> {
+  private readonly foldedTotal = this.registry.counter(
+    'ondevice_folded_events_total',
+    `Events stored under ${OTHER_MODEL} because their site already has the most model ids (reason="model") or the model the most versions (reason="version") that the collector keeps apart.`,
+  );
+
+  /**
+   * `isKey` says which model ids and versions are keys (ModelKeyBudget); rows stored before the budget
+   * existed that are not keys are folded into `__other__` here too, so a restart cannot rebuild
+   * unbounded series from an old database.
+   */
+  static async fromStorage(
+    queries: EventQueries,
+    isKey: (modelId: string, modelVersion: string) => boolean = () => true,
+  ): Promise<CollectorMetrics> {
     const m = new CollectorMetrics();
     for (const r of await queries.countByType()) m.eventsTotal.inc({ type: r.type }, r.count);
     for (const r of await queries.countErrorsByCode()) m.errorsTotal.inc({ code: r.code }, r.count);
     for (const r of await queries.latencyHistogram()) {
-      m.latency.addToBucket({ model_id: r.modelId, model_version: r.modelVersion, backend: r.backend }, r.bucket, r.count, r.sumMs / 1000);
+      const kept = isKey(r.modelId, r.modelVersion);
+      const labels = { model_id: kept ? r.modelId : OTHER_MODEL, model_version: kept ? r.modelVersion : OTHER_MODEL, backend: r.backend };
+      m.latency.addToBucket(labels, r.bucket, r.count, r.sumMs / 1000);
     }
     return m;
   }
 
   recordStored(stored: readonly TelemetryEvent[], duplicates: number): void {
     const byType = new Map<string, number>();
+    let foldedModels = 0;
+    let foldedVersions = 0;
     for (const e of stored) {
       byType.set(e.type, (byType.get(e.type) ?? 0) + 1);
+      if (e.modelId === OTHER_MODEL) foldedModels++;
+      else if (e.modelVersion === OTHER_MODEL) foldedVersions++;
       if (e.type === 'error') this.errorsTotal.inc({ code: e.code });
       if (e.type === 'inference')
         this.latency.observe({ model_id: e.modelId, model_version: e.modelVersion, backend: e.backend }, e.ms / 1000);
     }
     for (const [type, count] of byType) this.eventsTotal.inc({ type }, count);
     if (duplicates > 0) this.duplicatesTotal.inc({}, duplicates);
+    if (foldedModels > 0) this.foldedTotal.inc({ reason: 'model' }, foldedModels);
+    if (foldedVersions > 0) this.foldedTotal.inc({ reason: 'version' }, foldedVersions);
   }
 
   recordIngestResponse(status: number, code: string): void {

@@ -16,6 +16,9 @@ import type { CollectorOptions } from './createCollector';
  *   COLLECTOR_EVAL_THROTTLE_MS    evaluate at most this long after ingest (default 2000)
  *   COLLECTOR_MONITOR_SAMPLE_MS   how often accuracy/PSI values are kept for the dashboard (default 10000)
  *   COLLECTOR_SYNCHRONOUS         NORMAL (default: acknowledged events survive kill -9) or FULL (also power loss)
+ *   COLLECTOR_MAX_MODELS_PER_SITE distinct model ids per site key kept apart beyond the registry (default 100)
+ *   COLLECTOR_MAX_VERSIONS_PER_MODEL  distinct versions per model id kept apart (default 20)
+ *   COLLECTOR_REGISTRY            registry file whose models always count (default models/registry.json)
  */
 export function collectorOptionsFromEnv(env: NodeJS.ProcessEnv, listenHost: string): CollectorOptions {
   const list = (v: string | undefined) =>
@@ -49,5 +52,8 @@ export function collectorOptionsFromEnv(env: NodeJS.ProcessEnv, listenHost: stri
     evaluationThrottleMs: int('COLLECTOR_EVAL_THROTTLE_MS'),
     monitorSampleIntervalMs: int('COLLECTOR_MONITOR_SAMPLE_MS'),
     synchronous: env.COLLECTOR_SYNCHRONOUS?.toUpperCase() === 'FULL' ? 'FULL' : 'NORMAL',
+    maxModelsPerSite: int('COLLECTOR_MAX_MODELS_PER_SITE'),
+    maxVersionsPerModel: int('COLLECTOR_MAX_VERSIONS_PER_MODEL'),
+    registryPath: env.COLLECTOR_REGISTRY || undefined,
   };
 }

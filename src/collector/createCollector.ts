@@ -14,6 +14,8 @@ import type { ReadAccessPolicy } from './readAccess';
 import type { Route } from './Route';
 import { routeRequest, type RouteTable } from './routeRequest';
 import { sendJson } from './sendJson';
+import { loadKnownModels } from './loadKnownModels';
+import { ModelKeyBudget } from './ModelKeyBudget';
 import { loadDashboardAssets, sendAsset, type DashboardAssets } from './serveDashboard';
 import { TokenBucketLimiter } from './TokenBucketLimiter';
 import { WebhookNotifier } from './WebhookNotifier';
@@ -57,6 +59,17 @@ export interface CollectorOptions {
    * so they never stall ingest. Default true for a file database; inline for `storage` or `:memory:`.
    */
   queryWorker?: boolean;
+  /**
+   * Distinct model ids per site key kept apart (metrics, summary, dashboard, alerts) beyond the known
+   * models; the rest are stored and counted as `__other__`. Default 100.
+   */
+  maxModelsPerSite?: number;
+  /** Distinct versions per model id and site key kept apart beyond the known ones. Default 20. */
+  maxVersionsPerModel?: number;
+  /** Registry file whose models always count. Default `models/registry.json` (missing: none). */
+  registryPath?: string;
+  /** More models that always count (published releases); a version of undefined: every version. */
+  knownModels?: Array<{ modelId: string; modelVersion?: string }>;
   /** Bound on receiving a request body. Default 10 s. */
   bodyTimeoutMs?: number;
   log?: (line: string) => void;
@@ -101,6 +114,11 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
   const rules = await alertConfigOf(options);
   const dashboard = await loadDashboardAssets();
 
+  const budget = new ModelKeyBudget({
+    maxModelsPerSite: options.maxModelsPerSite,
+    maxVersionsPerModel: options.maxVersionsPerModel,
+    known: [...(await loadKnownModels(options.registryPath ?? 'models/registry.json')), ...(options.knownModels ?? [])],
+  });
   const ownsStorage = options.storage === undefined;
   const dbPath = options.dbPath ?? 'data/collector.sqlite';
   const useWorker = ownsStorage && dbPath !== ':memory:' && options.queryWorker !== false;
@@ -111,12 +129,13 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
       // The query worker checkpoints off the ingest thread. ~400 MiB of WAL before a commit checkpoints
       // inline is only a safety net should the worker stop.
       autoCheckpointPages: useWorker ? 100_000 : undefined,
+      budget,
     });
   const queries: ReadQueries = useWorker
     ? new QueryWorker({ dbPath, onError: (e) => log(`collector: query worker failed: ${e.message}`) })
     : inlineReadQueries(storage.queries, storage.alerts);
 
-  const metrics = await CollectorMetrics.fromStorage(storage.queries);
+  const metrics = await CollectorMetrics.fromStorage(storage.queries, (id, version) => budget.isKey(id, version));
   const notifier = options.webhookUrl
     ? new WebhookNotifier({
         url: options.webhookUrl,

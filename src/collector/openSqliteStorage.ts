@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { CollectorStorage } from './CollectorStorage';
+import { ModelKeyBudget } from './ModelKeyBudget';
 import { openSqliteDatabase, type SqliteOptions } from './openSqliteDatabase';
 import { SqliteAlertStore } from './SqliteAlertStore';
 import { SqliteEventQueries } from './SqliteEventQueries';
@@ -21,12 +22,12 @@ export interface SqliteStorage extends CollectorStorage {
  * const storage = openSqliteStorage('data/collector.sqlite');
  * await storage.writer.insertBatch(events, { siteKey: 'demo', receivedAtMs: Date.now() });
  */
-export function openSqliteStorage(path: string, options: SqliteOptions = {}): SqliteStorage {
+export function openSqliteStorage(path: string, options: SqliteOptions & { budget?: ModelKeyBudget } = {}): SqliteStorage {
   const db = openSqliteDatabase(path, options);
   const sql = new SqliteStatements(db);
   return {
     db,
-    writer: new SqliteEventWriter(db),
+    writer: new SqliteEventWriter(db, options.budget ?? new ModelKeyBudget()),
     queries: new SqliteEventQueries(sql),
     alerts: new SqliteAlertStore(sql),
     close: async () => {

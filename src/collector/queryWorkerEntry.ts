@@ -4,26 +4,30 @@ import * as Comlink from 'comlink/dist/esm/comlink.mjs';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { checkpointWal } from './checkpointWal';
-import { openSqliteStorage } from './openSqliteStorage';
+import { openSqliteDatabase } from './openSqliteDatabase';
 import type { QueryApi, QueryWorkerData } from './queryProtocol';
 import { createQueryApi } from './ReadQueries';
+import { SqliteAlertStore } from './SqliteAlertStore';
+import { SqliteEventQueries } from './SqliteEventQueries';
+import { SqliteStatements } from './SqliteStatements';
 
 const data = workerData as QueryWorkerData;
 const port = parentPort!;
-const storage = openSqliteStorage(data.dbPath);
+const db = openSqliteDatabase(data.dbPath);
+const sql = new SqliteStatements(db);
 
 const checkpoint = setInterval(() => {
   try {
-    checkpointWal(storage.db, data.restartWalAfterPages);
+    checkpointWal(db, data.restartWalAfterPages);
   } catch {
     // SQLITE_BUSY or similar: the next tick (or the main connection's auto-checkpoint) catches up.
   }
 }, data.checkpointIntervalMs);
 
-const api: QueryApi = createQueryApi(storage.queries, storage.alerts);
+const api: QueryApi = createQueryApi(new SqliteEventQueries(sql), new SqliteAlertStore(sql));
 Comlink.expose(api, nodeEndpoint(port));
 
 port.once('close', () => {
   clearInterval(checkpoint);
-  void storage.close();
+  db.close();
 });

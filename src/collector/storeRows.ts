@@ -15,6 +15,8 @@ export interface InsertResult {
   stored: TelemetryEvent[];
   /** Events whose id was already stored (or repeated within the batch). */
   duplicates: number;
+  /** Stored events whose model id or version was past the budget and is kept as `__other__`. */
+  folded: number;
 }
 
 /** A time window on the collector's clock: `[sinceMs, untilMs)`. */
