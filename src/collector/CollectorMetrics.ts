@@ -86,11 +86,14 @@ export class CollectorMetrics {
     this.webhookResults.inc({ result });
   }
 
-  /** The text exposition, with the firing-alert gauge taken from `firing` now. */
-  render(firing: readonly AlertRecord[], rules: readonly AlertRule[]): string {
+  /**
+   * The text exposition as pieces (each series' text is cached until it changes), with the
+   * firing-alert gauge taken from `firing` now. See writeExposition for sending it.
+   */
+  renderParts(firing: readonly AlertRecord[], rules: readonly AlertRule[]): Iterable<string> {
     const byRule = new Map<string, number>();
     for (const a of firing) byRule.set(a.rule, (byRule.get(a.rule) ?? 0) + 1);
     this.alertsFiring.reset(rules.map((r) => ({ labels: { rule: r.name }, value: byRule.get(r.name) ?? 0 })));
-    return this.registry.render();
+    return this.registry.renderParts();
   }
 }

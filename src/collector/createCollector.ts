@@ -19,6 +19,7 @@ import { ModelKeyBudget } from './ModelKeyBudget';
 import { loadDashboardAssets, sendAsset, type DashboardAssets } from './serveDashboard';
 import { TokenBucketLimiter } from './TokenBucketLimiter';
 import { WebhookNotifier } from './WebhookNotifier';
+import { writeInSlices } from './writeInSlices';
 
 export interface CollectorOptions {
   /** SQLite file; created with its folder if missing. Default `./data/collector.sqlite`. */
@@ -210,10 +211,10 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
         path: '/metrics',
         methods: READ_METHODS,
         access: 'read',
-        handle: (_req, res) => {
-          const text = metrics.render(monitor.firingAlerts(), rules.rules);
+        handle: async (_req, res) => {
+          const parts = metrics.renderParts(monitor.firingAlerts(), rules.rules);
           res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' });
-          res.end(text);
+          await writeInSlices(res, parts);
         },
       },
       ...['/dashboard', '/dashboard/'].map((path): Route => ({
