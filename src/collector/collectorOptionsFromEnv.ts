@@ -19,6 +19,8 @@ import type { CollectorOptions } from './createCollector';
  *   COLLECTOR_MAX_MODELS_PER_SITE distinct model ids per site key kept apart beyond the registry (default 100)
  *   COLLECTOR_MAX_VERSIONS_PER_MODEL  distinct versions per model id kept apart (default 20)
  *   COLLECTOR_REGISTRY            registry file whose models always count (default models/registry.json)
+ *   COLLECTOR_MAX_FEEDBACK_PER_INSTALL  feedback events one install weighs per accuracy alert window (default 20)
+ *   COLLECTOR_INSTALL_EVENTS_PER_MINUTE events per install per minute, 429 beyond (default 600; 0 disables)
  */
 export function collectorOptionsFromEnv(env: NodeJS.ProcessEnv, listenHost: string): CollectorOptions {
   const list = (v: string | undefined) =>
@@ -55,5 +57,7 @@ export function collectorOptionsFromEnv(env: NodeJS.ProcessEnv, listenHost: stri
     maxModelsPerSite: int('COLLECTOR_MAX_MODELS_PER_SITE'),
     maxVersionsPerModel: int('COLLECTOR_MAX_VERSIONS_PER_MODEL'),
     registryPath: env.COLLECTOR_REGISTRY || undefined,
+    maxFeedbackPerInstall: int('COLLECTOR_MAX_FEEDBACK_PER_INSTALL'),
+    installEventsPerMinute: int('COLLECTOR_INSTALL_EVENTS_PER_MINUTE'),
   };
 }

@@ -5,6 +5,7 @@ import { CollectorMetrics } from './CollectorMetrics';
 import type { CollectorStorage } from './CollectorStorage';
 import type { OriginPolicy } from './corsHeaders';
 import { handleIngest, type IngestContext } from './handleIngest';
+import { InstallEventLimiter } from './InstallEventLimiter';
 import { isLoopbackHost } from './isLoopbackHost';
 import { openSqliteStorage } from './openSqliteStorage';
 import { parseWindow } from './parseWindow';
@@ -71,6 +72,10 @@ export interface CollectorOptions {
   registryPath?: string;
   /** More models that always count (published releases); a version of undefined: every version. */
   knownModels?: Array<{ modelId: string; modelVersion?: string }>;
+  /** Feedback events one install contributes to an accuracy alert window at most. Default 20. */
+  maxFeedbackPerInstall?: number;
+  /** Events per install per minute (per site key); a batch over it gets 429. Default 600; 0 disables. */
+  installEventsPerMinute?: number;
   /** Bound on receiving a request body. Default 10 s. */
   bodyTimeoutMs?: number;
   log?: (line: string) => void;
@@ -151,7 +156,7 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
   const monitor = new AlertMonitor({
     store: storage.alerts,
     rules: rules.rules,
-    measure: (r, nowMs) => queries.measure(r, nowMs, {}),
+    measure: (r, nowMs) => queries.measure(r, nowMs, { maxFeedbackPerInstall: options.maxFeedbackPerInstall ?? 20 }),
     intervalMs: options.evaluationIntervalMs ?? rules.evaluationIntervalMs,
     // Alert windows are minutes long; 2 s keeps alerts prompt while a busy collector's worker is not
     // re-scanning its windows back to back.
@@ -168,6 +173,7 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
   await monitor.ready;
   monitor.start();
 
+  const installLimiter = new InstallEventLimiter(options.installEventsPerMinute ?? 600);
   const ingest: IngestContext = {
     store: storage.writer,
     limiter: new TokenBucketLimiter(options.rateLimit ?? { perSecond: 20, burst: 60 }),
@@ -177,6 +183,7 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
     bodyTimeoutMs: options.bodyTimeoutMs ?? 10_000,
     now,
     onResponse: (status, code) => metrics.recordIngestResponse(status, code),
+    admitBatch: (events, siteKey) => installLimiter.admit(events, siteKey, now()),
     onStored: (stored, duplicates) => {
       metrics.recordStored(stored, duplicates);
       if (stored.length > 0) monitor.evaluateSoon();

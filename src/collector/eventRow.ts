@@ -45,7 +45,9 @@ export function eventRow(e: TelemetryEvent, meta: InsertMeta, payload: Telemetry
     id: e.id,
     type: e.type,
     ts: e.ts,
-    atMs: Math.min(e.ts, meta.receivedAtMs),
+    // Windows (summaries, alerts, charts) run on the collector's clock: a client's `ts` is its own word
+    // and anyone holding the public site key could otherwise place events in a drift baseline window.
+    atMs: meta.receivedAtMs,
     receivedMs: meta.receivedAtMs,
     siteKey: meta.siteKey,
     installId: e.installId,

@@ -32,6 +32,8 @@ export interface IngestContext {
   now: () => number;
   onResponse: (status: number, code: IngestErrorCode | 'OK') => void;
   onStored: (stored: readonly TelemetryEvent[], duplicates: number) => void;
+  /** Per-install limits, checked once the batch is valid and before it is stored: null admits it. */
+  admitBatch?: (events: readonly TelemetryEvent[], siteKey: string) => { retryAfterSeconds: number; error: string } | null;
 }
 
 export interface IngestAck {
@@ -85,6 +87,9 @@ export async function handleIngest(ctx: IngestContext, req: IncomingMessage, res
   const siteKey = batch.siteKey ?? urlKey;
   if (siteKey === null) return reject(403, 'UNKNOWN_SITE_KEY', 'site key required (body siteKey or ?key=)', '$.siteKey');
   if (!ctx.siteKeys.has(siteKey)) return reject(403, 'UNKNOWN_SITE_KEY', 'unknown site key', '$.siteKey');
+
+  const refused = ctx.admitBatch?.(batch.events, siteKey) ?? null;
+  if (refused) return reject(429, 'RATE_LIMITED', refused.error, '$', { 'retry-after': String(refused.retryAfterSeconds) });
 
   let result;
   try {

@@ -112,8 +112,9 @@ describe('AlertMonitor', () => {
     const classes = ['a', 'b', 'c', 'd'];
     const dist = (modelId: string, counts: number[], ts: number) =>
       counts.flatMap((n, i) => Array.from({ length: n }, () => inferenceEvent({ modelId, topClass: classes[i], ts })));
-    const baselineTs = s.now() - 30 * MINUTE;
-    await s.ingest([...dist('stable', [100, 100, 100, 100], baselineTs), ...dist('shifted', [100, 100, 100, 100], baselineTs)]);
+    // Windows run on the collector's clock: the baseline is what arrived 30 minutes ago.
+    await s.ingest([...dist('stable', [100, 100, 100, 100], s.now()), ...dist('shifted', [100, 100, 100, 100], s.now())]);
+    s.advance(30 * MINUTE);
     await s.ingest([...dist('stable', [50, 50, 50, 50], s.now()), ...dist('shifted', [170, 10, 10, 10], s.now())]);
     const t = await s.monitor.evaluate();
     expect(t.map((x) => [x.alert.rule, x.alert.labels.modelId])).toEqual([['drift', 'shifted']]);
