@@ -7,6 +7,7 @@ import type { CollectorOptions } from './createCollector';
  *   COLLECTOR_ALLOWED_ORIGINS     comma-separated CORS allowlist; unset or "*" allows any origin (demo)
  *   COLLECTOR_READ_TOKEN          bearer token for /v1/summary, /v1/alerts, /metrics, /dashboard
  *   COLLECTOR_REQUIRE_TOKEN       "1" to require the token on loopback too
+ *   COLLECTOR_ALLOWED_HOSTS       comma-separated Host names the token-less loopback read side also answers to
  *   COLLECTOR_ALERT_RULES         alert rules file (default config/alerts.json)
  *   COLLECTOR_WEBHOOK_URL         where firing/resolved alerts are POSTed
  *   COLLECTOR_RATE_LIMIT_PER_SECOND, COLLECTOR_RATE_LIMIT_BURST
@@ -46,6 +47,7 @@ export function collectorOptionsFromEnv(env: NodeJS.ProcessEnv, listenHost: stri
     listenHost,
     readToken: env.COLLECTOR_READ_TOKEN || undefined,
     requireToken: flag(env.COLLECTOR_REQUIRE_TOKEN) || undefined,
+    allowedHosts: list(env.COLLECTOR_ALLOWED_HOSTS),
     alertRulesPath: env.COLLECTOR_ALERT_RULES || undefined,
     webhookUrl: env.COLLECTOR_WEBHOOK_URL || undefined,
     rateLimit: perSecond === undefined && burst === undefined ? undefined : { perSecond: perSecond ?? 20, burst: burst ?? 60 },

@@ -5,6 +5,7 @@ import { CollectorMetrics } from './CollectorMetrics';
 import type { CollectorStorage } from './CollectorStorage';
 import type { OriginPolicy } from './corsHeaders';
 import { handleIngest, type IngestContext } from './handleIngest';
+import { LOOPBACK_HOST_NAMES } from './hostAllowed';
 import { InstallEventLimiter } from './InstallEventLimiter';
 import { isLoopbackHost } from './isLoopbackHost';
 import { openSqliteStorage } from './openSqliteStorage';
@@ -37,6 +38,11 @@ export interface CollectorOptions {
   readToken?: string;
   /** Force the token even on loopback. Default: required iff `listenHost` is not loopback. */
   requireToken?: boolean;
+  /**
+   * Host names (e.g. `collector.internal`) the token-less loopback read side answers to besides
+   * 127.0.0.1, localhost and [::1]; any other Host header gets 403 (DNS rebinding).
+   */
+  allowedHosts?: string[];
   /** Default `config/alerts.json`. */
   alertRulesPath?: string;
   /** Inline rules instead of `alertRulesPath`. */
@@ -192,6 +198,7 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
 
   const table: RouteTable = {
     access,
+    openReadHosts: new Set([...LOOPBACK_HOST_NAMES, ...(options.allowedHosts ?? []).map((h) => h.trim().toLowerCase())]),
     routes: routeMap([
       { path: '/v1/events', access: 'ingest', handle: (req, res, url) => handleIngest(ingest, req, res, url) },
       { path: '/v1/health', methods: READ_METHODS, access: 'public', handle: (_req, res) => sendJson(res, 200, { ok: true }) },

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { hostAllowed } from './hostAllowed';
 import type { Route } from './Route';
 import { hasReadAccess, type ReadAccessPolicy } from './readAccess';
 import { sendJson } from './sendJson';
@@ -7,6 +8,8 @@ import { sendJson } from './sendJson';
 export interface RouteTable {
   routes: ReadonlyMap<string, Route>;
   access: ReadAccessPolicy;
+  /** Host names the read side answers to while it is open without a token (loopback, DNS rebinding). */
+  openReadHosts: ReadonlySet<string>;
 }
 
 /** Serve `req` from the table; false when the collector does not own the path (the app server serves it). */
@@ -20,6 +23,10 @@ export async function routeRequest(table: RouteTable, req: IncomingMessage, res:
   if (route.methods && !route.methods.includes(req.method ?? '')) {
     const allow = route.methods.join(', ');
     sendJson(res, 405, { error: `use ${allow}`, code: 'METHOD_NOT_ALLOWED', path: '$' }, { allow });
+    return true;
+  }
+  if (route.access === 'read' && !table.access.required && !hostAllowed(req, table.openReadHosts)) {
+    sendJson(res, 403, { error: `host ${JSON.stringify(req.headers.host ?? '')} not allowed`, code: 'HOST_NOT_ALLOWED', path: '$' });
     return true;
   }
   if (route.access === 'read' && !hasReadAccess(req, url, table.access, route.queryToken ?? false)) {
