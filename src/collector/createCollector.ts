@@ -4,6 +4,7 @@ import { loadAlertRules, parseAlertRules, type AlertConfig, type AlertRule } fro
 import { CollectorMetrics } from './CollectorMetrics';
 import type { CollectorStorage } from './CollectorStorage';
 import type { OriginPolicy } from './corsHeaders';
+import type { EventWriter } from './EventWriter';
 import { handleIngest, type IngestContext } from './handleIngest';
 import { LOOPBACK_HOST_NAMES } from './hostAllowed';
 import { InstallEventLimiter } from './InstallEventLimiter';
@@ -143,6 +144,13 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
       autoCheckpointPages: useWorker ? 100_000 : undefined,
       budget,
     });
+  if (ownsStorage) {
+    // A read-only file or folder is found now, not at the first ingest after "listening".
+    await storage.writer.checkWritable().catch(async (e: Error) => {
+      await storage.close();
+      throw new Error(`cannot write database ${dbPath}: ${e.message}`, { cause: e });
+    });
+  }
   const queries: ReadQueries = useWorker
     ? new QueryWorker({ dbPath, onError: (e) => log(`collector: query worker failed: ${e.message}`) })
     : inlineReadQueries(storage.queries, storage.alerts);
@@ -201,7 +209,7 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
     openReadHosts: new Set([...LOOPBACK_HOST_NAMES, ...(options.allowedHosts ?? []).map((h) => h.trim().toLowerCase())]),
     routes: routeMap([
       { path: '/v1/events', access: 'ingest', handle: (req, res, url) => handleIngest(ingest, req, res, url) },
-      { path: '/v1/health', methods: READ_METHODS, access: 'public', handle: (_req, res) => sendJson(res, 200, { ok: true }) },
+      { path: '/v1/health', methods: READ_METHODS, access: 'public', handle: (_req, res) => sendHealth(res, storage.writer) },
       ...dashboardAssetRoutes(dashboard),
       {
         path: '/v1/summary',
@@ -282,6 +290,17 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
 }
 
 const READ_METHODS = ['GET', 'HEAD'] as const;
+
+/** 200 while events can be stored, else 503 with the reason (load balancers and probes act on the status). */
+async function sendHealth(res: ServerResponse, writer: EventWriter): Promise<void> {
+  try {
+    await writer.checkWritable();
+    sendJson(res, 200, { ok: true, storage: 'writable' });
+  } catch (e) {
+    const error = `storage not writable: ${(e as Error).message}`;
+    sendJson(res, 503, { ok: false, error, code: 'STORAGE_UNAVAILABLE', path: '$' }, { 'retry-after': '5' });
+  }
+}
 
 function routeMap(routes: Route[]): Map<string, Route> {
   return new Map(routes.map((r) => [r.path, r]));
