@@ -15,5 +15,11 @@ export interface Route {
   access: RouteAccess;
   /** `read` only: also accept `?token=` (a page a person opens from a link). */
   queryToken?: boolean;
+  /**
+   * Deadline for receiving this route's request body (ingest 10 s). Routes with long bodies — model
+   * publishing uploads, dataset exports — set their own; the server's whole-request backstop is raised
+   * to the longest one (Collector.longestBodyTimeoutMs).
+   */
+  bodyTimeoutMs?: number;
   handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> | void;
 }

@@ -83,7 +83,7 @@ export interface CollectorOptions {
   maxFeedbackPerInstall?: number;
   /** Events per install per minute (per site key); a batch over it gets 429. Default 600; 0 disables. */
   installEventsPerMinute?: number;
-  /** Bound on receiving a request body. Default 10 s. */
+  /** Bound on receiving an ingest request body. Default 10 s. */
   bodyTimeoutMs?: number;
   log?: (line: string) => void;
   now?: () => number;
@@ -96,9 +96,12 @@ export interface Collector {
   evaluateAlerts(): Promise<AlertTransition[]>;
   close(): Promise<void>;
   storage: CollectorStorage;
+  /** The longest per-route body deadline: a server's whole-request timeout must not be shorter. */
+  longestBodyTimeoutMs: number;
 }
 
 const HOUR_MS = 60 * 60 * 1000;
+const DEFAULT_INGEST_BODY_TIMEOUT_MS = 10_000;
 
 /**
  * Create the telemetry collector. Mount it in any Node http server:
@@ -194,7 +197,7 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
     origins,
     siteKeys,
     trustProxy: options.trustProxy ?? false,
-    bodyTimeoutMs: options.bodyTimeoutMs ?? 10_000,
+    bodyTimeoutMs: options.bodyTimeoutMs ?? DEFAULT_INGEST_BODY_TIMEOUT_MS,
     now,
     onResponse: (status, code) => metrics.recordIngestResponse(status, code),
     admitBatch: (events, siteKey) => installLimiter.admit(events, siteKey, now()),
@@ -208,7 +211,12 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
     access,
     openReadHosts: new Set([...LOOPBACK_HOST_NAMES, ...(options.allowedHosts ?? []).map((h) => h.trim().toLowerCase())]),
     routes: routeMap([
-      { path: '/v1/events', access: 'ingest', handle: (req, res, url) => handleIngest(ingest, req, res, url) },
+      {
+        path: '/v1/events',
+        access: 'ingest',
+        bodyTimeoutMs: ingest.bodyTimeoutMs,
+        handle: (req, res, url) => handleIngest(ingest, req, res, url),
+      },
       { path: '/v1/health', methods: READ_METHODS, access: 'public', handle: (_req, res) => sendHealth(res, storage.writer) },
       ...dashboardAssetRoutes(dashboard),
       {
@@ -261,6 +269,7 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
   let closed = false;
   return {
     storage,
+    longestBodyTimeoutMs: Math.max(0, ...[...table.routes.values()].map((r) => r.bodyTimeoutMs ?? 0)),
     evaluateAlerts: () => monitor.evaluate(),
     async handle(req, res) {
       let url: URL;

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { safeJoin, serveFile } from './staticFiles';
 
@@ -17,6 +17,8 @@ export interface AppServerOptions {
   headers?: Record<string, string>;
   /** Extra folders served under a URL prefix, e.g. { '/fixtures/': 'test/fixtures' }. */
   mounts?: Record<string, string>;
+  /** Passed to http.createServer (timeouts that can only be set there). */
+  serverOptions?: ServerOptions;
 }
 
 /** The one server behind `npm start`: app, library, onnxruntime files and models on one port. */
@@ -31,7 +33,7 @@ export function createAppServer(options: AppServerOptions): Server {
     ...(isolation ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {}),
     ...options.headers,
   };
-  return createServer((req, res) => {
+  return createServer(options.serverOptions ?? {}, (req, res) => {
     handle(req, res).catch((error: Error) => {
       if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' });
       res.end(`internal error: ${error.message}`);
