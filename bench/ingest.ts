@@ -129,7 +129,8 @@ function post(agent: Agent, port: number, body: string): Promise<{ status: numbe
 async function benchHttpIngest(dir: string, o: Required<IngestBenchOptions>): Promise<IngestBenchResult['http']> {
   const dbPath = join(dir, 'collector.sqlite');
   const server = await spawnServer(process.execPath, ['--import', 'tsx', 'src/collector/main.ts'], {
-    env: { COLLECTOR_DB_PATH: dbPath, COLLECTOR_RATE_LIMIT_PER_SECOND: '0' },
+    // No per-IP or per-install limits: the bench measures the ingest path, from one client and install.
+    env: { COLLECTOR_DB_PATH: dbPath, COLLECTOR_RATE_LIMIT_PER_SECOND: '0', COLLECTOR_INSTALL_EVENTS_PER_MINUTE: '0' },
   });
   const agent = new Agent({ keepAlive: true, maxSockets: o.connections });
   try {
