@@ -158,7 +158,8 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
     ? new QueryWorker({ dbPath, onError: (e) => log(`collector: query worker failed: ${e.message}`) })
     : inlineReadQueries(storage.queries, storage.alerts);
 
-  const metrics = await CollectorMetrics.fromStorage(storage.queries, (id, version) => budget.isKey(id, version));
+  // An injected storage applies its own budget when it stores; only ours can say which rows are keys.
+  const metrics = await CollectorMetrics.fromStorage(storage.queries, ownsStorage ? (id, version) => budget.isKey(id, version) : undefined);
   const notifier = options.webhookUrl
     ? new WebhookNotifier({
         url: options.webhookUrl,
