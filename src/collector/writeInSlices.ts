@@ -21,7 +21,9 @@ export async function writeInSlices(
     slice = '';
     if (res.destroyed) return;
     if (!flushed) await drained(res, drainTimeoutMs);
-    else await nextTurn();
+    // Always a macrotask boundary: when the kernel takes a slice at once, Node emits 'drain' from
+    // process.nextTick, and writing again from there would never let the event loop reach other sockets.
+    await nextTurn();
     if (res.destroyed) return;
   }
   res.end(slice);
