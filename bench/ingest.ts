@@ -9,7 +9,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { migrate } from '../src/collector/migrations';
-import { eventRow, INSERT_EVENT_SQL } from '../src/collector/SqliteEventStore';
+import { eventRow, INSERT_EVENT_SQL, type EventRow } from '../src/collector/eventRow';
 import { percentile } from '../src/collector/percentile';
 import type { TelemetryEvent } from '../src/core/eventSchema';
 import { spawnServer } from '../test/helpers/spawnServer';
@@ -85,9 +85,9 @@ function benchRawInsert(dbPath: string, o: Required<IngestBenchOptions>): Ingest
   db.pragma('synchronous = NORMAL');
   db.pragma('wal_autocheckpoint = 0');
   migrate(db);
-  const insert = db.prepare<unknown[]>(INSERT_EVENT_SQL);
-  const insertBatch = db.transaction((rows: unknown[][]) => {
-    for (const row of rows) insert.run(...row);
+  const insert = db.prepare<[EventRow]>(INSERT_EVENT_SQL);
+  const insertBatch = db.transaction((rows: EventRow[]) => {
+    for (const row of rows) insert.run(row);
   });
   const meta = { siteKey: 'demo', receivedAtMs: Date.now() };
   const batches = Array.from({ length: o.maxBatches + o.warmupBatches }, (_, b) => makeBatch(o.batchSize, b).map((e) => eventRow(e, meta)));
@@ -129,7 +129,8 @@ function post(agent: Agent, port: number, body: string): Promise<{ status: numbe
 async function benchHttpIngest(dir: string, o: Required<IngestBenchOptions>): Promise<IngestBenchResult['http']> {
   const dbPath = join(dir, 'collector.sqlite');
   const server = await spawnServer(process.execPath, ['--import', 'tsx', 'src/collector/main.ts'], {
-    env: { COLLECTOR_DB_PATH: dbPath, COLLECTOR_RATE_LIMIT_PER_SECOND: '0' },
+    // No per-IP or per-install limits: the bench measures the ingest path, from one client and install.
+    env: { COLLECTOR_DB_PATH: dbPath, COLLECTOR_RATE_LIMIT_PER_SECOND: '0', COLLECTOR_INSTALL_EVENTS_PER_MINUTE: '0' },
   });
   const agent = new Agent({ keepAlive: true, maxSockets: o.connections });
   try {

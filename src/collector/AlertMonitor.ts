@@ -1,11 +1,12 @@
 import type { AlertRule } from './alertRules';
-import type { AlertRecord, EventStore, MonitorSample } from './EventStore';
+import type { AlertStore } from './AlertStore';
+import type { AlertRecord, MonitorSample } from './storeRows';
 import type { Measurement } from './measureRule';
 
 export type AlertTransition = { status: 'firing' | 'resolved'; alert: AlertRecord };
 
 export interface AlertMonitorOptions {
-  store: EventStore;
+  store: AlertStore;
   rules: readonly AlertRule[];
   /** Measure every rule (one list per rule): on a worker thread in the collector, inline in tests. */
   measure: (rules: readonly AlertRule[], nowMs: number) => Promise<Measurement[][]>;
@@ -37,20 +38,27 @@ export class AlertMonitor {
   private lastSampleAtMs = Number.NEGATIVE_INFINITY;
   private evaluations = 0;
   private closed = false;
+  /** Settles once the alerts left firing by an earlier run are loaded (evaluations wait for it). */
+  readonly ready: Promise<void>;
   /** Tail of the evaluation chain: evaluations run one at a time, in call order. */
-  private tail: Promise<unknown> = Promise.resolve();
+  private tail: Promise<unknown>;
   /** A timer-triggered evaluation is waiting in the chain; another would see nothing new. */
   private queued = false;
 
   constructor(private readonly options: AlertMonitorOptions) {
     this.rulesByName = new Map(options.rules.map((r) => [r.name, r]));
-    const now = options.now();
-    for (const alert of options.store.firingAlerts()) {
+    this.ready = this.loadFiring();
+    this.tail = this.ready.catch(() => undefined);
+  }
+
+  private async loadFiring(): Promise<void> {
+    const { store, now, onTransition } = this.options;
+    for (const alert of await store.firingAlerts()) {
       if (this.rulesByName.has(alert.rule)) {
         this.firing.set(seriesKey(alert.rule, alert.series), alert);
       } else {
         // The rule was removed from the config: nothing will ever resolve it otherwise.
-        options.onTransition({ status: 'resolved', alert: options.store.resolveAlert(alert.id, now, Number.NaN) });
+        onTransition({ status: 'resolved', alert: await store.resolveAlert(alert.id, now(), Number.NaN) });
       }
     }
   }
@@ -78,7 +86,7 @@ export class AlertMonitor {
 
   /** Evaluate every rule now (after any evaluation in progress); resolves with the transitions it made. */
   evaluate(): Promise<AlertTransition[]> {
-    const run = this.tail.then(() => this.evaluateOnce());
+    const run = Promise.all([this.ready, this.tail]).then(() => this.evaluateOnce());
     this.tail = run.catch(() => undefined);
     return run;
   }
@@ -94,15 +102,15 @@ export class AlertMonitor {
       for (const m of measured[i] ?? []) {
         if (!Number.isFinite(m.value)) continue;
         samples.push({ atMs: nowMs, metric: rule.metric, labels: m.labels, value: m.value, samples: m.samples });
-        const t = this.judge(rule, m, nowMs);
+        const t = await this.judge(rule, m, nowMs);
         if (t) transitions.push(t);
       }
     }
     if (nowMs - this.lastSampleAtMs >= this.options.sampleIntervalMs && samples.length > 0) {
-      store.insertMonitorSamples(samples);
+      await store.insertMonitorSamples(samples);
       this.lastSampleAtMs = nowMs;
     }
-    if (++this.evaluations % PRUNE_EVERY_EVALUATIONS === 1) store.pruneMonitorSamples(nowMs - this.options.sampleRetentionMs);
+    if (++this.evaluations % PRUNE_EVERY_EVALUATIONS === 1) await store.pruneMonitorSamples(nowMs - this.options.sampleRetentionMs);
     for (const t of transitions) this.options.onTransition(t);
     return transitions;
   }
@@ -113,14 +121,14 @@ export class AlertMonitor {
     clearTimeout(this.pending);
   }
 
-  private judge(rule: AlertRule, m: Measurement, nowMs: number): AlertTransition | undefined {
+  private async judge(rule: AlertRule, m: Measurement, nowMs: number): Promise<AlertTransition | undefined> {
     if (m.samples < rule.minSamples) return undefined;
     const series = seriesId(m.labels);
     const key = seriesKey(rule.name, series);
     const breached = rule.op === '<' ? m.value < rule.threshold : m.value > rule.threshold;
     const current = this.firing.get(key);
     if (breached && !current) {
-      const alert = this.options.store.openAlert({
+      const alert = await this.options.store.openAlert({
         rule: rule.name,
         metric: rule.metric,
         series,
@@ -136,7 +144,7 @@ export class AlertMonitor {
     }
     if (!breached && current) {
       this.firing.delete(key);
-      return { status: 'resolved', alert: this.options.store.resolveAlert(current.id, nowMs, m.value) };
+      return { status: 'resolved', alert: await this.options.store.resolveAlert(current.id, nowMs, m.value) };
     }
     return undefined;
   }
@@ -145,7 +153,7 @@ export class AlertMonitor {
   private safeEvaluate(): void {
     if (this.queued || this.closed) return;
     this.queued = true;
-    const run = this.tail.then(() => {
+    const run = Promise.all([this.ready, this.tail]).then(() => {
       this.queued = false;
       return this.evaluateOnce();
     });

@@ -21,7 +21,15 @@ export class PrometheusRegistry {
   }
 
   render(): string {
-    return this.metrics.map((m) => m.render()).join('');
+    return [...this.renderParts()].join('');
+  }
+
+  /**
+   * The exposition as pieces, rendered as they are taken (and cached per series until it changes),
+   * so a large exposition can be written out slice by slice without one long pause.
+   */
+  *renderParts(): Generator<string> {
+    for (const m of this.metrics) yield* m.renderParts();
   }
 
   private add<T extends Counter | Gauge | Histogram>(metric: T): T {
@@ -31,7 +39,8 @@ export class PrometheusRegistry {
 }
 
 class Series {
-  protected readonly values = new Map<string, { labels: Labels; value: number }>();
+  /** Each entry keeps its rendered line until its value changes, so a scrape mostly concatenates. */
+  protected readonly values = new Map<string, { labels: Labels; value: number; line: string | undefined }>();
   constructor(
     readonly name: string,
     readonly help: string,
@@ -40,14 +49,14 @@ class Series {
   protected entry(labels: Labels) {
     const key = labelText(labels);
     let e = this.values.get(key);
-    if (!e) this.values.set(key, (e = { labels, value: 0 }));
+    if (!e) this.values.set(key, (e = { labels, value: 0, line: undefined }));
+    e.line = undefined;
     return e;
   }
 
-  protected lines(type: string): string {
-    let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} ${type}\n`;
-    for (const [key, e] of this.values) out += `${this.name}${key} ${formatNumber(e.value)}\n`;
-    return out;
+  protected *lines(type: string): Generator<string> {
+    yield `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} ${type}\n`;
+    for (const [key, e] of this.values) yield (e.line ??= `${this.name}${key} ${formatNumber(e.value)}\n`);
   }
 }
 
@@ -55,8 +64,11 @@ export class Counter extends Series {
   inc(labels: Labels = {}, by = 1): void {
     this.entry(labels).value += by;
   }
-  render(): string {
+  renderParts(): Generator<string> {
     return this.lines('counter');
+  }
+  render(): string {
+    return [...this.renderParts()].join('');
   }
 }
 
@@ -69,18 +81,24 @@ export class Gauge extends Series {
     this.values.clear();
     for (const v of values) this.set(v.labels, v.value);
   }
-  render(): string {
+  renderParts(): Generator<string> {
     return this.lines('gauge');
+  }
+  render(): string {
+    return [...this.renderParts()].join('');
   }
 }
 
 export class Histogram {
-  private readonly series = new Map<string, { labels: Labels; buckets: number[]; sum: number; count: number }>();
+  private readonly series = new Map<string, { labels: Labels; buckets: number[]; sum: number; count: number; text: string | undefined }>();
+  private readonly leTexts: string[];
   constructor(
     readonly name: string,
     readonly help: string,
     readonly upperBounds: readonly number[],
-  ) {}
+  ) {
+    this.leTexts = [...upperBounds.map(formatNumber), '+Inf'];
+  }
 
   observe(labels: Labels, value: number): void {
     let i = this.upperBounds.findIndex((le) => value <= le);
@@ -92,25 +110,35 @@ export class Histogram {
   addToBucket(labels: Labels, bucket: number, count: number, sum: number): void {
     const key = labelText(labels);
     let s = this.series.get(key);
-    if (!s) this.series.set(key, (s = { labels, buckets: new Array(this.upperBounds.length + 1).fill(0), sum: 0, count: 0 }));
+    if (!s) {
+      s = { labels, buckets: new Array(this.upperBounds.length + 1).fill(0), sum: 0, count: 0, text: undefined };
+      this.series.set(key, s);
+    }
     s.buckets[bucket] += count;
     s.sum += sum;
     s.count += count;
+    s.text = undefined;
   }
 
   render(): string {
-    let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} histogram\n`;
-    for (const s of this.series.values()) {
-      let cumulative = 0;
-      for (let i = 0; i <= this.upperBounds.length; i++) {
-        cumulative += s.buckets[i];
-        const le = i < this.upperBounds.length ? formatNumber(this.upperBounds[i]) : '+Inf';
-        out += `${this.name}_bucket${labelText({ ...s.labels, le })} ${cumulative}\n`;
-      }
-      out += `${this.name}_sum${labelText(s.labels)} ${formatNumber(s.sum)}\n`;
-      out += `${this.name}_count${labelText(s.labels)} ${s.count}\n`;
+    return [...this.renderParts()].join('');
+  }
+
+  *renderParts(): Generator<string> {
+    yield `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} histogram\n`;
+    for (const [key, s] of this.series) yield (s.text ??= this.renderSeries(key, s));
+  }
+
+  private renderSeries(key: string, s: { labels: Labels; buckets: number[]; sum: number; count: number }): string {
+    // `key` is `{a="b"}` (or empty): the bucket lines insert `le` before its closing brace.
+    const open = key === '' ? '{' : `${key.slice(0, -1)},`;
+    let out = '';
+    let cumulative = 0;
+    for (let i = 0; i < this.leTexts.length; i++) {
+      cumulative += s.buckets[i];
+      out += `${this.name}_bucket${open}le="${this.leTexts[i]}"} ${cumulative}\n`;
     }
-    return out;
+    return `${out}${this.name}_sum${key} ${formatNumber(s.sum)}\n${this.name}_count${key} ${s.count}\n`;
   }
 }
 

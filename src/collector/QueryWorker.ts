@@ -1,10 +1,8 @@
+import * as Comlink from 'comlink/dist/esm/comlink.mjs';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Worker } from 'node:worker_threads';
-import type { AlertRule } from './alertRules';
-import type { QueryRequest, QueryResponse, QueryResults, QueryWorkerData } from './queryProtocol';
+import type { QueryApi, QueryWorkerData } from './queryProtocol';
 import type { ReadQueries } from './ReadQueries';
-
-type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void; timer: NodeJS.Timeout };
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export interface QueryWorkerOptions {
   dbPath: string;
@@ -15,59 +13,58 @@ export interface QueryWorkerOptions {
   onError?: (error: Error) => void;
 }
 
+interface Running {
+  worker: Worker;
+  remote: Comlink.Remote<QueryApi>;
+  /** Rejects when the worker errors or exits: comlink alone would leave its calls pending forever. */
+  gone: Promise<never>;
+}
+
 /**
- * Runs the read side on a worker thread with its own SQLite connection (WAL lets it read while the
- * main thread writes). A crashed worker is replaced on the next query.
+ * Runs the read side (createQueryApi) on a worker thread with its own SQLite connection — WAL lets it
+ * read while the main thread writes — through comlink's Node adapter. A crashed worker is replaced on
+ * the next query; every call is bounded by `timeoutMs`.
  *
  * @example
  * const queries = new QueryWorker({ dbPath: 'data/collector.sqlite' });
  * const summary = await queries.summary(3_600_000, Date.now());
  */
 export class QueryWorker implements ReadQueries {
-  private worker: Worker | undefined;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
+  private running: Running | undefined;
   private closed = false;
 
   constructor(private readonly options: QueryWorkerOptions) {}
 
-  measure(rules: readonly AlertRule[], nowMs: number) {
-    return this.request<'measure'>({ type: 'measure', rules: [...rules], nowMs });
-  }
-
-  summary(windowMs: number, nowMs: number) {
-    return this.request<'summary'>({ type: 'summary', windowMs, nowMs });
-  }
-
-  dashboard(rules: readonly AlertRule[], windowMs: number, nowMs: number) {
-    return this.request<'dashboard'>({ type: 'dashboard', rules: [...rules], windowMs, nowMs });
-  }
+  measure: ReadQueries['measure'] = (rules, nowMs, options) => this.call('measure', (r) => r.measure([...rules], nowMs, options));
+  summary: ReadQueries['summary'] = (windowMs, nowMs) => this.call('summary', (r) => r.summary(windowMs, nowMs));
+  dashboard: ReadQueries['dashboard'] = (rules, windowMs, nowMs) => this.call('dashboard', (r) => r.dashboard([...rules], windowMs, nowMs));
 
   async close(): Promise<void> {
     this.closed = true;
-    this.failAll(new Error('query worker closed'));
-    const w = this.worker;
-    this.worker = undefined;
-    if (w) await w.terminate();
+    const running = this.running;
+    this.running = undefined;
+    if (!running) return;
+    running.remote[Comlink.releaseProxy]();
+    await running.worker.terminate();
   }
 
-  private request<K extends keyof QueryResults>(message: DistributiveOmit<QueryRequest, 'id'>): Promise<QueryResults[K]> {
-    if (this.closed) return Promise.reject(new Error('query worker closed'));
-    const worker = this.ensureWorker();
-    const id = this.nextId++;
-    return new Promise<QueryResults[K]>((resolve, reject) => {
-      const timeoutMs = this.options.timeoutMs ?? 30_000;
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new Error(`query ${message.type} timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
-      worker.postMessage({ ...message, id } as QueryRequest);
+  private async call<T>(name: string, run: (remote: Comlink.Remote<QueryApi>) => Promise<T>): Promise<T> {
+    if (this.closed) throw new Error('query worker closed');
+    const { remote, gone } = this.ensureWorker();
+    const timeoutMs = this.options.timeoutMs ?? 30_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`query ${name} timed out after ${timeoutMs} ms`)), timeoutMs);
     });
+    try {
+      return await Promise.race([run(remote), gone, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
-  private ensureWorker(): Worker {
-    if (this.worker) return this.worker;
+  private ensureWorker(): Running {
+    if (this.running) return this.running;
     // Same extension as this module: .ts under tsx, .js once compiled.
     const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
     const data: QueryWorkerData = {
@@ -78,33 +75,20 @@ export class QueryWorker implements ReadQueries {
       restartWalAfterPages: this.options.restartWalAfterPages ?? 4096,
     };
     const worker = new Worker(new URL('./queryWorkerBoot.mjs', import.meta.url), { workerData: data });
-    // The worker must not keep the process alive on its own; pending queries hold timers that do.
+    // The worker must not keep the process alive on its own; pending calls hold timers that do.
     worker.unref();
-    worker.on('message', (response: QueryResponse) => {
-      const p = this.pending.get(response.id);
-      if (!p) return;
-      this.pending.delete(response.id);
-      clearTimeout(p.timer);
-      if (response.ok) p.resolve(response.value);
-      else p.reject(new Error(response.error));
+    const gone = new Promise<never>((_, reject) => {
+      worker.once('error', (error) => {
+        this.options.onError?.(error);
+        reject(error);
+      });
+      worker.once('exit', (code) => reject(new Error(`query worker exited (code ${code})`)));
     });
-    worker.on('error', (error) => {
-      this.options.onError?.(error);
-      this.failAll(error);
+    gone.catch(() => {
+      if (this.running?.worker === worker) this.running = undefined;
     });
-    worker.on('exit', () => {
-      if (this.worker === worker) this.worker = undefined;
-      this.failAll(new Error('query worker exited'));
-    });
-    this.worker = worker;
-    return worker;
-  }
-
-  private failAll(error: Error): void {
-    for (const [id, p] of this.pending) {
-      clearTimeout(p.timer);
-      p.reject(error);
-      this.pending.delete(id);
-    }
+    const running: Running = { worker, remote: Comlink.wrap<QueryApi>(nodeEndpoint(worker)), gone };
+    this.running = running;
+    return running;
   }
 }

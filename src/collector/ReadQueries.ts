@@ -1,23 +1,25 @@
-import type { AlertRule } from './alertRules';
-import { buildDashboardData, type DashboardData } from './buildDashboardData';
-import { buildSummary, type Summary } from './buildSummary';
-import type { EventStore } from './EventStore';
-import { measureRule, type Measurement } from './measureRule';
+import type { AlertStore } from './AlertStore';
+import { buildDashboardData } from './buildDashboardData';
+import { buildSummary } from './buildSummary';
+import type { EventQueries } from './EventQueries';
+import { measureRule } from './measureRule';
+import type { QueryApi } from './queryProtocol';
 
-/** The expensive read side, asynchronous so it can live on a worker thread (QueryWorker) or inline. */
-export interface ReadQueries {
-  measure(rules: readonly AlertRule[], nowMs: number): Promise<Measurement[][]>;
-  summary(windowMs: number, nowMs: number): Promise<Summary>;
-  dashboard(rules: readonly AlertRule[], windowMs: number, nowMs: number): Promise<DashboardData>;
+/** The expensive read side: on a worker thread (QueryWorker) or inline. */
+export interface ReadQueries extends QueryApi {
   close(): Promise<void>;
 }
 
-/** Run the queries on the caller's thread: for in-memory or injected stores, and unit tests. */
-export function inlineReadQueries(store: EventStore): ReadQueries {
+/** The read side over any storage, on the caller's thread (the query worker runs exactly this). */
+export function createQueryApi(queries: EventQueries, alerts: AlertStore): QueryApi {
   return {
-    measure: async (rules, nowMs) => rules.map((rule) => measureRule(rule, store, nowMs)),
-    summary: async (windowMs, nowMs) => buildSummary(store, windowMs, nowMs),
-    dashboard: async (rules, windowMs, nowMs) => buildDashboardData(store, rules, windowMs, nowMs),
-    close: async () => {},
+    measure: (rules, nowMs, options) => Promise.all(rules.map((rule) => measureRule(rule, queries, nowMs, options))),
+    summary: (windowMs, nowMs) => buildSummary(queries, windowMs, nowMs),
+    dashboard: (rules, windowMs, nowMs) => buildDashboardData(queries, alerts, rules, windowMs, nowMs),
   };
+}
+
+/** Run the queries on the caller's thread: for in-memory or injected storage, and unit tests. */
+export function inlineReadQueries(queries: EventQueries, alerts: AlertStore): ReadQueries {
+  return { ...createQueryApi(queries, alerts), close: async () => {} };
 }

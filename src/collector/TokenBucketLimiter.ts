@@ -26,8 +26,29 @@ export class TokenBucketLimiter {
   }
 
   take(key: string, nowMs: number): TakeResult {
+    return this.takeAll(new Map([[key, 1]]), nowMs);
+  }
+
+  /** Take `cost` tokens from each key's bucket, all or none: one refused key refuses the lot. */
+  takeAll(costs: ReadonlyMap<string, number>, nowMs: number): TakeResult {
+    if (this.options.perSecond <= 0) return { ok: true };
+    const buckets = [...costs].map(([key, cost]) => ({ bucket: this.refill(key, nowMs), cost }));
+    let retryAfterSeconds = 0;
+    for (const { bucket, cost } of buckets) {
+      if (bucket.tokens < cost) {
+        retryAfterSeconds = Math.max(
+          retryAfterSeconds,
+          Math.ceil((Math.min(cost, this.options.burst) - bucket.tokens) / this.options.perSecond),
+        );
+      }
+    }
+    if (retryAfterSeconds > 0) return { ok: false, retryAfterSeconds: Math.max(1, retryAfterSeconds) };
+    for (const { bucket, cost } of buckets) bucket.tokens -= cost;
+    return { ok: true };
+  }
+
+  private refill(key: string, nowMs: number): { tokens: number; updatedMs: number } {
     const { perSecond, burst } = this.options;
-    if (perSecond <= 0) return { ok: true };
     let bucket = this.buckets.get(key);
     if (bucket) {
       this.buckets.delete(key); // re-insert below: Map order is our LRU order
@@ -38,10 +59,6 @@ export class TokenBucketLimiter {
       if (this.buckets.size >= this.maxClients) this.buckets.delete(this.buckets.keys().next().value as string);
     }
     this.buckets.set(key, bucket);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return { ok: true };
-    }
-    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond)) };
+    return bucket;
   }
 }

@@ -1,6 +1,8 @@
 import { EVENT_TYPES, type TelemetryEventType } from '../core/eventSchema';
 import type { AlertRule } from './alertRules';
-import type { AlertRecord, EventStore } from './EventStore';
+import type { AlertStore } from './AlertStore';
+import type { EventQueries } from './EventQueries';
+import type { AlertRecord } from './storeRows';
 import { buildSummary, type Summary } from './buildSummary';
 import { LATENCY_BUCKETS_MS } from './latencyBuckets';
 
@@ -28,11 +30,17 @@ export interface DashboardData {
 /** Aim for ~120 points per time chart whatever the window. */
 const TIME_BUCKETS = 120;
 
-export function buildDashboardData(store: EventStore, rules: readonly AlertRule[], windowMs: number, nowMs: number): DashboardData {
+export async function buildDashboardData(
+  store: EventQueries,
+  alerts: AlertStore,
+  rules: readonly AlertRule[],
+  windowMs: number,
+  nowMs: number,
+): Promise<DashboardData> {
   const w = { sinceMs: nowMs - windowMs, untilMs: nowMs + 1 };
 
   const backends: Record<string, number[]> = {};
-  for (const r of store.latencyHistogram(w)) {
+  for (const r of await store.latencyHistogram(w)) {
     (backends[r.backend] ??= new Array(LATENCY_BUCKETS_MS.length + 1).fill(0))[r.bucket] += r.count;
   }
 
@@ -41,7 +49,7 @@ export function buildDashboardData(store: EventStore, rules: readonly AlertRule[
   const t: number[] = [];
   for (let b = firstBucket; b <= nowMs; b += bucketMs) t.push(b);
   const series: Partial<Record<TelemetryEventType, number[]>> = {};
-  for (const r of store.eventsOverTime(w, bucketMs)) {
+  for (const r of await store.eventsOverTime(w, bucketMs)) {
     const i = Math.round((r.bucketStartMs - firstBucket) / bucketMs);
     if (i < 0 || i >= t.length) continue;
     (series[r.type] ??= new Array(t.length).fill(0))[i] = r.count;
@@ -53,19 +61,19 @@ export function buildDashboardData(store: EventStore, rules: readonly AlertRule[
   return {
     nowMs,
     windowMs,
-    summary: buildSummary(store, windowMs, nowMs),
+    summary: await buildSummary(store, windowMs, nowMs),
     latency: { bucketsMs: [...LATENCY_BUCKETS_MS], backends },
     eventsOverTime: { bucketMs, t, series: ordered },
-    accuracy: timeSeries(store, 'accuracy', w),
-    psi: timeSeries(store, 'psi', w),
-    alerts: store.listAlerts(50),
+    accuracy: await timeSeries(alerts, 'accuracy', w),
+    psi: await timeSeries(alerts, 'psi', w),
+    alerts: await alerts.listAlerts(50),
     rules: rules.map(({ name, metric, op, threshold }) => ({ name, metric, op, threshold })),
   };
 }
 
-function timeSeries(store: EventStore, metric: string, w: { sinceMs: number; untilMs: number }): TimeSeries[] {
+async function timeSeries(alerts: AlertStore, metric: string, w: { sinceMs: number; untilMs: number }): Promise<TimeSeries[]> {
   const byName = new Map<string, TimeSeries>();
-  for (const s of store.monitorSamples(w, metric)) {
+  for (const s of await alerts.monitorSamples(w, metric)) {
     const name = `${s.labels.modelId}@${s.labels.modelVersion}`;
     let ts = byName.get(name);
     if (!ts) byName.set(name, (ts = { name, t: [], v: [] }));

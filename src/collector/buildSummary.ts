@@ -1,5 +1,6 @@
 import type { TelemetryBackend, TelemetryEventType } from '../core/eventSchema';
-import type { EventStore, TimeWindow } from './EventStore';
+import type { EventQueries } from './EventQueries';
+import type { TimeWindow } from './storeRows';
 import { percentile } from './percentile';
 
 /** Latency rows read per summary at most; past that percentiles describe the newest traffic. */
@@ -44,7 +45,7 @@ export interface Summary {
 }
 
 /** `GET /v1/summary`: what happened in the last `windowMs`, per model × version × backend. */
-export function buildSummary(store: EventStore, windowMs: number, nowMs: number): Summary {
+export async function buildSummary(store: EventQueries, windowMs: number, nowMs: number): Promise<Summary> {
   const w: TimeWindow = { sinceMs: nowMs - windowMs, untilMs: nowMs + 1 };
   const groups = new Map<string, SummaryGroup>();
   const group = (modelId: string, modelVersion: string, backend: TelemetryBackend) => {
@@ -77,32 +78,32 @@ export function buildSummary(store: EventStore, windowMs: number, nowMs: number)
     return m;
   };
 
-  for (const r of store.inferenceStats(w)) {
+  for (const r of await store.inferenceStats(w)) {
     const g = group(r.modelId, r.modelVersion, r.backend);
     g.count = r.count;
     g.latencyMs.mean = r.meanMs;
     model(r.modelId, r.modelVersion).inferences += r.count;
   }
-  const samples = store.latencySamples(w, MAX_SUMMARY_LATENCY_SAMPLES);
+  const samples = await store.latencySamples(w, MAX_SUMMARY_LATENCY_SAMPLES);
   for (const s of samples.groups) {
     const g = group(s.modelId, s.modelVersion, s.backend);
     g.latencyMs.p50 = percentile(s.sortedMs, 0.5);
     g.latencyMs.p95 = percentile(s.sortedMs, 0.95);
     g.latencyMs.p99 = percentile(s.sortedMs, 0.99);
   }
-  for (const r of store.loadStats(w)) {
+  for (const r of await store.loadStats(w)) {
     const g = group(r.modelId, r.modelVersion, r.backend);
     g.loads = r.count;
     g.meanLoadMs = r.meanMs;
     model(r.modelId, r.modelVersion);
   }
-  for (const r of store.errorCounts(w)) model(r.modelId, r.modelVersion).errors += r.count;
-  for (const r of store.accuracy(w)) {
+  for (const r of await store.errorCounts(w)) model(r.modelId, r.modelVersion).errors += r.count;
+  for (const r of await store.accuracy(w)) {
     const m = model(r.modelId, r.modelVersion);
     m.feedback = r.total;
     m.accuracy = r.total > 0 ? r.correct / r.total : null;
   }
-  for (const r of store.deviceMix(w)) group(r.modelId, r.modelVersion, r.backend).devices[r.device] = r.sessions;
+  for (const r of await store.deviceMix(w)) group(r.modelId, r.modelVersion, r.backend).devices[r.device] = r.sessions;
   for (const m of models.values()) {
     const attempts = m.inferences + m.errors;
     m.errorRate = attempts > 0 ? m.errors / attempts : null;
@@ -114,7 +115,7 @@ export function buildSummary(store: EventStore, windowMs: number, nowMs: number)
   }
 
   const events: Summary['events'] = {};
-  for (const r of store.countInWindow(w)) events[r.type] = r.count;
+  for (const r of await store.countInWindow(w)) events[r.type] = r.count;
   const byKey = <T extends { modelId: string; modelVersion: string }>(a: T, b: T) =>
     a.modelId.localeCompare(b.modelId) || a.modelVersion.localeCompare(b.modelVersion);
   return {

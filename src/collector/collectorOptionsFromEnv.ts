@@ -7,6 +7,7 @@ import type { CollectorOptions } from './createCollector';
  *   COLLECTOR_ALLOWED_ORIGINS     comma-separated CORS allowlist; unset or "*" allows any origin (demo)
  *   COLLECTOR_READ_TOKEN          bearer token for /v1/summary, /v1/alerts, /metrics, /dashboard
  *   COLLECTOR_REQUIRE_TOKEN       "1" to require the token on loopback too
+ *   COLLECTOR_ALLOWED_HOSTS       comma-separated Host names the token-less loopback read side also answers to
  *   COLLECTOR_ALERT_RULES         alert rules file (default config/alerts.json)
  *   COLLECTOR_WEBHOOK_URL         where firing/resolved alerts are POSTed
  *   COLLECTOR_RATE_LIMIT_PER_SECOND, COLLECTOR_RATE_LIMIT_BURST
@@ -16,6 +17,13 @@ import type { CollectorOptions } from './createCollector';
  *   COLLECTOR_EVAL_THROTTLE_MS    evaluate at most this long after ingest (default 2000)
  *   COLLECTOR_MONITOR_SAMPLE_MS   how often accuracy/PSI values are kept for the dashboard (default 10000)
  *   COLLECTOR_SYNCHRONOUS         NORMAL (default: acknowledged events survive kill -9) or FULL (also power loss)
+ *   COLLECTOR_MAX_MODELS_PER_SITE distinct model ids per site key kept apart beyond the registry (default 100)
+ *   COLLECTOR_MAX_VERSIONS_PER_MODEL  distinct versions per model id kept apart (default 20)
+ *   COLLECTOR_REGISTRY            registry file whose models always count (default models/registry.json)
+ *   COLLECTOR_MAX_FEEDBACK_PER_INSTALL  feedback events one install weighs per accuracy alert window (default 20)
+ *   COLLECTOR_INSTALL_EVENTS_PER_MINUTE events per install per minute, 429 beyond (default 600; 0 disables)
+ *   COLLECTOR_INGEST_BODY_TIMEOUT_MS  deadline for receiving a POST /v1/events body (default 10000)
+ * Server timeouts (HTTP_*_TIMEOUT_MS) are read by serverTimeoutsFromEnv.
  */
 export function collectorOptionsFromEnv(env: NodeJS.ProcessEnv, listenHost: string): CollectorOptions {
   const list = (v: string | undefined) =>
@@ -41,6 +49,7 @@ export function collectorOptionsFromEnv(env: NodeJS.ProcessEnv, listenHost: stri
     listenHost,
     readToken: env.COLLECTOR_READ_TOKEN || undefined,
     requireToken: flag(env.COLLECTOR_REQUIRE_TOKEN) || undefined,
+    allowedHosts: list(env.COLLECTOR_ALLOWED_HOSTS),
     alertRulesPath: env.COLLECTOR_ALERT_RULES || undefined,
     webhookUrl: env.COLLECTOR_WEBHOOK_URL || undefined,
     rateLimit: perSecond === undefined && burst === undefined ? undefined : { perSecond: perSecond ?? 20, burst: burst ?? 60 },
@@ -49,5 +58,11 @@ export function collectorOptionsFromEnv(env: NodeJS.ProcessEnv, listenHost: stri
     evaluationThrottleMs: int('COLLECTOR_EVAL_THROTTLE_MS'),
     monitorSampleIntervalMs: int('COLLECTOR_MONITOR_SAMPLE_MS'),
     synchronous: env.COLLECTOR_SYNCHRONOUS?.toUpperCase() === 'FULL' ? 'FULL' : 'NORMAL',
+    maxModelsPerSite: int('COLLECTOR_MAX_MODELS_PER_SITE'),
+    maxVersionsPerModel: int('COLLECTOR_MAX_VERSIONS_PER_MODEL'),
+    registryPath: env.COLLECTOR_REGISTRY || undefined,
+    maxFeedbackPerInstall: int('COLLECTOR_MAX_FEEDBACK_PER_INSTALL'),
+    installEventsPerMinute: int('COLLECTOR_INSTALL_EVENTS_PER_MINUTE'),
+    bodyTimeoutMs: int('COLLECTOR_INGEST_BODY_TIMEOUT_MS') || undefined,
   };
 }

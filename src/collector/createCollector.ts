@@ -1,27 +1,34 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { TelemetryEvent } from '../core/eventSchema';
 import { AlertMonitor, type AlertTransition } from './AlertMonitor';
-import { loadAlertRules, parseAlertRules, type AlertConfig } from './alertRules';
+import { loadAlertRules, parseAlertRules, type AlertConfig, type AlertRule } from './alertRules';
+import { CollectorMetrics } from './CollectorMetrics';
+import type { CollectorStorage } from './CollectorStorage';
 import type { OriginPolicy } from './corsHeaders';
-import type { EventStore } from './EventStore';
-import { handleIngest } from './handleIngest';
+import type { EventWriter } from './EventWriter';
+import { handleIngest, type IngestContext } from './handleIngest';
+import { LOOPBACK_HOST_NAMES } from './hostAllowed';
+import { InstallEventLimiter } from './InstallEventLimiter';
 import { isLoopbackHost } from './isLoopbackHost';
-import { LATENCY_BUCKETS_MS } from './latencyBuckets';
-import { PrometheusRegistry } from './PrometheusRegistry';
+import { openSqliteStorage } from './openSqliteStorage';
+import { parseWindow } from './parseWindow';
 import { QueryWorker } from './QueryWorker';
 import { inlineReadQueries, type ReadQueries } from './ReadQueries';
-import { hasReadAccess, type ReadAccessPolicy } from './readAccess';
+import type { ReadAccessPolicy } from './readAccess';
+import type { Route } from './Route';
+import { routeRequest, type RouteTable } from './routeRequest';
 import { sendJson } from './sendJson';
-import { loadDashboardAssets, sendAsset } from './serveDashboard';
-import { openSqliteEventStore } from './SqliteEventStore';
+import { loadKnownModels } from './loadKnownModels';
+import { ModelKeyBudget } from './ModelKeyBudget';
+import { loadDashboardAssets, sendAsset, type DashboardAssets } from './serveDashboard';
 import { TokenBucketLimiter } from './TokenBucketLimiter';
 import { WebhookNotifier } from './WebhookNotifier';
+import { writeInSlices } from './writeInSlices';
 
 export interface CollectorOptions {
   /** SQLite file; created with its folder if missing. Default `./data/collector.sqlite`. */
   dbPath?: string;
-  /** Use this store instead of opening `dbPath` (the collector will not close it). */
-  store?: EventStore;
+  /** Use this storage instead of opening `dbPath` (the collector will not close it). */
+  storage?: CollectorStorage;
   /** `'*'` (default, demo) or the exact origins allowed to post events, e.g. `['https://app.example']`. */
   allowedOrigins?: '*' | string[];
   /** Accepted site keys. Default `['demo']`. */
@@ -32,6 +39,11 @@ export interface CollectorOptions {
   readToken?: string;
   /** Force the token even on loopback. Default: required iff `listenHost` is not loopback. */
   requireToken?: boolean;
+  /**
+   * Host names (e.g. `collector.internal`) the token-less loopback read side answers to besides
+   * 127.0.0.1, localhost and [::1]; any other Host header gets 403 (DNS rebinding).
+   */
+  allowedHosts?: string[];
   /** Default `config/alerts.json`. */
   alertRulesPath?: string;
   /** Inline rules instead of `alertRulesPath`. */
@@ -49,14 +61,29 @@ export interface CollectorOptions {
   evaluationThrottleMs?: number;
   /** How often measured accuracy/PSI/latency values are kept for the dashboard. Default 10 s. */
   monitorSampleIntervalMs?: number;
-  /** See SqliteEventStoreOptions.synchronous. Default NORMAL (survives kill -9, not power loss). */
+  /** See SqliteOptions.synchronous. Default NORMAL (survives kill -9, not power loss). */
   synchronous?: 'NORMAL' | 'FULL';
   /**
    * Run summaries, dashboard data and alert measurements on a worker thread with its own connection,
-   * so they never stall ingest. Default true for a file database; inline for `store` or `:memory:`.
+   * so they never stall ingest. Default true for a file database; inline for `storage` or `:memory:`.
    */
   queryWorker?: boolean;
-  /** Bound on receiving a request body. Default 10 s. */
+  /**
+   * Distinct model ids per site key kept apart (metrics, summary, dashboard, alerts) beyond the known
+   * models; the rest are stored and counted as `__other__`. Default 100.
+   */
+  maxModelsPerSite?: number;
+  /** Distinct versions per model id and site key kept apart beyond the known ones. Default 20. */
+  maxVersionsPerModel?: number;
+  /** Registry file whose models always count. Default `models/registry.json` (missing: none). */
+  registryPath?: string;
+  /** More models that always count (published releases); a version of undefined: every version. */
+  knownModels?: Array<{ modelId: string; modelVersion?: string }>;
+  /** Feedback events one install contributes to an accuracy alert window at most. Default 20. */
+  maxFeedbackPerInstall?: number;
+  /** Events per install per minute (per site key); a batch over it gets 429. Default 600; 0 disables. */
+  installEventsPerMinute?: number;
+  /** Bound on receiving an ingest request body. Default 10 s. */
   bodyTimeoutMs?: number;
   log?: (line: string) => void;
   now?: () => number;
@@ -68,11 +95,13 @@ export interface Collector {
   /** Evaluate alert rules now (normally on a timer and after ingest). */
   evaluateAlerts(): Promise<AlertTransition[]>;
   close(): Promise<void>;
-  store: EventStore;
+  storage: CollectorStorage;
+  /** The longest per-route body deadline: a server's whole-request timeout must not be shorter. */
+  longestBodyTimeoutMs: number;
 }
 
 const HOUR_MS = 60 * 60 * 1000;
-const MAX_WINDOW_MS = 90 * 24 * HOUR_MS;
+const DEFAULT_INGEST_BODY_TIMEOUT_MS = 10_000;
 
 /**
  * Create the telemetry collector. Mount it in any Node http server:
@@ -92,74 +121,61 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
     token: options.readToken || undefined,
   };
   if (access.required && !access.token) {
-    throw new Error('collector: a read token is required when listening on a non-loopback host (set readToken / COLLECTOR_READ_TOKEN)');
+    throw new Error('a read token is required when listening on a non-loopback host (set readToken / COLLECTOR_READ_TOKEN)');
   }
   const siteKeys = new Set(options.siteKeys ?? ['demo']);
-  if (siteKeys.size === 0) throw new Error('collector: siteKeys must not be empty');
+  if (siteKeys.size === 0) throw new Error('siteKeys must not be empty');
   const origins: OriginPolicy =
     options.allowedOrigins === undefined || options.allowedOrigins === '*' ? '*' : new Set(options.allowedOrigins);
-
-  let alertConfig = options.alertConfig;
-  if (alertConfig) {
-    const checked = parseAlertRules(alertConfig);
-    if (!checked.ok) throw new Error(`collector: ${checked.error}`);
-  } else {
-    const loaded = await loadAlertRules(options.alertRulesPath ?? 'config/alerts.json');
-    if (!loaded.ok) throw new Error(`collector: ${loaded.error}`);
-    alertConfig = loaded.config;
-  }
+  const rules = await alertConfigOf(options);
   const dashboard = await loadDashboardAssets();
 
-  const ownsStore = options.store === undefined;
+  const budget = new ModelKeyBudget({
+    maxModelsPerSite: options.maxModelsPerSite,
+    maxVersionsPerModel: options.maxVersionsPerModel,
+    known: [...(await loadKnownModels(options.registryPath ?? 'models/registry.json')), ...(options.knownModels ?? [])],
+  });
+  const ownsStorage = options.storage === undefined;
   const dbPath = options.dbPath ?? 'data/collector.sqlite';
-  const useWorker = ownsStore && dbPath !== ':memory:' && options.queryWorker !== false;
-  const store =
-    options.store ??
-    openSqliteEventStore(dbPath, {
+  const useWorker = ownsStorage && dbPath !== ':memory:' && options.queryWorker !== false;
+  const storage =
+    options.storage ??
+    openSqliteStorage(dbPath, {
       synchronous: options.synchronous,
       // The query worker checkpoints off the ingest thread. ~400 MiB of WAL before a commit checkpoints
       // inline is only a safety net should the worker stop.
       autoCheckpointPages: useWorker ? 100_000 : undefined,
+      budget,
     });
+  if (ownsStorage) {
+    // A read-only file or folder is found now, not at the first ingest after "listening".
+    await storage.writer.checkWritable().catch(async (e: Error) => {
+      await storage.close();
+      throw new Error(`cannot write database ${dbPath}: ${e.message}`, { cause: e });
+    });
+  }
   const queries: ReadQueries = useWorker
     ? new QueryWorker({ dbPath, onError: (e) => log(`collector: query worker failed: ${e.message}`) })
-    : inlineReadQueries(store);
+    : inlineReadQueries(storage.queries, storage.alerts);
 
-  const metrics = new PrometheusRegistry();
-  const eventsTotal = metrics.counter('ondevice_events_total', 'Telemetry events stored, by type.');
-  const errorsTotal = metrics.counter('ondevice_errors_total', 'Error events stored, by error code.');
-  const latency = metrics.histogram(
-    'ondevice_inference_duration_seconds',
-    'Client-reported inference latency.',
-    LATENCY_BUCKETS_MS.map((ms) => ms / 1000),
-  );
-  const duplicatesTotal = metrics.counter('ondevice_duplicate_events_total', 'Events ignored because their id was already stored.');
-  const ingestRequests = metrics.counter('ondevice_ingest_requests_total', 'POST /v1/events responses, by status and code.');
-  const alertsFiring = metrics.gauge('ondevice_alerts_firing', 'Alerts currently firing, by rule.');
-  const webhookResults = metrics.counter('ondevice_webhook_deliveries_total', 'Alert webhook payloads, by result.');
-  // Seeded from the database so counters stay monotonic across restarts.
-  for (const r of store.countByType()) eventsTotal.inc({ type: r.type }, r.count);
-  for (const r of store.countErrorsByCode()) errorsTotal.inc({ code: r.code }, r.count);
-  for (const r of store.latencyHistogram()) {
-    latency.addToBucket({ model_id: r.modelId, model_version: r.modelVersion, backend: r.backend }, r.bucket, r.count, r.sumMs / 1000);
-  }
-
+  // An injected storage applies its own budget when it stores; only ours can say which rows are keys.
+  const metrics = await CollectorMetrics.fromStorage(storage.queries, ownsStorage ? (id, version) => budget.isKey(id, version) : undefined);
   const notifier = options.webhookUrl
     ? new WebhookNotifier({
         url: options.webhookUrl,
         ...options.webhook,
         onResult: (result, detail) => {
-          webhookResults.inc({ result });
+          metrics.recordWebhook(result);
           if (result !== 'delivered') log(`collector: webhook ${result}: ${detail}`);
         },
       })
     : undefined;
 
   const monitor = new AlertMonitor({
-    store,
-    rules: alertConfig.rules,
-    measure: (rules, nowMs) => queries.measure(rules, nowMs),
-    intervalMs: options.evaluationIntervalMs ?? alertConfig.evaluationIntervalMs,
+    store: storage.alerts,
+    rules: rules.rules,
+    measure: (r, nowMs) => queries.measure(r, nowMs, { maxFeedbackPerInstall: options.maxFeedbackPerInstall ?? 20 }),
+    intervalMs: options.evaluationIntervalMs ?? rules.evaluationIntervalMs,
     // Alert windows are minutes long; 2 s keeps alerts prompt while a busy collector's worker is not
     // re-scanning its windows back to back.
     throttleMs: options.evaluationThrottleMs ?? 2000,
@@ -172,105 +188,89 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
     },
     onError: (e) => log(`collector: alert evaluation failed: ${(e as Error).message}`),
   });
+  await monitor.ready;
   monitor.start();
 
-  const limiter = new TokenBucketLimiter(options.rateLimit ?? { perSecond: 20, burst: 60 });
-  const ingestContext = {
-    store,
-    limiter,
+  const installLimiter = new InstallEventLimiter(options.installEventsPerMinute ?? 600);
+  const ingest: IngestContext = {
+    store: storage.writer,
+    limiter: new TokenBucketLimiter(options.rateLimit ?? { perSecond: 20, burst: 60 }),
     origins,
     siteKeys,
     trustProxy: options.trustProxy ?? false,
-    bodyTimeoutMs: options.bodyTimeoutMs ?? 10_000,
+    bodyTimeoutMs: options.bodyTimeoutMs ?? DEFAULT_INGEST_BODY_TIMEOUT_MS,
     now,
-    onResponse: (status: number, code: string) => ingestRequests.inc({ status: String(status), code }),
-    onStored: (stored: readonly TelemetryEvent[], duplicates: number) => {
-      const byType = new Map<string, number>();
-      for (const e of stored) {
-        byType.set(e.type, (byType.get(e.type) ?? 0) + 1);
-        if (e.type === 'error') errorsTotal.inc({ code: e.code });
-        if (e.type === 'inference')
-          latency.observe({ model_id: e.modelId, model_version: e.modelVersion, backend: e.backend }, e.ms / 1000);
-      }
-      for (const [type, count] of byType) eventsTotal.inc({ type }, count);
-      if (duplicates > 0) duplicatesTotal.inc({}, duplicates);
+    onResponse: (status, code) => metrics.recordIngestResponse(status, code),
+    admitBatch: (events, siteKey) => installLimiter.admit(events, siteKey, now()),
+    onStored: (stored, duplicates) => {
+      metrics.recordStored(stored, duplicates);
       if (stored.length > 0) monitor.evaluateSoon();
     },
   };
 
-  const readGuard = (req: IncomingMessage, res: ServerResponse, url: URL, allowQueryToken: boolean): boolean => {
-    if (hasReadAccess(req, url, access, allowQueryToken)) return true;
-    sendJson(
-      res,
-      401,
-      { error: 'read token required', code: 'UNAUTHORIZED', path: '$' },
-      { 'www-authenticate': 'Bearer realm="ondevice-collector"' },
-    );
-    return false;
-  };
-
-  const route = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
-    const path = url.pathname;
-    if (path === '/v1/events') {
-      await handleIngest(ingestContext, req, res, url);
-      return true;
-    }
-    const isRead = path.startsWith('/v1/') || path === '/metrics' || path === '/dashboard' || path.startsWith('/dashboard/');
-    if (!isRead) return false;
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      sendJson(res, 405, { error: 'use GET', code: 'METHOD_NOT_ALLOWED', path: '$' }, { allow: 'GET, HEAD' });
-      return true;
-    }
-    if (path === '/v1/health') {
-      sendJson(res, 200, { ok: true });
-      return true;
-    }
-    const asset = dashboard.publicAssets.get(path);
-    if (asset) {
-      // Library code and styles carry no data, and <script src> cannot send a bearer token.
-      sendAsset(res, asset.body, asset.type, 'public, max-age=300');
-      return true;
-    }
-    const isDashboardPage = path === '/dashboard' || path === '/dashboard/';
-    if (!readGuard(req, res, url, isDashboardPage)) return true;
-    switch (path) {
-      case '/v1/summary': {
-        const windowMs = parseWindow(url, res);
-        if (windowMs !== null) sendJson(res, 200, await queries.summary(windowMs, now()));
-        return true;
-      }
-      case '/v1/alerts': {
-        const limit = Math.min(1000, Math.max(1, Number(url.searchParams.get('limit')) || 100));
-        sendJson(res, 200, { firing: monitor.firingAlerts(), history: store.listAlerts(limit) });
-        return true;
-      }
-      case '/metrics': {
-        const byRule = new Map<string, number>();
-        for (const a of monitor.firingAlerts()) byRule.set(a.rule, (byRule.get(a.rule) ?? 0) + 1);
-        alertsFiring.reset(alertConfig.rules.map((r) => ({ labels: { rule: r.name }, value: byRule.get(r.name) ?? 0 })));
-        const text = metrics.render();
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' });
-        res.end(text);
-        return true;
-      }
-      case '/dashboard':
-      case '/dashboard/':
-        sendAsset(res, dashboard.page, 'text/html; charset=utf-8', 'no-store');
-        return true;
-      case '/dashboard/data.json': {
-        const windowMs = parseWindow(url, res);
-        if (windowMs !== null) sendJson(res, 200, await queries.dashboard(alertConfig.rules, windowMs, now()));
-        return true;
-      }
-      default:
-        sendJson(res, 404, { error: 'not found', code: 'NOT_FOUND', path: '$' });
-        return true;
-    }
+  const table: RouteTable = {
+    access,
+    openReadHosts: new Set([...LOOPBACK_HOST_NAMES, ...(options.allowedHosts ?? []).map((h) => h.trim().toLowerCase())]),
+    routes: routeMap([
+      {
+        path: '/v1/events',
+        access: 'ingest',
+        bodyTimeoutMs: ingest.bodyTimeoutMs,
+        handle: (req, res, url) => handleIngest(ingest, req, res, url),
+      },
+      { path: '/v1/health', methods: READ_METHODS, access: 'public', handle: (_req, res) => sendHealth(res, storage.writer) },
+      ...dashboardAssetRoutes(dashboard),
+      {
+        path: '/v1/summary',
+        methods: READ_METHODS,
+        access: 'read',
+        handle: async (_req, res, url) => {
+          const windowMs = parseWindow(url, res);
+          if (windowMs !== null) sendJson(res, 200, await queries.summary(windowMs, now()));
+        },
+      },
+      {
+        path: '/v1/alerts',
+        methods: READ_METHODS,
+        access: 'read',
+        handle: async (_req, res, url) => {
+          const limit = Math.min(1000, Math.max(1, Number(url.searchParams.get('limit')) || 100));
+          sendJson(res, 200, { firing: monitor.firingAlerts(), history: await storage.alerts.listAlerts(limit) });
+        },
+      },
+      {
+        path: '/metrics',
+        methods: READ_METHODS,
+        access: 'read',
+        handle: async (_req, res) => {
+          const parts = metrics.renderParts(monitor.firingAlerts(), rules.rules);
+          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' });
+          await writeInSlices(res, parts);
+        },
+      },
+      ...['/dashboard', '/dashboard/'].map((path): Route => ({
+        path,
+        methods: READ_METHODS,
+        access: 'read',
+        queryToken: true,
+        handle: (_req, res) => sendAsset(res, dashboard.page, 'text/html; charset=utf-8', 'no-store'),
+      })),
+      {
+        path: '/dashboard/data.json',
+        methods: READ_METHODS,
+        access: 'read',
+        handle: async (_req, res, url) => {
+          const windowMs = parseWindow(url, res);
+          if (windowMs !== null) sendJson(res, 200, await queries.dashboard(rules.rules, windowMs, now()));
+        },
+      },
+    ]),
   };
 
   let closed = false;
   return {
-    store,
+    storage,
+    longestBodyTimeoutMs: Math.max(0, ...[...table.routes.values()].map((r) => r.bodyTimeoutMs ?? 0)),
     evaluateAlerts: () => monitor.evaluate(),
     async handle(req, res) {
       let url: URL;
@@ -280,7 +280,7 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
         return false;
       }
       try {
-        return await route(req, res, url);
+        return await routeRequest(table, req, res, url);
       } catch (e) {
         log(`collector: ${req.method} ${url.pathname} failed: ${(e as Error).stack ?? e}`);
         if (!res.headersSent) sendJson(res, 500, { error: 'internal error', code: 'INTERNAL', path: '$' });
@@ -294,18 +294,45 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
       monitor.close();
       await notifier?.close();
       await queries.close();
-      if (ownsStore) store.close();
+      if (ownsStorage) await storage.close();
     },
   };
 }
 
-function parseWindow(url: URL, res: ServerResponse): number | null {
-  const raw = url.searchParams.get('windowMs');
-  if (raw === null) return HOUR_MS;
-  const windowMs = Number(raw);
-  if (!Number.isInteger(windowMs) || windowMs < 1000 || windowMs > MAX_WINDOW_MS) {
-    sendJson(res, 400, { error: `windowMs must be an integer within [1000, ${MAX_WINDOW_MS}]`, code: 'INVALID_QUERY', path: 'windowMs' });
-    return null;
+const READ_METHODS = ['GET', 'HEAD'] as const;
+
+/** 200 while events can be stored, else 503 with the reason (load balancers and probes act on the status). */
+async function sendHealth(res: ServerResponse, writer: EventWriter): Promise<void> {
+  try {
+    await writer.checkWritable();
+    sendJson(res, 200, { ok: true, storage: 'writable' });
+  } catch (e) {
+    const error = `storage not writable: ${(e as Error).message}`;
+    sendJson(res, 503, { ok: false, error, code: 'STORAGE_UNAVAILABLE', path: '$' }, { 'retry-after': '5' });
   }
-  return windowMs;
+}
+
+function routeMap(routes: Route[]): Map<string, Route> {
+  return new Map(routes.map((r) => [r.path, r]));
+}
+
+/** Library code and styles carry no data, and `<script src>` cannot send a bearer token. */
+function dashboardAssetRoutes(dashboard: DashboardAssets): Route[] {
+  return [...dashboard.publicAssets].map(([path, asset]) => ({
+    path,
+    methods: READ_METHODS,
+    access: 'public',
+    handle: (_req, res) => sendAsset(res, asset.body, asset.type, 'public, max-age=300'),
+  }));
+}
+
+async function alertConfigOf(options: CollectorOptions): Promise<{ evaluationIntervalMs: number; rules: AlertRule[] }> {
+  if (options.alertConfig) {
+    const checked = parseAlertRules(options.alertConfig);
+    if (!checked.ok) throw new Error(checked.error);
+    return checked.config;
+  }
+  const loaded = await loadAlertRules(options.alertRulesPath ?? 'config/alerts.json');
+  if (!loaded.ok) throw new Error(loaded.error);
+  return loaded.config;
 }

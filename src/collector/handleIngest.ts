@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LIMITS, validateBatch, type TelemetryEvent } from '../core/eventSchema';
 import { corsHeaders, PREFLIGHT_HEADERS, type OriginPolicy } from './corsHeaders';
-import type { EventStore } from './EventStore';
+import type { EventWriter } from './EventWriter';
 import { readBody } from './readBody';
 import { sendJson } from './sendJson';
 import type { TokenBucketLimiter } from './TokenBucketLimiter';
@@ -23,7 +23,7 @@ export type IngestErrorCode =
   | 'STORAGE_FAILED';
 
 export interface IngestContext {
-  store: EventStore;
+  store: EventWriter;
   limiter: TokenBucketLimiter;
   origins: OriginPolicy;
   siteKeys: ReadonlySet<string>;
@@ -32,6 +32,8 @@ export interface IngestContext {
   now: () => number;
   onResponse: (status: number, code: IngestErrorCode | 'OK') => void;
   onStored: (stored: readonly TelemetryEvent[], duplicates: number) => void;
+  /** Per-install limits, checked once the batch is valid and before it is stored: null admits it. */
+  admitBatch?: (events: readonly TelemetryEvent[], siteKey: string) => { retryAfterSeconds: number; error: string } | null;
 }
 
 export interface IngestAck {
@@ -86,9 +88,12 @@ export async function handleIngest(ctx: IngestContext, req: IncomingMessage, res
   if (siteKey === null) return reject(403, 'UNKNOWN_SITE_KEY', 'site key required (body siteKey or ?key=)', '$.siteKey');
   if (!ctx.siteKeys.has(siteKey)) return reject(403, 'UNKNOWN_SITE_KEY', 'unknown site key', '$.siteKey');
 
+  const refused = ctx.admitBatch?.(batch.events, siteKey) ?? null;
+  if (refused) return reject(429, 'RATE_LIMITED', refused.error, '$', { 'retry-after': String(refused.retryAfterSeconds) });
+
   let result;
   try {
-    result = ctx.store.insertBatch(batch.events, { siteKey, receivedAtMs: ctx.now() });
+    result = await ctx.store.insertBatch(batch.events, { siteKey, receivedAtMs: ctx.now() });
   } catch (e) {
     // The transaction rolled back: nothing was stored, so the client may safely retry.
     return reject(503, 'STORAGE_FAILED', `storage failed: ${(e as Error).message}`, '$', { 'retry-after': '5' });

@@ -5,17 +5,22 @@
 import { createServer } from 'node:http';
 import { collectorOptionsFromEnv } from './collectorOptionsFromEnv';
 import { createCollector } from './createCollector';
+import { applyServerTimeouts, serverOptions, serverTimeoutsFromEnv, type ServerTimeouts } from './serverTimeouts';
 
 const host = process.env.HOST || '127.0.0.1';
 const port = Number(process.env.PORT ?? 8787);
 
-const collector = await createCollector(collectorOptionsFromEnv(process.env, host)).catch((e: Error) => {
+let timeouts: ServerTimeouts;
+const collector = await (async () => {
+  timeouts = serverTimeoutsFromEnv(process.env);
+  return createCollector(collectorOptionsFromEnv(process.env, host));
+})().catch((e: Error) => {
   // A configuration error is the operator's to fix: say what, without a stack trace.
-  console.error(e.message);
+  console.error(`collector: ${e.message}`);
   process.exit(1);
 });
 
-const server = createServer((req, res) => {
+const server = createServer(serverOptions(timeouts!), (req, res) => {
   collector.handle(req, res).then(
     (handled) => {
       if (!handled) {
@@ -26,10 +31,8 @@ const server = createServer((req, res) => {
     () => res.destroy(), // handle() reports its own failures; this only guards the promise
   );
 });
-// Bounded waits for slow or idle clients (slowloris): whole request, headers, idle keep-alive.
-server.requestTimeout = 30_000;
-server.headersTimeout = 10_000;
-server.keepAliveTimeout = 5_000;
+// Bounded waits for slow or idle clients (slowloris): headers, whole request, idle keep-alive, idle socket.
+applyServerTimeouts(server, timeouts!, collector.longestBodyTimeoutMs);
 
 server.listen(port, host, () => {
   const address = server.address();

@@ -1,5 +1,5 @@
 import type { AlertRule } from './alertRules';
-import type { EventStore } from './EventStore';
+import type { EventQueries } from './EventQueries';
 import { percentile } from './percentile';
 import { populationStabilityIndex } from './populationStabilityIndex';
 
@@ -14,19 +14,29 @@ export interface Measurement {
 /** Latency rows read per evaluation at most; past that the newest are used. */
 export const MAX_LATENCY_SAMPLES = 100_000;
 
+export interface MeasureOptions {
+  /** Feedback events one install contributes to an accuracy window at most. */
+  maxFeedbackPerInstall?: number;
+}
+
 /** Compute a rule's metric for every series that has data in its window ending at `nowMs`. */
-export function measureRule(rule: AlertRule, store: EventStore, nowMs: number): Measurement[] {
+export async function measureRule(
+  rule: AlertRule,
+  store: EventQueries,
+  nowMs: number,
+  options: MeasureOptions = {},
+): Promise<Measurement[]> {
   // +1: at_ms is clamped to the receive time, so an event received at nowMs has at_ms === nowMs.
   const window = { sinceMs: nowMs - rule.windowMs, untilMs: nowMs + 1 };
   switch (rule.metric) {
     case 'accuracy':
-      return store.accuracy(window).map((r) => ({
+      return (await store.accuracy(window, options.maxFeedbackPerInstall)).map((r) => ({
         labels: { modelId: r.modelId, modelVersion: r.modelVersion },
         value: r.correct / r.total,
         samples: r.total,
       }));
     case 'latency_p95':
-      return store.latencySamples(window, MAX_LATENCY_SAMPLES).groups.map((g) => ({
+      return (await store.latencySamples(window, MAX_LATENCY_SAMPLES)).groups.map((g) => ({
         labels: { modelId: g.modelId, modelVersion: g.modelVersion, backend: g.backend },
         value: percentile(g.sortedMs, 0.95),
         samples: g.sortedMs.length,
@@ -39,8 +49,8 @@ export function measureRule(rule: AlertRule, store: EventStore, nowMs: number): 
         if (!e) byModel.set(k, (e = { labels: { modelId, modelVersion }, errors: 0, inferences: 0 }));
         return e;
       };
-      for (const r of store.inferenceStats(window)) entry(r.modelId, r.modelVersion).inferences += r.count;
-      for (const r of store.errorCounts(window)) entry(r.modelId, r.modelVersion).errors += r.count;
+      for (const r of await store.inferenceStats(window)) entry(r.modelId, r.modelVersion).inferences += r.count;
+      for (const r of await store.errorCounts(window)) entry(r.modelId, r.modelVersion).errors += r.count;
       return [...byModel.values()].map((e) => ({
         labels: e.labels,
         value: e.errors / (e.errors + e.inferences),
@@ -50,8 +60,8 @@ export function measureRule(rule: AlertRule, store: EventStore, nowMs: number): 
     case 'psi': {
       const baselineWindowMs = rule.baselineWindowMs ?? rule.windowMs;
       const baselineEndMs = nowMs - (rule.baselineOffsetMs ?? rule.windowMs);
-      const current = countsByModel(store, window);
-      const baseline = countsByModel(store, { sinceMs: baselineEndMs - baselineWindowMs, untilMs: baselineEndMs });
+      const current = await countsByModel(store, window);
+      const baseline = await countsByModel(store, { sinceMs: baselineEndMs - baselineWindowMs, untilMs: baselineEndMs });
       const out: Measurement[] = [];
       for (const [k, cur] of current) {
         const base = baseline.get(k);
@@ -67,9 +77,9 @@ export function measureRule(rule: AlertRule, store: EventStore, nowMs: number): 
   }
 }
 
-function countsByModel(store: EventStore, window: { sinceMs: number; untilMs: number }) {
+async function countsByModel(store: EventQueries, window: { sinceMs: number; untilMs: number }) {
   const out = new Map<string, { labels: Record<string, string>; counts: Map<string, number>; total: number }>();
-  for (const r of store.predictionCounts(window)) {
+  for (const r of await store.predictionCounts(window)) {
     const k = `${r.modelId}\u0000${r.modelVersion}`;
     let e = out.get(k);
     if (!e) out.set(k, (e = { labels: { modelId: r.modelId, modelVersion: r.modelVersion }, counts: new Map(), total: 0 }));

@@ -70,6 +70,19 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
       CREATE INDEX monitor_samples_metric_at ON monitor_samples (metric, at_ms);
     `,
   },
+  {
+    version: 3,
+    // The model ids and versions admitted as keys per site (ModelKeyBudget), so the budget survives a
+    // restart without scanning every event. model_version '' stands for "no version" (session events).
+    sql: `
+      CREATE TABLE model_keys (
+        site_key TEXT NOT NULL,
+        model_id TEXT NOT NULL,
+        model_version TEXT NOT NULL,
+        PRIMARY KEY (site_key, model_id, model_version)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** Bring `db` up to the latest version. Refuses a database written by a newer collector. */

@@ -1,10 +1,10 @@
-// Types-only protocol between the collector (main thread) and its query worker (queryWorkerEntry.ts).
-// Heavy reads — alert measurements, summaries, dashboard data — run in the worker on their own
-// SQLite connection, so they never block ingest on the main thread.
+// Types-only protocol between the collector (main thread) and its query worker (queryWorkerEntry.ts),
+// spoken through comlink. Heavy reads — alert measurements, summaries, dashboard data — run in the
+// worker on their own SQLite connection, so they never block ingest on the main thread.
 import type { AlertRule } from './alertRules';
 import type { DashboardData } from './buildDashboardData';
 import type { Summary } from './buildSummary';
-import type { Measurement } from './measureRule';
+import type { Measurement, MeasureOptions } from './measureRule';
 
 export interface QueryWorkerData {
   /** URL of queryWorkerEntry.ts (or .js once compiled). */
@@ -16,16 +16,10 @@ export interface QueryWorkerData {
   restartWalAfterPages: number;
 }
 
-export type QueryRequest =
-  | { id: number; type: 'measure'; rules: AlertRule[]; nowMs: number }
-  | { id: number; type: 'summary'; windowMs: number; nowMs: number }
-  | { id: number; type: 'dashboard'; rules: AlertRule[]; windowMs: number; nowMs: number };
-
-export interface QueryResults {
+/** What the worker exposes (and what the inline variant implements on the caller's thread). */
+export interface QueryApi {
   /** One list per rule, in rule order. */
-  measure: Measurement[][];
-  summary: Summary;
-  dashboard: DashboardData;
+  measure(rules: readonly AlertRule[], nowMs: number, options: MeasureOptions): Promise<Measurement[][]>;
+  summary(windowMs: number, nowMs: number): Promise<Summary>;
+  dashboard(rules: readonly AlertRule[], windowMs: number, nowMs: number): Promise<DashboardData>;
 }
-
-export type QueryResponse = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { sendJson } from '../collector/sendJson';
 import { resolveUnderRoot, serveFile } from './staticFiles';
@@ -18,6 +18,8 @@ export interface AppServerOptions {
   headers?: Record<string, string>;
   /** Extra folders served under a URL prefix, e.g. { '/fixtures/': 'test/fixtures' }. */
   mounts?: Record<string, string>;
+  /** Passed to http.createServer (timeouts that can only be set there). */
+  serverOptions?: ServerOptions;
 }
 
 /** The one server behind `npm start`: app, library, onnxruntime files and models on one port. */
@@ -32,7 +34,7 @@ export function createAppServer(options: AppServerOptions): Server {
     ...(isolation ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {}),
     ...options.headers,
   };
-  return createServer((req, res) => {
+  return createServer(options.serverOptions ?? {}, (req, res) => {
     handle(req, res).catch((error: Error) => {
       // The cause goes to the log, not to the client; a response already under way can only be cut.
       console.error(`app server: ${req.method} ${req.url}: ${error.stack ?? error.message}`);

@@ -1,18 +1,25 @@
 // `npm start`: app + library + models + collector on one port.
 // Env: PORT (default 8080), HOST (default 127.0.0.1), ONDEVICE_ISOLATION=0 to omit COOP/COEP,
 // ONDEVICE_CSP to add a Content-Security-Policy header, ONDEVICE_FIXTURES_DIR to also serve a folder at
-// /fixtures/ (tests), and the collector's COLLECTOR_* variables (src/collector/collectorOptionsFromEnv.ts).
+// /fixtures/ (tests), the collector's COLLECTOR_* variables (src/collector/collectorOptionsFromEnv.ts)
+// and the server timeouts HTTP_*_TIMEOUT_MS (src/collector/serverTimeouts.ts).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { collectorOptionsFromEnv } from '../collector/collectorOptionsFromEnv';
 import { createCollector } from '../collector/createCollector';
+import { applyServerTimeouts, serverOptions, serverTimeoutsFromEnv, type ServerTimeouts } from '../collector/serverTimeouts';
 import { createAppServer } from './createAppServer';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const port = Number(process.env.PORT ?? 8080);
 const host = process.env.HOST ?? '127.0.0.1';
 
-const collector = await createCollector(collectorOptionsFromEnv(process.env, host)).catch((e: Error) => {
+let timeouts: ServerTimeouts;
+const collector = await (async () => {
+  timeouts = serverTimeoutsFromEnv(process.env);
+  return createCollector(collectorOptionsFromEnv(process.env, host));
+})().catch((e: Error) => {
+  // One prefix: createCollector's messages carry none of their own.
   console.error(`collector: ${e.message}`);
   process.exit(1);
 });
@@ -25,7 +32,11 @@ const server = createAppServer({
   headers: process.env.ONDEVICE_CSP ? { 'Content-Security-Policy': process.env.ONDEVICE_CSP } : {},
   mounts: process.env.ONDEVICE_FIXTURES_DIR ? { '/fixtures/': process.env.ONDEVICE_FIXTURES_DIR } : {},
   handlers: [(req, res) => collector.handle(req, res)],
+  serverOptions: serverOptions(timeouts!),
 });
+// Deliberate bounds instead of Node's defaults (idle and trickling connections lived ~87 s): headers,
+// whole request (never shorter than the longest route body deadline), idle keep-alive, idle socket.
+applyServerTimeouts(server, timeouts!, collector.longestBodyTimeoutMs);
 
 server.listen(port, host, () => {
   const address = server.address();

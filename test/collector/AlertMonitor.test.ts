@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AlertMonitor, type AlertTransition } from '../../src/collector/AlertMonitor';
 import type { AlertRule } from '../../src/collector/alertRules';
-import type { EventStore } from '../../src/collector/EventStore';
+import { openSqliteStorage, type SqliteStorage } from '../../src/collector/openSqliteStorage';
 import { inlineReadQueries } from '../../src/collector/ReadQueries';
-import { openSqliteEventStore } from '../../src/collector/SqliteEventStore';
 import type { TelemetryEvent } from '../../src/core/eventSchema';
 import { errorEvent, inferenceEvent, labelledPrediction } from './makeEvents';
 
@@ -20,12 +19,13 @@ const rules: AlertRule[] = [
 /** An in-memory store and a monitor on a fake clock: alert logic without timers or HTTP. */
 function setup() {
   let nowMs = T0;
-  const store = openSqliteEventStore(':memory:');
+  const storage = openSqliteStorage(':memory:');
+  const store = storage.queries;
   const transitions: AlertTransition[] = [];
   const monitor = new AlertMonitor({
-    store,
+    store: storage.alerts,
     rules,
-    measure: inlineReadQueries(store).measure,
+    measure: (r, nowMs) => inlineReadQueries(storage.queries, storage.alerts).measure(r, nowMs, {}),
     intervalMs: 60_000,
     throttleMs: 1000,
     sampleIntervalMs: 0,
@@ -36,8 +36,9 @@ function setup() {
     },
     now: () => nowMs,
   });
-  const ingest = (events: TelemetryEvent[]) => store.insertBatch(events, { siteKey: 'demo', receivedAtMs: nowMs });
+  const ingest = (events: TelemetryEvent[]) => storage.writer.insertBatch(events, { siteKey: 'demo', receivedAtMs: nowMs });
   return {
+    storage,
     store,
     monitor,
     transitions,
@@ -52,18 +53,18 @@ const predictions = (modelId: string, n: number, correctShare: number, ts: numbe
     labelledPrediction({ modelId, predicted: classes[i % classes.length], correct: i < Math.round(n * correctShare), ts }),
   ).flat();
 
-let store: EventStore | undefined;
-afterEach(() => store?.close());
+let storage: SqliteStorage | undefined;
+afterEach(() => storage?.close());
 
 describe('AlertMonitor', () => {
   it('fires when accuracy drops below the threshold and resolves when it recovers', async () => {
     const s = setup();
-    store = s.store;
-    s.ingest(predictions('m', 40, 0.95, s.now()));
+    storage = s.storage;
+    await s.ingest(predictions('m', 40, 0.95, s.now()));
     expect(await s.monitor.evaluate()).toEqual([]);
 
     s.advance(MINUTE);
-    s.ingest(predictions('m', 60, 0.5, s.now())); // window: 68/100 correct
+    await s.ingest(predictions('m', 60, 0.5, s.now())); // window: 68/100 correct
     const fired = await s.monitor.evaluate();
     expect(fired).toHaveLength(1);
     expect(fired[0]).toMatchObject({
@@ -75,54 +76,57 @@ describe('AlertMonitor', () => {
 
     // The bad minute slides out of the 10-minute window; fresh feedback is good again.
     s.advance(10 * MINUTE + 1000);
-    s.ingest(predictions('m', 30, 1, s.now()));
+    await s.ingest(predictions('m', 30, 1, s.now()));
     const resolved = await s.monitor.evaluate();
     expect(resolved).toHaveLength(1);
     expect(resolved[0]).toMatchObject({ status: 'resolved', alert: { id: fired[0].alert.id, state: 'resolved', resolvedValue: 1 } });
-    expect(s.store.listAlerts(10)).toHaveLength(1);
+    expect(await s.storage.alerts.listAlerts(10)).toHaveLength(1);
   });
 
   it('does not judge a series below minSamples', async () => {
     const s = setup();
-    store = s.store;
-    s.ingest(predictions('m', 10, 0, s.now()));
+    storage = s.storage;
+    await s.ingest(predictions('m', 10, 0, s.now()));
     expect(await s.monitor.evaluate()).toEqual([]);
   });
 
   it('uses the inference as the prediction and falls back to feedback.predicted', async () => {
     const s = setup();
-    store = s.store;
+    storage = s.storage;
     const [inference, feedback] = labelledPrediction({ modelId: 'm', predicted: 'cat', correct: true, ts: s.now() });
-    s.ingest([inference, feedback]);
-    expect(s.store.accuracy({ sinceMs: 0, untilMs: s.now() + 1 })).toEqual([{ modelId: 'm', modelVersion: '1', total: 1, correct: 1 }]);
+    await s.ingest([inference, feedback]);
+    expect(await s.store.accuracy({ sinceMs: 0, untilMs: s.now() + 1 })).toEqual([
+      { modelId: 'm', modelVersion: '1', total: 1, correct: 1 },
+    ]);
     // No inference for this prediction id: `predicted` on the feedback decides; without it, it is not counted.
     const [, orphan] = labelledPrediction({ modelId: 'm', predicted: 'dog', correct: false, ts: s.now() });
-    s.ingest([{ ...orphan, id: 'orphan-feedback-1' } as TelemetryEvent]);
-    expect(s.store.accuracy({ sinceMs: 0, untilMs: s.now() + 1 })[0].total).toBe(1);
-    s.ingest([{ ...orphan, id: 'orphan-feedback-2', predictionId: 'other-pred', predicted: 'dog' } as TelemetryEvent]);
-    expect(s.store.accuracy({ sinceMs: 0, untilMs: s.now() + 1 })[0]).toMatchObject({ total: 2, correct: 1 });
+    await s.ingest([{ ...orphan, id: 'orphan-feedback-1' } as TelemetryEvent]);
+    expect((await s.store.accuracy({ sinceMs: 0, untilMs: s.now() + 1 }))[0].total).toBe(1);
+    await s.ingest([{ ...orphan, id: 'orphan-feedback-2', predictionId: 'other-pred', predicted: 'dog' } as TelemetryEvent]);
+    expect((await s.store.accuracy({ sinceMs: 0, untilMs: s.now() + 1 }))[0]).toMatchObject({ total: 2, correct: 1 });
   });
 
   it('fires on a shifted prediction distribution and not on an unchanged one', async () => {
     const s = setup();
-    store = s.store;
+    storage = s.storage;
     const classes = ['a', 'b', 'c', 'd'];
     const dist = (modelId: string, counts: number[], ts: number) =>
       counts.flatMap((n, i) => Array.from({ length: n }, () => inferenceEvent({ modelId, topClass: classes[i], ts })));
-    const baselineTs = s.now() - 30 * MINUTE;
-    s.ingest([...dist('stable', [100, 100, 100, 100], baselineTs), ...dist('shifted', [100, 100, 100, 100], baselineTs)]);
-    s.ingest([...dist('stable', [50, 50, 50, 50], s.now()), ...dist('shifted', [170, 10, 10, 10], s.now())]);
+    // Windows run on the collector's clock: the baseline is what arrived 30 minutes ago.
+    await s.ingest([...dist('stable', [100, 100, 100, 100], s.now()), ...dist('shifted', [100, 100, 100, 100], s.now())]);
+    s.advance(30 * MINUTE);
+    await s.ingest([...dist('stable', [50, 50, 50, 50], s.now()), ...dist('shifted', [170, 10, 10, 10], s.now())]);
     const t = await s.monitor.evaluate();
     expect(t.map((x) => [x.alert.rule, x.alert.labels.modelId])).toEqual([['drift', 'shifted']]);
-    const psi = s.store.monitorSamples({ sinceMs: 0, untilMs: s.now() + 1 }, 'psi');
+    const psi = await s.storage.alerts.monitorSamples({ sinceMs: 0, untilMs: s.now() + 1 }, 'psi');
     expect(psi.find((p) => p.labels.modelId === 'stable')?.value).toBeCloseTo(0, 10);
     expect(psi.find((p) => p.labels.modelId === 'shifted')!.value).toBeGreaterThan(0.2);
   });
 
   it('fires the latency SLO per backend and the error rate per model version', async () => {
     const s = setup();
-    store = s.store;
-    s.ingest(
+    storage = s.storage;
+    await s.ingest(
       [
         ...Array.from({ length: 30 }, () => inferenceEvent({ modelId: 'slow', backend: 'wasm', ms: 350 })),
         ...Array.from({ length: 30 }, () => inferenceEvent({ modelId: 'slow', backend: 'webgpu', ms: 20 })),
@@ -139,14 +143,14 @@ describe('AlertMonitor', () => {
 
   it('reloads firing alerts after a restart instead of firing them twice', async () => {
     const s = setup();
-    store = s.store;
-    s.ingest(predictions('m', 40, 0.5, s.now()));
+    storage = s.storage;
+    await s.ingest(predictions('m', 40, 0.5, s.now()));
     expect(await s.monitor.evaluate()).toHaveLength(1);
     s.monitor.close();
     const again = new AlertMonitor({
-      store: s.store,
+      store: s.storage.alerts,
       rules,
-      measure: inlineReadQueries(s.store).measure,
+      measure: (r, nowMs) => inlineReadQueries(s.storage.queries, s.storage.alerts).measure(r, nowMs, {}),
       intervalMs: 60_000,
       throttleMs: 1000,
       sampleIntervalMs: 0,
@@ -155,6 +159,7 @@ describe('AlertMonitor', () => {
       onError: () => {},
       now: s.now,
     });
+    await again.ready;
     expect(again.firingAlerts()).toHaveLength(1);
     expect(await again.evaluate()).toEqual([]);
   });

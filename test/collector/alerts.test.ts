@@ -11,7 +11,9 @@ const ALERTS: AlertConfig = {
   evaluationIntervalMs: 500,
   rules: [
     { name: 'accuracy-drop', metric: 'accuracy', op: '<', threshold: 0.9, windowMs: 10 * MINUTE, minSamples: 20 },
-    { name: 'prediction-drift', metric: 'psi', op: '>', threshold: 0.2, windowMs: MINUTE, baselineWindowMs: 10 * MINUTE, minSamples: 100 },
+    // Windows run on the collector's receive clock, so the drift test cannot backdate a baseline: a
+    // 3-second current window lets the baseline it posts become "the past" within the test.
+    { name: 'prediction-drift', metric: 'psi', op: '>', threshold: 0.2, windowMs: 3000, baselineWindowMs: 10 * MINUTE, minSamples: 100 },
   ],
 };
 const FAST_MONITOR = { COLLECTOR_EVAL_THROTTLE_MS: '100', COLLECTOR_MONITOR_SAMPLE_MS: '100' };
@@ -98,11 +100,21 @@ describe('collector alerts (real process, real webhook)', () => {
     const classes = ['cat', 'dog', 'bird', 'fish'];
     const dist = (modelId: string, counts: number[], ts: number) =>
       counts.flatMap((n, i) => Array.from({ length: n }, () => inferenceEvent({ modelId, topClass: classes[i], ts })));
-    const baselineTs = Date.now() - 5 * MINUTE; // inside the baseline window [now-11m, now-1m)
     await postAll(c.url, [
-      ...dist('stable-model', [100, 100, 100, 100], baselineTs),
-      ...dist('shifted-model', [100, 100, 100, 100], baselineTs),
+      ...dist('stable-model', [100, 100, 100, 100], Date.now()),
+      ...dist('shifted-model', [100, 100, 100, 100], Date.now()),
     ]);
+    // The baseline is in the past once the collector measures PSI for a model (it needs both windows):
+    // keep sending the stable model's unchanged distribution until that happens.
+    await waitFor(
+      async () => {
+        await postAll(c.url, dist('stable-model', [5, 5, 5, 5], Date.now()));
+        const data = (await getJson(`${c.url}/dashboard/data.json`)).body;
+        return data.psi.some((s: any) => s.name === 'stable-model@1') ? true : undefined;
+      },
+      20_000,
+      'the baseline to leave the current window',
+    );
     await postAll(c.url, [...dist('stable-model', [50, 50, 50, 50], Date.now()), ...dist('shifted-model', [170, 10, 10, 10], Date.now())]);
 
     const fired = await waitFor(

@@ -13,7 +13,8 @@ const ALERTS: AlertConfig = {
   evaluationIntervalMs: 300,
   rules: [
     { name: 'accuracy-drop', metric: 'accuracy', op: '<', threshold: 0.9, windowMs: 10 * MINUTE, minSamples: 20 },
-    { name: 'prediction-drift', metric: 'psi', op: '>', threshold: 0.2, windowMs: MINUTE, baselineWindowMs: 10 * MINUTE, minSamples: 50 },
+    // Windows run on the receive clock: a 2-second current window lets the first batch become the baseline.
+    { name: 'prediction-drift', metric: 'psi', op: '>', threshold: 0.2, windowMs: 2000, baselineWindowMs: 10 * MINUTE, minSamples: 50 },
     { name: 'latency-slo', metric: 'latency_p95', op: '>', threshold: 200, windowMs: 10 * MINUTE, minSamples: 20 },
   ],
 };
@@ -35,14 +36,23 @@ describe('dashboard in real Chromium', () => {
     const auth = { authorization: `Bearer ${TOKEN}` };
     const post = async (events: TelemetryEvent[]) => expect((await postEvents(c.url, { siteKey: 'demo', events })).status).toBe(200);
     const classes = ['cat', 'dog', 'bird'];
-    // Baseline predictions 5 minutes ago, then the same models now, with two versions of one model.
-    const old = Date.now() - 5 * MINUTE;
+    // Baseline predictions first, then the same models in rounds, with two versions of one model.
+    const old = Date.now();
     await post([
       ...Array.from({ length: 90 }, (_, i) => inferenceEvent({ modelId: 'vision', modelVersion: '1', topClass: classes[i % 3], ts: old })),
       ...Array.from({ length: 90 }, (_, i) => inferenceEvent({ modelId: 'vision', modelVersion: '2', topClass: classes[i % 3], ts: old })),
     ]);
-    // Feed a few rounds so the accuracy and PSI charts get several points each.
-    for (let round = 0; round < 4; round++) {
+    // Feed a few rounds so the accuracy and PSI charts get several points each: after each round, wait
+    // until the collector has kept one more accuracy point (a monitor sample) before the next one.
+    // Rounds go on (at most 20) until the PSI chart has points too, i.e. the baseline has left the current window.
+    const points = async (chart: 'accuracy' | 'psi') => {
+      const { body } = await getJson(`${c.url}/dashboard/data.json`, auth);
+      return (body[chart] as Array<{ name: string; t: number[] }>).find((s) => s.name === 'vision@1')?.t.length ?? 0;
+    };
+    const accuracyPoints = () => points('accuracy');
+    for (let round = 0; round < 4 || (await points('psi')) < 2; round++) {
+      if (round === 20) throw new Error('no PSI points after 20 rounds');
+      const before = await accuracyPoints();
       await post([
         sessionEvent({ modelId: 'vision', sessionId: `s-gpu-${round}`, vendor: 'nvidia' }),
         sessionEvent({ modelId: 'vision', sessionId: `s-cpu-${round}`, vendor: null, brand: 'Firefox' }),
@@ -62,7 +72,7 @@ describe('dashboard in real Chromium', () => {
         ).flat(),
         errorEvent({ modelId: 'vision', modelVersion: '2' }),
       ]);
-      await new Promise((r) => setTimeout(r, 300));
+      await waitFor(async () => ((await accuracyPoints()) > before ? true : undefined), 15_000, `accuracy point after round ${round}`);
     }
     await waitFor(
       async () => {

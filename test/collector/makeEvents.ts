@@ -8,10 +8,10 @@ import type {
   TelemetryBackend,
 } from '../../src/core/eventSchema';
 
-const base = (overrides: { ts?: number; modelId?: string; modelVersion?: string; sessionId?: string }) => ({
+const base = (overrides: { ts?: number; modelId?: string; modelVersion?: string; sessionId?: string; installId?: string }) => ({
   id: randomUUID(),
   ts: overrides.ts ?? Date.now(),
-  installId: 'install-1',
+  installId: overrides.installId ?? 'install-1',
   sessionId: overrides.sessionId ?? 'session-1',
   modelId: overrides.modelId ?? 'mnist',
   modelVersion: overrides.modelVersion ?? '1',
@@ -60,16 +60,26 @@ export function feedbackEvent(o: Partial<FeedbackEvent> & { predictionId: string
   return { ...base(o), type: 'feedback', label: 3, ...o };
 }
 
-/** An inference with a prediction id plus the feedback for it; `correct` decides the label. */
+/**
+ * An inference with a prediction id plus the feedback for it; `correct` decides the label. Each pair
+ * comes from its own install unless `installId` says otherwise (feedback from many users, as the
+ * collector's per-install feedback cap expects).
+ */
 export function labelledPrediction(o: {
   modelId: string;
   modelVersion?: string;
   predicted: string | number;
   correct: boolean;
   ts?: number;
+  installId?: string;
 }) {
   const predictionId = randomUUID();
-  const common = { modelId: o.modelId, modelVersion: o.modelVersion ?? '1', ...(o.ts === undefined ? {} : { ts: o.ts }) };
+  const common = {
+    modelId: o.modelId,
+    modelVersion: o.modelVersion ?? '1',
+    installId: o.installId ?? `install-${randomUUID()}`,
+    ...(o.ts === undefined ? {} : { ts: o.ts }),
+  };
   return [
     inferenceEvent({ ...common, topClass: o.predicted, predictionId }),
     feedbackEvent({ ...common, predictionId, label: o.correct ? o.predicted : `not-${o.predicted}` }),

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnServer } from '../helpers/spawnServer';
@@ -6,6 +7,21 @@ import { postEvents, startCollector, type StartedCollector } from './startCollec
 
 const TOKEN = 'test-read-token-4f1c';
 const READ_PATHS = ['/v1/summary', '/v1/alerts', '/metrics', '/dashboard', '/dashboard/data.json'];
+
+/** GET with an explicit Host header (fetch does not let a caller set it), bounded. */
+function getWithHost(url: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers: { host }, timeout: 15_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 /** A non-loopback IPv4 address of this machine, if it has one. */
 function externalAddress(): string | undefined {
@@ -80,6 +96,27 @@ describe('read-side token configuration', () => {
     try {
       expect((await fetch(`${c.url}/v1/summary`)).status).toBe(401);
       expect((await fetch(`${c.url}/v1/summary`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    } finally {
+      await c.stop();
+      c.cleanup();
+    }
+  });
+
+  it('answers the open loopback read side only for loopback Host names and COLLECTOR_ALLOWED_HOSTS (DNS rebinding)', async () => {
+    const c = await startCollector({ env: { COLLECTOR_ALLOWED_HOSTS: 'collector.internal' } });
+    try {
+      const port = new URL(c.url).port;
+      for (const path of READ_PATHS) {
+        const rebound = await getWithHost(`${c.url}${path}`, `attacker.example:${port}`);
+        expect([path, rebound.status]).toEqual([path, 403]);
+        expect(JSON.parse(rebound.body)).toMatchObject({ code: 'HOST_NOT_ALLOWED' });
+        expect(rebound.body).not.toContain('ondevice_');
+        for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, 'collector.internal']) {
+          expect([path, host, (await getWithHost(`${c.url}${path}`, host)).status]).toEqual([path, host, 200]);
+        }
+      }
+      // Ingest and health stay open to any Host: the site key gates ingest, health carries no data.
+      expect((await getWithHost(`${c.url}/v1/health`, 'attacker.example')).status).toBe(200);
     } finally {
       await c.stop();
       c.cleanup();

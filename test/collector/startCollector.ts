@@ -33,6 +33,7 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
   const env: Record<string, string | undefined> = {
     COLLECTOR_DB_PATH: dbPath,
     COLLECTOR_RATE_LIMIT_PER_SECOND: '0',
+    COLLECTOR_INSTALL_EVENTS_PER_MINUTE: '0',
     ...options.env,
   };
   if (options.alerts) {

@@ -1,5 +1,5 @@
-// Types-only: the storage interface the collector talks to. SQLite lives behind it
-// (SqliteEventStore.ts) so the HTTP, monitoring and dashboard code never see SQL.
+// Types-only: the rows that cross the storage interfaces (EventWriter, EventQueries, AlertStore).
+// Any database behind them returns these shapes, mapped by name.
 import type { TelemetryBackend, TelemetryEvent, TelemetryEventType } from '../core/eventSchema';
 
 export interface InsertMeta {
@@ -8,10 +8,15 @@ export interface InsertMeta {
 }
 
 export interface InsertResult {
-  /** Events written by this batch (new ids). */
+  /**
+   * Events written by this batch (new ids), with the model id and version they were stored under
+   * (past the model-key budget these are `__other__`, see ModelKeyBudget).
+   */
   stored: TelemetryEvent[];
   /** Events whose id was already stored (or repeated within the batch). */
   duplicates: number;
+  /** Stored events whose model id or version was past the budget and is kept as `__other__`. */
+  folded: number;
 }
 
 /** A time window on the collector's clock: `[sinceMs, untilMs)`. */
@@ -108,35 +113,4 @@ export interface MonitorSample {
   labels: Record<string, string>;
   value: number;
   samples: number;
-}
-
-export interface EventStore {
-  /** One transaction; returns after commit. Ids already present are ignored and counted. */
-  insertBatch(events: readonly TelemetryEvent[], meta: InsertMeta): InsertResult;
-
-  countByType(): Array<{ type: TelemetryEventType; count: number }>;
-  countErrorsByCode(): Array<{ code: string; count: number }>;
-  /** All-time latency histogram (seeds the Prometheus histogram at startup). */
-  latencyHistogram(window?: TimeWindow): LatencyBucketRow[];
-
-  inferenceStats(window: TimeWindow): InferenceStats[];
-  latencySamples(window: TimeWindow, maxRows: number): LatencySamples;
-  loadStats(window: TimeWindow): LoadStats[];
-  errorCounts(window: TimeWindow): ModelCount[];
-  deviceMix(window: TimeWindow): DeviceMixRow[];
-  accuracy(window: TimeWindow): AccuracyRow[];
-  predictionCounts(window: TimeWindow): PredictionCountRow[];
-  eventsOverTime(window: TimeWindow, bucketMs: number): TimeBucketRow[];
-  countInWindow(window: TimeWindow): Array<{ type: TelemetryEventType; count: number }>;
-
-  firingAlerts(): AlertRecord[];
-  listAlerts(limit: number): AlertRecord[];
-  openAlert(alert: NewAlert): AlertRecord;
-  resolveAlert(id: number, atMs: number, value: number): AlertRecord;
-
-  insertMonitorSamples(samples: readonly MonitorSample[]): void;
-  monitorSamples(window: TimeWindow, metric: string): MonitorSample[];
-  pruneMonitorSamples(beforeMs: number): void;
-
-  close(): void;
 }

@@ -1,0 +1,37 @@
+import type Database from 'better-sqlite3';
+import type { CollectorStorage } from './CollectorStorage';
+import { ModelKeyBudget } from './ModelKeyBudget';
+import { openSqliteDatabase, type SqliteOptions } from './openSqliteDatabase';
+import { SqliteAlertStore } from './SqliteAlertStore';
+import { SqliteEventQueries } from './SqliteEventQueries';
+import { SqliteEventWriter } from './SqliteEventWriter';
+import { SqliteStatements } from './SqliteStatements';
+
+export interface SqliteStorage extends CollectorStorage {
+  writer: SqliteEventWriter;
+  queries: SqliteEventQueries;
+  alerts: SqliteAlertStore;
+  db: Database.Database;
+}
+
+/**
+ * The collector's storage in one SQLite file (better-sqlite3, WAL): writer, queries and alert store on
+ * one connection. The query worker opens a second connection to the same file for its reads.
+ *
+ * @example
+ * const storage = openSqliteStorage('data/collector.sqlite');
+ * await storage.writer.insertBatch(events, { siteKey: 'demo', receivedAtMs: Date.now() });
+ */
+export function openSqliteStorage(path: string, options: SqliteOptions & { budget?: ModelKeyBudget } = {}): SqliteStorage {
+  const db = openSqliteDatabase(path, options);
+  const sql = new SqliteStatements(db);
+  return {
+    db,
+    writer: new SqliteEventWriter(db, options.budget ?? new ModelKeyBudget()),
+    queries: new SqliteEventQueries(sql),
+    alerts: new SqliteAlertStore(sql),
+    close: async () => {
+      if (db.open) db.close();
+    },
+  };
+}
