@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { build, createServer, preview, type PreviewServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium';
 import { packAndInstall, type PackedApp } from './packAndInstall';
 
@@ -102,6 +103,18 @@ export async function misuses(model: Model): Promise<void> {
 }
 `;
 
+// An app's own Workbox service worker, on a host that sends no COOP/COEP.
+const SW_TS = `
+import { addPlugins, precacheAndRoute } from 'workbox-precaching';
+import { crossOriginIsolationPlugin, ondeviceRuntimeFiles } from 'ondevice/sw';
+
+declare const self: ServiceWorkerGlobalScope;
+addPlugins([crossOriginIsolationPlugin]);
+precacheAndRoute([{ url: 'index.html', revision: '1' }, ...ondeviceRuntimeFiles({ backends: ['wasm'] })]);
+self.addEventListener('install', () => void self.skipWaiting());
+self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+`;
+
 let app: PackedApp;
 let project: string;
 const closers: (() => Promise<unknown>)[] = [];
@@ -116,6 +129,7 @@ beforeAll(async () => {
   writeFileSync(path.join(project, 'main.ts'), MAIN_TS);
   writeFileSync(path.join(project, 'types.ts'), TYPES_TS);
   writeFileSync(path.join(project, 'vite.config.ts'), VITE_CONFIG_TS);
+  writeFileSync(path.join(project, 'sw.ts'), SW_TS);
   mkdirSync(path.join(project, 'public'));
   copyFileSync(path.join(repoRoot, 'models/generated/tiny-mlp.onnx'), path.join(project, 'public/tiny-mlp.onnx'));
 }, 600_000);
@@ -125,21 +139,37 @@ afterAll(async () => {
   if (app) rmSync(path.dirname(app.project), { recursive: true, force: true });
 });
 
-/** Opens `url` in Chromium and returns what the app's main.ts wrote (throws when it never does). */
-async function runApp(url: string): Promise<{ result: Record<string, unknown>; errors: string[] }> {
+/** What the app's main.ts wrote (throws when it never does). */
+async function appResult(page: Page): Promise<Record<string, unknown>> {
+  await page.waitForFunction(() => document.body.dataset.result, undefined, { timeout: 90_000 });
+  return JSON.parse((await page.evaluate(() => document.body.dataset.result))!) as Record<string, unknown>;
+}
+
+/** Opens `url` in Chromium; returns what the app's main.ts wrote and every URL the page and its workers requested. */
+async function runApp(url: string): Promise<{ result: Record<string, unknown>; errors: string[]; requests: string[] }> {
   const browser = await launchChromium();
   try {
-    const page = await browser.newPage();
+    const context = await browser.newContext();
+    const requests: string[] = [];
+    context.on('request', (request) => requests.push(request.url()));
+    const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     await page.goto(url);
-    await page.waitForFunction(() => document.body.dataset.result, undefined, { timeout: 90_000 });
-    const result = JSON.parse((await page.evaluate(() => document.body.dataset.result))!) as Record<string, unknown>;
-    return { result, errors };
+    return { result: await appResult(page), errors, requests };
   } finally {
     await browser.close();
   }
+}
+
+/** The runtime came from where the plugin put it (not, say, from Vite serving node_modules). */
+function expectRuntimeFrom(requests: string[], base: string): void {
+  expect(requests).toContain(`${base}ondevice-worker.mjs`);
+  expect(requests).toContain(`${base}ort/ort-wasm-simd-threaded.wasm`);
+  const fromNodeModules = requests.map((url) => new URL(url).pathname).filter((p) => p.startsWith('/node_modules/ondevice/lib/'));
+  // In vite dev the library module itself comes from node_modules; nothing else may.
+  expect(fromNodeModules.filter((p) => p !== '/node_modules/ondevice/lib/ondevice.mjs')).toEqual([]);
 }
 
 function listFiles(dir: string, prefix = ''): string[] {
@@ -272,7 +302,8 @@ describe('the packed package, installed from its tarball into a fresh app', () =
     });
     closers.push(() => server.close());
     const { port } = server.httpServer.address() as AddressInfo;
-    const { result, errors } = await runApp(`http://127.0.0.1:${port}/`);
+    const { result, errors, requests } = await runApp(`http://127.0.0.1:${port}/`);
+    expectRuntimeFrom(requests, `http://127.0.0.1:${port}/ondevice/`);
     expect(result).toMatchObject({ backend: 'wasm', dims: [1, 4], code: 'INVALID_INPUT', element: true, isolated: true, threads: 2 });
     expect(result.sum as number).toBeCloseTo(1, 4); // tiny-mlp ends in a softmax
     expect(errors).toEqual([]);
@@ -299,9 +330,70 @@ describe('the packed package, installed from its tarball into a fresh app', () =
     await webgpu.arrayBuffer();
     expect(webgpu.headers.get('content-type')).not.toBe('application/wasm');
 
-    const { result, errors } = await runApp(`${origin}/`);
+    const { result, errors, requests } = await runApp(`${origin}/`);
+    expectRuntimeFrom(requests, `${origin}/ondevice/`);
     expect(result).toMatchObject({ backend: 'wasm', dims: [1, 4], code: 'INVALID_INPUT', element: true, isolated: true, threads: 2 });
     expect(result.sum as number).toBeCloseTo(1, 4);
     expect(errors).toEqual([]);
+  });
+
+  test('an app with its own Workbox service worker precaches the runtime files through ondevice/sw and becomes cross-origin isolated', async () => {
+    const outDir = path.join(project, 'dist-sw');
+    await build({
+      root: project,
+      configFile: path.join(project, 'vite.config.ts'),
+      logLevel: 'silent',
+      build: { outDir, emptyOutDir: true },
+    });
+    await build({
+      root: project,
+      configFile: false,
+      logLevel: 'silent',
+      publicDir: false,
+      // workbox-precaching is the app's own dependency; this test borrows the repository's copy.
+      resolve: { alias: { 'workbox-precaching': path.join(repoRoot, 'node_modules/workbox-precaching/index.mjs') } },
+      define: { 'process.env.NODE_ENV': JSON.stringify('production') },
+      build: {
+        outDir,
+        emptyOutDir: false,
+        lib: { entry: path.join(project, 'sw.ts'), formats: ['iife'], name: 'sw', fileName: () => 'sw.js' },
+      },
+    });
+    // A static host without COOP/COEP: no plugin, no headers.
+    const server = await preview({
+      root: project,
+      configFile: false,
+      logLevel: 'silent',
+      build: { outDir },
+      preview: { host: '127.0.0.1', port: 0, strictPort: true },
+    });
+    closers.push(() => server.close());
+    const origin = `http://127.0.0.1:${(server.httpServer.address() as AddressInfo).port}`;
+
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${origin}/`);
+      expect(await appResult(page)).toMatchObject({ backend: 'wasm', isolated: false, threads: 1 });
+      await page.evaluate(async () => {
+        await navigator.serviceWorker.register('/sw.js');
+        await navigator.serviceWorker.ready;
+      });
+      await page.waitForFunction(() => navigator.serviceWorker.controller, undefined, { timeout: 60_000 });
+      await page.reload();
+      const result = await appResult(page);
+      expect(result).toMatchObject({ backend: 'wasm', dims: [1, 4], isolated: true, threads: 2 });
+      const cached = await page.evaluate(async () => {
+        const urls: string[] = [];
+        for (const name of await caches.keys())
+          for (const request of await (await caches.open(name)).keys()) urls.push(new URL(request.url).pathname);
+        return urls;
+      });
+      expect(cached).toContain('/ondevice/ondevice-worker.mjs');
+      expect(cached).toContain('/ondevice/ort/ort-wasm-simd-threaded.wasm');
+      expect(cached.filter((url) => url.includes('asyncify'))).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   });
 });
