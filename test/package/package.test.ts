@@ -337,6 +337,36 @@ describe('the packed package, installed from its tarball into a fresh app', () =
     expect(errors).toEqual([]);
   });
 
+  test('ondevice/vite: isolation: false leaves the headers alone; bad options are INVALID_INPUT', async () => {
+    const pluginUrl = pathToFileURL(path.join(project, 'node_modules/ondevice/lib/vite.mjs')).href;
+    const { ondevice } = (await import(pluginUrl)) as typeof import('../../src/vite/index');
+    for (const options of [{ backends: [] }, { backends: ['cuda'] }, { base: '../up/' }, { base: '/' }] as Parameters<
+      typeof ondevice
+    >[0][]) {
+      expect(() => ondevice(options), JSON.stringify(options)).toThrow(
+        expect.objectContaining({ name: 'OnDeviceError', code: 'INVALID_INPUT' }),
+      );
+    }
+    const server = await createServer({
+      root: project,
+      configFile: false,
+      logLevel: 'silent',
+      plugins: [ondevice({ backends: ['wasm'], base: 'static/ort-runtime', isolation: false })],
+      server: { host: '127.0.0.1', port: 0, strictPort: true, hmr: false },
+    });
+    closers.push(() => server.close());
+    await server.listen();
+    const origin = `http://127.0.0.1:${(server.httpServer!.address() as AddressInfo).port}`;
+    for (const url of [`${origin}/`, `${origin}/static/ort-runtime/ondevice-worker.mjs`]) {
+      const response = await fetch(url);
+      await response.arrayBuffer();
+      expect(response.status, url).toBe(200);
+      expect(response.headers.get('cross-origin-opener-policy'), url).toBeNull();
+      expect(response.headers.get('cross-origin-embedder-policy'), url).toBeNull();
+    }
+    expect((await fetch(`${origin}/static/ort-runtime/ondevice-worker.mjs`)).headers.get('content-type')).toBe('text/javascript');
+  });
+
   test('an app with its own Workbox service worker precaches the runtime files through ondevice/sw and becomes cross-origin isolated', async () => {
     const outDir = path.join(project, 'dist-sw');
     await build({
