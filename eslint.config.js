@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import { layersPlugin } from './config/eslint-layers.js';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'public/', 'data/', 'test-results/', 'bench-results/', 'models/'] },
+  { ignores: ['node_modules/', 'dist/', 'lib/', 'public/', 'data/', 'test-results/', 'bench-results/', 'models/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -13,6 +13,7 @@ export const LAYERS = {
   client: ['core', 'registry', 'telemetry', 'cache'],
   embed: ['core', 'client', 'index'],
   sw: ['core'],
+  vite: ['core', 'sw'],
   app: ['index', 'sw'],
   collector: ['core'],
   server: ['core', 'collector'],

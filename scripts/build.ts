@@ -2,10 +2,12 @@
 //   ondevice.mjs (ESM library), ondevice.js (classic script, window.OnDevice),
 //   ondevice-worker.mjs (+ chunks/: the lean onnxruntime-web bundles), ort/ (onnxruntime .mjs/.wasm),
 //   the demo app (index.html + assets/), ondevice.d.ts (+ types/) and integrity.json (SRI hashes).
+// The library steps take their output folder: scripts/buildPackage.ts runs them into lib/ for the
+// npm package, without the demo app.
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type InlineConfig } from 'vite';
+import { build, type InlineConfig, type Rolldown } from 'vite';
 import { buildServiceWorker } from './buildServiceWorker';
 import { emitDeclarationsInBackground } from './emitDeclarations';
 import { writeIntegrity } from './writeIntegrity';
@@ -16,20 +18,20 @@ const ortDist = path.join(root, 'node_modules/onnxruntime-web/dist');
 
 // The files the lean bundles load at run time: plain SIMD-threaded build for WASM, the asyncify build
 // for onnxruntime-web/webgpu.
-export const ORT_FILES = [
-  'ort-wasm-simd-threaded.mjs',
-  'ort-wasm-simd-threaded.wasm',
-  'ort-wasm-simd-threaded.asyncify.mjs',
-  'ort-wasm-simd-threaded.asyncify.wasm',
-];
+export const ORT_FILES_BY_BACKEND = {
+  wasm: ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'],
+  webgpu: ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'],
+} as const;
+export const ORT_FILES = [...ORT_FILES_BY_BACKEND.wasm, ...ORT_FILES_BY_BACKEND.webgpu];
 
-const quiet: Partial<InlineConfig> = { configFile: false, logLevel: 'warn', root };
+// publicDir: false — public/ is the demo app's (models, samples, icons); only buildApp copies it.
+const quiet: Partial<InlineConfig> = { configFile: false, logLevel: 'warn', root, publicDir: false };
 
-async function buildLibrary(): Promise<void> {
+export async function buildLibrary(outDir = dist): Promise<void> {
   await build({
     ...quiet,
     build: {
-      outDir: dist,
+      outDir,
       emptyOutDir: false,
       sourcemap: true,
       lib: { entry: path.join(root, 'src/index.ts'), formats: ['es'], fileName: () => 'ondevice.mjs' },
@@ -40,7 +42,7 @@ async function buildLibrary(): Promise<void> {
     // A classic script has no import.meta; src/embed/script.ts configures the base URL from currentScript.
     define: { 'import.meta.url': 'undefined' },
     build: {
-      outDir: dist,
+      outDir,
       emptyOutDir: false,
       sourcemap: true,
       lib: { entry: path.join(root, 'src/embed/script.ts'), formats: ['iife'], name: 'OnDeviceBundle', fileName: () => 'ondevice.js' },
@@ -48,12 +50,13 @@ async function buildLibrary(): Promise<void> {
   });
 }
 
-async function buildWorker(): Promise<void> {
-  await build({
+/** Builds the worker; returns its chunks (scripts/buildPackage.ts sorts them by backend). */
+export async function buildWorker(outDir = dist): Promise<Rolldown.OutputChunk[]> {
+  const result = await build({
     ...quiet,
     resolve: { conditions: ['onnxruntime-web-use-extern-wasm', 'import', 'module', 'browser', 'default'] },
     build: {
-      outDir: dist,
+      outDir,
       emptyOutDir: false,
       sourcemap: true,
       target: 'es2022',
@@ -61,15 +64,17 @@ async function buildWorker(): Promise<void> {
       rollupOptions: { output: { chunkFileNames: 'chunks/[name]-[hash].mjs' } },
     },
   });
+  const outputs = Array.isArray(result) ? result : [result];
+  return outputs.flatMap((o) => ('output' in o ? o.output : [])).filter((o): o is Rolldown.OutputChunk => o.type === 'chunk');
 }
 
 async function buildApp(): Promise<void> {
   await build({ root, logLevel: 'warn', configFile: path.join(root, 'vite.config.ts'), build: { outDir: dist, emptyOutDir: false } });
 }
 
-async function copyOrt(): Promise<void> {
-  await mkdir(path.join(dist, 'ort'), { recursive: true });
-  await Promise.all(ORT_FILES.map((f) => copyFile(path.join(ortDist, f), path.join(dist, 'ort', f))));
+export async function copyOrt(outDir = dist): Promise<void> {
+  await mkdir(path.join(outDir, 'ort'), { recursive: true });
+  await Promise.all(ORT_FILES.map((f) => copyFile(path.join(ortDist, f), path.join(outDir, 'ort', f))));
 }
 
 export async function buildAll(): Promise<void> {

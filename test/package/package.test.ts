@@ -1,34 +1,41 @@
-// The built package used the way a bundler user would: a fresh project whose node_modules/ondevice is
-// this repository (a symlink, as `npm link` makes it), resolved through package.json `exports`.
-// 1. `tsc --noEmit` against dist/ondevice.d.ts (bundler and nodenext resolution, skipLibCheck off), with
-//    `@ts-expect-error` on misuse of the public API.
-// 2. `vite build` of a tiny app that does `import { loadModel } from 'ondevice'`, served with the
-//    package's dist/ copied to /ondevice/ (as the README tells users), running a model in Chromium.
-// ONDEVICE_PACKAGE_ROOT can point at another package folder (e.g. an unpacked `npm pack`).
-import { spawnSync } from 'node:child_process';
-import { createReadStream, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+// The packed package used the way a user would: `npm pack` (which builds lib/ on prepack), installed from
+// the tarball into a fresh app in a temp folder (a real folder, no symlink), then
+// 1. the tarball's contents and size budget,
+// 2. `tsc --noEmit` of the app and its vite.config.ts against the shipped declarations (bundler and
+//    nodenext resolution, skipLibCheck off), with `@ts-expect-error` on misuse of the public API,
+// 3. `vite build` with the `ondevice/vite` plugin (one line in vite.config.ts, WASM only), served by
+//    `vite preview`, and `vite dev`: each runs a model the app serves itself (by URL) in Chromium.
+// The app calls no configure(): the plugin points the library at the files it serves and emits.
+import { copyFileSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { build } from 'vite';
+import { spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import { build, createServer, preview, type PreviewServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium';
+import { packAndInstall, type PackedApp } from './packAndInstall';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
-const packageRoot = path.resolve(process.env.ONDEVICE_PACKAGE_ROOT ?? repoRoot);
-const project = mkdtempSync(path.join(tmpdir(), 'ondevice-user-'));
 const tsc = path.join(repoRoot, 'node_modules/typescript/bin/tsc');
+const UNPACKED_BUDGET_BYTES = 50_000_000; // issue 9: ≤ 50 MB unpacked
+
+const VITE_CONFIG_TS = `
+import type { UserConfig } from 'vite';
+import ondevice from 'ondevice/vite';
+
+export default { plugins: [ondevice({ backends: ['wasm'] })] } satisfies UserConfig;
+`;
 
 const MAIN_TS = `
-import { configure, defineOnDeviceModelElement, loadModel, OnDeviceError, type Feeds } from 'ondevice';
+import { defineOnDeviceModelElement, loadModel, OnDeviceError, type Feeds } from 'ondevice';
 
-// The package's dist/ is served at /ondevice/ (worker, onnxruntime files, models).
-configure({ baseUrl: new URL('/ondevice/', location.href).href });
 defineOnDeviceModelElement();
 
 async function main(): Promise<void> {
-  const model = await loadModel('tiny-mlp', { backend: 'wasm' });
+  // The app's own model, served from its public/ folder.
+  const model = await loadModel(new URL('tiny-mlp.onnx', document.baseURI).href, { backend: 'wasm', threads: 2 });
   const feeds: Feeds = { x: { type: 'float32', data: new Float32Array(16).fill(0.25), dims: [1, 16] } };
   const { probs } = await model.run(feeds);
   let code = '';
@@ -38,7 +45,15 @@ async function main(): Promise<void> {
     if (error instanceof OnDeviceError) code = error.code;
   }
   const sum = Array.from(probs.data as Float32Array).reduce((a, b) => a + b, 0);
-  document.body.dataset.result = JSON.stringify({ backend: model.backend, dims: probs.dims, sum, code, element: !!customElements.get('ondevice-model') });
+  document.body.dataset.result = JSON.stringify({
+    backend: model.backend,
+    dims: probs.dims,
+    sum,
+    code,
+    threads: model.info.threads,
+    isolated: crossOriginIsolated,
+    element: !!customElements.get('ondevice-model'),
+  });
   model.dispose();
 }
 main().catch((error) => (document.body.dataset.result = JSON.stringify({ error: String(error) })));
@@ -46,6 +61,8 @@ main().catch((error) => (document.body.dataset.result = JSON.stringify({ error: 
 
 const TYPES_TS = `
 import { loadModel, OnDeviceError, ERROR_CODES, type ErrorCode, type Feeds, type Model, type OnDeviceModelElement } from 'ondevice';
+import { ondeviceRuntimeFiles, crossOriginIsolationPlugin } from 'ondevice/sw';
+import { ondevice } from 'ondevice/vite';
 
 export async function usesTheApi(signal: AbortSignal): Promise<number> {
   const model: Model = await loadModel('tiny-mlp', { backend: 'auto', threads: 2, signal, onProgress: (p) => void p.loaded });
@@ -57,6 +74,9 @@ export async function usesTheApi(signal: AbortSignal): Promise<number> {
   const el: OnDeviceModelElement | null = document.querySelector('ondevice-model');
   el?.addEventListener('ready', (event) => void event.detail.backend.toUpperCase());
   el?.addEventListener('error', (event) => void (event.detail.error instanceof OnDeviceError));
+  const urls: string[] = ondeviceRuntimeFiles({ base: '/static/ondevice/', backends: ['webgpu'] }).map((entry) => entry.url);
+  void urls;
+  void crossOriginIsolationPlugin.handlerWillRespond;
   return out.probs.dims.length;
 }
 
@@ -74,107 +94,334 @@ export async function misuses(model: Model): Promise<void> {
   void code;
   // @ts-expect-error a model's inputs are read-only
   model.inputs = [];
+  // @ts-expect-error the plugin knows two backends
+  ondevice({ backends: ['cuda'] });
+  // @ts-expect-error isolation is on or off
+  ondevice({ isolation: 'yes' });
+  // @ts-expect-error the precache helper knows two backends
+  ondeviceRuntimeFiles({ backends: ['webgl'] });
 }
 `;
 
-let server: Server;
-let origin: string;
+// An app's own Workbox service worker, on a host that sends no COOP/COEP.
+const SW_TS = `
+import { addPlugins, precacheAndRoute } from 'workbox-precaching';
+import { crossOriginIsolationPlugin, ondeviceRuntimeFiles } from 'ondevice/sw';
 
-/** Serve the built app at / and the package's dist/ at /ondevice/ (what a user deploys). */
-function serve(appDir: string, libraryDir: string): Promise<Server> {
-  const types: Record<string, string> = {
-    '.html': 'text/html',
-    '.js': 'text/javascript',
-    '.mjs': 'text/javascript',
-    '.wasm': 'application/wasm',
-    '.json': 'application/json',
-  };
-  const s = createServer((req, res) => {
-    const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    const [dir, rest] = pathname.startsWith('/ondevice/')
-      ? [libraryDir, pathname.slice('/ondevice/'.length)]
-      : [appDir, pathname.slice(1) || 'index.html'];
-    const file = path.join(dir, rest);
-    if (!file.startsWith(dir) || !statSync(file, { throwIfNoEntry: false })?.isFile()) {
-      res.writeHead(rest === 'favicon.ico' ? 204 : 404).end();
-      return;
-    }
-    res.writeHead(200, { 'Content-Type': types[path.extname(file)] ?? 'application/octet-stream' });
-    createReadStream(file).pipe(res);
-  });
-  return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve(s)));
-}
+declare const self: ServiceWorkerGlobalScope;
+addPlugins([crossOriginIsolationPlugin]);
+precacheAndRoute([{ url: 'index.html', revision: '1' }, ...ondeviceRuntimeFiles({ backends: ['wasm'] })]);
+self.addEventListener('install', () => void self.skipWaiting());
+self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+`;
 
-beforeAll(() => {
-  mkdirSync(path.join(project, 'node_modules'), { recursive: true });
-  symlinkSync(packageRoot, path.join(project, 'node_modules/ondevice'), 'dir');
-  writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'ondevice-user', private: true, type: 'module' }));
+let app: PackedApp;
+let project: string;
+const closers: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  app = await packAndInstall(repoRoot, 240_000);
+  project = app.project;
   writeFileSync(
     path.join(project, 'index.html'),
-    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>user app</title></head><body><script type="module" src="/main.ts"></script></body></html>',
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>user app</title></head><body><script type="module" src="/main.ts"></script></body></html>',
   );
   writeFileSync(path.join(project, 'main.ts'), MAIN_TS);
   writeFileSync(path.join(project, 'types.ts'), TYPES_TS);
-});
+  writeFileSync(path.join(project, 'vite.config.ts'), VITE_CONFIG_TS);
+  writeFileSync(path.join(project, 'sw.ts'), SW_TS);
+  mkdirSync(path.join(project, 'public'));
+  copyFileSync(path.join(repoRoot, 'models/generated/tiny-mlp.onnx'), path.join(project, 'public/tiny-mlp.onnx'));
+}, 600_000);
 
 afterAll(async () => {
-  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
-  rmSync(project, { recursive: true, force: true });
+  for (const close of closers.reverse()) await close();
+  if (app) rmSync(path.dirname(app.project), { recursive: true, force: true });
 });
 
-describe('the built package, imported the way a user would', () => {
-  test('package.json exports map points at built files that exist', async () => {
-    const pkg = (await import(path.join(packageRoot, 'package.json'), { with: { type: 'json' } })).default as {
-      exports?: Record<string, unknown>;
-    };
-    expect(pkg.exports, 'package.json needs an "exports" map (see the README)').toBeDefined();
-    const root = pkg.exports!['.'] as { types: string; import: string };
-    for (const file of [root.types, root.import, pkg.exports!['./script'] as string]) {
-      expect(statSync(path.join(packageRoot, file), { throwIfNoEntry: false })?.isFile(), file).toBe(true);
-    }
-  });
+/** What the app's main.ts wrote (throws when it never does). */
+async function appResult(page: Page): Promise<Record<string, unknown>> {
+  await page.waitForFunction(() => document.body.dataset.result, undefined, { timeout: 90_000 });
+  return JSON.parse((await page.evaluate(() => document.body.dataset.result))!) as Record<string, unknown>;
+}
 
-  test.each(['bundler', 'nodenext'])('tsc --noEmit type-checks the declarations and rejects misuse (moduleResolution %s)', (resolution) => {
-    const config = path.join(project, `tsconfig.${resolution}.json`);
-    writeFileSync(
-      config,
-      JSON.stringify({
-        compilerOptions: {
-          strict: true,
-          noEmit: true,
-          target: 'ES2022',
-          module: resolution === 'bundler' ? 'ESNext' : 'NodeNext',
-          moduleResolution: resolution,
-          lib: ['ES2023', 'DOM', 'DOM.Iterable'],
-          types: [],
-          skipLibCheck: false,
-        },
-        files: ['types.ts'],
-      }),
+/** Opens `url` in Chromium; returns what the app's main.ts wrote and every URL the page and its workers requested. */
+async function runApp(url: string): Promise<{ result: Record<string, unknown>; errors: string[]; requests: string[] }> {
+  const browser = await launchChromium();
+  try {
+    const context = await browser.newContext();
+    const requests: string[] = [];
+    context.on('request', (request) => requests.push(request.url()));
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    await page.goto(url);
+    return { result: await appResult(page), errors, requests };
+  } finally {
+    await browser.close();
+  }
+}
+
+/** The runtime came from where the plugin put it (not, say, from Vite serving node_modules). */
+function expectRuntimeFrom(requests: string[], base: string): void {
+  expect(requests).toContain(`${base}ondevice-worker.mjs`);
+  expect(requests).toContain(`${base}ort/ort-wasm-simd-threaded.wasm`);
+  const fromNodeModules = requests.map((url) => new URL(url).pathname).filter((p) => p.startsWith('/node_modules/ondevice/lib/'));
+  // In vite dev the library module itself comes from node_modules; nothing else may.
+  expect(fromNodeModules.filter((p) => p !== '/node_modules/ondevice/lib/ondevice.mjs')).toEqual([]);
+}
+
+function listFiles(dir: string, prefix = ''): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? listFiles(path.join(dir, entry.name), `${prefix}${entry.name}/`) : [`${prefix}${entry.name}`],
+  );
+}
+
+describe('the packed package, installed from its tarball into a fresh app', () => {
+  test('the tarball holds the library build only, within the size budget', () => {
+    const files = app.report.files.map((f) => f.path);
+    console.log(
+      `package: ${files.length} files, ${(app.report.size / 1e6).toFixed(1)} MB packed, ${(app.report.unpackedSize / 1e6).toFixed(1)} MB unpacked (budget ${UNPACKED_BUDGET_BYTES / 1e6} MB)`,
     );
-    const result = spawnSync(process.execPath, [tsc, '-p', config], { cwd: project, encoding: 'utf8' });
-    expect(result.stdout + result.stderr).toBe('');
-    expect(result.status).toBe(0);
+    expect(app.report.unpackedSize).toBeLessThanOrEqual(UNPACKED_BUDGET_BYTES);
+    for (const file of [
+      'package.json',
+      'lib/ondevice.mjs',
+      'lib/ondevice.js',
+      'lib/ondevice.d.ts',
+      'lib/ondevice-worker.mjs',
+      'lib/vite.mjs',
+      'lib/vite.d.ts',
+      'lib/sw.mjs',
+      'lib/sw.d.ts',
+      'lib/runtime-files.json',
+      'lib/ort/ort-wasm-simd-threaded.mjs',
+      'lib/ort/ort-wasm-simd-threaded.wasm',
+      'lib/ort/ort-wasm-simd-threaded.asyncify.mjs',
+      'lib/ort/ort-wasm-simd-threaded.asyncify.wasm',
+    ]) {
+      expect(files, file).toContain(file);
+    }
+    // No demo app, test page, service worker of the demo, models, samples or other onnxruntime variants.
+    const demo = files.filter((f) =>
+      /(^|\/)(index\.html|test-page\.html|sw\.js|manifest\.webmanifest)$|\.onnx$|(^|\/)(assets|models|samples|icons|src|test|dist)\//.test(
+        f,
+      ),
+    );
+    expect(demo).toEqual([]);
+    const ortFiles = files.filter((f) => /(^|\/)ort-[^/]*$/.test(f));
+    expect(ortFiles.sort()).toEqual(files.filter((f) => f.startsWith('lib/ort/')).sort());
+    expect(ortFiles).toHaveLength(4);
   });
 
-  test('vite builds an app that imports ondevice, and it runs a model in Chromium', async () => {
+  test('it is installed as a real folder, without onnxruntime', () => {
+    expect(lstatSync(path.join(project, 'node_modules/ondevice')).isSymbolicLink()).toBe(false);
+    const installed = readdirSync(path.join(project, 'node_modules'));
+    expect(installed).toContain('ondevice');
+    expect(installed.filter((name) => name.startsWith('onnxruntime'))).toEqual([]);
+  });
+
+  test('every exports target exists in the installed package, and there is no catch-all', async () => {
+    const pkgDir = path.join(project, 'node_modules/ondevice');
+    const pkg = (await import(pathToFileURL(path.join(pkgDir, 'package.json')).href, { with: { type: 'json' } })).default as {
+      exports: Record<string, string | Record<string, string>>;
+    };
+    expect(Object.keys(pkg.exports).filter((key) => key.includes('*'))).toEqual([]);
+    const targets = Object.values(pkg.exports).flatMap((value) => (typeof value === 'string' ? [value] : Object.values(value)));
+    for (const target of targets) expect(statSync(path.join(pkgDir, target), { throwIfNoEntry: false })?.isFile(), target).toBe(true);
+  });
+
+  test.each(['bundler', 'nodenext'])(
+    'tsc --noEmit type-checks the app against the shipped declarations (moduleResolution %s)',
+    (resolution) => {
+      const config = path.join(project, `tsconfig.${resolution}.json`);
+      writeFileSync(
+        config,
+        JSON.stringify({
+          compilerOptions: {
+            strict: true,
+            noEmit: true,
+            target: 'ES2022',
+            module: resolution === 'bundler' ? 'ESNext' : 'NodeNext',
+            moduleResolution: resolution,
+            lib: ['ES2023', 'DOM', 'DOM.Iterable'],
+            types: [],
+            skipLibCheck: false,
+            // vite is the app's own dev dependency; this test borrows the repository's copy instead of installing it.
+            paths: { vite: [path.join(repoRoot, 'node_modules/vite/dist/node/index.d.ts')] },
+          },
+          files: ['types.ts', 'main.ts', 'vite.config.ts'],
+        }),
+      );
+      const result = spawnSync(process.execPath, [tsc, '-p', config], { cwd: project, encoding: 'utf8', timeout: 120_000 });
+      expect(result.stdout + result.stderr).toBe('');
+      expect(result.status).toBe(0);
+    },
+  );
+
+  test('ondevice/sw lists the runtime files of the chosen backends, as shipped', async () => {
+    const pkgDir = path.join(project, 'node_modules/ondevice');
+    const sw = (await import(pathToFileURL(path.join(pkgDir, 'lib/sw.mjs')).href)) as typeof import('../../src/sw/index');
+    const wasm = sw.ondeviceRuntimeFiles({ backends: ['wasm'] });
+    const urls = wasm.map((entry) => entry.url);
+    expect(urls).toContain('ondevice/ondevice-worker.mjs');
+    expect(urls).toContain('ondevice/ort/ort-wasm-simd-threaded.wasm');
+    expect(urls.filter((url) => url.includes('asyncify') || url.includes('webgpu'))).toEqual([]);
+    for (const url of urls) expect(statSync(path.join(pkgDir, 'lib', url.slice('ondevice/'.length))).isFile(), url).toBe(true);
+    // Unhashed names carry a revision, so an update re-fetches them.
+    expect(wasm.filter((entry) => !entry.url.includes('/chunks/') && !entry.revision)).toEqual([]);
+    expect(sw.ondeviceRuntimeFiles({ base: '/static/x' }).map((entry) => entry.url)).toContain(
+      '/static/x/ort/ort-wasm-simd-threaded.asyncify.wasm',
+    );
+    expect(() => sw.ondeviceRuntimeFiles({ backends: [] })).toThrow(
+      expect.objectContaining({ name: 'OnDeviceError', code: 'INVALID_INPUT' }),
+    );
+  });
+
+  test('vite build with the plugin emits only the WASM runtime files, and the app runs a model in Chromium (vite preview)', async () => {
     const outDir = path.join(project, 'dist');
-    await build({ root: project, configFile: false, logLevel: 'silent', build: { outDir, emptyOutDir: true } });
-    const libraryDir = path.join(realpathSync(path.join(project, 'node_modules/ondevice')), 'dist');
-    server = await serve(outDir, libraryDir);
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    await build({
+      root: project,
+      configFile: path.join(project, 'vite.config.ts'),
+      logLevel: 'silent',
+      build: { outDir, emptyOutDir: true },
+    });
+    const emitted = listFiles(outDir);
+    expect(emitted).toContain('ondevice/ondevice-worker.mjs');
+    expect(emitted).toContain('ondevice/ort/ort-wasm-simd-threaded.wasm');
+    expect(emitted.filter((f) => /asyncify|webgpu|\.map$/.test(f))).toEqual([]);
+    // onnxruntime-web never reaches the page bundle; it lives in the worker's chunks.
+    expect(emitted.filter((f) => f.startsWith('assets/') && f.endsWith('.wasm'))).toEqual([]);
+
+    const server: PreviewServer = await preview({
+      root: project,
+      configFile: path.join(project, 'vite.config.ts'),
+      logLevel: 'silent',
+      preview: { host: '127.0.0.1', port: 0, strictPort: true },
+    });
+    closers.push(() => server.close());
+    const { port } = server.httpServer.address() as AddressInfo;
+    const { result, errors, requests } = await runApp(`http://127.0.0.1:${port}/`);
+    expectRuntimeFrom(requests, `http://127.0.0.1:${port}/ondevice/`);
+    expect(result).toMatchObject({ backend: 'wasm', dims: [1, 4], code: 'INVALID_INPUT', element: true, isolated: true, threads: 2 });
+    expect(result.sum as number).toBeCloseTo(1, 4); // tiny-mlp ends in a softmax
+    expect(errors).toEqual([]);
+  });
+
+  test('vite dev with the plugin serves the runtime files with COOP/COEP, and the app runs a model with threads', async () => {
+    const server: ViteDevServer = await createServer({
+      root: project,
+      configFile: path.join(project, 'vite.config.ts'),
+      logLevel: 'silent',
+      server: { host: '127.0.0.1', port: 0, strictPort: true, hmr: false },
+    });
+    closers.push(() => server.close());
+    await server.listen();
+    const origin = `http://127.0.0.1:${(server.httpServer!.address() as AddressInfo).port}`;
+
+    const wasm = await fetch(`${origin}/ondevice/ort/ort-wasm-simd-threaded.wasm`);
+    expect(wasm.status).toBe(200);
+    expect(wasm.headers.get('content-type')).toBe('application/wasm');
+    expect(wasm.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
+    expect(Number(wasm.headers.get('content-length'))).toBe((await wasm.arrayBuffer()).byteLength);
+    // Only the backends asked for: the WebGPU build is not served.
+    const webgpu = await fetch(`${origin}/ondevice/ort/ort-wasm-simd-threaded.asyncify.wasm`);
+    await webgpu.arrayBuffer();
+    expect(webgpu.headers.get('content-type')).not.toBe('application/wasm');
+
+    const { result, errors, requests } = await runApp(`${origin}/`);
+    expectRuntimeFrom(requests, `${origin}/ondevice/`);
+    expect(result).toMatchObject({ backend: 'wasm', dims: [1, 4], code: 'INVALID_INPUT', element: true, isolated: true, threads: 2 });
+    expect(result.sum as number).toBeCloseTo(1, 4);
+    expect(errors).toEqual([]);
+  });
+
+  test('ondevice/vite: isolation: false leaves the headers alone; bad options are INVALID_INPUT', async () => {
+    const pluginUrl = pathToFileURL(path.join(project, 'node_modules/ondevice/lib/vite.mjs')).href;
+    const { ondevice } = (await import(pluginUrl)) as typeof import('../../src/vite/index');
+    for (const options of [{ backends: [] }, { backends: ['cuda'] }, { base: '../up/' }, { base: '/' }] as Parameters<
+      typeof ondevice
+    >[0][]) {
+      expect(() => ondevice(options), JSON.stringify(options)).toThrow(
+        expect.objectContaining({ name: 'OnDeviceError', code: 'INVALID_INPUT' }),
+      );
+    }
+    const server = await createServer({
+      root: project,
+      configFile: false,
+      logLevel: 'silent',
+      plugins: [ondevice({ backends: ['wasm'], base: 'static/ort-runtime', isolation: false })],
+      server: { host: '127.0.0.1', port: 0, strictPort: true, hmr: false },
+    });
+    closers.push(() => server.close());
+    await server.listen();
+    const origin = `http://127.0.0.1:${(server.httpServer!.address() as AddressInfo).port}`;
+    for (const url of [`${origin}/`, `${origin}/static/ort-runtime/ondevice-worker.mjs`]) {
+      const response = await fetch(url);
+      await response.arrayBuffer();
+      expect(response.status, url).toBe(200);
+      expect(response.headers.get('cross-origin-opener-policy'), url).toBeNull();
+      expect(response.headers.get('cross-origin-embedder-policy'), url).toBeNull();
+    }
+    expect((await fetch(`${origin}/static/ort-runtime/ondevice-worker.mjs`)).headers.get('content-type')).toBe('text/javascript');
+  });
+
+  test('an app with its own Workbox service worker precaches the runtime files through ondevice/sw and becomes cross-origin isolated', async () => {
+    const outDir = path.join(project, 'dist-sw');
+    await build({
+      root: project,
+      configFile: path.join(project, 'vite.config.ts'),
+      logLevel: 'silent',
+      build: { outDir, emptyOutDir: true },
+    });
+    await build({
+      root: project,
+      configFile: false,
+      logLevel: 'silent',
+      publicDir: false,
+      // workbox-precaching is the app's own dependency; this test borrows the repository's copy.
+      resolve: { alias: { 'workbox-precaching': path.join(repoRoot, 'node_modules/workbox-precaching/index.mjs') } },
+      define: { 'process.env.NODE_ENV': JSON.stringify('production') },
+      build: {
+        outDir,
+        emptyOutDir: false,
+        lib: { entry: path.join(project, 'sw.ts'), formats: ['iife'], name: 'sw', fileName: () => 'sw.js' },
+      },
+    });
+    // A static host without COOP/COEP: no plugin, no headers.
+    const server = await preview({
+      root: project,
+      configFile: false,
+      logLevel: 'silent',
+      build: { outDir },
+      preview: { host: '127.0.0.1', port: 0, strictPort: true },
+    });
+    closers.push(() => server.close());
+    const origin = `http://127.0.0.1:${(server.httpServer.address() as AddressInfo).port}`;
+
     const browser = await launchChromium();
     try {
       const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
       await page.goto(`${origin}/`);
-      await page.waitForFunction(() => document.body.dataset.result, undefined, { timeout: 60_000 });
-      const result = JSON.parse((await page.evaluate(() => document.body.dataset.result))!);
-      expect(result).toMatchObject({ backend: 'wasm', dims: [1, 4], code: 'INVALID_INPUT', element: true });
-      expect(result.sum).toBeCloseTo(1, 4); // tiny-mlp ends in a softmax
-      expect(errors).toEqual([]);
+      expect(await appResult(page)).toMatchObject({ backend: 'wasm', isolated: false, threads: 1 });
+      await page.evaluate(async () => {
+        await navigator.serviceWorker.register('/sw.js');
+        await navigator.serviceWorker.ready;
+      });
+      await page.waitForFunction(() => navigator.serviceWorker.controller, undefined, { timeout: 60_000 });
+      await page.reload();
+      const result = await appResult(page);
+      expect(result).toMatchObject({ backend: 'wasm', dims: [1, 4], isolated: true, threads: 2 });
+      const cached = await page.evaluate(async () => {
+        const urls: string[] = [];
+        for (const name of await caches.keys())
+          for (const request of await (await caches.open(name)).keys()) urls.push(new URL(request.url).pathname);
+        return urls;
+      });
+      expect(cached).toContain('/ondevice/ondevice-worker.mjs');
+      expect(cached).toContain('/ondevice/ort/ort-wasm-simd-threaded.wasm');
+      expect(cached.filter((url) => url.includes('asyncify'))).toEqual([]);
     } finally {
       await browser.close();
     }
