@@ -89,10 +89,11 @@ describe('parseRegistry', () => {
         samples: {},
       }),
     ]);
+    // Field by field in schema order, then checks across fields, then unknown fields.
     expect(problems).toEqual([
-      expect.stringMatching(/unknown field "samples"/),
       expect.stringMatching(/inputs\[0\]\.shape: expected an array of fixed dims/),
       expect.stringMatching(/inputs: duplicate name "x"/),
+      expect.stringMatching(/^registry\[0\] \(demo\): unknown field "samples" \(allowed: id, version, /),
     ]);
   });
 
@@ -105,10 +106,10 @@ describe('parseRegistry', () => {
   it('checks sample hints against the inputs', () => {
     const problems = problemsOf([entry({ sample: { dims: { x: [1, 5], nope: [1] }, fill: { x: Number.NaN }, range: { x: [1, 0] } } })]);
     expect(problems).toEqual([
-      'registry[0] (demo).sample.dims.x: [1,5] does not fit shape ["batch",4]',
-      'registry[0] (demo).sample.dims.nope: no input is named "nope"',
       'registry[0] (demo).sample.fill.x: expected a finite number',
       'registry[0] (demo).sample.range.x: expected [min, max] with min < max',
+      'registry[0] (demo).sample.dims.x: [1,5] does not fit shape ["batch",4]',
+      'registry[0] (demo).sample.dims.nope: no input is named "nope"',
     ]);
   });
 
