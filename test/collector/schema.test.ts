@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { loadAlertRules, parseAlertRules } from '../../src/collector/alertRules';
 import { checkBatch, LIMITS, validateBatch } from '../../src/core/eventSchema';
 import { errorEvent, feedbackEvent, inferenceEvent, modelLoadEvent, sessionEvent } from './makeEvents';
 
@@ -198,5 +199,40 @@ describe('checkBatch: event by event, client time windowed by receive time', () 
     expect(r.rejected.map(({ id, code, path }) => ({ id, code, path }))).toEqual(
       accepted ? [] : [{ id: event.id, code: 'TIMESTAMP_OUT_OF_RANGE', path: '$.events[0].ts' }],
     );
+  });
+});
+
+describe('parseAlertRules', () => {
+  const rule = (o: Record<string, unknown> = {}) => ({
+    name: 'slow',
+    metric: 'latency_p95',
+    op: '>',
+    threshold: 200,
+    windowMs: 60_000,
+    minSamples: 20,
+    ...o,
+  });
+
+  it('accepts the shipped config/alerts.json and defaults the evaluation interval', async () => {
+    const shipped = await loadAlertRules('config/alerts.json');
+    expect(shipped.ok).toBe(true);
+    expect(parseAlertRules({ rules: [rule()] })).toEqual({ ok: true, config: { evaluationIntervalMs: 15_000, rules: [rule()] } });
+  });
+
+  it.each([
+    ['not an object', [], 'alert rules must be an object'],
+    ['rules missing', {}, 'rules is required'],
+    ['unknown top-level key', { rules: [], extra: 1 }, 'extra is not a known key'],
+    ['interval too short', { evaluationIntervalMs: 10, rules: [] }, 'evaluationIntervalMs must be within [100, 86400000]'],
+    ['unknown rule key', { rules: [rule({ severity: 'high' })] }, 'rules[0].severity is not a known key'],
+    ['bad metric', { rules: [rule({ metric: 'p99' })] }, 'rules[0].metric must be one of accuracy, psi, latency_p95, error_rate'],
+    ['bad op', { rules: [rule({ op: '>=' })] }, 'rules[0].op must be "<" or ">"'],
+    ['window too long', { rules: [rule({ windowMs: 91 * 86_400_000 })] }, 'rules[0].windowMs must be within [1000, 90 days]'],
+    ['fractional minSamples', { rules: [rule({ minSamples: 1.5 })] }, 'rules[0].minSamples must be a positive integer'],
+    ['infinite threshold', { rules: [rule({ threshold: Infinity })] }, 'rules[0].threshold must be a finite number'],
+    ['duplicate name', { rules: [rule(), rule({ metric: 'psi' })] }, 'rules[1].name "slow" is not unique'],
+    ['missing windowMs', { rules: [rule({ windowMs: undefined })] }, 'rules[0].windowMs is required'],
+  ])('rejects %s with where and why', (_name, config, error) => {
+    expect(parseAlertRules(JSON.parse(JSON.stringify(config)))).toEqual({ ok: false, error });
   });
 });
