@@ -15,7 +15,7 @@ const got = (issue: v.BaseIssue<unknown>) => JSON.stringify(issue.input);
  * `schema`, reported as one problem for the whole value (with `message`) instead of one per part:
  * "expected {package, path, license}, …" says more than the first failing key of a union option.
  */
-export const whole = <const TSchema extends v.GenericSchema>(schema: TSchema, message: v.ErrorMessage<v.CheckIssue<unknown>>) =>
+const whole = <const TSchema extends v.GenericSchema>(schema: TSchema, message: v.ErrorMessage<v.CheckIssue<unknown>>) =>
   v.pipe(
     v.unknown(),
     v.check((input) => v.is(schema, input), message),

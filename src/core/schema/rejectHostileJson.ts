@@ -14,20 +14,36 @@ export interface HostileJson {
  * values deeper than it unexamined (a batch envelope checks its own keys; each event is checked alone).
  */
 export function findHostileJson(value: unknown, maxDepth: number, stopBelow = Infinity): HostileJson | null {
-  const stack: { value: unknown; path: (string | number)[] }[] = [{ value, path: [] }];
-  for (let item = stack.pop(); item; item = stack.pop()) {
-    const { value: node, path } = item;
-    if (typeof node !== 'object' || node === null || path.length > stopBelow) continue;
-    if (path.length > maxDepth) return { message: 'nested too deeply', path };
-    if (Array.isArray(node)) {
-      node.forEach((child, i) => stack.push({ value: child, path: [...path, i] }));
+  // Paths are rebuilt from parent links only when something is found: the walk runs on every event.
+  interface Node {
+    value: unknown;
+    depth: number;
+    parent: Node | null;
+    key: string | number;
+  }
+  const pathOf = (node: Node) => {
+    const path: (string | number)[] = [];
+    for (let n: Node | null = node; n?.parent; n = n.parent) path.unshift(n.key);
+    return path;
+  };
+  const stack: Node[] = [{ value, depth: 0, parent: null, key: '' }];
+  for (let node = stack.pop(); node; node = stack.pop()) {
+    const current = node.value;
+    if (typeof current !== 'object' || current === null || node.depth > stopBelow) continue;
+    if (node.depth > maxDepth) return { message: 'nested too deeply', path: pathOf(node) };
+    if (Array.isArray(current)) {
+      for (let i = 0; i < current.length; i++) {
+        const item: unknown = current[i];
+        if (typeof item === 'object' && item !== null) stack.push({ value: item, depth: node.depth + 1, parent: node, key: i });
+      }
       continue;
     }
-    const proto = Object.getPrototypeOf(node);
-    if (proto !== Object.prototype && proto !== null) return { message: 'must be a plain object', path };
-    for (const key of Object.keys(node)) {
-      if (FORBIDDEN_KEYS.has(key)) return { message: `forbidden key "${key}"`, path: [...path, key] };
-      stack.push({ value: (node as Record<string, unknown>)[key], path: [...path, key] });
+    const proto = Object.getPrototypeOf(current);
+    if (proto !== Object.prototype && proto !== null) return { message: 'must be a plain object', path: pathOf(node) };
+    for (const key of Object.keys(current)) {
+      const child: Node = { value: (current as Record<string, unknown>)[key], depth: node.depth + 1, parent: node, key };
+      if (FORBIDDEN_KEYS.has(key)) return { message: `forbidden key "${key}"`, path: pathOf(child) };
+      if (typeof child.value === 'object' && child.value !== null) stack.push(child);
     }
   }
   return null;
