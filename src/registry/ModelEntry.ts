@@ -6,8 +6,9 @@ import { ELEMENT_TYPES } from './elementTypes';
 
 const ID = /^[a-z0-9][a-z0-9._-]*$/;
 const SHA256 = /^[0-9a-f]{64}$/;
-// Files land side by side in public/models/: a plain name, no folders, no leading dot.
-const FILE = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
+// A path relative to the registry: plain segments (no leading dot, so no `..`), no query, no scheme.
+// The repository's own registry is stricter (plain names: models:sync puts files side by side), see parseRegistry.
+const FILE = /^[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*)*$/;
 
 const got = (issue: v.BaseIssue<unknown>) => JSON.stringify(issue.input);
 
@@ -38,7 +39,7 @@ const nonEmptyString = v.pipe(v.string('expected a non-empty string'), v.minLeng
 const positiveInteger = whole(v.pipe(v.number(), v.safeInteger(), v.minValue(1)), (i) => `expected a positive integer, got ${got(i)}`);
 const fileName = whole(
   v.pipe(v.string(), v.regex(FILE)),
-  (i) => `expected a plain file name (letters, digits, . _ -; no folders), got ${got(i)}`,
+  (i) => `expected a relative file path (letters, digits, . _ -; folders with /, no leading dots), got ${got(i)}`,
 );
 const sha256 = whole(v.pipe(v.string(), v.regex(SHA256)), (i) => `expected 64 lower-case hex digits, got ${got(i)}`);
 

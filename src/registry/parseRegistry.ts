@@ -21,6 +21,14 @@ export const RegistrySchema = v.pipe(
   }),
 );
 
+export interface ParseRegistryOptions {
+  /**
+   * The repository's registry (default): every file a plain name, because models:sync puts them side by
+   * side in public/models/. A registry a host serves may name files in folders below it (`false`).
+   */
+  plainFileNames?: boolean;
+}
+
 /**
  * Validate models/registry.json (as text or parsed JSON) and return its entries. Throws one
  * `OnDeviceError('INVALID_INPUT')` listing every problem (`details.problems`), each prefixed by where it is.
@@ -28,7 +36,7 @@ export const RegistrySchema = v.pipe(
  * @example
  * const registry = parseRegistry(await (await fetch('/models/registry.json')).json())
  */
-export function parseRegistry(json: unknown): ModelEntry[] {
+export function parseRegistry(json: unknown, options: ParseRegistryOptions = {}): ModelEntry[] {
   let value = json;
   if (typeof json === 'string') {
     try {
@@ -38,8 +46,17 @@ export function parseRegistry(json: unknown): ModelEntry[] {
     }
   }
   const result = v.safeParse(RegistrySchema, value);
-  if (result.success) return result.output;
-  const problems = result.issues.map((issue) => describe(issue, value));
+  const problems = result.success ? [] : result.issues.map((issue) => describe(issue, value));
+  if (result.success && options.plainFileNames !== false) {
+    result.output.forEach((entry, i) =>
+      [entry, ...(entry.assets ?? [])].forEach((item, k) => {
+        const at = `registry[${i}] (${entry.id})${item === entry ? '' : `.assets[${k - 1}]`}.file`;
+        if (item.file.includes('/'))
+          problems.push(`${at}: expected a plain file name (models:sync puts files side by side), got "${item.file}"`);
+      }),
+    );
+  }
+  if (result.success && problems.length === 0) return result.output;
   const shown = problems.slice(0, 5).join('; ');
   const more = problems.length > 5 ? `; and ${problems.length - 5} more` : '';
   throw new OnDeviceError('INVALID_INPUT', `invalid model registry: ${shown}${more}`, { problems });

@@ -36,7 +36,7 @@ export async function parseRegistryResponse(response: Response, where: { url: st
   // `{ "models": [...] }` is accepted as well as a bare array.
   const entries = json !== null && typeof json === 'object' && !Array.isArray(json) && 'models' in json ? json.models : json;
   try {
-    return parseRegistry(entries);
+    return parseRegistry(entries, { plainFileNames: false });
   } catch (error) {
     const problems = (error as OnDeviceError).details?.problems;
     throw new OnDeviceError('MODEL_FETCH_FAILED', `The model registry ${url} is not valid: ${(error as Error).message}`, {

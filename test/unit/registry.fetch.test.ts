@@ -29,6 +29,8 @@ const REGISTRIES: Record<string, { type: string; body: string }> = {
   invalid: { type: 'application/json', body: JSON.stringify([{ ...ENTRY, sha256: 'nope' }]) },
   array: { type: 'application/json', body: JSON.stringify([ENTRY]) },
   wrapped: { type: 'application/json', body: JSON.stringify({ models: [ENTRY] }) },
+  // A served registry may keep files in folders below it (the repository's own may not).
+  nested: { type: 'application/json', body: JSON.stringify([{ ...ENTRY, file: 'v2/demo.onnx' }]) },
 };
 
 let server: Server;
@@ -77,6 +79,11 @@ describe('the registry fetch (a real HTTP server)', () => {
     const error = await failureOf('invalid');
     expect(error.code).toBe('MODEL_FETCH_FAILED');
     expect(error.details.problems).toEqual([expect.stringMatching(/^registry\[0\] \(demo\)\.sha256: expected 64 lower-case hex digits/)]);
+  });
+
+  it('a served registry may name files in folders', async () => {
+    configure({ baseUrl: `${origin}/nested/` });
+    expect(await resolveSource('demo')).toMatchObject({ id: 'demo', url: `${origin}/nested/models/v2/demo.onnx` });
   });
 
   it.each(['array', 'wrapped'])('a valid registry (%s) resolves an id', async (folder) => {
