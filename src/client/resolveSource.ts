@@ -1,4 +1,5 @@
 import { findModel } from '../registry/findModel';
+import { parseRegistryResponse } from '../registry/parseRegistryResponse';
 import type { ModelEntry } from '../registry/ModelEntry';
 import { toModelSource } from '../registry/toModelSource';
 import type { ModelSource } from '../core/protocol';
@@ -24,8 +25,7 @@ export async function fetchRegistry(signal?: AbortSignal): Promise<RegistryEntry
       });
       if (!response.ok)
         throw new OnDeviceError('MODEL_FETCH_FAILED', `Could not fetch the model registry ${url}: HTTP ${response.status}`, { url });
-      const json = (await response.json()) as { models?: RegistryEntry[] } | RegistryEntry[];
-      return Array.isArray(json) ? json : (json.models ?? []);
+      return parseRegistryResponse(response, { url, baseUrl: config.baseUrl });
     })();
     registryPromise.catch(() => (registryPromise = undefined));
   }

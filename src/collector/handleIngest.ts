@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LIMITS, validateBatch, type TelemetryEvent } from '../core/eventSchema';
+import { checkBatch, LIMITS, type EventRejectionCode, type TelemetryEvent } from '../core/eventSchema';
 import { corsHeaders, PREFLIGHT_HEADERS, type OriginPolicy } from './corsHeaders';
 import type { EventWriter } from './EventWriter';
 import { readBody } from './readBody';
@@ -36,15 +36,21 @@ export interface IngestContext {
   admitBatch?: (events: readonly TelemetryEvent[], siteKey: string) => { retryAfterSeconds: number; error: string } | null;
 }
 
+/** The 200 answer of `POST /v1/events`. */
 export interface IngestAck {
+  /** Valid events of the batch, now committed (new ones plus duplicates): the client may forget them. */
   accepted: number;
+  /** Of `accepted`, how many were new. */
   stored: number;
+  /** Of `accepted`, how many were already stored (or repeated within the batch). */
   duplicates: number;
+  /** Invalid events, never stored; retrying them cannot succeed. `id` is null when the id itself is bad. */
+  rejected: { id: string | null; code: EventRejectionCode; path: string }[];
 }
 
 /**
- * `POST /v1/events` (and its CORS preflight). Responds 200 only after the batch is committed;
- * a rejected batch stores nothing.
+ * `POST /v1/events` (and its CORS preflight). Responds 200 only after the valid events of the batch
+ * are committed, listing each invalid event with a code; a body that is not a batch stores nothing.
  */
 export async function handleIngest(ctx: IngestContext, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   const origin = req.headers.origin;
@@ -77,7 +83,8 @@ export async function handleIngest(ctx: IngestContext, req: IncomingMessage, res
   } catch {
     return reject(400, 'INVALID_JSON', 'body is not valid JSON');
   }
-  const batch = validateBatch(parsed);
+  const receivedAtMs = ctx.now();
+  const batch = checkBatch(parsed, { receivedAtMs });
   if (!batch.ok) return reject(400, 'INVALID_BATCH', batch.error, batch.path);
 
   const urlKey = url.searchParams.get('key');
@@ -91,16 +98,21 @@ export async function handleIngest(ctx: IngestContext, req: IncomingMessage, res
   const refused = ctx.admitBatch?.(batch.events, siteKey) ?? null;
   if (refused) return reject(429, 'RATE_LIMITED', refused.error, '$', { 'retry-after': String(refused.retryAfterSeconds) });
 
-  let result;
+  let result: { stored: readonly TelemetryEvent[]; duplicates: number } = { stored: [], duplicates: 0 };
   try {
-    result = await ctx.store.insertBatch(batch.events, { siteKey, receivedAtMs: ctx.now() });
+    if (batch.events.length > 0) result = await ctx.store.insertBatch(batch.events, { siteKey, receivedAtMs });
   } catch (e) {
     // The transaction rolled back: nothing was stored, so the client may safely retry.
     return reject(503, 'STORAGE_FAILED', `storage failed: ${(e as Error).message}`, '$', { 'retry-after': '5' });
   }
   ctx.onStored(result.stored, result.duplicates);
   ctx.onResponse(200, 'OK');
-  const ack: IngestAck = { accepted: batch.events.length, stored: result.stored.length, duplicates: result.duplicates };
+  const ack: IngestAck = {
+    accepted: batch.events.length,
+    stored: result.stored.length,
+    duplicates: result.duplicates,
+    rejected: batch.rejected.map(({ id, code, path }) => ({ id, code, path })),
+  };
   sendJson(res, 200, ack, cors ?? {});
 }
 

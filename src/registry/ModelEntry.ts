@@ -1,57 +1,217 @@
-// Types of models/registry.json. Types only: the registry is read by the page, the worker and Node scripts.
-// ElementType and TensorSpec are the runtime's own (one definition, shared with the worker protocol).
-import type { ElementType, TensorSpec } from '../core/protocol';
+// The shape of one models/registry.json entry, written once as a valibot schema; the types are
+// inferred from it. Read by the page (fetched registry), the worker (types) and Node scripts.
+import * as v from 'valibot';
+import type { ElementType, TensorSpec as ProtocolTensorSpec } from '../core/protocol';
+import { ELEMENT_TYPES } from './elementTypes';
 
-export type { ElementType, TensorSpec };
+const ID = /^[a-z0-9][a-z0-9._-]*$/;
+const SHA256 = /^[0-9a-f]{64}$/;
+// A path relative to the registry: plain segments (no leading dot, so no `..`), no query, no scheme.
+// The repository's own registry is stricter (plain names: models:sync puts files side by side), see parseRegistry.
+const FILE = /^[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*)*$/;
+
+const got = (issue: v.BaseIssue<unknown>) => JSON.stringify(issue.input);
+
+/**
+ * `schema`, reported as one problem for the whole value (with `message`) instead of one per part:
+ * "expected {package, path, license}, …" says more than the first failing key of a union option.
+ */
+const whole = <const TSchema extends v.GenericSchema>(schema: TSchema, message: v.ErrorMessage<v.CheckIssue<unknown>>) =>
+  v.pipe(
+    v.unknown(),
+    v.check((input) => v.is(schema, input), message),
+    schema,
+  );
+
+/** The message of a strict object: not an object, a missing key, or an unknown one (listing the allowed). */
+const objectMessage =
+  (expected: string, allowed: string[]): v.ErrorMessage<v.StrictObjectIssue> =>
+  (issue) => {
+    if (issue.expected === 'never') return `unknown field ${issue.received} (allowed: ${allowed.join(', ')})`;
+    if (issue.received === 'undefined' && issue.path?.length) return `is required`;
+    return `expected ${expected}`;
+  };
+
+const strict = <const TEntries extends v.ObjectEntries>(entries: TEntries, expected: string) =>
+  v.strictObject(entries, objectMessage(expected, Object.keys(entries)));
+
+const nonEmptyString = v.pipe(v.string('expected a non-empty string'), v.minLength(1, 'expected a non-empty string'));
+const positiveInteger = whole(v.pipe(v.number(), v.safeInteger(), v.minValue(1)), (i) => `expected a positive integer, got ${got(i)}`);
+const fileName = whole(
+  v.pipe(v.string(), v.regex(FILE)),
+  (i) => `expected a relative file path (letters, digits, . _ -; folders with /, no leading dots), got ${got(i)}`,
+);
+const sha256 = whole(v.pipe(v.string(), v.regex(SHA256)), (i) => `expected 64 lower-case hex digits, got ${got(i)}`);
+
+const repoRelative = v.pipe(
+  nonEmptyString,
+  v.check((p) => !p.startsWith('/') && !p.split('/').includes('..')),
+);
 
 /** Where a file's bytes come from before `models:sync` copies them to `public/models/<file>`. */
-export type ModelSourceRef =
-  /** A file inside an installed npm package; `license` is the package's own licence. */
-  | { package: string; path: string; license: string }
-  /** Written by `npm run models:generate`; `generator` is the module that builds it (repo-relative). */
-  | { generator: string }
-  /** A file kept in this repository, e.g. under models/local/ (repo-relative path). */
-  | { repoPath: string };
+export const ModelSourceRefSchema = whole(
+  v.union([
+    /** A file inside an installed npm package; `license` is the package's own licence. */
+    v.strictObject({ package: nonEmptyString, path: nonEmptyString, license: nonEmptyString }),
+    /** Written by `npm run models:generate`; `generator` is the module that builds it (repo-relative). */
+    v.strictObject({ generator: v.pipe(nonEmptyString, v.startsWith('scripts/onnx/')) }),
+    /** A file kept in this repository, e.g. under models/local/ (repo-relative path). */
+    v.strictObject({ repoPath: repoRelative }),
+  ]),
+  (i) => `expected {package, path, license}, {generator: "scripts/onnx/…"} or {repoPath} (repo-relative), got ${got(i)}`,
+);
+export type ModelSourceRef = v.InferOutput<typeof ModelSourceRefSchema>;
+
+const elementType = v.picklist(ELEMENT_TYPES, (i) => `${got(i)} is not an onnxruntime element type (${ELEMENT_TYPES.join(', ')})`);
+
+export const TensorSpecSchema = strict(
+  {
+    name: nonEmptyString,
+    type: elementType,
+    // Symbolic dims are strings; onnxruntime reports an unnamed one as ''.
+    shape: whole(
+      v.array(v.union([v.string(), v.pipe(v.number(), v.safeInteger(), v.minValue(0))])),
+      'expected an array of fixed dims (integers >= 0) and symbolic dims (strings)',
+    ),
+  },
+  '{name, type, shape}',
+);
+export type TensorSpec = v.InferOutput<typeof TensorSpecSchema>;
+
+/** Items of an array whose `key` repeats, reported once each at the array. */
+const uniqueBy = <T>(key: (item: Partial<T> | undefined) => unknown, message: (value: string) => string) =>
+  v.rawCheck<T[]>(({ dataset, addIssue }) => {
+    // Also on a partly invalid array, so every problem is listed at once.
+    if (!Array.isArray(dataset.value)) return;
+    const keys = (dataset.value as (Partial<T> | undefined)[]).map(key);
+    const repeated = new Set(keys.filter((k, i) => k !== undefined && keys.indexOf(k) !== i));
+    for (const k of repeated) addIssue({ message: message(String(k)) });
+  });
+
+const tensorSpecs = v.pipe(
+  v.array(TensorSpecSchema, 'expected a non-empty array of {name, type, shape}'),
+  v.minLength(1, 'expected a non-empty array of {name, type, shape}'),
+  uniqueBy(
+    (s: Partial<TensorSpec> | undefined) => s?.name,
+    (name) => `duplicate name "${name}"`,
+  ),
+);
+
+const safeDim = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 
 /** Concrete values for demos, warm-up and tests of models with symbolic dims. */
-export interface SampleHint {
-  /** Concrete dims per input name. */
-  dims?: Record<string, number[]>;
-  /** A constant per input (e.g. a sample rate, or 0 for an initial recurrent state). */
-  fill?: Record<string, number>;
-  /** Value range [min, max] per input for generated data (e.g. a normalised image). */
-  range?: Record<string, [number, number]>;
-}
+export const SampleHintSchema = strict(
+  {
+    /** Concrete dims per input name. */
+    dims: v.exactOptional(v.record(v.string(), v.array(safeDim, 'expected an array of dims'), 'expected an object keyed by input name')),
+    /** A constant per input (e.g. a sample rate, or 0 for an initial recurrent state). */
+    fill: v.exactOptional(
+      v.record(
+        v.string(),
+        v.pipe(v.number('expected a finite number'), v.finite('expected a finite number')),
+        'expected an object keyed by input name',
+      ),
+    ),
+    /** Value range [min, max] per input for generated data (e.g. a normalised image). */
+    range: v.exactOptional(
+      v.record(
+        v.string(),
+        whole(
+          v.pipe(
+            v.strictTuple([v.pipe(v.number(), v.finite()), v.pipe(v.number(), v.finite())]),
+            v.check(([min, max]) => min < max),
+          ),
+          'expected [min, max] with min < max',
+        ),
+        'expected an object keyed by input name',
+      ),
+    ),
+  },
+  '{dims?, fill?, range?}',
+);
+export type SampleHint = v.InferOutput<typeof SampleHintSchema>;
 
 /** A non-model file a model needs at run time (e.g. the character list of an OCR recogniser). */
-export interface AssetEntry {
-  /** What the file is to its model, e.g. `keys`. Unique within the model. */
-  name: string;
-  file: string;
-  sha256: string;
-  bytes: number;
-  license: string;
-  source: ModelSourceRef;
-  description: string;
-}
+export const AssetEntrySchema = strict(
+  {
+    /** What the file is to its model, e.g. `keys`. Unique within the model. */
+    name: nonEmptyString,
+    file: fileName,
+    sha256,
+    bytes: positiveInteger,
+    license: nonEmptyString,
+    source: ModelSourceRefSchema,
+    description: v.string('expected a string'),
+  },
+  'an object',
+);
+export type AssetEntry = v.InferOutput<typeof AssetEntrySchema>;
 
-export interface ModelEntry {
-  /** Stable, lower-case id, e.g. `ppocr-v4-det`. */
-  id: string;
-  version: string;
-  /** File name under `public/models/` (no folders). */
-  file: string;
-  /** Lower-case hex sha256 of the file. */
-  sha256: string;
-  bytes: number;
-  /** SPDX licence of the model itself (weights); a package source records the package's licence. */
-  license: string;
-  source: ModelSourceRef;
-  /** What the model does, e.g. `text-detection`, `voice-activity-detection`. */
-  task: string;
-  description: string;
-  inputs: TensorSpec[];
-  outputs: TensorSpec[];
-  sample?: SampleHint;
-  assets?: AssetEntry[];
-}
+/** Sample hints name inputs that exist, and sample dims fit their input's shape (also on a partly invalid entry). */
+const sampleFitsInputs = <T extends { inputs: TensorSpec[]; sample?: SampleHint }>() =>
+  v.rawCheck<T>(({ dataset, addIssue }) => {
+    const { inputs, sample } = (dataset.value ?? {}) as Partial<T>;
+    if (typeof sample !== 'object' || sample === null || !Array.isArray(inputs)) return;
+    const byName = new Map(inputs.filter((spec) => spec && Array.isArray(spec.shape)).map((spec) => [spec.name, spec]));
+    const at = (section: string, name: string) =>
+      [
+        { type: 'object', origin: 'value', input: dataset.value, key: 'sample', value: sample },
+        { type: 'object', origin: 'value', input: sample, key: section, value: undefined },
+        { type: 'object', origin: 'value', input: {}, key: name, value: undefined },
+      ] as [v.IssuePathItem, ...v.IssuePathItem[]];
+    for (const section of ['dims', 'fill', 'range'] as const) {
+      const values: unknown = sample[section];
+      if (typeof values !== 'object' || values === null) continue;
+      for (const [name, value] of Object.entries(values)) {
+        const spec = byName.get(name);
+        if (!spec) addIssue({ message: `no input is named "${name}"`, path: at(section, name) });
+        else if (section === 'dims' && Array.isArray(value)) {
+          const fits =
+            value.length === spec.shape.length &&
+            value.every((d, k) => Number.isSafeInteger(d) && d >= 0 && (typeof spec.shape[k] !== 'number' || spec.shape[k] === d));
+          if (!fits)
+            addIssue({ message: `${JSON.stringify(value)} does not fit shape ${JSON.stringify(spec.shape)}`, path: at(section, name) });
+        }
+      }
+    }
+  });
+
+const ModelEntryFields = strict(
+  {
+    /** Stable, lower-case id, e.g. `ppocr-v4-det`. */
+    id: whole(v.pipe(v.string(), v.regex(ID)), 'expected a lower-case id like "ppocr-v4-det"'),
+    version: nonEmptyString,
+    /** File name under `public/models/` (no folders). */
+    file: fileName,
+    /** Lower-case hex sha256 of the file. */
+    sha256,
+    bytes: positiveInteger,
+    /** SPDX licence of the model itself (weights); a package source records the package's licence. */
+    license: nonEmptyString,
+    source: ModelSourceRefSchema,
+    /** What the model does, e.g. `text-detection`, `voice-activity-detection`. */
+    task: nonEmptyString,
+    description: v.string('expected a string'),
+    inputs: tensorSpecs,
+    outputs: tensorSpecs,
+    sample: v.exactOptional(SampleHintSchema),
+    assets: v.exactOptional(
+      v.pipe(
+        v.array(AssetEntrySchema, 'expected an array'),
+        uniqueBy(
+          (a: Partial<AssetEntry> | undefined) => a?.name,
+          (name) => `duplicate asset name "${name}"`,
+        ),
+      ),
+    ),
+  },
+  'an object',
+);
+export const ModelEntrySchema = v.pipe(ModelEntryFields, sampleFitsInputs<v.InferOutput<typeof ModelEntryFields>>());
+export type ModelEntry = v.InferOutput<typeof ModelEntrySchema>;
+
+export type { ElementType };
+
+// Compile-time guard: a registry tensor spec is the worker protocol's TensorSpec.
+const sameSpec: [TensorSpec, ProtocolTensorSpec] extends [ProtocolTensorSpec, TensorSpec] ? true : false = true;
+void sameSpec;

@@ -1,13 +1,19 @@
 import Database from 'better-sqlite3';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorEvent, feedbackEvent, inferenceEvent, modelLoadEvent, sessionEvent } from './makeEvents';
-import { getJson, startCollector, type StartedCollector } from './startCollector';
+import { getJson, startCollector, waitFor, type StartedCollector } from './startCollector';
 
 interface Payload {
   name: string;
   body: Uint8Array<ArrayBuffer>;
   headers: Record<string, string>;
   query?: string;
+  /**
+   * A well-formed batch with bad events: answered 200, the events at `rejected` listed as invalid and
+   * exactly the ids in `valid` stored. Absent: the body is rejected whole with a 4xx, nothing stored.
+   */
+  events?: { rejected: number[]; valid: string[] };
 }
 
 /** mulberry32: a seeded PRNG so a failing payload is reproducible. */
@@ -130,55 +136,56 @@ function generatePayloads(): Payload[] {
       setPath(events[index], path, value);
       name = `${events[index].type}.${path.join('.')} = ${JSON.stringify(value)?.slice(0, 30)}`;
     }
-    payloads.push(json(name, { siteKey: 'demo', events }));
+    const valid = events.filter((_e, i) => i !== index).map((e) => e.id as string);
+    payloads.push({ ...json(name, { siteKey: 'demo', events }), events: { rejected: [index], valid } });
   }
+
+  /** One bad event (JSON text) beside a good one: the bad one is rejected, the good one stored. */
+  const besideGood = (name: string, badEventJson: string): Payload => {
+    const good = errorEvent();
+    return {
+      ...text(name, `{"siteKey":"demo","events":[${badEventJson},${JSON.stringify(good)}]}`),
+      events: { rejected: [0], valid: [good.id] },
+    };
+  };
 
   // 2. Prototype-pollution keys at every level.
   for (const key of ['__proto__', 'constructor', 'prototype']) {
-    const ev = JSON.stringify(inferenceEvent());
-    payloads.push(text(`${key} in batch`, `{"siteKey":"demo","${key}":{"polluted":1},"events":[${ev}]}`));
-    payloads.push(text(`${key} in event`, `{"siteKey":"demo","events":[${ev.replace('{', `{"${key}":{"polluted":1},`)}]}`));
-    payloads.push(
-      text(`${key} in output`, `{"siteKey":"demo","events":[${ev.replace('"output":{', `"output":{"${key}":{"polluted":1},`)}]}`),
-    );
-    payloads.push(
-      text(`${key} as input name`, `{"siteKey":"demo","events":[${ev.replace('"inputDims":{', `"inputDims":{"${key}":[1],`)}]}`),
-    );
+    const ev = () => JSON.stringify(inferenceEvent());
+    payloads.push(text(`${key} in batch`, `{"siteKey":"demo","${key}":{"polluted":1},"events":[${ev()}]}`));
+    payloads.push(besideGood(`${key} in event`, ev().replace('{', `{"${key}":{"polluted":1},`)));
+    payloads.push(besideGood(`${key} in output`, ev().replace('"output":{', `"output":{"${key}":{"polluted":1},`)));
+    payloads.push(besideGood(`${key} as input name`, ev().replace('"inputDims":{', `"inputDims":{"${key}":[1],`)));
     const session = JSON.stringify(sessionEvent());
-    payloads.push(
-      text(`${key} in device`, `{"siteKey":"demo","events":[${session.replace('"device":{', `"device":{"${key}":{"polluted":1},`)}]}`),
-    );
+    payloads.push(besideGood(`${key} in device`, session.replace('"device":{', `"device":{"${key}":{"polluted":1},`)));
   }
 
   // 3. Deep nesting.
   const deepArray = '['.repeat(20000) + ']'.repeat(20000);
   const deepObject = '{"a":'.repeat(20000) + '1' + '}'.repeat(20000);
-  payloads.push(text('deep array as event', `{"siteKey":"demo","events":[${deepArray}]}`));
+  payloads.push(besideGood('deep array as event', deepArray));
   payloads.push(
-    text(
-      'deep object as output',
-      `{"siteKey":"demo","events":[${JSON.stringify(inferenceEvent()).replace(/"output":\{[^}]*\}/, `"output":${deepObject}`)}]}`,
-    ),
+    besideGood('deep object as output', JSON.stringify(inferenceEvent()).replace(/"output":\{[^}]*\}/, `"output":${deepObject}`)),
   );
   payloads.push(text('deep array as body', deepArray));
   payloads.push(text('deep object as body', deepObject));
 
   // 4. Huge and odd numbers, written as JSON text.
-  const ev = JSON.stringify(inferenceEvent());
+  const ev = () => JSON.stringify(inferenceEvent());
   for (const n of ['1e400', '-1e400', '1e309', '123456789012345678901234567890', '1e-400', '-0.0e999999']) {
+    // 1e-400 and -0.0e999999 parse to a valid 0 ms: an extra key keeps the event invalid.
     payloads.push(
-      text(
+      besideGood(
         `ms = ${n}`,
-        `{"siteKey":"demo","events":[${ev.replace('"ms":12', `"ms":${n}`).replace('"ms":12', `"ms":${n}`)}]}`.replace(
-          /"ms":(1e-400|-0\.0e999999)/,
-          (_m, v) => `"ms":${v},"extra":1`,
-        ),
+        ev()
+          .replace('"ms":12', `"ms":${n}`)
+          .replace(/"ms":(1e-400|-0\.0e999999)/, (_m, v) => `"ms":${v},"extra":1`),
       ),
     );
-    payloads.push(text(`ts = ${n}`, `{"siteKey":"demo","events":[${ev.replace(/"ts":\d+/, `"ts":${n}`)}]}`));
+    payloads.push(besideGood(`ts = ${n}`, ev().replace(/"ts":\d+/, `"ts":${n}`)));
   }
   for (const n of ['NaN', 'Infinity', '-Infinity', '0x10', '1_000', '.5', '+1', '01']) {
-    payloads.push(text(`ms = ${n} (not JSON)`, `{"siteKey":"demo","events":[${ev.replace('"ms":12', `"ms":${n}`)}]}`));
+    payloads.push(text(`ms = ${n} (not JSON)`, `{"siteKey":"demo","events":[${ev().replace('"ms":12', `"ms":${n}`)}]}`));
   }
 
   // 5. Invalid UTF-8 inside an otherwise valid batch.
@@ -195,7 +202,7 @@ function generatePayloads(): Payload[] {
   ] as const) {
     payloads.push({ name: `invalid UTF-8: ${name}`, body: new Uint8Array([...before, ...bytes, ...after]), headers: JSON_HEADERS });
   }
-  payloads.push(text('lone surrogate escape', message.replace('MARK', '\\ud800')));
+  payloads.push(besideGood('lone surrogate escape', JSON.stringify(errorEvent({ message: 'MARK' })).replace('MARK', '\\ud800')));
 
   // 6. Not JSON, or not a batch.
   for (const body of [
@@ -256,16 +263,36 @@ describe('collector fuzz: malformed payloads', () => {
   const payloads = generatePayloads();
 
   beforeAll(async () => {
-    c = await startCollector({ env: { COLLECTOR_SITE_KEYS: 'demo,other' } });
+    // The probe reports on the collector's own prototypes: pollution there is what a payload could cause.
+    const probe = `--import=${pathToFileURL('test/collector/prototypeProbe.mjs').href}`;
+    const nodeOptions = [process.env.NODE_OPTIONS, probe].filter(Boolean).join(' ');
+    c = await startCollector({ env: { COLLECTOR_SITE_KEYS: 'demo,other', NODE_OPTIONS: nodeOptions } });
   });
+
+  /** Ask the collector process (SIGUSR2) which built-in prototype properties changed since it started. */
+  const prototypeChanges = async (): Promise<string[]> => {
+    const seen = c.server.output().split('prototype-probe ').length;
+    c.server.process.kill('SIGUSR2');
+    const line = await waitFor(
+      async () => {
+        const parts = c.server.output().split('prototype-probe ');
+        return parts.length > seen ? parts[parts.length - 1].split('\n')[0] : undefined;
+      },
+      10_000,
+      'the prototype probe of the collector process',
+    );
+    return JSON.parse(line) as string[];
+  };
   afterAll(async () => {
     await c?.stop();
     c?.cleanup();
   });
 
-  it(`rejects ${payloads.length} malformed payloads with 4xx, stays up and stores nothing`, async () => {
+  it(`rejects ${payloads.length} malformed payloads (whole bodies with 4xx, bad events one by one), stays up, stores only valid events`, async () => {
     expect(payloads.length).toBeGreaterThanOrEqual(200);
-    const results: Array<{ name: string; status: number; body: string }> = [];
+    // The probe is live before anything is sent (so a later answer is not a probe that never loaded).
+    expect(await prototypeChanges()).toEqual([]);
+    const results: Array<{ payload: Payload; status: number; body: string }> = [];
     const queue = [...payloads];
     // A few connections at once, like a real client population; bounded by the payload list.
     await Promise.all(
@@ -277,29 +304,41 @@ describe('collector fuzz: malformed payloads', () => {
             body: p.body,
             signal: AbortSignal.timeout(15_000),
           }).catch((e: Error) => e);
-          if (res instanceof Error) results.push({ name: p.name, status: -1, body: res.message });
-          else results.push({ name: p.name, status: res.status, body: await res.text() });
+          if (res instanceof Error) results.push({ payload: p, status: -1, body: res.message });
+          else results.push({ payload: p, status: res.status, body: await res.text() });
         }
       }),
     );
-    const unexpected = results.filter((r) => r.status < 400 || r.status >= 500);
-    expect(unexpected).toEqual([]);
-    for (const r of results) {
-      const body = JSON.parse(r.body);
-      expect(typeof body.error, r.name).toBe('string');
-      expect(typeof body.path, r.name).toBe('string');
+    const wrongStatus = results
+      .filter((r) => (r.payload.events ? r.status !== 200 : r.status < 400 || r.status >= 500))
+      .map((r) => `${r.payload.name}: ${r.status} ${r.body.slice(0, 200)}`);
+    expect(wrongStatus).toEqual([]);
+    for (const { payload, body: text } of results) {
+      const body = JSON.parse(text);
+      if (payload.events) {
+        // Exactly the bad events are listed, each at its own index, and every good one is acknowledged.
+        const indexes = body.rejected.map((r: { path: string }) => Number(/^\$\.events\[(\d+)\]/.exec(r.path)?.[1]));
+        expect([payload.name, indexes, body.rejected.map((r: { code: string }) => r.code)]).toEqual([
+          payload.name,
+          payload.events.rejected,
+          payload.events.rejected.map(() => 'INVALID_EVENT'),
+        ]);
+        expect([payload.name, body.accepted]).toEqual([payload.name, payload.events.valid.length]);
+      } else {
+        expect(typeof body.error, payload.name).toBe('string');
+        expect(typeof body.path, payload.name).toBe('string');
+      }
     }
-    expect([...new Set(results.map((r) => r.status))].sort()).toEqual([400, 403, 413, 415]);
+    expect([...new Set(results.map((r) => r.status))].sort()).toEqual([200, 400, 403, 413, 415]);
 
     expect((await getJson(`${c.url}/v1/health`)).status).toBe(200);
-    const summary = await getJson(`${c.url}/v1/summary?windowMs=7776000000`);
-    expect(summary.body.events).toEqual({});
-    const metrics = (await getJson(`${c.url}/metrics`)).body as string;
-    expect(metrics).not.toMatch(/^ondevice_events_total\{/m);
-
+    // Stored: exactly the valid events of well-formed batches; nothing from a rejected body or a bad event.
+    const expectedIds = payloads.flatMap((p) => p.events?.valid ?? []).sort();
+    expect(expectedIds.length).toBeGreaterThan(150);
     const db = new Database(c.dbPath, { readonly: true });
     try {
-      expect(db.prepare('SELECT COUNT(*) AS n FROM events').get()).toEqual({ n: 0 });
+      const stored = (db.prepare('SELECT id FROM events ORDER BY id').all() as { id: string }[]).map((r) => r.id);
+      expect(stored).toEqual(expectedIds);
     } finally {
       db.close();
     }
@@ -310,6 +349,6 @@ describe('collector fuzz: malformed payloads', () => {
       body: JSON.stringify({ siteKey: 'demo', events: goodEvents() }),
     });
     expect(ok.status).toBe(200);
-    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(await prototypeChanges()).toEqual([]);
   });
 });

@@ -1,4 +1,6 @@
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LIMITS } from '../../src/core/eventSchema';
 import { errorEvent, feedbackEvent, inferenceEvent, modelLoadEvent, sessionEvent } from './makeEvents';
 import { getJson, postEvents, startCollector, type StartedCollector } from './startCollector';
 
@@ -30,7 +32,7 @@ describe('collector ingest (real process)', () => {
     };
     const r = await postEvents(c.url, batch);
     expect(r.status).toBe(200);
-    expect(r.body).toEqual({ accepted: 136, stored: 136, duplicates: 0 });
+    expect(r.body).toEqual({ accepted: 136, stored: 136, duplicates: 0, rejected: [] });
 
     const { status, body } = await getJson(`${c.url}/v1/summary?windowMs=3600000`);
     expect(status).toBe(200);
@@ -64,11 +66,11 @@ describe('collector ingest (real process)', () => {
   it('counts duplicate ids once, within and across batches', async () => {
     const model = { modelId: 'dupe-model', modelVersion: '1' };
     const events = Array.from({ length: 10 }, () => inferenceEvent(model));
-    expect((await postEvents(c.url, { siteKey: 'demo', events })).body).toEqual({ accepted: 10, stored: 10, duplicates: 0 });
+    expect((await postEvents(c.url, { siteKey: 'demo', events })).body).toEqual({ accepted: 10, stored: 10, duplicates: 0, rejected: [] });
     // A client replaying from IndexedDB resends the same ids, plus one new event repeated in-batch.
     const extra = inferenceEvent(model);
     const replay = await postEvents(c.url, { siteKey: 'demo', events: [...events, extra, extra] });
-    expect(replay.body).toEqual({ accepted: 12, stored: 1, duplicates: 11 });
+    expect(replay.body).toEqual({ accepted: 12, stored: 1, duplicates: 11, rejected: [] });
     const { body } = await getJson(`${c.url}/v1/summary`);
     expect(body.groups.find((g: any) => g.modelId === 'dupe-model').count).toBe(11);
     const metrics = (await getJson(`${c.url}/metrics`)).body as string;
@@ -90,7 +92,8 @@ describe('collector ingest (real process)', () => {
     const good = { siteKey: 'demo', events: [inferenceEvent()] };
     const cases: Array<[string, Promise<{ status: number; body: any }>, number, string]> = [
       ['bad JSON', postEvents(c.url, '{"events": [', {}), 400, 'INVALID_JSON'],
-      ['invalid event', postEvents(c.url, { siteKey: 'demo', events: [{ ...inferenceEvent(), backend: 'cuda' }] }), 400, 'INVALID_BATCH'],
+      ['not a batch', postEvents(c.url, { siteKey: 'demo', events: {} }), 400, 'INVALID_BATCH'],
+      ['empty batch', postEvents(c.url, { siteKey: 'demo', events: [] }), 400, 'INVALID_BATCH'],
       ['wrong content type', postEvents(c.url, good, { contentType: 'application/x-www-form-urlencoded' }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
       ['wrong charset', postEvents(c.url, good, { contentType: 'text/plain; charset=latin1' }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
       ['unknown site key', postEvents(c.url, { ...good, siteKey: 'nope' }), 403, 'UNKNOWN_SITE_KEY'],
@@ -105,9 +108,71 @@ describe('collector ingest (real process)', () => {
       expect(typeof r.body.error).toBe('string');
       expect(typeof r.body.path).toBe('string');
     }
-    const invalid = await postEvents(c.url, { siteKey: 'demo', events: [inferenceEvent(), { ...inferenceEvent(), ms: 'fast' }] });
-    expect(invalid.body).toMatchObject({ code: 'INVALID_BATCH', path: '$.events[1].ms' });
+    const unknownBatchKey = await postEvents(c.url, { siteKey: 'demo', events: [inferenceEvent()], extra: 1 });
+    expect(unknownBatchKey.body).toMatchObject({ code: 'INVALID_BATCH', path: '$.extra' });
     expect((await fetch(`${c.url}/v1/events`)).status).toBe(405);
+  });
+
+  const storedIds = (ids: string[]) => {
+    const db = new Database(c.dbPath, { readonly: true });
+    try {
+      const found = db.prepare(`SELECT id FROM events WHERE id IN (${ids.map(() => '?').join(',')})`).all(...ids) as { id: string }[];
+      return found.map((r) => r.id).sort();
+    } finally {
+      db.close();
+    }
+  };
+
+  it('stores the valid events of a batch and lists each invalid one with id, code and path', async () => {
+    const model = { modelId: 'partial-model', modelVersion: '1' };
+    const good = [inferenceEvent(model), errorEvent(model), inferenceEvent(model)];
+    const badMs = { ...inferenceEvent(model), ms: 'fast' };
+    const badKey = { ...inferenceEvent(model), rawInput: [1, 2, 3] };
+    const badId = { ...inferenceEvent(model), id: 'no spaces allowed' };
+    const r = await postEvents(c.url, { siteKey: 'demo', events: [good[0], badMs, good[1], badKey, badId, good[2]] });
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({
+      accepted: 3,
+      stored: 3,
+      duplicates: 0,
+      rejected: [
+        { id: badMs.id, code: 'INVALID_EVENT', path: '$.events[1].ms' },
+        { id: badKey.id, code: 'INVALID_EVENT', path: '$.events[3].rawInput' },
+        { id: null, code: 'INVALID_EVENT', path: '$.events[4].id' },
+      ],
+    });
+    expect(storedIds([...good, badMs, badKey].map((e) => e.id))).toEqual(good.map((e) => e.id).sort());
+    // A batch with nothing valid is still answered (200, nothing stored), so the client can drop it knowingly.
+    const none = await postEvents(c.url, { siteKey: 'demo', events: [badMs] });
+    expect(none.body).toEqual({
+      accepted: 0,
+      stored: 0,
+      duplicates: 0,
+      rejected: [{ id: badMs.id, code: 'INVALID_EVENT', path: '$.events[0].ms' }],
+    });
+  });
+
+  it('trusts client time only within [receive − 7 days, receive + 5 min]', async () => {
+    const now = Date.now();
+    const model = { modelId: 'clock-model', modelVersion: '1' };
+    // Margins of a minute either side keep the request's own travel time out of the verdict.
+    const inside = [inferenceEvent({ ...model, ts: now - LIMITS.maxEventAgeMs + 60_000 }), inferenceEvent({ ...model, ts: now + 60_000 })];
+    const tooOld = inferenceEvent({ ...model, ts: now - LIMITS.maxEventAgeMs - 60_000 });
+    const ahead = inferenceEvent({ ...model, ts: now + LIMITS.maxClockSkewMs + 60_000 });
+    const epoch2020 = inferenceEvent({ ...model, ts: Date.UTC(2020, 0, 2) });
+    const r = await postEvents(c.url, { siteKey: 'demo', events: [tooOld, inside[0], ahead, inside[1], epoch2020] });
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({
+      accepted: 2,
+      stored: 2,
+      duplicates: 0,
+      rejected: [
+        { id: tooOld.id, code: 'TIMESTAMP_OUT_OF_RANGE', path: '$.events[0].ts' },
+        { id: ahead.id, code: 'TIMESTAMP_OUT_OF_RANGE', path: '$.events[2].ts' },
+        { id: epoch2020.id, code: 'TIMESTAMP_OUT_OF_RANGE', path: '$.events[4].ts' },
+      ],
+    });
+    expect(storedIds([...inside, tooOld, ahead, epoch2020].map((e) => e.id))).toEqual(inside.map((e) => e.id).sort());
   });
 
   it('stops reading an oversized body early, even without Content-Length', async () => {

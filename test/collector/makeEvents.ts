@@ -23,11 +23,8 @@ export function sessionEvent(o: Partial<SessionEvent> & { vendor?: string | null
     ...base(rest),
     type: 'session',
     device: {
-      webgpu: vendor === null ? null : { vendor, architecture: 'ampere', device: '', description: '' },
-      hardwareConcurrency: 8,
-      deviceMemory: 8,
-      crossOriginIsolated: true,
-      browser: { brand, version: '130' },
+      webgpu: vendor === null ? null : { vendor },
+      browser: { brand },
     },
     ...rest,
   };

@@ -68,7 +68,7 @@ describe('parseRegistry', () => {
     const problems = problemsOf([entry({ id: 'Bad Id', sha256: 'xyz', bytes: -1, file: '../evil.onnx' })]);
     expect(problems).toEqual([
       expect.stringMatching(/^registry\[0\] \(Bad Id\)\.id: expected a lower-case id/),
-      expect.stringMatching(/\.file: expected a plain file name/),
+      expect.stringMatching(/\.file: expected a relative file path .*, got "\.\.\/evil\.onnx"/),
       expect.stringMatching(/\.sha256: expected 64 lower-case hex digits, got "xyz"/),
       expect.stringMatching(/\.bytes: expected a positive integer, got -1/),
     ]);
@@ -89,10 +89,11 @@ describe('parseRegistry', () => {
         samples: {},
       }),
     ]);
+    // Field by field in schema order, then checks across fields, then unknown fields.
     expect(problems).toEqual([
-      expect.stringMatching(/unknown field "samples"/),
       expect.stringMatching(/inputs\[0\]\.shape: expected an array of fixed dims/),
       expect.stringMatching(/inputs: duplicate name "x"/),
+      expect.stringMatching(/^registry\[0\] \(demo\): unknown field "samples" \(allowed: id, version, /),
     ]);
   });
 
@@ -105,11 +106,22 @@ describe('parseRegistry', () => {
   it('checks sample hints against the inputs', () => {
     const problems = problemsOf([entry({ sample: { dims: { x: [1, 5], nope: [1] }, fill: { x: Number.NaN }, range: { x: [1, 0] } } })]);
     expect(problems).toEqual([
-      'registry[0] (demo).sample.dims.x: [1,5] does not fit shape ["batch",4]',
-      'registry[0] (demo).sample.dims.nope: no input is named "nope"',
       'registry[0] (demo).sample.fill.x: expected a finite number',
       'registry[0] (demo).sample.range.x: expected [min, max] with min < max',
+      'registry[0] (demo).sample.dims.x: [1,5] does not fit shape ["batch",4]',
+      'registry[0] (demo).sample.dims.nope: no input is named "nope"',
     ]);
+  });
+
+  it('wants plain file names in the repository registry, allows folders in a served one', () => {
+    const nested = [entry({ file: 'v2/demo.onnx' })];
+    expect(problemsOf(nested)).toEqual([
+      'registry[0] (demo).file: expected a plain file name (models:sync puts files side by side), got "v2/demo.onnx"',
+    ]);
+    expect(parseRegistry(nested, { plainFileNames: false })[0].file).toBe('v2/demo.onnx');
+    for (const file of ['../demo.onnx', 'v2/../demo.onnx', '/demo.onnx', 'v2//demo.onnx', 'https://x/demo.onnx', 'demo.onnx?v=2']) {
+      expect(problemsOf([entry({ file })]), file).toEqual([expect.stringMatching(/\.file: expected a relative file path/)]);
+    }
   });
 
   it('rejects duplicate id@version and one file name for different bytes', () => {
