@@ -9,7 +9,6 @@ export { defineOnDeviceModelElement, type OnDeviceModelElement, type OnDeviceMod
 export { reportFeedback, flushTelemetry, type Feedback } from './telemetry/telemetryClient';
 export type { TelemetryConfig } from './telemetry/TelemetryConfig';
 export type { TelemetryEvent, EventBatch } from './core/eventSchema';
-export { testing as __testing } from './client/testing';
 // Offline model store (src/cache).
 export { modelStore } from './cache/modelStore';
 export type { StoredModelInfo } from './cache/storedModelInfo';

@@ -13,13 +13,20 @@ export type ModelInput = string | URL | RegistryEntry;
 let registryPromise: Promise<RegistryEntry[]> | undefined;
 let registryUrlLoaded: string | undefined;
 
+const REGISTRY_TIMEOUT_MS = 30_000;
+
+/**
+ * The model registry, fetched once and shared by every caller. The shared fetch is bounded by its own
+ * timeout, never by a caller's signal: one caller's abort must not fail the others. Each caller's
+ * signal only stops that caller's wait (ABORTED).
+ */
 export async function fetchRegistry(signal?: AbortSignal): Promise<RegistryEntry[]> {
   const config = getConfig();
   const url = config.registryUrl ?? new URL('models/registry.json', config.baseUrl).href;
   if (!registryPromise || registryUrlLoaded !== url) {
     registryUrlLoaded = url;
     registryPromise = (async () => {
-      const response = await fetch(url, { signal }).catch((error: Error) => {
+      const response = await fetch(url, { signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS) }).catch((error: Error) => {
         throw new OnDeviceError('MODEL_FETCH_FAILED', `Could not fetch the model registry ${url}: ${error.message}`, { url });
       });
       if (!response.ok)
@@ -27,9 +34,22 @@ export async function fetchRegistry(signal?: AbortSignal): Promise<RegistryEntry
       const json = (await response.json()) as { models?: RegistryEntry[] } | RegistryEntry[];
       return Array.isArray(json) ? json : (json.models ?? []);
     })();
-    registryPromise.catch(() => (registryPromise = undefined));
+    const shared = registryPromise;
+    shared.catch(() => {
+      if (registryPromise === shared) registryPromise = undefined;
+    });
   }
-  return registryPromise;
+  return untilAborted(registryPromise, signal);
+}
+
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(new OnDeviceError('ABORTED', 'Loading was aborted'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new OnDeviceError('ABORTED', 'Loading was aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function looksLikeUrl(value: string): boolean {

@@ -1,5 +1,5 @@
 /// <reference lib="webworker" />
-// The runtime worker: the only place onnxruntime-web is ever loaded.
+// What the runtime worker does (src/runtime/worker.ts exposes it): the only place onnxruntime-web is ever loaded.
 import * as Comlink from 'comlink';
 import type { InferenceSession } from 'onnxruntime-web';
 import { OnDeviceError, serializeError } from '../core/OnDeviceError';
@@ -22,14 +22,20 @@ import { transferablesOf } from '../core/transferablesOf';
 import { fromOrtTensor, toOrtFeeds } from './tensors';
 import { translateError } from './translateError';
 import { modelBytes } from './modelBytes';
-import { trackWasmMemory, wasmHeapBytes } from './trackWasmMemory';
-
-trackWasmMemory();
+import { wasmHeapBytes } from './trackWasmMemory';
 
 interface Entry {
+  key: string;
   session: InferenceSession;
   inputs: TensorSpec[];
   outputs: TensorSpec[];
+  /** Warm-up ran, or was not wanted. Else the first real run's inputs warm the session in the background. */
+  warm: boolean;
+  /** The session is busy with a warm-up run (a session is not re-entrant): real runs wait for it. */
+  warming?: Promise<unknown>;
+  /** Real runs waiting or running; a background warm-up stops as soon as one arrives. */
+  pendingRuns: number;
+  warmupRuns: number;
 }
 
 let config: WorkerConfig | undefined;
@@ -37,11 +43,15 @@ let ort: OrtModule | undefined;
 let gpu: GpuContext | undefined;
 let deviceLostReason: string | undefined;
 let deviceLost: Promise<string> | undefined;
-const deviceLostCallbacks: ((reason: string) => void)[] = [];
+const deviceLostCallbacks = new Map<string, (reason: string) => void>();
 const sessions = new Map<string, Entry>();
+const loading = new Map<string, AbortController>();
 
 const WARMUP_RUNS = 10;
 const WARMUP_BUDGET_MS = 1500;
+// Warm-up runs are expected to fail for some models (a generated sample that does not suit them);
+// onnxruntime would print each kernel error on the page's console. 4 = fatal only.
+const QUIET: InferenceSession.RunOptions = { logSeverityLevel: 4 };
 
 function fail(
   error: unknown,
@@ -72,7 +82,8 @@ async function init(next: WorkerConfig): Promise<Result<{ threads: number; cross
       gpu = created.value;
       deviceLost = gpu.device.lost.then((info) => {
         deviceLostReason = `${info.reason}: ${info.message}`;
-        for (const cb of deviceLostCallbacks) cb(deviceLostReason);
+        for (const cb of deviceLostCallbacks.values()) cb(deviceLostReason);
+        deviceLostCallbacks.clear();
         return deviceLostReason;
       });
     }
@@ -102,7 +113,25 @@ function metadataOf(session: InferenceSession, names: readonly string[], kind: '
   });
 }
 
+function aborted(id: string): { ok: false; error: ReturnType<typeof serializeError> } {
+  return { ok: false, error: new OnDeviceError('ABORTED', `Loading ${id} was aborted`).toJSON() };
+}
+
 async function load(request: LoadRequest, onProgress?: (p: Progress) => void): Promise<Result<LoadInfo>> {
+  const controller = new AbortController();
+  loading.set(request.key, controller);
+  try {
+    return await loadSession(request, controller.signal, onProgress);
+  } finally {
+    loading.delete(request.key);
+  }
+}
+
+async function abortLoad(key: string): Promise<void> {
+  loading.get(key)?.abort();
+}
+
+async function loadSession(request: LoadRequest, signal: AbortSignal, onProgress?: (p: Progress) => void): Promise<Result<LoadInfo>> {
   if (!ort || !config) return fail(new Error('worker not initialised'), 'MODEL_LOAD_FAILED', 'load');
   if (deviceLostReason) {
     return { ok: false, error: new OnDeviceError('BACKEND_LOST', `WebGPU device lost: ${deviceLostReason}`).toJSON() };
@@ -110,10 +139,12 @@ async function load(request: LoadRequest, onProgress?: (p: Progress) => void): P
   const t0 = performance.now();
   let fetched;
   try {
-    fetched = await modelBytes(request, (p) => onProgress?.(p));
+    fetched = await modelBytes(request, (p) => onProgress?.(p), signal);
   } catch (error) {
+    if (signal.aborted) return aborted(request.source.id);
     return fail(error, 'MODEL_FETCH_FAILED', `Could not fetch model ${request.source.id}`);
   }
+  if (signal.aborted) return aborted(request.source.id);
   const t1 = performance.now();
   // Model store: an older stored version may stand in for the requested one, with its own specs.
   const served = fetched.servedSource ?? request.source;
@@ -130,28 +161,35 @@ async function load(request: LoadRequest, onProgress?: (p: Progress) => void): P
   const outputs = served.outputs ?? metadataOf(session, session.outputNames, 'output');
   const t2 = performance.now();
   // Warm-up doubles as the smoke run that decides whether WebGPU really works for this model.
+  const wanted = request.warmup !== false;
+  let warmedUp = false;
   let warmupMs = 0;
-  if (request.warmup || request.backend === 'webgpu') {
-    const feeds = sampleFeeds(inputs, served.sample);
-    const runs = request.warmup ? WARMUP_RUNS : 1;
+  if (wanted || request.backend === 'webgpu') {
+    const feeds = typeof request.warmup === 'object' ? request.warmup : sampleFeeds(inputs, served.sample);
+    const runs = wanted ? WARMUP_RUNS : 1;
     try {
-      for (let i = 0; i < runs && performance.now() - t2 < WARMUP_BUDGET_MS; i++) {
-        const out = await session.run(toOrtFeeds(ort, feeds));
+      for (let i = 0; i < runs && performance.now() - t2 < WARMUP_BUDGET_MS && !signal.aborted; i++) {
+        const out = await session.run(toOrtFeeds(ort, feeds), QUIET);
         for (const t of Object.values(out)) t.dispose();
       }
+      warmedUp = wanted;
     } catch (error) {
       if (request.backend === 'webgpu') {
         await session.release().catch(() => undefined);
         return fail(error, 'BACKEND_UNAVAILABLE', `WebGPU smoke run failed for ${request.source.id}`);
       }
-      // On WASM a failing warm-up means our generated sample does not suit the model (e.g. a dim that
-      // must be a multiple of 32); the session itself is fine, so carry on without warm-up.
+      // On WASM a failing warm-up means these inputs do not suit the model (e.g. a dim that must be a
+      // multiple of 32); the session itself is fine. It is warmed on its first real inputs instead.
     }
     warmupMs = performance.now() - t2;
   }
+  if (signal.aborted) {
+    await session.release().catch(() => undefined);
+    return aborted(request.source.id);
+  }
   const previous = sessions.get(request.key);
   if (previous) await previous.session.release().catch(() => undefined);
-  sessions.set(request.key, { session, inputs, outputs });
+  sessions.set(request.key, { key: request.key, session, inputs, outputs, warm: warmedUp || !wanted, pendingRuns: 0, warmupRuns: 0 });
   return {
     ok: true,
     value: {
@@ -161,6 +199,7 @@ async function load(request: LoadRequest, onProgress?: (p: Progress) => void): P
       bytes: fetched.bytes.byteLength,
       fromCache: fetched.fromCache,
       timings: { fetchMs: t1 - t0, sessionMs: t2 - t1, warmupMs },
+      warmedUp,
       threads: config.threads,
       adapter: gpu?.adapter,
       storeWarning: fetched.storeWarning,
@@ -169,12 +208,49 @@ async function load(request: LoadRequest, onProgress?: (p: Progress) => void): P
   };
 }
 
+/**
+ * Warm a session on inputs that are known to suit it (a real call's), between real calls: each run
+ * waits its turn, and the loop stops as soon as a real call is waiting. Fire-and-forget by design:
+ * warm-up only makes later calls faster, so its failures are not reported.
+ */
+function warmInBackground(entry: Entry, feeds: Feeds): void {
+  if (!ort) return;
+  entry.warm = true;
+  const started = performance.now();
+  const ortModule = ort;
+  void (async () => {
+    for (let i = 0; i < WARMUP_RUNS && performance.now() - started < WARMUP_BUDGET_MS; i++) {
+      if (entry.pendingRuns > 0 || sessions.get(entry.key) !== entry || deviceLostReason) return;
+      const turn = entry.session.run(toOrtFeeds(ortModule, feeds), QUIET);
+      entry.warming = turn;
+      const out = await turn;
+      entry.warming = undefined;
+      for (const t of Object.values(out)) t.dispose();
+      entry.warmupRuns++;
+    }
+  })()
+    .catch(() => undefined)
+    .finally(() => (entry.warming = undefined));
+}
+
 async function run(key: string, feeds: Feeds): Promise<RunResult> {
   const entry = sessions.get(key);
   if (!entry || !ort) {
     return { ok: false, error: new OnDeviceError('DISPOSED', 'This model was disposed or never loaded in this worker').toJSON() };
   }
   if (deviceLostReason) return lostResult(feeds);
+  entry.pendingRuns++;
+  try {
+    // A background warm-up run may hold the session; wait for it (its failure is not ours).
+    if (entry.warming) await entry.warming.catch(() => undefined);
+    return await runNow(entry, feeds);
+  } finally {
+    entry.pendingRuns--;
+  }
+}
+
+async function runNow(entry: Entry, feeds: Feeds): Promise<RunResult> {
+  if (!ort) return { ok: false, error: new OnDeviceError('DISPOSED', 'This worker has no onnxruntime').toJSON() };
   const t0 = performance.now();
   try {
     const pending = entry.session.run(toOrtFeeds(ort, feeds));
@@ -186,7 +262,10 @@ async function run(key: string, feeds: Feeds): Promise<RunResult> {
       results[name] = await fromOrtTensor(tensor);
       tensor.dispose();
     }
-    const value = { ok: true as const, value: results, ms: performance.now() - t0 };
+    const ms = performance.now() - t0;
+    // These inputs suit the model, so they can warm it where the load-time warm-up could not.
+    if (!entry.warm) warmInBackground(entry, feeds);
+    const value = { ok: true as const, value: results, ms };
     return Comlink.transfer(value, transferablesOf(results));
   } catch (error) {
     if (deviceLostReason) return lostResult(feeds);
@@ -207,7 +286,11 @@ function lostResult(feeds: Feeds): RunResult {
 async function release(key: string): Promise<void> {
   const entry = sessions.get(key);
   sessions.delete(key);
-  if (entry) await entry.session.release().catch(() => undefined);
+  deviceLostCallbacks.delete(key);
+  loading.get(key)?.abort();
+  if (!entry) return;
+  if (entry.warming) await entry.warming.catch(() => undefined);
+  await entry.session.release().catch(() => undefined);
 }
 
 async function memory(): Promise<WorkerMemory> {
@@ -219,22 +302,32 @@ async function memory(): Promise<WorkerMemory> {
   };
 }
 
-const api: RuntimeWorkerApi = {
+/** The runtime worker's API (src/core/protocol.ts). */
+export const runtimeApi: RuntimeWorkerApi = {
   init,
   load,
+  abortLoad,
   run,
   release,
   memory,
-  async onDeviceLost(callback) {
+  async onDeviceLost(key, callback) {
     if (deviceLostReason) callback(deviceLostReason);
-    else deviceLostCallbacks.push(callback);
+    else deviceLostCallbacks.set(key, callback);
   },
-  async destroyDeviceForTest() {
+};
+
+/** For the test-only worker (src/runtime/testingWorker.ts): what the hooks need to see and do. */
+export const runtimeInternals = {
+  /** Destroy the GPU device, as a driver reset would; false when this worker has none. */
+  async destroyDevice(): Promise<boolean> {
     if (!gpu) return false;
     gpu.device.destroy();
     await deviceLost;
     return true;
   },
+  deviceLostCallbackCount: () => deviceLostCallbacks.size,
+  warmupOf(key: string): { warm: boolean; backgroundRuns: number } | undefined {
+    const entry = sessions.get(key);
+    return entry && { warm: entry.warm, backgroundRuns: entry.warmupRuns };
+  },
 };
-
-Comlink.expose(api);
