@@ -3,16 +3,12 @@
 // with the real library, so the hooks see the same module state (worker pool, telemetry clients) as the
 // `loadModel` on the page. Its workers are the test-only worker (src/runtime/testingWorker.ts), which adds
 // hooks the production worker does not have (destroying the GPU device).
-import './embed/script';
 import { configure, getConfig } from './client/configure';
 import type { Model } from './client/Model';
 import { useWorkerFile, workerCount } from './client/workerPool';
 import type { RuntimeTestingApi } from './runtime/RuntimeTestingApi';
+import { installGlobals } from './embed/installGlobals';
 import { activeTelemetry } from './telemetry/telemetryClient';
-
-// embed/script set the base URL to this script's folder (dist/testing/); the library lives one up.
-configure({ baseUrl: new URL('../', getConfig().baseUrl).href });
-useWorkerFile('testing/ondevice-worker.mjs');
 
 function testingCall<T>(model: Model, fn: (api: RuntimeTestingApi, key: string) => Promise<T>): Promise<T> {
   const { handle, key } = model.workerBinding;
@@ -40,5 +36,7 @@ export const testing = {
   memory: (model: Model) => testingCall(model, (api) => api.memory()),
 };
 
-const page = window as unknown as { OnDevice: Record<string, unknown> };
-page.OnDevice = { ...page.OnDevice, __testing: testing };
+installGlobals({ __testing: testing });
+// installGlobals set the base URL to this script's folder (dist/testing/); the library lives one up.
+configure({ baseUrl: new URL('../', getConfig().baseUrl).href });
+useWorkerFile('testing/ondevice-worker.mjs');

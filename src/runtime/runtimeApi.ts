@@ -108,7 +108,8 @@ function metadataOf(session: InferenceSession, names: readonly string[], kind: '
     return {
       name,
       type: (m?.isTensor ? m.type : 'float32') as TensorSpec['type'],
-      shape: m?.isTensor && m.shape ? m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : String(d))) : [],
+      // onnxruntime-web reports an unnamed dim as -1 wrapped to uint32 (4294967295): '' per TensorSpec.
+      shape: m?.isTensor && m.shape ? m.shape.map((d) => (typeof d === 'string' ? d : d >= 0 && d < 2 ** 31 ? d : '')) : [],
     };
   });
 }
@@ -165,9 +166,10 @@ async function loadSession(request: LoadRequest, signal: AbortSignal, onProgress
   let warmedUp = false;
   let warmupMs = 0;
   if (wanted || request.backend === 'webgpu') {
-    const feeds = typeof request.warmup === 'object' ? request.warmup : sampleFeeds(inputs, served.sample);
     const runs = wanted ? WARMUP_RUNS : 1;
     try {
+      // Generating the sample is part of the attempt: metadata it cannot make inputs from fails like a bad sample.
+      const feeds = typeof request.warmup === 'object' ? request.warmup : sampleFeeds(inputs, served.sample);
       for (let i = 0; i < runs && performance.now() - t2 < WARMUP_BUDGET_MS && !signal.aborted; i++) {
         const out = await session.run(toOrtFeeds(ort, feeds), QUIET);
         for (const t of Object.values(out)) t.dispose();
@@ -219,6 +221,8 @@ function warmInBackground(entry: Entry, feeds: Feeds): void {
   const started = performance.now();
   const ortModule = ort;
   void (async () => {
+    // Start after the real call that found these inputs has returned (and released its turn).
+    await new Promise((resolve) => setTimeout(resolve, 0));
     for (let i = 0; i < WARMUP_RUNS && performance.now() - started < WARMUP_BUDGET_MS; i++) {
       if (entry.pendingRuns > 0 || sessions.get(entry.key) !== entry || deviceLostReason) return;
       const turn = entry.session.run(toOrtFeeds(ortModule, feeds), QUIET);
