@@ -1,6 +1,6 @@
 // The core runtime in real headless Chromium (WASM; this browser has no WebGPU adapter), checked
 // against native onnxruntime-node on the same inputs.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -64,6 +64,17 @@ async function codeOf(fn: string, arg?: unknown): Promise<string> {
     { fn, arg },
   );
 }
+
+describe('test hooks are test-only', () => {
+  test('the production bundles and worker carry no test hook; the test-only build does', () => {
+    const read = (file: string) => readFileSync(path.join('dist', file), 'utf8');
+    const production = ['ondevice.js', 'ondevice.mjs', 'ondevice-worker.mjs', ...readdirSync('dist/chunks').map((f) => `chunks/${f}`)];
+    for (const file of production)
+      expect(`${file}: ${/__testing|deviceLostCallbackCount|warmupOf/.test(read(file))}`).toBe(`${file}: false`);
+    expect(read('testing/ondevice.js')).toContain('__testing');
+    expect(read('testing/ondevice-worker.mjs')).toContain('deviceLostCallbackCount');
+  });
+});
 
 describe('every registry model on WASM matches onnxruntime-node', () => {
   for (const entry of registry as Entry[]) {
