@@ -27,6 +27,9 @@ export async function fetchRegistry(signal?: AbortSignal): Promise<RegistryEntry
     registryUrlLoaded = url;
     registryPromise = (async () => {
       const response = await fetch(url, { signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS) }).catch((error: Error) => {
+        if (error.name === 'TimeoutError') {
+          throw new OnDeviceError('TIMEOUT', `The model registry ${url} did not answer within ${REGISTRY_TIMEOUT_MS} ms`, { url });
+        }
         throw new OnDeviceError('MODEL_FETCH_FAILED', `Could not fetch the model registry ${url}: ${error.message}`, { url });
       });
       if (!response.ok)
