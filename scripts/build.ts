@@ -68,6 +68,36 @@ export async function buildWorker(outDir = dist): Promise<Rolldown.OutputChunk[]
   return outputs.flatMap((o) => ('output' in o ? o.output : [])).filter((o): o is Rolldown.OutputChunk => o.type === 'chunk');
 }
 
+// Test-only (src/testing.ts): dist/testing/ondevice.js (the classic script plus __testing hooks, one
+// bundle so the hooks share the library's state) and its worker. Outside the precache globs and SRI list.
+async function buildTesting(): Promise<void> {
+  const outDir = path.join(dist, 'testing');
+  await build({
+    ...quiet,
+    publicDir: false,
+    define: { 'import.meta.url': 'undefined' },
+    build: {
+      outDir,
+      emptyOutDir: false,
+      sourcemap: true,
+      lib: { entry: path.join(root, 'src/testing.ts'), formats: ['iife'], name: 'OnDeviceTesting', fileName: () => 'ondevice.js' },
+    },
+  });
+  await build({
+    ...quiet,
+    publicDir: false,
+    resolve: { conditions: ['onnxruntime-web-use-extern-wasm', 'import', 'module', 'browser', 'default'] },
+    build: {
+      outDir,
+      emptyOutDir: false,
+      sourcemap: true,
+      target: 'es2022',
+      lib: { entry: path.join(root, 'src/runtime/testingWorker.ts'), formats: ['es'], fileName: () => 'ondevice-worker.mjs' },
+      rollupOptions: { output: { chunkFileNames: 'chunks/[name]-[hash].mjs' } },
+    },
+  });
+}
+
 async function buildApp(): Promise<void> {
   await build({ root, logLevel: 'warn', configFile: path.join(root, 'vite.config.ts'), build: { outDir: dist, emptyOutDir: false } });
 }
@@ -86,6 +116,7 @@ export async function buildAll(): Promise<void> {
   await buildApp();
   await buildLibrary();
   await buildWorker();
+  await buildTesting();
   await copyOrt();
   await writeIntegrity(dist);
   await declarations;

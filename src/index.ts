@@ -23,7 +23,6 @@ export { defineOnDeviceModelElement, type OnDeviceModelElement, type OnDeviceMod
 export { reportFeedback, flushTelemetry, telemetryStatus, type Feedback, type TelemetryStatus } from './telemetry/telemetryClient';
 export type { TelemetryConfig } from './telemetry/TelemetryConfig';
 export type { TelemetryEvent, EventBatch } from './core/eventSchema';
-export { testing as __testing } from './client/testing';
 // Offline model store (src/cache).
 export { modelStore } from './cache/modelStore';
 export type { StoredModelInfo } from './cache/storedModelInfo';

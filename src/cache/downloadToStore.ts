@@ -1,6 +1,7 @@
 import { OnDeviceError } from '../core/OnDeviceError';
 import { looksLikeModel } from '../core/looksLikeModel';
 import type { ModelSource, Progress } from '../core/protocol';
+import { readChunks } from '../core/readChunks';
 import { sha256Hex } from '../core/sha256';
 import { assertFitsDeviceMemory } from './assertFitsDeviceMemory';
 import { ByteBuffer } from './ByteBuffer';
@@ -12,8 +13,6 @@ import { readStoredChunks } from './readStoredChunks';
 import { reserveSpace } from './reserveSpace';
 import { storeKeyOf } from './storeKeyOf';
 
-/** A download that sends nothing for this long is abandoned (its stored chunks stay for a resume). */
-const STALL_TIMEOUT_MS = 30_000;
 const PROGRESS_STEP_BYTES = 65_536;
 
 export interface DownloadOptions {
@@ -23,6 +22,10 @@ export interface DownloadOptions {
   resume: boolean;
   /** A fresh 200 response already in hand (a revalidation that found new content). */
   response?: Response;
+  /** Stops the download (ABORTED); the chunks stored so far stay for a resume. */
+  signal?: AbortSignal;
+  /** A download that sends nothing for this long is abandoned (TIMEOUT; its stored chunks stay for a resume). Default 30 s. */
+  stallTimeoutMs?: number;
 }
 
 export interface DownloadResult {
@@ -67,7 +70,7 @@ export async function downloadToStore(db: ModelDb, source: ModelSource, options:
     }
   }
 
-  let response = options.response ?? (await request(source, manifest));
+  let response = options.response ?? (await request(source, manifest, options.signal));
   if (manifest && buffer.length > 0 && !isResumeOf(response, buffer.length)) {
     // The file changed (If-Range failed) or the server ignores ranges: start over cleanly.
     await deleteEntry(db, key);
@@ -75,7 +78,7 @@ export async function downloadToStore(db: ModelDb, source: ModelSource, options:
     buffer.reset();
     if (response.status !== 200) {
       await response.body?.cancel().catch(() => undefined);
-      response = await request(source, undefined);
+      response = await request(source, undefined, options.signal);
     }
   }
   const resumeFrom = buffer.length;
@@ -138,21 +141,19 @@ export async function downloadToStore(db: ModelDb, source: ModelSource, options:
   const report = (p: Progress) => options.onProgress?.(p);
   let lastReport = buffer.length;
   if (!response.body) throw await fail(`${source.url}: the response has no body`);
-  const reader = response.body.getReader();
   try {
-    for (;;) {
-      const { done, value } = await readWithin(reader, STALL_TIMEOUT_MS, source.url);
-      if (done) break;
+    // readChunks cancels the body when this loop stops early (a failed check below, a stall, an abort).
+    for await (const value of readChunks(response.body, {
+      url: source.url,
+      signal: options.signal,
+      stallTimeoutMs: options.stallTimeoutMs,
+    })) {
       if (buffer.length === 0 && value.byteLength > 0) {
         const check = looksLikeModel(value.subarray(0, 64), contentType);
-        if (!check.ok) {
-          await reader.cancel().catch(() => undefined);
-          throw await fail(`${source.url} is not a model: ${check.reason}`);
-        }
+        if (!check.ok) throw await fail(`${source.url} is not a model: ${check.reason}`);
       }
       buffer.append(value);
       if (source.bytes !== undefined && buffer.length > source.bytes) {
-        await reader.cancel().catch(() => undefined);
         throw await fail(`${source.url}: received more than the ${source.bytes} bytes the registry announces`);
       }
       while (storing && buffer.length - entry.storedBytes >= CHUNK_BYTES) {
@@ -175,8 +176,6 @@ export async function downloadToStore(db: ModelDb, source: ModelSource, options:
         storedBytes: storing ? entry.storedBytes : 0,
       },
     );
-  } finally {
-    reader.releaseLock();
   }
 
   if (buffer.length === 0) throw await fail(`${source.url}: the response was empty`);
@@ -206,7 +205,7 @@ export async function downloadToStore(db: ModelDb, source: ModelSource, options:
   return { bytes, sha256, storeWarning };
 }
 
-function request(source: ModelSource, manifest: ModelManifest | undefined): Promise<Response> {
+function request(source: ModelSource, manifest: ModelManifest | undefined, signal?: AbortSignal): Promise<Response> {
   const headers: Record<string, string> = {};
   if (manifest && manifest.storedBytes > 0) {
     headers.Range = `bytes=${manifest.storedBytes}-`;
@@ -214,7 +213,8 @@ function request(source: ModelSource, manifest: ModelManifest | undefined): Prom
     const validator = manifest.etag && !manifest.etag.startsWith('W/') ? manifest.etag : manifest.lastModified;
     if (validator) headers['If-Range'] = validator;
   }
-  return fetch(source.url, { credentials: 'same-origin', headers, cache: 'no-store' }).catch((error: Error) => {
+  return fetch(source.url, { credentials: 'same-origin', headers, cache: 'no-store', signal }).catch((error: Error) => {
+    if (signal?.aborted) throw new OnDeviceError('ABORTED', `The download of ${source.url} was aborted`, { url: source.url });
     throw new OnDeviceError('MODEL_FETCH_FAILED', `Could not fetch ${source.url}: ${error.message}`, { url: source.url });
   });
 }
@@ -233,28 +233,6 @@ function declaredLength(response: Response, offset: number): number | undefined 
   // Content-Length counts encoded bytes; a compressed response says nothing about the file size.
   if (length === null || response.headers.get('content-encoding')) return undefined;
   return offset + Number(length);
-}
-
-async function readWithin(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-  timeoutMs: number,
-  url: string,
-): Promise<ReadableStreamReadResult<Uint8Array>> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const stalled = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new OnDeviceError('TIMEOUT', `The download of ${url} stalled for ${timeoutMs} ms`, { url })),
-      timeoutMs,
-    );
-  });
-  try {
-    return await Promise.race([reader.read(), stalled]);
-  } catch (error) {
-    if (error instanceof OnDeviceError) await reader.cancel().catch(() => undefined);
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Store one chunk and the manifest that counts it, atomically. */

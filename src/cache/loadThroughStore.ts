@@ -13,6 +13,10 @@ import { touchEntry } from './touchEntry';
 export interface StoreLoadOptions {
   budgetBytes?: number;
   onProgress?: (p: Progress) => void;
+  /** Stops a download (ABORTED); what was stored so far stays for a resume. */
+  signal?: AbortSignal;
+  /** Longest wait for the next bytes of a download (TIMEOUT); default 30 s. */
+  stallTimeoutMs?: number;
 }
 
 export interface StoreLoadResult extends FetchedModel {
@@ -34,7 +38,7 @@ export async function loadThroughStore(source: ModelSource, options: StoreLoadOp
     db = await openModelDb();
   } catch (error) {
     // No IndexedDB (or it is broken): the page keeps working from the network.
-    const fetched = await fetchModel(source, options.onProgress);
+    const fetched = await fetchModel(source, options);
     return { ...fetched, storeWarning: serializeError(error, 'NOT_SUPPORTED') };
   }
   const key = storeKeyOf(source);

@@ -1,10 +1,10 @@
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import type { DBSchema, IDBPDatabase } from 'idb';
 import { OnDeviceError } from '../core/OnDeviceError';
+import { openDatabase } from '../core/openDatabase';
 import type { ChunkRecord, ModelManifest } from './ModelManifest';
 
 export const MODEL_DB_NAME = 'ondevice-models';
 const MODEL_DB_VERSION = 1;
-const OPEN_TIMEOUT_MS = 10_000;
 
 export interface ModelDbSchema extends DBSchema {
   manifests: { key: string; value: ModelManifest; indexes: { id: string } };
@@ -30,38 +30,14 @@ export function chunkRange(key: string): IDBKeyRange {
   return IDBKeyRange.bound([key, 0], [key, Number.MAX_SAFE_INTEGER]);
 }
 
-async function open(): Promise<ModelDb> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    // An upgrade waits for every older connection to close; another tab could hold one forever.
-    timer = setTimeout(
-      () => reject(new OnDeviceError('TIMEOUT', `Opening the model store took over ${OPEN_TIMEOUT_MS} ms (blocked by another tab?)`)),
-      OPEN_TIMEOUT_MS,
-    );
-  });
-  const db = openDB<ModelDbSchema>(MODEL_DB_NAME, MODEL_DB_VERSION, {
+function open(): Promise<ModelDb> {
+  return openDatabase<ModelDbSchema>(MODEL_DB_NAME, MODEL_DB_VERSION, {
+    what: 'the model store',
     upgrade(database) {
       const manifests = database.createObjectStore('manifests', { keyPath: 'key' });
       manifests.createIndex('id', 'id');
       database.createObjectStore('chunks', { keyPath: ['key', 'index'] });
     },
-    blocking() {
-      // A newer version of the library wants to upgrade: step aside, the next call reopens.
-      void db.then((d) => d.close()).catch(() => undefined);
-      opening = undefined;
-    },
-    terminated() {
-      opening = undefined;
-    },
+    onClosed: () => (opening = undefined),
   });
-  try {
-    return await Promise.race([db, timeout]);
-  } catch (error) {
-    void db.then((d) => d.close()).catch(() => undefined);
-    throw error instanceof OnDeviceError
-      ? error
-      : new OnDeviceError('NOT_SUPPORTED', `Could not open the model store: ${(error as Error).message}`);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -109,9 +109,9 @@ export class Model<In extends TensorTypes = TensorTypes, Out extends TensorTypes
     return this.disposed;
   }
 
-  /** @internal test hook: the worker hosting this model. */
-  get workerHandle(): WorkerHandle {
-    return this.handle;
+  /** @internal for the test-only entry (src/testing.ts): the worker hosting this model and its key there. */
+  get workerBinding(): { handle: WorkerHandle; key: string } {
+    return { handle: this.handle, key: this.key };
   }
 
   private enqueue<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
@@ -176,9 +176,11 @@ export class Model<In extends TensorTypes = TensorTypes, Out extends TensorTypes
       if (handle === this.handle) this.crashEpoch++;
     });
     if (this.backend === 'webgpu') {
+      const key = this.key;
       void handle
         .call((api) =>
           api.onDeviceLost(
+            key,
             Comlink.proxy((reason: string) => void this.moveToWasm(`WebGPU device lost (${reason})`).catch(() => undefined)),
           ),
         )
@@ -188,6 +190,8 @@ export class Model<In extends TensorTypes = TensorTypes, Out extends TensorTypes
 
   /** Rebuild this model on WASM in a fresh worker after the GPU device was lost. */
   private moveToWasm(reason: string): Promise<void> {
+    // A disposed model has nothing to rebuild (its callback may still be on its way from the worker).
+    if (this.disposed) return Promise.reject(new OnDeviceError('DISPOSED', `${this.id} was disposed`));
     if (this.backend === 'wasm') return this.reloading ?? Promise.resolve();
     this.reloading ??= (async () => {
       emitLifecycle({ type: 'backend_lost', modelId: this.id, modelVersion: this.version, reason, report: this.settings.telemetry });

@@ -1,4 +1,4 @@
-import type { BackendPreference, Progress, TensorTypes } from '../core/protocol';
+import type { BackendPreference, Feeds, Progress, TensorTypes } from '../core/protocol';
 import { getConfig } from './configure';
 import type { TelemetryConfig } from '../telemetry/TelemetryConfig';
 import { telemetryFor } from '../telemetry/telemetryClient';
@@ -18,8 +18,15 @@ export interface LoadModelOptions {
   /** Download/read progress. */
   onProgress?: (progress: Progress) => void;
   signal?: AbortSignal;
-  /** Run the model a few times after loading so the first real call is fast (default true). */
-  warmup?: boolean;
+  /**
+   * Run the model a few times after loading so the first real call is fast (default true: on generated
+   * sample inputs). Pass feeds to warm up on your own inputs (they are copied, not transferred). A model
+   * the warm-up inputs do not suit loads anyway, quietly, and is warmed in the background on the shape
+   * of its first real call (`model.info.warmedUp` says which happened).
+   */
+  warmup?: boolean | Feeds;
+  /** A download that sends no bytes for this long fails with TIMEOUT (default 30 000 ms). */
+  stallTimeoutMs?: number;
   /** Expected sha256 for a model loaded by URL. */
   sha256?: string;
   /** Store the model in IndexedDB for offline use (default true where IndexedDB exists). */
@@ -52,6 +59,13 @@ export async function loadModel<In extends TensorTypes = TensorTypes, Out extend
   if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
     throw new OnDeviceError('INVALID_INPUT', `threads must be a positive integer, got ${String(options.threads)}`);
   }
+  if (options.stallTimeoutMs !== undefined && !(Number.isFinite(options.stallTimeoutMs) && options.stallTimeoutMs > 0)) {
+    throw new OnDeviceError('INVALID_INPUT', `stallTimeoutMs must be a positive number, got ${String(options.stallTimeoutMs)}`);
+  }
+  const warmup = options.warmup ?? true;
+  if (typeof warmup !== 'boolean' && (typeof warmup !== 'object' || warmup === null || Array.isArray(warmup))) {
+    throw new OnDeviceError('INVALID_INPUT', 'warmup must be true, false or feeds ({ [input]: { type, data, dims } })');
+  }
   let modelId: string | undefined;
   const telemetry = options.telemetry === false ? undefined : (options.telemetry ?? getConfig().telemetry);
   if (telemetry) telemetryFor(telemetry);
@@ -60,7 +74,8 @@ export async function loadModel<In extends TensorTypes = TensorTypes, Out extend
     modelId = resolved.id;
     const settings: LoadSettings = {
       threads: options.threads ?? getConfig().threads ?? defaultThreads(),
-      warmup: options.warmup ?? true,
+      warmup,
+      stallTimeoutMs: options.stallTimeoutMs,
       telemetry: options.telemetry !== false,
       onProgress: options.onProgress,
       signal: options.signal,

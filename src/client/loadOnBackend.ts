@@ -1,5 +1,5 @@
 import * as Comlink from 'comlink';
-import type { Backend, LoadInfo, ModelSource, Progress, StoreOptions } from '../core/protocol';
+import type { Backend, Feeds, LoadInfo, ModelSource, Progress, StoreOptions } from '../core/protocol';
 import { explainThreads } from './explainThreads';
 import { OnDeviceError, deserializeError } from '../core/OnDeviceError';
 import type { WorkerHandle } from './WorkerHandle';
@@ -7,7 +7,10 @@ import { acquireWorker, releaseFromWorker } from './workerPool';
 
 export interface LoadSettings {
   threads: number;
-  warmup: boolean;
+  /** false: none; true: generated sample inputs; Feeds: these inputs (copied, never transferred). */
+  warmup: boolean | Feeds;
+  /** A download that sends no bytes for this long fails with TIMEOUT. */
+  stallTimeoutMs?: number;
   /** false when the model was loaded with `telemetry: false`. */
   telemetry: boolean;
   store?: StoreOptions;
@@ -31,7 +34,12 @@ export async function loadOnBackend(
   const progress = settings.onProgress ? Comlink.proxy(settings.onProgress) : undefined;
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new OnDeviceError('ABORTED', 'Loading was aborted'));
+    onAbort = () => {
+      reject(new OnDeviceError('ABORTED', 'Loading was aborted'));
+      // Stop the worker's side too (download, warm-up), not only this promise. Fire-and-forget: a
+      // worker that is gone has nothing left to stop.
+      void handle.call((api) => api.abortLoad(key)).catch(() => undefined);
+    };
     // The signal may have fired while a worker was being started.
     if (signal?.aborted) onAbort();
     else signal?.addEventListener('abort', onAbort, { once: true });
@@ -39,7 +47,12 @@ export async function loadOnBackend(
   aborted.catch(() => undefined);
   try {
     const result = await Promise.race([
-      handle.call((api) => api.load({ key, source, backend, warmup: settings.warmup, store: settings.store }, progress)),
+      handle.call((api) =>
+        api.load(
+          { key, source, backend, warmup: settings.warmup, store: settings.store, stallTimeoutMs: settings.stallTimeoutMs },
+          progress,
+        ),
+      ),
       aborted,
     ]);
     if (!result.ok) throw deserializeError(result.error);

@@ -14,22 +14,45 @@ export type ModelInput = string | URL | RegistryEntry;
 let registryPromise: Promise<RegistryEntry[]> | undefined;
 let registryUrlLoaded: string | undefined;
 
+const REGISTRY_TIMEOUT_MS = 30_000;
+
+/**
+ * The model registry, fetched once and shared by every caller. The shared fetch is bounded by its own
+ * timeout, never by a caller's signal: one caller's abort must not fail the others. Each caller's
+ * signal only stops that caller's wait (ABORTED).
+ */
 export async function fetchRegistry(signal?: AbortSignal): Promise<RegistryEntry[]> {
   const config = getConfig();
   const url = config.registryUrl ?? new URL('models/registry.json', config.baseUrl).href;
   if (!registryPromise || registryUrlLoaded !== url) {
     registryUrlLoaded = url;
     registryPromise = (async () => {
-      const response = await fetch(url, { signal }).catch((error: Error) => {
+      const response = await fetch(url, { signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS) }).catch((error: Error) => {
+        if (error.name === 'TimeoutError') {
+          throw new OnDeviceError('TIMEOUT', `The model registry ${url} did not answer within ${REGISTRY_TIMEOUT_MS} ms`, { url });
+        }
         throw new OnDeviceError('MODEL_FETCH_FAILED', `Could not fetch the model registry ${url}: ${error.message}`, { url });
       });
       if (!response.ok)
         throw new OnDeviceError('MODEL_FETCH_FAILED', `Could not fetch the model registry ${url}: HTTP ${response.status}`, { url });
       return parseRegistryResponse(response, { url, baseUrl: config.baseUrl });
     })();
-    registryPromise.catch(() => (registryPromise = undefined));
+    const shared = registryPromise;
+    shared.catch(() => {
+      if (registryPromise === shared) registryPromise = undefined;
+    });
   }
-  return registryPromise;
+  return untilAborted(registryPromise, signal);
+}
+
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(new OnDeviceError('ABORTED', 'Loading was aborted'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new OnDeviceError('ABORTED', 'Loading was aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function looksLikeUrl(value: string): boolean {

@@ -11,6 +11,13 @@ const all = new Set<WorkerHandle>();
 // starting would otherwise reach the worker before its config ("worker not initialised").
 const initialised = new WeakMap<WorkerHandle, Promise<void>>();
 
+let workerFile = 'ondevice-worker.mjs';
+
+/** @internal The test-only entry (src/testing.ts) starts its test-only worker instead, relative to `baseUrl`. */
+export function useWorkerFile(file: string): void {
+  workerFile = file;
+}
+
 export function defaultThreads(): number {
   const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
   // onnxruntime-web's own default: half the cores, at most 4.
@@ -30,7 +37,7 @@ export async function acquireWorker(bundle: Backend, threads: number): Promise<W
   }
   const { baseUrl } = getConfig();
   const config: WorkerConfig = { bundle, threads: effectiveThreads, ortBaseUrl: new URL('ort/', baseUrl).href };
-  const handle = new WorkerHandle(new URL('ondevice-worker.mjs', baseUrl).href, config);
+  const handle = new WorkerHandle(new URL(workerFile, baseUrl).href, config);
   all.add(handle);
   handle.onDead(() => {
     all.delete(handle);

@@ -90,9 +90,12 @@ export interface LoadRequest {
   key: string;
   source: ModelSource;
   backend: Backend;
-  warmup: boolean;
+  /** false: none; true: runs on generated sample inputs; Feeds: runs on these inputs. */
+  warmup: boolean | Feeds;
   /** Storage options forwarded to the model store (undefined: network only). */
   store?: StoreOptions;
+  /** A download that sends no bytes for this long fails with TIMEOUT (default 30 s). */
+  stallTimeoutMs?: number;
 }
 
 export interface StoreOptions {
@@ -115,6 +118,11 @@ export interface LoadInfo {
   fromCache: boolean;
   /** Milliseconds: fetch (or store read), session creation, warm-up. */
   timings: { fetchMs: number; sessionMs: number; warmupMs: number };
+  /**
+   * Whether the warm-up runs passed. false when warm-up was off, or when the inputs it used did not
+   * suit the model: the model is then warmed in the background on its first real input shape.
+   */
+  warmedUp?: boolean;
   threads: number;
   /** Why `threads` is fewer than asked for (e.g. the page is not cross-origin isolated); absent when it is not. */
   threadsReason?: string;
@@ -144,11 +152,12 @@ export interface WorkerMemory {
 export interface RuntimeWorkerApi {
   init(config: WorkerConfig): Promise<Result<{ threads: number; crossOriginIsolated: boolean }>>;
   load(request: LoadRequest, onProgress?: (p: Progress) => void): Promise<Result<LoadInfo>>;
+  /** Stop the load of `key` where it is (download, session creation, warm-up); its `load` resolves ABORTED. */
+  abortLoad(key: string): Promise<void>;
   run(key: string, feeds: Feeds): Promise<RunResult>;
+  /** Free the session of `key` and forget its device-loss callback. */
   release(key: string): Promise<void>;
   memory(): Promise<WorkerMemory>;
-  /** Registers a callback for device loss; called once with the reason. */
-  onDeviceLost(callback: (reason: string) => void): Promise<void>;
-  /** Test-only: destroy the GPU device to simulate a driver reset. */
-  destroyDeviceForTest(): Promise<boolean>;
+  /** Registers the model `key`'s callback for device loss; called once with the reason, dropped on release. */
+  onDeviceLost(key: string, callback: (reason: string) => void): Promise<void>;
 }

@@ -1,5 +1,6 @@
-import { openDB, type IDBPDatabase } from 'idb';
+import type { IDBPDatabase } from 'idb';
 import type { TelemetryEvent } from '../core/eventSchema';
+import { openDatabase } from '../core/openDatabase';
 
 const DB = 'ondevice-telemetry';
 const STORE = 'events';
@@ -14,14 +15,13 @@ export class EventQueue {
   private readonly memory = new Map<string, TelemetryEvent>();
 
   constructor(name = DB) {
-    this.db =
-      typeof indexedDB === 'undefined'
-        ? Promise.resolve(undefined)
-        : openDB(name, 1, {
-            upgrade(db) {
-              db.createObjectStore(STORE, { keyPath: 'id' });
-            },
-          }).catch(() => undefined);
+    // No IndexedDB (or it cannot be opened within its bound): the queue lives in memory.
+    this.db = openDatabase(name, 1, {
+      what: 'the telemetry queue',
+      upgrade(db) {
+        db.createObjectStore(STORE, { keyPath: 'id' });
+      },
+    }).catch(() => undefined);
   }
 
   get persistent(): Promise<boolean> {

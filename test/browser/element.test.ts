@@ -114,10 +114,11 @@ describe('<ondevice-model>', () => {
       const box = document.createElement('section');
       document.body.append(box);
       box.append(el); // disconnect + connect
-      await new Promise((r) => setTimeout(r, 100));
-      return el.model !== first;
+      // whenReady() settles after the microtasks the move queued (release check, reload schedule) have run.
+      const after = await el.whenReady();
+      return { same: after === first && el.model === first, firstDisposed: first.isDisposed };
     });
-    expect(reloaded).toBe(false);
+    expect(reloaded).toEqual({ same: true, firstDisposed: false });
     expect(await workerCount()).toBe(1);
   });
 
@@ -128,17 +129,31 @@ describe('<ondevice-model>', () => {
       (window as any).__record(el);
       el.setAttribute('src', 'ppocr-v2-cls');
       el.setAttribute('backend', 'wasm');
+      // Switch models while the first load is in flight: at its first progress event its bytes are
+      // arriving and its session does not exist yet.
+      const switched = new Promise<void>((resolve) =>
+        el.addEventListener(
+          'progress',
+          () => {
+            el.setAttribute('src', 'counter');
+            resolve();
+          },
+          { once: true },
+        ),
+      );
       document.body.append(el);
-      // Let the first load start, then switch models while it is in flight.
-      await new Promise((r) => setTimeout(r, 30));
-      el.setAttribute('src', 'counter');
+      const first = await el.whenReady().then(
+        () => 'resolved',
+        (e: any) => e.code,
+      );
+      await switched;
       const model = await el.whenReady();
       const ready1 = model.id;
       el.setAttribute('src', 'tiny-mlp');
       const model2 = await el.whenReady();
-      return { ready1, ready2: model2.id, firstDisposed: model.isDisposed, current: el.model.id };
+      return { first, ready1, ready2: model2.id, firstDisposed: model.isDisposed, current: el.model.id };
     });
-    expect(result).toEqual({ ready1: 'counter', ready2: 'tiny-mlp', firstDisposed: true, current: 'tiny-mlp' });
+    expect(result).toEqual({ first: 'ABORTED', ready1: 'counter', ready2: 'tiny-mlp', firstDisposed: true, current: 'tiny-mlp' });
     const ready = (await events()).filter((e) => e.type === 'ready').map((e) => e.id);
     expect(ready).toEqual(['counter', 'tiny-mlp']);
     await waitForWorkers(1);

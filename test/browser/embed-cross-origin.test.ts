@@ -33,10 +33,15 @@ function startPageServer(): Promise<Server> {
     const csp = url.searchParams.get('csp');
     if (csp) headers['Content-Security-Policy'] = csp;
     const sri = url.searchParams.get('integrity') ?? integrity;
+    // The worker-count hook lives in the test-only build (src/testing.ts), loaded after the SRI-checked
+    // script and replacing its window.OnDevice; not on the page that checks a wrong integrity is refused.
+    const hooks = url.searchParams.has('integrity')
+      ? ''
+      : `<script src="${libraryServer.url}/testing/ondevice.js" crossorigin="anonymous"></script>\n`;
     res.writeHead(200, headers);
     res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>origin A</title>
 <script src="${libraryServer.url}/ondevice.js" integrity="${sri}" crossorigin="anonymous"></script>
-</head><body><p>Embedding page on origin A.</p></body></html>`);
+${hooks}</head><body><p>Embedding page on origin A.</p></body></html>`);
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }

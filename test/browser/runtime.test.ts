@@ -1,6 +1,6 @@
 // The core runtime in real headless Chromium (WASM; this browser has no WebGPU adapter), checked
 // against native onnxruntime-node on the same inputs.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -64,6 +64,17 @@ async function codeOf(fn: string, arg?: unknown): Promise<string> {
     { fn, arg },
   );
 }
+
+describe('test hooks are test-only', () => {
+  test('the production bundles and worker carry no test hook; the test-only build does', () => {
+    const read = (file: string) => readFileSync(path.join('dist', file), 'utf8');
+    const production = ['ondevice.js', 'ondevice.mjs', 'ondevice-worker.mjs', ...readdirSync('dist/chunks').map((f) => `chunks/${f}`)];
+    for (const file of production)
+      expect(`${file}: ${/__testing|deviceLostCallbackCount|warmupOf/.test(read(file))}`).toBe(`${file}: false`);
+    expect(read('testing/ondevice.js')).toContain('__testing');
+    expect(read('testing/ondevice-worker.mjs')).toContain('deviceLostCallbackCount');
+  });
+});
 
 describe('every registry model on WASM matches onnxruntime-node', () => {
   for (const entry of registry as Entry[]) {
@@ -179,7 +190,7 @@ describe('runtime behaviour', () => {
       const { loadModel, __testing } = (window as any).OnDevice;
       const m = await loadModel('ppocr-v4-det', { backend: 'wasm', warmup: false });
       const feeds = () => ({ x: { type: 'float32', data: new Float32Array(3 * 320 * 320).fill(0.3), dims: [1, 3, 320, 320] } });
-      const workerBefore = m.workerHandle.id;
+      const workerBefore = __testing.workerId(m);
       const inFlight = m.run(feeds()).then(
         () => 'resolved',
         (e: any) => e.code,
@@ -188,11 +199,16 @@ describe('runtime behaviour', () => {
         () => 'resolved',
         (e: any) => e.code,
       );
-      await new Promise((r) => setTimeout(r, 30));
+      // Kill only once the first call has been sent to the worker (its reply pending), not on a timer.
+      const deadline = performance.now() + 10_000;
+      while (__testing.pendingCalls(m) === 0) {
+        if (performance.now() > deadline) throw new Error('the first run never reached the worker');
+        await new Promise((r) => setTimeout(r, 0));
+      }
       __testing.killWorker(m);
       const codes = [await inFlight, await queued];
       const after = await m.run(feeds());
-      const r = { codes, dims: (Object.values(after)[0] as any).dims, newWorker: m.workerHandle.id !== workerBefore };
+      const r = { codes, dims: (Object.values(after)[0] as any).dims, newWorker: __testing.workerId(m) !== workerBefore };
       m.dispose();
       return r;
     });
@@ -289,6 +305,86 @@ describe('runtime behaviour', () => {
     expect(heaps.sizes[2]).toBeGreaterThan(0);
     // A leaked det session is ~5 MB of weights; 17 leaks would add ~85 MB. Allow one 16 MiB heap step.
     expect(heaps.sizes[19]).toBeLessThanOrEqual(heaps.sizes[2] + 16 * 1024 * 1024);
+  });
+
+  test('warm-up: a URL model the generated sample does not suit loads quietly and is warmed on its first real input', async () => {
+    const errorsBefore = session.errors.length;
+    const r = await page.evaluate(async () => {
+      const { loadModel, __testing } = (window as any).OnDevice;
+      // By URL there is no registry sample hint: generated inputs get samples=1 and sr=0, which Silero rejects.
+      const m = await loadModel('/models/silero_vad_v5.onnx', { backend: 'wasm', cache: false });
+      const atLoad = { warmedUp: m.info.warmedUp, worker: await __testing.warmupOf(m) };
+      const out = await m.run({
+        input: { type: 'float32', data: new Float32Array(576).fill(0.01), dims: [1, 576] },
+        state: { type: 'float32', data: new Float32Array(256), dims: [2, 1, 128] },
+        sr: { type: 'int64', data: BigInt64Array.of(16000n), dims: [] },
+      });
+      // The background warm-up runs between calls; wait (bounded) for it to have run.
+      const deadline = performance.now() + 10_000;
+      let worker = await __testing.warmupOf(m);
+      while (worker.backgroundRuns === 0) {
+        if (performance.now() > deadline) throw new Error(`no background warm-up: ${JSON.stringify(worker)}`);
+        await new Promise((r) => setTimeout(r, 20));
+        worker = await __testing.warmupOf(m);
+      }
+      const r = { atLoad, outputDims: out.output.dims, afterFirstRun: worker };
+      m.dispose();
+      return r;
+    });
+    expect(r.atLoad).toEqual({ warmedUp: false, worker: { warm: false, backgroundRuns: 0 } });
+    expect(r.outputDims).toEqual([1, 1]);
+    expect(r.afterFirstRun.warm).toBe(true);
+    expect(r.afterFirstRun.backgroundRuns).toBeGreaterThan(0);
+    // onnxruntime's kernel error ("Invalid input shape", …) must not reach the page's console.
+    expect(session.errors.slice(errorsBefore)).toEqual([]);
+  });
+
+  test('warm-up with caller feeds: they are used (and not detached), the model is warm at load', async () => {
+    const r = await page.evaluate(async () => {
+      const { loadModel, __testing } = (window as any).OnDevice;
+      const warmup = {
+        input: { type: 'float32', data: new Float32Array(576).fill(0.01), dims: [1, 576] },
+        state: { type: 'float32', data: new Float32Array(256), dims: [2, 1, 128] },
+        sr: { type: 'int64', data: BigInt64Array.of(16000n), dims: [] },
+      };
+      const m = await loadModel('/models/silero_vad_v5.onnx', { backend: 'wasm', cache: false, warmup });
+      const r = { warmedUp: m.info.warmedUp, worker: await __testing.warmupOf(m), kept: warmup.input.data.length };
+      m.dispose();
+      return r;
+    });
+    expect(r).toEqual({ warmedUp: true, worker: { warm: true, backgroundRuns: 0 }, kept: 576 });
+  });
+
+  test('warmup must be a boolean or feeds → INVALID_INPUT', async () => {
+    expect(await codeOf(`() => OnDevice.loadModel('tiny-mlp', { warmup: 'yes' })`)).toBe('INVALID_INPUT');
+    expect(await codeOf(`() => OnDevice.loadModel('tiny-mlp', { stallTimeoutMs: -1 })`)).toBe('INVALID_INPUT');
+  });
+
+  test("the shared registry fetch is not failed by one caller's abort", async () => {
+    const r = await page.evaluate(async () => {
+      const { configure, loadModel } = (window as any).OnDevice;
+      // A registry URL nobody fetched yet, so both loads share one fresh fetch.
+      const previous = configure({}).registryUrl;
+      configure({ registryUrl: new URL(`/models/registry.json?fresh=${Date.now()}`, location.href).href });
+      try {
+        const controller = new AbortController();
+        const first = loadModel('tiny-mlp', { backend: 'wasm', warmup: false, signal: controller.signal });
+        const second = loadModel('tiny-mlp', { backend: 'wasm', warmup: false });
+        controller.abort();
+        const codes = await Promise.all(
+          [first, second].map((p) =>
+            p.then(
+              (m: any) => (m.dispose(), 'loaded'),
+              (e: any) => e.code,
+            ),
+          ),
+        );
+        return codes;
+      } finally {
+        configure({ registryUrl: previous });
+      }
+    });
+    expect(r).toEqual(['ABORTED', 'loaded']);
   });
 
   test('no console errors were logged by the page', () => {

@@ -49,7 +49,7 @@ describe('WebGPU (SwiftShader)', () => {
       m.addEventListener('backendlost', (e: CustomEvent) => events.push(e.detail.reason));
       const feeds = () => ({ x: { type: 'float32', data: new Float32Array(16).map((_, i) => i / 16), dims: [1, 16] } });
       const before = await m.run(feeds());
-      const gpuWorker = m.workerHandle.id;
+      const gpuWorker = __testing.workerId(m);
       const lost = __testing.loseDevice(m);
       const pending = [m.run(feeds()), m.run(feeds()), m.run(feeds())].map((p: Promise<any>) =>
         p.then(
@@ -64,7 +64,7 @@ describe('WebGPU (SwiftShader)', () => {
         backend: m.backend,
         reason: m.fallbackReason,
         events,
-        newWorker: m.workerHandle.id !== gpuWorker,
+        newWorker: __testing.workerId(m) !== gpuWorker,
         before: Array.from((Object.values(before)[0] as any).data as Float32Array),
         results,
         after: Array.from((Object.values(after)[0] as any).data as Float32Array),
@@ -76,9 +76,42 @@ describe('WebGPU (SwiftShader)', () => {
     expect(r.reason).toMatch(/device lost/i);
     expect(r.events).toHaveLength(1);
     expect(r.newWorker).toBe(true);
+    // tiny-mlp: 4 class probabilities per row. Every call (three pending at the loss, one after) gives them.
+    expect(r.before).toHaveLength(4);
+    expect(r.results).toHaveLength(3);
     for (const result of [...r.results, r.after]) {
       expect(Array.isArray(result)).toBe(true);
+      expect(result).toHaveLength(4);
       (result as number[]).forEach((v, i) => expect(v).toBeCloseTo(r.before[i], 4));
     }
+  });
+
+  test('device loss after dispose: released models leave no callback behind and are not rebuilt', async () => {
+    const r = await page.evaluate(async () => {
+      const { loadModel, __testing } = (window as any).OnDevice;
+      const kept = await loadModel('tiny-mlp', { backend: 'webgpu', warmup: false });
+      const disposed = await loadModel('tiny-mlp', { backend: 'webgpu', warmup: false });
+      const events: string[] = [];
+      kept.addEventListener('backendlost', () => events.push('kept'));
+      disposed.addEventListener('backendlost', () => events.push('disposed'));
+      const sameWorker = __testing.workerId(kept) === __testing.workerId(disposed);
+      const callbacksWithBoth = await __testing.deviceLostCallbackCount(kept);
+      disposed.dispose();
+      const callbacksAfterDispose = await __testing.deviceLostCallbackCount(kept);
+      await __testing.loseDevice(kept);
+      // The kept model moves to WASM; a run waits for that move.
+      const out = await kept.run({ x: { type: 'float32', data: new Float32Array(16).fill(0.5), dims: [1, 16] } });
+      const r = {
+        sameWorker,
+        callbacksWithBoth,
+        callbacksAfterDispose,
+        events,
+        backend: kept.backend,
+        probs: (Object.values(out)[0] as any).data.length,
+      };
+      kept.dispose();
+      return r;
+    });
+    expect(r).toEqual({ sameWorker: true, callbacksWithBoth: 2, callbacksAfterDispose: 1, events: ['kept'], backend: 'wasm', probs: 4 });
   });
 });

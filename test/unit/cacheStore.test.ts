@@ -13,6 +13,7 @@ import type { ModelManifest } from '../../src/cache/ModelManifest';
 import { modelStore } from '../../src/cache/modelStore';
 import { openModelDb } from '../../src/cache/openModelDb';
 import { storeKeyOf } from '../../src/cache/storeKeyOf';
+import { fetchModel } from '../../src/core/fetchModel';
 import { OnDeviceError } from '../../src/core/OnDeviceError';
 import type { ModelSource } from '../../src/core/protocol';
 
@@ -33,12 +34,14 @@ interface Served {
   range?: string;
   status: number;
   bytes: number;
+  /** The client closed the connection before the body ended. */
+  closedEarly?: boolean;
 }
 let server: Server;
 let base: string;
 let log: Served[] = [];
 /** Per-test behaviour: cut the connection after N bytes, ignore ranges, answer HTML. */
-let behaviour: { cutAfterBytes?: number; ignoreRange?: boolean; html?: boolean; etag?: string } = {};
+let behaviour: { cutAfterBytes?: number; stallAfterBytes?: number; ignoreRange?: boolean; html?: boolean; etag?: string } = {};
 
 function serve(req: IncomingMessage, res: ServerResponse): void {
   const path = new URL(req.url!, 'http://x').pathname;
@@ -69,6 +72,15 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
     ETag: etag,
     ...(start ? { 'Content-Range': `bytes ${start}-${file.length - 1}/${file.length}` } : {}),
   });
+  if (behaviour.stallAfterBytes !== undefined) {
+    // Send the first bytes, then nothing: the connection stays open until the client gives up.
+    const stall = behaviour.stallAfterBytes;
+    behaviour.stallAfterBytes = undefined; // only the first request stalls
+    entry.bytes = stall;
+    res.on('close', () => (entry.closedEarly = !res.writableFinished));
+    res.write(body.subarray(0, stall));
+    return;
+  }
   if (behaviour.cutAfterBytes !== undefined) {
     const cut = behaviour.cutAfterBytes;
     behaviour.cutAfterBytes = undefined; // only the first request is cut
@@ -85,12 +97,28 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(
+  () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      // A stalled response a test failed to close would otherwise hold close() open.
+      server.closeAllConnections();
+    }),
+);
 beforeEach(async () => {
   log = [];
   behaviour = {};
   await clearModelStore();
 });
+
+/** Wait (bounded) until `condition` holds; throws when it does not within `timeoutMs`. */
+async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 
 const bigSource = (): ModelSource => ({ url: `${base}/big.onnx`, id: 'big', version: '1', sha256: sha(BIG), bytes: BIG.length });
 const servedBytes = () => log.reduce((sum, e) => sum + e.bytes, 0);
@@ -118,7 +146,53 @@ describe('storeKeyOf', () => {
   });
 });
 
+describe('fetchModel: stall timeout and abort', () => {
+  test('a body that stalls fails with TIMEOUT and the connection is closed', async () => {
+    behaviour.stallAfterBytes = 50_000;
+    const error = (await fetchModel({ url: `${base}/small.onnx`, id: 'small' }, { stallTimeoutMs: 300 }).catch(
+      (e: unknown) => e,
+    )) as OnDeviceError;
+    expect(error).toBeInstanceOf(OnDeviceError);
+    expect(error.code).toBe('TIMEOUT');
+    await until(() => log[0]?.closedEarly === true, 'the server to see the connection closed');
+  });
+
+  test('an abort while the body arrives fails with ABORTED and stops the download', async () => {
+    // Past the first 64 KiB progress report, where the test aborts.
+    behaviour.stallAfterBytes = 80_000;
+    const controller = new AbortController();
+    const fetching = fetchModel(
+      { url: `${base}/small.onnx`, id: 'small' },
+      { signal: controller.signal, onProgress: () => controller.abort() },
+    );
+    const error = (await fetching.catch((e: unknown) => e)) as OnDeviceError;
+    expect(error).toBeInstanceOf(OnDeviceError);
+    expect(error.code).toBe('ABORTED');
+    await until(() => log[0]?.closedEarly === true, 'the server to see the connection closed');
+  });
+});
+
 describe('loadThroughStore', () => {
+  test('a download that stalls fails with TIMEOUT, keeps its stored chunks and resumes after them', async () => {
+    behaviour.stallAfterBytes = CHUNK_BYTES + 1000;
+    const error = (await loadThroughStore(bigSource(), { stallTimeoutMs: 300 }).catch((e: unknown) => e)) as OnDeviceError;
+    expect(error.code).toBe('TIMEOUT');
+    await until(() => log[0]?.closedEarly === true, 'the server to see the connection closed');
+    expect(await modelStore.list()).toMatchObject([{ complete: false, storedBytes: CHUNK_BYTES }]);
+    const resumed = await loadThroughStore(bigSource());
+    expect(Buffer.from(resumed.bytes).equals(BIG)).toBe(true);
+    expect(log.map((e) => e.range)).toEqual([undefined, `bytes=${CHUNK_BYTES}-`]);
+  });
+
+  test('an abort stops the download with ABORTED and closes the connection', async () => {
+    behaviour.stallAfterBytes = 100_000;
+    const controller = new AbortController();
+    const loading = loadThroughStore(bigSource(), { signal: controller.signal, onProgress: () => controller.abort() });
+    const error = (await loading.catch((e: unknown) => e)) as OnDeviceError;
+    expect(error.code).toBe('ABORTED');
+    await until(() => log[0]?.closedEarly === true, 'the server to see the connection closed');
+  });
+
   test('stores a download as fixed-size chunks and reads it back verified', async () => {
     const first = await loadThroughStore(bigSource());
     expect(first.fromCache).toBe(false);

@@ -1,0 +1,338 @@
+/// <reference lib="webworker" />
+// What the runtime worker does (src/runtime/worker.ts exposes it): the only place onnxruntime-web is ever loaded.
+import * as Comlink from 'comlink';
+import type { InferenceSession } from 'onnxruntime-web';
+import { OnDeviceError, serializeError } from '../core/OnDeviceError';
+import { createGpuDevice, type GpuContext } from './createGpuDevice';
+import { loadOrt, type OrtModule } from './loadOrt';
+import type {
+  Feeds,
+  LoadInfo,
+  LoadRequest,
+  Progress,
+  Result,
+  RunResult,
+  RuntimeWorkerApi,
+  TensorSpec,
+  WorkerConfig,
+  WorkerMemory,
+} from '../core/protocol';
+import { sampleFeeds } from './sampleFeeds';
+import { normalizeDim } from '../core/normalizeDim';
+import { transferablesOf } from '../core/transferablesOf';
+import { fromOrtTensor, toOrtFeeds } from './tensors';
+import { translateError } from './translateError';
+import { modelBytes } from './modelBytes';
+import { wasmHeapBytes } from './trackWasmMemory';
+
+interface Entry {
+  key: string;
+  session: InferenceSession;
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+  /** Warm-up ran, or was not wanted. Else the first real run's inputs warm the session in the background. */
+  warm: boolean;
+  /** The session is busy with a warm-up run (a session is not re-entrant): real runs wait for it. */
+  warming?: Promise<unknown>;
+  /** Real runs waiting or running; a background warm-up stops as soon as one arrives. */
+  pendingRuns: number;
+  warmupRuns: number;
+}
+
+let config: WorkerConfig | undefined;
+let ort: OrtModule | undefined;
+let gpu: GpuContext | undefined;
+let deviceLostReason: string | undefined;
+let deviceLost: Promise<string> | undefined;
+const deviceLostCallbacks = new Map<string, (reason: string) => void>();
+const sessions = new Map<string, Entry>();
+const loading = new Map<string, AbortController>();
+
+const WARMUP_RUNS = 10;
+const WARMUP_BUDGET_MS = 1500;
+// Warm-up runs are expected to fail for some models (a generated sample that does not suit them);
+// onnxruntime would print each kernel error on the page's console. 4 = fatal only.
+const QUIET: InferenceSession.RunOptions = { logSeverityLevel: 4 };
+
+function fail(
+  error: unknown,
+  code: Parameters<typeof translateError>[1],
+  context: string,
+): { ok: false; error: ReturnType<typeof serializeError> } {
+  return { ok: false, error: serializeError(translateError(error, code, context)) };
+}
+
+async function init(next: WorkerConfig): Promise<Result<{ threads: number; crossOriginIsolated: boolean }>> {
+  if (config) {
+    if (config.bundle !== next.bundle || config.threads !== next.threads) {
+      return fail(new OnDeviceError('INVALID_INPUT', 'a worker is initialised once'), 'INVALID_INPUT', 'init');
+    }
+    return { ok: true, value: { threads: config.threads, crossOriginIsolated: self.crossOriginIsolated } };
+  }
+  // Threads need SharedArrayBuffer, i.e. a cross-origin isolated context.
+  const threads = self.crossOriginIsolated ? Math.max(1, next.threads) : 1;
+  try {
+    if (next.bundle === 'webgpu') {
+      const created = await createGpuDevice();
+      if (!created.ok) {
+        return {
+          ok: false,
+          error: new OnDeviceError('BACKEND_UNAVAILABLE', `WebGPU unavailable: ${created.reason}`, { reason: created.reason }).toJSON(),
+        };
+      }
+      gpu = created.value;
+      deviceLost = gpu.device.lost.then((info) => {
+        deviceLostReason = `${info.reason}: ${info.message}`;
+        for (const cb of deviceLostCallbacks.values()) cb(deviceLostReason);
+        deviceLostCallbacks.clear();
+        return deviceLostReason;
+      });
+    }
+    ort = await loadOrt(next.bundle, next.ortBaseUrl, threads);
+    if (gpu) ort.env.webgpu.device = gpu.device as never;
+    config = { ...next, threads };
+    return { ok: true, value: { threads, crossOriginIsolated: self.crossOriginIsolated } };
+  } catch (error) {
+    return fail(error, 'BACKEND_UNAVAILABLE', `Could not start onnxruntime-web (${next.bundle})`);
+  }
+}
+
+function metadataOf(session: InferenceSession, names: readonly string[], kind: 'input' | 'output'): TensorSpec[] {
+  const meta = (kind === 'input' ? session.inputMetadata : session.outputMetadata) as readonly {
+    name: string;
+    isTensor: boolean;
+    type?: string;
+    shape?: readonly (number | string)[];
+  }[];
+  return names.map((name, i) => {
+    const m = meta?.[i];
+    return {
+      name,
+      type: (m?.isTensor ? m.type : 'float32') as TensorSpec['type'],
+      // onnxruntime-web reports an unnamed free dim as 2³²−1 (its -1 read back unsigned): normalizeDim makes it '?'.
+      shape: m?.isTensor && m.shape ? m.shape.map(normalizeDim) : [],
+    };
+  });
+}
+
+function aborted(id: string): { ok: false; error: ReturnType<typeof serializeError> } {
+  return { ok: false, error: new OnDeviceError('ABORTED', `Loading ${id} was aborted`).toJSON() };
+}
+
+async function load(request: LoadRequest, onProgress?: (p: Progress) => void): Promise<Result<LoadInfo>> {
+  const controller = new AbortController();
+  loading.set(request.key, controller);
+  try {
+    return await loadSession(request, controller.signal, onProgress);
+  } finally {
+    loading.delete(request.key);
+  }
+}
+
+async function abortLoad(key: string): Promise<void> {
+  loading.get(key)?.abort();
+}
+
+async function loadSession(request: LoadRequest, signal: AbortSignal, onProgress?: (p: Progress) => void): Promise<Result<LoadInfo>> {
+  if (!ort || !config) return fail(new Error('worker not initialised'), 'MODEL_LOAD_FAILED', 'load');
+  if (deviceLostReason) {
+    return { ok: false, error: new OnDeviceError('BACKEND_LOST', `WebGPU device lost: ${deviceLostReason}`).toJSON() };
+  }
+  const t0 = performance.now();
+  let fetched;
+  try {
+    fetched = await modelBytes(request, (p) => onProgress?.(p), signal);
+  } catch (error) {
+    if (signal.aborted) return aborted(request.source.id);
+    return fail(error, 'MODEL_FETCH_FAILED', `Could not fetch model ${request.source.id}`);
+  }
+  if (signal.aborted) return aborted(request.source.id);
+  const t1 = performance.now();
+  // Model store: an older stored version may stand in for the requested one, with its own specs.
+  const served = fetched.servedSource ?? request.source;
+  let session: InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(fetched.bytes, {
+      executionProviders: [request.backend === 'webgpu' ? { name: 'webgpu' } : { name: 'wasm' }],
+      graphOptimizationLevel: 'all',
+    });
+  } catch (error) {
+    return fail(error, 'MODEL_LOAD_FAILED', `Could not create a session for ${request.source.id}`);
+  }
+  const inputs = served.inputs ?? metadataOf(session, session.inputNames, 'input');
+  const outputs = served.outputs ?? metadataOf(session, session.outputNames, 'output');
+  const t2 = performance.now();
+  // Warm-up doubles as the smoke run that decides whether WebGPU really works for this model.
+  const wanted = request.warmup !== false;
+  let warmedUp = false;
+  let warmupMs = 0;
+  if (wanted || request.backend === 'webgpu') {
+    const runs = wanted ? WARMUP_RUNS : 1;
+    try {
+      // Generating the sample is part of the attempt: metadata it cannot make inputs from fails like a bad sample.
+      const feeds = typeof request.warmup === 'object' ? request.warmup : sampleFeeds(inputs, served.sample);
+      for (let i = 0; i < runs && performance.now() - t2 < WARMUP_BUDGET_MS && !signal.aborted; i++) {
+        const out = await session.run(toOrtFeeds(ort, feeds), QUIET);
+        for (const t of Object.values(out)) t.dispose();
+      }
+      warmedUp = wanted;
+    } catch (error) {
+      if (request.backend === 'webgpu') {
+        await session.release().catch(() => undefined);
+        return fail(error, 'BACKEND_UNAVAILABLE', `WebGPU smoke run failed for ${request.source.id}`);
+      }
+      // On WASM a failing warm-up means these inputs do not suit the model (e.g. a dim that must be a
+      // multiple of 32); the session itself is fine. It is warmed on its first real inputs instead.
+    }
+    warmupMs = performance.now() - t2;
+  }
+  if (signal.aborted) {
+    await session.release().catch(() => undefined);
+    return aborted(request.source.id);
+  }
+  const previous = sessions.get(request.key);
+  if (previous) await previous.session.release().catch(() => undefined);
+  sessions.set(request.key, { key: request.key, session, inputs, outputs, warm: warmedUp || !wanted, pendingRuns: 0, warmupRuns: 0 });
+  return {
+    ok: true,
+    value: {
+      backend: request.backend,
+      inputs,
+      outputs,
+      bytes: fetched.bytes.byteLength,
+      fromCache: fetched.fromCache,
+      timings: { fetchMs: t1 - t0, sessionMs: t2 - t1, warmupMs },
+      warmedUp,
+      threads: config.threads,
+      adapter: gpu?.adapter,
+      storeWarning: fetched.storeWarning,
+      version: served.version,
+    },
+  };
+}
+
+/**
+ * Warm a session on inputs that are known to suit it (a real call's), between real calls: each run
+ * waits its turn, and the loop stops as soon as a real call is waiting. Fire-and-forget by design:
+ * warm-up only makes later calls faster, so its failures are not reported.
+ */
+function warmInBackground(entry: Entry, feeds: Feeds): void {
+  if (!ort) return;
+  entry.warm = true;
+  const started = performance.now();
+  const ortModule = ort;
+  void (async () => {
+    // Start after the real call that found these inputs has returned (and released its turn).
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    for (let i = 0; i < WARMUP_RUNS && performance.now() - started < WARMUP_BUDGET_MS; i++) {
+      if (entry.pendingRuns > 0 || sessions.get(entry.key) !== entry || deviceLostReason) return;
+      const turn = entry.session.run(toOrtFeeds(ortModule, feeds), QUIET);
+      entry.warming = turn;
+      const out = await turn;
+      entry.warming = undefined;
+      for (const t of Object.values(out)) t.dispose();
+      entry.warmupRuns++;
+    }
+  })()
+    .catch(() => undefined)
+    .finally(() => (entry.warming = undefined));
+}
+
+async function run(key: string, feeds: Feeds): Promise<RunResult> {
+  const entry = sessions.get(key);
+  if (!entry || !ort) {
+    return { ok: false, error: new OnDeviceError('DISPOSED', 'This model was disposed or never loaded in this worker').toJSON() };
+  }
+  if (deviceLostReason) return lostResult(feeds);
+  entry.pendingRuns++;
+  try {
+    // A background warm-up run may hold the session; wait for it (its failure is not ours).
+    if (entry.warming) await entry.warming.catch(() => undefined);
+    return await runNow(entry, feeds);
+  } finally {
+    entry.pendingRuns--;
+  }
+}
+
+async function runNow(entry: Entry, feeds: Feeds): Promise<RunResult> {
+  if (!ort) return { ok: false, error: new OnDeviceError('DISPOSED', 'This worker has no onnxruntime').toJSON() };
+  const t0 = performance.now();
+  try {
+    const pending = entry.session.run(toOrtFeeds(ort, feeds));
+    // A run on a lost device may never settle; the device-lost promise bounds it.
+    const outcome = deviceLost ? await Promise.race([pending, deviceLost.then(() => null)]) : await pending;
+    if (outcome === null) return lostResult(feeds);
+    const results: Feeds = {};
+    for (const [name, tensor] of Object.entries(outcome)) {
+      results[name] = await fromOrtTensor(tensor);
+      tensor.dispose();
+    }
+    const ms = performance.now() - t0;
+    // These inputs suit the model, so they can warm it where the load-time warm-up could not.
+    if (!entry.warm) warmInBackground(entry, feeds);
+    const value = { ok: true as const, value: results, ms };
+    return Comlink.transfer(value, transferablesOf(results));
+  } catch (error) {
+    if (deviceLostReason) return lostResult(feeds);
+    return fail(error, 'INFERENCE_FAILED', 'Inference failed');
+  }
+}
+
+function lostResult(feeds: Feeds): RunResult {
+  // Hand the inputs back so the page can re-run them on WASM without the caller noticing.
+  const value: RunResult = {
+    ok: false,
+    error: new OnDeviceError('BACKEND_LOST', `WebGPU device lost: ${deviceLostReason}`, { reason: deviceLostReason }).toJSON(),
+    feeds,
+  };
+  return Comlink.transfer(value, transferablesOf(feeds));
+}
+
+async function release(key: string): Promise<void> {
+  const entry = sessions.get(key);
+  sessions.delete(key);
+  deviceLostCallbacks.delete(key);
+  loading.get(key)?.abort();
+  if (!entry) return;
+  if (entry.warming) await entry.warming.catch(() => undefined);
+  await entry.session.release().catch(() => undefined);
+}
+
+async function memory(): Promise<WorkerMemory> {
+  const heap = (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory;
+  return {
+    wasmHeapBytes: wasmHeapBytes(),
+    jsHeapBytes: heap?.usedJSHeapSize ?? 0,
+    sessions: sessions.size,
+  };
+}
+
+/** The runtime worker's API (src/core/protocol.ts). */
+export const runtimeApi: RuntimeWorkerApi = {
+  init,
+  load,
+  abortLoad,
+  run,
+  release,
+  memory,
+  async onDeviceLost(key, callback) {
+    if (deviceLostReason) callback(deviceLostReason);
+    else deviceLostCallbacks.set(key, callback);
+  },
+};
+
+/** For the test-only worker (src/runtime/testingWorker.ts): what the hooks need to see and do. */
+export const runtimeInternals = {
+  /** Destroy the GPU device, as a driver reset would; false when this worker has none. */
+  async destroyDevice(): Promise<boolean> {
+    if (!gpu) return false;
+    gpu.device.destroy();
+    await deviceLost;
+    return true;
+  },
+  deviceLostCallbackCount: () => deviceLostCallbacks.size,
+  warmupOf(key: string): { warm: boolean; backgroundRuns: number } | undefined {
+    const entry = sessions.get(key);
+    return entry && { warm: entry.warm, backgroundRuns: entry.warmupRuns };
+  },
+};

@@ -1,0 +1,17 @@
+/// <reference lib="webworker" />
+// The test-only runtime worker (dist/testing/ondevice-worker.mjs, started by src/testing.ts): the
+// production worker's API plus hooks that only tests may call. Production pages never load it.
+import * as Comlink from 'comlink';
+import type { RuntimeTestingApi } from './RuntimeTestingApi';
+import { runtimeApi, runtimeInternals } from './runtimeApi';
+import { trackWasmMemory } from './trackWasmMemory';
+
+const testingApi: RuntimeTestingApi = {
+  ...runtimeApi,
+  destroyDevice: runtimeInternals.destroyDevice,
+  deviceLostCallbackCount: async () => runtimeInternals.deviceLostCallbackCount(),
+  warmupOf: async (key) => runtimeInternals.warmupOf(key),
+};
+
+trackWasmMemory();
+Comlink.expose(testingApi);

@@ -1,0 +1,42 @@
+// The test-only entry (dist/testing/ondevice.js; never part of the package's API): the classic-script
+// build plus `window.OnDevice.__testing`, hooks our real-browser tests use to see inside. It is one bundle
+// with the real library, so the hooks see the same module state (worker pool, telemetry clients) as the
+// `loadModel` on the page. Its workers are the test-only worker (src/runtime/testingWorker.ts), which adds
+// hooks the production worker does not have (destroying the GPU device).
+import { configure, getConfig } from './client/configure';
+import type { Model } from './client/Model';
+import { useWorkerFile, workerCount } from './client/workerPool';
+import type { RuntimeTestingApi } from './runtime/RuntimeTestingApi';
+import { installGlobals } from './embed/installGlobals';
+import { activeTelemetry } from './telemetry/telemetryClient';
+
+function testingCall<T>(model: Model, fn: (api: RuntimeTestingApi, key: string) => Promise<T>): Promise<T> {
+  const { handle, key } = model.workerBinding;
+  return handle.call((api) => fn(api as RuntimeTestingApi, key));
+}
+
+export const testing = {
+  workerCount,
+  /** Session ids of the page's telemetry clients. */
+  telemetrySessionIds: () => activeTelemetry().map((t) => t.sessionId),
+  /** Calls sent to the model's worker and not yet answered (a run "in flight"). */
+  pendingCalls: (model: Model) => model.workerBinding.handle.pendingCalls,
+  /** The id of the worker hosting a model (changes when the model moves to another worker). */
+  workerId: (model: Model) => model.workerBinding.handle.id,
+  /** Kill the worker hosting a model, as a crash would. */
+  killWorker(model: Model): void {
+    model.workerBinding.handle.terminate('the worker was killed');
+  },
+  /** Destroy the WebGPU device of the model's worker, as a driver reset would. */
+  loseDevice: (model: Model) => testingCall(model, (api) => api.destroyDevice()),
+  /** Device-loss callbacks registered in the model's worker. */
+  deviceLostCallbackCount: (model: Model) => testingCall(model, (api) => api.deviceLostCallbackCount()),
+  /** Whether the model's session is warm, and how many background warm-up runs it got. */
+  warmupOf: (model: Model) => testingCall(model, (api, key) => api.warmupOf(key)),
+  memory: (model: Model) => testingCall(model, (api) => api.memory()),
+};
+
+installGlobals({ __testing: testing });
+// installGlobals set the base URL to this script's folder (dist/testing/); the library lives one up.
+configure({ baseUrl: new URL('../', getConfig().baseUrl).href });
+useWorkerFile('testing/ondevice-worker.mjs');
