@@ -1,5 +1,5 @@
-import type { ElementType, Feeds, TensorSpec } from '../core/protocol';
-import { OnDeviceError } from '../core/OnDeviceError';
+import type { ElementType, Feeds, TensorSpec } from './protocol';
+import { OnDeviceError } from './OnDeviceError';
 
 const ARRAY_FOR_TYPE: Record<ElementType, string[]> = {
   float32: ['Float32Array'],
