@@ -6,6 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { collectorOptionsFromEnv } from '../collector/collectorOptionsFromEnv';
 import { createCollector } from '../collector/createCollector';
+import { createInferenceServer } from '../serve/createInferenceServer';
+import { inferenceServerOptionsFromEnv } from '../serve/inferenceServerOptionsFromEnv';
 import { createAppServer } from './createAppServer';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -17,6 +19,9 @@ const collector = await createCollector(collectorOptionsFromEnv(process.env, hos
   process.exit(1);
 });
 
+// The Open Inference Protocol server (/v2/*); ONDEVICE_* variables in src/serve/inferenceServerOptionsFromEnv.ts.
+const inference = await createInferenceServer(inferenceServerOptionsFromEnv(process.env, host));
+
 const server = createAppServer({
   distDir: path.join(root, 'dist'),
   modelsDir: path.join(root, 'public/models'),
@@ -24,7 +29,7 @@ const server = createAppServer({
   isolation: process.env.ONDEVICE_ISOLATION !== '0',
   headers: process.env.ONDEVICE_CSP ? { 'Content-Security-Policy': process.env.ONDEVICE_CSP } : {},
   mounts: process.env.ONDEVICE_FIXTURES_DIR ? { '/fixtures/': process.env.ONDEVICE_FIXTURES_DIR } : {},
-  handlers: [(req, res) => collector.handle(req, res)],
+  handlers: [(req, res) => collector.handle(req, res), (req, res) => inference.handle(req, res)],
 });
 
 server.listen(port, host, () => {
