@@ -3,8 +3,8 @@ import { V2Error } from './V2Error';
 
 /**
  * The request body as bytes, bounded in size (413, before buffering when Content-Length says so) and in
- * time (408). After a 413 the connection is closed rather than read to the end: a body that large is not
- * worth receiving.
+ * time (408). After a 413 the rest of the body is read and dropped (up to 4× the limit, then the socket is
+ * destroyed), so an honest client that already sent it reads the 413 instead of a connection reset.
  */
 export function readRequestBytes(req: IncomingMessage, options: { maxBytes: number; timeoutMs: number }): Promise<Uint8Array> {
   const declared = Number(req.headers['content-length']);
@@ -16,10 +16,10 @@ export function readRequestBytes(req: IncomingMessage, options: { maxBytes: numb
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const timer = setTimeout(
-      () => finish(new V2Error(408, 'BODY_TIMEOUT', `the body was not received within ${options.timeoutMs} ms`, { connection: 'close' })),
-      options.timeoutMs,
-    );
+    const timer = setTimeout(() => {
+      finish(new V2Error(408, 'BODY_TIMEOUT', `the body was not received within ${options.timeoutMs} ms`, { connection: 'close' }));
+      discardRest(req, 0);
+    }, options.timeoutMs);
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > options.maxBytes)
@@ -34,10 +34,7 @@ export function readRequestBytes(req: IncomingMessage, options: { maxBytes: numb
       req.off('end', onEnd);
       req.off('error', onClose);
       req.off('close', onClose);
-      if (error) {
-        req.resume(); // drop whatever else arrives; the response closes the connection
-        return reject(error);
-      }
+      if (error) return reject(error);
       resolve(Buffer.concat(chunks, size));
     };
     req.on('data', onData);
@@ -45,4 +42,18 @@ export function readRequestBytes(req: IncomingMessage, options: { maxBytes: numb
     req.once('error', onClose);
     req.once('close', onClose);
   });
+}
+
+function discardRest(req: IncomingMessage, capBytes: number): void {
+  let discarded = 0;
+  const onData = (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > capBytes) {
+      req.off('data', onData);
+      req.destroy();
+    }
+  };
+  req.on('data', onData);
+  req.once('error', () => {}); // the destroy above or a client reset; nothing left to do
+  req.resume();
 }
