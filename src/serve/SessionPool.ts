@@ -60,6 +60,11 @@ export class SessionPool {
     return this.slots.length;
   }
 
+  /** Workers running a request now. */
+  get busy(): number {
+    return this.slots.filter((s) => s.job).length;
+  }
+
   /** Requests waiting for a worker. */
   get queued(): number {
     return this.queue.length;
