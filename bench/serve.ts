@@ -1,5 +1,5 @@
 // Serve benchmark: the Open Inference Protocol server (a real `ondevice serve` process, binary tensor data,
-// keep-alive connections at a fixed concurrency) with 1 and N workers, beside a plain onnxruntime-node
+// keep-alive connections at a fixed concurrency) with 1 and N workers and dynamic batching on/off, beside a plain onnxruntime-node
 // loop on the same model in the same run; and `ondevice batch` rows/s beside a plain sequential
 // `session.run` loop over the same JSONL file. `npm run bench -- serve`; writes bench-results/serve.json.
 import { spawn } from 'node:child_process';
@@ -92,9 +92,12 @@ function post(agent: Agent, url: URL, head: Buffer, payload: Buffer): Promise<nu
   });
 }
 
-async function serverPhase(o: Required<ServeBenchOptions>, shape: number[], workers: number): Promise<Phase> {
+async function serverPhase(o: Required<ServeBenchOptions>, shape: number[], workers: number, batching = false): Promise<Phase> {
   const server = await spawnServer(process.execPath, ['bin/ondevice.mjs', 'serve', '--workers', String(workers)], {
-    env: { ONDEVICE_QUEUE_LIMIT: String(4 * o.concurrency) },
+    env: {
+      ONDEVICE_QUEUE_LIMIT: String(4 * o.concurrency),
+      ...(batching ? { ONDEVICE_BATCH_MAX: String(o.concurrency), ONDEVICE_BATCH_DELAY_MS: '2' } : {}),
+    },
   });
   try {
     const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i));
@@ -128,7 +131,12 @@ async function serverPhase(o: Required<ServeBenchOptions>, shape: number[], work
     const errors = await run(o.requests, latencies);
     const seconds = (performance.now() - t0) / 1000;
     agent.destroy();
-    return summarize(`ondevice serve, ${workers} worker${workers > 1 ? 's' : ''}`, latencies, seconds, errors);
+    return summarize(
+      `ondevice serve, ${workers} worker${workers > 1 ? 's' : ''}${batching ? ', dynamic batching (≤ 8 rows, 2 ms)' : ''}`,
+      latencies,
+      seconds,
+      errors,
+    );
   } finally {
     await server.stop();
   }
@@ -194,6 +202,7 @@ export async function runServeBench(options: ServeBenchOptions = {}): Promise<Se
   const plainOrt = await plainOrtLoop(`public/models/${readModelFile(o.model)}`, shape, o.requests, o.warmup);
   const server = [await serverPhase(o, shape, 1)];
   if (o.workers > 1) server.push(await serverPhase(o, shape, o.workers));
+  server.push(await serverPhase(o, shape, o.workers, true));
   const batch = await batchPhase(o.batchRows);
   const result: ServeBenchResult = {
     model: o.model,

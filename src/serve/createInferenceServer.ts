@@ -5,6 +5,7 @@ import { isLoopbackHost } from '../collector/isLoopbackHost';
 import { hasReadAccess } from '../collector/readAccess';
 import { TokenBucketLimiter } from '../collector/TokenBucketLimiter';
 import { defaultModelsDir } from '../node/defaultModelsDir';
+import { DynamicBatcher, type DynamicBatchingOptions } from './DynamicBatcher';
 import { handleInfer } from './handleInfer';
 import { ModelCatalog } from './ModelCatalog';
 import { modelMetadata } from './modelMetadata';
@@ -33,6 +34,8 @@ export interface InferenceServerOptions {
   rateLimit?: { perSecond: number; burst: number };
   /** Called once per answered inference (telemetry; see ServerInferenceRecord). */
   recordInference?: RecordInference;
+  /** Merge concurrent requests of batchable models into one run. Default off. */
+  batching?: DynamicBatchingOptions;
 }
 
 export interface InferenceServer {
@@ -40,6 +43,8 @@ export interface InferenceServer {
   handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
   readonly pool: SessionPool;
   readonly catalog: ModelCatalog;
+  /** Present when `batching` is on. */
+  readonly batcher: DynamicBatcher | undefined;
   close(): Promise<void>;
 }
 
@@ -59,8 +64,9 @@ export async function createInferenceServer(options: InferenceServerOptions): Pr
   const protectedAccess = !isLoopbackHost(options.host);
   const limiter = new TokenBucketLimiter(options.rateLimit ?? { perSecond: 50, burst: 100 });
   const serverIds = { installId: `server-${randomUUID()}`, sessionId: randomUUID() };
+  const batcher = options.batching ? new DynamicBatcher((entry, feeds) => pool.run(entry, feeds), options.batching) : undefined;
   const context = {
-    pool,
+    run: batcher ? batcher.run.bind(batcher) : pool.run.bind(pool),
     maxBodyBytes: options.maxBodyBytes ?? 64 * 1024 * 1024,
     bodyTimeoutMs: options.bodyTimeoutMs ?? 30_000,
     recordInference: options.recordInference,
@@ -117,6 +123,7 @@ export async function createInferenceServer(options: InferenceServerOptions): Pr
   return {
     pool,
     catalog,
+    batcher,
     async handle(req, res) {
       const pathname = (req.url ?? '/').split('?', 1)[0];
       if (pathname !== '/v2' && !pathname.startsWith('/v2/')) return false;

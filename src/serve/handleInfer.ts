@@ -5,12 +5,13 @@ import { decodeInferRequest } from './decodeInferRequest';
 import { encodeInferResponse } from './encodeInferResponse';
 import { readRequestBytes } from './readRequestBytes';
 import type { RecordInference } from './ServerInferenceRecord';
-import type { SessionPool } from './SessionPool';
+import type { Feeds } from '../core/protocol';
 import { sendV2 } from './sendV2';
 import { V2Error } from './V2Error';
 
 export interface InferContext {
-  pool: SessionPool;
+  /** The pool's run, or the dynamic batcher's. */
+  run: (entry: ModelEntry, feeds: Feeds) => Promise<{ outputs: Feeds; ms: number }>;
   maxBodyBytes: number;
   bodyTimeoutMs: number;
   recordInference?: RecordInference;
@@ -25,7 +26,7 @@ export async function handleInfer(req: IncomingMessage, res: ServerResponse, ent
   const inputDims = Object.fromEntries(Object.entries(request.feeds).map(([name, t]) => [name, [...t.dims]]));
   let result;
   try {
-    result = await context.pool.run(entry, request.feeds);
+    result = await context.run(entry, request.feeds);
   } catch (error) {
     throw toV2Error(error);
   }

@@ -2,10 +2,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createInferenceServer, type InferenceServer, type InferenceServerOptions } from '../../src/serve/createInferenceServer';
 import type { ServerInferenceRecord } from '../../src/serve/ServerInferenceRecord';
-import { infer } from './v2client';
+import { closeReferenceSessions, runReference } from '../helpers/reference';
+import { expectedJsonValues, infer } from './v2client';
 
 const modelsDir = path.resolve('public/models');
 let running: { http: Server; inference: InferenceServer } | undefined;
@@ -17,6 +18,8 @@ async function start(options: Partial<InferenceServerOptions>): Promise<{ url: s
   running = { http, inference };
   return { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`, inference };
 }
+
+afterAll(() => closeReferenceSessions());
 
 afterEach(async () => {
   if (!running) return;
@@ -99,5 +102,38 @@ describe('createInferenceServer', () => {
     expect(records[0].ms).toBeGreaterThan(0);
     expect(records[1].installId).toMatch(/^server-/);
     expect(records[1].sessionId).not.toBe('session-xyz');
+  });
+
+  it('dynamic batching merges concurrent requests into one run and answers each exactly as alone', async () => {
+    const { url, inference } = await start({ workers: 1, batching: { maxBatch: 8, maxDelayMs: 2000 } });
+    const rows = [1, 2, 1, 3, 1];
+    const tensors = rows.map((n, r) => Float32Array.from({ length: n * 16 }, (_, k) => Math.sin(r * 100 + k)));
+    const answers = await Promise.all(
+      tensors.map((data, r) =>
+        infer(`${url}/v2/models/tiny-mlp/infer`, {
+          id: `b${r}`,
+          inputs: [{ name: 'x', shape: [rows[r], 16], datatype: 'FP32', data: [...data] }],
+        }),
+      ),
+    );
+    for (const [r, answer] of answers.entries()) {
+      expect(answer.status).toBe(200);
+      expect(answer.json.id).toBe(`b${r}`);
+      const want = await runReference(path.join(modelsDir, 'tiny-mlp.onnx'), {
+        x: { type: 'float32', data: tensors[r], dims: [rows[r], 16] },
+      });
+      expect(answer.outputs.probs.dims).toEqual([rows[r], 4]);
+      expect(answer.outputs.probs.data).toEqual(expectedJsonValues(want.probs));
+    }
+    expect(inference.batcher!.stats.requests).toBe(5);
+    expect(inference.batcher!.stats.runs).toBeLessThan(5);
+    // A model without a leading batch dim on every tensor runs alone.
+    const counter = await infer(`${url}/v2/models/counter/infer`, {
+      inputs: [
+        { name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] },
+        { name: 'state', shape: [1, 4], datatype: 'FP32', data: [0, 0, 0, 0] },
+      ],
+    });
+    expect(counter.status).toBe(200);
   });
 });
