@@ -32,7 +32,8 @@ if (want('ingest')) {
 }
 
 if (want('serve')) {
-  const serve = await runServeBench();
+  // A model that computes for milliseconds, then a sub-millisecond one where HTTP and batching matter most.
+  const serve = [await runServeBench(), await runServeBench({ model: 'tiny-mlp', requests: 2000, batchRows: 0 })];
   summary.serve = serve;
   await writeFile('bench-results/serve.json', JSON.stringify(serve, null, 2));
 }

@@ -19,6 +19,7 @@ export interface ServeBenchOptions {
   warmup?: number;
   /** N in "1 vs N workers". Default: the number of cores. */
   workers?: number;
+  /** Rows for the `ondevice batch` phase; 0 skips it. */
   batchRows?: number;
 }
 
@@ -39,7 +40,7 @@ export interface ServeBenchResult {
   loadAverageAtStart: number;
   plainOrt: Phase;
   server: Phase[];
-  batch: { rows: number; cli: { seconds: number; rowsPerSecond: number }; plainLoop: { seconds: number; rowsPerSecond: number } };
+  batch?: { rows: number; cli: { seconds: number; rowsPerSecond: number }; plainLoop: { seconds: number; rowsPerSecond: number } };
 }
 
 const SHAPES: Record<string, number[]> = { 'ppocr-v2-cls': [1, 3, 48, 192], 'tiny-mlp': [1, 16] };
@@ -203,7 +204,7 @@ export async function runServeBench(options: ServeBenchOptions = {}): Promise<Se
   const server = [await serverPhase(o, shape, 1)];
   if (o.workers > 1) server.push(await serverPhase(o, shape, o.workers));
   server.push(await serverPhase(o, shape, o.workers, true));
-  const batch = await batchPhase(o.batchRows);
+  const batch = o.batchRows > 0 ? await batchPhase(o.batchRows) : undefined;
   const result: ServeBenchResult = {
     model: o.model,
     input: shape,
@@ -236,6 +237,7 @@ export function printServeBench(r: ServeBenchResult): void {
     );
   }
   const b = r.batch;
+  if (!b) return;
   console.log(
     `\nBatch (tiny-mlp, ${b.rows} rows): ondevice batch ${b.cli.rowsPerSecond.toFixed(0)} rows/s (${b.cli.seconds.toFixed(2)} s, process start and model load included) vs plain sequential session.run loop ${b.plainLoop.rowsPerSecond.toFixed(0)} rows/s → ${(b.cli.rowsPerSecond / b.plainLoop.rowsPerSecond).toFixed(2)}`,
   );
