@@ -135,6 +135,13 @@ describe('v2 errors', () => {
     const response = await fetch(`${server.url}/v2/models/tiny-mlp/infer`, { method: 'POST', body: new Uint8Array(9 * 1024 * 1024) });
     expect(response.status).toBe(413);
     expect((await response.json()).code).toBe('BODY_TOO_LARGE');
+    // Chunked, no Content-Length: the limit is counted as the bytes arrive.
+    const chunks = Array.from({ length: 9 }, () => new Uint8Array(1024 * 1024));
+    const stream = new ReadableStream<Uint8Array>({ pull: (c) => (chunks.length ? c.enqueue(chunks.pop()!) : c.close()) });
+    const chunked = await fetch(`${server.url}/v2/models/tiny-mlp/infer`, { method: 'POST', body: stream, duplex: 'half' } as RequestInit);
+    expect(chunked.status).toBe(413);
+    expect((await chunked.json()).code).toBe('BODY_TOO_LARGE');
+    expect((await fetch(`${server.url}/v2/health/live`)).status).toBe(200);
   });
 
   it('binary data that does not add up → 400', async () => {
