@@ -1,5 +1,7 @@
 // The Node API (`src/node`): same loadModel/Model/error codes as the browser, on onnxruntime-node.
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,6 +63,27 @@ describe('ondevice/node loadModel', () => {
     const out = await model.run({ x: { type: 'float32', data: new Float32Array(32), dims: [2, 16] } });
     expect(out.probs.dims).toEqual([2, 4]);
     model.dispose();
+  });
+
+  it('loads an http URL through the shared fetchModel, with content and sha256 checks', async () => {
+    const bytes = await readFile(path.join(modelsDir, 'tiny-mlp.onnx'));
+    const server = createServer((req, res) => {
+      if (req.url === '/m/tiny.onnx') res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(bytes);
+      else res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><p>app shell</p>');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const model = await loadModel(`${base}/m/tiny.onnx`, { sha256: registry.find((e) => e.id === 'tiny-mlp')!.sha256 });
+      expect(model.id).toBe('tiny');
+      expect((await model.run({ x: { type: 'float32', data: new Float32Array(16), dims: [1, 16] } })).probs.dims).toEqual([1, 4]);
+      model.dispose();
+      expect(await codeOf(loadModel(`${base}/m/missing.onnx`))).toBe('MODEL_FETCH_FAILED');
+      expect(await codeOf(loadModel(`${base}/m/tiny.onnx`, { sha256: 'f'.repeat(64) }))).toBe('INTEGRITY_MISMATCH');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('validates feeds exactly like the browser (shared validateFeeds)', async () => {
