@@ -28,7 +28,12 @@ const ARRAYS = {
  */
 export function tensorFromJson(data: unknown, type: ElementType, count: number, where: string): TensorArray {
   if (!Array.isArray(data)) throw new V2Error(400, 'INVALID_INPUT', `${where}: "data" must be an array`);
-  const flat = data.flat(Infinity) as unknown[];
+  let flat: unknown[];
+  try {
+    flat = data.flat(Infinity) as unknown[];
+  } catch {
+    throw new V2Error(400, 'INVALID_INPUT', `${where}: "data" is nested too deeply`); // RangeError: call stack size
+  }
   if (flat.length !== count) {
     throw new V2Error(400, 'INVALID_INPUT', `${where}: shape needs ${count} elements but "data" has ${flat.length}`);
   }

@@ -107,6 +107,11 @@ describe('v2 errors', () => {
     ['wrong datatype for the model', { inputs: [{ name: 'x', shape: [1, 16], datatype: 'INT32', data: x16.map(() => 1) }] }, 400],
     ['a string in FP32 data', { inputs: [{ name: 'x', shape: [1, 16], datatype: 'FP32', data: [...x16.slice(1), 'a'] }] }, 400],
     ['fixed dim wrong', { inputs: [{ name: 'x', shape: [2, 8], datatype: 'FP32', data: x16 }] }, 400],
+    [
+      'data nested 100,000 deep',
+      `{"inputs":[{"name":"x","shape":[1,16],"datatype":"FP32","data":${'['.repeat(1e5)}1${']'.repeat(1e5)}}]}`,
+      400,
+    ],
     ['unknown output', { inputs: [{ name: 'x', shape: [1, 16], datatype: 'FP32', data: x16 }], outputs: [{ name: 'nope' }] }, 400],
   ])('%s → 400 with a JSON error and code', async (_, body, status) => {
     const answer = await tiny(body);
