@@ -65,6 +65,11 @@ export class SessionPool {
     return this.slots.filter((s) => s.job).length;
   }
 
+  /** @internal test hook: the worker threads now in the pool. */
+  get workerThreads(): Worker[] {
+    return this.slots.map((s) => s.worker);
+  }
+
   /** Requests waiting for a worker. */
   get queued(): number {
     return this.queue.length;

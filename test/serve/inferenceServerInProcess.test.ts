@@ -61,6 +61,20 @@ describe('createInferenceServer', () => {
     expect((await infer(`${url}/v2/models/tiny-mlp/infer`, tinyBody)).status).toBe(200);
   });
 
+  it('a worker that dies fails only its request with WORKER_CRASHED; a new worker takes the next one', async () => {
+    const { url, inference } = await start({ workers: 1, queueLimit: 4 });
+    const running = infer(`${url}/v2/models/ppocr-v4-det/infer`, { inputs: [] }, { binaryInputs: det(640) });
+    await waitFor(() => inference.pool.busy === 1, 'the request to occupy the worker');
+    const [dying] = inference.pool.workerThreads;
+    await dying.terminate();
+    const crashed = await running;
+    expect(crashed.status).toBe(500);
+    expect(crashed.json.code).toBe('WORKER_CRASHED');
+    expect(inference.pool.workerThreads[0]).not.toBe(dying);
+    expect(inference.pool.size).toBe(1);
+    expect((await infer(`${url}/v2/models/tiny-mlp/infer`, tinyBody)).status).toBe(200);
+  });
+
   it('off loopback /v2 needs the Bearer token and is rate-limited per client', async () => {
     const { url } = await start({ host: '0.0.0.0', apiToken: 'secret-token', rateLimit: { perSecond: 0.001, burst: 3 } });
     const without = await fetch(`${url}/v2/health/live`);
