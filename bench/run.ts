@@ -1,8 +1,9 @@
 // `npm run bench`: every benchmark, each against a baseline measured in the same run.
-// `npm run bench -- runtime warm-start ingest` picks some.
+// `npm run bench -- runtime warm-start ingest serve` picks some.
 import { cpus, loadavg } from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { runIngestBench } from './ingest';
+import { runServeBench } from './serve';
 import { printRuntimeBench, runRuntimeBench } from './runtimeBench';
 import { printWarmStartBench, runWarmStartBench } from './warmStart';
 
@@ -28,6 +29,13 @@ if (want('warm-start')) {
 
 if (want('ingest')) {
   summary.ingest = await runIngestBench();
+}
+
+if (want('serve')) {
+  // A model that computes for milliseconds, then a sub-millisecond one where HTTP and batching matter most.
+  const serve = [await runServeBench(), await runServeBench({ model: 'tiny-mlp', requests: 2000, batchRows: 0 })];
+  summary.serve = serve;
+  await writeFile('bench-results/serve.json', JSON.stringify(serve, null, 2));
 }
 
 await writeFile('bench-results/summary.json', JSON.stringify(summary, null, 2));

@@ -16,7 +16,11 @@ export const LAYERS = {
   vite: ['core', 'sw'],
   app: ['index', 'sw'],
   collector: ['core'],
-  server: ['core', 'collector'],
+  server: ['core', 'collector', 'serve'],
+  node: ['core', 'registry'],
+  // serve borrows the collector's loopback test and token-bucket limiter rather than copying them.
+  serve: ['core', 'registry', 'node', 'collector'],
+  cli: ['core', 'registry', 'node', 'serve'],
 };
 
 const srcRoot = path.resolve(import.meta.dirname, '..', 'src');

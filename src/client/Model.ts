@@ -5,7 +5,7 @@ import { newId } from '../telemetry/newId';
 import { emitLifecycle } from '../core/lifecycle';
 import { loadOnBackend, type LoadSettings } from './loadOnBackend';
 import { OnDeviceError, deserializeError } from '../core/OnDeviceError';
-import { validateFeeds } from './validateFeeds';
+import { validateFeeds } from '../core/validateFeeds';
 import type { WorkerHandle } from './WorkerHandle';
 import { releaseFromWorker } from './workerPool';
 

@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { collectorOptionsFromEnv } from '../collector/collectorOptionsFromEnv';
 import { createCollector } from '../collector/createCollector';
 import { applyServerTimeouts, serverOptions, serverTimeoutsFromEnv, type ServerTimeouts } from '../collector/serverTimeouts';
+import { createInferenceServer } from '../serve/createInferenceServer';
+import { inferenceServerOptionsFromEnv } from '../serve/inferenceServerOptionsFromEnv';
 import { createAppServer } from './createAppServer';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -24,6 +26,9 @@ const collector = await (async () => {
   process.exit(1);
 });
 
+// The Open Inference Protocol server (/v2/*); ONDEVICE_* variables in src/serve/inferenceServerOptionsFromEnv.ts.
+const inference = await createInferenceServer(inferenceServerOptionsFromEnv(process.env, host));
+
 const server = createAppServer({
   distDir: path.join(root, 'dist'),
   modelsDir: path.join(root, 'public/models'),
@@ -31,7 +36,7 @@ const server = createAppServer({
   isolation: process.env.ONDEVICE_ISOLATION !== '0',
   headers: process.env.ONDEVICE_CSP ? { 'Content-Security-Policy': process.env.ONDEVICE_CSP } : {},
   mounts: process.env.ONDEVICE_FIXTURES_DIR ? { '/fixtures/': process.env.ONDEVICE_FIXTURES_DIR } : {},
-  handlers: [(req, res) => collector.handle(req, res)],
+  handlers: [(req, res) => collector.handle(req, res), (req, res) => inference.handle(req, res)],
   serverOptions: serverOptions(timeouts!),
 });
 // Deliberate bounds instead of Node's defaults (idle and trickling connections lived ~87 s): headers,

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { OnDeviceError } from '../../src/core/OnDeviceError';
-import { validateFeeds } from '../../src/client/validateFeeds';
+import { validateFeeds } from '../../src/core/validateFeeds';
 import type { TensorSpec } from '../../src/core/protocol';
 
 const inputs: TensorSpec[] = [

@@ -1,6 +1,6 @@
-import type { ElementType, Feeds, TensorSpec } from '../core/protocol';
-import { OnDeviceError } from '../core/OnDeviceError';
-import { isFixedDim } from '../core/normalizeDim';
+import type { ElementType, Feeds, TensorSpec } from './protocol';
+import { OnDeviceError } from './OnDeviceError';
+import { isFixedDim } from './normalizeDim';
 
 const ARRAY_FOR_TYPE: Record<ElementType, string[]> = {
   float32: ['Float32Array'],
