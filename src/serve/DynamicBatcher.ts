@@ -125,7 +125,7 @@ function splitRows(outputs: Feeds, rows: number[], totalRows: number): Feeds[] {
     let offset = 0;
     rows.forEach((n, i) => {
       const data = (tensor.data as Float32Array).slice(offset * perRow, (offset + n) * perRow);
-      parts[i][name] = { type: tensor.type, data, dims: [n, ...tensor.dims.slice(1)] };
+      parts[i][name] = { type: tensor.type, data, dims: [n, ...tensor.dims.slice(1)] } as TensorData;
       offset += n;
     });
   }

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { OnDeviceError } from '../core/OnDeviceError';
-import type { ElementType, Feeds, TensorArray, TensorSpec } from '../core/protocol';
+import type { ElementType, Feeds, TensorArray, TensorData, TensorSpec } from '../core/protocol';
 import { validateFeeds } from '../core/validateFeeds';
 import { InferRequest } from './inferRequestSchema';
 import { tensorFromJson } from './tensorFromJson';
@@ -76,7 +76,7 @@ export function decodeInferRequest(
     } else {
       data = tensorFromJson(input.data, type, count, where);
     }
-    feeds[input.name] = { type, data, dims: input.shape };
+    feeds[input.name] = { type, data, dims: input.shape } as TensorData;
   }
   if (offset !== binary.byteLength) {
     throw new V2Error(
