@@ -114,7 +114,7 @@ function concatRows(tensors: TensorData[]): TensorData {
     (data as Float32Array).set(t.data as Float32Array, offset);
     offset += t.data.length;
   }
-  return { type: first.type, data, dims: [tensors.reduce((n, t) => n + t.dims[0], 0), ...first.dims.slice(1)] };
+  return { type: first.type, data, dims: [tensors.reduce((n, t) => n + t.dims[0], 0), ...first.dims.slice(1)] } as TensorData;
 }
 
 function splitRows(outputs: Feeds, rows: number[], totalRows: number): Feeds[] {
