@@ -1,4 +1,4 @@
-import type { ElementType, Feeds, TensorArray } from '../core/protocol';
+import type { ElementType, Feeds, TensorArray, TensorData } from '../core/protocol';
 
 /** onnxruntime-node results as plain `{ type, data, dims }` tensors, the same shape the browser `Model.run` returns. */
 export function fromOrtOutputs(results: Record<string, { type: string; data: unknown; dims: readonly number[] }>): Feeds {
@@ -10,7 +10,7 @@ export function fromOrtOutputs(results: Record<string, { type: string; data: unk
       const view = data as unknown as ArrayBufferView;
       data = new Uint16Array(view.buffer, view.byteOffset, view.byteLength / 2);
     }
-    out[name] = { type: tensor.type as ElementType, data, dims: [...tensor.dims] };
+    out[name] = { type: tensor.type as ElementType, data, dims: [...tensor.dims] } as TensorData;
   }
   return out;
 }

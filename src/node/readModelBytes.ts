@@ -12,9 +12,7 @@ import type { NodeModelSource } from './resolveNodeSource';
  */
 export async function readModelBytes(source: NodeModelSource, signal?: AbortSignal): Promise<Uint8Array> {
   if (source.url) {
-    const { bytes } = await fetchModel({ url: source.url, id: source.id, version: source.version, sha256: source.sha256 }, undefined, {
-      signal,
-    });
+    const { bytes } = await fetchModel({ url: source.url, id: source.id, version: source.version, sha256: source.sha256 }, { signal });
     return bytes;
   }
   const file = source.file!;
