@@ -5,6 +5,7 @@ import * as ortNode from 'onnxruntime-node';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../test/helpers/chromium';
 import { startAppServer } from '../test/helpers/appServer';
+import { median } from '../src/collector/percentile';
 
 const RUNS = 30;
 
@@ -54,11 +55,6 @@ export interface Measurement {
   threads: number;
   backend?: string;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** The steady state: the median of the last two thirds of the timed runs (after tier-up). */
 const steady = (times: number[]) => median(times.slice(Math.floor(times.length / 3)));

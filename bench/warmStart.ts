@@ -11,6 +11,7 @@ import type { Page } from 'playwright-core';
 import { startAppServer } from '../test/helpers/appServer';
 import { launchChromium } from '../test/helpers/chromium';
 import registry from '../models/registry.json';
+import { median } from '../src/collector/percentile';
 
 const MODEL_ID = registry.some((e) => e.id === 'ppocr-v4-rec') ? 'ppocr-v4-rec' : 'ppocr-v4-det';
 const STARTS = 5;
@@ -53,11 +54,6 @@ export interface WarmStartResult {
   /** storeReadVerifiedMBps / localhostFetchMBps; the target is ≥ 1. */
   storeToFetchRatio: number;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** Load the model and run it once on a text-line-sized input; timings relative to navigation start. */
 function firstResult(page: Page): Promise<StartTiming> {

@@ -14,3 +14,8 @@ export function percentile(sorted: ArrayLike<number>, q: number): number {
   const hi = Math.min(lo + 1, n - 1);
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
 }
+
+/** Median of an unsorted sample (sorts a copy); the same R-7 definition, so both halves' mean for an even count. */
+export function median(sample: readonly number[]): number {
+  return percentile(Float64Array.from(sample).sort(), 0.5);
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isLoopbackHost } from '../../src/collector/isLoopbackHost';
-import { percentile } from '../../src/collector/percentile';
+import { median, percentile } from '../../src/collector/percentile';
 import { populationStabilityIndex, PSI_EPSILON } from '../../src/collector/populationStabilityIndex';
 import { PrometheusRegistry } from '../../src/collector/PrometheusRegistry';
 import { TokenBucketLimiter } from '../../src/collector/TokenBucketLimiter';
@@ -20,6 +20,16 @@ describe('percentile', () => {
     expect(percentile(sorted, 1)).toBe(100);
     expect(percentile(Float64Array.of(7), 0.99)).toBe(7);
     expect(percentile(new Float64Array(0), 0.5)).toBeNaN();
+  });
+});
+
+describe('median', () => {
+  it('sorts a copy and averages the middle pair of an even sample', () => {
+    const sample = [9, 1, 5, 3];
+    expect(median(sample)).toBe(4);
+    expect(sample).toEqual([9, 1, 5, 3]);
+    expect(median([7, 1, 3])).toBe(3);
+    expect(median([])).toBeNaN();
   });
 });
 
