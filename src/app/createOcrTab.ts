@@ -17,7 +17,7 @@ const MAX_SIDE = 2560;
  * OCR: an image in (file picker, drag and drop, paste, or the bundled sample), PaddleOCR in the pipeline
  * worker, boxes drawn over the image and the text listed in reading order with a copy button.
  */
-export function createOcrTab(panel: HTMLElement, onModelsLoaded?: () => void): { onOpen(): void } {
+export function createOcrTab(panel: HTMLElement, onModelsLoaded?: () => void): { onOpen(): Promise<void> } {
   panel.innerHTML = `
     <h2>Read text in an image</h2>
     <p class="lead">PaddleOCR (detection → direction → recognition) runs on this device; the image never leaves it.</p>
@@ -164,8 +164,12 @@ export function createOcrTab(panel: HTMLElement, onModelsLoaded?: () => void): {
   });
 
   return {
+    /** Loads the tab's models; settles (never rejects: a failure is shown in the panel) when they are ready. */
     onOpen() {
-      void models.ensureLoaded().catch(() => undefined); // shown in the panel's error region
+      return models.ensureLoaded().then(
+        () => undefined,
+        () => undefined,
+      );
     },
   };
 }

@@ -18,7 +18,7 @@ const MAX_RECORDING_MS = 5 * 60_000;
  * Voice activity: an audio file (or the microphone) in, Silero VAD v5 in the pipeline worker (audio
  * resampled to 16 kHz, recurrent state carried frame to frame), speech segments on a waveform timeline.
  */
-export function createVadTab(panel: HTMLElement, onModelsLoaded?: () => void): { onOpen(): void } {
+export function createVadTab(panel: HTMLElement, onModelsLoaded?: () => void): { onOpen(): Promise<void> } {
   panel.innerHTML = `
     <h2>Find speech in audio</h2>
     <p class="lead">Silero VAD v5 scores every 32 ms of audio on this device; shaded spans are speech.</p>
@@ -241,8 +241,12 @@ export function createVadTab(panel: HTMLElement, onModelsLoaded?: () => void): {
   });
 
   return {
+    /** Loads the tab's models; settles (never rejects: a failure is shown in the panel) when they are ready. */
     onOpen() {
-      void models.ensureLoaded().catch(() => undefined);
+      return models.ensureLoaded().then(
+        () => undefined,
+        () => undefined,
+      );
     },
   };
 }

@@ -11,6 +11,7 @@ import { createStoragePanel } from './createStoragePanel';
 import { createTabs } from './createTabs';
 import { createVadTab } from './createVadTab';
 import { showError } from './describeError';
+import { whenPageIdle } from './whenPageIdle';
 
 // The demo reports to the collector that `npm start` serves on the same port (site key `demo`).
 configure({ baseUrl: new URL('/', location.href).href, telemetry: { endpoint: '/v1/events', siteKey: 'demo' } });
@@ -57,6 +58,13 @@ const storage = createStoragePanel($<HTMLDetailsElement>('storage-panel'), (mode
   });
 });
 const refreshStorage = () => void storage.refresh();
+
+// Model loads a tab has started; the service worker's first install waits for them (see below).
+const modelLoads = new Set<Promise<void>>();
+function trackModelLoad(load: Promise<void>): void {
+  modelLoads.add(load);
+  void load.finally(() => modelLoads.delete(load));
+}
 const comparison = createModelComparison($('model-comparison'), refreshStorage);
 const runner = createRegistryRunner($('registry-runner'), refreshStorage);
 const ocr = createOcrTab($('panel-ocr'), refreshStorage);
@@ -64,8 +72,8 @@ const vad = createVadTab($('panel-vad'), refreshStorage);
 const tabs = createTabs(
   $('tabs'),
   [
-    { id: 'ocr', label: 'OCR', panel: $('panel-ocr'), onOpen: () => ocr.onOpen() },
-    { id: 'vad', label: 'Voice activity', panel: $('panel-vad'), onOpen: () => vad.onOpen() },
+    { id: 'ocr', label: 'OCR', panel: $('panel-ocr'), onOpen: () => trackModelLoad(ocr.onOpen()) },
+    { id: 'vad', label: 'Voice activity', panel: $('panel-vad'), onOpen: () => trackModelLoad(vad.onOpen()) },
     { id: 'playground', label: 'Playground', panel: $('panel-playground'), onOpen: () => runner.onOpen() },
   ],
   'ocr',
@@ -84,11 +92,17 @@ $('isolation').title = crossOriginIsolated
   ? 'This page is cross-origin isolated, so WASM runs multi-threaded.'
   : 'This page is not cross-origin isolated (no COOP/COEP headers), so WASM runs on one thread.';
 
-void registerServiceWorker({
-  onUpdateAvailable(reload) {
-    $('update').innerHTML =
-      `<p role="alert" class="update">Update available — <button type="button" id="update-reload">Reload</button></p>`;
-    $('update-reload').addEventListener('click', reload, { once: true });
-  },
+// The service worker's first install downloads and caches the runtime (~41 MB: both backends' wasm) and
+// competes for the same 2 cores and the network as the user's first model. So it starts only in idle time
+// after the page has loaded, and after any model load a tab has started — never ahead of user work.
+void whenPageIdle().then(async () => {
+  while (modelLoads.size > 0) await Promise.allSettled([...modelLoads]);
+  await registerServiceWorker({
+    onUpdateAvailable(reload) {
+      $('update').innerHTML =
+        `<p role="alert" class="update">Update available — <button type="button" id="update-reload">Reload</button></p>`;
+      $('update-reload').addEventListener('click', reload, { once: true });
+    },
+  });
 });
 refreshStorage();

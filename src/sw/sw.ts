@@ -45,6 +45,13 @@ sw.addEventListener('install', (event) => {
   );
 });
 
+// Scripts and workers outside the precache (e.g. a test-only or late-added bundle): the network, with the
+// isolation headers too — Chromium refuses a dedicated worker without COEP in a cross-origin-isolated page.
+registerRoute(
+  ({ request, url }) => url.origin === sw.location.origin && ['script', 'worker', 'sharedworker'].includes(request.destination),
+  new NetworkOnly({ plugins: [crossOriginIsolationPlugin] }),
+);
+
 // Navigations outside the precache (query strings, deep links): the network with isolation headers,
 // and the real app when offline.
 const network = new NetworkOnly({ networkTimeoutSeconds: NAVIGATION_TIMEOUT_SECONDS, plugins: [crossOriginIsolationPlugin] });

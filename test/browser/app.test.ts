@@ -92,6 +92,31 @@ describe('demo app tabs', () => {
     await context.close();
   }, 300_000);
 
+  test("the service worker's first install waits for the models a tab is loading", async () => {
+    // A first visit straight to a tab: its models start loading at once, and the runtime download of the
+    // service worker's install (~41 MB) must not compete with them.
+    const context = await session.browser.newContext();
+    await context.addInitScript(() => {
+      const register = ServiceWorkerContainer.prototype.register;
+      ServiceWorkerContainer.prototype.register = function (...args: Parameters<typeof register>) {
+        (window as any).__swRegisteredAt = Date.now();
+        return register.apply(this, args);
+      };
+    });
+    let modelFinishedAt = 0;
+    context.on('requestfinished', (request) => {
+      if (new URL(request.url()).pathname.endsWith('.onnx')) modelFinishedAt = Math.max(modelFinishedAt, Date.now());
+    });
+    const page = await context.newPage();
+    await page.goto(`${session.server.url}/#vad`);
+    await page.locator('#vad-models-state').filter({ hasText: 'ready' }).waitFor({ timeout: 120_000 });
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 60_000 });
+    const registeredAt: number = await page.evaluate(() => (window as any).__swRegisteredAt);
+    expect(modelFinishedAt).toBeGreaterThan(0);
+    expect(registeredAt).toBeGreaterThanOrEqual(modelFinishedAt);
+    await context.close();
+  }, 240_000);
+
   for (const viewport of Object.keys(VIEWPORTS) as (keyof typeof VIEWPORTS)[]) {
     test(`OCR tab (${viewport}): models load with badges, the sample is read and boxed`, async () => {
       const page = await openApp('ocr', viewport);

@@ -12,7 +12,9 @@ const dbPath = path.join(mkdtempSync(path.join(tmpdir(), 'ondevice-telemetry-'))
 let session: BrowserSession;
 
 beforeAll(async () => {
-  session = await startBrowserSession({ env: { COLLECTOR_DB_PATH: dbPath } });
+  // These tests replay backlogs of ~2000 events from one install: the per-install rate limit (600 a minute
+  // by default, tested in test/collector/backdating.test.ts) would only slow them down, so it is off here.
+  session = await startBrowserSession({ env: { COLLECTOR_DB_PATH: dbPath, COLLECTOR_INSTALL_EVENTS_PER_MINUTE: '0' } });
 });
 afterAll(async () => {
   await session?.close();
