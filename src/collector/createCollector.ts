@@ -98,6 +98,8 @@ export interface Collector {
   storage: CollectorStorage;
   /** The longest per-route body deadline: a server's whole-request timeout must not be shorter. */
   longestBodyTimeoutMs: number;
+  /** Which model ids and versions count apart; published releases are added with `budget.addKnown`. */
+  budget: ModelKeyBudget;
 }
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -270,6 +272,7 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
   let closed = false;
   return {
     storage,
+    budget,
     longestBodyTimeoutMs: Math.max(0, ...[...table.routes.values()].map((r) => r.bodyTimeoutMs ?? 0)),
     evaluateAlerts: () => monitor.evaluate(),
     async handle(req, res) {
