@@ -18,12 +18,12 @@ const SIMPLE_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data'
 
 /**
  * Whether a write (publish, rollout, promote, rollback) may proceed; answers the refusal itself. Off
- * loopback the admin token is required. Any request a browser made (an Origin header or Sec-Fetch
- * metadata) is refused even on loopback, so no web page can publish through a developer's local server;
+ * loopback the admin token is required. Any request a browser made (an Origin header or Sec-Fetch-Site) is refused even on loopback, so no web page can publish through a developer's local server;
  * so is a body with a simple content type. The CLI sends neither.
  */
 export function checkWriteAccess(req: IncomingMessage, res: ServerResponse, policy: WriteAccessPolicy, expectedType: string): boolean {
-  if (req.headers.origin !== undefined || req.headers['sec-fetch-site'] !== undefined || req.headers['sec-fetch-mode'] !== undefined) {
+  // Not Sec-Fetch-Mode: Node's fetch (undici, which the CLI uses) sends `sec-fetch-mode: cors` too.
+  if (req.headers.origin !== undefined || req.headers['sec-fetch-site'] !== undefined) {
     sendJson(res, 403, {
       error: 'release writes are refused from browsers (Origin header present)',
       code: 'BROWSER_REQUEST_REFUSED',
