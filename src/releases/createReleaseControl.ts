@@ -161,6 +161,12 @@ export async function createReleaseControl(options: ReleaseControlOptions): Prom
       return true;
     }
     if (url.pathname !== '/v1/releases' && !url.pathname.startsWith('/v1/releases/')) return false;
+    if (url.pathname === '/v1/releases' || url.pathname === '/v1/releases/') {
+      if (!allow(res, method, READ)) return true;
+      if (!readAllowed(req, res, url)) return true;
+      sendJson(res, 200, { models: await service.store.modelIds() });
+      return true;
+    }
     const parts = url.pathname.split('/').slice(3).map(decodePart);
     const [modelId, version, leaf, ...rest] = parts;
     if (modelId === undefined || rest.length > 0 || parts.some((p) => p === undefined || p === ''))

@@ -18,6 +18,8 @@ export interface VersionBehaviour {
 export class FieldTraffic {
   private seed = 12345;
   sent = { candidate: 0, stable: 0 };
+  /** The candidate version this traffic has seen rolling out. */
+  private candidate: string | undefined;
 
   constructor(
     private readonly base: string,
@@ -39,11 +41,21 @@ export class FieldTraffic {
           const installId = `sim-${randomUUID()}`;
           const manifest = await call(`${this.base}/v1/manifest?install=${installId}`);
           if (manifest.status !== 200) throw new Error(`manifest: ${manifest.status} ${JSON.stringify(manifest.body)}`);
-          const entry = manifest.body.models[this.modelId] as { version: string; state: 'stable' | 'candidate' };
+          const entry = manifest.body.models[this.modelId] as {
+            version: string;
+            state: 'stable' | 'candidate';
+            stable: string;
+            rolledBack: string[];
+          };
           return { installId, entry };
         }),
       );
       drawn += batch.length;
+      // The policy decided while this round ran: the candidate was rolled back or promoted, so there is
+      // no candidate left to send to. The round ends; the caller reads the decision.
+      const decided = batch.some(({ entry }) => entry.rolledBack.includes(this.candidate ?? '') || entry.stable === this.candidate);
+      if (decided) break;
+      this.candidate ??= batch.find(({ entry }) => entry.state === 'candidate')?.entry.version;
       if (drawn > maxInstalls) throw new Error(`drew ${drawn} installs without reaching ${o.candidatePairs} candidate predictions`);
       const events: unknown[] = [];
       for (const { installId, entry } of batch) {
