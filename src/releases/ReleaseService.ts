@@ -48,6 +48,8 @@ export class ReleaseService {
   private readonly now: () => number;
   /** The last evaluation per model (holds are not logged as decisions; the status shows the latest). */
   private readonly lastEvaluation = new Map<string, { atMs: number; version: string; action: string; reason: string }>();
+  /** When the decision loop last finished a pass (null: not yet). */
+  private lastPassAtMs: number | null = null;
 
   constructor(private readonly options: ReleaseServiceOptions) {
     this.now = options.now ?? Date.now;
@@ -270,6 +272,7 @@ export class ReleaseService {
       windowMs,
       policy,
       lastEvaluation: this.lastEvaluation.get(modelId) ?? null,
+      lastPassAtMs: this.lastPassAtMs,
       versions: versions.map((r) => {
         const ev = evidenceOf(r.version, this.options.metrics.counts(modelId, r.version, sinceMs, policy.maxFeedbackPerInstall), z);
         return {
@@ -335,6 +338,7 @@ export class ReleaseService {
         );
       out.push({ modelId, version: candidate.version, decision });
     }
+    this.lastPassAtMs = this.now();
     return out;
   }
 

@@ -25,7 +25,7 @@ async function statusAfterEvaluation(base: string, modelId: string, afterMs: num
   return waitFor(
     async () => {
       const s = await call(`${base}/v1/releases/${modelId}`);
-      return s.body.lastEvaluation && s.body.lastEvaluation.atMs > afterMs ? s.body : undefined;
+      return s.body.lastPassAtMs !== null && s.body.lastPassAtMs > afterMs ? s.body : undefined;
     },
     10_000,
     `a decision-loop pass on ${modelId} after ${afterMs}`,
