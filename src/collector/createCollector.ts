@@ -85,6 +85,8 @@ export interface CollectorOptions {
   installEventsPerMinute?: number;
   /** Bound on receiving an ingest request body. Default 10 s. */
   bodyTimeoutMs?: number;
+  /** The release control plane is mounted beside the collector (src/releases): the dashboard shows its section. */
+  releaseView?: boolean;
   log?: (line: string) => void;
   now?: () => number;
 }
@@ -263,7 +265,8 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
         access: 'read',
         handle: async (_req, res, url) => {
           const windowMs = parseWindow(url, res);
-          if (windowMs !== null) sendJson(res, 200, await queries.dashboard(rules.rules, windowMs, now()));
+          if (windowMs !== null)
+            sendJson(res, 200, { ...(await queries.dashboard(rules.rules, windowMs, now())), releaseView: options.releaseView === true });
         },
       },
     ]),

@@ -13,7 +13,7 @@ const port = Number(process.env.PORT ?? 8787);
 
 const started = await (async () => {
   const timeouts = serverTimeoutsFromEnv(process.env);
-  const collector = await createCollector(collectorOptionsFromEnv(process.env, host));
+  const collector = await createCollector({ ...collectorOptionsFromEnv(process.env, host), releaseView: true });
   const { dbPath, ...options } = releaseOptionsFromEnv(process.env, host);
   const releases = await openReleaseControl(dbPath, { ...options, addKnownModel: (id, v) => collector.budget.addKnown(id, v) });
   return { timeouts, collector, releases };

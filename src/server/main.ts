@@ -21,7 +21,7 @@ const host = process.env.HOST ?? '127.0.0.1';
 let timeouts: ServerTimeouts;
 const collector = await (async () => {
   timeouts = serverTimeoutsFromEnv(process.env);
-  return createCollector(collectorOptionsFromEnv(process.env, host));
+  return createCollector({ ...collectorOptionsFromEnv(process.env, host), releaseView: true });
 })().catch((e: Error) => {
   // One prefix: createCollector's messages carry none of their own.
   console.error(`collector: ${e.message}`);

@@ -46,6 +46,8 @@
   }
 
   function render(data) {
+    // The release view (below) starts when the server says the release control plane is mounted.
+    document.dispatchEvent(new CustomEvent('ondevice:dashboard-data', { detail: data }));
     renderAlerts(data.alerts);
     renderGroups(data.summary.groups);
     renderLatency(data.latency);
@@ -228,7 +230,14 @@
   const root = document.getElementById('release-models');
   const plots = new Map();
   let timer;
-  refresh();
+  let started = false;
+  // A standalone collector has no /v1/releases: asking would log a 404 in the console.
+  document.addEventListener('ondevice:dashboard-data', (e) => {
+    if (started || !e.detail.releaseView) return;
+    started = true;
+    document.getElementById('releases').hidden = false;
+    refresh();
+  });
 
   async function getJson(path) {
     const res = await fetch(path, {
