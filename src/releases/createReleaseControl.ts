@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { LOOPBACK_HOST_NAMES, hostAllowed } from '../collector/hostAllowed';
+import { parseRegistry } from '../registry/parseRegistry';
 import { hasReadAccess } from '../collector/readAccess';
 import { isLoopbackHost } from '../collector/isLoopbackHost';
 import { readBody } from '../collector/readBody';
@@ -336,5 +337,6 @@ async function readRegistryEntries(path: string) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
   }
-  return JSON.parse(text) as Array<Record<string, unknown> & { id: string; version: string; file: string; sha256: string; bytes: number }>;
+  // The same validation as everywhere else a registry is read; a malformed one is a startup error.
+  return parseRegistry(text);
 }
