@@ -16,11 +16,14 @@ export const LAYERS = {
   vite: ['core', 'sw'],
   app: ['index', 'sw'],
   collector: ['core'],
-  server: ['core', 'collector', 'serve'],
+  server: ['core', 'collector', 'serve', 'releases'],
   node: ['core', 'registry'],
   // serve borrows the collector's loopback test and token-bucket limiter rather than copying them.
   serve: ['core', 'registry', 'node', 'collector'],
   cli: ['core', 'registry', 'node', 'serve'],
+  // releases reads field metrics through the collector's database and answers with its route helpers,
+  // and loads uploads with onnxruntime-node to read their signature.
+  releases: ['core', 'registry', 'collector', 'node'],
 };
 
 const srcRoot = path.resolve(import.meta.dirname, '..', 'src');

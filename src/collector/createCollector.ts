@@ -85,6 +85,8 @@ export interface CollectorOptions {
   installEventsPerMinute?: number;
   /** Bound on receiving an ingest request body. Default 10 s. */
   bodyTimeoutMs?: number;
+  /** The release control plane is mounted beside the collector (src/releases): the dashboard shows its section. */
+  releaseView?: boolean;
   log?: (line: string) => void;
   now?: () => number;
 }
@@ -98,6 +100,8 @@ export interface Collector {
   storage: CollectorStorage;
   /** The longest per-route body deadline: a server's whole-request timeout must not be shorter. */
   longestBodyTimeoutMs: number;
+  /** Which model ids and versions count apart; published releases are added with `budget.addKnown`. */
+  budget: ModelKeyBudget;
 }
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -261,7 +265,8 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
         access: 'read',
         handle: async (_req, res, url) => {
           const windowMs = parseWindow(url, res);
-          if (windowMs !== null) sendJson(res, 200, await queries.dashboard(rules.rules, windowMs, now()));
+          if (windowMs !== null)
+            sendJson(res, 200, { ...(await queries.dashboard(rules.rules, windowMs, now())), releaseView: options.releaseView === true });
         },
       },
     ]),
@@ -270,6 +275,7 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
   let closed = false;
   return {
     storage,
+    budget,
     longestBodyTimeoutMs: Math.max(0, ...[...table.routes.values()].map((r) => r.bodyTimeoutMs ?? 0)),
     evaluateAlerts: () => monitor.evaluate(),
     async handle(req, res) {

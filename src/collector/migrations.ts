@@ -83,6 +83,49 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 4,
+    // Model releases (src/releases): bytes content-addressed in a blob table, one row per published
+    // version (the registry's entries are seeded as the first stable ones), and every rollout decision
+    // with its evidence. Publishing writes blob and release in one transaction.
+    sql: `
+      CREATE TABLE release_blobs (
+        sha256 TEXT PRIMARY KEY NOT NULL,
+        bytes BLOB NOT NULL
+      );
+      CREATE TABLE releases (
+        model_id TEXT NOT NULL,
+        version TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        entry TEXT NOT NULL,
+        url TEXT NOT NULL,
+        notes TEXT,
+        metrics TEXT,
+        published_ms INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('stable', 'candidate', 'rolled_back', 'retired')),
+        percent INTEGER NOT NULL CHECK (percent BETWEEN 0 AND 100),
+        rollout_started_ms INTEGER,
+        PRIMARY KEY (model_id, version)
+      );
+      CREATE UNIQUE INDEX releases_seq ON releases (model_id, seq);
+      CREATE TABLE release_decisions (
+        id INTEGER PRIMARY KEY,
+        model_id TEXT NOT NULL,
+        version TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        action TEXT NOT NULL,
+        from_percent INTEGER NOT NULL,
+        to_percent INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        evidence TEXT NOT NULL
+      );
+      CREATE INDEX release_decisions_model ON release_decisions (model_id, at_ms);
+      CREATE INDEX events_model_version_received ON events (model_id, model_version, type, received_ms);
+    `,
+  },
 ];
 
 /** Bring `db` up to the latest version. Refuses a database written by a newer collector. */

@@ -10,6 +10,8 @@ import { createCollector } from '../collector/createCollector';
 import { applyServerTimeouts, serverOptions, serverTimeoutsFromEnv, type ServerTimeouts } from '../collector/serverTimeouts';
 import { createInferenceServer } from '../serve/createInferenceServer';
 import { inferenceServerOptionsFromEnv } from '../serve/inferenceServerOptionsFromEnv';
+import { openReleaseControl } from '../releases/openReleaseControl';
+import { releaseOptionsFromEnv } from '../releases/releaseOptionsFromEnv';
 import { createAppServer } from './createAppServer';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -19,10 +21,20 @@ const host = process.env.HOST ?? '127.0.0.1';
 let timeouts: ServerTimeouts;
 const collector = await (async () => {
   timeouts = serverTimeoutsFromEnv(process.env);
-  return createCollector(collectorOptionsFromEnv(process.env, host));
+  return createCollector({ ...collectorOptionsFromEnv(process.env, host), releaseView: true });
 })().catch((e: Error) => {
   // One prefix: createCollector's messages carry none of their own.
   console.error(`collector: ${e.message}`);
+  process.exit(1);
+});
+
+// The release control plane (/v1/manifest, /v1/releases/…) on the collector's database; ONDEVICE_ADMIN_TOKEN etc.
+// in src/releases/releaseOptionsFromEnv.ts.
+const releases = await (async () => {
+  const { dbPath, ...options } = releaseOptionsFromEnv(process.env, host);
+  return openReleaseControl(dbPath, { ...options, addKnownModel: (id, v) => collector.budget.addKnown(id, v) });
+})().catch((e: Error) => {
+  console.error(`releases: ${e.message}`);
   process.exit(1);
 });
 
@@ -36,12 +48,12 @@ const server = createAppServer({
   isolation: process.env.ONDEVICE_ISOLATION !== '0',
   headers: process.env.ONDEVICE_CSP ? { 'Content-Security-Policy': process.env.ONDEVICE_CSP } : {},
   mounts: process.env.ONDEVICE_FIXTURES_DIR ? { '/fixtures/': process.env.ONDEVICE_FIXTURES_DIR } : {},
-  handlers: [(req, res) => collector.handle(req, res), (req, res) => inference.handle(req, res)],
+  handlers: [(req, res) => releases.handle(req, res), (req, res) => collector.handle(req, res), (req, res) => inference.handle(req, res)],
   serverOptions: serverOptions(timeouts!),
 });
 // Deliberate bounds instead of Node's defaults (idle and trickling connections lived ~87 s): headers,
 // whole request (never shorter than the longest route body deadline), idle keep-alive, idle socket.
-applyServerTimeouts(server, timeouts!, collector.longestBodyTimeoutMs);
+applyServerTimeouts(server, timeouts!, Math.max(collector.longestBodyTimeoutMs, releases.longestBodyTimeoutMs));
 
 server.listen(port, host, () => {
   const address = server.address();
@@ -56,7 +68,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     stopping = true;
     const force = setTimeout(() => process.exit(1), 5000);
     force.unref();
-    server.close(() => void collector.close().finally(() => process.exit(0)));
+    server.close(() => void Promise.all([releases.close(), collector.close()]).finally(() => process.exit(0)));
     server.closeIdleConnections();
   });
 }

@@ -46,6 +46,8 @@
   }
 
   function render(data) {
+    // The release view (below) starts when the server says the release control plane is mounted.
+    document.dispatchEvent(new CustomEvent('ondevice:dashboard-data', { detail: data }));
     renderAlerts(data.alerts);
     renderGroups(data.summary.groups);
     renderLatency(data.latency);
@@ -215,4 +217,167 @@
     v === null || v === undefined || Number.isNaN(v) ? '–' : Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(3).replace(/\.?0+$/, '');
   const pct = (v) => `${(v * 100).toFixed(1)}%`;
   const time = (ms) => new Date(ms).toLocaleString();
+})();
+
+// The release view: /v1/releases lists the models with releases, /v1/releases/{model} gives versions,
+// per-version field metrics with intervals and the decision log. Drawn as a rollout timeline (uPlot,
+// stepped), a version table and the decisions, newest first.
+(() => {
+  const REFRESH_MS = 5000;
+  const FETCH_TIMEOUT_MS = 8000;
+  const PALETTE = ['#2f6fdf', '#e0752d', '#2a9d5b', '#c2417a', '#7b5cd6', '#8a6d3b', '#1b9aaa', '#d1495b'];
+  const token = new URLSearchParams(location.search).get('token');
+  const root = document.getElementById('release-models');
+  const plots = new Map();
+  let timer;
+  let started = false;
+  // A standalone collector has no /v1/releases: asking would log a 404 in the console.
+  document.addEventListener('ondevice:dashboard-data', (e) => {
+    if (started || !e.detail.releaseView) return;
+    started = true;
+    document.getElementById('releases').hidden = false;
+    refresh();
+  });
+
+  async function getJson(path) {
+    const res = await fetch(path, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      cache: 'no-store',
+      signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+    });
+    if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
+    return res.json();
+  }
+
+  async function refresh() {
+    clearTimeout(timer);
+    try {
+      const { models } = await getJson('/v1/releases');
+      const statuses = await Promise.all(models.map((id) => getJson(`/v1/releases/${encodeURIComponent(id)}`)));
+      // Models with more than their seeded release first: those are the ones being rolled out.
+      statuses.sort((a, b) => b.versions.length - a.versions.length || a.modelId.localeCompare(b.modelId));
+      render(statuses);
+      root.dataset.ready = 'true';
+    } catch (e) {
+      root.dataset.error = e.message;
+    } finally {
+      timer = setTimeout(refresh, REFRESH_MS);
+    }
+  }
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs ?? {})) node.setAttribute(k, v);
+    for (const c of children) node.append(c); // strings become text nodes: versions and reasons are data
+    return node;
+  }
+
+  const pct = (x) => (x === null || x === undefined ? '–' : `${(x * 100).toFixed(1)}%`);
+  const interval = (i, n, f = pct) => (n === 0 || i.estimate === null ? '–' : `${f(i.estimate)} [${f(i.low)}, ${f(i.high)}]`);
+  const ms = (x) => (x === null ? '–' : x.toFixed(1));
+
+  function render(statuses) {
+    for (const s of statuses) {
+      let card = document.getElementById(`release-${s.modelId}`);
+      if (!card) {
+        card = el('div', { id: `release-${s.modelId}`, class: 'release' });
+        root.append(card);
+      }
+      card.textContent = '';
+      const rollbacks = s.decisions.filter((d) => d.action === 'rollback' && d.actor === 'policy');
+      card.append(el('h3', {}, `${s.modelId} `, el('span', { class: 'muted' }, `stable ${s.stable ?? '–'}`)));
+      for (const d of rollbacks.slice(0, 3))
+        card.append(
+          el(
+            'p',
+            { class: 'release-alert', role: 'alert' },
+            `rolled back ${d.version} at ${new Date(d.atMs).toLocaleString()}: ${d.reason}`,
+          ),
+        );
+      if (s.lastEvaluation)
+        card.append(
+          el('p', { class: 'muted' }, `policy: ${s.lastEvaluation.version} ${s.lastEvaluation.action} — ${s.lastEvaluation.reason}`),
+        );
+      // A model with only its seeded release has no rollout to draw.
+      if (s.versions.length > 1) {
+        const chart = el('div', { class: 'chart release-chart' });
+        card.append(chart);
+        drawTimeline(s, chart);
+      }
+      const head = ['Version', 'State', 'Rollout', 'Installs', 'Inferences', 'Accuracy (n)', 'Error rate', 'p95 ms', 'Last decision'];
+      const rows = s.versions.map((v) => {
+        const f = v.field;
+        return el(
+          'tr',
+          { class: `state-${v.state}` },
+          ...[
+            v.version,
+            v.state.replace('_', ' '),
+            `${v.percent}%`,
+            String(f.installs),
+            String(f.inferences),
+            `${interval(f.accuracy, f.feedback)} (${f.feedback})`,
+            interval(f.errorRate, f.inferences),
+            interval(f.p95Ms, f.inferences, ms),
+            v.lastDecision ? `${v.lastDecision.actor} ${v.lastDecision.action}: ${v.lastDecision.reason}` : '–',
+          ].map((c) => el('td', {}, c)),
+        );
+      });
+      card.append(
+        el('table', { class: 'versions' }, el('thead', {}, el('tr', {}, ...head.map((h) => el('th', {}, h)))), el('tbody', {}, ...rows)),
+      );
+      const log = el('ol', { class: 'decisions' });
+      for (const d of s.decisions.slice(0, 12))
+        log.append(
+          el(
+            'li',
+            {},
+            `${new Date(d.atMs).toLocaleTimeString()} ${d.version} ${d.actor} ${d.action} ${d.fromPercent}%→${d.toPercent}%: ${d.reason}`,
+          ),
+        );
+      card.append(el('details', {}, el('summary', {}, `Decisions (${s.decisions.length})`), log));
+    }
+  }
+
+  /** Rollout percentage per version, stepped, from the decision log (oldest first). */
+  function drawTimeline(s, container) {
+    const decisions = [...s.decisions].reverse();
+    if (decisions.length === 0) return;
+    const versions = s.versions.map((v) => v.version);
+    const times = [...new Set(decisions.map((d) => Math.floor(d.atMs / 1000)))];
+    times.push(Math.floor(Date.now() / 1000));
+    const current = Object.fromEntries(versions.map((v) => [v, null]));
+    const series = versions.map(() => []);
+    for (const t of times) {
+      for (const d of decisions) {
+        if (Math.floor(d.atMs / 1000) !== t) continue;
+        // A promotion retires the previous stable: it drops to 0 at the same moment.
+        if (d.action === 'promote') for (const v of versions) if (v !== d.version && current[v] !== null) current[v] = 0;
+        current[d.version] = d.toPercent;
+      }
+      versions.forEach((v, i) => series[i].push(current[v]));
+    }
+    const width = Math.max(320, container.parentElement.clientWidth - 32);
+    const plot = new uPlot(
+      {
+        width,
+        height: 180,
+        scales: { y: { range: [0, 100] } },
+        axes: [{}, { label: 'rollout %' }],
+        series: [
+          {},
+          ...versions.map((v, i) => ({
+            label: v,
+            stroke: PALETTE[i % PALETTE.length],
+            width: 2,
+            paths: uPlot.paths.stepped({ align: 1 }),
+          })),
+        ],
+      },
+      [times, ...series],
+      container,
+    );
+    plots.get(s.modelId)?.destroy();
+    plots.set(s.modelId, plot);
+  }
 })();

@@ -1,0 +1,367 @@
+import { createHash } from 'node:crypto';
+import type { TensorSpec } from '../core/protocol';
+import { OnDeviceError } from '../core/OnDeviceError';
+import { assignBucket } from './assignBucket';
+import { decideRollout, evidenceOf, type RolloutDecision } from './decideRollout';
+import { zFor } from './intervals';
+import { releaseBytesUrl } from './releaseIds';
+import type { Decision, Release, ReleaseEntry, ReleaseStore } from './ReleaseStore';
+import { policyFor, type RolloutConfig } from './rolloutPolicy';
+import { signatureIncompatibilities } from './signatureIncompatibilities';
+import type { VersionMetricsSource } from './VersionMetrics';
+
+/** A refusal the HTTP layer answers as `{error, code}` with `status`. */
+export class ReleaseError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+export interface ReleaseServiceOptions {
+  store: ReleaseStore;
+  metrics: VersionMetricsSource;
+  config: RolloutConfig;
+  /** Loads the bytes into onnxruntime and reads the signature (readSignature); injectable for tests of the policy. */
+  readSignature: (bytes: Uint8Array) => Promise<{ inputs: TensorSpec[]; outputs: TensorSpec[] }>;
+  /** Called for every version that becomes a release (ModelKeyBudget.addKnown: its events always count). */
+  onKnownVersion?: (modelId: string, version: string) => void;
+  /** An automatic rollback (webhook, log). */
+  onRollback?: (decision: Decision) => void;
+  now?: () => number;
+}
+
+export interface ManifestEntry extends ReleaseEntry {
+  stable: string;
+  state: 'stable' | 'candidate';
+  rolledBack: string[];
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Publishing, rollout changes, the manifest and the decision loop's step, over a ReleaseStore. */
+export class ReleaseService {
+  private readonly now: () => number;
+  /** The last evaluation per model (holds are not logged as decisions; the status shows the latest). */
+  private readonly lastEvaluation = new Map<string, { atMs: number; version: string; action: string; reason: string }>();
+  /** When the decision loop last finished a pass (null: not yet). */
+  private lastPassAtMs: number | null = null;
+
+  constructor(private readonly options: ReleaseServiceOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  get store(): ReleaseStore {
+    return this.options.store;
+  }
+
+  /** Seed each registry entry as its model's first stable release (a model that has releases is left alone). */
+  async seed(
+    entries: ReadonlyArray<Record<string, unknown> & { id: string; version: string; file: string; sha256: string; bytes: number }>,
+  ) {
+    const known = new Set(await this.store.modelIds());
+    const firstPerModel = new Map<string, (typeof entries)[number]>();
+    for (const e of entries) if (!firstPerModel.has(e.id)) firstPerModel.set(e.id, e);
+    for (const e of firstPerModel.values()) {
+      if (known.has(e.id)) continue;
+      const { source: _source, ...fields } = e;
+      const entry = { ...fields, url: `/models/${e.file}` } as unknown as ReleaseEntry;
+      await this.store.publish(
+        {
+          modelId: e.id,
+          version: e.version,
+          sha256: e.sha256,
+          entry,
+          notes: 'seeded from models/registry.json',
+          metrics: null,
+          publishedMs: this.now(),
+          state: 'stable',
+          percent: 100,
+        },
+        this.decision(e.id, e.version, 'publish', 0, 100, 'operator', 'seeded from models/registry.json as the first stable release', null),
+      );
+    }
+    for (const id of await this.store.modelIds()) for (const r of await this.store.list(id)) this.options.onKnownVersion?.(id, r.version);
+  }
+
+  /**
+   * Publish `bytes` as `version` of `modelId`: stored content-addressed, loaded by onnxruntime (bytes that
+   * do not load are refused), signature checked against the current stable version unless `breaking`.
+   * A new version starts at 0 %; the first version of an unknown model is its stable release.
+   */
+  async publish(input: {
+    modelId: string;
+    version: string;
+    bytes: Uint8Array;
+    notes?: string;
+    metrics?: unknown;
+    breaking?: boolean;
+  }): Promise<Release> {
+    const { modelId, version, bytes } = input;
+    if (await this.store.get(modelId, version)) throw new ReleaseError(409, 'VERSION_EXISTS', `${modelId} ${version} is already published`);
+    if (bytes.byteLength === 0) throw new ReleaseError(400, 'INVALID_INPUT', 'the body is empty: send the ONNX bytes');
+    let signature;
+    try {
+      signature = await this.options.readSignature(bytes);
+    } catch (e) {
+      if (e instanceof OnDeviceError) throw new ReleaseError(422, e.code, e.message);
+      throw e;
+    }
+    const versions = await this.store.list(modelId);
+    const stable = versions.find((r) => r.state === 'stable');
+    const problems = stable ? signatureIncompatibilities(stable.entry, signature) : [];
+    if (problems.length > 0 && !input.breaking)
+      throw new ReleaseError(
+        409,
+        'INCOMPATIBLE_SIGNATURE',
+        `${modelId} ${version} is not compatible with stable ${stable!.version}: ${problems.join('; ')} (publish with --breaking to accept)`,
+        { problems },
+      );
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const base: Record<string, unknown> = stable?.entry ?? {};
+    const entry: ReleaseEntry = {
+      ...pick(base, ['license', 'task', 'description']),
+      id: modelId,
+      version,
+      file: `releases/${modelId}/${version}/model.onnx`,
+      url: releaseBytesUrl(modelId, version),
+      sha256,
+      bytes: bytes.byteLength,
+      inputs: signature.inputs,
+      outputs: signature.outputs,
+      // The stable version's sample hint still fits a compatible signature.
+      ...(problems.length === 0 && base.sample !== undefined ? { sample: base.sample } : {}),
+    };
+    const first = stable === undefined;
+    const atMs = this.now();
+    const published = await this.store.publish(
+      {
+        modelId,
+        version,
+        sha256,
+        entry,
+        notes: input.notes ?? null,
+        metrics: input.metrics ?? null,
+        publishedMs: atMs,
+        bytes,
+        state: first ? 'stable' : 'candidate',
+        percent: first ? 100 : 0,
+      },
+      this.decision(
+        modelId,
+        version,
+        'publish',
+        0,
+        first ? 100 : 0,
+        'operator',
+        first ? 'first release of the model: stable' : 'published at 0 %',
+        {
+          sha256,
+          bytes: bytes.byteLength,
+          breaking: problems.length > 0,
+          problems,
+        },
+      ),
+    );
+    if (!published) throw new ReleaseError(409, 'VERSION_EXISTS', `${modelId} ${version} is already published`);
+    this.options.onKnownVersion?.(modelId, version);
+    return (await this.store.get(modelId, version))!;
+  }
+
+  /** Operator: set a candidate's share of installs. 100 promotes it. */
+  async setPercent(modelId: string, version: string, percent: number): Promise<Release> {
+    const release = await this.requireRelease(modelId, version);
+    if (percent === 100) return this.promote(modelId, version, 'operator', 'rolled out to 100 %');
+    if (release.state !== 'candidate')
+      throw new ReleaseError(
+        409,
+        'NOT_A_CANDIDATE',
+        `${modelId} ${version} is ${release.state.replace('_', ' ')}; only a candidate can be rolled out`,
+      );
+    const other = (await this.store.list(modelId)).find((r) => r.state === 'candidate' && r.percent > 0 && r.version !== version);
+    if (other && percent > 0)
+      throw new ReleaseError(
+        409,
+        'ROLLOUT_IN_PROGRESS',
+        `${modelId} ${other.version} is already rolling out at ${other.percent} %; promote or roll it back first`,
+      );
+    await this.store.transition(
+      { modelId, version, state: 'candidate', percent, atMs: this.now() },
+      this.decision(modelId, version, 'rollout', release.percent, percent, 'operator', `rollout set to ${percent} %`, null),
+    );
+    return (await this.store.get(modelId, version))!;
+  }
+
+  async promote(
+    modelId: string,
+    version: string,
+    actor: Decision['actor'] = 'operator',
+    reason = 'promoted',
+    evidence: unknown = null,
+  ): Promise<Release> {
+    const release = await this.requireRelease(modelId, version);
+    if (release.state === 'stable') return release;
+    if (release.state !== 'candidate')
+      throw new ReleaseError(
+        409,
+        'NOT_A_CANDIDATE',
+        `${modelId} ${version} is ${release.state.replace('_', ' ')}; only a candidate can be promoted`,
+      );
+    await this.store.transition(
+      { modelId, version, state: 'stable', percent: 100, atMs: this.now() },
+      this.decision(modelId, version, 'promote', release.percent, 100, actor, reason, evidence),
+    );
+    return (await this.store.get(modelId, version))!;
+  }
+
+  async rollback(
+    modelId: string,
+    version: string,
+    actor: Decision['actor'] = 'operator',
+    reason = 'rolled back by the operator',
+    evidence: unknown = null,
+  ): Promise<Release> {
+    const release = await this.requireRelease(modelId, version);
+    if (release.state !== 'candidate')
+      throw new ReleaseError(
+        409,
+        'NOT_A_CANDIDATE',
+        `${modelId} ${version} is ${release.state.replace('_', ' ')}; only a candidate can be rolled back`,
+      );
+    const decision = this.decision(modelId, version, 'rollback', release.percent, 0, actor, reason, evidence);
+    await this.store.transition({ modelId, version, state: 'rolled_back', percent: 0, atMs: this.now() }, decision);
+    if (actor === 'policy') this.options.onRollback?.(decision);
+    return (await this.store.get(modelId, version))!;
+  }
+
+  /** The version each model serves to `installId`. */
+  async manifest(installId: string): Promise<{ models: Record<string, ManifestEntry> }> {
+    const models: Record<string, ManifestEntry> = {};
+    for (const id of await this.store.modelIds()) {
+      const versions = await this.store.list(id);
+      const stable = versions.find((r) => r.state === 'stable');
+      if (!stable) continue;
+      const candidate = versions.filter((r) => r.state === 'candidate' && r.percent > 0).at(-1);
+      const onCandidate = candidate !== undefined && assignBucket(installId, id) < candidate.percent;
+      const chosen = onCandidate ? candidate : stable;
+      models[id] = {
+        ...chosen.entry,
+        stable: stable.version,
+        state: onCandidate ? 'candidate' : 'stable',
+        rolledBack: versions.filter((r) => r.state === 'rolled_back').map((r) => r.version),
+      };
+    }
+    return { models };
+  }
+
+  /** Status of every version with its field metrics over the last `windowMs` (receive time). */
+  async status(modelId: string, windowMs = DAY_MS) {
+    const versions = await this.store.list(modelId);
+    if (versions.length === 0) throw new ReleaseError(404, 'NOT_FOUND', `no releases of ${JSON.stringify(modelId)}`);
+    const policy = policyFor(this.options.config, modelId);
+    const z = zFor(policy.confidence);
+    const sinceMs = this.now() - windowMs;
+    const decisions = await this.store.decisions(modelId, 200);
+    return {
+      modelId,
+      stable: versions.find((r) => r.state === 'stable')?.version ?? null,
+      windowMs,
+      policy,
+      lastEvaluation: this.lastEvaluation.get(modelId) ?? null,
+      lastPassAtMs: this.lastPassAtMs,
+      versions: versions.map((r) => {
+        const ev = evidenceOf(r.version, this.options.metrics.counts(modelId, r.version, sinceMs, policy.maxFeedbackPerInstall), z);
+        return {
+          version: r.version,
+          state: r.state,
+          percent: r.percent,
+          publishedMs: r.publishedMs,
+          rolloutStartedMs: r.rolloutStartedMs,
+          sha256: r.sha256,
+          bytes: r.bytes,
+          notes: r.notes,
+          metrics: r.metrics,
+          field: ev,
+          lastDecision: decisions.find((d) => d.version === r.version) ?? null,
+        };
+      }),
+      decisions,
+    };
+  }
+
+  /** One pass of the policy over every candidate that is rolling out. */
+  async evaluate(): Promise<Array<{ modelId: string; version: string; decision: RolloutDecision }>> {
+    const out: Array<{ modelId: string; version: string; decision: RolloutDecision }> = [];
+    for (const modelId of await this.store.modelIds()) {
+      const versions = await this.store.list(modelId);
+      const stable = versions.find((r) => r.state === 'stable');
+      const candidate = versions.find((r) => r.state === 'candidate' && r.percent > 0 && r.percent < 100);
+      if (!stable || !candidate) continue;
+      const policy = policyFor(this.options.config, modelId);
+      const windowStartMs = candidate.rolloutStartedMs ?? candidate.publishedMs;
+      const lastChange = (await this.store.decisions(modelId, 200)).find(
+        (d) => d.version === candidate.version && d.toPercent === candidate.percent,
+      );
+      const stageStartMs = Math.max(windowStartMs, lastChange?.atMs ?? windowStartMs);
+      const cap = policy.maxFeedbackPerInstall;
+      const stageCounts = this.options.metrics.counts(modelId, candidate.version, stageStartMs, cap);
+      const decision = decideRollout({
+        policy,
+        percent: candidate.percent,
+        candidate: { version: candidate.version, counts: this.options.metrics.counts(modelId, candidate.version, windowStartMs, cap) },
+        stable: { version: stable.version, counts: this.options.metrics.counts(modelId, stable.version, windowStartMs, cap) },
+        stage: { feedback: stageCounts.feedback, inferences: stageCounts.inferences },
+        windowStartMs,
+        stageStartMs,
+      });
+      this.lastEvaluation.set(modelId, { atMs: this.now(), version: candidate.version, action: decision.action, reason: decision.reason });
+      if (decision.action === 'rollback') await this.rollback(modelId, candidate.version, 'policy', decision.reason, decision.evidence);
+      else if (decision.action === 'advance' && decision.toPercent === 100)
+        await this.promote(modelId, candidate.version, 'policy', decision.reason, decision.evidence);
+      else if (decision.action === 'advance')
+        await this.store.transition(
+          { modelId, version: candidate.version, state: 'candidate', percent: decision.toPercent, atMs: this.now() },
+          this.decision(
+            modelId,
+            candidate.version,
+            'advance',
+            candidate.percent,
+            decision.toPercent,
+            'policy',
+            decision.reason,
+            decision.evidence,
+          ),
+        );
+      out.push({ modelId, version: candidate.version, decision });
+    }
+    this.lastPassAtMs = this.now();
+    return out;
+  }
+
+  private async requireRelease(modelId: string, version: string): Promise<Release> {
+    const release = await this.store.get(modelId, version);
+    if (!release) throw new ReleaseError(404, 'NOT_FOUND', `${modelId} ${version} is not published`);
+    return release;
+  }
+
+  private decision(
+    modelId: string,
+    version: string,
+    action: Decision['action'],
+    fromPercent: number,
+    toPercent: number,
+    actor: Decision['actor'],
+    reason: string,
+    evidence: unknown,
+  ): Decision {
+    return { modelId, version, atMs: this.now(), action, fromPercent, toPercent, actor, reason, evidence };
+  }
+}
+
+function pick(o: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
+}

@@ -1,0 +1,82 @@
+// Types-only: what the release control plane keeps, as one interface a database implements
+// (SqliteReleaseStore; a PostgreSQL one would map the same rows).
+import type { TensorSpec } from '../core/protocol';
+
+export type ReleaseState = 'stable' | 'candidate' | 'rolled_back' | 'retired';
+
+/** The registry-entry fields a release serves in the manifest (`url` is absolute on this server). */
+export interface ReleaseEntry {
+  id: string;
+  version: string;
+  url: string;
+  sha256: string;
+  bytes: number;
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+  sample?: unknown;
+  [field: string]: unknown;
+}
+
+export interface Release {
+  modelId: string;
+  version: string;
+  /** Publish order within the model (versions are strings, ordered by publish time). */
+  seq: number;
+  sha256: string;
+  bytes: number;
+  entry: ReleaseEntry;
+  notes: string | null;
+  /** Offline metrics the publisher attached (`--metrics file.json`). */
+  metrics: unknown;
+  publishedMs: number;
+  state: ReleaseState;
+  percent: number;
+  /** When the candidate first got a share of installs: its field metrics are counted from here. */
+  rolloutStartedMs: number | null;
+}
+
+export interface Decision {
+  modelId: string;
+  version: string;
+  atMs: number;
+  action: 'publish' | 'rollout' | 'advance' | 'promote' | 'rollback' | 'hold';
+  fromPercent: number;
+  toPercent: number;
+  /** `operator` (an API call) or `policy` (the decision loop). */
+  actor: 'operator' | 'policy';
+  reason: string;
+  evidence: unknown;
+}
+
+export interface NewRelease {
+  modelId: string;
+  version: string;
+  sha256: string;
+  entry: ReleaseEntry;
+  notes: string | null;
+  metrics: unknown;
+  publishedMs: number;
+  /** The bytes; absent for a seeded registry entry (served from /models/). */
+  bytes?: Uint8Array;
+  state: ReleaseState;
+  percent: number;
+}
+
+export interface ReleaseStore {
+  /** Insert blob (if new) and release in one transaction; false when the version already exists. */
+  publish(release: NewRelease, decision: Decision): Promise<boolean>;
+  get(modelId: string, version: string): Promise<Release | undefined>;
+  /** All versions of a model in publish order. */
+  list(modelId: string): Promise<Release[]>;
+  modelIds(): Promise<string[]>;
+  readBlob(sha256: string): Promise<Uint8Array | undefined>;
+  /**
+   * Change one version's state and percent (and, for a promotion, retire the previous stable) together
+   * with the decision record, in one transaction.
+   */
+  transition(
+    change: { modelId: string; version: string; state: ReleaseState; percent: number; atMs: number },
+    decision: Decision,
+  ): Promise<void>;
+  decisions(modelId: string, limit: number): Promise<Decision[]>;
+}

@@ -1,0 +1,11 @@
+/** Model ids as in the registry (lower-case); they become URL path segments and SQL values, never file paths. */
+export const MODEL_ID = /^[a-z0-9][a-z0-9._-]{0,127}$/;
+/** Versions: strings ordered by publish time, not parsed; path-safe by construction. */
+export const VERSION = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** Install ids as the telemetry schema allows them. */
+export const INSTALL_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The URL a published version's bytes are served at. */
+export function releaseBytesUrl(modelId: string, version: string): string {
+  return `/v1/releases/${modelId}/${version}/model.onnx`;
+}
