@@ -12,7 +12,9 @@ const dbPath = path.join(mkdtempSync(path.join(tmpdir(), 'ondevice-telemetry-'))
 let session: BrowserSession;
 
 beforeAll(async () => {
-  session = await startBrowserSession({ env: { COLLECTOR_DB_PATH: dbPath } });
+  // One browser context is one install for the whole file, its workers included (one install id per
+  // profile), so the per-install event limit would refuse this file's later bursts: off here.
+  session = await startBrowserSession({ env: { COLLECTOR_DB_PATH: dbPath, COLLECTOR_INSTALL_EVENTS_PER_MINUTE: '0' } });
 });
 afterAll(async () => {
   await session?.close();
