@@ -159,6 +159,7 @@ describe('the client follows the server', () => {
     // Every manifest request carried the page's install id (the one stored for the profile).
     for (const id of ids) expect(manifestInstalls).toContain(id);
     const onV2 = installs.filter((i) => i.first.version === '2').length;
+    console.info(`releases: ${onV2} of ${INSTALLS} installs assigned v2 at 50 %`);
     // Binomial(16, 0.5): P(X <= 1) = P(X >= 15) = 17 / 65536, so [2, 14] holds with probability > 0.9994.
     expect(onV2).toBeGreaterThanOrEqual(2);
     expect(onV2).toBeLessThanOrEqual(14);
