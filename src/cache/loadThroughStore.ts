@@ -3,7 +3,6 @@ import { fetchModel, type FetchedModel } from '../core/fetchModel';
 import type { ModelSource, Progress } from '../core/protocol';
 import { deleteEntry } from './deleteEntry';
 import { downloadToStore, type DownloadOptions } from './downloadToStore';
-import type { ModelManifest } from './ModelManifest';
 import { openModelDb, type ModelDb } from './openModelDb';
 import { readStoredModel } from './readStoredModel';
 import { revalidateStoredModel } from './revalidateStoredModel';
@@ -42,6 +41,7 @@ export async function loadThroughStore(source: ModelSource, options: StoreLoadOp
     return { ...fetched, storeWarning: serializeError(error, 'NOT_SUPPORTED') };
   }
   const key = storeKeyOf(source);
+  await purgeRolledBack(db, source);
   const manifest = await db.get('manifests', key);
   let mustNotResume = false;
   if (manifest?.complete) {
@@ -61,11 +61,14 @@ export async function loadThroughStore(source: ModelSource, options: StoreLoadOp
     // A truncated or corrupted chunk is an integrity failure like any other: purge, download once.
     await deleteEntry(db, key);
     mustNotResume = true;
-  } else if (source.version) {
+  } else if (source.version && !source.release?.exact) {
     const stale = await serveOlderVersion(db, source, options);
     if (stale) return stale;
   }
-  return download(db, source, { ...options, resume: !mustNotResume }, mustNotResume);
+  const result = await download(db, source, { ...options, resume: !mustNotResume }, mustNotResume);
+  // Loaded in the foreground (a fresh install, a rollback, `model.update()`): older versions go once this one is verified.
+  if (source.release && source.version && !result.storeWarning) await dropOtherVersions(db, source);
+  return result;
 }
 
 async function download(db: ModelDb, source: ModelSource, options: DownloadOptions, alreadyRetried: boolean): Promise<StoreLoadResult> {
@@ -94,23 +97,45 @@ async function serveOlderVersion(db: ModelDb, source: ModelSource, options: Stor
   }
   await touchEntry(db, newest);
   options.onProgress?.({ loaded: read.bytes.byteLength, total: read.bytes.byteLength, fromCache: true });
-  if (isOnline()) startBackgroundUpdate(db, source, others, options.budgetBytes);
+  if (isOnline()) startBackgroundUpdate(db, source, options.budgetBytes);
   return { bytes: read.bytes, sha256: read.sha256, fromCache: true, servedSource: newest.source };
 }
 
-function startBackgroundUpdate(db: ModelDb, source: ModelSource, old: ModelManifest[], budgetBytes?: number): void {
+function startBackgroundUpdate(db: ModelDb, source: ModelSource, budgetBytes?: number): void {
   const key = storeKeyOf(source);
   if (updating.has(key)) return;
   const job = (async () => {
     await download(db, source, { resume: true, budgetBytes }, false);
     const stored = await db.get('manifests', key);
     if (!stored?.complete) return; // not storable (quota): keep serving the old version
-    for (const m of old) await deleteEntry(db, m.key);
+    await dropOtherVersions(db, source);
   })()
     // Fire-and-forget by design: a failed update leaves the old version in place and is retried on the next load.
     .catch(() => undefined)
     .finally(() => updating.delete(key));
   updating.set(key, job);
+}
+
+/**
+ * The requested version is stored and verified: drop the other stored versions of the model — except the
+ * stable one while this install runs a candidate (a rollback then needs no download, so it works offline).
+ */
+async function dropOtherVersions(db: ModelDb, source: ModelSource): Promise<void> {
+  const key = storeKeyOf(source);
+  const keep = source.release?.stable;
+  for (const m of await db.getAllFromIndex('manifests', 'id', source.id)) {
+    if (m.key === key || m.version === undefined || (keep !== undefined && m.version === keep)) continue;
+    await deleteEntry(db, m.key);
+  }
+}
+
+/** Versions the server rolled back never run again here: forget their bytes. */
+async function purgeRolledBack(db: ModelDb, source: ModelSource): Promise<void> {
+  const rolledBack = source.release?.rolledBack;
+  if (!rolledBack?.length) return;
+  for (const m of await db.getAllFromIndex('manifests', 'id', source.id)) {
+    if (m.version !== undefined && m.version !== source.version && rolledBack.includes(m.version)) await deleteEntry(db, m.key);
+  }
 }
 
 /** Wait for background version updates started in this context (tests, benchmarks). */

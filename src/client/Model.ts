@@ -56,18 +56,22 @@ export class Model<In extends TensorTypes = TensorTypes, Out extends TensorTypes
   private reloading: Promise<void> | undefined;
   private readonly source: ModelSource;
   private readonly settings: LoadSettings;
+  private readonly resolveUpdate: ((signal?: AbortSignal) => Promise<ModelSource>) | undefined;
 
   /** @internal */
   constructor(
     loaded: { handle: WorkerHandle; key: string; info: LoadInfo; fallbackReason?: string },
     source: ModelSource,
     settings: LoadSettings,
+    resolveUpdate?: (signal?: AbortSignal) => Promise<ModelSource>,
   ) {
     super();
     this.id = source.id;
-    this.version = source.version;
+    // The version actually served: an older stored one stands in while the assigned one downloads.
+    this.version = loaded.info.version ?? source.version;
     this.source = source;
     this.settings = settings;
+    this.resolveUpdate = resolveUpdate;
     this.inputs = loaded.info.inputs;
     this.outputs = loaded.info.outputs;
     this.handle = loaded.handle;
@@ -96,6 +100,44 @@ export class Model<In extends TensorTypes = TensorTypes, Out extends TensorTypes
       // Out is the caller's description of this model's outputs; the worker returns what the session made.
       return outputs as TensorsOf<Out>;
     }, signal);
+  }
+
+  /**
+   * Follow the release server now: ask it again which version this install is assigned and, when that is
+   * not the version this model runs, load it (waiting for its download and verification) and resolve to a
+   * new `Model` on it. This model stays usable until you dispose it. Resolves to this same model when the
+   * assignment is unchanged, or when there is nothing to follow (loaded by URL or entry, no release server).
+   *
+   * @example
+   * const next = await model.update();
+   * if (next !== model) { model.dispose(); model = next; }
+   */
+  async update(options: { signal?: AbortSignal } = {}): Promise<Model<In, Out>> {
+    if (this.disposed) throw new OnDeviceError('DISPOSED', `${this.id} was disposed; load it again to update it`);
+    if (!this.resolveUpdate) return this;
+    const source = await this.resolveUpdate(options.signal);
+    if (source.version === this.version && source.url === this.source.url) return this;
+    const started = performance.now();
+    const settings: LoadSettings = { ...this.settings, signal: options.signal, onProgress: undefined };
+    let backend = this.backend;
+    let loaded;
+    try {
+      loaded = await loadOnBackend(source, backend, settings);
+    } catch (error) {
+      if (backend !== 'webgpu' || (error instanceof OnDeviceError && error.code === 'ABORTED')) throw error;
+      backend = 'wasm';
+      loaded = await loadOnBackend(source, backend, settings);
+    }
+    const next = new Model<In, Out>(loaded, source, { ...this.settings }, this.resolveUpdate);
+    emitLifecycle({
+      type: 'model_load',
+      modelId: next.id,
+      modelVersion: next.version,
+      info: loaded.info,
+      ms: performance.now() - started,
+      report: this.settings.telemetry,
+    });
+    return next;
   }
 
   /** Free the session (and its GPU buffers). Pending calls reject with DISPOSED. */

@@ -7,6 +7,11 @@ export interface OnDeviceConfig {
   baseUrl: string;
   /** Registry used to resolve model ids. Default `${baseUrl}models/registry.json`. */
   registryUrl?: string;
+  /**
+   * The release server asked for this install's model versions (`GET /v1/manifest`). Default: the origin
+   * that serves ondevice.js. Where it answers 404 (static hosting) ids resolve through `registryUrl`.
+   */
+  server?: string;
   /** Default WASM thread count (only used when crossOriginIsolated). */
   threads?: number;
   telemetry?: TelemetryConfig | false;
@@ -34,6 +39,7 @@ export function configure(next: Partial<OnDeviceConfig>): OnDeviceConfig {
   const base = getConfig();
   current = { ...base, ...next };
   if (next.baseUrl) current.baseUrl = new URL(next.baseUrl, globalThis.location?.href).href;
+  if (next.server) current.server = new URL(next.server, globalThis.location?.href).href;
   configureTelemetry(current.telemetry);
   return current;
 }

@@ -100,13 +100,20 @@ export async function loadModel<In extends TensorTypes = TensorTypes, Out extend
     } else {
       loaded = await loadOnBackend(resolved, preference, settings);
     }
-    const model = new Model<In, Out>({ ...loaded, fallbackReason }, resolved, settings);
+    // A registry id follows the release server; `model.update()` asks it again.
+    const followsReleases = typeof source === 'string' && resolved.version !== undefined && !source.includes('@');
+    const model = new Model<In, Out>(
+      { ...loaded, fallbackReason },
+      resolved,
+      settings,
+      followsReleases ? (signal) => resolveSource(source, { signal, fresh: true }) : undefined,
+    );
     // Stored models should survive storage pressure; fire-and-forget (only pages may ask).
     if (settings.store?.enabled && typeof window !== 'undefined') void requestPersistentStorage();
     emitLifecycle({
       type: 'model_load',
       modelId: resolved.id,
-      modelVersion: resolved.version,
+      modelVersion: model.version,
       info: loaded.info,
       fallbackReason,
       ms: performance.now() - started,

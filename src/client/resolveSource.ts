@@ -5,6 +5,7 @@ import { toModelSource } from '../registry/toModelSource';
 import type { ModelSource } from '../core/protocol';
 import { getConfig } from './configure';
 import { OnDeviceError } from '../core/OnDeviceError';
+import { resolveRelease } from './resolveRelease';
 
 /** A registry entry as served at `models/registry.json` (see models/README.md). */
 export type RegistryEntry = ModelEntry;
@@ -69,8 +70,14 @@ export function sourceFromEntry(entry: RegistryEntry): ModelSource {
   return toModelSource(entry, config.registryUrl ?? new URL('models/registry.json', config.baseUrl).href);
 }
 
-/** Turn what the caller passed (URL, registry entry or registry id) into a concrete source. */
-export async function resolveSource(input: ModelInput, options: { sha256?: string; signal?: AbortSignal } = {}): Promise<ModelSource> {
+/**
+ * Turn what the caller passed (URL, registry entry or registry id) into a concrete source. `fresh` asks the
+ * release server again and loads exactly the assigned version (`model.update()`).
+ */
+export async function resolveSource(
+  input: ModelInput,
+  options: { sha256?: string; signal?: AbortSignal; fresh?: boolean } = {},
+): Promise<ModelSource> {
   if (input instanceof URL) input = input.href;
   if (typeof input === 'object' && input !== null) {
     if (typeof input.file !== 'string' || typeof input.id !== 'string') {
@@ -84,6 +91,12 @@ export async function resolveSource(input: ModelInput, options: { sha256?: strin
   if (looksLikeUrl(input)) {
     const url = new URL(input, globalThis.location?.href).href;
     return { url, id: idFromUrl(url), sha256: options.sha256 };
+  }
+  // A registry id follows the server: the version assigned to this install, when a release server answers.
+  // `id@version` pins a version and skips it.
+  if (!input.includes('@')) {
+    const released = await resolveRelease(input, { signal: options.signal, fresh: options.fresh });
+    if (released) return released;
   }
   const registry = await fetchRegistry(options.signal);
   const entry = findModel(registry, input);

@@ -83,6 +83,18 @@ export interface ModelSource {
   outputs?: TensorSpec[];
   /** Concrete dims/values for warm-up and smoke runs of models with symbolic dims. */
   sample?: { dims?: Record<string, number[]>; fill?: Record<string, number> };
+  /** What the server's release manifest says about this model (src/client/resolveRelease.ts), for the model store. */
+  release?: ReleaseHint;
+}
+
+/** Release state the model store acts on (src/cache/loadThroughStore.ts). */
+export interface ReleaseHint {
+  /** The stable version: kept stored while this install runs a candidate, so a rollback works offline. */
+  stable?: string;
+  /** Versions the server rolled back: never stand in for the requested one, and are purged from the store. */
+  rolledBack?: string[];
+  /** Load exactly the requested version, waiting for its download, never an older stored one (`model.update()`). */
+  exact?: boolean;
 }
 
 export interface LoadRequest {

@@ -4,7 +4,7 @@ import { pageGlobals } from '../core/pageGlobals';
 import { collectDeviceInfo } from './collectDeviceInfo';
 import { eventFromLifecycle, type EventInput } from './eventFromLifecycle';
 import { EventQueue } from './EventQueue';
-import { installId } from './installId';
+import { installId, installIdReady, sharedInstallId } from './installId';
 import { newId } from './newId';
 import { readCollectorAnswer, type CollectorAnswer, type RejectedEvent } from './readCollectorAnswer';
 import { splitBatches } from './splitBatches';
@@ -74,6 +74,7 @@ export class Telemetry {
 
   start(): void {
     if (!this.sampled) return;
+    void sharedInstallId();
     this.stops.push(onLifecycle((event) => this.fromLifecycle(event)));
     const onOnline = () => void this.flush();
     // Pages and workers both get 'online'; only pages have visibility and pagehide.
@@ -131,6 +132,11 @@ export class Telemetry {
   /** Record an event; it is persisted before any attempt to send it. */
   track(input: EventInput): TelemetryEvent | undefined {
     if (!this.sampled || this.stopped) return undefined;
+    // A worker learns the profile's install id from IndexedDB: stamp nothing before it is known.
+    if (!installIdReady()) {
+      void sharedInstallId().then(() => this.track(input));
+      return undefined;
+    }
     const event = { ...input, id: newId(), ts: Date.now(), installId: installId(), sessionId: this.sessionId } as TelemetryEvent;
     this.pending.set(event.id, event);
     void this.queue.put([event]).catch(() => undefined);

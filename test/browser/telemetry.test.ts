@@ -12,8 +12,9 @@ const dbPath = path.join(mkdtempSync(path.join(tmpdir(), 'ondevice-telemetry-'))
 let session: BrowserSession;
 
 beforeAll(async () => {
-  // These tests replay backlogs of ~2000 events from one install: the per-install rate limit (600 a minute
-  // by default, tested in test/collector/backdating.test.ts) would only slow them down, so it is off here.
+  // One browser context is one install for the whole file, its workers included (one install id per
+  // profile), and some tests replay backlogs of ~2000 events: the per-install rate limit (600 a minute by
+  // default, tested in test/collector/backdating.test.ts) would only slow them down, so it is off here.
   session = await startBrowserSession({ env: { COLLECTOR_DB_PATH: dbPath, COLLECTOR_INSTALL_EVENTS_PER_MINUTE: '0' } });
 });
 afterAll(async () => {
@@ -201,6 +202,7 @@ describe('telemetry', () => {
       expect(lines).toBeGreaterThan(0);
       // Busy: the voice tab starts loading its model in the same worker, and the page closes meanwhile.
       await page.click('#tab-vad');
+      const pageInstallId = await page.evaluate(() => localStorage.getItem('ondevice.installId'));
       await page.close({ runBeforeUnload: true });
       const counts = await waitFor(
         () => countByModel('inference', ['ppocr-v4-det', 'ppocr-v4-rec']),
@@ -209,6 +211,17 @@ describe('telemetry', () => {
         `1 det and ${lines} rec inference events after the page closed`,
       );
       expect(counts).toEqual({ 'ppocr-v4-det': 1, 'ppocr-v4-rec': lines });
+      // One install id per profile: the worker's events carry the page's, not one of their own.
+      const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+      try {
+        const ids = db.prepare(`SELECT DISTINCT install_id AS id FROM events WHERE model_id IN ('ppocr-v4-det', 'ppocr-v4-rec')`).all() as {
+          id: string;
+        }[];
+        expect(pageInstallId).toBeTruthy();
+        expect(ids.map((r) => r.id)).toEqual([pageInstallId]);
+      } finally {
+        db.close();
+      }
     } finally {
       await context.close();
     }

@@ -1,0 +1,29 @@
+// The release manifest (`GET /v1/manifest?install=<installId>`): for each model, the registry entry of the
+// version this install is assigned, written once as a valibot schema; the types are inferred from it.
+// The page reads it (src/client/resolveRelease.ts); the server writes it (src/releases/).
+import * as v from 'valibot';
+import { SampleHintSchema, TensorSpecSchema } from './ModelEntry';
+
+const nonEmptyString = v.pipe(v.string(), v.minLength(1));
+
+/** One model's assignment: a registry entry (plus `url`, an absolute path of the immutable bytes) and its release state. */
+export const ReleaseEntrySchema = v.object({
+  id: nonEmptyString,
+  version: nonEmptyString,
+  url: nonEmptyString,
+  sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
+  bytes: v.pipe(v.number(), v.safeInteger(), v.minValue(1)),
+  inputs: v.array(TensorSpecSchema),
+  outputs: v.array(TensorSpecSchema),
+  sample: v.optional(SampleHintSchema),
+  /** The version every install not in the candidate's rollout runs. */
+  stable: nonEmptyString,
+  /** Whether `version` is the stable one or a candidate being rolled out to a share of installs. */
+  state: v.picklist(['stable', 'candidate']),
+  /** Versions rolled back: never served to anyone again. */
+  rolledBack: v.array(nonEmptyString),
+});
+export type ReleaseEntry = v.InferOutput<typeof ReleaseEntrySchema>;
+
+export const ReleaseManifestSchema = v.object({ models: v.record(v.string(), ReleaseEntrySchema) });
+export type ReleaseManifest = v.InferOutput<typeof ReleaseManifestSchema>;

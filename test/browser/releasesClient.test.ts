@@ -1,0 +1,271 @@
+// The browser side of releases (issue 12) in real Chromium against the real app server in-process
+// (test/helpers/recordingAppServer.ts), with a contract release server in front: `GET /v1/manifest?install=`
+// assigns like the real one (bucket = first 4 bytes of sha256(`${installId}:${modelId}`), big-endian, mod
+// 100; < percent → candidate) and serves two immutable versions of tiny-mlp: v1 its real bytes, v2 the
+// same model with other weights (same signature, other outputs). Each browser context is one install.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { launchChromium } from '../helpers/chromium';
+import { MODELS, startRecordingAppServer, type RecordingAppServer } from '../helpers/recordingAppServer';
+import registry from '../../models/registry.json';
+
+const TINY = registry.find((e) => e.id === 'tiny-mlp')!;
+const v1Bytes = readFileSync(path.join(MODELS, TINY.file));
+// Same length and graph, other weights: still a loadable model, with other outputs and another sha256.
+const v2Bytes = Buffer.from(v1Bytes);
+for (let i = 2600; i < 2700; i++) v2Bytes[i] ^= 0x11;
+const BYTES: Record<string, Buffer> = { '1': v1Bytes, '2': v2Bytes };
+const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest();
+
+/** The contract server's release state for tiny-mlp. */
+const release = { stable: '1', candidate: undefined as string | undefined, percent: 0, rolledBack: [] as string[] };
+/** Install ids as the manifest requests carried them, in order. */
+const manifestInstalls: string[] = [];
+
+function bucketOf(installId: string, modelId: string): number {
+  return sha256(`${installId}:${modelId}`).readUInt32BE(0) % 100;
+}
+
+function assignedVersion(installId: string): string {
+  return release.candidate && bucketOf(installId, TINY.id) < release.percent ? release.candidate : release.stable;
+}
+
+function manifestFor(installId: string) {
+  const version = assignedVersion(installId);
+  return {
+    models: {
+      [TINY.id]: {
+        id: TINY.id,
+        version,
+        url: `/releases/${TINY.id}/${version}.onnx`,
+        sha256: sha256(BYTES[version]).toString('hex'),
+        bytes: BYTES[version].length,
+        inputs: TINY.inputs,
+        outputs: TINY.outputs,
+        sample: TINY.sample,
+        stable: release.stable,
+        state: version === release.stable ? 'stable' : 'candidate',
+        rolledBack: release.rolledBack,
+      },
+    },
+  };
+}
+
+let server: RecordingAppServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  server = await startRecordingAppServer({
+    handlers: [
+      (req, res, url) => {
+        if (url.pathname === '/v1/manifest') {
+          const install = url.searchParams.get('install') ?? '';
+          manifestInstalls.push(install);
+          res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+          res.end(JSON.stringify(manifestFor(install)));
+          return true;
+        }
+        const file = /^\/releases\/tiny-mlp\/(\d+)\.onnx$/.exec(url.pathname);
+        if (file && BYTES[file[1]]) {
+          res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(BYTES[file[1]].length) });
+          res.end(BYTES[file[1]]);
+          return true;
+        }
+        return false;
+      },
+    ],
+  });
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+interface Loaded {
+  version: string;
+  fromCache: boolean;
+  installId: string;
+  probs: number[];
+}
+
+/** loadModel('tiny-mlp') in the page, run on a fixed input; the model stays on `window.__model`. */
+function loadTiny(page: Page): Promise<Loaded> {
+  return page.evaluate(async () => {
+    const O = (window as any).OnDevice;
+    const model = await O.loadModel('tiny-mlp', { backend: 'wasm', warmup: false });
+    (window as any).__model = model;
+    const out = await model.run({ x: { type: 'float32', data: Float32Array.from({ length: 16 }, (_, i) => i / 16), dims: [1, 16] } });
+    return {
+      version: model.version,
+      fromCache: model.info.fromCache,
+      installId: localStorage.getItem('ondevice.installId') ?? '',
+      probs: Array.from(out.probs.data as Float32Array),
+    };
+  });
+}
+
+/** Stored versions of tiny-mlp that are complete (verified). */
+function storedVersions(page: Page): Promise<string[]> {
+  return page.evaluate(async () =>
+    ((await (window as any).OnDevice.modelStore.list()) as { id: string; version?: string; complete: boolean }[])
+      .filter((m) => m.id === 'tiny-mlp' && m.complete)
+      .map((m) => m.version ?? '')
+      .sort(),
+  );
+}
+
+/** Poll until the store holds exactly `versions` complete; throws past the deadline. */
+async function untilStored(page: Page, versions: string[], timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: string[] = [];
+  while (Date.now() < deadline) {
+    last = await storedVersions(page);
+    if (JSON.stringify(last) === JSON.stringify([...versions].sort())) return;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`store never held versions ${JSON.stringify(versions)}; last seen ${JSON.stringify(last)}`);
+}
+
+interface Install {
+  context: BrowserContext;
+  page: Page;
+  first: Loaded;
+}
+
+const INSTALLS = 16;
+const installs: Install[] = [];
+
+describe('the client follows the server', () => {
+  test('16 installs at 50 %: each loads what the server assigns it, the count on v2 within binomial bounds', async () => {
+    release.candidate = '2';
+    release.percent = 50;
+    for (let i = 0; i < INSTALLS; i++) {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(`${server.url}/test-page.html`);
+      const first = await loadTiny(page);
+      installs.push({ context, page, first });
+      // A fresh install loads its assigned version directly, from the network.
+      expect(first.version).toBe(assignedVersion(first.installId));
+      expect(first.fromCache).toBe(false);
+    }
+    const ids = new Set(installs.map((i) => i.first.installId));
+    expect(ids.size).toBe(INSTALLS);
+    // Every manifest request carried the page's install id (the one stored for the profile).
+    for (const id of ids) expect(manifestInstalls).toContain(id);
+    const onV2 = installs.filter((i) => i.first.version === '2').length;
+    console.info(`releases: ${onV2} of ${INSTALLS} installs assigned v2 at 50 %`);
+    // Binomial(16, 0.5): P(X <= 1) = P(X >= 15) = 17 / 65536, so [2, 14] holds with probability > 0.9994.
+    expect(onV2).toBeGreaterThanOrEqual(2);
+    expect(onV2).toBeLessThanOrEqual(14);
+    const outputsOf = (v: string) => installs.find((i) => i.first.version === v)!.first.probs;
+    expect(outputsOf('1')).not.toEqual(outputsOf('2'));
+  });
+
+  test('the same install gets the same version after reload, from the store', async () => {
+    for (const install of installs) {
+      await install.page.reload();
+      const again = await loadTiny(install.page);
+      expect(again.installId).toBe(install.first.installId);
+      expect(again.version).toBe(install.first.version);
+      expect(again.fromCache).toBe(true);
+      expect(again.probs).toEqual(install.first.probs);
+    }
+  });
+
+  test('a stored install whose assignment changed keeps its version, fetches the new one in the background and uses it next load', async () => {
+    const install = installs.find((i) => i.first.version === '1')!;
+    release.percent = 100;
+    try {
+      await install.page.reload();
+      const now = await loadTiny(install.page);
+      expect(now.version).toBe('1');
+      expect(now.fromCache).toBe(true);
+      // The stable version stays stored beside the candidate: a rollback needs no download.
+      await untilStored(install.page, ['1', '2']);
+      await install.page.reload();
+      const next = await loadTiny(install.page);
+      expect(next.version).toBe('2');
+      expect(next.fromCache).toBe(true);
+      expect(next.probs).toEqual(installs.find((i) => i.first.version === '2')!.first.probs);
+    } finally {
+      release.percent = 50;
+    }
+  });
+
+  test('model.update() resolves to a new Model on the new assignment; the old one stays usable until disposed', async () => {
+    const install = installs.find((i) => i.first.version === '1' && i !== installs.find((j) => j.first.version === '1'))!;
+    expect(install).toBeDefined();
+    await install.page.reload();
+    const before = await loadTiny(install.page);
+    expect(before.version).toBe('1');
+    release.percent = 100;
+    const updated = await install.page
+      .evaluate(async () => {
+        const old = (window as any).__model;
+        const x = () => ({ x: { type: 'float32', data: Float32Array.from({ length: 16 }, (_, i) => i / 16), dims: [1, 16] } });
+        const next = await old.update();
+        const same = await next.update();
+        const oldOut = Array.from((await old.run(x())).probs.data as Float32Array);
+        const newOut = Array.from((await next.run(x())).probs.data as Float32Array);
+        old.dispose();
+        let afterDispose = '';
+        await old.run(x()).catch((e: any) => (afterDispose = e.code));
+        return {
+          oldVersion: old.version,
+          newVersion: next.version,
+          distinct: next !== old,
+          sameAgain: same === next,
+          oldOut,
+          newOut,
+          afterDispose,
+        };
+      })
+      .finally(() => (release.percent = 50));
+    expect(updated).toMatchObject({ oldVersion: '1', newVersion: '2', distinct: true, sameAgain: true, afterDispose: 'DISPOSED' });
+    expect(updated.oldOut).toEqual(before.probs);
+    expect(updated.newOut).toEqual(installs.find((i) => i.first.version === '2')!.first.probs);
+  });
+
+  test('after a rollback every install is back on v1 at its next load, an install offline meanwhile included', async () => {
+    const v2Installs = installs.filter((i) => i.first.version === '2');
+    const offline = v2Installs[0];
+    // Offline: no manifest can be fetched; the stored assignment (v2) loads from the store.
+    const asked = manifestInstalls.length;
+    // The page and its worker start online (no service worker here: a model by URL keeps the worker and its
+    // onnxruntime alive), then the network goes before tiny-mlp loads.
+    await offline.page.reload();
+    await offline.page.evaluate(async () => {
+      const O = (window as any).OnDevice;
+      (window as any).__keeper = await O.loadModel('/models/counter.onnx', { backend: 'wasm', warmup: false, cache: false });
+    });
+    await offline.context.setOffline(true);
+    const whileOffline = await loadTiny(offline.page);
+    expect(whileOffline.version).toBe('2');
+    expect(whileOffline.fromCache).toBe(true);
+    expect(manifestInstalls.length).toBe(asked);
+
+    release.rolledBack = ['2'];
+    release.candidate = undefined;
+    for (const install of installs) {
+      if (install === offline) continue;
+      await install.page.reload();
+      const after = await loadTiny(install.page);
+      expect(after.version).toBe('1');
+      await untilStored(install.page, ['1']);
+    }
+    await offline.context.setOffline(false);
+    await offline.page.reload();
+    const back = await loadTiny(offline.page);
+    expect(back.version).toBe('1');
+    // Its v1 was never stored (it started on v2): the rollback loads v1 directly, not v2 while v1 downloads.
+    expect(back.probs).toEqual(installs.find((i) => i.first.version === '1')!.first.probs);
+    await untilStored(offline.page, ['1']);
+    for (const install of installs) await install.context.close();
+  });
+});
