@@ -29,6 +29,7 @@ import { build, createServer, preview, type PreviewServer, type ViteDevServer } 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium';
+import { spawnServer } from '../helpers/spawnServer';
 import { packAndInstall, type PackedApp } from './packAndInstall';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
@@ -164,6 +165,15 @@ const execFileAsync = promisify(execFile);
 async function runNodeScript(): Promise<Record<string, unknown>> {
   const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', NODE_RUN], { cwd: project, timeout: 60_000 });
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+}
+
+/**
+ * The app's onnxruntime-node is the repository's copy, linked in: ESM resolution ignores NODE_PATH, and
+ * installing its 288 MB of binaries into every test app would dominate this test.
+ */
+function linkOnnxruntimeNode(): void {
+  const link = path.join(project, 'node_modules/onnxruntime-node');
+  if (!existsSync(link)) symlinkSync(path.join(repoRoot, 'node_modules/onnxruntime-node'), link, 'dir');
 }
 
 // An app's own Workbox service worker, on a host that sends no COOP/COEP.
@@ -309,9 +319,7 @@ describe('the packed package, installed from its tarball into a fresh app', () =
   });
 
   test('with onnxruntime-node next to it, ondevice/node runs tiny-mlp, and npx ondevice batch runs the compiled CLI (no tsx)', async () => {
-    // The app's onnxruntime-node is the repository's copy, linked in (ESM resolution ignores NODE_PATH, and
-    // installing its 288 MB of binaries into every test app would dominate this test).
-    symlinkSync(path.join(repoRoot, 'node_modules/onnxruntime-node'), path.join(project, 'node_modules/onnxruntime-node'), 'dir');
+    linkOnnxruntimeNode();
     const result = await runNodeScript();
     expect(result).toMatchObject({ backend: 'cpu', dims: [1, 4] });
     expect(result.sum as number).toBeCloseTo(1, 4);
@@ -340,6 +348,31 @@ describe('the packed package, installed from its tarball into a fresh app', () =
       expect(row).toMatchObject({ model_name: 'tiny-mlp', outputs: [{ name: 'probs', datatype: 'FP32', shape: [1, 4] }] });
       expect((row.outputs[0].data as number[]).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
     }
+  });
+
+  test('ondevice serve from the tarball answers /v2 infer on its compiled worker thread', async () => {
+    linkOnnxruntimeNode();
+    // The installed bin itself: npx would not pass our SIGTERM on to it.
+    const server = await spawnServer(
+      process.execPath,
+      ['node_modules/.bin/ondevice', 'serve', '--workers', '1', '--models-dir', path.join(repoRoot, 'public/models')],
+      {
+        cwd: project,
+        timeoutMs: 60_000,
+      },
+    );
+    closers.push(() => server.stop());
+    const response = await fetch(`${server.url}/v2/models/tiny-mlp/infer`, {
+      method: 'POST',
+      body: JSON.stringify({
+        id: 'p1',
+        inputs: [{ name: 'x', shape: [1, 16], datatype: 'FP32', data: Array.from({ length: 16 }, () => 0.5) }],
+      }),
+    });
+    const answer = (await response.json()) as { id: string; outputs: { name: string; shape: number[]; data: number[] }[] };
+    expect(response.status, JSON.stringify(answer)).toBe(200);
+    expect(answer).toMatchObject({ id: 'p1', outputs: [{ name: 'probs', shape: [1, 4] }] });
+    expect(answer.outputs[0].data.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
   });
 
   test.each(['bundler', 'nodenext'])(
