@@ -78,8 +78,11 @@ export class InferenceEventQueue {
     }
     this.queue.push(event);
     this.stats.queued = this.queue.length;
-    if (this.queue.length >= this.maxBatch && this.retryMs === 0) this.schedule(0);
-    else this.schedule(this.retryMs || this.flushDelayMs);
+    if (this.queue.length === this.maxBatch && this.retryMs === 0) {
+      // A full batch goes now rather than at the end of the first event's wait.
+      this.clearTimer();
+      this.schedule(0);
+    } else this.schedule(this.retryMs || this.flushDelayMs);
   }
 
   /**

@@ -86,6 +86,18 @@ describe('InferenceEventQueue', () => {
     expect(log.join('\n')).toMatch(/\(5 in all\)/);
   });
 
+  it("sends a full batch at once, not at the end of the first event's wait", async () => {
+    const queue = new InferenceEventQueue({
+      deliver: deliverToCollector({ url: collector.url, siteKey: 'edge' }),
+      maxBatch: 2,
+      flushDelayMs: 600_000,
+    });
+    queue.record(record(4));
+    queue.record(record(5));
+    await waitUntil(() => (queue.stats.delivered === 2 ? true : undefined), 'the full batch to be delivered', 10_000);
+    expect(await queue.close(1000)).toMatchObject({ delivered: 2, dropped: 0 });
+  });
+
   it('drops a batch the collector refuses for good (unknown site key) and counts it; delivers the next', async () => {
     const log: string[] = [];
     const refused = new InferenceEventQueue({
