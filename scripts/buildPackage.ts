@@ -2,7 +2,9 @@
 // app, its test page, its models or its source maps.
 //   ondevice.mjs (ESM), ondevice.js (classic script), ondevice-worker.mjs + chunks/, ort/ (onnxruntime
 //   .mjs/.wasm), ondevice.d.ts + types/, integrity.json, runtime-files.json (what to serve, per backend),
-//   vite.mjs (`ondevice/vite`, runs in Node) and sw.mjs (`ondevice/sw`, for a service worker of the app's own).
+//   vite.mjs (`ondevice/vite`, runs in Node) and sw.mjs (`ondevice/sw`, for a service worker of the app's own),
+//   node.mjs + node.d.ts (`ondevice/node`, on onnxruntime-node, which stays an optional peer dependency) and
+//   cli.mjs with sessionWorker.js (the `ondevice` bin, run without tsx).
 import { createHash } from 'node:crypto';
 import { readFile, rm, mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -76,11 +78,46 @@ async function buildEntries(lib: string, files: RuntimeFiles): Promise<void> {
   });
 }
 
+/**
+ * The Node side: `ondevice/node` (node.mjs), the CLI (cli.mjs) and the inference server's worker thread
+ * (sessionWorker.js, which SessionPool finds next to the code that starts it).
+ * Everything of ours and our small dependencies (valibot, comlink) is bundled; onnxruntime-node is the
+ * user's (an optional peer dependency, imported lazily), tsx is never needed.
+ */
+async function buildNodeEntries(lib: string): Promise<void> {
+  await build({
+    configFile: false,
+    logLevel: 'warn',
+    root,
+    publicDir: false,
+    build: {
+      outDir: lib,
+      emptyOutDir: false,
+      sourcemap: false,
+      minify: false,
+      target: 'node20',
+      lib: {
+        entry: {
+          node: path.join(root, 'src/node/index.ts'),
+          cli: path.join(root, 'src/cli/main.ts'),
+          sessionWorker: path.join(root, 'src/serve/sessionWorker.ts'),
+        },
+        formats: ['es'],
+        fileName: (_format, name) => (name === 'sessionWorker' ? 'sessionWorker.js' : `${name}.mjs`),
+      },
+      rollupOptions: {
+        external: [/^node:/, 'onnxruntime-node', 'better-sqlite3', /^tsx(\/|$)/],
+        output: { chunkFileNames: 'node-chunks/[name]-[hash].mjs' },
+      },
+    },
+  });
+}
+
 export async function buildPackage(lib = LIB): Promise<{ files: RuntimeFiles; bytes: number }> {
   const t0 = performance.now();
   await rm(lib, { recursive: true, force: true });
   await mkdir(lib, { recursive: true });
-  const declarations = emitDeclarationsInBackground(root, lib, ['index', 'vite', 'sw']);
+  const declarations = emitDeclarationsInBackground(root, lib, ['index', 'vite', 'sw', 'node']);
   declarations.catch(() => undefined); // awaited below, after the vite builds
   await buildLibrary(lib);
   const chunks = await buildWorker(lib);
@@ -89,6 +126,7 @@ export async function buildPackage(lib = LIB): Promise<{ files: RuntimeFiles; by
   const files = await describeRuntimeFiles(lib, chunks);
   await writeFile(path.join(lib, 'runtime-files.json'), `${JSON.stringify(files, null, 2)}\n`);
   await buildEntries(lib, files);
+  await buildNodeEntries(lib);
   await declarations;
   const bytes = (await Promise.all([...files.common, ...files.wasm, ...files.webgpu].map((f) => stat(path.join(lib, f.url))))).reduce(
     (a, s) => a + s.size,

@@ -1,7 +1,8 @@
 // dist/ondevice.d.ts for `import { loadModel } from 'ondevice'`: tsc emits declarations for the public
 // graph (src/index.ts) into dist/types/, with `.js` added to relative specifiers so they resolve under
 // every moduleResolution (bundler, node16, nodenext). The package build (scripts/buildPackage.ts) adds
-// the entries of `ondevice/vite` (src/vite/index.ts → vite.d.ts) and `ondevice/sw` (src/sw/index.ts → sw.d.ts).
+// the entries of `ondevice/vite` (src/vite/index.ts → vite.d.ts), `ondevice/sw` (src/sw/index.ts → sw.d.ts) and
+// `ondevice/node` (src/node/index.ts → node.d.ts).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -14,6 +15,7 @@ export const DECLARATION_ENTRIES = {
   index: ['index.ts', 'ondevice.d.ts'],
   vite: ['vite/index.ts', 'vite.d.ts'],
   sw: ['sw/index.ts', 'sw.d.ts'],
+  node: ['node/index.ts', 'node.d.ts'],
 } as const;
 export type DeclarationEntry = keyof typeof DECLARATION_ENTRIES;
 
@@ -24,8 +26,8 @@ export async function emitDeclarations(root: string, dist: string, entries: read
     module: ts.ModuleKind.ESNext,
     moduleResolution: ts.ModuleResolutionKind.Bundler,
     lib: ['lib.es2023.d.ts', 'lib.dom.d.ts', 'lib.dom.iterable.d.ts', 'lib.webworker.importscripts.d.ts'],
-    // The Vite plugin runs in Node.
-    types: entries.includes('vite') ? ['node'] : [],
+    // The Vite plugin and `ondevice/node` run in Node.
+    types: entries.includes('vite') || entries.includes('node') ? ['node'] : [],
     strict: true,
     skipLibCheck: true,
     declaration: true,

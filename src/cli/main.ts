@@ -5,7 +5,7 @@ import { RELEASE_USAGE, runRelease } from './runRelease';
 import { runServe } from './runServe';
 
 const USAGE = `usage:
-  ondevice serve [--port 8080] [--host 127.0.0.1] [--workers N] [--models-dir DIR]
+  ondevice serve [--port 8080] [--host 127.0.0.1] [--workers N] [--models-dir DIR] [--collector URL] [--site-key KEY]
   ondevice batch --model <id|file.onnx|url> --input in.jsonl|- --output out.jsonl|- [--concurrency N] [--models-dir DIR]
 ${RELEASE_USAGE}`;
 

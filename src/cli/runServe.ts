@@ -1,21 +1,38 @@
 import { createServer } from 'node:http';
+import { OnDeviceError } from '../core/OnDeviceError';
+import { deliverToCollector } from '../serve/collectorDelivery';
 import { createInferenceServer } from '../serve/createInferenceServer';
+import { InferenceEventQueue } from '../serve/InferenceEventQueue';
 import { inferenceServerOptionsFromEnv } from '../serve/inferenceServerOptionsFromEnv';
 import { parseArgs, positiveInt } from './parseArgs';
 
-/** `ondevice serve [--port 8080] [--host 127.0.0.1] [--workers N] [--models-dir DIR]`: the v2 server alone. */
+/**
+ * `ondevice serve [--port 8080] [--host 127.0.0.1] [--workers N] [--models-dir DIR] [--collector URL] [--site-key KEY]`:
+ * the v2 server alone. With a collector (`--collector` / `ONDEVICE_COLLECTOR_URL`) its inferences are POSTed
+ * there in batches as `inference` events with backend 'server' (site key `--site-key` /
+ * `ONDEVICE_COLLECTOR_SITE_KEY`, default "demo").
+ */
 export async function runServe(args: string[]): Promise<void> {
   const values = parseArgs(args, {
     port: { type: 'string' },
     host: { type: 'string' },
     workers: { type: 'string' },
     'models-dir': { type: 'string' },
+    collector: { type: 'string' },
+    'site-key': { type: 'string' },
   });
   const host = (values.host as string | undefined) ?? process.env.HOST ?? '127.0.0.1';
   const port = Number(values.port ?? process.env.PORT ?? 8080);
   const fromEnv = inferenceServerOptionsFromEnv(process.env, host);
+  const collectorUrl = (values.collector as string | undefined) ?? (process.env.ONDEVICE_COLLECTOR_URL || undefined);
+  const siteKey = (values['site-key'] as string | undefined) ?? (process.env.ONDEVICE_COLLECTOR_SITE_KEY || 'demo');
+  if (collectorUrl !== undefined && !URL.canParse(collectorUrl)) {
+    throw new OnDeviceError('INVALID_INPUT', `--collector must be a URL, got ${JSON.stringify(collectorUrl)}`);
+  }
+  const events = collectorUrl ? new InferenceEventQueue({ deliver: deliverToCollector({ url: collectorUrl, siteKey }) }) : undefined;
   const inference = await createInferenceServer({
     ...fromEnv,
+    ...(events ? { recordInference: events.record } : {}),
     workers: values.workers === undefined ? fromEnv.workers : positiveInt(values.workers, 'workers', 1),
     modelsDir: (values['models-dir'] as string | undefined) ?? fromEnv.modelsDir,
   });
@@ -28,14 +45,16 @@ export async function runServe(args: string[]): Promise<void> {
     const address = server.address();
     const actual = typeof address === 'object' && address ? address.port : port;
     console.log(
-      `ondevice serve: ${inference.pool.size} workers, ${inference.catalog.entries.length} models; listening on http://${host}:${actual}`,
+      `ondevice serve: ${inference.pool.size} workers, ${inference.catalog.entries.length} models${
+        collectorUrl ? `, telemetry to ${collectorUrl}` : ''
+      }; listening on http://${host}:${actual}`,
     );
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       const force = setTimeout(() => process.exit(1), 5000);
       force.unref();
-      server.close(() => void inference.close().finally(() => process.exit(0)));
+      server.close(() => void (events?.close(3000) ?? Promise.resolve()).then(() => inference.close()).finally(() => process.exit(0)));
       server.closeIdleConnections();
     });
   }

@@ -21,7 +21,7 @@ export class CollectorMetrics {
   private readonly errorsTotal = this.registry.counter('ondevice_errors_total', 'Error events stored, by error code.');
   private readonly latency = this.registry.histogram(
     'ondevice_inference_duration_seconds',
-    'Client-reported inference latency.',
+    'Reported inference latency: browsers (backend webgpu, wasm) and inference servers (backend server).',
     LATENCY_BUCKETS_MS.map((ms) => ms / 1000),
   );
   private readonly duplicatesTotal = this.registry.counter(

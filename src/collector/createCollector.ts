@@ -98,6 +98,11 @@ export interface Collector {
   evaluateAlerts(): Promise<AlertTransition[]>;
   close(): Promise<void>;
   storage: CollectorStorage;
+  /**
+   * Events produced next to the collector (the inference server of `npm start`) go in here: the
+   * storage's writer, followed by what ingest does after a commit (metrics, alert evaluation).
+   */
+  writer: EventWriter;
   /** The longest per-route body deadline: a server's whole-request timeout must not be shorter. */
   longestBodyTimeoutMs: number;
   /** Which model ids and versions count apart; published releases are added with `budget.addKnown`. */
@@ -272,10 +277,20 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
     ]),
   };
 
+  const writer: EventWriter = {
+    checkWritable: () => storage.writer.checkWritable(),
+    async insertBatch(events, meta) {
+      const result = await storage.writer.insertBatch(events, meta);
+      ingest.onStored(result.stored, result.duplicates);
+      return result;
+    },
+  };
+
   let closed = false;
   return {
     storage,
     budget,
+    writer,
     longestBodyTimeoutMs: Math.max(0, ...[...table.routes.values()].map((r) => r.bodyTimeoutMs ?? 0)),
     evaluateAlerts: () => monitor.evaluate(),
     async handle(req, res) {

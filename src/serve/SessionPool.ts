@@ -33,8 +33,13 @@ interface Slot {
   job: Job | undefined;
 }
 
-const workerEntry = new URL(import.meta.url.endsWith('.ts') ? './sessionWorker.ts' : './sessionWorker.js', import.meta.url);
-const bootUrl = new URL('./sessionWorkerBoot.mjs', import.meta.url);
+// From the sources the worker is TypeScript and needs the boot file to register tsx in its thread; the
+// package build (scripts/buildPackage.ts) puts a compiled sessionWorker.js next to the CLI, started as is.
+// The boot URL is computed on purpose: Vite's lib build inlines a literal `new URL('./x.mjs', import.meta.url)`
+// as a data: URL.
+const fromSources = import.meta.url.endsWith('.ts');
+const workerEntry = new URL(fromSources ? './sessionWorker.ts' : './sessionWorker.js', import.meta.url);
+const bootUrl = fromSources ? new URL(['.', 'sessionWorkerBoot.mjs'].join('/'), import.meta.url) : workerEntry;
 
 /**
  * onnxruntime-node sessions in worker threads, one run per worker at a time, with a bounded FIFO queue

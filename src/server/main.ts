@@ -2,13 +2,16 @@
 // Env: PORT (default 8080), HOST (default 127.0.0.1), ONDEVICE_ISOLATION=0 to omit COOP/COEP,
 // ONDEVICE_CSP to add a Content-Security-Policy header, ONDEVICE_FIXTURES_DIR to also serve a folder at
 // /fixtures/ (tests), the collector's COLLECTOR_* variables (src/collector/collectorOptionsFromEnv.ts)
-// and the server timeouts HTTP_*_TIMEOUT_MS (src/collector/serverTimeouts.ts).
+// and the server timeouts HTTP_*_TIMEOUT_MS (src/collector/serverTimeouts.ts). Inferences answered on /v2
+// are stored by the collector in process as `inference` events with backend 'server'.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { collectorOptionsFromEnv } from '../collector/collectorOptionsFromEnv';
 import { createCollector } from '../collector/createCollector';
 import { applyServerTimeouts, serverOptions, serverTimeoutsFromEnv, type ServerTimeouts } from '../collector/serverTimeouts';
+import { deliverToWriter } from '../serve/collectorDelivery';
 import { createInferenceServer } from '../serve/createInferenceServer';
+import { InferenceEventQueue } from '../serve/InferenceEventQueue';
 import { inferenceServerOptionsFromEnv } from '../serve/inferenceServerOptionsFromEnv';
 import { openReleaseControl } from '../releases/openReleaseControl';
 import { releaseOptionsFromEnv } from '../releases/releaseOptionsFromEnv';
@@ -19,9 +22,12 @@ const port = Number(process.env.PORT ?? 8080);
 const host = process.env.HOST ?? '127.0.0.1';
 
 let timeouts: ServerTimeouts;
+let siteKey = 'demo';
 const collector = await (async () => {
   timeouts = serverTimeoutsFromEnv(process.env);
-  return createCollector({ ...collectorOptionsFromEnv(process.env, host), releaseView: true });
+  const options = collectorOptionsFromEnv(process.env, host);
+  siteKey = options.siteKeys?.[0] ?? siteKey;
+  return createCollector({ ...options, releaseView: true });
 })().catch((e: Error) => {
   // One prefix: createCollector's messages carry none of their own.
   console.error(`collector: ${e.message}`);
@@ -39,7 +45,12 @@ const releases = await (async () => {
 });
 
 // The Open Inference Protocol server (/v2/*); ONDEVICE_* variables in src/serve/inferenceServerOptionsFromEnv.ts.
-const inference = await createInferenceServer(inferenceServerOptionsFromEnv(process.env, host));
+// Its inferences reach the collector batched, off the response path, under the first accepted site key.
+const serverEvents = new InferenceEventQueue({ deliver: deliverToWriter(collector.writer, siteKey) });
+const inference = await createInferenceServer({
+  ...inferenceServerOptionsFromEnv(process.env, host),
+  recordInference: serverEvents.record,
+});
 
 const server = createAppServer({
   distDir: path.join(root, 'dist'),
@@ -68,7 +79,14 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     stopping = true;
     const force = setTimeout(() => process.exit(1), 5000);
     force.unref();
-    server.close(() => void Promise.all([releases.close(), collector.close()]).finally(() => process.exit(0)));
+    server.close(
+      () =>
+        void serverEvents
+          .close(2000)
+          .then(() => inference.close())
+          .then(() => Promise.all([releases.close(), collector.close()]))
+          .finally(() => process.exit(0)),
+    );
     server.closeIdleConnections();
   });
 }

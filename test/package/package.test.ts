@@ -3,22 +3,38 @@
 // 1. the tarball's contents and size budget,
 // 2. `tsc --noEmit` of the app and its vite.config.ts against the shipped declarations (bundler and
 //    nodenext resolution, skipLibCheck off), with `@ts-expect-error` on misuse of the public API,
-// 3. `vite build` with the `ondevice/vite` plugin (one line in vite.config.ts, WASM only), served by
+// 3. `ondevice/node` without and with onnxruntime-node (the optional peer dependency), and the `ondevice` bin
+//    (`npx ondevice batch`) running the compiled CLI from lib/, without tsx,
+// 4. `vite build` with the `ondevice/vite` plugin (one line in vite.config.ts, WASM only), served by
 //    `vite preview`, and `vite dev`: each runs a model the app serves itself (by URL) in Chromium.
 // The app calls no configure(): the plugin points the library at the files it serves and emits.
-import { copyFileSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { build, createServer, preview, type PreviewServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium';
+import { spawnServer } from '../helpers/spawnServer';
 import { packAndInstall, type PackedApp } from './packAndInstall';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const tsc = path.join(repoRoot, 'node_modules/typescript/bin/tsc');
+const NPX = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 const UNPACKED_BUDGET_BYTES = 50_000_000; // issue 9: ≤ 50 MB unpacked
 
 const VITE_CONFIG_TS = `
@@ -103,6 +119,63 @@ export async function misuses(model: Model): Promise<void> {
 }
 `;
 
+// A Node script of the app: \`ondevice/node\` types, with misuse caught at compile time.
+const NODE_TS = `
+import { loadModel, OnDeviceError, type Feeds, type NodeLoadOptions } from 'ondevice/node';
+
+export async function classify(signal: AbortSignal): Promise<number[]> {
+  const options: NodeLoadOptions = { modelsDir: './models', threads: 1, signal };
+  const model = await loadModel('./tiny-mlp.onnx', options);
+  const feeds: Feeds = { x: { type: 'float32', data: new Float32Array(16), dims: [1, 16] } };
+  const { probs } = await model.run(feeds, { signal });
+  const backend: 'cpu' = model.backend;
+  void backend;
+  model.dispose();
+  return probs.dims;
+}
+
+export async function misusesNode(): Promise<void> {
+  // @ts-expect-error a model source is a string, URL or registry entry
+  await loadModel(42);
+  // @ts-expect-error threads is a number
+  await loadModel('tiny-mlp', { threads: 'all' });
+  const model = await loadModel('tiny-mlp');
+  // @ts-expect-error 'float33' is not an element type
+  await model.run({ x: { type: 'float33', data: new Float32Array(1), dims: [1] } });
+  void (new Error() instanceof OnDeviceError);
+}
+`;
+
+// \`node -e\` in the app: import ondevice/node, load tiny-mlp from a file, run it, print what came back.
+const NODE_RUN = `
+const { loadModel, OnDeviceError } = await import('ondevice/node');
+try {
+  const model = await loadModel('./public/tiny-mlp.onnx', { threads: 1 });
+  const { probs } = await model.run({ x: { type: 'float32', data: new Float32Array(16).fill(0.25), dims: [1, 16] } });
+  console.log(JSON.stringify({ backend: model.backend, dims: probs.dims, sum: Array.from(probs.data).reduce((a, b) => a + b, 0) }));
+  model.dispose();
+} catch (error) {
+  console.log(JSON.stringify({ error: error instanceof OnDeviceError, code: error.code, message: error.message }));
+}
+`;
+
+const execFileAsync = promisify(execFile);
+
+/** Runs \`node --input-type=module -e NODE_RUN\` in the app; returns what it printed, parsed. */
+async function runNodeScript(): Promise<Record<string, unknown>> {
+  const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', NODE_RUN], { cwd: project, timeout: 60_000 });
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+}
+
+/**
+ * The app's onnxruntime-node is the repository's copy, linked in: ESM resolution ignores NODE_PATH, and
+ * installing its 288 MB of binaries into every test app would dominate this test.
+ */
+function linkOnnxruntimeNode(): void {
+  const link = path.join(project, 'node_modules/onnxruntime-node');
+  if (!existsSync(link)) symlinkSync(path.join(repoRoot, 'node_modules/onnxruntime-node'), link, 'dir');
+}
+
 // An app's own Workbox service worker, on a host that sends no COOP/COEP.
 const SW_TS = `
 import { addPlugins, precacheAndRoute } from 'workbox-precaching';
@@ -130,6 +203,7 @@ beforeAll(async () => {
   writeFileSync(path.join(project, 'types.ts'), TYPES_TS);
   writeFileSync(path.join(project, 'vite.config.ts'), VITE_CONFIG_TS);
   writeFileSync(path.join(project, 'sw.ts'), SW_TS);
+  writeFileSync(path.join(project, 'node.ts'), NODE_TS);
   mkdirSync(path.join(project, 'public'));
   copyFileSync(path.join(repoRoot, 'models/generated/tiny-mlp.onnx'), path.join(project, 'public/tiny-mlp.onnx'));
 }, 600_000);
@@ -195,6 +269,11 @@ describe('the packed package, installed from its tarball into a fresh app', () =
       'lib/vite.d.ts',
       'lib/sw.mjs',
       'lib/sw.d.ts',
+      'lib/node.mjs',
+      'lib/node.d.ts',
+      'lib/cli.mjs',
+      'lib/sessionWorker.js',
+      'bin/ondevice.mjs',
       'lib/runtime-files.json',
       'lib/ort/ort-wasm-simd-threaded.mjs',
       'lib/ort/ort-wasm-simd-threaded.wasm',
@@ -232,6 +311,70 @@ describe('the packed package, installed from its tarball into a fresh app', () =
     for (const target of targets) expect(statSync(path.join(pkgDir, target), { throwIfNoEntry: false })?.isFile(), target).toBe(true);
   });
 
+  test('ondevice/node imports without onnxruntime-node, and loadModel then fails with NOT_SUPPORTED naming it', async () => {
+    expect(existsSync(path.join(project, 'node_modules/onnxruntime-node'))).toBe(false);
+    const result = await runNodeScript();
+    expect(result).toMatchObject({ error: true, code: 'NOT_SUPPORTED' });
+    expect(result.message).toContain('npm install onnxruntime-node');
+  });
+
+  test('with onnxruntime-node next to it, ondevice/node runs tiny-mlp, and npx ondevice batch runs the compiled CLI (no tsx)', async () => {
+    linkOnnxruntimeNode();
+    const result = await runNodeScript();
+    expect(result).toMatchObject({ backend: 'cpu', dims: [1, 4] });
+    expect(result.sum as number).toBeCloseTo(1, 4);
+
+    expect(existsSync(path.join(project, 'node_modules/tsx'))).toBe(false);
+    const rows = [1, 2, 3].map((i) =>
+      JSON.stringify({
+        id: `r${i}`,
+        inputs: [{ name: 'x', shape: [1, 16], datatype: 'FP32', data: Array.from({ length: 16 }, (_, j) => j * i) }],
+      }),
+    );
+    writeFileSync(path.join(project, 'in.jsonl'), `${rows.join('\n')}\n{"inputs": "not a list"}\n`);
+    const batch = spawnSync(
+      NPX,
+      ['--no', 'ondevice', 'batch', '--model', 'public/tiny-mlp.onnx', '--input', 'in.jsonl', '--output', 'out.jsonl'],
+      { cwd: project, encoding: 'utf8', timeout: 120_000 },
+    );
+    expect(batch.stderr).toMatch(/^line 4: invalid infer request/m); // a bad row is reported and the job goes on
+    expect(batch.status).toBe(1);
+    const out = readFileSync(path.join(project, 'out.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(out.map((row) => row.id)).toEqual(['r1', 'r2', 'r3']);
+    for (const row of out) {
+      expect(row).toMatchObject({ model_name: 'tiny-mlp', outputs: [{ name: 'probs', datatype: 'FP32', shape: [1, 4] }] });
+      expect((row.outputs[0].data as number[]).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+    }
+  });
+
+  test('ondevice serve from the tarball answers /v2 infer on its compiled worker thread', async () => {
+    linkOnnxruntimeNode();
+    // The installed bin itself: npx would not pass our SIGTERM on to it.
+    const server = await spawnServer(
+      process.execPath,
+      ['node_modules/.bin/ondevice', 'serve', '--workers', '1', '--models-dir', path.join(repoRoot, 'public/models')],
+      {
+        cwd: project,
+        timeoutMs: 60_000,
+      },
+    );
+    closers.push(() => server.stop());
+    const response = await fetch(`${server.url}/v2/models/tiny-mlp/infer`, {
+      method: 'POST',
+      body: JSON.stringify({
+        id: 'p1',
+        inputs: [{ name: 'x', shape: [1, 16], datatype: 'FP32', data: Array.from({ length: 16 }, () => 0.5) }],
+      }),
+    });
+    const answer = (await response.json()) as { id: string; outputs: { name: string; shape: number[]; data: number[] }[] };
+    expect(response.status, JSON.stringify(answer)).toBe(200);
+    expect(answer).toMatchObject({ id: 'p1', outputs: [{ name: 'probs', shape: [1, 4] }] });
+    expect(answer.outputs[0].data.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+  });
+
   test.each(['bundler', 'nodenext'])(
     'tsc --noEmit type-checks the app against the shipped declarations (moduleResolution %s)',
     (resolution) => {
@@ -251,7 +394,7 @@ describe('the packed package, installed from its tarball into a fresh app', () =
             // vite is the app's own dev dependency; this test borrows the repository's copy instead of installing it.
             paths: { vite: [path.join(repoRoot, 'node_modules/vite/dist/node/index.d.ts')] },
           },
-          files: ['types.ts', 'main.ts', 'vite.config.ts'],
+          files: ['types.ts', 'main.ts', 'vite.config.ts', 'node.ts'],
         }),
       );
       const result = spawnSync(process.execPath, [tsc, '-p', config], { cwd: project, encoding: 'utf8', timeout: 120_000 });

@@ -9,7 +9,7 @@
   const FETCH_TIMEOUT_MS = 8000;
   const CHART_HEIGHT = 240;
   const PALETTE = ['#2f6fdf', '#e0752d', '#2a9d5b', '#c2417a', '#7b5cd6', '#8a6d3b', '#1b9aaa', '#d1495b'];
-  const BACKEND_COLORS = { webgpu: '#2f6fdf', wasm: '#e0752d' };
+  const BACKEND_COLORS = { webgpu: '#2f6fdf', wasm: '#e0752d', server: '#3a9d5d' };
   const TYPE_COLORS = { session: '#7b5cd6', model_load: '#1b9aaa', inference: '#2f6fdf', error: '#d1495b', feedback: '#2a9d5b' };
 
   const token = new URLSearchParams(location.search).get('token');

@@ -7,7 +7,8 @@ import { finiteNumber, identifier, integerIn, modelString, wellFormedText } from
 export const EVENT_TYPES = ['session', 'model_load', 'inference', 'error', 'feedback'] as const;
 export type TelemetryEventType = (typeof EVENT_TYPES)[number];
 
-export const TELEMETRY_BACKENDS = ['webgpu', 'wasm'] as const;
+/** Where an inference ran: in the browser (`webgpu`, `wasm`) or on an ondevice inference server (`server`). */
+export const TELEMETRY_BACKENDS = ['webgpu', 'wasm', 'server'] as const;
 export type TelemetryBackend = (typeof TELEMETRY_BACKENDS)[number];
 
 const MIN_EVENT_ID_LENGTH = 8;
