@@ -232,6 +232,43 @@ describe('fallback to the server', () => {
     });
   });
 
+  test('a busy server (503 QUEUE_FULL + Retry-After) is retried twice, then the run fails with TIMEOUT', async () => {
+    const { context, page: p } = await pageWith('');
+    let refusals = 0;
+    let refuseUpTo = 2;
+    await context.route('**/v2/models/tiny-mlp/versions/1/infer', (route) => {
+      if (refusals >= refuseUpTo) return route.continue();
+      refusals++;
+      return route.fulfill({
+        status: 503,
+        headers: { 'retry-after': '1', 'content-type': 'application/json' },
+        body: JSON.stringify({ error: 'the queue is full', code: 'QUEUE_FULL' }),
+      });
+    });
+    try {
+      const run = () =>
+        p.evaluate(async () => {
+          const m = await (window as any).OnDevice.loadModel('tiny-mlp', { location: 'server' });
+          try {
+            const out = await m.run({ x: { type: 'float32', data: new Float32Array(16), dims: [1, 16] } });
+            return { ok: Object.keys(out) };
+          } catch (e: any) {
+            return { code: e.code, details: e.details };
+          } finally {
+            m.dispose();
+          }
+        });
+      expect(await run()).toEqual({ ok: ['probs'] });
+      expect(refusals).toBe(2);
+      refusals = 0;
+      refuseUpTo = 3;
+      expect(await run()).toMatchObject({ code: 'TIMEOUT', details: { status: 503, serverCode: 'QUEUE_FULL' } });
+      expect(refusals).toBe(3);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('a body the server refuses (400) maps to INVALID_INPUT with the server code in details', async () => {
     // The client validates feeds first, so send a request the server itself must refuse: the dtypes model
     // by its id, but loaded from a registry entry that claims a different input spec.
