@@ -1,11 +1,12 @@
 // `npm run bench`: every benchmark, each against a baseline measured in the same run.
-// `npm run bench -- runtime warm-start ingest serve` picks some.
+// `npm run bench -- runtime warm-start ingest serve run-batch` picks some.
 import { cpus, loadavg } from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { runIngestBench } from './ingest';
 import { runServeBench } from './serve';
 import { printRuntimeBench, runRuntimeBench } from './runtimeBench';
 import { printWarmStartBench, runWarmStartBench } from './warmStart';
+import { printRunBatchBench, runRunBatchBench } from './runBatchBench';
 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
@@ -36,6 +37,13 @@ if (want('serve')) {
   const serve = [await runServeBench(), await runServeBench({ model: 'tiny-mlp', requests: 2000, batchRows: 0 })];
   summary.serve = serve;
   await writeFile('bench-results/serve.json', JSON.stringify(serve, null, 2));
+}
+
+if (want('run-batch')) {
+  const runBatch = await runRunBatchBench();
+  printRunBatchBench(runBatch);
+  summary.runBatch = runBatch;
+  await writeFile('bench-results/run-batch.json', JSON.stringify(runBatch, null, 2));
 }
 
 await writeFile('bench-results/summary.json', JSON.stringify(summary, null, 2));

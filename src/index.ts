@@ -1,6 +1,7 @@
 // The public API of ondevice. Everything not re-exported here is internal.
-export { loadModel, type LoadModelOptions } from './client/loadModel';
-export { Model, type RunOptions } from './client/Model';
+export { loadModel, type LoadModelOptions, type ServerFallbackOptions } from './client/loadModel';
+export { Model, type RunOptions, type ModelBackend, type ModelLocation, type ModelInfo } from './client/Model';
+export type { RunBatchOptions, BatchResult, BatchProgress } from './client/runBatch';
 export { OnDeviceError, ERROR_CODES, type ErrorCode, isOnDeviceError } from './core/OnDeviceError';
 export { configure, type OnDeviceConfig } from './client/configure';
 export { fetchRegistry, type RegistryEntry, type ModelInput } from './client/resolveSource';

@@ -8,6 +8,20 @@ import { OnDeviceError, deserializeError } from '../core/OnDeviceError';
 import { validateFeeds } from '../core/validateFeeds';
 import type { WorkerHandle } from './WorkerHandle';
 import { releaseFromWorker } from './workerPool';
+import { runBatch, type BatchResult, type RunBatchOptions } from './runBatch';
+import type { ServerSession } from './ServerSession';
+
+/** Where a model runs: `'webgpu'` or `'wasm'` on the device, `'server'` on the inference server (`/v2`). */
+export type ModelBackend = Backend | 'server';
+
+/** `'device'` (a worker in this page) or `'server'` (the `/v2` inference server). */
+export type ModelLocation = 'device' | 'server';
+
+/** `model.info`: the device's load details, or on the server `backend: 'server'`, `threads: 0` and the metadata request as `fetchMs`. */
+export type ModelInfo<B extends ModelBackend = ModelBackend> = Omit<LoadInfo, 'backend'> & { backend: B };
+
+/** Most items a server-backed model's `runBatch` sends at once by default (browsers allow 6 connections per host). */
+const SERVER_BATCH_CONCURRENCY = 4;
 
 export interface RunOptions {
   signal?: AbortSignal;
@@ -34,22 +48,33 @@ export interface RunOptions {
  * const vad = await loadModel<{ input: 'float32'; state: 'float32'; sr: 'int64' }, { output: 'float32'; stateN: 'float32' }>('silero-vad-v5')
  * const { output } = await vad.run(feeds) // output.data is a Float32Array
  */
-export class Model<In extends TensorTypes = TensorTypes, Out extends TensorTypes = TensorTypes> extends EventTarget {
+export class Model<
+  In extends TensorTypes = TensorTypes,
+  Out extends TensorTypes = TensorTypes,
+  /** `ModelBackend` for models loaded with `fallback: 'server'` or `location: 'server'`; on the device only otherwise. */
+  B extends ModelBackend = Backend,
+> extends EventTarget {
   readonly id: string;
   readonly version: string | undefined;
   readonly inputs: TensorSpec[];
   readonly outputs: TensorSpec[];
-  /** The backend the model actually runs on. */
-  backend: Backend;
-  /** Why `auto` did not pick WebGPU (or why the model moved off it), when it did not. */
+  /** The backend the model actually runs on (`'server'` when `location` is `'server'`). */
+  backend: B;
+  /** `'device'`, or `'server'` when it runs on the inference server (`fallback: 'server'`, `location: 'server'`). */
+  readonly location: ModelLocation;
+  /** Why `auto` did not pick WebGPU (or why the model moved off it, or off the device), when it did not. */
   fallbackReason: string | undefined;
   /** The prediction id of the last completed run (for `reportFeedback`). */
   lastPredictionId: string | undefined;
   /** Load details: bytes, from cache, timings, threads. */
-  info: LoadInfo;
+  info: ModelInfo<B>;
 
-  private handle: WorkerHandle;
-  private key: string;
+  // Unset when location is 'server': every device path starts after the `server` check.
+  private handle!: WorkerHandle;
+  private key!: string;
+  private readonly server: ServerSession | undefined;
+  /** runBatch's extra sessions, each in a dedicated worker; undefined where one could not be loaded. */
+  private replicas: Promise<{ handle: WorkerHandle; key: string } | undefined>[] = [];
   private disposed = false;
   private tail: Promise<unknown> = Promise.resolve();
   private crashEpoch = 0;
@@ -60,7 +85,9 @@ export class Model<In extends TensorTypes = TensorTypes, Out extends TensorTypes
 
   /** @internal */
   constructor(
-    loaded: { handle: WorkerHandle; key: string; info: LoadInfo; fallbackReason?: string },
+    loaded:
+      | { handle: WorkerHandle; key: string; info: LoadInfo; fallbackReason?: string }
+      | { server: ServerSession; info: ModelInfo<'server'>; fallbackReason: string },
     source: ModelSource,
     settings: LoadSettings,
     resolveUpdate?: (signal?: AbortSignal) => Promise<ModelSource>,
@@ -74,11 +101,18 @@ export class Model<In extends TensorTypes = TensorTypes, Out extends TensorTypes
     this.resolveUpdate = resolveUpdate;
     this.inputs = loaded.info.inputs;
     this.outputs = loaded.info.outputs;
+    // B is what the load options allowed; the value is what actually loaded.
+    this.info = loaded.info as ModelInfo<B>;
+    this.backend = loaded.info.backend as B;
+    this.fallbackReason = loaded.fallbackReason;
+    if ('server' in loaded) {
+      this.server = loaded.server;
+      this.location = 'server';
+      return;
+    }
+    this.location = 'device';
     this.handle = loaded.handle;
     this.key = loaded.key;
-    this.info = loaded.info;
-    this.backend = loaded.info.backend;
-    this.fallbackReason = loaded.fallbackReason;
     this.watch(loaded.handle);
   }
 
@@ -89,6 +123,8 @@ export class Model<In extends TensorTypes = TensorTypes, Out extends TensorTypes
     const { signal, transfer = true } = options;
     const predictionId = options.predictionId ?? newId();
     if (signal?.aborted) throw new OnDeviceError('ABORTED', 'The run was aborted before it started');
+    // The server is stateless: calls overlap instead of queueing.
+    if (this.server) return (await this.runOnServer(this.server, feeds, predictionId, signal)) as TensorsOf<Out>;
     const epoch = this.crashEpoch;
     return this.enqueue(async () => {
       if (this.disposed) throw new OnDeviceError('DISPOSED', `${this.id} was disposed while this call was queued`);
@@ -112,14 +148,15 @@ export class Model<In extends TensorTypes = TensorTypes, Out extends TensorTypes
    * const next = await model.update();
    * if (next !== model) { model.dispose(); model = next; }
    */
-  async update(options: { signal?: AbortSignal } = {}): Promise<Model<In, Out>> {
+  async update(options: { signal?: AbortSignal } = {}): Promise<Model<In, Out, B>> {
     if (this.disposed) throw new OnDeviceError('DISPOSED', `${this.id} was disposed; load it again to update it`);
-    if (!this.resolveUpdate) return this;
+    if (!this.resolveUpdate || this.location === 'server') return this;
     const source = await this.resolveUpdate(options.signal);
     if (source.version === this.version && source.url === this.source.url) return this;
     const started = performance.now();
     const settings: LoadSettings = { ...this.settings, signal: options.signal, onProgress: undefined };
-    let backend = this.backend;
+    // A model on the server returned above, so this one runs on the device.
+    let backend = this.backend as Backend;
     let loaded;
     try {
       loaded = await loadOnBackend(source, backend, settings);
@@ -128,7 +165,7 @@ export class Model<In extends TensorTypes = TensorTypes, Out extends TensorTypes
       backend = 'wasm';
       loaded = await loadOnBackend(source, backend, settings);
     }
-    const next = new Model<In, Out>(loaded, source, { ...this.settings }, this.resolveUpdate);
+    const next = new Model<In, Out, B>(loaded, source, { ...this.settings }, this.resolveUpdate);
     emitLifecycle({
       type: 'model_load',
       modelId: next.id,
@@ -140,11 +177,42 @@ export class Model<In extends TensorTypes = TensorTypes, Out extends TensorTypes
     return next;
   }
 
+  /**
+   * Run many inputs, several at a time: on the device over a pool of workers that each hold the session
+   * (as many as the cores allow at the model's thread count; the extra ones start on the first call and
+   * stay until `dispose`), on the server as parallel requests. Resolves in input order with
+   * `{ ok: true, outputs }` or `{ ok: false, error }` per item: one failing item never stops the rest.
+   *
+   * @example
+   * const results = await model.runBatch(pages.map(toFeeds), { onProgress: ({ done, total }) => (bar.value = done / total) })
+   * for (const r of results) if (!r.ok) console.warn(r.error.code)
+   */
+  async runBatch(items: TensorsOf<In>[], options: RunBatchOptions = {}): Promise<BatchResult<TensorsOf<Out>>[]> {
+    if (this.disposed) throw new OnDeviceError('DISPOSED', `${this.id} was disposed; load it again to run it`);
+    if (!Array.isArray(items)) throw new OnDeviceError('INVALID_INPUT', 'runBatch(items): items must be an array of feeds');
+    const { concurrency, signal, transfer = true } = options;
+    if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
+      throw new OnDeviceError('INVALID_INPUT', `concurrency must be a positive integer, got ${String(concurrency)}`);
+    }
+    const run = (feeds: TensorsOf<In>) => this.run(feeds, { signal, transfer });
+    if (this.server) return runBatch(items, concurrency ?? SERVER_BATCH_CONCURRENCY, run, options);
+    const most = this.mostParallelRuns();
+    const lanes = Math.min(concurrency ?? most, most, items.length);
+    return runBatch(
+      items,
+      lanes,
+      (feeds, lane) => (lane === 0 ? run(feeds) : this.runOnReplica(lane - 1, feeds, signal, transfer)),
+      options,
+    );
+  }
+
   /** Free the session (and its GPU buffers). Pending calls reject with DISPOSED. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    releaseFromWorker(this.handle, this.key);
+    for (const replica of this.replicas) void replica.then((r) => r && releaseFromWorker(r.handle, r.key));
+    this.replicas = [];
+    if (!this.server) releaseFromWorker(this.handle, this.key);
   }
 
   get isDisposed(): boolean {
@@ -154,6 +222,81 @@ export class Model<In extends TensorTypes = TensorTypes, Out extends TensorTypes
   /** @internal for the test-only entry (src/testing.ts): the worker hosting this model and its key there. */
   get workerBinding(): { handle: WorkerHandle; key: string } {
     return { handle: this.handle, key: this.key };
+  }
+
+  private async runOnServer(server: ServerSession, feeds: Feeds, predictionId: string, signal: AbortSignal | undefined): Promise<Feeds> {
+    try {
+      // The prediction id is the request id: the server's inference record carries it, so feedback still joins.
+      const { outputs } = await server.run(feeds, { predictionId, signal });
+      if (this.disposed) throw new OnDeviceError('DISPOSED', `${this.id} was disposed while this call ran`);
+      this.lastPredictionId = predictionId;
+      return outputs;
+    } catch (error) {
+      if (error instanceof OnDeviceError)
+        emitLifecycle({ type: 'error', modelId: this.id, modelVersion: this.version, error, report: this.settings.telemetry });
+      throw error;
+    }
+  }
+
+  /**
+   * How many sessions of this model may run at once without oversubscribing the cores: every WASM
+   * session uses `info.threads` threads. WebGPU runs on one device, so parallel sessions gain nothing there.
+   */
+  private mostParallelRuns(): number {
+    if (this.backend !== 'wasm') return 1;
+    const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
+    return Math.max(1, Math.floor(cores / Math.max(1, this.info.threads)));
+  }
+
+  /** An item on runBatch's extra session `index`; on the model's own worker when that session could not be loaded or died. */
+  private async runOnReplica(
+    index: number,
+    feeds: TensorsOf<In>,
+    signal: AbortSignal | undefined,
+    transfer: boolean,
+  ): Promise<TensorsOf<Out>> {
+    this.replicas[index] ??= loadOnBackend(
+      this.source,
+      'wasm',
+      { ...this.settings, warmup: false, onProgress: undefined, signal: undefined },
+      { dedicated: true },
+    )
+      .then((loaded) => {
+        if (!this.disposed) return loaded;
+        releaseFromWorker(loaded.handle, loaded.key);
+        return undefined;
+      })
+      .catch(() => undefined);
+    const replica = await this.replicas[index];
+    if (!replica?.handle.alive) return this.run(feeds, { signal, transfer });
+    if (this.disposed) throw new OnDeviceError('DISPOSED', `${this.id} was disposed; load it again to run it`);
+    validateFeeds(feeds, this.inputs, this.id);
+    if (signal?.aborted) throw new OnDeviceError('ABORTED', 'The run was aborted before it started');
+    const predictionId = newId();
+    const inputDims = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, [...v.dims]]));
+    const payload = transfer ? Comlink.transfer(feeds, transferablesOf(feeds)) : feeds;
+    const result = await untilAborted(
+      replica.handle.call((api) => api.run(replica.key, payload)),
+      signal,
+    );
+    if (!result.ok) {
+      const error = deserializeError(result.error);
+      emitLifecycle({ type: 'error', modelId: this.id, modelVersion: this.version, error, report: this.settings.telemetry });
+      throw error;
+    }
+    emitLifecycle({
+      type: 'inference',
+      predictionId,
+      report: this.settings.telemetry,
+      modelId: this.id,
+      modelVersion: this.version,
+      backend: 'wasm',
+      ms: result.ms,
+      inputDims,
+      outputs: result.value,
+    });
+    this.lastPredictionId = predictionId;
+    return result.value as TensorsOf<Out>;
   }
 
   private enqueue<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
@@ -198,7 +341,7 @@ export class Model<In extends TensorTypes = TensorTypes, Out extends TensorTypes
         report: this.settings.telemetry,
         modelId: this.id,
         modelVersion: this.version,
-        backend: this.backend,
+        backend: this.deviceBackend,
         ms: result.ms,
         inputDims,
         outputs: result.value,
@@ -243,7 +386,7 @@ export class Model<In extends TensorTypes = TensorTypes, Out extends TensorTypes
         const loaded = await loadOnBackend(this.source, 'wasm', this.settings);
         releaseFromWorker(old, this.key);
         this.adopt(loaded);
-        this.backend = 'wasm';
+        this.backend = 'wasm' as B;
         this.fallbackReason = reason;
       } catch (error) {
         throw new OnDeviceError('BACKEND_LOST', `${reason}, and rebuilding ${this.id} on WASM failed: ${(error as Error).message}`, {
@@ -262,11 +405,11 @@ export class Model<In extends TensorTypes = TensorTypes, Out extends TensorTypes
       try {
         let loaded;
         try {
-          loaded = await loadOnBackend(this.source, this.backend, this.settings);
+          loaded = await loadOnBackend(this.source, this.deviceBackend, this.settings);
         } catch (error) {
           if (this.backend !== 'webgpu') throw error;
           loaded = await loadOnBackend(this.source, 'wasm', this.settings);
-          this.backend = 'wasm';
+          this.backend = 'wasm' as B;
           this.fallbackReason = `WebGPU reload failed: ${(error as Error).message}`;
         }
         this.adopt(loaded);
@@ -277,6 +420,11 @@ export class Model<In extends TensorTypes = TensorTypes, Out extends TensorTypes
     return this.reloading;
   }
 
+  /** The backend of a model on the device (every caller is on a device path). */
+  private get deviceBackend(): Backend {
+    return this.backend as Backend;
+  }
+
   private adopt(loaded: { handle: WorkerHandle; key: string; info: LoadInfo }): void {
     if (this.disposed) {
       releaseFromWorker(loaded.handle, loaded.key);
@@ -284,7 +432,18 @@ export class Model<In extends TensorTypes = TensorTypes, Out extends TensorTypes
     }
     this.handle = loaded.handle;
     this.key = loaded.key;
-    this.info = loaded.info;
+    this.info = loaded.info as ModelInfo<B>;
     this.watch(loaded.handle);
   }
+}
+
+/** Stop waiting when `signal` fires (ABORTED); a run already inside onnxruntime finishes and its result is dropped. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new OnDeviceError('ABORTED', 'The run was aborted'));
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

@@ -1,3 +1,4 @@
+import { OnDeviceError } from '../core/OnDeviceError';
 import type { TelemetryConfig } from '../telemetry/TelemetryConfig';
 import { configureTelemetry } from '../telemetry/telemetryClient';
 import { validateTelemetryConfig } from '../telemetry/validateTelemetryConfig';
@@ -7,14 +8,16 @@ export interface OnDeviceConfig {
   baseUrl: string;
   /** Registry used to resolve model ids. Default `${baseUrl}models/registry.json`. */
   registryUrl?: string;
-  /**
-   * The release server asked for this install's model versions (`GET /v1/manifest`). Default: the origin
-   * that serves ondevice.js. Where it answers 404 (static hosting) ids resolve through `registryUrl`.
-   */
-  server?: string;
   /** Default WASM thread count (only used when crossOriginIsolated). */
   threads?: number;
   telemetry?: TelemetryConfig | false;
+  /**
+   * The ondevice server (what `npm start` runs). It is asked which model versions this install is assigned
+   * (`GET /v1/manifest`; where it answers 404 — static hosting — ids resolve through `registryUrl`), and
+   * `loadModel(…, { fallback: 'server' })` and `{ location: 'server' }` run on its inference API (`/v2`).
+   * Default: the origin that serves the library (`new URL('/', baseUrl)`).
+   */
+  server?: string;
 }
 
 let current: OnDeviceConfig | undefined;
@@ -29,17 +32,19 @@ function defaultBaseUrl(): string {
 
 /**
  * Set library-wide defaults. A telemetry config that can never work (an endpoint that is not a URL, a
- * sample rate outside 0..1, a malformed site key) throws INVALID_INPUT and changes nothing.
+ * sample rate outside 0..1, a malformed site key) or a `server` that is not an http(s) URL throws
+ * INVALID_INPUT and changes nothing.
  *
  * @example
  * configure({ baseUrl: 'https://cdn.example.com/ondevice/', telemetry: { endpoint: '/v1/events' } })
  */
 export function configure(next: Partial<OnDeviceConfig>): OnDeviceConfig {
   if (next.telemetry !== undefined && next.telemetry !== false) validateTelemetryConfig(next.telemetry);
+  const server = next.server !== undefined ? serverBaseUrl(next.server) : undefined;
   const base = getConfig();
   current = { ...base, ...next };
   if (next.baseUrl) current.baseUrl = new URL(next.baseUrl, globalThis.location?.href).href;
-  if (next.server) current.server = new URL(next.server, globalThis.location?.href).href;
+  if (server) current.server = server;
   configureTelemetry(current.telemetry);
   return current;
 }
@@ -47,4 +52,26 @@ export function configure(next: Partial<OnDeviceConfig>): OnDeviceConfig {
 export function getConfig(): OnDeviceConfig {
   current ??= { baseUrl: defaultBaseUrl() };
   return current;
+}
+
+/** The inference server's base URL, ending with `/` so `v2/…` resolves below any path prefix. */
+export function serverUrl(): string {
+  const config = getConfig();
+  return config.server ?? new URL('/', config.baseUrl).href;
+}
+
+function serverBaseUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value, globalThis.location?.href);
+  } catch {
+    throw new OnDeviceError('INVALID_INPUT', `server must be a URL, got ${JSON.stringify(value)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new OnDeviceError('INVALID_INPUT', `server must be an http(s) URL, got ${JSON.stringify(value)}`);
+  }
+  if (!url.pathname.endsWith('/')) url.pathname += '/';
+  url.search = '';
+  url.hash = '';
+  return url.href;
 }

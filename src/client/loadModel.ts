@@ -1,14 +1,17 @@
-import type { BackendPreference, Feeds, Progress, TensorTypes } from '../core/protocol';
-import { getConfig } from './configure';
+import type { BackendPreference, Feeds, ModelSource, Progress, TensorTypes } from '../core/protocol';
+import { getConfig, serverUrl } from './configure';
 import type { TelemetryConfig } from '../telemetry/TelemetryConfig';
 import { telemetryFor } from '../telemetry/telemetryClient';
 import { requestPersistentStorage } from '../cache/requestPersistentStorage';
 import { emitLifecycle } from '../core/lifecycle';
 import { loadOnBackend, type LoadSettings } from './loadOnBackend';
-import { Model } from './Model';
+import { Model, type ModelBackend, type ModelInfo } from './Model';
 import { OnDeviceError } from '../core/OnDeviceError';
 import { resolveSource, type ModelInput } from './resolveSource';
 import { defaultThreads } from './workerPool';
+import { assertDeviceCanTry } from './assertDeviceCanTry';
+import { ServerSession } from './ServerSession';
+import { installId } from '../telemetry/installId';
 
 export interface LoadModelOptions {
   /** 'auto' (default): WebGPU when it works for this model, else WASM, with the reason recorded. */
@@ -41,6 +44,25 @@ export interface LoadModelOptions {
 }
 
 /**
+ * Where the model may run. Separate from LoadModelOptions so that code typed with those alone keeps
+ * getting a `Model` whose `backend` is a device backend.
+ */
+export interface ServerFallbackOptions {
+  /**
+   * `'server'`: when the device cannot run the model (no usable WebAssembly, the model is too big for
+   * `navigator.deviceMemory`, or loading fails with BACKEND_UNAVAILABLE, OUT_OF_MEMORY, MODEL_LOAD_FAILED or
+   * NOT_SUPPORTED), run it on the inference server (`configure({ server })`) instead; `model.location` is then
+   * `'server'` and `model.fallbackReason` says why. Default `'none'`: such a load fails.
+   */
+  fallback?: 'server' | 'none';
+  /** `'server'` runs the model on the inference server without trying the device. Default `'device'`. */
+  location?: 'device' | 'server';
+}
+
+/** Device failures that `fallback: 'server'` answers by running on the server; others (a bad id, an abort) fail anyway. */
+const SERVER_FALLBACK_CODES = ['BACKEND_UNAVAILABLE', 'OUT_OF_MEMORY', 'MODEL_LOAD_FAILED', 'NOT_SUPPORTED'];
+
+/**
  * Load an ONNX model into a worker.
  *
  * @example
@@ -49,8 +71,17 @@ export interface LoadModelOptions {
  */
 export async function loadModel<In extends TensorTypes = TensorTypes, Out extends TensorTypes = TensorTypes>(
   source: ModelInput,
-  options: LoadModelOptions = {},
-): Promise<Model<In, Out>> {
+  options?: LoadModelOptions & { fallback?: 'none'; location?: 'device' },
+): Promise<Model<In, Out>>;
+/** With `fallback: 'server'` or `location: 'server'` the model may run on the server: `backend` may be `'server'`. */
+export async function loadModel<In extends TensorTypes = TensorTypes, Out extends TensorTypes = TensorTypes>(
+  source: ModelInput,
+  options: LoadModelOptions & ServerFallbackOptions,
+): Promise<Model<In, Out, ModelBackend>>;
+export async function loadModel<In extends TensorTypes = TensorTypes, Out extends TensorTypes = TensorTypes>(
+  source: ModelInput,
+  options: LoadModelOptions & ServerFallbackOptions = {},
+): Promise<Model<In, Out, ModelBackend>> {
   const started = performance.now();
   const preference = options.backend ?? 'auto';
   if (!['auto', 'webgpu', 'wasm'].includes(preference)) {
@@ -61,6 +92,12 @@ export async function loadModel<In extends TensorTypes = TensorTypes, Out extend
   }
   if (options.stallTimeoutMs !== undefined && !(Number.isFinite(options.stallTimeoutMs) && options.stallTimeoutMs > 0)) {
     throw new OnDeviceError('INVALID_INPUT', `stallTimeoutMs must be a positive number, got ${String(options.stallTimeoutMs)}`);
+  }
+  if (options.fallback !== undefined && options.fallback !== 'server' && options.fallback !== 'none') {
+    throw new OnDeviceError('INVALID_INPUT', `fallback must be 'server' or 'none', got ${String(options.fallback)}`);
+  }
+  if (options.location !== undefined && options.location !== 'device' && options.location !== 'server') {
+    throw new OnDeviceError('INVALID_INPUT', `location must be 'device' or 'server', got ${String(options.location)}`);
   }
   const warmup = options.warmup ?? true;
   if (typeof warmup !== 'boolean' && (typeof warmup !== 'object' || warmup === null || Array.isArray(warmup))) {
@@ -81,28 +118,50 @@ export async function loadModel<In extends TensorTypes = TensorTypes, Out extend
       signal: options.signal,
       store: { enabled: options.cache ?? typeof indexedDB !== 'undefined', budgetBytes: options.cacheBudgetBytes },
     };
+    if (options.location === 'server') {
+      return await loadOnServer<In, Out>(resolved, settings, telemetry || undefined, "{ location: 'server' } was asked for");
+    }
+    if (options.fallback === 'server') {
+      try {
+        assertDeviceCanTry(resolved);
+      } catch (error) {
+        return await loadOnServer<In, Out>(
+          resolved,
+          settings,
+          telemetry || undefined,
+          reasonOf(error as OnDeviceError),
+          error as OnDeviceError,
+        );
+      }
+    }
     let fallbackReason: string | undefined;
     let loaded;
-    if (preference === 'auto') {
-      try {
-        loaded = await loadOnBackend(resolved, 'webgpu', settings);
-      } catch (error) {
-        const e = error as OnDeviceError;
-        // Only backend trouble falls back; a missing or corrupt model fails the same on WASM.
-        if (
-          !(e instanceof OnDeviceError) ||
-          !['BACKEND_UNAVAILABLE', 'MODEL_LOAD_FAILED', 'OUT_OF_MEMORY', 'WORKER_CRASHED', 'BACKEND_LOST'].includes(e.code)
-        )
-          throw e;
-        fallbackReason = e.message;
-        loaded = await loadOnBackend(resolved, 'wasm', settings);
+    try {
+      if (preference === 'auto') {
+        try {
+          loaded = await loadOnBackend(resolved, 'webgpu', settings);
+        } catch (error) {
+          const e = error as OnDeviceError;
+          // Only backend trouble falls back; a missing or corrupt model fails the same on WASM.
+          if (
+            !(e instanceof OnDeviceError) ||
+            !['BACKEND_UNAVAILABLE', 'MODEL_LOAD_FAILED', 'OUT_OF_MEMORY', 'WORKER_CRASHED', 'BACKEND_LOST'].includes(e.code)
+          )
+            throw e;
+          fallbackReason = e.message;
+          loaded = await loadOnBackend(resolved, 'wasm', settings);
+        }
+      } else {
+        loaded = await loadOnBackend(resolved, preference, settings);
       }
-    } else {
-      loaded = await loadOnBackend(resolved, preference, settings);
+    } catch (error) {
+      const e = error as OnDeviceError;
+      if (options.fallback !== 'server' || !(e instanceof OnDeviceError) || !SERVER_FALLBACK_CODES.includes(e.code)) throw e;
+      return await loadOnServer<In, Out>(resolved, settings, telemetry || undefined, reasonOf(e), e);
     }
     // A registry id follows the release server; `model.update()` asks it again.
     const followsReleases = typeof source === 'string' && resolved.version !== undefined && !source.includes('@');
-    const model = new Model<In, Out>(
+    const model = new Model<In, Out, ModelBackend>(
       { ...loaded, fallbackReason },
       resolved,
       settings,
@@ -125,4 +184,48 @@ export async function loadModel<In extends TensorTypes = TensorTypes, Out extend
     emitLifecycle({ type: 'error', modelId, error: e, report: options.telemetry !== false });
     throw e;
   }
+}
+
+function reasonOf(error: OnDeviceError): string {
+  return `${error.code}: ${error.message}`;
+}
+
+/**
+ * The model on the inference server: its metadata must answer (the server knows this id and version).
+ * When the device failed first and the server fails too, the server's error is thrown with the device's
+ * in `details.deviceError`.
+ */
+async function loadOnServer<In extends TensorTypes, Out extends TensorTypes>(
+  source: ModelSource,
+  settings: LoadSettings,
+  telemetry: TelemetryConfig | undefined,
+  reason: string,
+  deviceError?: OnDeviceError,
+): Promise<Model<In, Out, ModelBackend>> {
+  let server: ServerSession;
+  try {
+    server = await ServerSession.open(source, {
+      server: serverUrl(),
+      signal: settings.signal,
+      // The server records each inference with these ids, so the dashboard joins them to this page's events.
+      ids: telemetry && settings.telemetry ? () => ({ installId: installId(), sessionId: telemetryFor(telemetry)?.sessionId }) : undefined,
+    });
+  } catch (error) {
+    if (!deviceError || !(error instanceof OnDeviceError) || error.code === 'ABORTED') throw error;
+    throw new OnDeviceError(error.code, `${source.id} cannot run on this device (${reason}), and the server failed too: ${error.message}`, {
+      ...error.details,
+      deviceError: deviceError.toJSON(),
+    });
+  }
+  const info: ModelInfo<'server'> = {
+    backend: 'server',
+    inputs: server.inputs,
+    outputs: server.outputs,
+    bytes: source.bytes ?? 0,
+    fromCache: false,
+    timings: { fetchMs: server.openMs, sessionMs: 0, warmupMs: 0 },
+    threads: 0,
+    ...(source.version ? { version: source.version } : {}),
+  };
+  return new Model<In, Out, ModelBackend>({ server, info, fallbackReason: reason }, source, settings);
 }

@@ -20,15 +20,16 @@ export interface LoadSettings {
 
 let nextKey = 1;
 
-/** Load a session for `source` in a worker running `backend`. */
+/** Load a session for `source` in a worker running `backend` (the shared one, or with `dedicated` a worker of its own). */
 export async function loadOnBackend(
   source: ModelSource,
   backend: Backend,
   settings: LoadSettings,
+  placement: { dedicated?: boolean } = {},
 ): Promise<{ handle: WorkerHandle; key: string; info: LoadInfo }> {
   const { signal } = settings;
   if (signal?.aborted) throw new OnDeviceError('ABORTED', 'Loading was aborted');
-  const handle = await acquireWorker(backend, settings.threads);
+  const handle = await acquireWorker(backend, settings.threads, placement);
   const key = `${source.id}#${nextKey++}`;
   handle.models.add(key);
   const progress = settings.onProgress ? Comlink.proxy(settings.onProgress) : undefined;

@@ -24,13 +24,17 @@ export function defaultThreads(): number {
   return Math.max(1, Math.min(4, Math.ceil(cores / 2)));
 }
 
-export async function acquireWorker(bundle: Backend, threads: number): Promise<WorkerHandle> {
+/**
+ * A worker for `bundle` with `threads`: the shared one, or with `dedicated` a new one nobody else gets
+ * (runBatch's extra sessions: a worker runs one call at a time, so parallel runs need their own).
+ */
+export async function acquireWorker(bundle: Backend, threads: number, options: { dedicated?: boolean } = {}): Promise<WorkerHandle> {
   if (typeof Worker === 'undefined') {
     throw new OnDeviceError('NOT_SUPPORTED', 'Web Workers are not available here; ondevice runs models in a worker');
   }
   const effectiveThreads = globalThis.crossOriginIsolated ? threads : 1;
   const poolKey = `${bundle}:${effectiveThreads}`;
-  const existing = pool.get(poolKey);
+  const existing = options.dedicated ? undefined : pool.get(poolKey);
   if (existing?.alive) {
     await initialised.get(existing);
     return existing;
@@ -43,7 +47,7 @@ export async function acquireWorker(bundle: Backend, threads: number): Promise<W
     all.delete(handle);
     if (pool.get(poolKey) === handle) pool.delete(poolKey);
   });
-  pool.set(poolKey, handle);
+  if (!options.dedicated) pool.set(poolKey, handle);
   const init = (async () => {
     const result = await handle.call((api) => api.init(config));
     if (!result.ok) {

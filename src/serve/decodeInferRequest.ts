@@ -4,7 +4,7 @@ import type { ElementType, Feeds, TensorArray, TensorData, TensorSpec } from '..
 import { validateFeeds } from '../core/validateFeeds';
 import { InferRequest } from './inferRequestSchema';
 import { tensorFromJson } from './tensorFromJson';
-import { BYTES_PER_ELEMENT, isV2Datatype, V2_DATATYPES, V2_TO_ELEMENT } from './v2Datatypes';
+import { BYTES_PER_ELEMENT, isV2Datatype, V2_DATATYPES, V2_TO_ELEMENT } from '../core/v2Datatypes';
 import { V2Error } from './V2Error';
 
 export interface DecodedInferRequest {

@@ -1,6 +1,6 @@
 import type { Feeds, TensorData } from '../core/protocol';
 import { fromFloat16Bits } from './float16';
-import { toV2Datatype } from './v2Datatypes';
+import { toV2Datatype } from '../core/v2Datatypes';
 
 export interface EncodedResponse {
   body: Buffer;

@@ -1,5 +1,5 @@
 import type { ModelEntry } from '../registry/ModelEntry';
-import { toV2Datatype } from './v2Datatypes';
+import { toV2Datatype } from '../core/v2Datatypes';
 
 /**
  * The protocol's `$metadata_model_response`. Symbolic dims are -1, as the protocol spells a variable

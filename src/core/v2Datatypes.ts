@@ -1,4 +1,4 @@
-import type { ElementType } from '../core/protocol';
+import type { ElementType } from './protocol';
 
 /** Open Inference Protocol tensor datatypes and the runtime's element types, one to one. */
 export const V2_TO_ELEMENT = {
@@ -45,3 +45,8 @@ export const BYTES_PER_ELEMENT: Record<ElementType, number> = {
   float64: 8,
   string: 0,
 };
+
+/** The element type of a datatype from the wire, or undefined when it is none of the protocol's. */
+export function fromV2Datatype(datatype: unknown): ElementType | undefined {
+  return isV2Datatype(datatype) ? V2_TO_ELEMENT[datatype] : undefined;
+}
