@@ -1,7 +1,7 @@
 // A minimal ONNX ModelProto encoder: enough to write small, real test models without a protobuf
 // dependency. Field numbers are those of onnx.proto3 (https://github.com/onnx/onnx/blob/main/onnx/onnx.proto3).
 import type { ElementType } from '../../src/registry/ModelEntry';
-import { toFloat16Bits } from './float16';
+import { toFloat16Bits } from '../../src/core/float16';
 import { ProtobufWriter } from './ProtobufWriter';
 
 /** TensorProto.DataType. */

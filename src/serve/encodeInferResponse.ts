@@ -1,5 +1,5 @@
 import type { Feeds, TensorData } from '../core/protocol';
-import { fromFloat16Bits } from './float16';
+import { fromFloat16Bits } from '../core/float16';
 import { toV2Datatype } from '../core/v2Datatypes';
 
 export interface EncodedResponse {

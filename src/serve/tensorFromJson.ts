@@ -1,5 +1,5 @@
 import type { ElementType, TensorArray } from '../core/protocol';
-import { toFloat16Bits } from './float16';
+import { toFloat16Bits } from '../core/float16';
 import { V2Error } from './V2Error';
 
 const INT_RANGE: Partial<Record<ElementType, [number, number]>> = {

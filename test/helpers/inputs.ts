@@ -1,4 +1,4 @@
-import { toFloat16Bits } from '../../scripts/onnx/float16';
+import { toFloat16Bits } from '../../src/core/float16';
 import { mulberry32 } from '../../scripts/onnx/mulberry32';
 import type { ElementType, ModelEntry, TensorSpec } from '../../src/registry/ModelEntry';
 import type { Feeds, TensorArray, TensorData } from '../../src/core/protocol';

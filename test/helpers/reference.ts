@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { fromFloat16Bits } from '../../scripts/onnx/float16';
+import { fromFloat16Bits } from '../../src/core/float16';
 import { sourcePath } from '../../scripts/onnx/sourcePath';
 import type { ModelEntry } from '../../src/registry/ModelEntry';
 import type { Feeds, TensorArray, TensorData } from '../../src/core/protocol';

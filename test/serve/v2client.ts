@@ -1,6 +1,6 @@
 // A small Open Inference Protocol client for the tests: JSON and binary tensor data, as Triton's clients send them.
 import type { Feeds, TensorData } from '../../src/core/protocol';
-import { fromFloat16Bits } from '../../src/serve/float16';
+import { fromFloat16Bits } from '../../src/core/float16';
 import { toV2Datatype, V2_TO_ELEMENT, type V2Datatype } from '../../src/core/v2Datatypes';
 
 export interface V2Answer {

@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { encodeModel } from '../../scripts/onnx/encodeModel';
-import { fromFloat16Bits, toFloat16Bits } from '../../scripts/onnx/float16';
+import { fromFloat16Bits, toFloat16Bits } from '../../src/core/float16';
 import { mulberry32 } from '../../scripts/onnx/mulberry32';
 import { ProtobufWriter } from '../../scripts/onnx/ProtobufWriter';
 import { looksLikeModel } from '../../src/core/looksLikeModel';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as ortWeb from 'onnxruntime-web';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fromFloat16Bits } from '../../scripts/onnx/float16';
+import { fromFloat16Bits } from '../../src/core/float16';
 import { GENERATED_MODELS } from '../../scripts/onnx/generatedModels';
 import { sourcePath } from '../../scripts/onnx/sourcePath';
 import { tinyMlpReference } from '../../scripts/onnx/models/tinyMlpModel';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as ortWeb from 'onnxruntime-web';
 import { afterAll, describe, expect, it } from 'vitest';
-import { toFloat16Bits } from '../../scripts/onnx/float16';
+import { toFloat16Bits } from '../../src/core/float16';
 import { sourcePath } from '../../scripts/onnx/sourcePath';
 import { findModel } from '../../src/registry/findModel';
 import type { ModelEntry } from '../../src/registry/ModelEntry';
