@@ -1,15 +1,20 @@
-// The browser side of releases (issue 12) in real Chromium against the real app server in-process
-// (test/helpers/recordingAppServer.ts), with a contract release server in front: `GET /v1/manifest?install=`
-// assigns like the real one (bucket = first 4 bytes of sha256(`${installId}:${modelId}`), big-endian, mod
-// 100; < percent → candidate) and serves two immutable versions of tiny-mlp: v1 its real bytes, v2 the
-// same model with other weights (same signature, other outputs). Each browser context is one install.
+// The browser side of releases (issue 12) in real Chromium against the real release control plane: the
+// `npm start` server (src/server/main.ts) as a process on its own temp database, its decision loop parked
+// (an hour's interval) so only this test's operator calls change the rollout. tiny-mlp v1 is the registry's
+// seeded stable release; v2 (same model, other weights: same signature, other outputs) is published through
+// the real HTTP API from Node (no Origin header), rolled out to 50 % and rolled back. Each browser context is
+// one install; the version each should get is computed here with the server's own assignBucket.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { assignBucket } from '../../src/releases/assignBucket';
+import { startAppServer } from '../helpers/appServer';
 import { launchChromium } from '../helpers/chromium';
-import { MODELS, startRecordingAppServer, type RecordingAppServer } from '../helpers/recordingAppServer';
+import { MODELS } from '../helpers/recordingAppServer';
+import type { SpawnedServer } from '../helpers/spawnServer';
+import { call, publish, setPercent } from '../releases/startReleaseServer';
 import registry from '../../models/registry.json';
 
 const TINY = registry.find((e) => e.id === 'tiny-mlp')!;
@@ -17,74 +22,55 @@ const v1Bytes = readFileSync(path.join(MODELS, TINY.file));
 // Same length and graph, other weights: still a loadable model, with other outputs and another sha256.
 const v2Bytes = Buffer.from(v1Bytes);
 for (let i = 2600; i < 2700; i++) v2Bytes[i] ^= 0x11;
-const BYTES: Record<string, Buffer> = { '1': v1Bytes, '2': v2Bytes };
-const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest();
 
-/** The contract server's release state for tiny-mlp. */
-const release = { stable: '1', candidate: undefined as string | undefined, percent: 0, rolledBack: [] as string[] };
-/** Install ids as the manifest requests carried them, in order. */
+/** What this test has told the server; the version an install must get follows from it. */
+const release = { candidate: undefined as string | undefined, percent: 0 };
+/** Install ids of the manifest requests the server answered, in order (seen from the browser contexts). */
 const manifestInstalls: string[] = [];
 
-function bucketOf(installId: string, modelId: string): number {
-  return sha256(`${installId}:${modelId}`).readUInt32BE(0) % 100;
-}
-
 function assignedVersion(installId: string): string {
-  return release.candidate && bucketOf(installId, TINY.id) < release.percent ? release.candidate : release.stable;
+  return release.candidate && assignBucket(installId, TINY.id) < release.percent ? release.candidate : '1';
 }
 
-function manifestFor(installId: string) {
-  const version = assignedVersion(installId);
-  return {
-    models: {
-      [TINY.id]: {
-        id: TINY.id,
-        version,
-        url: `/releases/${TINY.id}/${version}.onnx`,
-        sha256: sha256(BYTES[version]).toString('hex'),
-        bytes: BYTES[version].length,
-        inputs: TINY.inputs,
-        outputs: TINY.outputs,
-        sample: TINY.sample,
-        stable: release.stable,
-        state: version === release.stable ? 'stable' : 'candidate',
-        rolledBack: release.rolledBack,
-      },
-    },
-  };
+async function rollout(percent: number): Promise<void> {
+  const res = await setPercent(server.url, TINY.id, '2', percent);
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  expect(res.body.release).toMatchObject({ version: '2', state: 'candidate', percent });
+  release.percent = percent;
 }
 
-let server: RecordingAppServer;
+let server: SpawnedServer;
 let browser: Browser;
 
 beforeAll(async () => {
-  server = await startRecordingAppServer({
-    handlers: [
-      (req, res, url) => {
-        if (url.pathname === '/v1/manifest') {
-          const install = url.searchParams.get('install') ?? '';
-          manifestInstalls.push(install);
-          res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
-          res.end(JSON.stringify(manifestFor(install)));
-          return true;
-        }
-        const file = /^\/releases\/tiny-mlp\/(\d+)\.onnx$/.exec(url.pathname);
-        if (file && BYTES[file[1]]) {
-          res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(BYTES[file[1]].length) });
-          res.end(BYTES[file[1]]);
-          return true;
-        }
-        return false;
-      },
-    ],
+  server = await startAppServer({
+    ONDEVICE_RELEASE_EVAL_INTERVAL_MS: String(60 * 60_000),
+    COLLECTOR_RATE_LIMIT_PER_SECOND: '0',
+    COLLECTOR_INSTALL_EVENTS_PER_MINUTE: '0',
   });
+  const published = await publish(server.url, TINY.id, '2', v2Bytes);
+  expect(published.status, JSON.stringify(published.body)).toBe(201);
+  expect(published.body.release).toMatchObject({ version: '2', state: 'candidate', percent: 0 });
+  expect(published.body.release.sha256).toBe(createHash('sha256').update(v2Bytes).digest('hex'));
+  release.candidate = '2';
   browser = await launchChromium();
 });
 
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
+  await server?.stop();
 });
+
+/** A new browser context (one install) whose answered manifest requests are recorded. */
+async function newInstall(): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext();
+  context.on('requestfinished', (request) => {
+    const url = new URL(request.url());
+    if (url.pathname === '/v1/manifest') manifestInstalls.push(url.searchParams.get('install') ?? '');
+  });
+  const page = await context.newPage();
+  return { context, page };
+}
 
 interface Loaded {
   version: string;
@@ -140,13 +126,16 @@ interface Install {
 const INSTALLS = 16;
 const installs: Install[] = [];
 
+/** Installs that started on v1 and move to v2 at 99 %. */
+function movableV1Installs(): Install[] {
+  return installs.filter((i) => i.first.version === '1' && assignBucket(i.first.installId, TINY.id) < 99);
+}
+
 describe('the client follows the server', () => {
   test('16 installs at 50 %: each loads what the server assigns it, the count on v2 within binomial bounds', async () => {
-    release.candidate = '2';
-    release.percent = 50;
+    await rollout(50);
     for (let i = 0; i < INSTALLS; i++) {
-      const context = await browser.newContext();
-      const page = await context.newPage();
+      const { context, page } = await newInstall();
       await page.goto(`${server.url}/test-page.html`);
       const first = await loadTiny(page);
       installs.push({ context, page, first });
@@ -179,8 +168,11 @@ describe('the client follows the server', () => {
   });
 
   test('a stored install whose assignment changed keeps its version, fetches the new one in the background and uses it next load', async () => {
-    const install = installs.find((i) => i.first.version === '1')!;
-    release.percent = 100;
+    // 100 % would promote v2 (the real server's rule); 99 % moves every v1 install whose bucket is below 99.
+    // At least 2 of the >= 2 v1 installs (buckets 50–99) have a bucket below 99, but for a chance < 1e-3.
+    expect(movableV1Installs().length).toBeGreaterThanOrEqual(2);
+    const install = movableV1Installs()[0];
+    await rollout(99);
     try {
       await install.page.reload();
       const now = await loadTiny(install.page);
@@ -194,17 +186,17 @@ describe('the client follows the server', () => {
       expect(next.fromCache).toBe(true);
       expect(next.probs).toEqual(installs.find((i) => i.first.version === '2')!.first.probs);
     } finally {
-      release.percent = 50;
+      await rollout(50);
     }
   });
 
   test('model.update() resolves to a new Model on the new assignment; the old one stays usable until disposed', async () => {
-    const install = installs.find((i) => i.first.version === '1' && i !== installs.find((j) => j.first.version === '1'))!;
+    const install = movableV1Installs()[1];
     expect(install).toBeDefined();
     await install.page.reload();
     const before = await loadTiny(install.page);
     expect(before.version).toBe('1');
-    release.percent = 100;
+    await rollout(99);
     const updated = await install.page
       .evaluate(async () => {
         const old = (window as any).__model;
@@ -226,7 +218,7 @@ describe('the client follows the server', () => {
           afterDispose,
         };
       })
-      .finally(() => (release.percent = 50));
+      .finally(() => rollout(50));
     expect(updated).toMatchObject({ oldVersion: '1', newVersion: '2', distinct: true, sameAgain: true, afterDispose: 'DISPOSED' });
     expect(updated.oldOut).toEqual(before.probs);
     expect(updated.newOut).toEqual(installs.find((i) => i.first.version === '2')!.first.probs);
@@ -250,7 +242,13 @@ describe('the client follows the server', () => {
     expect(whileOffline.fromCache).toBe(true);
     expect(manifestInstalls.length).toBe(asked);
 
-    release.rolledBack = ['2'];
+    const rolledBack = await call(`${server.url}/v1/releases/${TINY.id}/2/rollback`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'releases client test' }),
+    });
+    expect(rolledBack.status, JSON.stringify(rolledBack.body)).toBe(200);
+    expect(rolledBack.body.release).toMatchObject({ version: '2', state: 'rolled_back', percent: 0 });
     release.candidate = undefined;
     for (const install of installs) {
       if (install === offline) continue;
