@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import * as v from 'valibot';
 import type { TensorSpec } from '../core/protocol';
 import { OnDeviceError } from '../core/OnDeviceError';
 import { assignBucket } from './assignBucket';
@@ -6,6 +7,7 @@ import { decideRollout, evidenceOf, type RolloutDecision } from './decideRollout
 import { zFor } from './intervals';
 import { releaseBytesUrl } from './releaseIds';
 import type { Decision, Release, ReleaseEntry, ReleaseStore } from './ReleaseStore';
+import { ReleaseManifestSchema, type ReleaseManifest } from '../registry/ReleaseManifest';
 import { policyFor, type RolloutConfig } from './rolloutPolicy';
 import { signatureIncompatibilities } from './signatureIncompatibilities';
 import type { VersionMetricsSource } from './VersionMetrics';
@@ -33,12 +35,6 @@ export interface ReleaseServiceOptions {
   /** An automatic rollback (webhook, log). */
   onRollback?: (decision: Decision) => void;
   now?: () => number;
-}
-
-export interface ManifestEntry extends ReleaseEntry {
-  stable: string;
-  state: 'stable' | 'candidate';
-  rolledBack: string[];
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -238,9 +234,12 @@ export class ReleaseService {
     return (await this.store.get(modelId, version))!;
   }
 
-  /** The version each model serves to `installId`. */
-  async manifest(installId: string): Promise<{ models: Record<string, ManifestEntry> }> {
-    const models: Record<string, ManifestEntry> = {};
+  /**
+   * The version each model serves to `installId`, built with the schema the page reads it with
+   * (src/registry/ReleaseManifest.ts): an entry the client would refuse fails here, as a 500, not in the page.
+   */
+  async manifest(installId: string): Promise<ReleaseManifest> {
+    const models: Record<string, unknown> = {};
     for (const id of await this.store.modelIds()) {
       const versions = await this.store.list(id);
       const stable = versions.find((r) => r.state === 'stable');
@@ -255,7 +254,7 @@ export class ReleaseService {
         rolledBack: versions.filter((r) => r.state === 'rolled_back').map((r) => r.version),
       };
     }
-    return { models };
+    return v.parse(ReleaseManifestSchema, { models });
   }
 
   /** Status of every version with its field metrics over the last `windowMs` (receive time). */

@@ -2,7 +2,9 @@
 // collector's /v1/ 404 and beside the app's /models/.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ReleaseManifestSchema } from '../../src/registry/ReleaseManifest';
 import { startAppServer } from '../helpers/appServer';
 import type { SpawnedServer } from '../helpers/spawnServer';
 import { call, publish, setPercent } from './startReleaseServer';
@@ -21,7 +23,12 @@ describe('releases in npm start', () => {
     expect((await setPercent(server.url, 'tiny-mlp', '2', 50)).status).toBe(200);
     const seen = new Set<string>();
     for (let i = 0; i < 40 && seen.size < 2; i++) {
-      const entry = (await call(`${server.url}/v1/manifest?install=npm-start-${i}`)).body.models['tiny-mlp'];
+      const answer = await call(`${server.url}/v1/manifest?install=npm-start-${i}`);
+      expect(answer.status).toBe(200);
+      // Exactly what the page reads with (src/client/fetchReleaseManifest.ts): one schema for both sides.
+      const parsed = v.safeParse(ReleaseManifestSchema, answer.body);
+      expect(parsed.issues ?? []).toEqual([]);
+      const entry = answer.body.models['tiny-mlp'];
       seen.add(entry.version);
       const bytes = await fetch(`${server.url}${entry.url}`, { signal: AbortSignal.timeout(10_000) });
       expect(bytes.status).toBe(200);
