@@ -3,7 +3,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/chromium';
 import { waitFor } from '../collector/startCollector';
-import { FieldTraffic } from './fieldTraffic';
+import { FieldTraffic } from '../../scripts/releases/FieldTraffic';
 import { call, publish, setPercent, startReleaseServer, type StartedReleaseServer } from './startReleaseServer';
 
 const TINY_MLP = new Uint8Array(readFileSync('models/generated/tiny-mlp.onnx'));

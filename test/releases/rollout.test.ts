@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../collector/startCollector';
-import { FieldTraffic } from './fieldTraffic';
+import { FieldTraffic } from '../../scripts/releases/FieldTraffic';
 import { call, publish, setPercent, startReleaseServer, type StartedReleaseServer } from './startReleaseServer';
 
 const TINY_MLP = new Uint8Array(readFileSync('models/generated/tiny-mlp.onnx'));

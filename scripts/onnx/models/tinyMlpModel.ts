@@ -16,9 +16,12 @@ export interface TinyMlpWeights {
   b2: number[];
 }
 
-/** The model's weights (seeded, so tests can recompute its output in plain JS). Values are float32-exact. */
-export function tinyMlpWeights(): TinyMlpWeights {
-  const random = mulberry32(WEIGHT_SEED);
+/**
+ * The model's weights (seeded, so tests can recompute its output in plain JS). Values are float32-exact.
+ * Another seed gives the same graph with other weights (the release demo's v2: `npm run models:demo-v2`).
+ */
+export function tinyMlpWeights(seed = WEIGHT_SEED): TinyMlpWeights {
+  const random = mulberry32(seed);
   const uniform = (count: number, scale: number) => Array.from({ length: count }, () => Math.fround((random() * 2 - 1) * scale));
   return {
     w1: uniform(TINY_MLP_FEATURES * TINY_MLP_HIDDEN, 1 / Math.sqrt(TINY_MLP_FEATURES)),
@@ -59,32 +62,34 @@ export const tinyMlpModel: GeneratedModel = {
     description: `Seeded float32 MLP classifier: x [batch, ${TINY_MLP_FEATURES}] -> ${TINY_MLP_HIDDEN} hidden (Relu) -> probs [batch, ${TINY_MLP_CLASSES}] (Softmax).`,
     sample: { dims: { x: [1, TINY_MLP_FEATURES] } },
   },
-  build() {
-    const { w1, b1, w2, b2 } = tinyMlpWeights();
-    return encodeModel({
-      irVersion: GENERATED_IR_VERSION,
-      opsets: [{ domain: '', version: GENERATED_OPSET }],
-      ...GENERATED_PRODUCER,
-      graph: {
-        name: 'tiny_mlp',
-        docString: tinyMlpModel.entry.description,
-        inputs: [{ name: 'x', type: 'float32', shape: ['batch', TINY_MLP_FEATURES] }],
-        outputs: [{ name: 'probs', type: 'float32', shape: ['batch', TINY_MLP_CLASSES] }],
-        initializers: [
-          { name: 'w1', type: 'float32', dims: [TINY_MLP_FEATURES, TINY_MLP_HIDDEN], values: w1 },
-          { name: 'b1', type: 'float32', dims: [TINY_MLP_HIDDEN], values: b1 },
-          { name: 'w2', type: 'float32', dims: [TINY_MLP_HIDDEN, TINY_MLP_CLASSES], values: w2 },
-          { name: 'b2', type: 'float32', dims: [TINY_MLP_CLASSES], values: b2 },
-        ],
-        nodes: [
-          { opType: 'MatMul', inputs: ['x', 'w1'], outputs: ['h_matmul'] },
-          { opType: 'Add', inputs: ['h_matmul', 'b1'], outputs: ['h_biased'] },
-          { opType: 'Relu', inputs: ['h_biased'], outputs: ['hidden'] },
-          { opType: 'MatMul', inputs: ['hidden', 'w2'], outputs: ['logits_matmul'] },
-          { opType: 'Add', inputs: ['logits_matmul', 'b2'], outputs: ['logits'] },
-          { opType: 'Softmax', inputs: ['logits'], outputs: ['probs'], attributes: { axis: { int: -1 } } },
-        ],
-      },
-    });
-  },
+  build: () => encodeTinyMlp(tinyMlpWeights()),
 };
+
+/** The tiny-mlp graph with these weights, as ONNX bytes. */
+export function encodeTinyMlp({ w1, b1, w2, b2 }: TinyMlpWeights): Uint8Array {
+  return encodeModel({
+    irVersion: GENERATED_IR_VERSION,
+    opsets: [{ domain: '', version: GENERATED_OPSET }],
+    ...GENERATED_PRODUCER,
+    graph: {
+      name: 'tiny_mlp',
+      docString: tinyMlpModel.entry.description,
+      inputs: [{ name: 'x', type: 'float32', shape: ['batch', TINY_MLP_FEATURES] }],
+      outputs: [{ name: 'probs', type: 'float32', shape: ['batch', TINY_MLP_CLASSES] }],
+      initializers: [
+        { name: 'w1', type: 'float32', dims: [TINY_MLP_FEATURES, TINY_MLP_HIDDEN], values: w1 },
+        { name: 'b1', type: 'float32', dims: [TINY_MLP_HIDDEN], values: b1 },
+        { name: 'w2', type: 'float32', dims: [TINY_MLP_HIDDEN, TINY_MLP_CLASSES], values: w2 },
+        { name: 'b2', type: 'float32', dims: [TINY_MLP_CLASSES], values: b2 },
+      ],
+      nodes: [
+        { opType: 'MatMul', inputs: ['x', 'w1'], outputs: ['h_matmul'] },
+        { opType: 'Add', inputs: ['h_matmul', 'b1'], outputs: ['h_biased'] },
+        { opType: 'Relu', inputs: ['h_biased'], outputs: ['hidden'] },
+        { opType: 'MatMul', inputs: ['hidden', 'w2'], outputs: ['logits_matmul'] },
+        { opType: 'Add', inputs: ['logits_matmul', 'b2'], outputs: ['logits'] },
+        { opType: 'Softmax', inputs: ['logits'], outputs: ['probs'], attributes: { axis: { int: -1 } } },
+      ],
+    },
+  });
+}

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { call } from './startReleaseServer';
+
+// The release demo's field traffic (`npm run demo:traffic`) and the rollout test's (test/releases/rollout.test.ts):
+// one generator, so the walkthrough shows what the test asserts.
 
 export interface VersionBehaviour {
   /** Probability that a prediction is right (the feedback label equals the predicted class). */
@@ -24,6 +26,7 @@ export class FieldTraffic {
   constructor(
     private readonly base: string,
     private readonly modelId: string,
+    /** By version, else by state (`stable`, `candidate`): how each plays in the field. */
     private readonly behaviour: Record<string, VersionBehaviour>,
   ) {}
 
@@ -61,7 +64,7 @@ export class FieldTraffic {
       for (const { installId, entry } of batch) {
         if (entry.state === 'stable' && sent.stable >= o.stablePairs) continue;
         if (entry.state === 'candidate' && sent.candidate >= o.candidatePairs) continue;
-        const b = this.behaviour[entry.version];
+        const b = this.behaviour[entry.version] ?? this.behaviour[entry.state];
         if (!b) throw new Error(`no behaviour for version ${entry.version}`);
         for (let i = 0; i < o.pairsPerInstall; i++) events.push(...this.pair(installId, entry.version, b));
         sent[entry.state] += o.pairsPerInstall;
@@ -108,4 +111,12 @@ export class FieldTraffic {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
+}
+
+/** An HTTP call with a bound; the body is parsed as JSON when it is JSON. */
+async function call(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
+  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(20_000) });
+  const text = await res.text();
+  const json = res.headers.get('content-type')?.includes('json');
+  return { status: res.status, body: json ? JSON.parse(text) : text };
 }
