@@ -302,9 +302,9 @@ export class ReleaseService {
       if (!stable || !candidate) continue;
       const policy = policyFor(this.options.config, modelId);
       const windowStartMs = candidate.rolloutStartedMs ?? candidate.publishedMs;
-      const lastChange = (await this.store.decisions(modelId, 200)).find(
-        (d) => d.version === candidate.version && d.toPercent === candidate.percent,
-      );
+      const recent = await this.store.decisions(modelId, 200);
+      // A hold changes no percentage: the stage began at the last decision that set this one.
+      const lastChange = recent.find((d) => d.version === candidate.version && d.action !== 'hold' && d.toPercent === candidate.percent);
       const stageStartMs = Math.max(windowStartMs, lastChange?.atMs ?? windowStartMs);
       const cap = policy.maxFeedbackPerInstall;
       const stageCounts = this.options.metrics.counts(modelId, candidate.version, stageStartMs, cap);
@@ -318,7 +318,20 @@ export class ReleaseService {
         stageStartMs,
       });
       this.lastEvaluation.set(modelId, { atMs: this.now(), version: candidate.version, action: decision.action, reason: decision.reason });
-      if (decision.action === 'rollback') await this.rollback(modelId, candidate.version, 'policy', decision.reason, decision.evidence);
+      if (decision.action === 'hold') {
+        // Logged only when what it waits for changes (its numbers move every pass; status shows the latest),
+        // so the log stays readable: one line per reason per stage.
+        const last = recent.find((d) => d.version === candidate.version);
+        const lastBecause = last?.action === 'hold' ? (last.evidence as { because?: string[] } | null)?.because : undefined;
+        if (last?.toPercent !== candidate.percent || JSON.stringify(lastBecause) !== JSON.stringify(decision.because))
+          await this.store.record(
+            this.decision(modelId, candidate.version, 'hold', candidate.percent, candidate.percent, 'policy', decision.reason, {
+              ...decision.evidence,
+              because: decision.because,
+            }),
+          );
+      } else if (decision.action === 'rollback')
+        await this.rollback(modelId, candidate.version, 'policy', decision.reason, decision.evidence);
       else if (decision.action === 'advance' && decision.toPercent === 100)
         await this.promote(modelId, candidate.version, 'policy', decision.reason, decision.evidence);
       else if (decision.action === 'advance')

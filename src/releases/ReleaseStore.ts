@@ -78,5 +78,7 @@ export interface ReleaseStore {
     change: { modelId: string; version: string; state: ReleaseState; percent: number; atMs: number },
     decision: Decision,
   ): Promise<void>;
+  /** Log a decision that changes no release (a hold). */
+  record(decision: Decision): Promise<void>;
   decisions(modelId: string, limit: number): Promise<Decision[]>;
 }

@@ -122,6 +122,10 @@ export class SqliteReleaseStore implements ReleaseStore {
     })();
   }
 
+  async record(decision: Decision): Promise<void> {
+    this.insertDecision.run(decisionParams(decision));
+  }
+
   async decisions(modelId: string, limit: number): Promise<Decision[]> {
     return (this.selectDecisions.all(modelId, limit) as DecisionRow[]).map((r) => ({
       modelId: r.model_id,

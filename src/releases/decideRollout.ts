@@ -39,7 +39,11 @@ export interface RolloutEvidence {
 export type RolloutDecision =
   | { action: 'rollback'; reason: string; evidence: RolloutEvidence }
   | { action: 'advance'; toPercent: number; reason: string; evidence: RolloutEvidence }
-  | { action: 'hold'; reason: string; evidence: RolloutEvidence };
+  /**
+   * `because` names the unmet conditions (`stage-feedback`, `stage-inferences`, `stable-feedback`, `accuracy`,
+   * `error-rate`, `p95`) without their numbers: a hold is logged only when these change.
+   */
+  | { action: 'hold'; reason: string; because: string[]; evidence: RolloutEvidence };
 
 /** What a version's counts say, as estimates with intervals. */
 export function evidenceOf(version: string, c: VersionCounts, z: number): VersionEvidence {
@@ -123,20 +127,25 @@ export function decideRollout(input: {
     };
 
   const short: string[] = [];
-  if (input.stage.feedback < policy.minFeedback) short.push(`${input.stage.feedback}/${policy.minFeedback} feedback samples in this stage`);
+  const shortBecause: string[] = [];
+  const waitFor = (condition: string, text: string) => (short.push(text), shortBecause.push(condition));
+  if (input.stage.feedback < policy.minFeedback)
+    waitFor('stage-feedback', `${input.stage.feedback}/${policy.minFeedback} feedback samples in this stage`);
   if (input.stage.inferences < policy.minInferences)
-    short.push(`${input.stage.inferences}/${policy.minInferences} inferences in this stage`);
-  if (s.feedback < policy.minFeedback) short.push(`stable has ${s.feedback}/${policy.minFeedback} feedback samples`);
-  if (short.length) return { action: 'hold', reason: `waiting for evidence: ${short.join(', ')}`, evidence };
+    waitFor('stage-inferences', `${input.stage.inferences}/${policy.minInferences} inferences in this stage`);
+  if (s.feedback < policy.minFeedback) waitFor('stable-feedback', `stable has ${s.feedback}/${policy.minFeedback} feedback samples`);
+  if (short.length) return { action: 'hold', reason: `waiting for evidence: ${short.join(', ')}`, because: shortBecause, evidence };
 
   const worse: string[] = [];
+  const worseBecause: string[] = [];
+  const notShown = (condition: string, text: string) => (worse.push(text), worseBecause.push(condition));
   if (!(accuracyDifference.low > -policy.accuracyMargin))
-    worse.push(`accuracy difference lower bound ${fmt(accuracyDifference.low)} not above −${policy.accuracyMargin}`);
+    notShown('accuracy', `accuracy difference lower bound ${fmt(accuracyDifference.low)} not above −${policy.accuracyMargin}`);
   if (!(errorRateDifference.high < policy.errorRateMargin))
-    worse.push(`error-rate difference upper bound ${fmt(errorRateDifference.high)} not below +${policy.errorRateMargin}`);
+    notShown('error-rate', `error-rate difference upper bound ${fmt(errorRateDifference.high)} not below +${policy.errorRateMargin}`);
   if (s.inferences > 0 && c.inferences > 0 && !(cand.p95Ms.estimate <= stab.p95Ms.estimate * (1 + policy.latencyP95Tolerance)))
-    worse.push(`p95 ${fmt(cand.p95Ms.estimate)} ms above stable ${fmt(stab.p95Ms.estimate)} ms × ${1 + policy.latencyP95Tolerance}`);
-  if (worse.length) return { action: 'hold', reason: `not shown to be no worse: ${worse.join('; ')}`, evidence };
+    notShown('p95', `p95 ${fmt(cand.p95Ms.estimate)} ms above stable ${fmt(stab.p95Ms.estimate)} ms × ${1 + policy.latencyP95Tolerance}`);
+  if (worse.length) return { action: 'hold', reason: `not shown to be no worse: ${worse.join('; ')}`, because: worseBecause, evidence };
 
   const toPercent = policy.stages.find((p) => p > input.percent) ?? 100;
   return {

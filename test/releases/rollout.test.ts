@@ -114,13 +114,28 @@ describe('automatic promotion and rollback on simulated field traffic', () => {
     expect(seen).toEqual([1, 10, 50, 100]);
     const status = (await call(`${srv.url}/v1/releases/tiny-mlp`)).body;
     expect(status.stable).toBe('3-better');
-    const policyDecisions = status.decisions
-      .filter((d: any) => d.version === '3-better' && d.actor === 'policy')
-      .reverse()
-      .map((d: any) => `${d.action} ${d.fromPercent}→${d.toPercent}`);
-    expect(policyDecisions).toEqual(['advance 1→10', 'advance 10→50', 'promote 50→100']);
+    const byPolicy = status.decisions.filter((d: any) => d.version === '3-better' && d.actor === 'policy').reverse();
+    const changes = byPolicy.filter((d: any) => d.action !== 'hold');
+    expect(changes.map((d: any) => `${d.action} ${d.fromPercent}→${d.toPercent}`)).toEqual([
+      'advance 1→10',
+      'advance 10→50',
+      'promote 50→100',
+    ]);
+    // Holds are logged with their evidence, but only when what they wait for changes: never the same reason
+    // twice in a row within a stage, though the loop passed every 200 ms and held many times.
+    const holds = byPolicy.filter((d: any) => d.action === 'hold');
+    expect(holds.length).toBeGreaterThan(0);
+    for (const [i, d] of byPolicy.entries()) {
+      if (d.action !== 'hold') continue;
+      expect(d.fromPercent).toBe(d.toPercent);
+      expect(d.reason).toMatch(/^(waiting for evidence|not shown to be no worse): /);
+      expect(d.evidence.because.length).toBeGreaterThan(0);
+      expect(d.evidence.stage).toBeDefined();
+      const before = byPolicy[i - 1];
+      if (before?.action === 'hold') expect(d.evidence.because).not.toEqual(before.evidence.because);
+    }
     // each stage waited for its own minimums
-    for (const d of status.decisions.filter((x: any) => x.version === '3-better' && x.actor === 'policy')) {
+    for (const d of changes) {
       expect(d.evidence.stage.feedback).toBeGreaterThanOrEqual(POLICY.minFeedback);
       expect(d.evidence.accuracyDifference.low).toBeGreaterThan(-POLICY.accuracyMargin);
     }
