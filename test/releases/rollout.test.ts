@@ -134,6 +134,9 @@ describe('automatic promotion and rollback on simulated field traffic', () => {
       const before = byPolicy[i - 1];
       if (before?.action === 'hold') expect(d.evidence.because).not.toEqual(before.evidence.because);
     }
+    // A stage begins at the decision that set its percentage; a hold logged within it does not restart it.
+    const operatorStart = status.decisions.find((d: any) => d.version === '3-better' && d.action === 'rollout' && d.toPercent === 1);
+    for (const [i, d] of changes.entries()) expect(d.evidence.stageStartMs).toBe(i === 0 ? operatorStart.atMs : changes[i - 1].atMs);
     // each stage waited for its own minimums
     for (const d of changes) {
       expect(d.evidence.stage.feedback).toBeGreaterThanOrEqual(POLICY.minFeedback);
