@@ -83,8 +83,10 @@ describe('dashboard release view in real Chromium', () => {
     expect(await card.locator('.release-chart canvas').count()).toBeGreaterThan(0);
     for (const id of ['#chart-latency', '#chart-events', '#chart-accuracy', '#chart-psi', '#alerts', '#groups'])
       expect(await page.locator(id).count()).toBe(1);
-    mkdirSync('docs', { recursive: true });
-    await page.locator('#releases').screenshot({ path: 'docs/dashboard-releases.png' });
+    // A test never writes into the repository: its screenshot goes to test-results/ (docs/ holds the
+    // README's, taken from the walkthrough).
+    mkdirSync('test-results', { recursive: true });
+    await page.locator('#releases').screenshot({ path: 'test-results/dashboard-releases.png' });
     expect(errors).toEqual([]);
     await page.close();
   }, 60_000);
