@@ -4,7 +4,7 @@ import { pageGlobals } from '../core/pageGlobals';
 import { collectDeviceInfo } from './collectDeviceInfo';
 import { eventFromLifecycle, type EventInput } from './eventFromLifecycle';
 import { EventQueue } from './EventQueue';
-import { installId, installIdReady, sharedInstallId } from './installId';
+import { installId, sharedInstallId } from './installId';
 import { newId } from './newId';
 import { readCollectorAnswer, type CollectorAnswer, type RejectedEvent } from './readCollectorAnswer';
 import { splitBatches } from './splitBatches';
@@ -132,11 +132,9 @@ export class Telemetry {
   /** Record an event; it is persisted before any attempt to send it. */
   track(input: EventInput): TelemetryEvent | undefined {
     if (!this.sampled || this.stopped) return undefined;
-    // A worker learns the profile's install id from IndexedDB: stamp nothing before it is known.
-    if (!installIdReady()) {
-      void sharedInstallId().then(() => this.track(input));
-      return undefined;
-    }
+    // Recorded at once, never held in memory only: a worker is terminated with its page, and an event
+    // waiting for the profile's install id (read from IndexedDB, asked for in start()) would be lost with
+    // it. Until that read settles, a worker's first events carry its own per-context id.
     const event = { ...input, id: newId(), ts: Date.now(), installId: installId(), sessionId: this.sessionId } as TelemetryEvent;
     this.pending.set(event.id, event);
     void this.queue.put([event]).catch(() => undefined);

@@ -31,7 +31,7 @@ function writeLocal(id: string): boolean {
 /**
  * The anonymous id of this browser profile, synchronously: the one shared with workers once
  * `sharedInstallId()` has settled; before that a page's localStorage copy (which that reconciles),
- * else a per-context id. Code that stamps events in a worker waits for `installIdReady()` first.
+ * else a per-context id (a worker's first events may carry that one until `sharedInstallId()` settles).
  */
 export function installId(): string {
   if (shared) return shared;

@@ -10,9 +10,13 @@ import { spawnServer, type SpawnedServer } from './spawnServer';
  * `env` can turn off isolation headers (ONDEVICE_ISOLATION=0) or serve test fixtures (ONDEVICE_FIXTURES_DIR).
  */
 export function startAppServer(env: Record<string, string> = {}): Promise<SpawnedServer> {
-  // Each server gets its own collector database unless the test names one.
+  // Each server gets its own collector database unless the test names one. A test file drives one browser
+  // profile — one install id, shared by its pages and workers — through many runs, so the per-install event
+  // limit (600 a minute; tested in test/collector/backdating.test.ts) is off unless the test sets it.
   const dbPath = path.join(mkdtempSync(path.join(tmpdir(), 'ondevice-app-')), 'collector.sqlite');
-  return spawnServer(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], { env: { COLLECTOR_DB_PATH: dbPath, ...env } });
+  return spawnServer(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], {
+    env: { COLLECTOR_DB_PATH: dbPath, COLLECTOR_INSTALL_EVENTS_PER_MINUTE: '0', ...env },
+  });
 }
 
 export interface BrowserSession {
