@@ -84,6 +84,10 @@ function tensorJson(tensor: unknown, bad: (message: string) => OnDeviceError): S
   if (!Array.isArray(dims) || dims.length > LIMITS.maxRank || !dims.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     throw bad(`needs dims as at most ${LIMITS.maxRank} non-negative integers`);
   }
+  if (ArrayBuffer.isView(data) && (data.buffer as ArrayBuffer & { detached?: boolean }).detached === true) {
+    // model.run transfers input buffers to its worker by default.
+    throw bad("data was transferred to the model's worker (detached): run the model with { transfer: false }, or pass a copy");
+  }
   const values = Array.from(data as ArrayLike<number>);
   const size = (dims as number[]).reduce((a, b) => a * b, 1);
   if (values.length !== size) throw bad(`has ${values.length} elements but dims [${dims.join(', ')}] need ${size}`);
