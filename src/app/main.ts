@@ -1,9 +1,10 @@
-// The demo PWA: OCR, voice activity and a model playground, all on this device. Tabs are chosen by the
-// URL hash (#ocr, #vad, #playground); each loads its models the first time it is opened, never before:
+// The demo PWA: OCR, voice activity, digits and a model playground, all on this device. Tabs are chosen by the
+// URL hash (#ocr, #vad, #digits, #playground); each loads its models the first time it is opened, never before:
 // a bare `/` shows the OCR tab but downloads nothing until the tab is opened or OCR is used, so the
 // demo never competes with a model the user is loading.
 import { configure } from '../index';
 import { registerServiceWorker } from '../sw/registerServiceWorker';
+import { createDigitsTab } from './createDigitsTab';
 import { createModelComparison } from './createModelComparison';
 import { createOcrTab } from './createOcrTab';
 import { createRegistryRunner } from './createRegistryRunner';
@@ -14,7 +15,8 @@ import { showError } from './describeError';
 import { whenPageIdle } from './whenPageIdle';
 
 // The demo reports to the collector that `npm start` serves on the same port (site key `demo`).
-configure({ baseUrl: new URL('/', location.href).href, telemetry: { endpoint: '/v1/events', siteKey: 'demo' } });
+const telemetry = { endpoint: '/v1/events', siteKey: 'demo' };
+configure({ baseUrl: new URL('/', location.href).href, telemetry });
 
 const app = document.querySelector<HTMLElement>('#app')!;
 app.innerHTML = `
@@ -30,6 +32,7 @@ app.innerHTML = `
   <nav id="tabs" class="tabs" aria-label="Demos"></nav>
   <section id="panel-ocr" class="panel"></section>
   <section id="panel-vad" class="panel"></section>
+  <section id="panel-digits" class="panel"></section>
   <section id="panel-playground" class="panel">
     <h2>Playground</h2>
     <p class="lead">Run any ONNX model here, on WASM and on WebGPU, and compare.</p>
@@ -69,11 +72,13 @@ const comparison = createModelComparison($('model-comparison'), refreshStorage);
 const runner = createRegistryRunner($('registry-runner'), refreshStorage);
 const ocr = createOcrTab($('panel-ocr'), refreshStorage);
 const vad = createVadTab($('panel-vad'), refreshStorage);
+const digits = createDigitsTab($('panel-digits'), telemetry, refreshStorage);
 const tabs = createTabs(
   $('tabs'),
   [
     { id: 'ocr', label: 'OCR', panel: $('panel-ocr'), onOpen: () => trackModelLoad(ocr.onOpen()) },
     { id: 'vad', label: 'Voice activity', panel: $('panel-vad'), onOpen: () => trackModelLoad(vad.onOpen()) },
+    { id: 'digits', label: 'Digits', panel: $('panel-digits'), onOpen: () => trackModelLoad(digits.onOpen()) },
     { id: 'playground', label: 'Playground', panel: $('panel-playground'), onOpen: () => runner.onOpen() },
   ],
   'ocr',
