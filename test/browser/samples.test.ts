@@ -211,4 +211,43 @@ describe('consented samples', () => {
     for (const body of bodies) expect(body.bytes).toBeLessThanOrEqual(LIMITS.maxBodyBytes);
     await page.close();
   });
+
+  test('a sample too big for the keepalive budget is kept at page close and delivered by the next page', async () => {
+    const page = await session.open('/test-page.html');
+    const wire = recordWire(page);
+    await page.evaluate(async () => {
+      const { configure, reportFeedback, flushTelemetry } = (window as any).OnDevice;
+      configure({ telemetry: { endpoint: '/v1/events', siteKey: 'demo', shareInputs: true } });
+      await flushTelemetry(); // the session event: what is pending below is only the feedback and its sample
+      // ~70 KiB of JSON: over the 60 KiB the page-close flush may send, under the 128 KiB a sample may be.
+      const data = Float32Array.from({ length: 4000 }, (_, j) => Math.fround(1 / (j + 3)));
+      reportFeedback({
+        modelId: 'tiny-mlp',
+        modelVersion: '1',
+        predictionId: 'unload-1',
+        label: 1,
+        inputs: { x: { type: 'float32', data, dims: [1, 4000] } },
+      });
+    });
+    // Well inside the 5 s flush interval: only the page-close flush sends anything.
+    await page.close({ runBeforeUnload: true });
+    await waitUntil(
+      () => query(`SELECT id FROM events WHERE type = 'feedback' AND prediction_id = 'unload-1'`).length === 1,
+      'the feedback sent at close',
+    );
+    const closing = wire.filter((b) => b.events.some((e) => e.predictionId === 'unload-1'));
+    for (const body of closing) {
+      expect(body.bytes).toBeLessThanOrEqual(LIMITS.maxKeepaliveBytes);
+      expect(body.events.some((e) => e.type === 'sample')).toBe(false);
+    }
+    expect(query(`SELECT id FROM samples WHERE prediction_id = 'unload-1'`)).toHaveLength(0);
+    // The next page of this profile replays what is still queued in IndexedDB: the sample.
+    const next = await session.open('/test-page.html');
+    await next.evaluate(() => (window as any).OnDevice.configure({ telemetry: { endpoint: '/v1/events', siteKey: 'demo' } }));
+    await waitUntil(
+      () => query(`SELECT id FROM samples WHERE prediction_id = 'unload-1'`).length === 1,
+      'the sample replayed by the next page',
+    );
+    await next.close();
+  });
 });
