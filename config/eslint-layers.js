@@ -24,6 +24,9 @@ export const LAYERS = {
   // releases reads field metrics through the collector's database and answers with its route helpers,
   // and loads uploads with onnxruntime-node to read their signature.
   releases: ['core', 'registry', 'collector', 'node'],
+  // retrain (Node only) trains and exports models (digits/ with tfjs and the ONNX encoder in node/), reads
+  // field samples through the collector and ships candidates through releases.
+  retrain: ['core', 'registry', 'collector', 'releases', 'node'],
 };
 
 const srcRoot = path.resolve(import.meta.dirname, '..', 'src');
