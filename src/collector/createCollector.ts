@@ -18,6 +18,7 @@ import type { ReadAccessPolicy } from './readAccess';
 import type { Route } from './Route';
 import { routeRequest, type RouteTable } from './routeRequest';
 import { sendJson } from './sendJson';
+import { DATASET_PATH_PREFIX, serveDataset } from './serveDataset';
 import { loadKnownModels } from './loadKnownModels';
 import { ModelKeyBudget } from './ModelKeyBudget';
 import { loadDashboardAssets, sendAsset, type DashboardAssets } from './serveDashboard';
@@ -84,6 +85,8 @@ export interface CollectorOptions {
   maxFeedbackPerInstall?: number;
   /** Events per install per minute (per site key); a batch over it gets 429. Default 600; 0 disables. */
   installEventsPerMinute?: number;
+  /** `sample` events per install per minute (per site key), on top of the event limit; 429 beyond. Default 30; 0 disables. */
+  installSamplesPerMinute?: number;
   /** Bound on receiving an ingest request body. Default 10 s. */
   bodyTimeoutMs?: number;
   /** The release control plane is mounted beside the collector (src/releases): the dashboard shows its section. */
@@ -225,6 +228,8 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
   monitor.start();
 
   const installLimiter = new InstallEventLimiter(options.installEventsPerMinute ?? 600);
+  // Samples are up to 128 KiB each: one install must not fill the disk with them at the event rate.
+  const sampleLimiter = new InstallEventLimiter(options.installSamplesPerMinute ?? 30, 'sample events');
   const ingest: IngestContext = {
     store: storage.writer,
     limiter: new TokenBucketLimiter(options.rateLimit ?? { perSecond: 20, burst: 60 }),
@@ -234,7 +239,13 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
     bodyTimeoutMs: options.bodyTimeoutMs ?? DEFAULT_INGEST_BODY_TIMEOUT_MS,
     now,
     onResponse: (status, code) => metrics.recordIngestResponse(status, code),
-    admitBatch: (events, siteKey) => installLimiter.admit(events, siteKey, now()),
+    admitBatch: (events, siteKey) =>
+      installLimiter.admit(events, siteKey, now()) ??
+      sampleLimiter.admit(
+        events.filter((e) => e.type === 'sample'),
+        siteKey,
+        now(),
+      ),
     onStored: (stored, duplicates) => {
       metrics.recordStored(stored, duplicates);
       if (stored.length > 0) monitor.evaluateSoon();
@@ -271,6 +282,13 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
           const limit = Math.min(1000, Math.max(1, Number(url.searchParams.get('limit')) || 100));
           sendJson(res, 200, { firing: monitor.firingAlerts(), history: await storage.alerts.listAlerts(limit) });
         },
+      },
+      {
+        path: DATASET_PATH_PREFIX,
+        prefix: true,
+        methods: READ_METHODS,
+        access: 'read',
+        handle: (req, res, url) => serveDataset(storage.samples, res, url, req.method ?? 'GET'),
       },
       {
         path: '/metrics',

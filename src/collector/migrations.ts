@@ -127,6 +127,29 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
     `,
   },
   {
+    version: 5,
+    // Consented training samples (the inputs of `sample` events; src/collector/SampleStore.ts). The
+    // event itself is an `events` row too (without its inputs): the id dedupes there, in the same
+    // transaction. seq is the order of receipt, the dataset export's cursor. label and predicted are
+    // JSON, so class 3 and "3" come back as they were sent.
+    sql: `
+      CREATE TABLE samples (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        received_ms INTEGER NOT NULL,
+        site_key TEXT NOT NULL,
+        install_id TEXT NOT NULL,
+        model_id TEXT NOT NULL,
+        model_version TEXT NOT NULL,
+        prediction_id TEXT NOT NULL,
+        label TEXT NOT NULL,
+        predicted TEXT,
+        inputs TEXT NOT NULL
+      );
+      CREATE INDEX samples_model_received ON samples (model_id, received_ms, seq);
+    `,
+  },
+  {
     version: 6,
     // Retraining jobs (src/retrain): one row per job, and a one-row lease table that makes "one job at a
     // time" hold across every process sharing this file.

@@ -5,12 +5,14 @@ import { openSqliteDatabase, type SqliteOptions } from './openSqliteDatabase';
 import { SqliteAlertStore } from './SqliteAlertStore';
 import { SqliteEventQueries } from './SqliteEventQueries';
 import { SqliteEventWriter } from './SqliteEventWriter';
+import { SqliteSampleStore } from './SqliteSampleStore';
 import { SqliteStatements } from './SqliteStatements';
 
 export interface SqliteStorage extends CollectorStorage {
   writer: SqliteEventWriter;
   queries: SqliteEventQueries;
   alerts: SqliteAlertStore;
+  samples: SqliteSampleStore;
   db: Database.Database;
 }
 
@@ -25,9 +27,11 @@ export interface SqliteStorage extends CollectorStorage {
 export function openSqliteStorage(path: string, options: SqliteOptions & { budget?: ModelKeyBudget } = {}): SqliteStorage {
   const db = openSqliteDatabase(path, options);
   const sql = new SqliteStatements(db);
+  const samples = new SqliteSampleStore(db);
   return {
     db,
-    writer: new SqliteEventWriter(db, options.budget ?? new ModelKeyBudget()),
+    samples,
+    writer: new SqliteEventWriter(db, options.budget ?? new ModelKeyBudget(), samples),
     queries: new SqliteEventQueries(sql),
     alerts: new SqliteAlertStore(sql),
     close: async () => {
