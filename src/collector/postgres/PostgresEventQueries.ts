@@ -42,13 +42,21 @@ const MINUTES = 'minute_ms >= $2 AND minute_ms < $3';
  * Latency samples, device mix and accuracy need raw rows and read them (bounded by indexes).
  */
 export class PostgresEventQueries implements EventQueries {
-  constructor(private readonly pool: pg.Pool) {}
+  /** `useRollups: false` reads raw events only: the baseline `npm run bench -- summary` compares against. */
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly options: { useRollups?: boolean } = {},
+  ) {}
 
   private async all<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
     return (await this.pool.query<T>(sql, params)).rows;
   }
 
   private params(w?: TimeWindow): unknown[] {
+    if (this.options.useRollups === false) {
+      const raw = w ?? { sinceMs: Number.MIN_SAFE_INTEGER, untilMs: Number.MAX_SAFE_INTEGER };
+      return [raw.sinceMs, raw.untilMs, raw.untilMs, raw.untilMs];
+    }
     const s = splitWindow(w);
     return [s.since, s.from, s.to, s.until];
   }
