@@ -53,7 +53,7 @@ function generateSql(from: number, to: number): string[] {
      SELECT 'bench-' || g,
        CASE WHEN ${kind} < 80 THEN 'inference' WHEN ${kind} < 88 THEN 'feedback' WHEN ${kind} < 94 THEN 'model_load'
             WHEN ${kind} < 97 THEN 'error' ELSE 'session' END,
-       ${at}, ${at}, ${at}, 'demo', 'install-' || (g % 5000), 'session-' || (g % 20000),
+       ${at}, ${at}, ${at}, 'demo', 'install-' || (g % 5000), 'session-' || (${at} / 600000) || '-' || (g % 20),
        'model-' || (g % 4), (1 + g % 2)::text,
        CASE WHEN ${kind} < 80 OR (${kind} >= 88 AND ${kind} < 94) THEN (CASE WHEN g % 3 = 0 THEN 'webgpu' ELSE 'wasm' END) END,
        CASE WHEN ${kind} < 80 OR (${kind} >= 88 AND ${kind} < 94) THEN 1 + (g % 997) * 0.37 END,
@@ -71,6 +71,20 @@ function generateSql(from: number, to: number): string[] {
     `INSERT INTO event_ids (id, received_ms) SELECT 'bench-' || g, ${at} FROM generate_series(${from + 1}::int8, ${to}::int8) g`,
   ];
 }
+
+/** Bulk generation runs without the secondary indexes (as a restore would); they are rebuilt after. */
+const DROP_INDEXES_SQL = [
+  'DROP INDEX events_type_at, events_inference_prediction, events_session, events_model_version_received, event_ids_received',
+  'ALTER TABLE event_ids DROP CONSTRAINT event_ids_pkey',
+];
+const CREATE_INDEXES_SQL = [
+  'CREATE INDEX events_type_at ON events (type, at_ms)',
+  "CREATE INDEX events_inference_prediction ON events (prediction_id) WHERE type = 'inference'",
+  "CREATE INDEX events_session ON events (session_id) WHERE type = 'session'",
+  'CREATE INDEX events_model_version_received ON events (model_id, model_version, type, received_ms)',
+  'ALTER TABLE event_ids ADD PRIMARY KEY (id)',
+  'CREATE INDEX event_ids_received ON event_ids (received_ms)',
+];
 
 /** Rebuild the rollups from the raw events, grouped exactly as PostgresEventWriter maintains them. */
 const ROLLUP_SQL = [
@@ -103,10 +117,12 @@ export async function runSummaryBench(
     let stored = 0;
     for (const size of sizes) {
       const t0 = performance.now();
+      for (const sql of DROP_INDEXES_SQL) await pool.query(sql);
       for (let from = stored; from < size; from += 250_000) {
         for (const sql of generateSql(from, Math.min(size, from + 250_000))) await pool.query(sql);
       }
       stored = size;
+      for (const sql of CREATE_INDEXES_SQL) await pool.query(sql);
       for (const sql of ROLLUP_SQL) await pool.query(sql);
       console.log(`summary bench: ${size.toLocaleString('en')} events generated in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
       for (const windowMs of windowsMs) {
