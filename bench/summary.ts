@@ -157,9 +157,12 @@ export async function runSummaryBench(
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const sizes = process.argv
-    .slice(2)
-    .map(Number)
-    .filter((n) => n > 0);
-  await runSummaryBench(sizes.length ? sizes : undefined);
+  // npx tsx bench/summary.ts [events…] [--windows-h=1,24] [--repeats=5]
+  const args = process.argv.slice(2);
+  const flag = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+  const sizes = args.map(Number).filter((n) => n > 0);
+  const windows = flag('windows-h')
+    ?.split(',')
+    .map((h) => Number(h) * HOUR_MS);
+  await runSummaryBench(sizes.length ? sizes : undefined, windows, flag('repeats') ? Number(flag('repeats')) : undefined);
 }
