@@ -1,6 +1,7 @@
 // The real collector process (`npm run collector`) and the `npm start` server on PostgreSQL through
 // COLLECTOR_DATABASE_URL: what they acknowledge is in the database, survives kill -9, and a retry after the
 // restart is all duplicates; published releases and their bytes are served from the database.
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,12 +45,34 @@ describe('servers on PostgreSQL (COLLECTOR_DATABASE_URL)', () => {
         ...Array.from({ length: 30 }, (_, i) => inferenceEvent({ modelId: 'pg-process', ms: 5 + i })),
         modelLoadEvent({ modelId: 'pg-process' }),
         errorEvent({ modelId: 'pg-process' }),
+        {
+          id: randomUUID(),
+          ts: Date.now(),
+          installId: 'install-1',
+          sessionId: 'session-1',
+          type: 'sample' as const,
+          modelId: 'digits',
+          modelVersion: '1',
+          predictionId: randomUUID(),
+          label: 7,
+          inputs: { image: { type: 'float32' as const, dims: [1, 1, 2, 2], data: [0, 0.5, 1, 0.25] } },
+        },
       ];
       const ack = await postEvents(first.url, { siteKey: 'demo', events });
       expect(ack.status).toBe(200);
-      expect(ack.body).toMatchObject({ accepted: 32, stored: 32, duplicates: 0 });
+      expect(ack.body).toMatchObject({ accepted: 33, stored: 33, duplicates: 0 });
       const summary = (await getJson(`${first.url}/v1/summary?window=1h`)).body;
-      expect(summary.events).toEqual({ inference: 30, model_load: 1, error: 1 });
+      expect(summary.events).toEqual({ inference: 30, model_load: 1, error: 1, sample: 1 });
+      const dataset = await fetch(`${first.url}/v1/datasets/digits`, { signal: AbortSignal.timeout(15_000) });
+      expect(dataset.status).toBe(200);
+      const lines = (await dataset.text()).split('\n').filter(Boolean);
+      expect(lines.map((l) => JSON.parse(l) as { id: string; inputs: unknown })).toEqual([
+        expect.objectContaining({
+          id: events[32].id,
+          label: 7,
+          inputs: { image: { type: 'float32', dims: [1, 1, 2, 2], data: [0, 0.5, 1, 0.25] } },
+        }),
+      ]);
 
       await first.kill();
       expect(existsSync(sqlitePath)).toBe(false);
@@ -57,7 +80,7 @@ describe('servers on PostgreSQL (COLLECTOR_DATABASE_URL)', () => {
       await db.connect();
       try {
         const { rows } = await db.query<{ n: string }>('SELECT COUNT(*) AS n FROM events WHERE id = ANY($1)', [events.map((e) => e.id)]);
-        expect(Number(rows[0].n)).toBe(32);
+        expect(Number(rows[0].n)).toBe(33);
       } finally {
         await db.end();
       }
@@ -65,9 +88,9 @@ describe('servers on PostgreSQL (COLLECTOR_DATABASE_URL)', () => {
       const second = await start();
       try {
         const retry = await postEvents(second.url, { siteKey: 'demo', events });
-        expect(retry.body).toMatchObject({ accepted: 32, stored: 0, duplicates: 32 });
+        expect(retry.body).toMatchObject({ accepted: 33, stored: 0, duplicates: 33 });
         const again = (await getJson(`${second.url}/v1/summary?window=1h`)).body;
-        expect(again.events).toEqual({ inference: 30, model_load: 1, error: 1 });
+        expect(again.events).toEqual({ inference: 30, model_load: 1, error: 1, sample: 1 });
         const group = again.groups.find((g: { modelId: string }) => g.modelId === 'pg-process');
         expect(group).toMatchObject({ count: 30, latencyMs: { mean: 19.5 } });
       } finally {
