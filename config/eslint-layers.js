@@ -16,16 +16,16 @@ export const LAYERS = {
   vite: ['core', 'sw'],
   app: ['index', 'sw'],
   collector: ['core'],
-  server: ['core', 'collector', 'serve', 'releases'],
+  server: ['core', 'collector', 'serve', 'releases', 'retrain'],
   node: ['core', 'registry'],
   // serve borrows the collector's loopback test and token-bucket limiter rather than copying them.
   serve: ['core', 'registry', 'node', 'collector'],
-  cli: ['core', 'registry', 'node', 'serve'],
+  cli: ['core', 'registry', 'node', 'serve', 'retrain'],
   // releases reads field metrics through the collector's database and answers with its route helpers,
   // and loads uploads with onnxruntime-node to read their signature.
   releases: ['core', 'registry', 'collector', 'node'],
   // retrain (Node only) trains and exports models (digits/ with tfjs and the ONNX encoder in node/), reads
-  // field samples through the collector and ships candidates through releases.
+  // field samples through the collector (its database, alerts, route helpers) and ships candidates through releases.
   retrain: ['core', 'registry', 'collector', 'releases', 'node'],
 };
 

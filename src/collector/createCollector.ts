@@ -5,11 +5,15 @@ import { CollectorMetrics } from './CollectorMetrics';
 import type { CollectorStorage } from './CollectorStorage';
 import type { OriginPolicy } from './corsHeaders';
 import type { EventWriter } from './EventWriter';
+import type { TelemetryEvent } from '../core/eventSchema';
 import { handleIngest, type IngestContext } from './handleIngest';
 import { LOOPBACK_HOST_NAMES } from './hostAllowed';
 import { InstallEventLimiter } from './InstallEventLimiter';
 import { isLoopbackHost } from './isLoopbackHost';
 import { openSqliteStorage } from './openSqliteStorage';
+import { describePostgresUrl } from './postgres/openPostgresPool';
+import { openPostgresStorage } from './postgres/openPostgresStorage';
+import type { RetentionPolicy } from './Retention';
 import { parseWindow } from './parseWindow';
 import { QueryWorker } from './QueryWorker';
 import { inlineReadQueries, type ReadQueries } from './ReadQueries';
@@ -28,6 +32,18 @@ import { writeInSlices } from './writeInSlices';
 export interface CollectorOptions {
   /** SQLite file; created with its folder if missing. Default `./data/collector.sqlite`. */
   dbPath?: string;
+  /**
+   * PostgreSQL instead of SQLite (`postgres://user:pass@host:5432/db`): every store on that database,
+   * schema migrated at start. Wins over `dbPath` (the start-up log says the path is ignored).
+   */
+  databaseUrl?: string;
+  /** How long events (and their rollups) and training samples are kept. Default: forever. */
+  retention?: RetentionPolicy;
+  /**
+   * How often `storage.prune` runs (first run at start). Default 1 hour; 0 disables (several instances
+   * on one database run it on the leader instead).
+   */
+  pruneIntervalMs?: number;
   /** Use this storage instead of opening `dbPath` (the collector will not close it). */
   storage?: CollectorStorage;
   /** `'*'` (default, demo) or the exact origins allowed to post events, e.g. `['https://app.example']`. */
@@ -90,6 +106,10 @@ export interface CollectorOptions {
   bodyTimeoutMs?: number;
   /** The release control plane is mounted beside the collector (src/releases): the dashboard shows its section. */
   releaseView?: boolean;
+  /** Retraining jobs are mounted beside the collector (src/retrain): the dashboard shows its Jobs section. */
+  jobsView?: boolean;
+  /** Alert names raised by other parts of the server through `raiseAlert` (kept firing across restarts). */
+  externalAlertRules?: string[];
   log?: (line: string) => void;
   now?: () => number;
 }
@@ -110,6 +130,13 @@ export interface Collector {
   longestBodyTimeoutMs: number;
   /** Which model ids and versions count apart; published releases are added with `budget.addKnown`. */
   budget: ModelKeyBudget;
+  /** Subscribe to the events stored by ingest and `writer` (after commit); returns the unsubscribe function. */
+  onEventsStored(listener: (events: readonly TelemetryEvent[]) => void): () => void;
+  /** Subscribe to alert transitions (firing, resolved); returns the unsubscribe function. */
+  onAlertTransition(listener: (t: AlertTransition) => void): () => void;
+  /** Fire / resolve an alert no rule measures (one of `externalAlertRules`): stored, listed, sent to the webhook. */
+  raiseAlert: AlertMonitor['raise'];
+  clearAlert: AlertMonitor['clear'];
 }
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -148,22 +175,36 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
     known: [...(await loadKnownModels(options.registryPath ?? 'models/registry.json')), ...(options.knownModels ?? [])],
   });
   const ownsStorage = options.storage === undefined;
+  const databaseUrl = options.storage ? undefined : options.databaseUrl || undefined;
   const dbPath = options.dbPath ?? 'data/collector.sqlite';
-  const useWorker = ownsStorage && dbPath !== ':memory:' && options.queryWorker !== false;
+  if (databaseUrl) {
+    log(
+      `collector: storage PostgreSQL ${describePostgresUrl(databaseUrl)}` +
+        (options.dbPath ? ` (COLLECTOR_DB_PATH ${options.dbPath} is ignored: COLLECTOR_DATABASE_URL wins)` : ''),
+    );
+  }
+  // PostgreSQL answers reads on its own connections: no worker thread needed.
+  const useWorker = ownsStorage && !databaseUrl && dbPath !== ':memory:' && options.queryWorker !== false;
   const storage =
     options.storage ??
+    (databaseUrl
+      ? await openPostgresStorage(databaseUrl, { budget, retention: options.retention, now }).catch((e: Error) => {
+          throw new Error(`cannot open database ${describePostgresUrl(databaseUrl)}: ${e.message}`, { cause: e });
+        })
+      : undefined) ??
     openSqliteStorage(dbPath, {
       synchronous: options.synchronous,
       // The query worker checkpoints off the ingest thread. ~400 MiB of WAL before a commit checkpoints
       // inline is only a safety net should the worker stop.
       autoCheckpointPages: useWorker ? 100_000 : undefined,
       budget,
+      retention: options.retention,
     });
   if (ownsStorage) {
     // A read-only file or folder is found now, not at the first ingest after "listening".
     await storage.writer.checkWritable().catch(async (e: Error) => {
       await storage.close();
-      throw new Error(`cannot write database ${dbPath}: ${e.message}`, { cause: e });
+      throw new Error(`cannot write database ${databaseUrl ? describePostgresUrl(databaseUrl) : dbPath}: ${e.message}`, { cause: e });
     });
   }
   const queries: ReadQueries = useWorker
@@ -183,6 +224,16 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
       })
     : undefined;
 
+  const alertListeners = new Set<(t: AlertTransition) => void>();
+  const storedListeners = new Set<(events: readonly TelemetryEvent[]) => void>();
+  // A listener's failure is logged; it never fails the ingest that already committed.
+  const notifyListener = <T>(listener: (value: T) => void, value: T) => {
+    try {
+      listener(value);
+    } catch (e) {
+      log(`collector: listener failed: ${(e as Error).message}`);
+    }
+  };
   const monitor = new AlertMonitor({
     store: storage.alerts,
     rules: rules.rules,
@@ -197,11 +248,36 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
     onTransition: (t) => {
       log(`collector: alert ${t.status}: ${t.alert.rule} ${t.alert.series} value=${t.alert.resolvedValue ?? t.alert.value}`);
       notifier?.enqueue({ source: 'ondevice-collector', status: t.status, alert: t.alert });
+      for (const listener of alertListeners) notifyListener(listener, t);
     },
+    externalRules: options.externalAlertRules,
     onError: (e) => log(`collector: alert evaluation failed: ${(e as Error).message}`),
   });
   await monitor.ready;
   monitor.start();
+
+  // Retention: on a timer here; with several instances on one database, on the leader only (interval 0).
+  const pruneIntervalMs = options.pruneIntervalMs ?? HOUR_MS;
+  const hasRetention = options.retention?.eventDays !== undefined || options.retention?.sampleDays !== undefined;
+  let pruning: Promise<void> | undefined;
+  const prune = () => {
+    if (pruning || !storage.prune) return;
+    pruning = storage
+      .prune(now())
+      .then(
+        (r) => {
+          if (r.events !== 0 || r.droppedPartitions.length > 0)
+            log(
+              `collector: pruned events before ${new Date(r.eventCutoffMs ?? 0).toISOString()}: ${r.droppedPartitions.length ? r.droppedPartitions.join(', ') : `${r.events} events`}`,
+            );
+        },
+        (e: Error) => log(`collector: prune failed: ${e.message}`),
+      )
+      .finally(() => (pruning = undefined));
+  };
+  const pruneTimer = hasRetention && pruneIntervalMs > 0 ? setInterval(prune, pruneIntervalMs) : undefined;
+  pruneTimer?.unref();
+  if (pruneTimer) prune();
 
   const installLimiter = new InstallEventLimiter(options.installEventsPerMinute ?? 600);
   // Samples are up to 128 KiB each: one install must not fill the disk with them at the event rate.
@@ -225,6 +301,7 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
     onStored: (stored, duplicates) => {
       metrics.recordStored(stored, duplicates);
       if (stored.length > 0) monitor.evaluateSoon();
+      if (stored.length > 0) for (const listener of storedListeners) notifyListener(listener, stored);
     },
   };
 
@@ -289,7 +366,11 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
         handle: async (_req, res, url) => {
           const windowMs = parseWindow(url, res);
           if (windowMs !== null)
-            sendJson(res, 200, { ...(await queries.dashboard(rules.rules, windowMs, now())), releaseView: options.releaseView === true });
+            sendJson(res, 200, {
+              ...(await queries.dashboard(rules.rules, windowMs, now())),
+              releaseView: options.releaseView === true,
+              jobsView: options.jobsView === true,
+            });
         },
       },
     ]),
@@ -311,6 +392,16 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
     writer,
     longestBodyTimeoutMs: Math.max(0, ...[...table.routes.values()].map((r) => r.bodyTimeoutMs ?? 0)),
     evaluateAlerts: () => monitor.evaluate(),
+    onEventsStored(listener) {
+      storedListeners.add(listener);
+      return () => storedListeners.delete(listener);
+    },
+    onAlertTransition(listener) {
+      alertListeners.add(listener);
+      return () => alertListeners.delete(listener);
+    },
+    raiseAlert: (a) => monitor.raise(a),
+    clearAlert: (rule, labels, value) => monitor.clear(rule, labels, value),
     async handle(req, res) {
       let url: URL;
       try {
@@ -330,6 +421,8 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
     async close() {
       if (closed) return;
       closed = true;
+      clearInterval(pruneTimer);
+      await pruning;
       monitor.close();
       await notifier?.close();
       await queries.close();
