@@ -21,6 +21,11 @@ export interface AlertMonitorOptions {
   onTransition: (t: AlertTransition) => void;
   onError: (error: unknown) => void;
   now: () => number;
+  /**
+   * Whether this instance evaluates (LeaderLease.isLeader): with several collectors on one database only
+   * the leader judges and writes alerts; the others evaluate nothing. Default: always.
+   */
+  isLeader?: () => boolean;
 }
 
 const PRUNE_EVERY_EVALUATIONS = 500;
@@ -44,15 +49,23 @@ export class AlertMonitor {
   private tail: Promise<unknown>;
   /** A timer-triggered evaluation is waiting in the chain; another would see nothing new. */
   private queued = false;
+  /** `firing` mirrors the store as this instance left it; false after a spell as follower. */
+  private firingLoaded: boolean;
 
   constructor(private readonly options: AlertMonitorOptions) {
     this.rulesByName = new Map(options.rules.map((r) => [r.name, r]));
-    this.ready = this.loadFiring();
+    this.firingLoaded = this.leads();
+    this.ready = this.firingLoaded ? this.loadFiring() : Promise.resolve();
     this.tail = this.ready.catch(() => undefined);
+  }
+
+  private leads(): boolean {
+    return this.options.isLeader?.() ?? true;
   }
 
   private async loadFiring(): Promise<void> {
     const { store, now, onTransition } = this.options;
+    this.firing.clear();
     for (const alert of await store.firingAlerts()) {
       if (this.rulesByName.has(alert.rule)) {
         this.firing.set(seriesKey(alert.rule, alert.series), alert);
@@ -93,6 +106,15 @@ export class AlertMonitor {
 
   private async evaluateOnce(): Promise<AlertTransition[]> {
     const { store, rules, now } = this.options;
+    if (!this.leads()) {
+      // Another instance judges; what it opened and resolved meanwhile is reloaded on taking over.
+      this.firingLoaded = false;
+      return [];
+    }
+    if (!this.firingLoaded) {
+      await this.loadFiring();
+      this.firingLoaded = true;
+    }
     const nowMs = now();
     const measured = await this.options.measure(rules, nowMs);
     if (this.closed) return [];

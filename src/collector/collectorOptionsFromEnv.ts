@@ -23,6 +23,8 @@ import type { CollectorOptions } from './createCollector';
  *   COLLECTOR_MAX_FEEDBACK_PER_INSTALL  feedback events one install weighs per accuracy alert window (default 20)
  *   COLLECTOR_INSTALL_EVENTS_PER_MINUTE events per install per minute, 429 beyond (default 600; 0 disables)
  *   COLLECTOR_INGEST_BODY_TIMEOUT_MS  deadline for receiving a POST /v1/events body (default 10000)
+ *   COLLECTOR_DATABASE_URL        postgres://… shared by every instance (leader election, shared /metrics)
+ *   COLLECTOR_INSTANCE_ID         this instance's name: `instance` label, pg_stat_activity (default hostname:pid)
  * Server timeouts (HTTP_*_TIMEOUT_MS) are read by serverTimeoutsFromEnv.
  */
 export function collectorOptionsFromEnv(env: NodeJS.ProcessEnv, listenHost: string): CollectorOptions {
@@ -64,5 +66,7 @@ export function collectorOptionsFromEnv(env: NodeJS.ProcessEnv, listenHost: stri
     maxFeedbackPerInstall: int('COLLECTOR_MAX_FEEDBACK_PER_INSTALL'),
     installEventsPerMinute: int('COLLECTOR_INSTALL_EVENTS_PER_MINUTE'),
     bodyTimeoutMs: int('COLLECTOR_INGEST_BODY_TIMEOUT_MS') || undefined,
+    databaseUrl: env.COLLECTOR_DATABASE_URL || undefined,
+    instanceId: env.COLLECTOR_INSTANCE_ID || undefined,
   };
 }

@@ -9,6 +9,10 @@ import { handleIngest, type IngestContext } from './handleIngest';
 import { LOOPBACK_HOST_NAMES } from './hostAllowed';
 import { InstallEventLimiter } from './InstallEventLimiter';
 import { isLoopbackHost } from './isLoopbackHost';
+import { alwaysLeader } from './leader/alwaysLeader';
+import { defaultInstanceId } from './leader/defaultInstanceId';
+import type { LeaderLease } from './leader/LeaderLease';
+import { openPostgresLeaderLease } from './leader/openPostgresLeaderLease';
 import { openSqliteStorage } from './openSqliteStorage';
 import { parseWindow } from './parseWindow';
 import { QueryWorker } from './QueryWorker';
@@ -87,6 +91,18 @@ export interface CollectorOptions {
   bodyTimeoutMs?: number;
   /** The release control plane is mounted beside the collector (src/releases): the dashboard shows its section. */
   releaseView?: boolean;
+  /**
+   * PostgreSQL shared by every instance (`COLLECTOR_DATABASE_URL`): the instances elect a leader on it
+   * (an advisory lock) that alone evaluates alerts, and /metrics reads the model series from it.
+   */
+  databaseUrl?: string;
+  /** Whether this instance does the once-only work. Default: the advisory lock on `databaseUrl`, else always. */
+  leader?: LeaderLease;
+  /**
+   * `COLLECTOR_INSTANCE_ID`: the `instance` label of the series this process counts itself, and its name in
+   * `pg_stat_activity`. Default `hostname:pid`; the label is only added on a shared database or when set.
+   */
+  instanceId?: string;
   log?: (line: string) => void;
   now?: () => number;
 }
@@ -107,6 +123,10 @@ export interface Collector {
   longestBodyTimeoutMs: number;
   /** Which model ids and versions count apart; published releases are added with `budget.addKnown`. */
   budget: ModelKeyBudget;
+  /** Whether this instance does the once-only work (alerts here; rollout decisions, retention next to it). */
+  leader: LeaderLease;
+  /** This process's name among the instances. */
+  instanceId: string;
 }
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -167,8 +187,19 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
     ? new QueryWorker({ dbPath, onError: (e) => log(`collector: query worker failed: ${e.message}`) })
     : inlineReadQueries(storage.queries, storage.alerts);
 
+  const instanceId = options.instanceId || defaultInstanceId();
+  const shared = options.databaseUrl !== undefined;
+  const ownsLeader = options.leader === undefined;
+  const leader =
+    options.leader ?? (shared ? await openPostgresLeaderLease({ url: options.databaseUrl!, instanceId, log }) : alwaysLeader());
+  if (shared) log(`collector: instance ${instanceId}: ${leader.isLeader() ? 'leader' : 'follower'}`);
+
   // An injected storage applies its own budget when it stores; only ours can say which rows are keys.
-  const metrics = await CollectorMetrics.fromStorage(storage.queries, ownsStorage ? (id, version) => budget.isKey(id, version) : undefined);
+  const isKey = ownsStorage ? (id: string, version: string) => budget.isKey(id, version) : undefined;
+  const metrics = await CollectorMetrics.fromStorage(storage.queries, isKey, {
+    shared,
+    instance: shared || options.instanceId ? instanceId : undefined,
+  });
   const notifier = options.webhookUrl
     ? new WebhookNotifier({
         url: options.webhookUrl,
@@ -196,9 +227,14 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
       notifier?.enqueue({ source: 'ondevice-collector', status: t.status, alert: t.alert });
     },
     onError: (e) => log(`collector: alert evaluation failed: ${(e as Error).message}`),
+    isLeader: () => leader.isLeader(),
   });
   await monitor.ready;
   monitor.start();
+  const stopFollowingLeader = leader.onChange((isLeader) => {
+    if (shared) log(`collector: instance ${instanceId}: ${isLeader ? 'now the leader' : 'no longer the leader'}`);
+    if (isLeader) monitor.evaluateSoon();
+  });
 
   const installLimiter = new InstallEventLimiter(options.installEventsPerMinute ?? 600);
   const ingest: IngestContext = {
@@ -244,7 +280,9 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
         access: 'read',
         handle: async (_req, res, url) => {
           const limit = Math.min(1000, Math.max(1, Number(url.searchParams.get('limit')) || 100));
-          sendJson(res, 200, { firing: monitor.firingAlerts(), history: await storage.alerts.listAlerts(limit) });
+          // From the store, not the monitor: every instance answers what the leader recorded.
+          const [firing, history] = await Promise.all([storage.alerts.firingAlerts(), storage.alerts.listAlerts(limit)]);
+          sendJson(res, 200, { firing, history });
         },
       },
       {
@@ -252,7 +290,8 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
         methods: READ_METHODS,
         access: 'read',
         handle: async (_req, res) => {
-          const parts = metrics.renderParts(monitor.firingAlerts(), rules.rules);
+          if (metrics.shared) await metrics.loadModelSeries(storage.queries, isKey);
+          const parts = metrics.renderParts(await storage.alerts.firingAlerts(), rules.rules);
           res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' });
           await writeInSlices(res, parts);
         },
@@ -291,6 +330,8 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
     storage,
     budget,
     writer,
+    leader,
+    instanceId,
     longestBodyTimeoutMs: Math.max(0, ...[...table.routes.values()].map((r) => r.bodyTimeoutMs ?? 0)),
     evaluateAlerts: () => monitor.evaluate(),
     async handle(req, res) {
@@ -312,7 +353,9 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
     async close() {
       if (closed) return;
       closed = true;
+      stopFollowingLeader();
       monitor.close();
+      if (ownsLeader) await leader.close();
       await notifier?.close();
       await queries.close();
       if (ownsStorage) await storage.close();
