@@ -2,10 +2,16 @@
 import type { AlertStore } from './AlertStore';
 import type { EventQueries } from './EventQueries';
 import type { EventWriter } from './EventWriter';
+import type { PruneResult } from './Retention';
 
 export interface CollectorStorage {
   writer: EventWriter;
   queries: EventQueries;
   alerts: AlertStore;
+  /**
+   * Remove what is past the retention period at `nowMs` (openSqliteStorage / openPostgresStorage take the
+   * policy). Run it on one instance only (the leader) when several share a database.
+   */
+  prune?(nowMs: number): Promise<PruneResult>;
   close(): Promise<void>;
 }

@@ -126,7 +126,7 @@ export class SqliteEventQueries implements EventQueries {
 
   async eventsOverTime(w: TimeWindow, bucketMs: number): Promise<TimeBucketRow[]> {
     return this.sql.all<TimeBucketRow>(
-      `SELECT (at_ms / @size) * @size AS bucketStartMs, type, COUNT(*) AS count FROM events
+      `SELECT (at_ms / CAST(@size AS INTEGER)) * CAST(@size AS INTEGER) AS bucketStartMs, type, COUNT(*) AS count FROM events
        WHERE ${IN_WINDOW} GROUP BY 1, 2 ORDER BY 1`,
       { ...w, size: Math.max(1, Math.floor(bucketMs)) },
     );

@@ -3,6 +3,10 @@ import type { CollectorOptions } from './createCollector';
 /**
  * Collector options from the environment, shared by `npm run collector` and `npm start`:
  *   COLLECTOR_DB_PATH             SQLite file (default ./data/collector.sqlite)
+ *   COLLECTOR_DATABASE_URL        postgres://… : every store on PostgreSQL instead (wins over COLLECTOR_DB_PATH); instances on one elect a leader
+ *   COLLECTOR_RETENTION_DAYS      days of events and rollups kept (default: forever)
+ *   COLLECTOR_SAMPLE_RETENTION_DAYS days of training samples kept (default: forever)
+ *   COLLECTOR_PRUNE_INTERVAL_MS   how often the leader runs retention (default 3600000; 0 disables)
  *   COLLECTOR_SITE_KEYS           comma-separated accepted site keys (default "demo")
  *   COLLECTOR_ALLOWED_ORIGINS     comma-separated CORS allowlist; unset or "*" allows any origin (demo)
  *   COLLECTOR_READ_TOKEN          bearer token for /v1/summary, /v1/alerts, /metrics, /dashboard
@@ -23,7 +27,6 @@ import type { CollectorOptions } from './createCollector';
  *   COLLECTOR_MAX_FEEDBACK_PER_INSTALL  feedback events one install weighs per accuracy alert window (default 20)
  *   COLLECTOR_INSTALL_EVENTS_PER_MINUTE events per install per minute, 429 beyond (default 600; 0 disables)
  *   COLLECTOR_INGEST_BODY_TIMEOUT_MS  deadline for receiving a POST /v1/events body (default 10000)
- *   COLLECTOR_DATABASE_URL        postgres://… shared by every instance (leader election, shared /metrics)
  *   COLLECTOR_INSTANCE_ID         this instance's name: `instance` label, pg_stat_activity (default hostname:pid)
  * Server timeouts (HTTP_*_TIMEOUT_MS) are read by serverTimeoutsFromEnv.
  */
@@ -46,6 +49,9 @@ export function collectorOptionsFromEnv(env: NodeJS.ProcessEnv, listenHost: stri
   const burst = int('COLLECTOR_RATE_LIMIT_BURST');
   return {
     dbPath: env.COLLECTOR_DB_PATH || undefined,
+    databaseUrl: databaseUrlFromEnv(env),
+    retention: { eventDays: int('COLLECTOR_RETENTION_DAYS'), sampleDays: int('COLLECTOR_SAMPLE_RETENTION_DAYS') },
+    pruneIntervalMs: int('COLLECTOR_PRUNE_INTERVAL_MS'),
     siteKeys: list(env.COLLECTOR_SITE_KEYS),
     allowedOrigins: !origins || origins.includes('*') ? '*' : origins,
     listenHost,
@@ -66,7 +72,14 @@ export function collectorOptionsFromEnv(env: NodeJS.ProcessEnv, listenHost: stri
     maxFeedbackPerInstall: int('COLLECTOR_MAX_FEEDBACK_PER_INSTALL'),
     installEventsPerMinute: int('COLLECTOR_INSTALL_EVENTS_PER_MINUTE'),
     bodyTimeoutMs: int('COLLECTOR_INGEST_BODY_TIMEOUT_MS') || undefined,
-    databaseUrl: env.COLLECTOR_DATABASE_URL || undefined,
     instanceId: env.COLLECTOR_INSTANCE_ID || undefined,
   };
+}
+
+/** COLLECTOR_DATABASE_URL when set; only postgres:// (or postgresql://) URLs are accepted. */
+export function databaseUrlFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+  const url = env.COLLECTOR_DATABASE_URL?.trim();
+  if (!url) return undefined;
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new Error('COLLECTOR_DATABASE_URL must be a postgres:// URL');
+  return url;
 }

@@ -14,6 +14,9 @@ import { defaultInstanceId } from './leader/defaultInstanceId';
 import type { LeaderLease } from './leader/LeaderLease';
 import { openPostgresLeaderLease } from './leader/openPostgresLeaderLease';
 import { openSqliteStorage } from './openSqliteStorage';
+import { describePostgresUrl } from './postgres/openPostgresPool';
+import { openPostgresStorage } from './postgres/openPostgresStorage';
+import type { RetentionPolicy } from './Retention';
 import { parseWindow } from './parseWindow';
 import { QueryWorker } from './QueryWorker';
 import { inlineReadQueries, type ReadQueries } from './ReadQueries';
@@ -31,6 +34,20 @@ import { writeInSlices } from './writeInSlices';
 export interface CollectorOptions {
   /** SQLite file; created with its folder if missing. Default `./data/collector.sqlite`. */
   dbPath?: string;
+  /**
+   * PostgreSQL instead of SQLite (`postgres://user:pass@host:5432/db`): every store on that database,
+   * schema migrated at start. Wins over `dbPath` (the start-up log says the path is ignored). Several
+   * instances may share it: they elect a leader on it (an advisory lock) that alone does the once-only
+   * work, and /metrics reads the model series from it.
+   */
+  databaseUrl?: string;
+  /** How long events (and their rollups) and training samples are kept. Default: forever. */
+  retention?: RetentionPolicy;
+  /**
+   * How often `storage.prune` runs (first run at start), on the leader only when several instances share
+   * the database. Default 1 hour; 0 disables.
+   */
+  pruneIntervalMs?: number;
   /** Use this storage instead of opening `dbPath` (the collector will not close it). */
   storage?: CollectorStorage;
   /** `'*'` (default, demo) or the exact origins allowed to post events, e.g. `['https://app.example']`. */
@@ -91,11 +108,6 @@ export interface CollectorOptions {
   bodyTimeoutMs?: number;
   /** The release control plane is mounted beside the collector (src/releases): the dashboard shows its section. */
   releaseView?: boolean;
-  /**
-   * PostgreSQL shared by every instance (`COLLECTOR_DATABASE_URL`): the instances elect a leader on it
-   * (an advisory lock) that alone evaluates alerts, and /metrics reads the model series from it.
-   */
-  databaseUrl?: string;
   /** Whether this instance does the once-only work. Default: the advisory lock on `databaseUrl`, else always. */
   leader?: LeaderLease;
   /**
@@ -165,22 +177,36 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
     known: [...(await loadKnownModels(options.registryPath ?? 'models/registry.json')), ...(options.knownModels ?? [])],
   });
   const ownsStorage = options.storage === undefined;
+  const databaseUrl = options.storage ? undefined : options.databaseUrl || undefined;
   const dbPath = options.dbPath ?? 'data/collector.sqlite';
-  const useWorker = ownsStorage && dbPath !== ':memory:' && options.queryWorker !== false;
+  if (databaseUrl) {
+    log(
+      `collector: storage PostgreSQL ${describePostgresUrl(databaseUrl)}` +
+        (options.dbPath ? ` (COLLECTOR_DB_PATH ${options.dbPath} is ignored: COLLECTOR_DATABASE_URL wins)` : ''),
+    );
+  }
+  // PostgreSQL answers reads on its own connections: no worker thread needed.
+  const useWorker = ownsStorage && !databaseUrl && dbPath !== ':memory:' && options.queryWorker !== false;
   const storage =
     options.storage ??
+    (databaseUrl
+      ? await openPostgresStorage(databaseUrl, { budget, retention: options.retention, now }).catch((e: Error) => {
+          throw new Error(`cannot open database ${describePostgresUrl(databaseUrl)}: ${e.message}`, { cause: e });
+        })
+      : undefined) ??
     openSqliteStorage(dbPath, {
       synchronous: options.synchronous,
       // The query worker checkpoints off the ingest thread. ~400 MiB of WAL before a commit checkpoints
       // inline is only a safety net should the worker stop.
       autoCheckpointPages: useWorker ? 100_000 : undefined,
       budget,
+      retention: options.retention,
     });
   if (ownsStorage) {
     // A read-only file or folder is found now, not at the first ingest after "listening".
     await storage.writer.checkWritable().catch(async (e: Error) => {
       await storage.close();
-      throw new Error(`cannot write database ${dbPath}: ${e.message}`, { cause: e });
+      throw new Error(`cannot write database ${databaseUrl ? describePostgresUrl(databaseUrl) : dbPath}: ${e.message}`, { cause: e });
     });
   }
   const queries: ReadQueries = useWorker
@@ -235,6 +261,29 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
     if (shared) log(`collector: instance ${instanceId}: ${isLeader ? 'now the leader' : 'no longer the leader'}`);
     if (isLeader) monitor.evaluateSoon();
   });
+
+  // Retention: on a timer, on the leader only (several instances share one database).
+  const pruneIntervalMs = options.pruneIntervalMs ?? HOUR_MS;
+  const hasRetention = options.retention?.eventDays !== undefined || options.retention?.sampleDays !== undefined;
+  let pruning: Promise<void> | undefined;
+  const prune = () => {
+    if (pruning || !storage.prune || !leader.isLeader()) return;
+    pruning = storage
+      .prune(now())
+      .then(
+        (r) => {
+          if (r.events !== 0 || r.droppedPartitions.length > 0)
+            log(
+              `collector: pruned events before ${new Date(r.eventCutoffMs ?? 0).toISOString()}: ${r.droppedPartitions.length ? r.droppedPartitions.join(', ') : `${r.events} events`}`,
+            );
+        },
+        (e: Error) => log(`collector: prune failed: ${e.message}`),
+      )
+      .finally(() => (pruning = undefined));
+  };
+  const pruneTimer = hasRetention && pruneIntervalMs > 0 ? setInterval(prune, pruneIntervalMs) : undefined;
+  pruneTimer?.unref();
+  if (pruneTimer) prune();
 
   const installLimiter = new InstallEventLimiter(options.installEventsPerMinute ?? 600);
   const ingest: IngestContext = {
@@ -354,6 +403,8 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
       if (closed) return;
       closed = true;
       stopFollowingLeader();
+      clearInterval(pruneTimer);
+      await pruning;
       monitor.close();
       if (ownsLeader) await leader.close();
       await notifier?.close();

@@ -2,6 +2,8 @@ import type Database from 'better-sqlite3';
 import type { CollectorStorage } from './CollectorStorage';
 import { ModelKeyBudget } from './ModelKeyBudget';
 import { openSqliteDatabase, type SqliteOptions } from './openSqliteDatabase';
+import { pruneSqliteEvents } from './pruneSqliteEvents';
+import type { PruneResult, RetentionPolicy } from './Retention';
 import { SqliteAlertStore } from './SqliteAlertStore';
 import { SqliteEventQueries } from './SqliteEventQueries';
 import { SqliteEventWriter } from './SqliteEventWriter';
@@ -12,6 +14,7 @@ export interface SqliteStorage extends CollectorStorage {
   queries: SqliteEventQueries;
   alerts: SqliteAlertStore;
   db: Database.Database;
+  prune(nowMs: number): Promise<PruneResult>;
 }
 
 /**
@@ -22,7 +25,10 @@ export interface SqliteStorage extends CollectorStorage {
  * const storage = openSqliteStorage('data/collector.sqlite');
  * await storage.writer.insertBatch(events, { siteKey: 'demo', receivedAtMs: Date.now() });
  */
-export function openSqliteStorage(path: string, options: SqliteOptions & { budget?: ModelKeyBudget } = {}): SqliteStorage {
+export function openSqliteStorage(
+  path: string,
+  options: SqliteOptions & { budget?: ModelKeyBudget; retention?: RetentionPolicy } = {},
+): SqliteStorage {
   const db = openSqliteDatabase(path, options);
   const sql = new SqliteStatements(db);
   return {
@@ -30,6 +36,7 @@ export function openSqliteStorage(path: string, options: SqliteOptions & { budge
     writer: new SqliteEventWriter(db, options.budget ?? new ModelKeyBudget()),
     queries: new SqliteEventQueries(sql),
     alerts: new SqliteAlertStore(sql),
+    prune: (nowMs) => pruneSqliteEvents(db, options.retention ?? {}, nowMs),
     close: async () => {
       if (db.open) db.close();
     },

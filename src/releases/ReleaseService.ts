@@ -272,22 +272,24 @@ export class ReleaseService {
       policy,
       lastEvaluation: this.lastEvaluation.get(modelId) ?? null,
       lastPassAtMs: this.lastPassAtMs,
-      versions: versions.map((r) => {
-        const ev = evidenceOf(r.version, this.options.metrics.counts(modelId, r.version, sinceMs, policy.maxFeedbackPerInstall), z);
-        return {
-          version: r.version,
-          state: r.state,
-          percent: r.percent,
-          publishedMs: r.publishedMs,
-          rolloutStartedMs: r.rolloutStartedMs,
-          sha256: r.sha256,
-          bytes: r.bytes,
-          notes: r.notes,
-          metrics: r.metrics,
-          field: ev,
-          lastDecision: decisions.find((d) => d.version === r.version) ?? null,
-        };
-      }),
+      versions: await Promise.all(
+        versions.map(async (r) => {
+          const ev = evidenceOf(r.version, await this.options.metrics.counts(modelId, r.version, sinceMs, policy.maxFeedbackPerInstall), z);
+          return {
+            version: r.version,
+            state: r.state,
+            percent: r.percent,
+            publishedMs: r.publishedMs,
+            rolloutStartedMs: r.rolloutStartedMs,
+            sha256: r.sha256,
+            bytes: r.bytes,
+            notes: r.notes,
+            metrics: r.metrics,
+            field: ev,
+            lastDecision: decisions.find((d) => d.version === r.version) ?? null,
+          };
+        }),
+      ),
       decisions,
     };
   }
@@ -307,12 +309,15 @@ export class ReleaseService {
       const lastChange = recent.find((d) => d.version === candidate.version && d.action !== 'hold' && d.toPercent === candidate.percent);
       const stageStartMs = Math.max(windowStartMs, lastChange?.atMs ?? windowStartMs);
       const cap = policy.maxFeedbackPerInstall;
-      const stageCounts = this.options.metrics.counts(modelId, candidate.version, stageStartMs, cap);
+      const stageCounts = await this.options.metrics.counts(modelId, candidate.version, stageStartMs, cap);
       const decision = decideRollout({
         policy,
         percent: candidate.percent,
-        candidate: { version: candidate.version, counts: this.options.metrics.counts(modelId, candidate.version, windowStartMs, cap) },
-        stable: { version: stable.version, counts: this.options.metrics.counts(modelId, stable.version, windowStartMs, cap) },
+        candidate: {
+          version: candidate.version,
+          counts: await this.options.metrics.counts(modelId, candidate.version, windowStartMs, cap),
+        },
+        stable: { version: stable.version, counts: await this.options.metrics.counts(modelId, stable.version, windowStartMs, cap) },
         stage: { feedback: stageCounts.feedback, inferences: stageCounts.inferences },
         windowStartMs,
         stageStartMs,

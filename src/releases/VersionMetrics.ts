@@ -14,7 +14,8 @@ export interface VersionCounts {
 }
 
 export interface VersionMetricsSource {
-  counts(modelId: string, version: string, sinceMs: number, maxFeedbackPerInstall: number): VersionCounts;
+  /** Synchronous on SQLite, a promise on PostgreSQL (PostgresVersionMetrics). */
+  counts(modelId: string, version: string, sinceMs: number, maxFeedbackPerInstall: number): VersionCounts | Promise<VersionCounts>;
 }
 
 const LATENCY_SAMPLE = 50_000;

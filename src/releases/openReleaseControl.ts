@@ -1,16 +1,23 @@
+import { describePostgresUrl, openPostgresPool } from '../collector/postgres/openPostgresPool';
+import { migratePostgres } from '../collector/postgres/pgMigrations';
 import { openSqliteDatabase } from '../collector/openSqliteDatabase';
 import { createReleaseControl, type ReleaseControl, type ReleaseControlOptions } from './createReleaseControl';
+import { PostgresReleaseStore } from './PostgresReleaseStore';
+import { PostgresVersionMetrics } from './PostgresVersionMetrics';
 import { SqliteReleaseStore } from './SqliteReleaseStore';
 import { SqliteVersionMetrics } from './VersionMetrics';
 
 /**
- * The release control plane on the collector's SQLite file: its own connection (WAL; writes from both
+ * The release control plane on the collector's SQLite file, or on its PostgreSQL database when
+ * `databaseUrl` is set (a pool of its own; the schema is the collector's, migrated by whichever starts first).
+ * The SQLite variant: on the collector's SQLite file: its own connection (WAL; writes from both
  * connections are synchronous, so they never wait on each other inside one process), closed with it.
  */
 export async function openReleaseControl(
   dbPath: string,
-  options: Omit<ReleaseControlOptions, 'store' | 'metrics'>,
+  options: Omit<ReleaseControlOptions, 'store' | 'metrics'> & { databaseUrl?: string },
 ): Promise<ReleaseControl> {
+  if (options.databaseUrl) return openOnPostgres(options.databaseUrl, options);
   const db = openSqliteDatabase(dbPath);
   try {
     const control = await createReleaseControl({ ...options, store: new SqliteReleaseStore(db), metrics: new SqliteVersionMetrics(db) });
@@ -24,5 +31,27 @@ export async function openReleaseControl(
   } catch (e) {
     db.close();
     throw e;
+  }
+}
+
+async function openOnPostgres(url: string, options: Omit<ReleaseControlOptions, 'store' | 'metrics'>): Promise<ReleaseControl> {
+  const pool = openPostgresPool(url, { max: 4 });
+  try {
+    await migratePostgres(pool);
+    const control = await createReleaseControl({
+      ...options,
+      store: new PostgresReleaseStore(pool),
+      metrics: new PostgresVersionMetrics(pool),
+    });
+    return {
+      ...control,
+      async close() {
+        await control.close();
+        await pool.end();
+      },
+    };
+  } catch (e) {
+    await pool.end().catch(() => undefined);
+    throw new Error(`cannot open database ${describePostgresUrl(url)}: ${(e as Error).message}`, { cause: e });
   }
 }

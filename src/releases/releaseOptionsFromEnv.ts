@@ -1,3 +1,4 @@
+import { databaseUrlFromEnv } from '../collector/collectorOptionsFromEnv';
 import { isLoopbackHost } from '../collector/isLoopbackHost';
 import type { ReleaseControlOptions } from './createReleaseControl';
 
@@ -8,13 +9,13 @@ import type { ReleaseControlOptions } from './createReleaseControl';
  *   ONDEVICE_RELEASE_EVAL_INTERVAL_MS decision-loop period (default: the policy file's evaluationIntervalMs)
  *   ONDEVICE_MAX_PUBLISH_BYTES        largest upload (default 512 MiB)
  *   ONDEVICE_PUBLISH_BODY_TIMEOUT_MS  deadline for receiving an upload (default 600000)
- * and the collector's COLLECTOR_DB_PATH, COLLECTOR_READ_TOKEN, COLLECTOR_REQUIRE_TOKEN,
+ * and the collector's COLLECTOR_DB_PATH, COLLECTOR_DATABASE_URL, COLLECTOR_READ_TOKEN, COLLECTOR_REQUIRE_TOKEN,
  * COLLECTOR_ALLOWED_HOSTS, COLLECTOR_WEBHOOK_URL and COLLECTOR_REGISTRY.
  */
 export function releaseOptionsFromEnv(
   env: NodeJS.ProcessEnv,
   listenHost: string,
-): { dbPath: string } & Omit<ReleaseControlOptions, 'store' | 'metrics'> {
+): { dbPath: string; databaseUrl?: string } & Omit<ReleaseControlOptions, 'store' | 'metrics'> {
   const int = (name: string) => {
     const raw = env[name];
     if (raw === undefined || raw === '') return undefined;
@@ -24,6 +25,7 @@ export function releaseOptionsFromEnv(
   };
   return {
     dbPath: env.COLLECTOR_DB_PATH || 'data/collector.sqlite',
+    databaseUrl: databaseUrlFromEnv(env),
     listenHost,
     adminToken: env.ONDEVICE_ADMIN_TOKEN || undefined,
     readToken: env.COLLECTOR_READ_TOKEN || undefined,

@@ -1,0 +1,167 @@
+import type pg from 'pg';
+import { inTransaction } from '../collector/postgres/openPostgresPool';
+import type { Decision, NewRelease, Release, ReleaseEntry, ReleaseState, ReleaseStore } from './ReleaseStore';
+
+interface ReleaseRow {
+  model_id: string;
+  version: string;
+  seq: number;
+  sha256: string;
+  bytes: number;
+  entry: string;
+  notes: string | null;
+  metrics: string | null;
+  published_ms: number;
+  state: ReleaseState;
+  percent: number;
+  rollout_started_ms: number | null;
+}
+
+interface DecisionRow {
+  model_id: string;
+  version: string;
+  at_ms: number;
+  action: Decision['action'];
+  from_percent: number;
+  to_percent: number;
+  actor: Decision['actor'];
+  reason: string;
+  evidence: string;
+}
+
+const INSERT_DECISION_SQL = `INSERT INTO release_decisions
+  (model_id, version, at_ms, action, from_percent, to_percent, actor, reason, evidence)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+
+/** Fixed namespace of the per-model advisory locks that serialise publishes (seq is per model). */
+const PUBLISH_LOCK_NAMESPACE = 7_114_003;
+
+/**
+ * Releases on PostgreSQL (the schema of pgMigrations.ts), the counterpart of SqliteReleaseStore: bytes
+ * content-addressed in `release_blobs` (BYTEA), every write that spans tables in one transaction. Several
+ * instances may publish at once: a per-model advisory lock orders their `seq`.
+ */
+export class PostgresReleaseStore implements ReleaseStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async publish(release: NewRelease, decision: Decision): Promise<boolean> {
+    return inTransaction(this.pool, async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [PUBLISH_LOCK_NAMESPACE, release.modelId]);
+      if (release.bytes)
+        await client.query('INSERT INTO release_blobs (sha256, bytes) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING', [
+          release.sha256,
+          Buffer.from(release.bytes.buffer, release.bytes.byteOffset, release.bytes.byteLength),
+        ]);
+      const inserted = await client.query(
+        `INSERT INTO releases
+           (model_id, version, seq, sha256, bytes, entry, url, notes, metrics, published_ms, state, percent, rollout_started_ms)
+         VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM releases WHERE model_id = $1), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         ON CONFLICT (model_id, version) DO NOTHING`,
+        [
+          release.modelId,
+          release.version,
+          release.sha256,
+          release.entry.bytes,
+          JSON.stringify(release.entry),
+          release.entry.url,
+          release.notes,
+          release.metrics === undefined ? null : JSON.stringify(release.metrics),
+          release.publishedMs,
+          release.state,
+          release.percent,
+          release.percent > 0 ? release.publishedMs : null,
+        ],
+      );
+      if (inserted.rowCount === 0) return false;
+      await client.query(INSERT_DECISION_SQL, decisionParams(decision));
+      return true;
+    });
+  }
+
+  async get(modelId: string, version: string): Promise<Release | undefined> {
+    const { rows } = await this.pool.query<ReleaseRow>('SELECT * FROM releases WHERE model_id = $1 AND version = $2', [modelId, version]);
+    return rows[0] && toRelease(rows[0]);
+  }
+
+  async list(modelId: string): Promise<Release[]> {
+    const { rows } = await this.pool.query<ReleaseRow>('SELECT * FROM releases WHERE model_id = $1 ORDER BY seq', [modelId]);
+    return rows.map(toRelease);
+  }
+
+  async modelIds(): Promise<string[]> {
+    // COLLATE "C": the byte order SQLite's ORDER BY uses, whatever the database's collation.
+    const { rows } = await this.pool.query<{ model_id: string }>(
+      'SELECT model_id FROM releases GROUP BY model_id ORDER BY model_id COLLATE "C"',
+    );
+    return rows.map((r) => r.model_id);
+  }
+
+  async readBlob(sha256: string): Promise<Uint8Array | undefined> {
+    const { rows } = await this.pool.query<{ bytes: Buffer }>('SELECT bytes FROM release_blobs WHERE sha256 = $1', [sha256]);
+    const b = rows[0]?.bytes;
+    return b && new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  }
+
+  async transition(
+    change: { modelId: string; version: string; state: ReleaseState; percent: number; atMs: number },
+    decision: Decision,
+  ): Promise<void> {
+    await inTransaction(this.pool, async (client) => {
+      if (change.state === 'stable')
+        await client.query(
+          "UPDATE releases SET state = 'retired', percent = 0 WHERE model_id = $1 AND state = 'stable' AND version <> $2",
+          [change.modelId, change.version],
+        );
+      await client.query(
+        `UPDATE releases SET state = $3, percent = $4,
+           rollout_started_ms = CASE WHEN $4 > 0 AND rollout_started_ms IS NULL THEN $5 ELSE rollout_started_ms END
+         WHERE model_id = $1 AND version = $2`,
+        [change.modelId, change.version, change.state, change.percent, change.atMs],
+      );
+      await client.query(INSERT_DECISION_SQL, decisionParams(decision));
+    });
+  }
+
+  async record(decision: Decision): Promise<void> {
+    await this.pool.query(INSERT_DECISION_SQL, decisionParams(decision));
+  }
+
+  async decisions(modelId: string, limit: number): Promise<Decision[]> {
+    const { rows } = await this.pool.query<DecisionRow>(
+      'SELECT * FROM release_decisions WHERE model_id = $1 ORDER BY at_ms DESC, id DESC LIMIT $2',
+      [modelId, limit],
+    );
+    return rows.map((r) => ({
+      modelId: r.model_id,
+      version: r.version,
+      atMs: r.at_ms,
+      action: r.action,
+      fromPercent: r.from_percent,
+      toPercent: r.to_percent,
+      actor: r.actor,
+      reason: r.reason,
+      evidence: JSON.parse(r.evidence) as unknown,
+    }));
+  }
+}
+
+function decisionParams(d: Decision): unknown[] {
+  return [d.modelId, d.version, d.atMs, d.action, d.fromPercent, d.toPercent, d.actor, d.reason, JSON.stringify(d.evidence ?? null)];
+}
+
+function toRelease(row: ReleaseRow): Release {
+  return {
+    modelId: row.model_id,
+    version: row.version,
+    seq: row.seq,
+    sha256: row.sha256,
+    bytes: row.bytes,
+    entry: JSON.parse(row.entry) as ReleaseEntry,
+    notes: row.notes,
+    metrics: row.metrics === null ? null : (JSON.parse(row.metrics) as unknown),
+    publishedMs: row.published_ms,
+    state: row.state,
+    percent: row.percent,
+    rolloutStartedMs: row.rollout_started_ms,
+  };
+}
