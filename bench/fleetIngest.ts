@@ -49,6 +49,8 @@ export interface FleetIngestBenchResult {
     eventsPerSecond: number;
     killedAtEvents: number;
     retriedBatches: number;
+    /** Failed attempts by reason (a retry follows each). */
+    failureReasons: Record<string, number>;
     /** From the kill to the survivor logging that it leads. */
     takeoverMs: number;
     ackMs: { p50: number; p99: number; max: number };
@@ -193,6 +195,7 @@ async function benchFailover(url: string, dir: string, o: Required<FleetIngestBe
   let acked = 0;
   let retried = 0;
   let rejected = 0;
+  const failureReasons: Record<string, number> = {};
   let killedAtMs = 0;
   let takeoverMs = Number.NaN;
   const latencies: number[] = [];
@@ -207,6 +210,7 @@ async function benchFailover(url: string, dir: string, o: Required<FleetIngestBe
           const r = await sender.send(JSON.stringify({ siteKey: 'demo', events }));
           latencies.push(r.ackMs);
           retried += r.retries > 0 ? 1 : 0;
+          for (const f of r.failures) failureReasons[f] = (failureReasons[f] ?? 0) + 1;
           rejected += events.length - r.stored - r.duplicates;
           if (++acked === killAt) {
             killedAtMs = performance.now();
@@ -239,6 +243,7 @@ async function benchFailover(url: string, dir: string, o: Required<FleetIngestBe
         eventsPerSecond: total / seconds,
         killedAtEvents: killAt * o.batchSize,
         retriedBatches: retried,
+        failureReasons,
         takeoverMs,
         ackMs: ackSummary(latencies),
         stored,
@@ -340,7 +345,7 @@ function printTable(r: FleetIngestBenchResult): void {
     [
       '  ack p50 / p99 / max',
       `${f(fo.ackMs.p50, 1)} / ${f(fo.ackMs.p99, 1)} / ${f(fo.ackMs.max)} ms`,
-      `${fo.retriedBatches} batches retried`,
+      `${fo.retriedBatches} batches retried: ${JSON.stringify(fo.failureReasons)}`,
     ],
     [
       '  lost / duplicated / rejected',

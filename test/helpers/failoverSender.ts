@@ -11,6 +11,8 @@ export interface SendResult {
   ackMs: number;
   /** Attempts that failed before the acknowledgement. */
   retries: number;
+  /** Why each of them failed (`HTTP 503`, `ECONNREFUSED`, `request timed out`, …). */
+  failures: string[];
   stored: number;
   duplicates: number;
 }
@@ -50,19 +52,29 @@ export class FailoverSender {
     const t0 = performance.now();
     let retries = 0;
     let lastError = '';
+    const failures: string[] = [];
     for (;;) {
       const i = this.pick();
       try {
         const r = await this.post(i, body);
         if (r.status === 200) {
           const parsed = JSON.parse(r.text) as { stored: number; duplicates: number };
-          return { url: this.urls[i], ackMs: performance.now() - t0, retries, stored: parsed.stored, duplicates: parsed.duplicates };
+          return {
+            url: this.urls[i],
+            ackMs: performance.now() - t0,
+            retries,
+            failures,
+            stored: parsed.stored,
+            duplicates: parsed.duplicates,
+          };
         }
         lastError = `HTTP ${r.status}: ${r.text.slice(0, 200)}`;
+        failures.push(`HTTP ${r.status}`);
         if (r.status < 500 && r.status !== 429) throw new Error(`batch refused by ${this.urls[i]}: ${lastError}`);
       } catch (e) {
         if ((e as Error).message.startsWith('batch refused')) throw e;
         lastError = (e as Error).message;
+        failures.push((e as NodeJS.ErrnoException).code ?? lastError);
       }
       this.downUntil[i] = performance.now() + this.downForMs;
       retries++;
