@@ -1,10 +1,11 @@
 // `npm run bench`: every benchmark, each against a baseline measured in the same run.
-// `npm run bench -- runtime warm-start ingest serve run-batch` picks some.
+// `npm run bench -- runtime warm-start ingest serve run-batch summary` picks some.
 import { cpus, loadavg } from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { runIngestBench } from './ingest';
 import { runFleetIngestBench } from './fleetIngest';
 import { runServeBench } from './serve';
+import { runSummaryBench } from './summary';
 import { printRuntimeBench, runRuntimeBench } from './runtimeBench';
 import { printWarmStartBench, runWarmStartBench } from './warmStart';
 import { printRunBatchBench, runRunBatchBench } from './runBatchBench';
@@ -49,6 +50,11 @@ if (want('run-batch')) {
   printRunBatchBench(runBatch);
   summary.runBatch = runBatch;
   await writeFile('bench-results/run-batch.json', JSON.stringify(runBatch, null, 2));
+}
+
+if (want('summary')) {
+  // PostgreSQL summary/dashboard latency at 1 M and 10 M events, rollups vs raw events (bench/summary.ts).
+  summary.summaryLatency = await runSummaryBench();
 }
 
 await writeFile('bench-results/summary.json', JSON.stringify(summary, null, 2));

@@ -16,14 +16,17 @@ export const LAYERS = {
   vite: ['core', 'sw'],
   app: ['index', 'sw'],
   collector: ['core'],
-  server: ['core', 'collector', 'serve', 'releases'],
+  server: ['core', 'collector', 'serve', 'releases', 'retrain'],
   node: ['core', 'registry'],
   // serve borrows the collector's loopback test and token-bucket limiter rather than copying them.
   serve: ['core', 'registry', 'node', 'collector'],
-  cli: ['core', 'registry', 'node', 'serve'],
+  cli: ['core', 'registry', 'node', 'serve', 'retrain'],
   // releases reads field metrics through the collector's database and answers with its route helpers,
   // and loads uploads with onnxruntime-node to read their signature.
   releases: ['core', 'registry', 'collector', 'node'],
+  // retrain runs jobs beside the collector (its database, alerts, route helpers) and publishes through
+  // the release control plane; it evaluates with onnxruntime-node.
+  retrain: ['core', 'registry', 'collector', 'node', 'releases'],
 };
 
 const srcRoot = path.resolve(import.meta.dirname, '..', 'src');

@@ -26,6 +26,11 @@ export interface AlertMonitorOptions {
    * the leader judges and writes alerts; the others evaluate nothing. Default: always.
    */
   isLeader?: () => boolean;
+  /**
+   * Alerts no rule measures, raised and resolved by other parts of the server with `raise`/`clear`
+   * (e.g. `retrain-job-failed`): kept firing across a restart instead of resolved as a removed rule.
+   */
+  externalRules?: readonly string[];
 }
 
 const PRUNE_EVERY_EVALUATIONS = 500;
@@ -67,7 +72,7 @@ export class AlertMonitor {
     const { store, now, onTransition } = this.options;
     this.firing.clear();
     for (const alert of await store.firingAlerts()) {
-      if (this.rulesByName.has(alert.rule)) {
+      if (this.rulesByName.has(alert.rule) || this.options.externalRules?.includes(alert.rule)) {
         this.firing.set(seriesKey(alert.rule, alert.series), alert);
       } else {
         // The rule was removed from the config: nothing will ever resolve it otherwise.
@@ -135,6 +140,62 @@ export class AlertMonitor {
     if (++this.evaluations % PRUNE_EVERY_EVALUATIONS === 1) await store.pruneMonitorSamples(nowMs - this.options.sampleRetentionMs);
     for (const t of transitions) this.options.onTransition(t);
     return transitions;
+  }
+
+  /** Fire an external alert (one of `externalRules`) for `labels`, unless it is already firing. */
+  raise(a: { rule: string; labels: Record<string, string>; value: number; description: string }): Promise<AlertTransition | undefined> {
+    const run = Promise.all([this.ready, this.tail]).then(async () => {
+      await this.syncIfFollowing();
+      const series = seriesId(a.labels);
+      if (this.firing.has(seriesKey(a.rule, series))) return undefined;
+      const alert = await this.options.store.openAlert({
+        rule: a.rule,
+        metric: a.description,
+        series,
+        labels: a.labels,
+        op: '>',
+        threshold: 0,
+        value: a.value,
+        samples: 1,
+        firedAtMs: this.options.now(),
+      });
+      this.firing.set(seriesKey(a.rule, series), alert);
+      const t: AlertTransition = { status: 'firing', alert };
+      this.options.onTransition(t);
+      return t;
+    });
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Resolve a firing external alert; nothing when it is not firing. */
+  clear(rule: string, labels: Record<string, string>, value: number): Promise<AlertTransition | undefined> {
+    const run = Promise.all([this.ready, this.tail]).then(async () => {
+      await this.syncIfFollowing();
+      const key = seriesKey(rule, seriesId(labels));
+      const current = this.firing.get(key);
+      if (!current) return undefined;
+      this.firing.delete(key);
+      const t: AlertTransition = {
+        status: 'resolved',
+        alert: await this.options.store.resolveAlert(current.id, this.options.now(), value),
+      };
+      this.options.onTransition(t);
+      return t;
+    });
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * A follower's map is not kept up to date (the leader judges): before an external raise or clear there,
+   * read what is firing from the store, without resolving anything (that is the leader's to do).
+   */
+  private async syncIfFollowing(): Promise<void> {
+    if (this.leads() && this.firingLoaded) return;
+    this.firing.clear();
+    for (const alert of await this.options.store.firingAlerts()) this.firing.set(seriesKey(alert.rule, alert.series), alert);
+    this.firingLoaded = false;
   }
 
   close(): void {

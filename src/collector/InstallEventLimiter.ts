@@ -14,8 +14,11 @@ import { TokenBucketLimiter } from './TokenBucketLimiter';
 export class InstallEventLimiter {
   private readonly buckets: TokenBucketLimiter;
 
-  /** `perMinute` 0 disables the limit. */
-  constructor(private readonly perMinute: number) {
+  /** `perMinute` 0 disables the limit; `what` names what is counted in the 429's message. */
+  constructor(
+    private readonly perMinute: number,
+    private readonly what = 'events',
+  ) {
     this.buckets = new TokenBucketLimiter({ perSecond: perMinute / 60, burst: perMinute, maxClients: 100_000 });
   }
 
@@ -28,6 +31,6 @@ export class InstallEventLimiter {
     }
     const taken = this.buckets.takeAll(costs, nowMs);
     if (taken.ok) return null;
-    return { retryAfterSeconds: taken.retryAfterSeconds, error: `more than ${this.perMinute} events per install per minute` };
+    return { retryAfterSeconds: taken.retryAfterSeconds, error: `more than ${this.perMinute} ${this.what} per install per minute` };
   }
 }

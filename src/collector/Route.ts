@@ -21,5 +21,7 @@ export interface Route {
    * to the longest one (Collector.longestBodyTimeoutMs).
    */
   bodyTimeoutMs?: number;
+  /** Also answer every path below `path` (which then ends with `/`), e.g. `/v1/datasets/{model}`. */
+  prefix?: boolean;
   handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> | void;
 }

@@ -3,6 +3,7 @@ import type { TelemetryEvent } from '../core/eventSchema';
 import { eventRow, INSERT_EVENT_SQL, type EventRow } from './eventRow';
 import type { EventWriter } from './EventWriter';
 import type { ModelKey, ModelKeyBudget } from './ModelKeyBudget';
+import type { SqliteSampleStore } from './SqliteSampleStore';
 import type { InsertMeta, InsertResult } from './storeRows';
 
 type KeyRow = { siteKey: string; modelId: string; modelVersion: string };
@@ -22,6 +23,8 @@ export class SqliteEventWriter implements EventWriter {
   constructor(
     db: Database.Database,
     private readonly budget: ModelKeyBudget,
+    /** Where a `sample` event's inputs go, in the same transaction as its event row. */
+    private readonly samples?: SqliteSampleStore,
   ) {
     const keys = db
       .prepare<[], KeyRow>('SELECT site_key AS siteKey, model_id AS modelId, model_version AS modelVersion FROM model_keys')
@@ -44,6 +47,7 @@ export class SqliteEventWriter implements EventWriter {
         }
         const keyed = key.folded ? ({ ...e, modelId: key.modelId, modelVersion: key.modelVersion ?? undefined } as TelemetryEvent) : e;
         if (this.insert.run(eventRow(keyed, meta, e)).changes === 1) {
+          if (keyed.type === 'sample') this.samples?.insert(keyed, meta);
           stored.push(keyed);
           if (key.folded) folded++;
         }

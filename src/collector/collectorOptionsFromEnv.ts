@@ -26,6 +26,7 @@ import type { CollectorOptions } from './createCollector';
  *   COLLECTOR_REGISTRY            registry file whose models always count (default models/registry.json)
  *   COLLECTOR_MAX_FEEDBACK_PER_INSTALL  feedback events one install weighs per accuracy alert window (default 20)
  *   COLLECTOR_INSTALL_EVENTS_PER_MINUTE events per install per minute, 429 beyond (default 600; 0 disables)
+ *   COLLECTOR_INSTALL_SAMPLES_PER_MINUTE sample events per install per minute, 429 beyond (default 30; 0 disables)
  *   COLLECTOR_INGEST_BODY_TIMEOUT_MS  deadline for receiving a POST /v1/events body (default 10000)
  *   COLLECTOR_INSTANCE_ID         this instance's name: `instance` label, pg_stat_activity (default hostname:pid)
  * Server timeouts (HTTP_*_TIMEOUT_MS) are read by serverTimeoutsFromEnv.
@@ -71,6 +72,7 @@ export function collectorOptionsFromEnv(env: NodeJS.ProcessEnv, listenHost: stri
     registryPath: env.COLLECTOR_REGISTRY || undefined,
     maxFeedbackPerInstall: int('COLLECTOR_MAX_FEEDBACK_PER_INSTALL'),
     installEventsPerMinute: int('COLLECTOR_INSTALL_EVENTS_PER_MINUTE'),
+    installSamplesPerMinute: int('COLLECTOR_INSTALL_SAMPLES_PER_MINUTE'),
     bodyTimeoutMs: int('COLLECTOR_INGEST_BODY_TIMEOUT_MS') || undefined,
     instanceId: env.COLLECTOR_INSTANCE_ID || undefined,
   };

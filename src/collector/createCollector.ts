@@ -5,6 +5,7 @@ import { CollectorMetrics } from './CollectorMetrics';
 import type { CollectorStorage } from './CollectorStorage';
 import type { OriginPolicy } from './corsHeaders';
 import type { EventWriter } from './EventWriter';
+import type { TelemetryEvent } from '../core/eventSchema';
 import { handleIngest, type IngestContext } from './handleIngest';
 import { LOOPBACK_HOST_NAMES } from './hostAllowed';
 import { InstallEventLimiter } from './InstallEventLimiter';
@@ -24,6 +25,7 @@ import type { ReadAccessPolicy } from './readAccess';
 import type { Route } from './Route';
 import { routeRequest, type RouteTable } from './routeRequest';
 import { sendJson } from './sendJson';
+import { DATASET_PATH_PREFIX, serveDataset } from './serveDataset';
 import { loadKnownModels } from './loadKnownModels';
 import { ModelKeyBudget } from './ModelKeyBudget';
 import { loadDashboardAssets, sendAsset, type DashboardAssets } from './serveDashboard';
@@ -104,6 +106,8 @@ export interface CollectorOptions {
   maxFeedbackPerInstall?: number;
   /** Events per install per minute (per site key); a batch over it gets 429. Default 600; 0 disables. */
   installEventsPerMinute?: number;
+  /** `sample` events per install per minute (per site key), on top of the event limit; 429 beyond. Default 30; 0 disables. */
+  installSamplesPerMinute?: number;
   /** Bound on receiving an ingest request body. Default 10 s. */
   bodyTimeoutMs?: number;
   /** The release control plane is mounted beside the collector (src/releases): the dashboard shows its section. */
@@ -115,6 +119,10 @@ export interface CollectorOptions {
    * `pg_stat_activity`. Default `hostname:pid`; the label is only added on a shared database or when set.
    */
   instanceId?: string;
+  /** Retraining jobs are mounted beside the collector (src/retrain): the dashboard shows its Jobs section. */
+  jobsView?: boolean;
+  /** Alert names raised by other parts of the server through `raiseAlert` (kept firing across restarts). */
+  externalAlertRules?: string[];
   log?: (line: string) => void;
   now?: () => number;
 }
@@ -139,6 +147,13 @@ export interface Collector {
   leader: LeaderLease;
   /** This process's name among the instances. */
   instanceId: string;
+  /** Subscribe to the events stored by ingest and `writer` (after commit); returns the unsubscribe function. */
+  onEventsStored(listener: (events: readonly TelemetryEvent[]) => void): () => void;
+  /** Subscribe to alert transitions (firing, resolved); returns the unsubscribe function. */
+  onAlertTransition(listener: (t: AlertTransition) => void): () => void;
+  /** Fire / resolve an alert no rule measures (one of `externalAlertRules`): stored, listed, sent to the webhook. */
+  raiseAlert: AlertMonitor['raise'];
+  clearAlert: AlertMonitor['clear'];
 }
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -237,6 +252,16 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
       })
     : undefined;
 
+  const alertListeners = new Set<(t: AlertTransition) => void>();
+  const storedListeners = new Set<(events: readonly TelemetryEvent[]) => void>();
+  // A listener's failure is logged; it never fails the ingest that already committed.
+  const notifyListener = <T>(listener: (value: T) => void, value: T) => {
+    try {
+      listener(value);
+    } catch (e) {
+      log(`collector: listener failed: ${(e as Error).message}`);
+    }
+  };
   const monitor = new AlertMonitor({
     store: storage.alerts,
     rules: rules.rules,
@@ -251,7 +276,9 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
     onTransition: (t) => {
       log(`collector: alert ${t.status}: ${t.alert.rule} ${t.alert.series} value=${t.alert.resolvedValue ?? t.alert.value}`);
       notifier?.enqueue({ source: 'ondevice-collector', status: t.status, alert: t.alert });
+      for (const listener of alertListeners) notifyListener(listener, t);
     },
+    externalRules: options.externalAlertRules,
     onError: (e) => log(`collector: alert evaluation failed: ${(e as Error).message}`),
     isLeader: () => leader.isLeader(),
   });
@@ -286,6 +313,8 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
   if (pruneTimer) prune();
 
   const installLimiter = new InstallEventLimiter(options.installEventsPerMinute ?? 600);
+  // Samples are up to 128 KiB each: one install must not fill the disk with them at the event rate.
+  const sampleLimiter = new InstallEventLimiter(options.installSamplesPerMinute ?? 30, 'sample events');
   const ingest: IngestContext = {
     store: storage.writer,
     limiter: new TokenBucketLimiter(options.rateLimit ?? { perSecond: 20, burst: 60 }),
@@ -295,10 +324,17 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
     bodyTimeoutMs: options.bodyTimeoutMs ?? DEFAULT_INGEST_BODY_TIMEOUT_MS,
     now,
     onResponse: (status, code) => metrics.recordIngestResponse(status, code),
-    admitBatch: (events, siteKey) => installLimiter.admit(events, siteKey, now()),
+    admitBatch: (events, siteKey) =>
+      installLimiter.admit(events, siteKey, now()) ??
+      sampleLimiter.admit(
+        events.filter((e) => e.type === 'sample'),
+        siteKey,
+        now(),
+      ),
     onStored: (stored, duplicates) => {
       metrics.recordStored(stored, duplicates);
       if (stored.length > 0) monitor.evaluateSoon();
+      if (stored.length > 0) for (const listener of storedListeners) notifyListener(listener, stored);
     },
   };
 
@@ -335,6 +371,13 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
         },
       },
       {
+        path: DATASET_PATH_PREFIX,
+        prefix: true,
+        methods: READ_METHODS,
+        access: 'read',
+        handle: (req, res, url) => serveDataset(storage.samples, res, url, req.method ?? 'GET'),
+      },
+      {
         path: '/metrics',
         methods: READ_METHODS,
         access: 'read',
@@ -359,7 +402,11 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
         handle: async (_req, res, url) => {
           const windowMs = parseWindow(url, res);
           if (windowMs !== null)
-            sendJson(res, 200, { ...(await queries.dashboard(rules.rules, windowMs, now())), releaseView: options.releaseView === true });
+            sendJson(res, 200, {
+              ...(await queries.dashboard(rules.rules, windowMs, now())),
+              releaseView: options.releaseView === true,
+              jobsView: options.jobsView === true,
+            });
         },
       },
     ]),
@@ -383,6 +430,16 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
     instanceId,
     longestBodyTimeoutMs: Math.max(0, ...[...table.routes.values()].map((r) => r.bodyTimeoutMs ?? 0)),
     evaluateAlerts: () => monitor.evaluate(),
+    onEventsStored(listener) {
+      storedListeners.add(listener);
+      return () => storedListeners.delete(listener);
+    },
+    onAlertTransition(listener) {
+      alertListeners.add(listener);
+      return () => alertListeners.delete(listener);
+    },
+    raiseAlert: (a) => monitor.raise(a),
+    clearAlert: (rule, labels, value) => monitor.clear(rule, labels, value),
     async handle(req, res) {
       let url: URL;
       try {

@@ -1,4 +1,4 @@
-import type { TelemetryEvent } from '../core/eventSchema';
+import type { SampleEvent, TelemetryEvent } from '../core/eventSchema';
 import type { InsertMeta } from './storeRows';
 
 /** The columns of one `events` row, by name (the named parameters of INSERT_EVENT_SQL). */
@@ -97,6 +97,19 @@ export function eventRow(e: TelemetryEvent, meta: InsertMeta, payload: Telemetry
       row.label = String(e.label);
       row.predicted = e.predicted === undefined ? null : String(e.predicted);
       break;
+    case 'sample': {
+      // The inputs live in the samples table (SampleStore); the events row keeps the rest, so counts
+      // and dedupe work as for any event and the events table stays small.
+      row.predictionId = e.predictionId;
+      row.label = String(e.label);
+      row.predicted = e.predicted === undefined ? null : String(e.predicted);
+      const { inputs, ...rest } = payload as SampleEvent;
+      row.payload = JSON.stringify({
+        ...rest,
+        inputs: Object.fromEntries(Object.entries(inputs).map(([n, t]) => [n, { type: t.type, dims: t.dims }])),
+      });
+      break;
+    }
   }
   return row;
 }

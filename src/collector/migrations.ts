@@ -126,6 +126,59 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
       CREATE INDEX events_model_version_received ON events (model_id, model_version, type, received_ms);
     `,
   },
+  {
+    version: 5,
+    // Consented training samples (the inputs of `sample` events; src/collector/SampleStore.ts). The
+    // event itself is an `events` row too (without its inputs): the id dedupes there, in the same
+    // transaction. seq is the order of receipt, the dataset export's cursor. label and predicted are
+    // JSON, so class 3 and "3" come back as they were sent.
+    sql: `
+      CREATE TABLE samples (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        received_ms INTEGER NOT NULL,
+        site_key TEXT NOT NULL,
+        install_id TEXT NOT NULL,
+        model_id TEXT NOT NULL,
+        model_version TEXT NOT NULL,
+        prediction_id TEXT NOT NULL,
+        label TEXT NOT NULL,
+        predicted TEXT,
+        inputs TEXT NOT NULL
+      );
+      CREATE INDEX samples_model_received ON samples (model_id, received_ms, seq);
+    `,
+  },
+  {
+    version: 6,
+    // Retraining jobs (src/retrain): one row per job, and a one-row lease table that makes "one job at a
+    // time" hold across every process sharing this file.
+    sql: `
+      CREATE TABLE retrain_jobs (
+        id TEXT PRIMARY KEY NOT NULL,
+        model_id TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'refused', 'failed')),
+        created_ms INTEGER NOT NULL,
+        started_ms INTEGER,
+        finished_ms INTEGER,
+        duration_ms INTEGER,
+        base_version TEXT,
+        metrics TEXT,
+        data_summary TEXT,
+        reason TEXT,
+        log_tail TEXT NOT NULL DEFAULT '',
+        result_version TEXT
+      );
+      CREATE INDEX retrain_jobs_created ON retrain_jobs (created_ms);
+      CREATE TABLE retrain_lock (
+        name TEXT PRIMARY KEY NOT NULL,
+        holder TEXT NOT NULL,
+        renewed_ms INTEGER NOT NULL,
+        lease_ms INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** Bring `db` up to the latest version. Refuses a database written by a newer collector. */

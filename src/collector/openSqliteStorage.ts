@@ -7,12 +7,14 @@ import type { PruneResult, RetentionPolicy } from './Retention';
 import { SqliteAlertStore } from './SqliteAlertStore';
 import { SqliteEventQueries } from './SqliteEventQueries';
 import { SqliteEventWriter } from './SqliteEventWriter';
+import { SqliteSampleStore } from './SqliteSampleStore';
 import { SqliteStatements } from './SqliteStatements';
 
 export interface SqliteStorage extends CollectorStorage {
   writer: SqliteEventWriter;
   queries: SqliteEventQueries;
   alerts: SqliteAlertStore;
+  samples: SqliteSampleStore;
   db: Database.Database;
   prune(nowMs: number): Promise<PruneResult>;
 }
@@ -31,9 +33,11 @@ export function openSqliteStorage(
 ): SqliteStorage {
   const db = openSqliteDatabase(path, options);
   const sql = new SqliteStatements(db);
+  const samples = new SqliteSampleStore(db);
   return {
     db,
-    writer: new SqliteEventWriter(db, options.budget ?? new ModelKeyBudget()),
+    samples,
+    writer: new SqliteEventWriter(db, options.budget ?? new ModelKeyBudget(), samples),
     queries: new SqliteEventQueries(sql),
     alerts: new SqliteAlertStore(sql),
     prune: (nowMs) => pruneSqliteEvents(db, options.retention ?? {}, nowMs),

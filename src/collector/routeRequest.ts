@@ -14,7 +14,7 @@ export interface RouteTable {
 
 /** Serve `req` from the table; false when the collector does not own the path (the app server serves it). */
 export async function routeRequest(table: RouteTable, req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
-  const route = table.routes.get(url.pathname);
+  const route = table.routes.get(url.pathname) ?? prefixRoute(table.routes, url.pathname);
   if (!route) {
     if (!url.pathname.startsWith('/v1/') && !url.pathname.startsWith('/dashboard/')) return false;
     sendJson(res, 404, { error: 'not found', code: 'NOT_FOUND', path: '$' });
@@ -40,4 +40,15 @@ export async function routeRequest(table: RouteTable, req: IncomingMessage, res:
   }
   await route.handle(req, res, url);
   return true;
+}
+
+/** The route whose `path` is a prefix of `pathname` and that answers paths below it (the longest wins). */
+function prefixRoute(routes: ReadonlyMap<string, Route>, pathname: string): Route | undefined {
+  let found: Route | undefined;
+  for (const route of routes.values()) {
+    if (route.prefix && pathname.startsWith(route.path) && pathname.length > route.path.length) {
+      if (!found || route.path.length > found.path.length) found = route;
+    }
+  }
+  return found;
 }

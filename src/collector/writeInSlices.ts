@@ -29,7 +29,8 @@ export async function writeInSlices(
   res.end(slice);
 }
 
-function drained(res: ServerResponse, timeoutMs: number): Promise<void> {
+/** Wait (bounded) until the socket took what was written; a reader that stops reading loses its connection. */
+export function drained(res: ServerResponse, timeoutMs = 10_000): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);

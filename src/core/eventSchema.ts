@@ -17,7 +17,9 @@ export {
   type InferenceEvent,
   type ErrorReportEvent,
   type FeedbackEvent,
+  type SampleEvent,
 } from './schema/TelemetryEvent';
+export { SAMPLE_ELEMENT_TYPES, firstBadElement, type SampleElementType, type SampleTensor, type SampleInputs } from './schema/SampleTensor';
 export {
   EventBatchSchema,
   checkBatch,

@@ -15,6 +15,9 @@ import { InferenceEventQueue } from '../serve/InferenceEventQueue';
 import { inferenceServerOptionsFromEnv } from '../serve/inferenceServerOptionsFromEnv';
 import { openReleaseControl } from '../releases/openReleaseControl';
 import { releaseOptionsFromEnv } from '../releases/releaseOptionsFromEnv';
+import { httpPorts } from '../retrain/httpPorts';
+import { JOB_FAILED_ALERT } from '../retrain/createRetrainControl';
+import { openRetrainControl } from '../retrain/openRetrainControl';
 import { createAppServer } from './createAppServer';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -27,7 +30,7 @@ const collector = await (async () => {
   timeouts = serverTimeoutsFromEnv(process.env);
   const options = collectorOptionsFromEnv(process.env, host);
   siteKey = options.siteKeys?.[0] ?? siteKey;
-  return createCollector({ ...options, releaseView: true });
+  return createCollector({ ...options, releaseView: true, jobsView: true, externalAlertRules: [JOB_FAILED_ALERT] });
 })().catch((e: Error) => {
   // One prefix: createCollector's messages carry none of their own.
   console.error(`collector: ${e.message}`);
@@ -48,6 +51,24 @@ const releases = await (async () => {
   process.exit(1);
 });
 
+// Retraining jobs (/v1/jobs) and their triggers (config/retrain.json, or ONDEVICE_RETRAIN_CONFIG); the
+// trainer runs as a child process. Field samples come from this server's own dataset export.
+let listeningUrl = '';
+const retrain = await (async () => {
+  const { dbPath, ...options } = releaseOptionsFromEnv(process.env, host);
+  return openRetrainControl(dbPath, {
+    ...options,
+    collector,
+    releases: releases.service,
+    modelsDir: path.join(root, 'public/models'),
+    cwd: root,
+    fieldSamples: (modelId, limit) => httpPorts({ server: listeningUrl, readToken: options.readToken }).fieldSamples(modelId, limit),
+  });
+})().catch((e: Error) => {
+  console.error(`retrain: ${e.message}`);
+  process.exit(1);
+});
+
 // The Open Inference Protocol server (/v2/*); ONDEVICE_* variables in src/serve/inferenceServerOptionsFromEnv.ts.
 // Its inferences reach the collector batched, off the response path, under the first accepted site key.
 const serverEvents = new InferenceEventQueue({ deliver: deliverToWriter(collector.writer, siteKey) });
@@ -63,7 +84,12 @@ const server = createAppServer({
   isolation: process.env.ONDEVICE_ISOLATION !== '0',
   headers: process.env.ONDEVICE_CSP ? { 'Content-Security-Policy': process.env.ONDEVICE_CSP } : {},
   mounts: process.env.ONDEVICE_FIXTURES_DIR ? { '/fixtures/': process.env.ONDEVICE_FIXTURES_DIR } : {},
-  handlers: [(req, res) => releases.handle(req, res), (req, res) => collector.handle(req, res), (req, res) => inference.handle(req, res)],
+  handlers: [
+    (req, res) => retrain.handle(req, res),
+    (req, res) => releases.handle(req, res),
+    (req, res) => collector.handle(req, res),
+    (req, res) => inference.handle(req, res),
+  ],
   serverOptions: serverOptions(timeouts!),
 });
 // Deliberate bounds instead of Node's defaults (idle and trickling connections lived ~87 s): headers,
@@ -73,6 +99,7 @@ applyServerTimeouts(server, timeouts!, Math.max(collector.longestBodyTimeoutMs, 
 server.listen(port, host, () => {
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
+  listeningUrl = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
   console.log(`ondevice listening on http://${host}:${actualPort} (app, models, collector at /v1/, dashboard at /dashboard)`);
 });
 
@@ -88,6 +115,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
         void serverEvents
           .close(2000)
           .then(() => inference.close())
+          .then(() => retrain.close())
           .then(() => Promise.all([releases.close(), collector.close()]))
           .finally(() => process.exit(0)),
     );

@@ -6,6 +6,7 @@ import { eventFromLifecycle, type EventInput } from './eventFromLifecycle';
 import { EventQueue } from './EventQueue';
 import { installId, sharedInstallId } from './installId';
 import { newId } from './newId';
+import { rememberPrediction } from './recentPredictions';
 import { readCollectorAnswer, type CollectorAnswer, type RejectedEvent } from './readCollectorAnswer';
 import { splitBatches } from './splitBatches';
 import { openTelemetryChannel, type TelemetryChannelMessage } from './telemetryChannel';
@@ -17,6 +18,8 @@ const FLUSH_AT_EVENTS = 50;
 const SEND_TIMEOUT_MS = 10_000;
 /** At most this many unacknowledged events are kept (memory and IndexedDB); the oldest go first, counted. */
 export const MAX_PENDING_EVENTS = 2000;
+/** Of those, at most this many `sample` events (up to 128 KiB each): the oldest samples go first, counted. */
+export const MAX_PENDING_SAMPLES = 100;
 // Chrome allows 64 KiB in flight across all keepalive requests of a page; stay under it with headroom.
 const KEEPALIVE_BODY_BYTES = LIMITS.maxKeepaliveBytes - 4 * 1024;
 
@@ -42,6 +45,8 @@ export interface TelemetryStatus {
 export class Telemetry {
   readonly sessionId = newId();
   readonly sampled: boolean;
+  /** The user agreed to share model inputs (`shareInputs`): `reportFeedback`'s input goes as a `sample` event. */
+  shareInputs = false;
   private readonly queue: EventQueue;
   /** Every event this page knows is not yet acknowledged (so an unload flush can send synchronously). */
   private readonly pending = new Map<string, TelemetryEvent>();
@@ -285,13 +290,16 @@ export class Telemetry {
     this.forwarded.delete(id);
   }
 
-  /** Keep at most MAX_PENDING_EVENTS: drop the oldest, count them and say so. */
+  /** Keep at most MAX_PENDING_EVENTS (and MAX_PENDING_SAMPLES samples): drop the oldest, count them and say so. */
   private trim(): void {
     const excess: string[] = [];
     for (const id of this.pending.keys()) {
       if (this.pending.size - excess.length <= MAX_PENDING_EVENTS) break;
       excess.push(id);
     }
+    const oldest = new Set(excess);
+    const samples = [...this.pending.values()].filter((e) => e.type === 'sample' && !oldest.has(e.id));
+    for (const e of samples.slice(0, Math.max(0, samples.length - MAX_PENDING_SAMPLES))) excess.push(e.id);
     if (excess.length === 0) return;
     const own = excess.filter((id) => !this.forwarded.has(id));
     for (const id of excess) {
@@ -302,7 +310,7 @@ export class Telemetry {
     this.dropped += own.length;
     this.report(
       'QUEUE_FULL',
-      `more than ${MAX_PENDING_EVENTS} events were waiting for the collector; the ${own.length} oldest were dropped`,
+      `more than ${MAX_PENDING_EVENTS} events (or ${MAX_PENDING_SAMPLES} samples) were waiting for the collector; the ${own.length} oldest were dropped`,
     );
     void this.queue.remove(own).catch(() => undefined);
   }
@@ -373,6 +381,8 @@ export class Telemetry {
 
   private fromLifecycle(event: LifecycleEvent): void {
     const input = eventFromLifecycle(event);
+    if (input?.type === 'inference' && input.output.predictionId)
+      rememberPrediction(input.output.predictionId, Object.keys(input.inputDims));
     if (input) this.track(input);
   }
 }

@@ -8,6 +8,11 @@ export interface TelemetryConfig {
   siteKey?: string;
   /** Fraction of page sessions that report, 0..1. Default 1. */
   sampleRate?: number;
-  /** Include raw inputs in inference events. Off unless explicitly enabled. */
+  /**
+   * The user agreed to share model inputs: `reportFeedback({ …, input })` then also sends the input as a
+   * `sample` event (a training example for the model). Off by default; without it only the label travels.
+   */
+  shareInputs?: boolean;
+  /** @deprecated Use `shareInputs` (same meaning; `shareInputs` wins when both are set). */
   includeInputs?: boolean;
 }

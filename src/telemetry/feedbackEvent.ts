@@ -1,5 +1,6 @@
 import { LIMITS } from '../core/eventSchema';
 import { OnDeviceError } from '../core/OnDeviceError';
+import type { Feeds, TensorData } from '../core/protocol';
 import type { EventInput } from './eventFromLifecycle';
 import { safeId, safeModelId, safeModelVersion } from './safeIdentifier';
 import { wellFormedText } from './wellFormedText';
@@ -12,6 +13,16 @@ export interface Feedback {
   /** The true label: a non-empty string or an integer class index. */
   label: string | number;
   predicted?: string | number;
+  /**
+   * The tensor the model saw for this prediction, e.g. `{ type: 'float32', data, dims: [1, 1, 28, 28] }`.
+   * Sent (as a `sample` event) only when telemetry has `shareInputs: true`; otherwise only the label travels.
+   * It is named after the model's input of this prediction (when it ran in this page), or `inputName`.
+   */
+  input?: TensorData;
+  /** The name of `input` among the model's inputs, when the prediction did not run in this page. */
+  inputName?: string;
+  /** For models with several inputs: the tensors by input name (instead of `input`). */
+  inputs?: Feeds;
 }
 
 /** The `feedback` event for `feedback`; a label the collector could never accept is INVALID_INPUT. */

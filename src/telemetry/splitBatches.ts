@@ -24,7 +24,10 @@ export function splitBatches(
   for (const event of events) {
     const json = JSON.stringify(event);
     const size = encoder.encode(json).byteLength + 1;
-    if (overhead + size > maxBytes) continue; // cannot fit alone; the schema's limits make this unreachable
+    // Cannot fit alone: only a `sample` event (up to LIMITS.maxSampleBytes) under the 60 KiB keepalive
+    // budget of an unload flush. It is left out of these bodies, not dropped: it stays queued (IndexedDB)
+    // and goes in a regular send, whose bodies (LIMITS.maxBodyBytes) always hold one.
+    if (overhead + size > maxBytes) continue;
     if (parts.length > 0 && (bytes + size > maxBytes || parts.length >= maxEvents)) {
       batches.push({ body: envelope(parts), ids });
       parts = [];

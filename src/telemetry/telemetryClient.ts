@@ -1,7 +1,10 @@
+import type { FeedbackEvent } from '../core/eventSchema';
 import { feedbackEvent, type Feedback } from './feedbackEvent';
+import { sampleEvent } from './sampleEvent';
+import { sampleInputs } from './sampleInputs';
 import { Telemetry, type TelemetryStatus } from './Telemetry';
 import type { TelemetryConfig } from './TelemetryConfig';
-import { validateTelemetryConfig } from './validateTelemetryConfig';
+import { sharesInputs, validateTelemetryConfig } from './validateTelemetryConfig';
 
 export type { Feedback } from './feedbackEvent';
 export type { TelemetryStatus } from './Telemetry';
@@ -27,6 +30,8 @@ export function telemetryFor(config: TelemetryConfig): Telemetry | undefined {
     client.start();
     clients.set(key, client);
   }
+  // Consent can change without changing where events go (the demo's checkbox): the latest config says.
+  client.shareInputs = sharesInputs(config);
   return client;
 }
 
@@ -52,16 +57,27 @@ export function activeTelemetry(): Telemetry[] {
 
 /**
  * Report ground truth for an earlier prediction, so the collector can track accuracy per model version.
- * Throws INVALID_INPUT for a label the collector could never accept (empty, not an integer).
+ * With `input` (or `inputs`) and `configure({ telemetry: { …, shareInputs: true } })`, the input also
+ * travels as a `sample` event (a training example); without that consent only the label is sent.
+ * Throws INVALID_INPUT for a label the collector could never accept (empty, not an integer), or an input
+ * that is malformed or too big (details.reason SAMPLE_TOO_LARGE); then nothing is sent.
  *
  * @example
- * const out = await model.run(feeds);
+ * const out = await model.run({ image });
  * // …later, when the user corrects the result:
- * reportFeedback({ modelId: model.id, predictionId: model.lastPredictionId!, label: 'cat' });
+ * reportFeedback({ modelId: model.id, predictionId: model.lastPredictionId!, label: 7, input: image });
  */
 export function reportFeedback(feedback: Feedback): void {
-  const event = feedbackEvent(feedback);
-  for (const client of clients.values()) client.track(event);
+  const event = feedbackEvent(feedback) as Omit<FeedbackEvent, 'id' | 'ts' | 'installId' | 'sessionId'>;
+  const sharing = [...clients.values()].filter((c) => c.shareInputs);
+  const sample =
+    feedback.input !== undefined || feedback.inputs !== undefined
+      ? sampleEvent(event, sampleInputs({ ...feedback, predictionId: event.predictionId }, sharing.length > 0))
+      : undefined;
+  for (const client of clients.values()) {
+    client.track(event);
+    if (sample && client.shareInputs) client.track(sample);
+  }
 }
 
 /** Send everything pending now (e.g. before a test reads the collector). */

@@ -12,7 +12,7 @@ const SITE_KEY_PATTERN = /^[A-Za-z0-9_.:-]+$/;
 export function validateTelemetryConfig(config: unknown): TelemetryConfig {
   const invalid = (message: string, field: string) => new OnDeviceError('INVALID_INPUT', `telemetry: ${message}`, { field });
   if (typeof config !== 'object' || config === null) throw invalid('must be { endpoint, siteKey?, sampleRate? } or false', 'telemetry');
-  const { endpoint, siteKey, sampleRate } = config as Partial<Record<keyof TelemetryConfig, unknown>>;
+  const { endpoint, siteKey, sampleRate, shareInputs, includeInputs } = config as Partial<Record<keyof TelemetryConfig, unknown>>;
   if (typeof endpoint !== 'string' || !isUrl(endpoint)) {
     throw invalid(`endpoint must be an http(s) URL or a path such as "/v1/events", got ${JSON.stringify(endpoint)}`, 'endpoint');
   }
@@ -25,7 +25,15 @@ export function validateTelemetryConfig(config: unknown): TelemetryConfig {
   ) {
     throw invalid(`siteKey must be 1..${LIMITS.maxSiteKeyLength} characters of A-Z a-z 0-9 _ . : -`, 'siteKey');
   }
+  for (const [field, value] of Object.entries({ shareInputs, includeInputs })) {
+    if (value !== undefined && typeof value !== 'boolean') throw invalid(`${field} must be true or false, got ${String(value)}`, field);
+  }
   return config as TelemetryConfig;
+}
+
+/** Whether the user agreed to share model inputs (`shareInputs`, or its deprecated alias `includeInputs`). */
+export function sharesInputs(config: TelemetryConfig): boolean {
+  return config.shareInputs ?? config.includeInputs ?? false;
 }
 
 function isUrl(endpoint: string): boolean {

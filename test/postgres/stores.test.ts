@@ -1,11 +1,11 @@
 // One set of store-level behaviour tests, run against SQLite and a real PostgreSQL server (a throwaway
 // cluster from test/helpers/postgres.ts): dedupe, queries, alerts, releases, retention.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TelemetryEvent } from '../../src/core/eventSchema';
+import type { SampleEvent, TelemetryEvent } from '../../src/core/eventSchema';
 import type { CollectorStorage } from '../../src/collector/CollectorStorage';
 import { ModelKeyBudget } from '../../src/collector/ModelKeyBudget';
 import { openSqliteDatabase } from '../../src/collector/openSqliteDatabase';
@@ -20,6 +20,9 @@ import { PostgresVersionMetrics } from '../../src/releases/PostgresVersionMetric
 import type { Decision, NewRelease, ReleaseStore } from '../../src/releases/ReleaseStore';
 import { SqliteReleaseStore } from '../../src/releases/SqliteReleaseStore';
 import { SqliteVersionMetrics, type VersionMetricsSource } from '../../src/releases/VersionMetrics';
+import type { JobStore } from '../../src/retrain/JobStore';
+import { PostgresJobStore } from '../../src/retrain/PostgresJobStore';
+import { SqliteJobStore } from '../../src/retrain/SqliteJobStore';
 import { createDatabase, startPostgres, type StartedPostgres } from '../helpers/postgres';
 import { errorEvent, feedbackEvent, inferenceEvent, labelledPrediction, modelLoadEvent, sessionEvent } from '../collector/makeEvents';
 
@@ -34,6 +37,7 @@ interface Backend {
   name: 'sqlite' | 'postgres';
   openStorage(o?: { retention?: RetentionPolicy; now?: () => number; budget?: ModelKeyBudget }): Promise<Storage>;
   openReleases(): Promise<{ store: ReleaseStore; metrics: VersionMetricsSource; close(): Promise<void> }>;
+  openJobs(): Promise<{ jobs: JobStore; close(): Promise<void> }>;
 }
 
 let pgServer: StartedPostgres | undefined;
@@ -53,6 +57,12 @@ const sqlite: Backend = {
     const db = openSqliteDatabase(join(dir, 'collector.sqlite'));
     return { store: new SqliteReleaseStore(db), metrics: new SqliteVersionMetrics(db), close: async () => void db.close() };
   },
+  async openJobs() {
+    const dir = mkdtempSync(join(tmpdir(), 'ondevice-stores-'));
+    tempDirs.push(dir);
+    const db = openSqliteDatabase(join(dir, 'collector.sqlite'));
+    return { jobs: new SqliteJobStore(db), close: async () => void db.close() };
+  },
 };
 
 async function freshPostgresUrl(): Promise<string> {
@@ -70,7 +80,29 @@ const postgres: Backend = {
     await migratePostgres(pool);
     return { store: new PostgresReleaseStore(pool), metrics: new PostgresVersionMetrics(pool), close: () => pool.end() };
   },
+  async openJobs() {
+    const pool = openPostgresPool(await freshPostgresUrl());
+    await migratePostgres(pool);
+    return { jobs: new PostgresJobStore(pool), close: () => pool.end() };
+  },
 };
+
+function sampleEvent(o: Partial<SampleEvent> = {}): SampleEvent {
+  return {
+    id: randomUUID(),
+    ts: NOON,
+    installId: 'install-1',
+    sessionId: 'session-1',
+    type: 'sample',
+    modelId: 'digits',
+    modelVersion: '1',
+    predictionId: randomUUID(),
+    label: 7,
+    predicted: 1,
+    inputs: { image: { type: 'float32', dims: [1, 1, 2, 2], data: [0, 0.5, 1, 0.25] } },
+    ...o,
+  } as SampleEvent;
+}
 
 afterAll(async () => {
   await pgServer?.stop();
@@ -245,6 +277,88 @@ describe.each([sqlite, postgres])('stores on $name', (backend) => {
         correct: 1,
         latenciesMs: [12, 12],
       });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('stores consented samples once and exports them page by page, oldest received first', async () => {
+    const s = await backend.openStorage({ now: () => NOON });
+    try {
+      const a = sampleEvent({ label: 3, predicted: undefined });
+      const b = sampleEvent({ label: 'seven', modelVersion: '2' });
+      const c = sampleEvent();
+      expect((await s.writer.insertBatch([a, b, a], meta(NOON))).duplicates).toBe(1);
+      expect((await s.writer.insertBatch([c, b], meta(NOON + 5))).duplicates).toBe(1);
+      const samples = s.samples!;
+      expect(await samples.countSamples('digits')).toBe(3);
+      expect(await samples.countSamples('digits', '2')).toBe(1);
+      const first = await samples.readDatasetPage({ modelId: 'digits', sinceMs: 0 }, null, 2);
+      expect(first.lines.map((l) => (JSON.parse(l) as { id: string }).id)).toEqual([a.id, b.id]);
+      expect(JSON.parse(first.lines[0])).toEqual({
+        id: a.id,
+        receivedMs: NOON,
+        installId: 'install-1',
+        modelId: 'digits',
+        modelVersion: '1',
+        predictionId: a.predictionId,
+        label: 3,
+        inputs: a.inputs,
+      });
+      const second = await samples.readDatasetPage({ modelId: 'digits', sinceMs: 0 }, first.next, 2);
+      expect(second.lines.map((l) => (JSON.parse(l) as { id: string }).id)).toEqual([c.id]);
+      expect(second.next).toBeNull();
+      const v2 = await samples.readDatasetPage({ modelId: 'digits', sinceMs: 0, modelVersion: '2' }, null, 10);
+      expect(v2.lines.map((l) => JSON.parse(l) as { label: unknown })).toMatchObject([{ label: 'seven', predicted: 1 }]);
+      const since = await samples.readDatasetPage({ modelId: 'digits', sinceMs: NOON + 1 }, null, 10);
+      expect(since.lines).toHaveLength(1);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('keeps retraining jobs and a lock that one holder at a time gets', async () => {
+    const { jobs, close } = await backend.openJobs();
+    try {
+      const created = await jobs.create({ id: 'job-1', modelId: 'digits', trigger: 'manual', createdMs: NOON });
+      expect(created).toMatchObject({ id: 'job-1', state: 'queued', startedMs: null, metrics: null, logTail: '' });
+      await jobs.create({ id: 'job-2', modelId: 'other', trigger: 'schedule', createdMs: NOON });
+      const updated = await jobs.update('job-1', {
+        state: 'succeeded',
+        startedMs: NOON + 1,
+        metrics: { accuracy: 0.9 },
+        logTail: 'ok',
+        reason: null,
+      });
+      expect(updated).toMatchObject({ state: 'succeeded', startedMs: NOON + 1, metrics: { accuracy: 0.9 }, logTail: 'ok', reason: null });
+      expect(await jobs.get('job-3')).toBeUndefined();
+      await expect(jobs.update('job-3', { state: 'failed' })).rejects.toThrow('no job job-3');
+      expect((await jobs.list({ limit: 10 })).map((j) => j.id)).toEqual(['job-2', 'job-1']);
+      expect((await jobs.list({ modelId: 'digits', limit: 10 })).map((j) => j.id)).toEqual(['job-1']);
+
+      expect(await jobs.acquireLock('a', NOON, 1000)).toBe(true);
+      expect(await jobs.acquireLock('b', NOON + 500, 1000)).toBe(false);
+      expect(await jobs.renewLock('a', NOON + 900)).toBe(true);
+      expect(await jobs.acquireLock('b', NOON + 1500, 1000)).toBe(false);
+      expect(await jobs.acquireLock('b', NOON + 2000, 1000)).toBe(true); // a's lease ran out
+      expect(await jobs.renewLock('a', NOON + 2001)).toBe(false);
+      await jobs.releaseLock('b');
+      expect(await jobs.acquireLock('a', NOON + 2002, 1000)).toBe(true);
+    } finally {
+      await close();
+    }
+  });
+
+  it('prunes training samples on their own retention, and keeps them when only events expire', async () => {
+    const s = await backend.openStorage({ retention: { eventDays: 1, sampleDays: 3 }, now: () => NOON - 5 * DAY_MS });
+    try {
+      const old = sampleEvent();
+      const kept = sampleEvent();
+      await s.writer.insertBatch([old], meta(NOON - 4 * DAY_MS));
+      await s.writer.insertBatch([kept], meta(NOON - 2 * DAY_MS));
+      await s.prune(NOON);
+      const page = await s.samples!.readDatasetPage({ modelId: 'digits', sinceMs: 0 }, null, 10);
+      expect(page.lines.map((l) => (JSON.parse(l) as { id: string }).id)).toEqual([kept.id]);
     } finally {
       await s.close();
     }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { TelemetryBackend, TelemetryEventType } from '../../core/eventSchema';
+import { EVENT_TYPES } from '../../core/schema/TelemetryEvent';
 import type { EventQueries } from '../EventQueries';
 import { latencyBucketSql } from '../latencyBuckets';
 import type {
@@ -30,8 +31,16 @@ export function splitWindow(w?: TimeWindow): { since: number; from: number; to: 
   return { since: w.sinceMs, from, to, until: w.untilMs };
 }
 
-/** Raw rows in the edges of a split window ($1..$4 = since, from, to, until). */
-const EDGES = '((at_ms >= $1 AND at_ms < $2) OR (at_ms >= $3 AND at_ms < $4))';
+/**
+ * Raw rows in the edges of a split window ($1..$4 = since, from, to, until). Windows are on at_ms, which
+ * the collector sets to the receive time (eventRow); repeating the bounds on received_ms, the partition
+ * key, lets PostgreSQL skip every day partition outside the window.
+ */
+const EDGES = '((at_ms >= $1 AND at_ms < $2) OR (at_ms >= $3 AND at_ms < $4)) AND received_ms >= $1 AND received_ms < $4';
+/** For queries over every type: lets the (type, at_ms) index serve the edges instead of a scan. */
+const ANY_TYPE = `type IN (${EVENT_TYPES.map((t) => `'${t}'`).join(', ')})`;
+/** Partition pruning for a plain window ($1, $2 = since, until), as in EDGES. */
+const PRUNE = (alias: string) => `${alias}received_ms >= $1 AND ${alias}received_ms < $2`;
 /** Rollup rows of the whole minutes of a split window. */
 const MINUTES = 'minute_ms >= $2 AND minute_ms < $3';
 
@@ -42,13 +51,21 @@ const MINUTES = 'minute_ms >= $2 AND minute_ms < $3';
  * Latency samples, device mix and accuracy need raw rows and read them (bounded by indexes).
  */
 export class PostgresEventQueries implements EventQueries {
-  constructor(private readonly pool: pg.Pool) {}
+  /** `useRollups: false` reads raw events only: the baseline `npm run bench -- summary` compares against. */
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly options: { useRollups?: boolean } = {},
+  ) {}
 
   private async all<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
     return (await this.pool.query<T>(sql, params)).rows;
   }
 
   private params(w?: TimeWindow): unknown[] {
+    if (this.options.useRollups === false) {
+      const raw = w ?? { sinceMs: Number.MIN_SAFE_INTEGER, untilMs: Number.MAX_SAFE_INTEGER };
+      return [raw.sinceMs, raw.untilMs, raw.untilMs, raw.untilMs];
+    }
     const s = splitWindow(w);
     return [s.since, s.from, s.to, s.until];
   }
@@ -89,7 +106,7 @@ export class PostgresEventQueries implements EventQueries {
     // Newest rows first so that, past the cap, percentiles describe the most recent traffic.
     const rows = await this.all<{ modelId: string; modelVersion: string; backend: TelemetryBackend; ms: number }>(
       `SELECT model_id AS "modelId", model_version AS "modelVersion", backend, ms FROM events
-       WHERE type = 'inference' AND at_ms >= $1 AND at_ms < $2 ORDER BY at_ms DESC LIMIT $3`,
+       WHERE type = 'inference' AND at_ms >= $1 AND at_ms < $2 AND ${PRUNE('')} ORDER BY at_ms DESC LIMIT $3`,
       [w.sinceMs, w.untilMs, maxRows + 1],
     );
     const truncated = rows.length > maxRows;
@@ -129,7 +146,7 @@ export class PostgresEventQueries implements EventQueries {
       `SELECT i.model_id AS "modelId", i.model_version AS "modelVersion", i.backend AS backend,
               COALESCE(s.device_key, 'unknown') AS device, COUNT(DISTINCT i.session_id)::int8 AS sessions
        FROM events i LEFT JOIN events s ON s.type = 'session' AND s.session_id = i.session_id
-       WHERE i.type = 'inference' AND i.at_ms >= $1 AND i.at_ms < $2 GROUP BY 1, 2, 3, 4`,
+       WHERE i.type = 'inference' AND i.at_ms >= $1 AND i.at_ms < $2 AND ${PRUNE('i.')} GROUP BY 1, 2, 3, 4`,
       [w.sinceMs, w.untilMs],
     );
   }
@@ -146,7 +163,7 @@ export class PostgresEventQueries implements EventQueries {
                          f.predicted) AS predicted_class,
                 ROW_NUMBER() OVER (PARTITION BY f.site_key, f.install_id, f.model_id, f.model_version
                                    ORDER BY f.received_ms, f.id) AS nth
-         FROM events f WHERE f.type = 'feedback' AND f.at_ms >= $1 AND f.at_ms < $2
+         FROM events f WHERE f.type = 'feedback' AND f.at_ms >= $1 AND f.at_ms < $2 AND ${PRUNE('f.')}
        ) x WHERE predicted_class IS NOT NULL AND nth <= $3 GROUP BY 1, 2`,
       [w.sinceMs, w.untilMs, Math.min(maxFeedbackPerInstall, Number.MAX_SAFE_INTEGER)],
     );
@@ -172,7 +189,7 @@ export class PostgresEventQueries implements EventQueries {
       `SELECT (at_ms / $5) * $5 AS "bucketStartMs", type, SUM(count)::int8 AS count FROM (
          SELECT minute_ms AS at_ms, type, count FROM rollup_counts WHERE ${MINUTES}
          UNION ALL
-         SELECT at_ms, type, 1 FROM events WHERE ${EDGES}
+         SELECT at_ms, type, 1 FROM events WHERE ${ANY_TYPE} AND ${EDGES}
        ) x GROUP BY 1, 2 ORDER BY 1`,
       [...p, size],
     );
@@ -183,7 +200,7 @@ export class PostgresEventQueries implements EventQueries {
       `SELECT type, SUM(count)::int8 AS count FROM (
          SELECT type, count FROM rollup_counts WHERE ${MINUTES}
          UNION ALL
-         SELECT type, 1 FROM events WHERE ${EDGES}
+         SELECT type, 1 FROM events WHERE ${ANY_TYPE} AND ${EDGES}
        ) x GROUP BY type`,
       this.params(w),
     );

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { TelemetryEvent } from '../../core/eventSchema';
+import type { SampleEvent, TelemetryEvent } from '../../core/eventSchema';
 import { eventRow, type EventRow } from '../eventRow';
 import type { EventWriter } from '../EventWriter';
 import { LATENCY_BUCKETS_MS } from '../latencyBuckets';
@@ -7,6 +7,7 @@ import type { ModelKey, ModelKeyBudget } from '../ModelKeyBudget';
 import type { InsertMeta, InsertResult } from '../storeRows';
 import type { EventPartitions } from './eventPartitions';
 import { inTransaction } from './openPostgresPool';
+import type { PostgresSampleStore } from './PostgresSampleStore';
 
 const MINUTE_MS = 60_000;
 
@@ -84,14 +85,20 @@ export class PostgresEventWriter implements EventWriter {
     private readonly pool: pg.Pool,
     private readonly partitions: EventPartitions,
     private readonly budget: ModelKeyBudget,
+    private readonly samples?: PostgresSampleStore,
   ) {}
 
-  static async open(pool: pg.Pool, partitions: EventPartitions, budget: ModelKeyBudget): Promise<PostgresEventWriter> {
+  static async open(
+    pool: pg.Pool,
+    partitions: EventPartitions,
+    budget: ModelKeyBudget,
+    samples?: PostgresSampleStore,
+  ): Promise<PostgresEventWriter> {
     const { rows } = await pool.query<KeyRow>(
       'SELECT site_key AS "siteKey", model_id AS "modelId", model_version AS "modelVersion" FROM model_keys',
     );
     for (const k of rows) budget.admit(k.siteKey, k.modelId, k.modelVersion === '' ? null : k.modelVersion);
-    return new PostgresEventWriter(pool, partitions, budget);
+    return new PostgresEventWriter(pool, partitions, budget, samples);
   }
 
   async insertBatch(events: readonly TelemetryEvent[], meta: InsertMeta): Promise<InsertResult> {
@@ -129,6 +136,8 @@ export class PostgresEventWriter implements EventWriter {
             COLUMNS.map(([key]) => rows.map((r) => r[key])),
           );
           await upsertRollups(client, rows);
+          const samples = stored.filter((e): e is SampleEvent => e.type === 'sample');
+          if (samples.length > 0) await this.samples?.insert(client, samples, meta);
         }
         return { stored, duplicates: events.length - stored.length, folded };
       });

@@ -8,11 +8,13 @@ import { migratePostgres } from './pgMigrations';
 import { PostgresAlertStore } from './PostgresAlertStore';
 import { PostgresEventQueries } from './PostgresEventQueries';
 import { PostgresEventWriter } from './PostgresEventWriter';
+import { PostgresSampleStore } from './PostgresSampleStore';
 
 export interface PostgresStorage extends CollectorStorage {
   writer: PostgresEventWriter;
   queries: PostgresEventQueries;
   alerts: PostgresAlertStore;
+  samples: PostgresSampleStore;
   pool: pg.Pool;
   prune(nowMs: number): Promise<PruneResult>;
 }
@@ -42,17 +44,21 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
     const now = options.now ?? Date.now;
     const partitions = new EventPartitions(pool);
     await partitions.ensure(now(), now() + DAY_MS);
-    const writer = await PostgresEventWriter.open(pool, partitions, options.budget ?? new ModelKeyBudget());
+    const samples = new PostgresSampleStore(pool);
+    const writer = await PostgresEventWriter.open(pool, partitions, options.budget ?? new ModelKeyBudget(), samples);
     const retention = options.retention ?? {};
     let closed: Promise<void> | undefined;
     return {
       pool,
       writer,
+      samples,
       queries: new PostgresEventQueries(pool),
       alerts: new PostgresAlertStore(pool),
       async prune(nowMs: number): Promise<PruneResult> {
         // Partitions ahead first: a prune on a timer also keeps tomorrow's partition ready.
         await partitions.ensure(nowMs, nowMs + DAY_MS);
+        if (retention.sampleDays !== undefined)
+          await deleteInSlices(pool, 'samples', 'received_ms', retentionCutoffMs(nowMs, retention.sampleDays));
         if (retention.eventDays === undefined) return { eventCutoffMs: null, events: 0, droppedPartitions: [] };
         const cutoffMs = retentionCutoffMs(nowMs, retention.eventDays);
         const droppedPartitions = await partitions.dropBefore(cutoffMs);

@@ -151,6 +151,52 @@ export const PG_MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
       CREATE INDEX release_decisions_model ON release_decisions (model_id, at_ms);
     `,
   },
+  {
+    version: 2,
+    // Consented training samples (SQLite migration 5) and retraining jobs with their one-row lock
+    // (SQLite migration 6). seq orders receipt: the dataset export's cursor.
+    sql: `
+      CREATE TABLE samples (
+        seq BIGSERIAL PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        received_ms BIGINT NOT NULL,
+        site_key TEXT NOT NULL,
+        install_id TEXT NOT NULL,
+        model_id TEXT NOT NULL,
+        model_version TEXT NOT NULL,
+        prediction_id TEXT NOT NULL,
+        label TEXT NOT NULL,
+        predicted TEXT,
+        inputs TEXT NOT NULL
+      );
+      CREATE INDEX samples_model_received ON samples (model_id, received_ms, seq);
+      CREATE INDEX samples_received ON samples (received_ms);
+      CREATE TABLE retrain_jobs (
+        id TEXT PRIMARY KEY,
+        model_id TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'refused', 'failed')),
+        created_ms BIGINT NOT NULL,
+        started_ms BIGINT,
+        finished_ms BIGINT,
+        duration_ms BIGINT,
+        base_version TEXT,
+        metrics TEXT,
+        data_summary TEXT,
+        reason TEXT,
+        log_tail TEXT NOT NULL DEFAULT '',
+        result_version TEXT,
+        created_seq BIGSERIAL
+      );
+      CREATE INDEX retrain_jobs_created ON retrain_jobs (created_ms);
+      CREATE TABLE retrain_lock (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        renewed_ms BIGINT NOT NULL,
+        lease_ms BIGINT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Arbitrary fixed key of the advisory lock that serialises migrations across instances. */

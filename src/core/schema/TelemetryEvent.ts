@@ -2,9 +2,10 @@ import * as v from 'valibot';
 import { ERROR_CODES } from '../OnDeviceError';
 import { DeviceInfoSchema } from './DeviceInfo';
 import { LIMITS } from './limits';
+import { SampleInputsSchema } from './SampleTensor';
 import { finiteNumber, identifier, integerIn, modelString, wellFormedText } from './safeStrings';
 
-export const EVENT_TYPES = ['session', 'model_load', 'inference', 'error', 'feedback'] as const;
+export const EVENT_TYPES = ['session', 'model_load', 'inference', 'error', 'feedback', 'sample'] as const;
 export type TelemetryEventType = (typeof EVENT_TYPES)[number];
 
 /** Where an inference ran: in the browser (`webgpu`, `wasm`) or on an ondevice inference server (`server`). */
@@ -95,10 +96,32 @@ export const FeedbackEventSchema = v.strictObject({
   predicted: v.exactOptional(classLabel),
 });
 
+const utf8 = new TextEncoder();
+
+/**
+ * A model input the user agreed to share (`shareInputs`), labelled: a training sample. Bigger than any
+ * other event, so it has its own bound: at most LIMITS.maxSampleBytes as JSON.
+ */
+export const SampleEventSchema = v.pipe(
+  v.strictObject({
+    type: v.literal('sample'),
+    ...common,
+    modelVersion,
+    predictionId: identifier(LIMITS.maxIdLength),
+    label: classLabel,
+    predicted: v.exactOptional(classLabel),
+    inputs: SampleInputsSchema,
+  }),
+  v.check(
+    (e) => utf8.encode(JSON.stringify(e)).byteLength <= LIMITS.maxSampleBytes,
+    `a sample is at most ${LIMITS.maxSampleBytes} bytes as JSON`,
+  ),
+);
+
 /** One telemetry event, keyed by `type`. Strict: unknown keys are rejected, never stored. */
 export const TelemetryEventSchema = v.variant(
   'type',
-  [SessionEventSchema, ModelLoadEventSchema, InferenceEventSchema, ErrorReportEventSchema, FeedbackEventSchema],
+  [SessionEventSchema, ModelLoadEventSchema, InferenceEventSchema, ErrorReportEventSchema, FeedbackEventSchema, SampleEventSchema],
   `must be one of ${EVENT_TYPES.join(', ')}`,
 );
 
@@ -108,6 +131,7 @@ export type OutputSummary = v.InferOutput<typeof OutputSummarySchema>;
 export type InferenceEvent = v.InferOutput<typeof InferenceEventSchema>;
 export type ErrorReportEvent = v.InferOutput<typeof ErrorReportEventSchema>;
 export type FeedbackEvent = v.InferOutput<typeof FeedbackEventSchema>;
+export type SampleEvent = v.InferOutput<typeof SampleEventSchema>;
 export type TelemetryEvent = v.InferOutput<typeof TelemetryEventSchema>;
 
 // Compile-time guard: the variant covers exactly EVENT_TYPES.

@@ -23,6 +23,10 @@ export const LIMITS = {
   maxDurationMs: 60 * 60 * 1000,
   maxModelBytes: 2 ** 40,
   maxAbsScore: 1e9,
+  /** A `sample` event (a consented model input) as JSON, UTF-8: it must fit a batch body with room to spare. */
+  maxSampleBytes: 128 * 1024,
+  /** Elements of all tensors of one `sample` event together. */
+  maxSampleElements: 32 * 1024,
   /** 2020-01-01 and 2100-01-01: the static sanity range of `ts` wherever a batch is checked. */
   minTsMs: Date.UTC(2020, 0, 1),
   maxTsMs: Date.UTC(2100, 0, 1),

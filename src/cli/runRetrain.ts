@@ -1,0 +1,109 @@
+import { OnDeviceError } from '../core/OnDeviceError';
+import { httpPorts } from '../retrain/httpPorts';
+import type { Job } from '../retrain/JobStore';
+import { loadRetrainConfig } from '../retrain/retrainConfig';
+import { runRetrainJob, type JobOutcome } from '../retrain/runRetrainJob';
+import { parseArgs } from './parseArgs';
+
+export const RETRAIN_USAGE = `  ondevice retrain --model <id> [--server URL] [--token T] [--config config/retrain.json] [--on-server]
+    runs one retraining job here against the server's dataset export and publishes through its release API
+    (--on-server: the server runs it, POST /v1/jobs); --token or $COLLECTOR_READ_TOKEN for the read side,
+    $ONDEVICE_ADMIN_TOKEN for publishing. Exit 0 published, 3 refused by the gate, 1 failed.`;
+
+const POLL_MS = 1000;
+const WAIT_MS = 2 * 60 * 60_000;
+
+/** `ondevice retrain`: prints the gate decision with its figures; returns the exit code. */
+export async function runRetrain(args: string[], env: NodeJS.ProcessEnv = process.env, print = console.log): Promise<number> {
+  const values = parseArgs(args, {
+    model: { type: 'string' },
+    server: { type: 'string' },
+    token: { type: 'string' },
+    config: { type: 'string' },
+    'on-server': { type: 'boolean' },
+  });
+  const o = values as { model?: string; server?: string; token?: string; config?: string; 'on-server'?: boolean };
+  if (!o.model) throw new OnDeviceError('INVALID_INPUT', 'retrain needs --model <id>');
+  const server = (o.server ?? env.ONDEVICE_SERVER ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
+  const readToken = o.token ?? env.COLLECTOR_READ_TOKEN;
+  const adminToken = env.ONDEVICE_ADMIN_TOKEN;
+
+  let outcome: Pick<JobOutcome, 'state' | 'reason' | 'metrics' | 'resultVersion' | 'baseVersion'>;
+  if (o['on-server']) {
+    outcome = await runOnServer(server, o.model, { readToken, adminToken }, print);
+  } else {
+    const config = (await loadRetrainConfig(o.config, env)).models[o.model];
+    if (!config)
+      throw new OnDeviceError(
+        'INVALID_INPUT',
+        `no retraining configured for ${JSON.stringify(o.model)} in ${o.config ?? 'config/retrain.json'}`,
+      );
+    outcome = await runRetrainJob({
+      jobId: `cli-${Date.now().toString(36)}`,
+      modelId: o.model,
+      config,
+      ports: httpPorts({ server, readToken, adminToken }),
+      log: (line) => print(line),
+    });
+  }
+  print(summaryOf(o.model, outcome));
+  return outcome.state === 'succeeded' ? 0 : outcome.state === 'refused' ? 3 : 1;
+}
+
+function summaryOf(model: string, o: Pick<JobOutcome, 'state' | 'reason' | 'metrics' | 'resultVersion' | 'baseVersion'>): string {
+  const m = o.metrics as {
+    baseAccuracy?: { current: number; candidate: number; count: number };
+    fieldAccuracy?: { current: number; candidate: number; count: number };
+  } | null;
+  const lines = [`retrain ${model}: ${o.state}${o.reason ? ` (${o.reason})` : ''}`];
+  if (m?.baseAccuracy && m.fieldAccuracy) {
+    lines.push(
+      `  base set:       ${o.baseVersion} ${m.baseAccuracy.current.toFixed(2)} %  candidate ${m.baseAccuracy.candidate.toFixed(2)} %  (${m.baseAccuracy.count} samples)`,
+    );
+    lines.push(
+      `  held-back field: ${o.baseVersion} ${m.fieldAccuracy.current.toFixed(2)} %  candidate ${m.fieldAccuracy.candidate.toFixed(2)} %  (${m.fieldAccuracy.count} samples)`,
+    );
+  }
+  if (o.resultVersion) lines.push(`  published ${model} ${o.resultVersion}`);
+  return lines.join('\n');
+}
+
+async function runOnServer(
+  server: string,
+  model: string,
+  tokens: { readToken?: string; adminToken?: string },
+  print: (line: string) => void,
+): Promise<Pick<JobOutcome, 'state' | 'reason' | 'metrics' | 'resultVersion' | 'baseVersion'>> {
+  const started = await fetch(`${server}/v1/jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(tokens.adminToken ? { authorization: `Bearer ${tokens.adminToken}` } : {}) },
+    body: JSON.stringify({ model }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const body = (await started.json().catch(() => ({}))) as { job?: Job; code?: string; error?: string };
+  if (started.status !== 202 || !body.job)
+    return {
+      state: 'failed',
+      reason: `${body.code ?? `HTTP ${started.status}`}: ${body.error ?? ''}`,
+      metrics: null,
+      resultVersion: null,
+      baseVersion: null,
+    };
+  print(`job ${body.job.id} started on ${server}`);
+  const read: Record<string, string> = tokens.readToken ? { authorization: `Bearer ${tokens.readToken}` } : {};
+  const deadline = Date.now() + WAIT_MS;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, POLL_MS));
+    const res = await fetch(`${server}/v1/jobs/${body.job.id}`, { headers: read, signal: AbortSignal.timeout(30_000) });
+    if (!res.ok) throw new OnDeviceError('MODEL_FETCH_FAILED', `GET /v1/jobs/${body.job.id} → ${res.status}`);
+    const { job } = (await res.json()) as { job: Job };
+    if (job.state !== 'queued' && job.state !== 'running') {
+      print(job.logTail.trimEnd());
+      return { ...job, state: job.state };
+    }
+  }
+  throw new OnDeviceError(
+    'TIMEOUT',
+    `job ${body.job.id} did not finish within ${WAIT_MS} ms (it goes on on the server: GET /v1/jobs/${body.job.id})`,
+  );
+}

@@ -1,0 +1,29 @@
+import { readFile } from 'node:fs/promises';
+import { parseFieldSamples, type LabelledExample } from './FieldSample';
+import type { ModelRetrainConfig } from './retrainConfig';
+
+/**
+ * Built-in base evaluation sets by evaluator id: what a candidate must not get worse on. Another model
+ * plugs its own in here, or points `evaluator` at a JSONL file in the dataset-export format.
+ */
+export const BASE_EVALUATIONS: Record<string, () => Promise<LabelledExample[]>> = {
+  digits: async () => {
+    // TODO(merge wt-digits): a plain `import('./digits/mnistSplit')` once src/retrain/digits/ is in.
+    const specifier = './digits/mnistSplit';
+    const { mnistSplit } = (await import(specifier)) as {
+      mnistSplit(): { heldOut: Array<{ pixels: Float32Array; label: number }> };
+    };
+    return mnistSplit().heldOut.map((s) => ({
+      inputs: { image: { type: 'float32' as const, dims: [1, 1, 28, 28], data: Array.from(s.pixels) } },
+      label: s.label,
+    }));
+  },
+};
+
+/** The base evaluation set a model's config names. */
+export async function loadBaseEvaluation(evaluator: ModelRetrainConfig['evaluator']): Promise<LabelledExample[]> {
+  if (typeof evaluator === 'object') return parseFieldSamples(await readFile(evaluator.file, 'utf8'), evaluator.file);
+  const load = BASE_EVALUATIONS[evaluator];
+  if (!load) throw new Error(`no built-in evaluator ${JSON.stringify(evaluator)} (known: ${Object.keys(BASE_EVALUATIONS).join(', ')})`);
+  return load();
+}
