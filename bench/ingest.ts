@@ -49,7 +49,7 @@ export interface IngestBenchResult {
 const TARGETS = { ratioAtLeast: 0.25, p99BelowMs: 50, errors: 0 };
 
 /** A realistic batch: mostly inferences, with the occasional load, feedback and error. */
-function makeBatch(size: number, seq: number): TelemetryEvent[] {
+export function makeBatch(size: number, seq: number): TelemetryEvent[] {
   const now = Date.now();
   const common = (i: number) => ({
     id: randomUUID(),

@@ -3,6 +3,7 @@
 import { cpus, loadavg } from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { runIngestBench } from './ingest';
+import { runFleetIngestBench } from './fleetIngest';
 import { runServeBench } from './serve';
 import { runSummaryBench } from './summary';
 import { printRuntimeBench, runRuntimeBench } from './runtimeBench';
@@ -31,6 +32,10 @@ if (want('warm-start')) {
 
 if (want('ingest')) {
   summary.ingest = await runIngestBench();
+  // Several instances on one PostgreSQL (README "Deployment: many instances"); `ingest-fleet` runs it alone.
+  summary.ingestFleet = await runFleetIngestBench();
+} else if (want('ingest-fleet')) {
+  summary.ingestFleet = await runFleetIngestBench();
 }
 
 if (want('serve')) {

@@ -22,6 +22,11 @@ export interface AlertMonitorOptions {
   onError: (error: unknown) => void;
   now: () => number;
   /**
+   * Whether this instance evaluates (LeaderLease.isLeader): with several collectors on one database only
+   * the leader judges and writes alerts; the others evaluate nothing. Default: always.
+   */
+  isLeader?: () => boolean;
+  /**
    * Alerts no rule measures, raised and resolved by other parts of the server with `raise`/`clear`
    * (e.g. `retrain-job-failed`): kept firing across a restart instead of resolved as a removed rule.
    */
@@ -49,15 +54,23 @@ export class AlertMonitor {
   private tail: Promise<unknown>;
   /** A timer-triggered evaluation is waiting in the chain; another would see nothing new. */
   private queued = false;
+  /** `firing` mirrors the store as this instance left it; false after a spell as follower. */
+  private firingLoaded: boolean;
 
   constructor(private readonly options: AlertMonitorOptions) {
     this.rulesByName = new Map(options.rules.map((r) => [r.name, r]));
-    this.ready = this.loadFiring();
+    this.firingLoaded = this.leads();
+    this.ready = this.firingLoaded ? this.loadFiring() : Promise.resolve();
     this.tail = this.ready.catch(() => undefined);
+  }
+
+  private leads(): boolean {
+    return this.options.isLeader?.() ?? true;
   }
 
   private async loadFiring(): Promise<void> {
     const { store, now, onTransition } = this.options;
+    this.firing.clear();
     for (const alert of await store.firingAlerts()) {
       if (this.rulesByName.has(alert.rule) || this.options.externalRules?.includes(alert.rule)) {
         this.firing.set(seriesKey(alert.rule, alert.series), alert);
@@ -98,6 +111,15 @@ export class AlertMonitor {
 
   private async evaluateOnce(): Promise<AlertTransition[]> {
     const { store, rules, now } = this.options;
+    if (!this.leads()) {
+      // Another instance judges; what it opened and resolved meanwhile is reloaded on taking over.
+      this.firingLoaded = false;
+      return [];
+    }
+    if (!this.firingLoaded) {
+      await this.loadFiring();
+      this.firingLoaded = true;
+    }
     const nowMs = now();
     const measured = await this.options.measure(rules, nowMs);
     if (this.closed) return [];
@@ -123,6 +145,7 @@ export class AlertMonitor {
   /** Fire an external alert (one of `externalRules`) for `labels`, unless it is already firing. */
   raise(a: { rule: string; labels: Record<string, string>; value: number; description: string }): Promise<AlertTransition | undefined> {
     const run = Promise.all([this.ready, this.tail]).then(async () => {
+      await this.syncIfFollowing();
       const series = seriesId(a.labels);
       if (this.firing.has(seriesKey(a.rule, series))) return undefined;
       const alert = await this.options.store.openAlert({
@@ -148,6 +171,7 @@ export class AlertMonitor {
   /** Resolve a firing external alert; nothing when it is not firing. */
   clear(rule: string, labels: Record<string, string>, value: number): Promise<AlertTransition | undefined> {
     const run = Promise.all([this.ready, this.tail]).then(async () => {
+      await this.syncIfFollowing();
       const key = seriesKey(rule, seriesId(labels));
       const current = this.firing.get(key);
       if (!current) return undefined;
@@ -161,6 +185,17 @@ export class AlertMonitor {
     });
     this.tail = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * A follower's map is not kept up to date (the leader judges): before an external raise or clear there,
+   * read what is firing from the store, without resolving anything (that is the leader's to do).
+   */
+  private async syncIfFollowing(): Promise<void> {
+    if (this.leads() && this.firingLoaded) return;
+    this.firing.clear();
+    for (const alert of await this.options.store.firingAlerts()) this.firing.set(seriesKey(alert.rule, alert.series), alert);
+    this.firingLoaded = false;
   }
 
   close(): void {

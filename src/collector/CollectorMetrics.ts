@@ -6,6 +6,16 @@ import { OTHER_MODEL } from './ModelKeyBudget';
 import { PrometheusRegistry } from './PrometheusRegistry';
 import type { AlertRecord } from './storeRows';
 
+export interface CollectorMetricsOptions {
+  /**
+   * Several instances share the database: the model series (events, errors, latency) are read from it at
+   * each scrape instead of counted here, so every instance answers the same.
+   */
+  shared?: boolean;
+  /** Added as the `instance` label to the series only this process counts (ingest responses, duplicates, folds, webhooks). */
+  instance?: string;
+}
+
 /**
  * The collector's Prometheus metrics. Counters are seeded from the database at startup so they stay
  * monotonic across restarts.
@@ -48,16 +58,33 @@ export class CollectorMetrics {
   static async fromStorage(
     queries: EventQueries,
     isKey: (modelId: string, modelVersion: string) => boolean = () => true,
+    options: CollectorMetricsOptions = {},
   ): Promise<CollectorMetrics> {
-    const m = new CollectorMetrics();
-    for (const r of await queries.countByType()) m.eventsTotal.inc({ type: r.type }, r.count);
-    for (const r of await queries.countErrorsByCode()) m.errorsTotal.inc({ code: r.code }, r.count);
-    for (const r of await queries.latencyHistogram()) {
+    const m = new CollectorMetrics(options);
+    await m.loadModelSeries(queries, isKey);
+    return m;
+  }
+
+  private constructor(private readonly options: CollectorMetricsOptions) {}
+
+  /** True when the model series come from the shared database (call `loadModelSeries` before each render). */
+  get shared(): boolean {
+    return this.options.shared === true;
+  }
+
+  /** Replace the model series with the database's totals (read first, swapped in at once). */
+  async loadModelSeries(queries: EventQueries, isKey: (modelId: string, modelVersion: string) => boolean = () => true): Promise<void> {
+    const [types, codes, latency] = await Promise.all([queries.countByType(), queries.countErrorsByCode(), queries.latencyHistogram()]);
+    this.eventsTotal.clear();
+    this.errorsTotal.clear();
+    this.latency.clear();
+    for (const r of types) this.eventsTotal.inc({ type: r.type }, r.count);
+    for (const r of codes) this.errorsTotal.inc({ code: r.code }, r.count);
+    for (const r of latency) {
       const kept = isKey(r.modelId, r.modelVersion);
       const labels = { model_id: kept ? r.modelId : OTHER_MODEL, model_version: kept ? r.modelVersion : OTHER_MODEL, backend: r.backend };
-      m.latency.addToBucket(labels, r.bucket, r.count, r.sumMs / 1000);
+      this.latency.addToBucket(labels, r.bucket, r.count, r.sumMs / 1000);
     }
-    return m;
   }
 
   recordStored(stored: readonly TelemetryEvent[], duplicates: number): void {
@@ -68,22 +95,27 @@ export class CollectorMetrics {
       byType.set(e.type, (byType.get(e.type) ?? 0) + 1);
       if (e.modelId === OTHER_MODEL) foldedModels++;
       else if (e.modelVersion === OTHER_MODEL) foldedVersions++;
+      if (this.shared) continue;
       if (e.type === 'error') this.errorsTotal.inc({ code: e.code });
       if (e.type === 'inference')
         this.latency.observe({ model_id: e.modelId, model_version: e.modelVersion, backend: e.backend }, e.ms / 1000);
     }
-    for (const [type, count] of byType) this.eventsTotal.inc({ type }, count);
-    if (duplicates > 0) this.duplicatesTotal.inc({}, duplicates);
-    if (foldedModels > 0) this.foldedTotal.inc({ reason: 'model' }, foldedModels);
-    if (foldedVersions > 0) this.foldedTotal.inc({ reason: 'version' }, foldedVersions);
+    if (!this.shared) for (const [type, count] of byType) this.eventsTotal.inc({ type }, count);
+    if (duplicates > 0) this.duplicatesTotal.inc(this.processLabels({}), duplicates);
+    if (foldedModels > 0) this.foldedTotal.inc(this.processLabels({ reason: 'model' }), foldedModels);
+    if (foldedVersions > 0) this.foldedTotal.inc(this.processLabels({ reason: 'version' }), foldedVersions);
   }
 
   recordIngestResponse(status: number, code: string): void {
-    this.ingestRequests.inc({ status: String(status), code });
+    this.ingestRequests.inc(this.processLabels({ status: String(status), code }));
   }
 
   recordWebhook(result: string): void {
-    this.webhookResults.inc({ result });
+    this.webhookResults.inc(this.processLabels({ result }));
+  }
+
+  private processLabels(labels: Record<string, string>): Record<string, string> {
+    return this.options.instance === undefined ? labels : { ...labels, instance: this.options.instance };
   }
 
   /**

@@ -64,6 +64,10 @@ export class Counter extends Series {
   inc(labels: Labels = {}, by = 1): void {
     this.entry(labels).value += by;
   }
+  /** Forget every series (before refilling from a source of truth, e.g. a shared database). */
+  clear(): void {
+    this.values.clear();
+  }
   renderParts(): Generator<string> {
     return this.lines('counter');
   }
@@ -104,6 +108,11 @@ export class Histogram {
     let i = this.upperBounds.findIndex((le) => value <= le);
     if (i === -1) i = this.upperBounds.length;
     this.addToBucket(labels, i, 1, value);
+  }
+
+  /** Forget every series (before refilling from a source of truth, e.g. a shared database). */
+  clear(): void {
+    this.series.clear();
   }
 
   /** Add pre-aggregated observations; `bucket` indexes upperBounds, `upperBounds.length` is +Inf. */

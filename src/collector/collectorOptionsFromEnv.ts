@@ -3,10 +3,10 @@ import type { CollectorOptions } from './createCollector';
 /**
  * Collector options from the environment, shared by `npm run collector` and `npm start`:
  *   COLLECTOR_DB_PATH             SQLite file (default ./data/collector.sqlite)
- *   COLLECTOR_DATABASE_URL        postgres://… : every store on PostgreSQL instead (wins over COLLECTOR_DB_PATH)
+ *   COLLECTOR_DATABASE_URL        postgres://… : every store on PostgreSQL instead (wins over COLLECTOR_DB_PATH); instances on one elect a leader
  *   COLLECTOR_RETENTION_DAYS      days of events and rollups kept (default: forever)
  *   COLLECTOR_SAMPLE_RETENTION_DAYS days of training samples kept (default: forever)
- *   COLLECTOR_PRUNE_INTERVAL_MS   how often retention runs (default 3600000; 0: never here, e.g. not the leader)
+ *   COLLECTOR_PRUNE_INTERVAL_MS   how often the leader runs retention (default 3600000; 0 disables)
  *   COLLECTOR_SITE_KEYS           comma-separated accepted site keys (default "demo")
  *   COLLECTOR_ALLOWED_ORIGINS     comma-separated CORS allowlist; unset or "*" allows any origin (demo)
  *   COLLECTOR_READ_TOKEN          bearer token for /v1/summary, /v1/alerts, /metrics, /dashboard
@@ -28,6 +28,7 @@ import type { CollectorOptions } from './createCollector';
  *   COLLECTOR_INSTALL_EVENTS_PER_MINUTE events per install per minute, 429 beyond (default 600; 0 disables)
  *   COLLECTOR_INSTALL_SAMPLES_PER_MINUTE sample events per install per minute, 429 beyond (default 30; 0 disables)
  *   COLLECTOR_INGEST_BODY_TIMEOUT_MS  deadline for receiving a POST /v1/events body (default 10000)
+ *   COLLECTOR_INSTANCE_ID         this instance's name: `instance` label, pg_stat_activity (default hostname:pid)
  * Server timeouts (HTTP_*_TIMEOUT_MS) are read by serverTimeoutsFromEnv.
  */
 export function collectorOptionsFromEnv(env: NodeJS.ProcessEnv, listenHost: string): CollectorOptions {
@@ -73,6 +74,7 @@ export function collectorOptionsFromEnv(env: NodeJS.ProcessEnv, listenHost: stri
     installEventsPerMinute: int('COLLECTOR_INSTALL_EVENTS_PER_MINUTE'),
     installSamplesPerMinute: int('COLLECTOR_INSTALL_SAMPLES_PER_MINUTE'),
     bodyTimeoutMs: int('COLLECTOR_INGEST_BODY_TIMEOUT_MS') || undefined,
+    instanceId: env.COLLECTOR_INSTANCE_ID || undefined,
   };
 }
 

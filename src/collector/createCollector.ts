@@ -10,6 +10,10 @@ import { handleIngest, type IngestContext } from './handleIngest';
 import { LOOPBACK_HOST_NAMES } from './hostAllowed';
 import { InstallEventLimiter } from './InstallEventLimiter';
 import { isLoopbackHost } from './isLoopbackHost';
+import { alwaysLeader } from './leader/alwaysLeader';
+import { defaultInstanceId } from './leader/defaultInstanceId';
+import type { LeaderLease } from './leader/LeaderLease';
+import { openPostgresLeaderLease } from './leader/openPostgresLeaderLease';
 import { openSqliteStorage } from './openSqliteStorage';
 import { describePostgresUrl } from './postgres/openPostgresPool';
 import { openPostgresStorage } from './postgres/openPostgresStorage';
@@ -34,14 +38,16 @@ export interface CollectorOptions {
   dbPath?: string;
   /**
    * PostgreSQL instead of SQLite (`postgres://user:pass@host:5432/db`): every store on that database,
-   * schema migrated at start. Wins over `dbPath` (the start-up log says the path is ignored).
+   * schema migrated at start. Wins over `dbPath` (the start-up log says the path is ignored). Several
+   * instances may share it: they elect a leader on it (an advisory lock) that alone does the once-only
+   * work, and /metrics reads the model series from it.
    */
   databaseUrl?: string;
   /** How long events (and their rollups) and training samples are kept. Default: forever. */
   retention?: RetentionPolicy;
   /**
-   * How often `storage.prune` runs (first run at start). Default 1 hour; 0 disables (several instances
-   * on one database run it on the leader instead).
+   * How often `storage.prune` runs (first run at start), on the leader only when several instances share
+   * the database. Default 1 hour; 0 disables.
    */
   pruneIntervalMs?: number;
   /** Use this storage instead of opening `dbPath` (the collector will not close it). */
@@ -106,6 +112,13 @@ export interface CollectorOptions {
   bodyTimeoutMs?: number;
   /** The release control plane is mounted beside the collector (src/releases): the dashboard shows its section. */
   releaseView?: boolean;
+  /** Whether this instance does the once-only work. Default: the advisory lock on `databaseUrl`, else always. */
+  leader?: LeaderLease;
+  /**
+   * `COLLECTOR_INSTANCE_ID`: the `instance` label of the series this process counts itself, and its name in
+   * `pg_stat_activity`. Default `hostname:pid`; the label is only added on a shared database or when set.
+   */
+  instanceId?: string;
   /** Retraining jobs are mounted beside the collector (src/retrain): the dashboard shows its Jobs section. */
   jobsView?: boolean;
   /** Alert names raised by other parts of the server through `raiseAlert` (kept firing across restarts). */
@@ -130,6 +143,10 @@ export interface Collector {
   longestBodyTimeoutMs: number;
   /** Which model ids and versions count apart; published releases are added with `budget.addKnown`. */
   budget: ModelKeyBudget;
+  /** Whether this instance does the once-only work (alerts here; rollout decisions, retention next to it). */
+  leader: LeaderLease;
+  /** This process's name among the instances. */
+  instanceId: string;
   /** Subscribe to the events stored by ingest and `writer` (after commit); returns the unsubscribe function. */
   onEventsStored(listener: (events: readonly TelemetryEvent[]) => void): () => void;
   /** Subscribe to alert transitions (firing, resolved); returns the unsubscribe function. */
@@ -211,8 +228,19 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
     ? new QueryWorker({ dbPath, onError: (e) => log(`collector: query worker failed: ${e.message}`) })
     : inlineReadQueries(storage.queries, storage.alerts);
 
+  const instanceId = options.instanceId || defaultInstanceId();
+  const shared = options.databaseUrl !== undefined;
+  const ownsLeader = options.leader === undefined;
+  const leader =
+    options.leader ?? (shared ? await openPostgresLeaderLease({ url: options.databaseUrl!, instanceId, log }) : alwaysLeader());
+  if (shared) log(`collector: instance ${instanceId}: ${leader.isLeader() ? 'leader' : 'follower'}`);
+
   // An injected storage applies its own budget when it stores; only ours can say which rows are keys.
-  const metrics = await CollectorMetrics.fromStorage(storage.queries, ownsStorage ? (id, version) => budget.isKey(id, version) : undefined);
+  const isKey = ownsStorage ? (id: string, version: string) => budget.isKey(id, version) : undefined;
+  const metrics = await CollectorMetrics.fromStorage(storage.queries, isKey, {
+    shared,
+    instance: shared || options.instanceId ? instanceId : undefined,
+  });
   const notifier = options.webhookUrl
     ? new WebhookNotifier({
         url: options.webhookUrl,
@@ -252,16 +280,21 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
     },
     externalRules: options.externalAlertRules,
     onError: (e) => log(`collector: alert evaluation failed: ${(e as Error).message}`),
+    isLeader: () => leader.isLeader(),
   });
   await monitor.ready;
   monitor.start();
+  const stopFollowingLeader = leader.onChange((isLeader) => {
+    if (shared) log(`collector: instance ${instanceId}: ${isLeader ? 'now the leader' : 'no longer the leader'}`);
+    if (isLeader) monitor.evaluateSoon();
+  });
 
-  // Retention: on a timer here; with several instances on one database, on the leader only (interval 0).
+  // Retention: on a timer, on the leader only (several instances share one database).
   const pruneIntervalMs = options.pruneIntervalMs ?? HOUR_MS;
   const hasRetention = options.retention?.eventDays !== undefined || options.retention?.sampleDays !== undefined;
   let pruning: Promise<void> | undefined;
   const prune = () => {
-    if (pruning || !storage.prune) return;
+    if (pruning || !storage.prune || !leader.isLeader()) return;
     pruning = storage
       .prune(now())
       .then(
@@ -332,7 +365,9 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
         access: 'read',
         handle: async (_req, res, url) => {
           const limit = Math.min(1000, Math.max(1, Number(url.searchParams.get('limit')) || 100));
-          sendJson(res, 200, { firing: monitor.firingAlerts(), history: await storage.alerts.listAlerts(limit) });
+          // From the store, not the monitor: every instance answers what the leader recorded.
+          const [firing, history] = await Promise.all([storage.alerts.firingAlerts(), storage.alerts.listAlerts(limit)]);
+          sendJson(res, 200, { firing, history });
         },
       },
       {
@@ -347,7 +382,8 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
         methods: READ_METHODS,
         access: 'read',
         handle: async (_req, res) => {
-          const parts = metrics.renderParts(monitor.firingAlerts(), rules.rules);
+          if (metrics.shared) await metrics.loadModelSeries(storage.queries, isKey);
+          const parts = metrics.renderParts(await storage.alerts.firingAlerts(), rules.rules);
           res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' });
           await writeInSlices(res, parts);
         },
@@ -390,6 +426,8 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
     storage,
     budget,
     writer,
+    leader,
+    instanceId,
     longestBodyTimeoutMs: Math.max(0, ...[...table.routes.values()].map((r) => r.bodyTimeoutMs ?? 0)),
     evaluateAlerts: () => monitor.evaluate(),
     onEventsStored(listener) {
@@ -421,9 +459,11 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
     async close() {
       if (closed) return;
       closed = true;
+      stopFollowingLeader();
       clearInterval(pruneTimer);
       await pruning;
       monitor.close();
+      if (ownsLeader) await leader.close();
       await notifier?.close();
       await queries.close();
       if (ownsStorage) await storage.close();

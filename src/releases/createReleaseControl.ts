@@ -7,6 +7,7 @@ import { isLoopbackHost } from '../collector/isLoopbackHost';
 import { readBody } from '../collector/readBody';
 import { sendJson } from '../collector/sendJson';
 import { WebhookNotifier } from '../collector/WebhookNotifier';
+import type { LeaderLease } from '../collector/leader/LeaderLease';
 import { checkWriteAccess, type WriteAccessPolicy } from './checkWriteAccess';
 import { readBinaryBody } from './readBinaryBody';
 import { readSignature } from './readSignature';
@@ -37,6 +38,11 @@ export interface ReleaseControlOptions {
   addKnownModel?: (modelId: string, version: string) => void;
   /** Automatic rollbacks are POSTed here as firing alerts. */
   webhookUrl?: string;
+  /**
+   * With several instances on one database, only the leader's timer runs the decision loop (the collector's
+   * `leader`), so a stage is decided once. Default: this instance always decides.
+   */
+  leader?: LeaderLease;
   /** Largest accepted upload. Default 512 MiB. */
   maxPublishBytes?: number;
   /** Deadline for receiving an upload. Default 10 minutes. */
@@ -123,6 +129,7 @@ export async function createReleaseControl(options: ReleaseControlOptions): Prom
     }
   };
   const timer = setInterval(() => {
+    if (options.leader && !options.leader.isLeader()) return;
     evaluate().catch((e: Error) => log(`releases: decision loop failed: ${e.stack ?? e.message}`));
   }, options.evaluationIntervalMs ?? config.evaluationIntervalMs);
   timer.unref();

@@ -15,7 +15,11 @@ const started = await (async () => {
   const timeouts = serverTimeoutsFromEnv(process.env);
   const collector = await createCollector({ ...collectorOptionsFromEnv(process.env, host), releaseView: true });
   const { dbPath, ...options } = releaseOptionsFromEnv(process.env, host);
-  const releases = await openReleaseControl(dbPath, { ...options, addKnownModel: (id, v) => collector.budget.addKnown(id, v) });
+  const releases = await openReleaseControl(dbPath, {
+    ...options,
+    addKnownModel: (id, v) => collector.budget.addKnown(id, v),
+    leader: collector.leader,
+  });
   return { timeouts, collector, releases };
 })().catch((e: Error) => {
   console.error(`collector: ${e.message}`);

@@ -96,11 +96,14 @@ export class RetrainJobs {
     this.start(modelId, trigger).catch((e: Error) => this.log(`retrain: ${trigger} for ${modelId} not started: ${e.message}`));
   }
 
-  /** Schedule triggers (`triggers.intervalMs`) for every configured model. */
-  startSchedules(): void {
+  /**
+   * Schedule triggers (`triggers.intervalMs`) for every configured model; a tick fires only while
+   * `isLeader()` (several instances on one database: the collector's leader lease).
+   */
+  startSchedules(isLeader: () => boolean = () => true): void {
     for (const [modelId, c] of Object.entries(this.options.config.models)) {
       if (c.triggers.intervalMs <= 0) continue;
-      const timer = setInterval(() => this.trigger(modelId, 'schedule'), c.triggers.intervalMs);
+      const timer = setInterval(() => isLeader() && this.trigger(modelId, 'schedule'), c.triggers.intervalMs);
       timer.unref();
       this.timers.push(timer);
     }

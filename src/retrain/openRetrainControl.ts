@@ -22,7 +22,7 @@ export async function openRetrainControl(
   dbPath: string,
   options: Omit<RetrainControlOptions, 'store' | 'config' | 'ports' | 'raiseAlert' | 'clearAlert'> & {
     configPath?: string;
-    collector: Pick<Collector, 'onAlertTransition' | 'onEventsStored' | 'raiseAlert' | 'clearAlert'>;
+    collector: Pick<Collector, 'onAlertTransition' | 'onEventsStored' | 'raiseAlert' | 'clearAlert'> & Partial<Pick<Collector, 'leader'>>;
     releases: ReleaseService;
     fieldSamples: (modelId: string, limit: number) => Promise<FieldSample[]>;
     modelsDir: string;
@@ -60,7 +60,8 @@ export async function openRetrainControl(
       if (count >= threshold) jobs.trigger(modelId!, 'new-samples');
     }
   });
-  jobs.startSchedules();
+  // Accuracy-alert triggers follow the leader already (only it judges alerts); schedules tick on it alone.
+  jobs.startSchedules(() => collector.leader?.isLeader() ?? true);
   return {
     ...control,
     async close() {

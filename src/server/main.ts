@@ -41,7 +41,11 @@ const collector = await (async () => {
 // in src/releases/releaseOptionsFromEnv.ts.
 const releases = await (async () => {
   const { dbPath, ...options } = releaseOptionsFromEnv(process.env, host);
-  return openReleaseControl(dbPath, { ...options, addKnownModel: (id, v) => collector.budget.addKnown(id, v) });
+  return openReleaseControl(dbPath, {
+    ...options,
+    addKnownModel: (id, v) => collector.budget.addKnown(id, v),
+    leader: collector.leader,
+  });
 })().catch((e: Error) => {
   console.error(`releases: ${e.message}`);
   process.exit(1);
