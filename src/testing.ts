@@ -5,7 +5,7 @@
 // hooks the production worker does not have (destroying the GPU device).
 import { configure, getConfig } from './client/configure';
 import type { Model } from './client/Model';
-import { useWorkerFile, workerCount } from './client/workerPool';
+import { liveWorkers, useWorkerFile, workerCount } from './client/workerPool';
 import type { RuntimeTestingApi } from './runtime/RuntimeTestingApi';
 import { installGlobals } from './embed/installGlobals';
 import { activeTelemetry } from './telemetry/telemetryClient';
@@ -34,6 +34,8 @@ export const testing = {
   /** Whether the model's session is warm, and how many background warm-up runs it got. */
   warmupOf: (model: Model) => testingCall(model, (api, key) => api.warmupOf(key)),
   memory: (model: Model) => testingCall(model, (api) => api.memory()),
+  /** Per live worker (a model need not be loaded yet): whether onnxruntime's wasm runtime is up. */
+  runtimeReady: () => Promise.all(liveWorkers().map((h) => h.call((api) => (api as RuntimeTestingApi).runtimeReady()))),
 };
 
 installGlobals({ __testing: testing });

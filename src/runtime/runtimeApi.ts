@@ -24,6 +24,7 @@ import { fromOrtTensor, toOrtFeeds } from './tensors';
 import { translateError } from './translateError';
 import { modelBytes } from './modelBytes';
 import { wasmHeapBytes } from './trackWasmMemory';
+import { startWasmRuntime } from './startWasmRuntime';
 
 interface Entry {
   key: string;
@@ -45,6 +46,9 @@ let gpu: GpuContext | undefined;
 let deviceLostReason: string | undefined;
 let deviceLost: Promise<string> | undefined;
 const deviceLostCallbacks = new Map<string, (reason: string) => void>();
+/** onnxruntime's wasm, started at `init` so that it compiles while the first model downloads. */
+let runtimeStart: Promise<{ ok: boolean; ms: number }> | undefined;
+let runtimeReady = false;
 const sessions = new Map<string, Entry>();
 const loading = new Map<string, AbortController>();
 
@@ -91,6 +95,11 @@ async function init(next: WorkerConfig): Promise<Result<{ threads: number; cross
     ort = await loadOrt(next.bundle, next.ortBaseUrl, threads);
     if (gpu) ort.env.webgpu.device = gpu.device as never;
     config = { ...next, threads };
+    // Fire-and-forget here; the first load awaits it before creating its session.
+    runtimeStart = startWasmRuntime(ort, next.bundle).then((started) => {
+      runtimeReady = started.ok;
+      return started;
+    });
     return { ok: true, value: { threads, crossOriginIsolated: self.crossOriginIsolated } };
   } catch (error) {
     return fail(error, 'BACKEND_UNAVAILABLE', `Could not start onnxruntime-web (${next.bundle})`);
@@ -150,6 +159,8 @@ async function loadSession(request: LoadRequest, signal: AbortSignal, onProgress
   const t1 = performance.now();
   // Model store: an older stored version may stand in for the requested one, with its own specs.
   const served = fetched.servedSource ?? request.source;
+  // Two first-time initialisations of one onnxruntime backend must not overlap; its failure is the session's to report.
+  await runtimeStart;
   let session: InferenceSession;
   try {
     session = await ort.InferenceSession.create(fetched.bytes, {
@@ -331,6 +342,8 @@ export const runtimeInternals = {
     return true;
   },
   deviceLostCallbackCount: () => deviceLostCallbacks.size,
+  /** Whether onnxruntime's wasm runtime is up (started at init, before any model's bytes arrive). */
+  runtimeReady: () => runtimeReady,
   warmupOf(key: string): { warm: boolean; backgroundRuns: number } | undefined {
     const entry = sessions.get(key);
     return entry && { warm: entry.warm, backgroundRuns: entry.warmupRuns };
