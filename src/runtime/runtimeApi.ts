@@ -25,6 +25,7 @@ import { translateError } from './translateError';
 import { modelBytes } from './modelBytes';
 import { wasmHeapBytes } from './trackWasmMemory';
 import { startWasmRuntime } from './startWasmRuntime';
+import { isWarmedUp } from './isWarmedUp';
 
 interface Entry {
   key: string;
@@ -52,8 +53,13 @@ let runtimeReady = false;
 const sessions = new Map<string, Entry>();
 const loading = new Map<string, AbortController>();
 
-const WARMUP_RUNS = 10;
 const WARMUP_BUDGET_MS = 1500;
+/**
+ * Symbolic dims past the batch dim, tried in turn when a model has no sample hint (loaded by URL):
+ * 32 first, because many vision models need multiples of 32 and a 1-pixel input warms little of the
+ * code a real input runs; then 1.
+ */
+const FREE_DIM_GUESSES = [32, 1];
 // Warm-up runs are expected to fail for some models (a generated sample that does not suit them);
 // onnxruntime would print each kernel error on the page's console. 4 = fatal only.
 const QUIET: InferenceSession.RunOptions = { logSeverityLevel: 4 };
@@ -178,22 +184,36 @@ async function loadSession(request: LoadRequest, signal: AbortSignal, onProgress
   let warmedUp = false;
   let warmupMs = 0;
   if (wanted || request.backend === 'webgpu') {
-    const runs = wanted ? WARMUP_RUNS : 1;
-    try {
-      // Generating the sample is part of the attempt: metadata it cannot make inputs from fails like a bad sample.
-      const feeds = typeof request.warmup === 'object' ? request.warmup : sampleFeeds(inputs, served.sample);
-      for (let i = 0; i < runs && performance.now() - t2 < WARMUP_BUDGET_MS && !signal.aborted; i++) {
-        const out = await session.run(toOrtFeeds(ort, feeds), QUIET);
-        for (const t of Object.values(out)) t.dispose();
+    // Generating the sample is part of the attempt: metadata it cannot make inputs from fails like a bad sample.
+    // WebGPU keeps its one small smoke input (SwiftShader is slow); WASM may guess larger free dims first.
+    const guesses =
+      typeof request.warmup === 'object'
+        ? [() => request.warmup as Feeds]
+        : served.sample?.dims || request.backend === 'webgpu'
+          ? [() => sampleFeeds(inputs, served.sample)]
+          : FREE_DIM_GUESSES.map((freeDim) => () => sampleFeeds(inputs, served.sample, freeDim));
+    for (const [attempt, guess] of guesses.entries()) {
+      try {
+        const feeds = guess();
+        const runMs: number[] = [];
+        while (!signal.aborted && performance.now() - t2 < WARMUP_BUDGET_MS) {
+          const started = performance.now();
+          const out = await session.run(toOrtFeeds(ort, feeds), QUIET);
+          runMs.push(performance.now() - started);
+          for (const t of Object.values(out)) t.dispose();
+          if (!wanted || isWarmedUp(runMs)) break;
+        }
+        warmedUp = wanted;
+        break;
+      } catch (error) {
+        if (attempt < guesses.length - 1) continue;
+        if (request.backend === 'webgpu') {
+          await session.release().catch(() => undefined);
+          return fail(error, 'BACKEND_UNAVAILABLE', `WebGPU smoke run failed for ${request.source.id}`);
+        }
+        // On WASM a failing warm-up means these inputs do not suit the model (e.g. a dim that must be a
+        // multiple of 32); the session itself is fine. It is warmed on its first real inputs instead.
       }
-      warmedUp = wanted;
-    } catch (error) {
-      if (request.backend === 'webgpu') {
-        await session.release().catch(() => undefined);
-        return fail(error, 'BACKEND_UNAVAILABLE', `WebGPU smoke run failed for ${request.source.id}`);
-      }
-      // On WASM a failing warm-up means these inputs do not suit the model (e.g. a dim that must be a
-      // multiple of 32); the session itself is fine. It is warmed on its first real inputs instead.
     }
     warmupMs = performance.now() - t2;
   }
@@ -235,12 +255,15 @@ function warmInBackground(entry: Entry, feeds: Feeds): void {
   void (async () => {
     // Start after the real call that found these inputs has returned (and released its turn).
     await new Promise((resolve) => setTimeout(resolve, 0));
-    for (let i = 0; i < WARMUP_RUNS && performance.now() - started < WARMUP_BUDGET_MS; i++) {
+    const runMs: number[] = [];
+    while (!isWarmedUp(runMs) && performance.now() - started < WARMUP_BUDGET_MS) {
       if (entry.pendingRuns > 0 || sessions.get(entry.key) !== entry || deviceLostReason) return;
+      const runStarted = performance.now();
       const turn = entry.session.run(toOrtFeeds(ortModule, feeds), QUIET);
       entry.warming = turn;
       const out = await turn;
       entry.warming = undefined;
+      runMs.push(performance.now() - runStarted);
       for (const t of Object.values(out)) t.dispose();
       entry.warmupRuns++;
     }
