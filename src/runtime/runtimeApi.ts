@@ -203,7 +203,8 @@ async function loadSession(request: LoadRequest, signal: AbortSignal, onProgress
           for (const t of Object.values(out)) t.dispose();
           if (!wanted || isWarmedUp(runMs)) break;
         }
-        warmedUp = wanted;
+        // A later guess may find the budget already spent by a failed one: no run, not warm.
+        warmedUp = wanted && runMs.length > 0;
         break;
       } catch (error) {
         if (attempt < guesses.length - 1) continue;
