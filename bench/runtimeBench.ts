@@ -16,6 +16,8 @@ interface Case {
   file: string;
   /** Inputs are built the same way in Node and in the page from this recipe. */
   recipe: { name: string; type: 'float32' | 'int64'; dims: number[]; kind: 'wave' | 'zeros' | 'sr' }[];
+  /** ondevice loads `/models/<file>` instead of the registry id. */
+  byUrl?: boolean;
 }
 
 const THREADS = process.env.BENCH_THREADS ? Number(process.env.BENCH_THREADS) : undefined;
@@ -25,6 +27,13 @@ const CASES: Case[] = [
     threads: THREADS,
     file: 'ch_PP-OCRv4_det_infer.onnx',
     recipe: [{ name: 'x', type: 'float32', dims: [1, 3, 320, 320], kind: 'wave' }],
+  },
+  {
+    // A tiny model: what is left is the worker round trip (page wall time minus the time inside the worker).
+    id: 'tiny-mlp',
+    threads: THREADS,
+    file: 'tiny-mlp.onnx',
+    recipe: [{ name: 'x', type: 'float32', dims: [1, 16], kind: 'wave' }],
   },
   {
     id: 'silero-vad-v5',
@@ -51,6 +60,10 @@ export interface Measurement {
   loadMs: number;
   firstRunMs: number;
   steadyMedianMs: number;
+  /** ondevice only: median of (page wall time − time inside the worker) over the steady runs. */
+  roundTripMs?: number;
+  /** ondevice only: steady median of the time inside the worker (session.run and the outputs' copy). */
+  insideWorkerMs?: number;
   longTasks: number;
   threads: number;
   backend?: string;
@@ -68,6 +81,9 @@ interface Side {
   run(i: number): Promise<number>;
   /** Long tasks on the page's main thread since `load` finished. */
   longTasks(): Promise<number>;
+  /** ondevice only: per run, page wall time minus the time inside the worker; and the time inside. */
+  roundTrips?(): Promise<number[]>;
+  insideWorker?(): Promise<number[]>;
   close(): Promise<void>;
 }
 
@@ -112,27 +128,42 @@ async function pageSide(browser: Browser, baseUrl: string, setup: string, c: Cas
     load: () => page.evaluate(() => (window as any).__bench.load()),
     run: (i) => page.evaluate((i) => (window as any).__bench.run(i), i),
     longTasks: () => page.evaluate(() => (window as any).__bench.longTasks()),
+    roundTrips: () => page.evaluate(() => (window as any).__bench.roundTrips?.() ?? []),
+    insideWorker: () => page.evaluate(() => (window as any).__bench.insideWorker?.() ?? []),
     close: () => page.close(),
   };
 }
 
-// (A) ondevice: the classic-script build already on the test page.
+// (A) ondevice: the classic-script build already on the test page (its __testing hooks report the time
+// each run took inside the worker). \`c.byUrl\`: loaded by URL, so without the registry's sample hint.
 const ONDEVICE_SETUP = `(c, RUNS, build) => {
   const tasks = [];
   new PerformanceObserver((l) => tasks.push(...l.getEntries())).observe({ type: 'longtask' });
   let model, inputs, mark = 0;
+  const roundTrips = [], insideWorker = [];
   window.__bench = {
     async load() {
       const t0 = performance.now();
-      model = await OnDevice.loadModel(c.id, { backend: 'wasm', cache: false, ...(c.threads ? { threads: c.threads } : {}) });
+      model = await OnDevice.loadModel(c.byUrl ? '/models/' + c.file : c.id, { backend: 'wasm', cache: false, ...(c.threads ? { threads: c.threads } : {}) });
       const loadMs = performance.now() - t0;
       inputs = c.recipe;
       mark = tasks.length;
       return { loadMs, threads: model.info.threads, backend: model.backend };
     },
     // Inputs are built per run (a few ms, outside the timing): 30 prebuilt 1.2 MB arrays cost a major GC.
-    async run() { const feeds = build(inputs); const s = performance.now(); await model.run(feeds); return performance.now() - s; },
+    async run() {
+      const feeds = build(inputs);
+      const s = performance.now();
+      await model.run(feeds);
+      const wall = performance.now() - s;
+      const inside = OnDevice.__testing.workerRunMs().at(-1);
+      roundTrips.push(wall - inside);
+      insideWorker.push(inside);
+      return wall;
+    },
     async longTasks() { return tasks.length - mark; },
+    roundTrips: () => roundTrips,
+    insideWorker: () => insideWorker,
   };
 }`;
 
@@ -160,17 +191,20 @@ async function measureCase(
   browsers: { a: Browser; b: Browser },
   baseUrl: string,
   c: Case,
-): Promise<{ ondevice: Measurement; naive: Measurement; native: Measurement }> {
+): Promise<{ ondevice: Measurement; ondeviceByUrl: Measurement; naive: Measurement; native: Measurement }> {
   // Separate browsers: B's main-thread work must not show up as long tasks in A's renderer.
   const a = await pageSide(browsers.a, baseUrl, ONDEVICE_SETUP, c);
+  const aUrl = await pageSide(browsers.a, baseUrl, ONDEVICE_SETUP, { ...c, byUrl: true });
   const b = await pageSide(browsers.b, baseUrl, NAIVE_SETUP, c);
   const loadA = await a.load();
+  const loadAUrl = await aUrl.load();
   const loadB = await b.load();
   const cSide = nodeSide(c, () => loadA.threads);
   const loadC = await cSide.load();
-  const times = { a: [] as number[], b: [] as number[], c: [] as number[] };
+  const times = { a: [] as number[], aUrl: [] as number[], b: [] as number[], c: [] as number[] };
   for (let i = 0; i < RUNS; i++) {
     times.a.push(await a.run(i));
+    times.aUrl.push(await aUrl.run(i));
     times.b.push(await b.run(i));
     times.c.push(await cSide.run(i));
   }
@@ -183,21 +217,35 @@ async function measureCase(
     backend: load.backend,
   });
   const measured = {
-    ondevice: result(loadA, times.a, await a.longTasks()),
+    ondevice: {
+      ...result(loadA, times.a, await a.longTasks()),
+      roundTripMs: steady(await a.roundTrips!()),
+      insideWorkerMs: steady(await a.insideWorker!()),
+    },
+    ondeviceByUrl: { ...result(loadAUrl, times.aUrl, await aUrl.longTasks()), roundTripMs: steady(await aUrl.roundTrips!()) },
     naive: result(loadB, times.b, await b.longTasks()),
     native: result(loadC, times.c, 0),
   };
-  await Promise.all([a.close(), b.close(), cSide.close()]);
+  await Promise.all([a.close(), aUrl.close(), b.close(), cSide.close()]);
   return measured;
 }
 
 export interface RuntimeBenchResult {
   model: string;
   ondevice: Measurement;
+  /** The same model loaded by URL (warm-up without the registry's sample hint). */
+  ondeviceByUrl: Measurement;
   naive: Measurement;
   native: Measurement;
-  ratios: { steadyAoverB: number; steadyAoverC: number; firstRunAoverB: number };
-  targets: { steadyAoverB: string; steadyAoverC: string; longTasksA: string };
+  ratios: {
+    steadyAoverB: number;
+    steadyAoverC: number;
+    firstRunAoverB: number;
+    /** The first run after `loadModel` resolved / steady: registry id, and by URL. */
+    firstOverSteadyA: number;
+    firstOverSteadyAByUrl: number;
+  };
+  targets: { steadyAoverB: string; steadyAoverC: string; longTasksA: string; firstOverSteady: string; roundTrip: string };
 }
 
 export async function runRuntimeBench(): Promise<RuntimeBenchResult[]> {
@@ -206,15 +254,19 @@ export async function runRuntimeBench(): Promise<RuntimeBenchResult[]> {
   const browsers = { a: await launchChromium(), b: await launchChromium() };
   try {
     for (const c of CASES) {
-      const { ondevice, naive, native } = await measureCase(browsers, server.url, c);
+      const { ondevice, ondeviceByUrl, naive, native } = await measureCase(browsers, server.url, c);
       const ratios = {
         steadyAoverB: ondevice.steadyMedianMs / naive.steadyMedianMs,
         steadyAoverC: ondevice.steadyMedianMs / native.steadyMedianMs,
         firstRunAoverB: ondevice.firstRunMs / naive.firstRunMs,
+        firstOverSteadyA: ondevice.firstRunMs / ondevice.steadyMedianMs,
+        firstOverSteadyAByUrl: ondeviceByUrl.firstRunMs / ondeviceByUrl.steadyMedianMs,
       };
+      const firstMet = Math.max(ratios.firstOverSteadyA, ratios.firstOverSteadyAByUrl) <= 1.3;
       results.push({
         model: c.id,
         ondevice,
+        ondeviceByUrl,
         naive,
         native,
         ratios,
@@ -222,6 +274,8 @@ export async function runRuntimeBench(): Promise<RuntimeBenchResult[]> {
           steadyAoverB: `${ratios.steadyAoverB <= 0.8 ? 'met' : 'MISSED'} (≤ 0.8)`,
           steadyAoverC: `${ratios.steadyAoverC <= 2.5 ? 'met' : 'MISSED'} (≤ 2.5)`,
           longTasksA: `${ondevice.longTasks === 0 ? 'met' : 'MISSED'} (0)`,
+          firstOverSteady: `${firstMet ? 'met' : 'MISSED'} (≤ 1.3, id and URL)`,
+          roundTrip: `${(ondevice.roundTripMs ?? Infinity) <= 0.3 ? 'met' : 'MISSED'} (≤ 0.3 ms)`,
         },
       });
     }
@@ -246,6 +300,12 @@ export function printRuntimeBench(results: RuntimeBenchResult[]): void {
     );
     console.log(
       `${''.padEnd(16)}   targets: A/B ${r.targets.steadyAoverB}, A/C ${r.targets.steadyAoverC}, long tasks ${r.targets.longTasksA}; threads ${r.ondevice.threads}`,
+    );
+    console.log(
+      `${''.padEnd(16)}   first run after ready / steady: ${r.ratios.firstOverSteadyA.toFixed(2)} by id, ${r.ratios.firstOverSteadyAByUrl.toFixed(2)} by URL ` +
+        `(first ${r.ondeviceByUrl.firstRunMs.toFixed(1)} ms, steady ${r.ondeviceByUrl.steadyMedianMs.toFixed(1)} ms) ${r.targets.firstOverSteady}; ` +
+        `worker round trip ${r.ondevice.roundTripMs?.toFixed(3)} ms ${r.targets.roundTrip}; ` +
+        `A inside the worker ${r.ondevice.insideWorkerMs?.toFixed(2)} ms = ${((r.ondevice.insideWorkerMs ?? NaN) / r.naive.steadyMedianMs).toFixed(2)}× B steady`,
     );
   }
 }

@@ -29,6 +29,7 @@ export interface StartTiming {
   fetchMs: number;
   sessionMs: number;
   runMs: number;
+  warmupMs: number;
   fromCache: boolean;
 }
 
@@ -38,7 +39,7 @@ export interface StartComparison {
   warm: StartTiming[];
   coldMedianMs: number;
   warmMedianMs: number;
-  /** warm / cold; the target is ≤ 0.5. */
+  /** warm / cold; the targets: ≤ 0.5 (issue 3), ≤ 0.35 on localhost (issue 15). */
   warmToColdRatio: number;
 }
 
@@ -55,11 +56,14 @@ export interface WarmStartResult {
   storeToFetchRatio: number;
 }
 
-/** Load the model and run it once on a text-line-sized input; timings relative to navigation start. */
+/**
+ * Load the model with the options a user gets by default (backend 'auto', warm-up on) and run it once on
+ * a text-line-sized input; timings relative to navigation start.
+ */
 function firstResult(page: Page): Promise<StartTiming> {
   return page.evaluate(async (id) => {
     const O = (window as any).OnDevice;
-    const model = await O.loadModel(id, { backend: 'wasm', warmup: false });
+    const model = await O.loadModel(id);
     const dims = model.inputs[0].shape.map((d: number | string, i: number) =>
       typeof d === 'number' && d > 0 ? d : i === 0 ? 1 : i === 2 ? 48 : 320,
     );
@@ -68,9 +72,9 @@ function firstResult(page: Page): Promise<StartTiming> {
     const t = performance.now();
     await model.run({ [model.inputs[0].name]: { type: 'float32', data, dims } });
     const firstResultMs = performance.now();
-    const { fetchMs, sessionMs } = model.info.timings;
+    const { fetchMs, sessionMs, warmupMs } = model.info.timings;
     model.dispose();
-    return { firstResultMs, fetchMs, sessionMs, runMs: firstResultMs - t, fromCache: model.info.fromCache };
+    return { firstResultMs, fetchMs, sessionMs, warmupMs, runMs: firstResultMs - t, fromCache: model.info.fromCache };
   }, MODEL_ID);
 }
 
@@ -162,13 +166,16 @@ export async function runWarmStartBench(): Promise<WarmStartResult> {
 export function printWarmStartBench(r: WarmStartResult): void {
   const ms = (x: number) => `${Math.round(x)} ms`;
   const row = (label: string, ts: StartTiming[]) =>
-    `${label}: first result ${ms(median(ts.map((t) => t.firstResultMs)))} after navigation (bytes ${ms(median(ts.map((t) => t.fetchMs)))}, session ${ms(median(ts.map((t) => t.sessionMs)))}, run ${ms(median(ts.map((t) => t.runMs)))}; from store: ${ts.every((t) => t.fromCache)})`;
+    `${label}: first result ${ms(median(ts.map((t) => t.firstResultMs)))} after navigation (bytes ${ms(median(ts.map((t) => t.fetchMs)))}, session ${ms(median(ts.map((t) => t.sessionMs)))}, warm-up ${ms(median(ts.map((t) => t.warmupMs)))}, run ${ms(median(ts.map((t) => t.runMs)))}; from store: ${ts.every((t) => t.fromCache)})`;
   console.log(`\nwarm start — ${r.model} (${(r.bytes / 1e6).toFixed(1)} MB), medians of ${STARTS}`);
   for (const s of r.starts) {
     console.log(`  ${s.network}`);
     console.log(`    ${row('cold', s.cold)}`);
     console.log(`    ${row('warm', s.warm)}`);
-    console.log(`    warm/cold = ${s.warmToColdRatio.toFixed(2)} (target ≤ 0.50)`);
+    const localhost = s.network === 'localhost';
+    console.log(
+      `    warm/cold = ${s.warmToColdRatio.toFixed(2)} (target ≤ ${localhost ? '0.35' : '0.50'}: ${s.warmToColdRatio <= (localhost ? 0.35 : 0.5) ? 'met' : 'MISSED'})`,
+    );
   }
   console.log(
     `  store read ${r.storeReadVerifiedMBps.toFixed(0)} MB/s verified (${r.storeReadRawMBps.toFixed(0)} MB/s before sha256) vs localhost fetch ${r.localhostFetchMBps.toFixed(0)} MB/s → ${r.storeToFetchRatio.toFixed(2)}× (target ≥ 1)`,

@@ -5,10 +5,20 @@
 // hooks the production worker does not have (destroying the GPU device).
 import { configure, getConfig } from './client/configure';
 import type { Model } from './client/Model';
-import { useWorkerFile, workerCount } from './client/workerPool';
+import { liveWorkers, useWorkerFile, workerCount } from './client/workerPool';
 import type { RuntimeTestingApi } from './runtime/RuntimeTestingApi';
 import { installGlobals } from './embed/installGlobals';
 import { activeTelemetry } from './telemetry/telemetryClient';
+import { onLifecycle } from './core/lifecycle';
+
+// Time each run took inside its worker (the session's run and the outputs' copy), newest last; the
+// benchmark subtracts it from the page's wall time to get the worker round trip.
+const workerRunMs: number[] = [];
+onLifecycle((event) => {
+  if (event.type !== 'inference') return;
+  workerRunMs.push(event.ms);
+  if (workerRunMs.length > 1000) workerRunMs.shift();
+});
 
 function testingCall<T>(model: Model, fn: (api: RuntimeTestingApi, key: string) => Promise<T>): Promise<T> {
   const { handle, key } = model.workerBinding;
@@ -34,6 +44,10 @@ export const testing = {
   /** Whether the model's session is warm, and how many background warm-up runs it got. */
   warmupOf: (model: Model) => testingCall(model, (api, key) => api.warmupOf(key)),
   memory: (model: Model) => testingCall(model, (api) => api.memory()),
+  /** Milliseconds each device run took inside its worker, newest last (at most the last 1000). */
+  workerRunMs: () => [...workerRunMs],
+  /** Per live worker (a model need not be loaded yet): whether onnxruntime's wasm runtime is up. */
+  runtimeReady: () => Promise.all(liveWorkers().map((h) => h.call((api) => (api as RuntimeTestingApi).runtimeReady()))),
 };
 
 installGlobals({ __testing: testing });

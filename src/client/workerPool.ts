@@ -76,6 +76,11 @@ export function releaseFromWorker(handle: WorkerHandle, key: string): void {
   }
 }
 
+/** @internal Live workers, for the test-only hooks (src/testing.ts). */
+export function liveWorkers(): WorkerHandle[] {
+  return [...all].filter((h) => h.alive);
+}
+
 /** Live workers (for tests and the demo's diagnostics). */
 export function workerCount(): number {
   return [...all].filter((h) => h.alive).length;

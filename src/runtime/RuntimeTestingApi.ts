@@ -8,5 +8,7 @@ export interface RuntimeTestingApi extends RuntimeWorkerApi {
   /** Device-loss callbacks still registered (one per live WebGPU model). */
   deviceLostCallbackCount(): Promise<number>;
   /** Warm-up state of a model's session: warmed, and how many background warm-up runs it got. */
+  /** Whether onnxruntime's wasm runtime is up in this worker (it starts at init, not at the first session). */
+  runtimeReady(): Promise<boolean>;
   warmupOf(key: string): Promise<{ warm: boolean; backgroundRuns: number } | undefined>;
 }

@@ -24,6 +24,8 @@ import { fromOrtTensor, toOrtFeeds } from './tensors';
 import { translateError } from './translateError';
 import { modelBytes } from './modelBytes';
 import { wasmHeapBytes } from './trackWasmMemory';
+import { startWasmRuntime } from './startWasmRuntime';
+import { isWarmedUp } from './isWarmedUp';
 
 interface Entry {
   key: string;
@@ -45,11 +47,19 @@ let gpu: GpuContext | undefined;
 let deviceLostReason: string | undefined;
 let deviceLost: Promise<string> | undefined;
 const deviceLostCallbacks = new Map<string, (reason: string) => void>();
+/** onnxruntime's wasm, started at `init` so that it compiles while the first model downloads. */
+let runtimeStart: Promise<{ ok: boolean; ms: number }> | undefined;
+let runtimeReady = false;
 const sessions = new Map<string, Entry>();
 const loading = new Map<string, AbortController>();
 
-const WARMUP_RUNS = 10;
 const WARMUP_BUDGET_MS = 1500;
+/**
+ * Symbolic dims past the batch dim, tried in turn when a model has no sample hint (loaded by URL):
+ * 32 first, because many vision models need multiples of 32 and a 1-pixel input warms little of the
+ * code a real input runs; then 1.
+ */
+const FREE_DIM_GUESSES = [32, 1];
 // Warm-up runs are expected to fail for some models (a generated sample that does not suit them);
 // onnxruntime would print each kernel error on the page's console. 4 = fatal only.
 const QUIET: InferenceSession.RunOptions = { logSeverityLevel: 4 };
@@ -91,6 +101,11 @@ async function init(next: WorkerConfig): Promise<Result<{ threads: number; cross
     ort = await loadOrt(next.bundle, next.ortBaseUrl, threads);
     if (gpu) ort.env.webgpu.device = gpu.device as never;
     config = { ...next, threads };
+    // Fire-and-forget here; the first load awaits it before creating its session.
+    runtimeStart = startWasmRuntime(ort, next.bundle).then((started) => {
+      runtimeReady = started.ok;
+      return started;
+    });
     return { ok: true, value: { threads, crossOriginIsolated: self.crossOriginIsolated } };
   } catch (error) {
     return fail(error, 'BACKEND_UNAVAILABLE', `Could not start onnxruntime-web (${next.bundle})`);
@@ -150,6 +165,8 @@ async function loadSession(request: LoadRequest, signal: AbortSignal, onProgress
   const t1 = performance.now();
   // Model store: an older stored version may stand in for the requested one, with its own specs.
   const served = fetched.servedSource ?? request.source;
+  // Two first-time initialisations of one onnxruntime backend must not overlap; its failure is the session's to report.
+  await runtimeStart;
   let session: InferenceSession;
   try {
     session = await ort.InferenceSession.create(fetched.bytes, {
@@ -167,22 +184,37 @@ async function loadSession(request: LoadRequest, signal: AbortSignal, onProgress
   let warmedUp = false;
   let warmupMs = 0;
   if (wanted || request.backend === 'webgpu') {
-    const runs = wanted ? WARMUP_RUNS : 1;
-    try {
-      // Generating the sample is part of the attempt: metadata it cannot make inputs from fails like a bad sample.
-      const feeds = typeof request.warmup === 'object' ? request.warmup : sampleFeeds(inputs, served.sample);
-      for (let i = 0; i < runs && performance.now() - t2 < WARMUP_BUDGET_MS && !signal.aborted; i++) {
-        const out = await session.run(toOrtFeeds(ort, feeds), QUIET);
-        for (const t of Object.values(out)) t.dispose();
+    // Generating the sample is part of the attempt: metadata it cannot make inputs from fails like a bad sample.
+    // WebGPU keeps its one small smoke input (SwiftShader is slow); WASM may guess larger free dims first.
+    const guesses =
+      typeof request.warmup === 'object'
+        ? [() => request.warmup as Feeds]
+        : served.sample?.dims || request.backend === 'webgpu'
+          ? [() => sampleFeeds(inputs, served.sample)]
+          : FREE_DIM_GUESSES.map((freeDim) => () => sampleFeeds(inputs, served.sample, freeDim));
+    for (const [attempt, guess] of guesses.entries()) {
+      try {
+        const feeds = guess();
+        const runMs: number[] = [];
+        while (!signal.aborted && performance.now() - t2 < WARMUP_BUDGET_MS) {
+          const started = performance.now();
+          const out = await session.run(toOrtFeeds(ort, feeds), QUIET);
+          runMs.push(performance.now() - started);
+          for (const t of Object.values(out)) t.dispose();
+          if (!wanted || isWarmedUp(runMs)) break;
+        }
+        // A later guess may find the budget already spent by a failed one: no run, not warm.
+        warmedUp = wanted && runMs.length > 0;
+        break;
+      } catch (error) {
+        if (attempt < guesses.length - 1) continue;
+        if (request.backend === 'webgpu') {
+          await session.release().catch(() => undefined);
+          return fail(error, 'BACKEND_UNAVAILABLE', `WebGPU smoke run failed for ${request.source.id}`);
+        }
+        // On WASM a failing warm-up means these inputs do not suit the model (e.g. a dim that must be a
+        // multiple of 32); the session itself is fine. It is warmed on its first real inputs instead.
       }
-      warmedUp = wanted;
-    } catch (error) {
-      if (request.backend === 'webgpu') {
-        await session.release().catch(() => undefined);
-        return fail(error, 'BACKEND_UNAVAILABLE', `WebGPU smoke run failed for ${request.source.id}`);
-      }
-      // On WASM a failing warm-up means these inputs do not suit the model (e.g. a dim that must be a
-      // multiple of 32); the session itself is fine. It is warmed on its first real inputs instead.
     }
     warmupMs = performance.now() - t2;
   }
@@ -224,12 +256,15 @@ function warmInBackground(entry: Entry, feeds: Feeds): void {
   void (async () => {
     // Start after the real call that found these inputs has returned (and released its turn).
     await new Promise((resolve) => setTimeout(resolve, 0));
-    for (let i = 0; i < WARMUP_RUNS && performance.now() - started < WARMUP_BUDGET_MS; i++) {
+    const runMs: number[] = [];
+    while (!isWarmedUp(runMs) && performance.now() - started < WARMUP_BUDGET_MS) {
       if (entry.pendingRuns > 0 || sessions.get(entry.key) !== entry || deviceLostReason) return;
+      const runStarted = performance.now();
       const turn = entry.session.run(toOrtFeeds(ortModule, feeds), QUIET);
       entry.warming = turn;
       const out = await turn;
       entry.warming = undefined;
+      runMs.push(performance.now() - runStarted);
       for (const t of Object.values(out)) t.dispose();
       entry.warmupRuns++;
     }
@@ -331,6 +366,8 @@ export const runtimeInternals = {
     return true;
   },
   deviceLostCallbackCount: () => deviceLostCallbacks.size,
+  /** Whether onnxruntime's wasm runtime is up (started at init, before any model's bytes arrive). */
+  runtimeReady: () => runtimeReady,
   warmupOf(key: string): { warm: boolean; backgroundRuns: number } | undefined {
     const entry = sessions.get(key);
     return entry && { warm: entry.warm, backgroundRuns: entry.warmupRuns };

@@ -10,12 +10,13 @@ export interface SampleHint {
 
 /**
  * Deterministic, non-constant inputs for warm-up and smoke runs. Only fixed dims size the buffers:
- * symbolic dims (named, `'?'`, or a raw free-dim marker such as -1 or 2³²−1) default to 1.
+ * symbolic dims (named, `'?'`, or a raw free-dim marker such as -1 or 2³²−1) default to 1, or to
+ * `freeDim` past the first (batch) dim.
  */
-export function sampleFeeds(inputs: TensorSpec[], hint: SampleHint = {}): Feeds {
+export function sampleFeeds(inputs: TensorSpec[], hint: SampleHint = {}, freeDim = 1): Feeds {
   const feeds: Feeds = {};
   for (const spec of inputs) {
-    const dims = hint.dims?.[spec.name] ?? spec.shape.map((d) => (isFixedDim(d) && d > 0 ? d : 1));
+    const dims = hint.dims?.[spec.name] ?? spec.shape.map((d, i) => (isFixedDim(d) && d > 0 ? d : i === 0 ? 1 : freeDim));
     const size = dims.reduce((a, b) => a * b, 1);
     const fill = hint.fill?.[spec.name];
     // The type/array pairing is makeArray's switch; TypeScript cannot follow it through spec.type.

@@ -34,4 +34,10 @@ describe('sampleFeeds', () => {
     expect(feeds.x.dims).toEqual([5]);
     expect(feeds.x.data).toHaveLength(5);
   });
+
+  test('freeDim sizes the free dims past the batch dim (a model by URL warmed on a 32×32 image, not 1×1)', () => {
+    const feeds = sampleFeeds([{ name: 'x', type: 'float32', shape: ['n', 3, 'h', 'w'] }], {}, 32);
+    expect(feeds.x.dims).toEqual([1, 3, 32, 32]);
+    expect(feeds.x.data).toHaveLength(3 * 32 * 32);
+  });
 });
