@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark, each against a baseline measured in the same run.
-// `npm run bench -- runtime warm-start ingest serve run-batch` picks some.
+// `npm run bench -- runtime warm-start ingest serve run-batch ocr` picks some.
 import { cpus, loadavg } from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { runIngestBench } from './ingest';
@@ -7,6 +7,7 @@ import { runServeBench } from './serve';
 import { printRuntimeBench, runRuntimeBench } from './runtimeBench';
 import { printWarmStartBench, runWarmStartBench } from './warmStart';
 import { printRunBatchBench, runRunBatchBench } from './runBatchBench';
+import { printOcrBench, runOcrBench } from './ocrBench';
 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
@@ -44,6 +45,13 @@ if (want('run-batch')) {
   printRunBatchBench(runBatch);
   summary.runBatch = runBatch;
   await writeFile('bench-results/run-batch.json', JSON.stringify(runBatch, null, 2));
+}
+
+if (want('ocr')) {
+  const ocr = await runOcrBench();
+  printOcrBench(ocr);
+  summary.ocr = ocr;
+  await writeFile('bench-results/ocr.json', JSON.stringify(ocr, null, 2));
 }
 
 await writeFile('bench-results/summary.json', JSON.stringify(summary, null, 2));
