@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark, each against a baseline measured in the same run.
-// `npm run bench -- runtime warm-start ingest serve run-batch summary` picks some.
+// `npm run bench -- runtime warm-start ingest serve run-batch summary ocr` picks some.
 import { cpus, loadavg } from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { runIngestBench } from './ingest';
@@ -9,6 +9,7 @@ import { runSummaryBench } from './summary';
 import { printRuntimeBench, runRuntimeBench } from './runtimeBench';
 import { printWarmStartBench, runWarmStartBench } from './warmStart';
 import { printRunBatchBench, runRunBatchBench } from './runBatchBench';
+import { printOcrBench, runOcrBench } from './ocrBench';
 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
@@ -55,6 +56,13 @@ if (want('run-batch')) {
 if (want('summary')) {
   // PostgreSQL summary/dashboard latency at 1 M and 10 M events, rollups vs raw events (bench/summary.ts).
   summary.summaryLatency = await runSummaryBench();
+}
+
+if (want('ocr')) {
+  const ocr = await runOcrBench();
+  printOcrBench(ocr);
+  summary.ocr = ocr;
+  await writeFile('bench-results/ocr.json', JSON.stringify(ocr, null, 2));
 }
 
 await writeFile('bench-results/summary.json', JSON.stringify(summary, null, 2));

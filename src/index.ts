@@ -10,6 +10,7 @@ export type {
   BackendPreference,
   ElementType,
   Feeds,
+  WebGpuOptions,
   Progress,
   Tensor,
   TensorArray,

@@ -33,7 +33,7 @@ function createPipelineClient(): PipelineClient {
   const call = <T>(result: Promise<T>) => Promise.race([result, died]);
   const client: PipelineClient = {
     prepare: (task, backend, onProgress) => call(remote.prepare(task, backend, Comlink.proxy(onProgress))),
-    recognizeText: (image) => call(remote.recognizeText(Comlink.transfer(image, [image]))),
+    recognizeText: (image, options) => call(remote.recognizeText(Comlink.transfer(image, [image]), options)),
     detectSpeech: (samples, sampleRate) => call(remote.detectSpeech(Comlink.transfer(samples, [samples.buffer]), sampleRate)),
     startStream: (sampleRate) => call(remote.startStream(sampleRate)),
     pushAudio: (chunk) => call(remote.pushAudio(Comlink.transfer(chunk, [chunk.buffer]))),

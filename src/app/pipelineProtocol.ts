@@ -30,16 +30,24 @@ export interface ModelSummary {
   storeWarning?: string;
 }
 
+/**
+ * How the recogniser takes the lines: 'auto' batches on WebGPU and reads line by line on WASM (where a
+ * batch costs as much per line as one line at a time, see the README's OCR figures); a number is lines per call.
+ */
+export type RecBatching = 'auto' | number;
+
 /** OCR lines with boxes in the pixels of `size` (the worker shrinks very large images first). */
 export interface TextRecognition extends OcrResult {
   size: { width: number; height: number };
+  /** Lines the recogniser took per call. */
+  recBatchSize: number;
 }
 
 export interface PipelineWorkerApi {
   /** Load (or reload on another backend) the models a task needs. */
   prepare(task: Task, backend: BackendPreference, onProgress: (progress: ModelProgress) => void): Promise<ModelSummary[]>;
   /** PaddleOCR on an image (the bitmap is transferred and closed). */
-  recognizeText(image: ImageBitmap): Promise<TextRecognition>;
+  recognizeText(image: ImageBitmap, options?: { recBatching?: RecBatching }): Promise<TextRecognition>;
   /** Silero VAD over a whole recording (mono samples at `sampleRate`, transferred). */
   detectSpeech(samples: Float32Array, sampleRate: number): Promise<SpeechDetection>;
   /** Start a live stream (microphone); `pushAudio` chunks in order, `endStream` closes open speech. */

@@ -24,6 +24,8 @@ const OCR_IDS = { det: 'ppocr-v4-det', cls: 'ppocr-v2-cls', rec: 'ppocr-v4-rec' 
  * between words ("GREENLEAFCAFE"); at 2.0 our rendered-text and receipt samples read with their spaces.
  */
 const OCR_OPTIONS = { modelIds: OCR_IDS, unclipRatio: 2 };
+/** Lines per recogniser call when batching: PaddleOCR's rec_batch_num. */
+const REC_BATCH_SIZE = 6;
 /** The worker never holds more than this many pixels (a 12 MP photo is shrunk before OCR; det sees 960 px anyway). */
 const MAX_OCR_SIDE = 2560;
 
@@ -115,11 +117,14 @@ const api: PipelineWorkerApi = {
     loading.catch(() => preparing.get(task) === loading && preparing.delete(task));
     return loading;
   },
-  async recognizeText(image) {
+  async recognizeText(image, options = {}) {
     await ready('ocr');
     const pixels = pixelsOf(image);
-    const result = await recognize(pixels, runModel, await keys!, OCR_OPTIONS);
-    return { ...result, size: { width: pixels.width, height: pixels.height } };
+    const { recBatching = 'auto' } = options;
+    const recBatchSize =
+      recBatching === 'auto' ? (loaded.get(OCR_IDS.rec)?.backend === 'webgpu' ? REC_BATCH_SIZE : 1) : Math.max(1, Math.trunc(recBatching));
+    const result = await recognize(pixels, runModel, await keys!, { ...OCR_OPTIONS, recBatchSize });
+    return { ...result, recBatchSize, size: { width: pixels.width, height: pixels.height } };
   },
   async detectSpeech(samples, sampleRate) {
     await ready('vad');

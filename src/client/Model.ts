@@ -139,6 +139,58 @@ export class Model<
   }
 
   /**
+   * Run this model, then `next` on its outputs (matched by input name, else in order), inside the worker
+   * both models share; only `next`'s outputs come back. Load this model with
+   * `webgpu: { keepOutputsOnGpu: true }` and on WebGPU its outputs never leave the GPU between the two.
+   * Both must run on the device in the same worker (same backend and threads, not `dedicated`). Chained
+   * runs are not reported as inference events.
+   *
+   * @example
+   * const encoder = await loadModel('encoder', { backend: 'webgpu', webgpu: { keepOutputsOnGpu: true } });
+   * const decoder = await loadModel('decoder', { backend: 'webgpu' });
+   * const { logits } = await encoder.runThen(decoder, { x });
+   */
+  async runThen<NextOut extends TensorTypes = TensorTypes>(
+    next: Model<TensorTypes, NextOut, ModelBackend>,
+    feeds: TensorsOf<In>,
+    options: Omit<RunOptions, 'predictionId'> = {},
+  ): Promise<TensorsOf<NextOut>> {
+    for (const model of [this, next] as Model[]) {
+      if (model.disposed) throw new OnDeviceError('DISPOSED', `${model.id} was disposed; load it again to run it`);
+    }
+    const sameWorker = () => !this.server && !next.server && this.handle === next.handle && this.handle.alive;
+    if (!sameWorker()) {
+      throw new OnDeviceError(
+        'INVALID_INPUT',
+        `${this.id} and ${next.id} run in different workers; load both on the device, same backend and threads`,
+      );
+    }
+    validateFeeds(feeds, this.inputs, this.id);
+    const { signal, transfer = true } = options;
+    if (signal?.aborted) throw new OnDeviceError('ABORTED', 'The run was aborted before it started');
+    // Both models' turns, always taken in the same order (by key) so two opposite chains cannot deadlock.
+    const [first, second] = (this.key < next.key ? [this, next] : [next, this]) as Model[];
+    return first.enqueue(
+      () =>
+        second.enqueue(async () => {
+          if (this.disposed || next.disposed)
+            throw new OnDeviceError('DISPOSED', 'A model of this chain was disposed while the call was queued');
+          if (!sameWorker()) {
+            throw new OnDeviceError(
+              'WORKER_CRASHED',
+              `The worker of ${this.id} and ${next.id} changed while this call was queued; call again`,
+            );
+          }
+          const payload = transfer ? Comlink.transfer(feeds, transferablesOf(feeds)) : feeds;
+          const result = await this.handle.call((api) => api.runChain([this.key, next.key], payload));
+          if (!result.ok) throw deserializeError(result.error);
+          return result.value as TensorsOf<NextOut>;
+        }, signal),
+      signal,
+    );
+  }
+
+  /**
    * Follow the release server now: ask it again which version this install is assigned and, when that is
    * not the version this model runs, load it (waiting for its download and verification) and resolve to a
    * new `Model` on it. This model stays usable until you dispose it. Resolves to this same model when the

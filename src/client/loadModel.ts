@@ -1,4 +1,4 @@
-import type { BackendPreference, Feeds, ModelSource, Progress, TensorTypes } from '../core/protocol';
+import type { BackendPreference, Feeds, ModelSource, Progress, TensorTypes, WebGpuOptions } from '../core/protocol';
 import { getConfig, serverUrl } from './configure';
 import type { TelemetryConfig } from '../telemetry/TelemetryConfig';
 import { telemetryFor } from '../telemetry/telemetryClient';
@@ -41,6 +41,13 @@ export interface LoadModelOptions {
   telemetry?: TelemetryConfig | false;
   /** Byte budget for the model store (default: the browser's quota). */
   cacheBudgetBytes?: number;
+  /**
+   * WebGPU session options, ignored on WASM: `keepOutputsOnGpu` (outputs stay in GPU buffers, so
+   * `model.runThen(next, feeds)` hands them to the next model without a round trip through the CPU) and
+   * `graphCapture` (onnxruntime records the first run's GPU commands and replays them; every run must
+   * then have the same input dims, and the first run is the warm-up, so pass `warmup: feeds` of the real dims).
+   */
+  webgpu?: WebGpuOptions;
 }
 
 /**
@@ -113,6 +120,7 @@ export async function loadModel<In extends TensorTypes = TensorTypes, Out extend
       threads: options.threads ?? getConfig().threads ?? defaultThreads(),
       warmup,
       stallTimeoutMs: options.stallTimeoutMs,
+      webgpu: options.webgpu,
       telemetry: options.telemetry !== false,
       onProgress: options.onProgress,
       signal: options.signal,

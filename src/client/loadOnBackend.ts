@@ -1,5 +1,5 @@
 import * as Comlink from 'comlink';
-import type { Backend, Feeds, LoadInfo, ModelSource, Progress, StoreOptions } from '../core/protocol';
+import type { Backend, Feeds, LoadInfo, ModelSource, Progress, StoreOptions, WebGpuOptions } from '../core/protocol';
 import { explainThreads } from './explainThreads';
 import { OnDeviceError, deserializeError } from '../core/OnDeviceError';
 import type { WorkerHandle } from './WorkerHandle';
@@ -11,6 +11,7 @@ export interface LoadSettings {
   warmup: boolean | Feeds;
   /** A download that sends no bytes for this long fails with TIMEOUT. */
   stallTimeoutMs?: number;
+  webgpu?: WebGpuOptions;
   /** false when the model was loaded with `telemetry: false`. */
   telemetry: boolean;
   store?: StoreOptions;
@@ -50,7 +51,15 @@ export async function loadOnBackend(
     const result = await Promise.race([
       handle.call((api) =>
         api.load(
-          { key, source, backend, warmup: settings.warmup, store: settings.store, stallTimeoutMs: settings.stallTimeoutMs },
+          {
+            key,
+            source,
+            backend,
+            warmup: settings.warmup,
+            store: settings.store,
+            stallTimeoutMs: settings.stallTimeoutMs,
+            webgpu: settings.webgpu,
+          },
           progress,
         ),
       ),

@@ -108,6 +108,24 @@ export interface LoadRequest {
   store?: StoreOptions;
   /** A download that sends no bytes for this long fails with TIMEOUT (default 30 s). */
   stallTimeoutMs?: number;
+  /** WebGPU session options; ignored on WASM. */
+  webgpu?: WebGpuOptions;
+}
+
+/** WebGPU session options (`loadModel(…, { webgpu })`); ignored on WASM. */
+export interface WebGpuOptions {
+  /**
+   * Outputs stay in GPU buffers (onnxruntime's `preferredOutputLocation: 'gpu-buffer'`): `model.runThen`
+   * hands them to the next model without a round trip through the CPU; a plain `run` downloads them once.
+   */
+  keepOutputsOnGpu?: boolean;
+  /**
+   * Record the GPU commands of the first run and replay them afterwards (onnxruntime's
+   * `enableGraphCapture`): less CPU work per run for models whose ops all run on WebGPU. Every run must
+   * then have the first run's input dims, and the first run is the warm-up (on WebGPU there always is
+   * one), so pass `warmup: feeds` with your real dims. Implies `keepOutputsOnGpu`.
+   */
+  graphCapture?: boolean;
 }
 
 export interface StoreOptions {
@@ -167,6 +185,11 @@ export interface RuntimeWorkerApi {
   /** Stop the load of `key` where it is (download, session creation, warm-up); its `load` resolves ABORTED. */
   abortLoad(key: string): Promise<void>;
   run(key: string, feeds: Feeds): Promise<RunResult>;
+  /**
+   * Run `keys[0]` on `feeds`, then each next model on the previous one's outputs (by input name, or in
+   * order when the names differ), all in this worker: only the last model's outputs come back.
+   */
+  runChain(keys: string[], feeds: Feeds): Promise<RunResult>;
   /** Free the session of `key` and forget its device-loss callback. */
   release(key: string): Promise<void>;
   memory(): Promise<WorkerMemory>;

@@ -1,7 +1,7 @@
 /// <reference lib="webworker" />
 // What the runtime worker does (src/runtime/worker.ts exposes it): the only place onnxruntime-web is ever loaded.
 import * as Comlink from 'comlink';
-import type { InferenceSession } from 'onnxruntime-web';
+import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-web';
 import { OnDeviceError, serializeError } from '../core/OnDeviceError';
 import { createGpuDevice, type GpuContext } from './createGpuDevice';
 import { loadOrt, type OrtModule } from './loadOrt';
@@ -26,6 +26,7 @@ import { modelBytes } from './modelBytes';
 import { wasmHeapBytes } from './trackWasmMemory';
 import { startWasmRuntime } from './startWasmRuntime';
 import { isWarmedUp } from './isWarmedUp';
+import { destroyGpuFeeds, uploadGpuFeeds, type GpuFeeds } from './gpuFeeds';
 
 interface Entry {
   key: string;
@@ -39,6 +40,13 @@ interface Entry {
   /** Real runs waiting or running; a background warm-up stops as soon as one arrives. */
   pendingRuns: number;
   warmupRuns: number;
+  /** Inputs must be GPU buffers (WebGPU graph capture); they are held here between runs. */
+  inputsOnGpu: InputsOnGpu;
+}
+
+interface InputsOnGpu {
+  enabled: boolean;
+  held?: GpuFeeds;
 }
 
 let config: WorkerConfig | undefined;
@@ -167,11 +175,17 @@ async function loadSession(request: LoadRequest, signal: AbortSignal, onProgress
   const served = fetched.servedSource ?? request.source;
   // Two first-time initialisations of one onnxruntime backend must not overlap; its failure is the session's to report.
   await runtimeStart;
+  const gpuOptions = request.backend === 'webgpu' ? (request.webgpu ?? {}) : {};
+  const graphCapture = gpuOptions.graphCapture === true;
+  const keepOutputsOnGpu = gpuOptions.keepOutputsOnGpu === true;
+  const inputsOnGpu: InputsOnGpu = { enabled: graphCapture };
   let session: InferenceSession;
   try {
     session = await ort.InferenceSession.create(fetched.bytes, {
       executionProviders: [request.backend === 'webgpu' ? { name: 'webgpu' } : { name: 'wasm' }],
       graphOptimizationLevel: 'all',
+      ...(graphCapture || keepOutputsOnGpu ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
+      ...(graphCapture ? { enableGraphCapture: true } : {}),
     });
   } catch (error) {
     return fail(error, 'MODEL_LOAD_FAILED', `Could not create a session for ${request.source.id}`);
@@ -215,16 +229,47 @@ async function loadSession(request: LoadRequest, signal: AbortSignal, onProgress
         // On WASM a failing warm-up means these inputs do not suit the model (e.g. a dim that must be a
         // multiple of 32); the session itself is fine. It is warmed on its first real inputs instead.
       }
+    const runs = wanted ? WARMUP_RUNS : 1;
+    try {
+      // Generating the sample is part of the attempt: metadata it cannot make inputs from fails like a bad sample.
+      const feeds = typeof request.warmup === 'object' ? request.warmup : sampleFeeds(inputs, served.sample);
+      for (let i = 0; i < runs && performance.now() - t2 < WARMUP_BUDGET_MS && !signal.aborted; i++) {
+        const out = await session.run(await ortFeedsOf(inputsOnGpu, feeds), QUIET);
+        for (const t of Object.values(out)) t.dispose();
+      }
+      warmedUp = wanted;
+    } catch (error) {
+      destroyGpuFeeds(inputsOnGpu.held);
+      inputsOnGpu.held = undefined;
+      if (request.backend === 'webgpu') {
+        await session.release().catch(() => undefined);
+        return fail(error, 'BACKEND_UNAVAILABLE', `WebGPU smoke run failed for ${request.source.id}`);
+      }
+      // On WASM a failing warm-up means these inputs do not suit the model (e.g. a dim that must be a
+      // multiple of 32); the session itself is fine. It is warmed on its first real inputs instead.
     }
     warmupMs = performance.now() - t2;
   }
   if (signal.aborted) {
     await session.release().catch(() => undefined);
+    destroyGpuFeeds(inputsOnGpu.held);
     return aborted(request.source.id);
   }
   const previous = sessions.get(request.key);
-  if (previous) await previous.session.release().catch(() => undefined);
-  sessions.set(request.key, { key: request.key, session, inputs, outputs, warm: warmedUp || !wanted, pendingRuns: 0, warmupRuns: 0 });
+  if (previous) {
+    await previous.session.release().catch(() => undefined);
+    destroyGpuFeeds(previous.inputsOnGpu.held);
+  }
+  sessions.set(request.key, {
+    key: request.key,
+    session,
+    inputs,
+    outputs,
+    warm: warmedUp || !wanted,
+    pendingRuns: 0,
+    warmupRuns: 0,
+    inputsOnGpu,
+  });
   return {
     ok: true,
     value: {
@@ -261,6 +306,7 @@ function warmInBackground(entry: Entry, feeds: Feeds): void {
       if (entry.pendingRuns > 0 || sessions.get(entry.key) !== entry || deviceLostReason) return;
       const runStarted = performance.now();
       const turn = entry.session.run(toOrtFeeds(ortModule, feeds), QUIET);
+      const turn = ortFeedsOf(entry.inputsOnGpu, feeds, ortModule).then((f) => entry.session.run(f, QUIET));
       entry.warming = turn;
       const out = await turn;
       entry.warming = undefined;
@@ -293,7 +339,7 @@ async function runNow(entry: Entry, feeds: Feeds): Promise<RunResult> {
   if (!ort) return { ok: false, error: new OnDeviceError('DISPOSED', 'This worker has no onnxruntime').toJSON() };
   const t0 = performance.now();
   try {
-    const pending = entry.session.run(toOrtFeeds(ort, feeds));
+    const pending = entry.session.run(await ortFeedsOf(entry.inputsOnGpu, feeds));
     // A run on a lost device may never settle; the device-lost promise bounds it.
     const outcome = deviceLost ? await Promise.race([pending, deviceLost.then(() => null)]) : await pending;
     if (outcome === null) return lostResult(feeds);
@@ -310,6 +356,72 @@ async function runNow(entry: Entry, feeds: Feeds): Promise<RunResult> {
   } catch (error) {
     if (deviceLostReason) return lostResult(feeds);
     return fail(error, 'INFERENCE_FAILED', 'Inference failed');
+  }
+}
+
+/** onnxruntime tensors for `feeds`: on the CPU, or in the GPU buffers a graph-captured session replays on. */
+async function ortFeedsOf(inputsOnGpu: InputsOnGpu, feeds: Feeds, ortModule = ort): Promise<Record<string, OrtTensor>> {
+  if (!ortModule) throw new OnDeviceError('DISPOSED', 'This worker has no onnxruntime');
+  if (!inputsOnGpu.enabled || !gpu) return toOrtFeeds(ortModule, feeds);
+  // The buffers must belong to the device onnxruntime runs on, which is the one it hands back here.
+  const device = (await ortModule.env.webgpu.device) as GPUDevice;
+  inputsOnGpu.held = uploadGpuFeeds(ortModule, device, feeds, inputsOnGpu.held);
+  return inputsOnGpu.held.tensors;
+}
+
+/**
+ * The next model's feeds from the previous one's outputs, as they are (GPU buffers stay on the GPU):
+ * by name where every input has an output of that name, else in order.
+ */
+function chainFeeds(outputs: Record<string, OrtTensor>, next: Entry): Record<string, OrtTensor> {
+  const names = next.inputs.map((i) => i.name);
+  const values = Object.values(outputs);
+  if (names.every((n) => n in outputs)) return Object.fromEntries(names.map((n) => [n, outputs[n]]));
+  if (values.length === names.length) return Object.fromEntries(names.map((n, i) => [n, values[i]]));
+  throw new OnDeviceError(
+    'INVALID_INPUT',
+    `The outputs (${Object.keys(outputs).join(', ')}) do not fit the next model's inputs (${names.join(', ')})`,
+    {
+      outputs: Object.keys(outputs),
+      inputs: names,
+    },
+  );
+}
+
+async function runChain(keys: string[], feeds: Feeds): Promise<RunResult> {
+  const entries = keys.map((key) => sessions.get(key));
+  if (!ort || entries.length === 0 || entries.some((e) => !e)) {
+    return {
+      ok: false,
+      error: new OnDeviceError('DISPOSED', 'A model of this chain was disposed or never loaded in this worker').toJSON(),
+    };
+  }
+  if (deviceLostReason) return lostResult(feeds);
+  const chain = entries as Entry[];
+  for (const entry of chain) entry.pendingRuns++;
+  const t0 = performance.now();
+  let current: Record<string, OrtTensor> | undefined;
+  try {
+    for (const entry of chain) if (entry.warming) await entry.warming.catch(() => undefined);
+    for (const [i, entry] of chain.entries()) {
+      const ortFeeds = i === 0 ? await ortFeedsOf(entry.inputsOnGpu, feeds) : chainFeeds(current!, entry);
+      const pending = entry.session.run(ortFeeds);
+      const outcome = deviceLost ? await Promise.race([pending, deviceLost.then(() => null)]) : await pending;
+      if (outcome === null) return lostResult(feeds);
+      // The previous stage's outputs were this stage's inputs; their buffers go back to onnxruntime.
+      if (current) for (const t of Object.values(current)) t.dispose();
+      current = outcome;
+    }
+    const results: Feeds = {};
+    for (const [name, tensor] of Object.entries(current!)) results[name] = await fromOrtTensor(tensor);
+    const value = { ok: true as const, value: results, ms: performance.now() - t0 };
+    return Comlink.transfer(value, transferablesOf(results));
+  } catch (error) {
+    if (deviceLostReason) return lostResult(feeds);
+    return fail(error, 'INFERENCE_FAILED', 'Inference failed');
+  } finally {
+    if (current) for (const t of Object.values(current)) t.dispose();
+    for (const entry of chain) entry.pendingRuns--;
   }
 }
 
@@ -331,6 +443,7 @@ async function release(key: string): Promise<void> {
   if (!entry) return;
   if (entry.warming) await entry.warming.catch(() => undefined);
   await entry.session.release().catch(() => undefined);
+  destroyGpuFeeds(entry.inputsOnGpu.held);
 }
 
 async function memory(): Promise<WorkerMemory> {
@@ -348,6 +461,7 @@ export const runtimeApi: RuntimeWorkerApi = {
   load,
   abortLoad,
   run,
+  runChain,
   release,
   memory,
   async onDeviceLost(key, callback) {

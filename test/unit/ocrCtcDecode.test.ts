@@ -56,6 +56,26 @@ describe('ctcDecode', () => {
     ]);
   });
 
+  it('decodes each item of a padded batch over its own steps only', () => {
+    // Item 0 fills all 6 steps; item 1 fills 3, and the batch padding behind it reads "l", "l".
+    const batch = probabilities(
+      [
+        [1, 0, 2, 0, 4, 1],
+        [2, 0, 1, 3, 0, 3],
+      ],
+      [
+        [0.9, 0.9, 0.9, 0.9, 0.9, 0.9],
+        [0.8, 0.9, 0.8, 0.3, 0.9, 0.3],
+      ],
+    );
+    expect(ctcDecode(batch, charset).map((d) => d.text)).toEqual(['ab a', 'ball']);
+    const own = ctcDecode(batch, charset, [6, 3]);
+    expect(own.map((d) => d.text)).toEqual(['ab a', 'ba']);
+    expect(own[1].score).toBeCloseTo(0.8, 6);
+    // A count past the output's steps is the whole output.
+    expect(ctcDecode(batch, charset, [99, 99])).toEqual(ctcDecode(batch, charset));
+  });
+
   it('refuses an output that does not fit the charset (wrong keys file)', () => {
     const wrong = { type: 'float32' as const, data: new Float32Array(12), dims: [1, 2, 6] };
     expect(() => ctcDecode(wrong, charset)).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));

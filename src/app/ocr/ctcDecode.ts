@@ -10,11 +10,13 @@ export interface DecodedText {
 /**
  * Greedy CTC decoding as PaddleOCR's CTCLabelDecode: the most likely class at each time step, repeats
  * merged, blanks (class 0) dropped. Takes the recogniser's softmax output, [N, T, classes].
+ * `stepsOf[n]`, when given, decodes item n over its first steps only: in a batch padded to its widest
+ * line, the steps past a shorter line's own width see padding, not text.
  *
  * @example
  * const [{ text, score }] = ctcDecode(outputs['softmax_11.tmp_0'], charset);
  */
-export function ctcDecode(probabilities: TensorData, charset: readonly string[]): DecodedText[] {
+export function ctcDecode(probabilities: TensorData, charset: readonly string[], stepsOf?: readonly number[]): DecodedText[] {
   const [batch, steps, classes] = probabilities.dims;
   if (probabilities.dims.length !== 3 || classes !== charset.length || !(probabilities.data instanceof Float32Array)) {
     throw new OnDeviceError(
@@ -30,7 +32,8 @@ export function ctcDecode(probabilities: TensorData, charset: readonly string[])
     let sum = 0;
     let kept = 0;
     let previous = -1;
-    for (let t = 0; t < steps; t++) {
+    const own = Math.min(steps, stepsOf?.[n] ?? steps);
+    for (let t = 0; t < own; t++) {
       const offset = (n * steps + t) * classes;
       let best = 0;
       let bestProbability = data[offset];

@@ -7,7 +7,8 @@ import { dbPostprocess, type DbOptions } from './dbPostprocess';
 import { detPreprocess } from './detPreprocess';
 import { rotate180 } from './rotate180';
 import { sortBoxes } from './sortBoxes';
-import { stripTensor } from './stripTensor';
+import { planRecBatches } from './planRecBatches';
+import { stripTensor, stripWidthOf } from './stripTensor';
 import type { Quad, RgbaImage, RunModel } from './types';
 
 export interface OcrOptions extends DbOptions {
@@ -20,10 +21,11 @@ export interface OcrOptions extends DbOptions {
   /** A line is turned over when the classifier says '180' with more than this. Default 0.9. */
   clsThreshold?: number;
   /**
-   * Lines recognised per inference. Default 1, where PaddleOCR batches 6: rec v4 mixes features across the
-   * whole strip, so the zero padding a batch adds to its shorter lines changes what they read (on our
-   * receipt sample, batches of 6 lose the spaces in "Cappuccino 3.80" and "Blueberry muffin"). Raise it
-   * for throughput when that matters more.
+   * Lines recognised per inference. Default 1, where PaddleOCR batches 6. A batch is sorted by aspect
+   * ratio and zero-padded (PaddleOCR's value) to its widest line, and each line is decoded over its own
+   * width only, so batches read the fixtures as line by line does. On WASM a batch costs as much per
+   * padded pixel as single lines (the recogniser is compute-bound), so batching pays where calls are
+   * dear (WebGPU); see the README's OCR figures.
    */
   recBatchSize?: number;
   /** Widest recogniser input in pixels (at 48 px high); longer lines are squeezed. Default 3200. */
@@ -108,15 +110,15 @@ export async function recognize(
   }
   const classified = performance.now();
 
-  // Batches of similar aspect ratio waste the least padding (PaddleOCR sorts the same way).
-  const order = crops.map((_, i) => i).sort((a, b) => crops[a].width / crops[a].height - crops[b].width / crops[b].height);
   const decoded = new Array<{ text: string; score: number }>(crops.length);
-  for (let from = 0; from < order.length; from += recBatchSize) {
-    const indices = order.slice(from, from + recBatchSize);
+  const limits = { batchSize: recBatchSize, height: LINE_HEIGHT, minWidth: REC_MIN_WIDTH, maxWidth: recMaxWidth };
+  for (const { indices, width } of planRecBatches(crops, limits)) {
     const batch = indices.map((i) => crops[i]);
-    const widestRatio = Math.max(REC_MIN_WIDTH / LINE_HEIGHT, ...batch.map((c) => c.width / c.height));
-    const width = Math.min(recMaxWidth, Math.trunc(LINE_HEIGHT * widestRatio));
-    const texts = ctcDecode(await run(ids.rec, stripTensor(batch, LINE_HEIGHT, width)), charset);
+    const probabilities = await run(ids.rec, stripTensor(batch, LINE_HEIGHT, width));
+    // Each line is read over its own width only: the steps past it see the batch's padding.
+    const steps = probabilities.dims[1];
+    const stepsOf = batch.map((crop) => Math.ceil((stripWidthOf(crop, LINE_HEIGHT, width) * steps) / width));
+    const texts = ctcDecode(probabilities, charset, stepsOf);
     indices.forEach((index, i) => (decoded[index] = texts[i]));
   }
   const end = performance.now();

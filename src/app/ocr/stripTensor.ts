@@ -11,7 +11,7 @@ export function stripTensor(crops: readonly RgbaImage[], height: number, width: 
   const plane = height * width;
   const data = new Float32Array(crops.length * 3 * plane);
   crops.forEach((crop, n) => {
-    const resizedWidth = Math.min(width, Math.ceil(height * (crop.width / crop.height)));
+    const resizedWidth = stripWidthOf(crop, height, width);
     const resized = resizeBilinear(crop, resizedWidth, height);
     const base = n * 3 * plane;
     for (let y = 0; y < height; y++) {
@@ -24,4 +24,9 @@ export function stripTensor(crops: readonly RgbaImage[], height: number, width: 
     }
   });
   return { type: 'float32', data, dims: [crops.length, 3, height, width] };
+}
+
+/** How many of a strip's `width` columns a crop fills once scaled to `height` (the rest is padding). */
+export function stripWidthOf(crop: RgbaImage, height: number, width: number): number {
+  return Math.min(width, Math.ceil(height * (crop.width / crop.height)));
 }

@@ -1,0 +1,50 @@
+// Issue 15: the OCR of a dense page (test/fixtures/ocr-dense.png: 80 lines in two columns, made by
+// scripts/fixtures-ocr-dense.ts) through the demo app's OCR tab in real Chromium, line by line and in
+// batches. Speed is measured by `npm run bench -- ocr`, not here.
+import { readFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startBrowserSession, type BrowserSession } from '../helpers/appServer';
+import { openOcrTab, readWithOcrTab } from '../helpers/readWithOcrTab';
+import { cer } from '../../src/app/ocr';
+
+const FIXTURE = 'test/fixtures/ocr-dense.png';
+const expected = (JSON.parse(readFileSync('test/fixtures/ocr-dense.json', 'utf8')) as { lines: string[] }).lines;
+/** Line by line read the page at 1.09% before batching existed (6 missing spaces, 1 extra one in 80 lines); + 0.5 points. */
+const MAX_CER = 0.0109 + 0.005;
+
+let session: BrowserSession;
+let page: Page;
+
+beforeAll(async () => {
+  session = await startBrowserSession();
+  page = await session.open('/');
+  await openOcrTab(page, session.server.url);
+}, 180_000);
+
+afterAll(async () => {
+  await session?.close();
+});
+
+describe('OCR of a dense page (80 lines)', () => {
+  const modes = [
+    { batching: 'auto', recBatchSize: 1 }, // WASM: line by line
+    { batching: '6', recBatchSize: 6 },
+  ];
+  for (const { batching, recBatchSize } of modes) {
+    test(`recognition "${batching}" reads every line with CER ≤ ${(MAX_CER * 100).toFixed(2)}%`, { timeout: 400_000 }, async () => {
+      const reading = await readWithOcrTab(page, FIXTURE, batching);
+      const rate = cer(expected.join('\n'), reading.lines.join('\n'));
+      console.info(`OCR dense page, ${batching}: CER ${(rate * 100).toFixed(2)}%`, reading.timings);
+      expect(reading.recBatchSize).toBe(recBatchSize);
+      expect(reading.lines).toHaveLength(expected.length);
+      expect(rate).toBeLessThanOrEqual(MAX_CER);
+      // Numbers must be exact: every amount on the page is read.
+      const text = reading.lines.join('\n');
+      for (const amount of expected.join(' ').match(/\d+\.\d\d/g)!) expect(text).toContain(amount);
+      const { detectMs, classifyMs, recognizeMs, totalMs } = reading.timings;
+      expect(totalMs).toBeCloseTo(detectMs + classifyMs + recognizeMs, 3);
+      expect(session.errors).toEqual([]);
+    });
+  }
+});
