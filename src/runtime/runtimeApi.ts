@@ -212,7 +212,7 @@ async function loadSession(request: LoadRequest, signal: AbortSignal, onProgress
         const runMs: number[] = [];
         while (!signal.aborted && performance.now() - t2 < WARMUP_BUDGET_MS) {
           const started = performance.now();
-          const out = await session.run(toOrtFeeds(ort, feeds), QUIET);
+          const out = await session.run(await ortFeedsOf(inputsOnGpu, feeds), QUIET);
           runMs.push(performance.now() - started);
           for (const t of Object.values(out)) t.dispose();
           if (!wanted || isWarmedUp(runMs)) break;
@@ -221,6 +221,8 @@ async function loadSession(request: LoadRequest, signal: AbortSignal, onProgress
         warmedUp = wanted && runMs.length > 0;
         break;
       } catch (error) {
+        destroyGpuFeeds(inputsOnGpu.held);
+        inputsOnGpu.held = undefined;
         if (attempt < guesses.length - 1) continue;
         if (request.backend === 'webgpu') {
           await session.release().catch(() => undefined);
@@ -229,24 +231,6 @@ async function loadSession(request: LoadRequest, signal: AbortSignal, onProgress
         // On WASM a failing warm-up means these inputs do not suit the model (e.g. a dim that must be a
         // multiple of 32); the session itself is fine. It is warmed on its first real inputs instead.
       }
-    const runs = wanted ? WARMUP_RUNS : 1;
-    try {
-      // Generating the sample is part of the attempt: metadata it cannot make inputs from fails like a bad sample.
-      const feeds = typeof request.warmup === 'object' ? request.warmup : sampleFeeds(inputs, served.sample);
-      for (let i = 0; i < runs && performance.now() - t2 < WARMUP_BUDGET_MS && !signal.aborted; i++) {
-        const out = await session.run(await ortFeedsOf(inputsOnGpu, feeds), QUIET);
-        for (const t of Object.values(out)) t.dispose();
-      }
-      warmedUp = wanted;
-    } catch (error) {
-      destroyGpuFeeds(inputsOnGpu.held);
-      inputsOnGpu.held = undefined;
-      if (request.backend === 'webgpu') {
-        await session.release().catch(() => undefined);
-        return fail(error, 'BACKEND_UNAVAILABLE', `WebGPU smoke run failed for ${request.source.id}`);
-      }
-      // On WASM a failing warm-up means these inputs do not suit the model (e.g. a dim that must be a
-      // multiple of 32); the session itself is fine. It is warmed on its first real inputs instead.
     }
     warmupMs = performance.now() - t2;
   }
@@ -305,7 +289,6 @@ function warmInBackground(entry: Entry, feeds: Feeds): void {
     while (!isWarmedUp(runMs) && performance.now() - started < WARMUP_BUDGET_MS) {
       if (entry.pendingRuns > 0 || sessions.get(entry.key) !== entry || deviceLostReason) return;
       const runStarted = performance.now();
-      const turn = entry.session.run(toOrtFeeds(ortModule, feeds), QUIET);
       const turn = ortFeedsOf(entry.inputsOnGpu, feeds, ortModule).then((f) => entry.session.run(f, QUIET));
       entry.warming = turn;
       const out = await turn;
