@@ -4,7 +4,7 @@ import { parseFieldSamples, type FieldSample } from './FieldSample';
 import type { RetrainPorts } from './runRetrainJob';
 
 const CALL_TIMEOUT_MS = 60_000;
-const PAGE = 10_000;
+const PAGE = 20_000;
 
 /**
  * Ports for a job run by the CLI against a server: the dataset export and release status with the read
@@ -71,8 +71,11 @@ export function httpPorts(o: { server: string; readToken?: string; adminToken?: 
         const url = `${server}/v1/datasets/${seg(modelId)}?since=${since}&limit=${PAGE}`;
         const page = parseFieldSamples(await (await call(url, { headers: read })).text(), `GET /v1/datasets/${modelId}`);
         all.push(...page);
-        if (page.length < PAGE) break;
-        since = page[page.length - 1].receivedMs;
+        if (all.length > limit) all.splice(0, all.length - limit);
+        // `since` is inclusive: the next page repeats the last millisecond (the job dedupes on id).
+        const last = page.at(-1)?.receivedMs ?? since;
+        if (page.length < PAGE || last === since) break;
+        since = last;
       }
       return all.slice(Math.max(0, all.length - limit));
     },

@@ -1,0 +1,218 @@
+// Retraining inside `npm start` (a real server process): labelled samples and feedback through the real
+// ingest endpoint, the accuracy alert starts a job by itself, /v1/jobs shows it, a failed job raises an
+// alert, and the CLI runs a job against the server (a sabotaged trainer is refused, exit 3).
+import { execFile, execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Job } from '../../src/retrain/JobStore';
+import { spawnServer, type SpawnedServer } from '../helpers/spawnServer';
+import { postEvents } from '../collector/startCollector';
+import { inferenceEvent, feedbackEvent } from '../collector/makeEvents';
+import { toySamples } from './toyDigits';
+import type { FieldSample } from '../../src/retrain/FieldSample';
+
+const TRAINER = [process.execPath, '--import', 'tsx', 'test/retrain/prototypeTrainer.ts'];
+
+function ondevice(args: string[], env: Record<string, string> = {}) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      ['bin/ondevice.mjs', ...args],
+      { env: { ...process.env, ...env }, timeout: 120_000 },
+      (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** Wait for `check` to return a value (polling), failing with `what` after `timeoutMs`. */
+async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** What the drifted population sends: a prediction, the user's correction, and the consented sample. */
+function fieldEvents(s: FieldSample, predicted: number) {
+  const common = { modelId: s.modelId, modelVersion: '1', installId: `install-${randomUUID()}` };
+  const predictionId = randomUUID();
+  return [
+    inferenceEvent({ ...common, topClass: predicted, predictionId }),
+    feedbackEvent({ ...common, predictionId, label: s.label as number }),
+    {
+      type: 'sample',
+      id: randomUUID(),
+      ts: Date.now(),
+      sessionId: 'session-1',
+      ...common,
+      predictionId,
+      label: s.label,
+      predicted,
+      inputs: s.inputs,
+    },
+  ];
+}
+
+async function send(url: string, events: unknown[]) {
+  for (let i = 0; i < events.length; i += 24) {
+    const r = await postEvents(url, { siteKey: 'demo', events: events.slice(i, i + 24) });
+    expect(r.status, JSON.stringify(r)).toBe(200);
+  }
+}
+
+describe('retraining in npm start (real server process, real ingest, real trainer)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ondevice-retrain-server-'));
+  let server: SpawnedServer;
+
+  beforeAll(async () => {
+    writeFileSync(
+      path.join(dir, 'base.jsonl'),
+      toySamples({ start: 500, perClass: 50, drifted: false })
+        .map((s) => `${JSON.stringify(s)}\n`)
+        .join(''),
+    );
+    const model = (trainer: string[], extra: object = {}) => ({
+      trainer,
+      evaluator: { file: path.join(dir, 'base.jsonl') },
+      heldBackFraction: 0.25,
+      cooldownMs: 0,
+      triggers: { accuracyAlert: true },
+      ...extra,
+    });
+    writeFileSync(
+      path.join(dir, 'retrain.json'),
+      JSON.stringify({
+        models: {
+          toy: model(TRAINER),
+          'toy-broken': model([...TRAINER, '--fail'], { minFieldSamples: 1, triggers: { accuracyAlert: false } }),
+        },
+      }),
+    );
+    writeFileSync(path.join(dir, 'sabotage.json'), JSON.stringify({ models: { toy: model([...TRAINER, '--shuffle-labels']) } }));
+    writeFileSync(
+      path.join(dir, 'alerts.json'),
+      JSON.stringify({
+        evaluationIntervalMs: 500,
+        rules: [{ name: 'accuracy-drop', metric: 'accuracy', op: '<', threshold: 0.9, windowMs: 3_600_000, minSamples: 100 }],
+      }),
+    );
+    // v1: the prototype trainer on no field data.
+    const v1 = path.join(dir, 'v1');
+    mkdirSync(path.join(v1, 'dataset'), { recursive: true });
+    writeFileSync(path.join(v1, 'dataset', 'manifest.json'), JSON.stringify({ model: 'toy', fieldTrainCount: 0 }));
+    writeFileSync(path.join(v1, 'dataset', 'field-train.jsonl'), '');
+    execFileSync(TRAINER[0], [...TRAINER.slice(1), '--dataset', path.join(v1, 'dataset'), '--out', v1]);
+
+    server = await spawnServer(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], {
+      env: {
+        COLLECTOR_DB_PATH: path.join(dir, 'collector.sqlite'),
+        COLLECTOR_ALERT_RULES: path.join(dir, 'alerts.json'),
+        COLLECTOR_EVAL_THROTTLE_MS: '200',
+        COLLECTOR_RATE_LIMIT_PER_SECOND: '0',
+        COLLECTOR_INSTALL_EVENTS_PER_MINUTE: '0',
+        COLLECTOR_INSTALL_SAMPLES_PER_MINUTE: '0',
+        ONDEVICE_RETRAIN_CONFIG: path.join(dir, 'retrain.json'),
+      },
+    });
+    for (const id of ['toy', 'toy-broken']) {
+      const res = await fetch(`${server.url}/v1/releases/${id}/1`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream' },
+        body: readFileSync(path.join(v1, 'model.onnx')),
+      });
+      expect(res.status).toBe(201);
+    }
+  }, 90_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('the CLI runs a job against the server: a sabotaged trainer is refused by the gate (exit 3) and nothing is published', async () => {
+    const samples = toySamples({ start: 300, perClass: 60, drifted: true });
+    // Predictions are right (no alert yet): only the samples matter here.
+    await send(
+      server.url,
+      samples.flatMap((s) => fieldEvents(s, s.label as number)),
+    );
+    const run = await ondevice(['retrain', '--model', 'toy', '--server', server.url, '--config', path.join(dir, 'sabotage.json')]);
+    expect(run.code, run.stdout + run.stderr).toBe(3);
+    expect(run.stdout).toMatch(/retrain toy: refused \(not enough better on the field: field -?\d+\.\d\d points on 150 held-back samples/);
+    expect(run.stdout).toMatch(/held-back field: 1 \d+\.\d\d % {2}candidate \d+\.\d\d % {2}\(150 samples\)/);
+    const status = (await (await fetch(`${server.url}/v1/releases/toy`)).json()) as { versions: { version: string }[] };
+    expect(status.versions.map((v) => v.version)).toEqual(['1']);
+  }, 120_000);
+
+  it('the accuracy alert firing starts a job by itself; it passes the gate and the candidate enters the staged rollout', async () => {
+    // The drifted population's predictions are wrong: field accuracy falls below 0.9.
+    const wrong = toySamples({ start: 420, perClass: 12, drifted: true, fromMs: 10_000 });
+    await send(
+      server.url,
+      wrong.flatMap((s) => fieldEvents(s, ((s.label as number) + 1) % 10)),
+    );
+    const job = await waitFor('a finished accuracy-alert job', async () => {
+      const { jobs } = (await (await fetch(`${server.url}/v1/jobs?model=toy`)).json()) as { jobs: Job[] };
+      return jobs.find((j) => j.trigger === 'accuracy-alert' && j.state !== 'running' && j.state !== 'queued');
+    });
+    const { job: full } = (await (await fetch(`${server.url}/v1/jobs/${job.id}`)).json()) as { job: Job };
+    expect(full, full.logTail).toMatchObject({ state: 'succeeded', baseVersion: '1', resultVersion: '2' });
+    expect(full.logTail).toMatch(/rollout of toy 2 started at 1 %/);
+    const alerts = (await (await fetch(`${server.url}/v1/alerts`)).json()) as {
+      firing: { rule: string; labels: Record<string, string> }[];
+    };
+    expect(alerts.firing).toContainEqual(expect.objectContaining({ rule: 'accuracy-drop', labels: { modelId: 'toy', modelVersion: '1' } }));
+    const status = (await (await fetch(`${server.url}/v1/releases/toy`)).json()) as {
+      versions: { version: string; state: string; percent: number; metrics: { gate: { passed: boolean } } }[];
+    };
+    expect(status.versions.find((v) => v.version === '2')).toMatchObject({
+      state: 'candidate',
+      percent: 1,
+      metrics: { gate: { passed: true } },
+    });
+  }, 120_000);
+
+  it('POST /v1/jobs starts one by hand (write-gated); a failing trainer fails the job and raises an alert', async () => {
+    await send(
+      server.url,
+      toySamples({ start: 300, perClass: 1, drifted: true }).flatMap((s) =>
+        fieldEvents({ ...s, modelId: 'toy-broken' }, s.label as number),
+      ),
+    );
+    const fromBrowser = await fetch(`${server.url}/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'https://evil.example' },
+      body: JSON.stringify({ model: 'toy-broken' }),
+    });
+    expect(fromBrowser.status).toBe(403);
+    const unknown = await fetch(`${server.url}/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"model":"nope"}',
+    });
+    expect(await unknown.json()).toMatchObject({ code: 'UNKNOWN_MODEL' });
+    const started = await fetch(`${server.url}/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"model":"toy-broken"}',
+    });
+    expect(started.status).toBe(202);
+    const { job } = (await started.json()) as { job: Job };
+    const done = await waitFor('the failed job', async () => {
+      const { job: j } = (await (await fetch(`${server.url}/v1/jobs/${job.id}`)).json()) as { job: Job };
+      return j.state === 'failed' ? j : undefined;
+    });
+    expect(done.reason).toBe('the trainer exited with code 3');
+    expect(done.logTail).toMatch(/failing on purpose/);
+    const alerts = await waitFor('the job-failed alert', async () => {
+      const a = (await (await fetch(`${server.url}/v1/alerts`)).json()) as { firing: { rule: string; labels: Record<string, string> }[] };
+      return a.firing.some((f) => f.rule === 'retrain-job-failed') ? a : undefined;
+    });
+    expect(alerts.firing).toContainEqual(expect.objectContaining({ rule: 'retrain-job-failed', labels: { model: 'toy-broken' } }));
+    expect(await (await fetch(`${server.url}/v1/jobs/no-such-job`)).json()).toMatchObject({ code: 'NOT_FOUND' });
+  }, 120_000);
+});
