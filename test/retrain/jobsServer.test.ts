@@ -9,7 +9,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '../../src/retrain/JobStore';
 import { spawnServer, type SpawnedServer } from '../helpers/spawnServer';
-import { postEvents } from '../collector/startCollector';
+import { postEvents, waitFor } from '../collector/startCollector';
+import { launchChromium } from '../helpers/chromium';
 import { inferenceEvent, feedbackEvent } from '../collector/makeEvents';
 import { toySamples } from './toyDigits';
 import type { FieldSample } from '../../src/retrain/FieldSample';
@@ -25,17 +26,6 @@ function ondevice(args: string[], env: Record<string, string> = {}) {
       (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
-}
-
-/** Wait for `check` to return a value (polling), failing with `what` after `timeoutMs`. */
-async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 /** What the drifted population sends: a prediction, the user's correction, and the consented sample. */
@@ -155,10 +145,14 @@ describe('retraining in npm start (real server process, real ingest, real traine
       server.url,
       wrong.flatMap((s) => fieldEvents(s, ((s.label as number) + 1) % 10)),
     );
-    const job = await waitFor('a finished accuracy-alert job', async () => {
-      const { jobs } = (await (await fetch(`${server.url}/v1/jobs?model=toy`)).json()) as { jobs: Job[] };
-      return jobs.find((j) => j.trigger === 'accuracy-alert' && j.state !== 'running' && j.state !== 'queued');
-    });
+    const job = await waitFor(
+      async () => {
+        const { jobs } = (await (await fetch(`${server.url}/v1/jobs?model=toy`)).json()) as { jobs: Job[] };
+        return jobs.find((j) => j.trigger === 'accuracy-alert' && j.state !== 'running' && j.state !== 'queued');
+      },
+      60_000,
+      'a finished accuracy-alert job',
+    );
     const { job: full } = (await (await fetch(`${server.url}/v1/jobs/${job.id}`)).json()) as { job: Job };
     expect(full, full.logTail).toMatchObject({ state: 'succeeded', baseVersion: '1', resultVersion: '2' });
     expect(full.logTail).toMatch(/rollout of toy 2 started at 1 %/);
@@ -202,17 +196,52 @@ describe('retraining in npm start (real server process, real ingest, real traine
     });
     expect(started.status).toBe(202);
     const { job } = (await started.json()) as { job: Job };
-    const done = await waitFor('the failed job', async () => {
-      const { job: j } = (await (await fetch(`${server.url}/v1/jobs/${job.id}`)).json()) as { job: Job };
-      return j.state === 'failed' ? j : undefined;
-    });
+    const done = await waitFor(
+      async () => {
+        const { job: j } = (await (await fetch(`${server.url}/v1/jobs/${job.id}`)).json()) as { job: Job };
+        return j.state === 'failed' ? j : undefined;
+      },
+      60_000,
+      'the failed job',
+    );
     expect(done.reason).toBe('the trainer exited with code 3');
     expect(done.logTail).toMatch(/failing on purpose/);
-    const alerts = await waitFor('the job-failed alert', async () => {
-      const a = (await (await fetch(`${server.url}/v1/alerts`)).json()) as { firing: { rule: string; labels: Record<string, string> }[] };
-      return a.firing.some((f) => f.rule === 'retrain-job-failed') ? a : undefined;
-    });
+    const alerts = await waitFor(
+      async () => {
+        const a = (await (await fetch(`${server.url}/v1/alerts`)).json()) as { firing: { rule: string; labels: Record<string, string> }[] };
+        return a.firing.some((f) => f.rule === 'retrain-job-failed') ? a : undefined;
+      },
+      10_000,
+      'the job-failed alert',
+    );
     expect(alerts.firing).toContainEqual(expect.objectContaining({ rule: 'retrain-job-failed', labels: { model: 'toy-broken' } }));
     expect(await (await fetch(`${server.url}/v1/jobs/no-such-job`)).json()).toMatchObject({ code: 'NOT_FOUND' });
   }, 120_000);
+
+  it('the dashboard shows the jobs with their gate figures and the alert of the failed job', async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      const errors: string[] = [];
+      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${server.url}/dashboard`);
+      await page.locator('#jobs-table[data-ready] tbody tr').nth(1).waitFor({ timeout: 15_000 });
+      const rows = await page
+        .locator('#jobs-table tbody tr')
+        .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+      // Newest first: the failed manual job, then the alert's job that published 2.
+      expect(rows[0].slice(1, 4)).toEqual(['toy-broken from 1', 'manual', 'failed']);
+      expect(rows[0][8]).toBe('the trainer exited with code 3');
+      expect(rows[1].slice(1, 4)).toEqual(['toy from 1', 'accuracy-alert', 'succeeded']);
+      expect(rows[1][6]).toMatch(/^\d+\.\d% → \d+\.\d% \(1\d\d\)$/);
+      expect(rows[1][8]).toBe('published 2');
+      await expect(page.locator('#alerts').textContent()).resolves.toMatch(/retrain-job-failed/);
+      mkdirSync('test-results', { recursive: true });
+      await page.locator('#jobs').screenshot({ path: 'test-results/dashboard-jobs.png' });
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 });
