@@ -81,6 +81,7 @@ describe('retraining in npm start (real server process, real ingest, real traine
         models: {
           toy: model(TRAINER),
           'toy-broken': model([...TRAINER, '--fail'], { minFieldSamples: 1, triggers: { accuracyAlert: false } }),
+          'toy-count': model([...TRAINER, '--fail'], { minFieldSamples: 1000, triggers: { accuracyAlert: false, newLabelledSamples: 5 } }),
         },
       }),
     );
@@ -110,7 +111,7 @@ describe('retraining in npm start (real server process, real ingest, real traine
         ONDEVICE_RETRAIN_CONFIG: path.join(dir, 'retrain.json'),
       },
     });
-    for (const id of ['toy', 'toy-broken']) {
+    for (const id of ['toy', 'toy-broken', 'toy-count']) {
       const res = await fetch(`${server.url}/v1/releases/${id}/1`, {
         method: 'POST',
         headers: { 'content-type': 'application/octet-stream' },
@@ -122,6 +123,19 @@ describe('retraining in npm start (real server process, real ingest, real traine
   afterAll(async () => {
     await server?.stop();
   });
+
+  it('N new labelled samples start a job by themselves (here refused: not enough field data)', async () => {
+    const samples = toySamples({ start: 300, perClass: 1, drifted: true }).slice(0, 5);
+    await send(
+      server.url,
+      samples.slice(0, 4).flatMap((s) => fieldEvents({ ...s, modelId: 'toy-count' }, s.label as number)),
+    );
+    const jobsOf = async () => (await (await fetch(`${server.url}/v1/jobs?model=toy-count`)).json()) as { jobs: Job[] };
+    expect((await jobsOf()).jobs).toEqual([]);
+    await send(server.url, fieldEvents({ ...samples[4], modelId: 'toy-count' }, samples[4].label as number));
+    const job = await waitFor(async () => (await jobsOf()).jobs.find((j) => j.state === 'refused'), 30_000, 'the new-samples job');
+    expect(job).toMatchObject({ trigger: 'new-samples', reason: expect.stringMatching(/^not enough field data: 2 held-back samples/) });
+  }, 60_000);
 
   it('the CLI runs a job against the server: a sabotaged trainer is refused by the gate (exit 3) and nothing is published', async () => {
     const samples = toySamples({ start: 300, perClass: 60, drifted: true });
@@ -230,12 +244,13 @@ describe('retraining in npm start (real server process, real ingest, real traine
       const rows = await page
         .locator('#jobs-table tbody tr')
         .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
-      // Newest first: the failed manual job, then the alert's job that published 2.
+      // Newest first: the failed manual job, then the alert's job that published 2, then the count's refusal.
       expect(rows[0].slice(1, 4)).toEqual(['toy-broken from 1', 'manual', 'failed']);
       expect(rows[0][8]).toBe('the trainer exited with code 3');
       expect(rows[1].slice(1, 4)).toEqual(['toy from 1', 'accuracy-alert', 'succeeded']);
       expect(rows[1][6]).toMatch(/^\d+\.\d% → \d+\.\d% \(1\d\d\)$/);
       expect(rows[1][8]).toBe('published 2');
+      expect(rows[2].slice(1, 4)).toEqual(['toy-count from 1', 'new-samples', 'refused']);
       await expect(page.locator('#alerts').textContent()).resolves.toMatch(/retrain-job-failed/);
       mkdirSync('test-results', { recursive: true });
       await page.locator('#jobs').screenshot({ path: 'test-results/dashboard-jobs.png' });
