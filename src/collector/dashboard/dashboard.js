@@ -443,7 +443,7 @@
           el('td', {}, seconds(j.durationMs)),
           el('td', {}, accuracy(m.baseAccuracy)),
           el('td', {}, accuracy(m.fieldAccuracy)),
-          el('td', {}, d ? `${d.read} read, ${d.duplicates} dup, ${d.train} trained, ${d.heldBack} held back` : '–'),
+          el('td', {}, d ? `${d.train} trained, ${d.heldBack} held back (${d.read} read, ${d.duplicates} dup)` : '–'),
           el('td', { class: 'job-result' }, result),
         ),
       );
