@@ -1,11 +1,2 @@
-/** A tiny seeded PRNG (mulberry32): the same seed gives the same floats in [0, 1) on every platform. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Moved to src/core/ (the digits trainer in src/retrain/ draws from it too); kept so existing import paths stay.
+export { mulberry32 } from '../../src/core/mulberry32';

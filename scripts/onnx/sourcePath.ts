@@ -1,13 +1,14 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { AssetEntry, ModelEntry } from '../../src/registry/ModelEntry';
-import { GENERATED_DIR, REPO_ROOT } from './paths';
+import { GENERATED_DIR, REPO_ROOT, TRAINED_DIR } from './paths';
 
 /** Absolute path of the file a registry entry (or asset) is copied from. */
 export function sourcePath(item: Pick<ModelEntry | AssetEntry, 'file' | 'source'>): string {
   const { source } = item;
   if ('generator' in source) return join(GENERATED_DIR, item.file);
   if ('repoPath' in source) return join(REPO_ROOT, source.repoPath);
+  if ('trainer' in source) return join(TRAINED_DIR, item.file);
   return join(packageDir(source.package), source.path);
 }
 

@@ -57,8 +57,11 @@ export const ModelSourceRefSchema = whole(
     v.strictObject({ generator: v.pipe(nonEmptyString, v.startsWith('scripts/onnx/')) }),
     /** A file kept in this repository, e.g. under models/local/ (repo-relative path). */
     v.strictObject({ repoPath: repoRelative }),
+    /** Trained in this repository by `trainer` (a script under scripts/); the file is committed under models/trained/. */
+    v.strictObject({ trainer: v.pipe(repoRelative, v.startsWith('scripts/')) }),
   ]),
-  (i) => `expected {package, path, license}, {generator: "scripts/onnx/…"} or {repoPath} (repo-relative), got ${got(i)}`,
+  (i) =>
+    `expected {package, path, license}, {generator: "scripts/onnx/…"}, {repoPath} (repo-relative) or {trainer: "scripts/…"}, got ${got(i)}`,
 );
 export type ModelSourceRef = v.InferOutput<typeof ModelSourceRefSchema>;
 

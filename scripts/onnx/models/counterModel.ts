@@ -1,4 +1,4 @@
-import { encodeModel } from '../encodeModel';
+import { encodeModel } from '../../../src/node/onnx/encodeModel';
 import { GENERATED_IR_VERSION, GENERATED_OPSET, GENERATED_PRODUCER, type GeneratedModel } from '../generatedModel';
 
 /** A stateful model: feeding `state_out` back as `state` accumulates x over the calls. */

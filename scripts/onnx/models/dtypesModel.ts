@@ -1,4 +1,4 @@
-import { encodeModel, type NodeSpec, type ValueInfo } from '../encodeModel';
+import { encodeModel, type NodeSpec, type ValueInfo } from '../../../src/node/onnx/encodeModel';
 import { GENERATED_IR_VERSION, GENERATED_OPSET, GENERATED_PRODUCER, type GeneratedModel } from '../generatedModel';
 import type { ElementType } from '../../../src/registry/ModelEntry';
 

@@ -1,0 +1,159 @@
+// The default trainer of the `digits` model, per the trainer contract (README, "Retraining"):
+//   node --import tsx src/retrain/digits/trainerCommand.ts --dataset <dir> --out <dir>
+//        [--epochs n] [--max-base-samples n] [--field-repeat n] [--seed n]
+// Reads <dataset>/manifest.json and <dataset>/field-train.jsonl, trains from scratch on mnistSplit().train
+// plus the field samples, writes <out>/model.onnx and <out>/metrics.json, and exits 0; anything else exits 1.
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { mulberry32 } from '../../core/mulberry32';
+import { DIGIT_CLASSES, DIGIT_PIXELS, mnistSplit, type DigitSample } from './mnistSplit';
+import { DEFAULT_DIGITS_EPOCHS, trainDigits } from './trainDigits';
+
+const USAGE = 'usage: trainerCommand --dataset <dir> --out <dir> [--epochs n] [--max-base-samples n] [--field-repeat n] [--seed n]';
+/** Each field sample is trained on this many times per epoch: a few hundred of them against ~8000 MNIST digits. */
+export const DEFAULT_FIELD_REPEAT = 3;
+
+export interface DigitsTrainerOptions {
+  dataset: string;
+  out: string;
+  epochs?: number;
+  /** Train on at most this many MNIST digits (a seeded, class-mixed subset), so tests can train faster. */
+  maxBaseSamples?: number;
+  fieldRepeat?: number;
+  seed?: number;
+  log?: (line: string) => void;
+}
+
+export interface DigitsTrainerMetrics {
+  trainSamples: number;
+  baseSamples: number;
+  fieldSamples: number;
+  /** Lines of field-train.jsonl that are not a digit sample (wrong input, dims or label), left out of training. */
+  skippedFieldLines: number;
+  fieldRepeat: number;
+  trainAccuracy: number;
+  epochs: number;
+  durationMs: number;
+}
+
+/** Trains a digits model on `mnistSplit().train` + the dataset's field samples; writes model.onnx and metrics.json. */
+export async function runDigitsTrainer({
+  dataset,
+  out,
+  epochs = DEFAULT_DIGITS_EPOCHS,
+  maxBaseSamples,
+  fieldRepeat = DEFAULT_FIELD_REPEAT,
+  seed = 1,
+  log = console.log,
+}: DigitsTrainerOptions): Promise<DigitsTrainerMetrics> {
+  const startedMs = Date.now();
+  const manifest = JSON.parse(await readFile(join(dataset, 'manifest.json'), 'utf8')) as { model?: unknown; inputs?: { name?: unknown }[] };
+  if (manifest.model !== 'digits')
+    throw new Error(`manifest.json is for model ${JSON.stringify(manifest.model)}, this trainer trains "digits"`);
+  const inputName = typeof manifest.inputs?.[0]?.name === 'string' ? manifest.inputs[0].name : 'image';
+  const { samples: field, skipped } = await readFieldSamples(join(dataset, 'field-train.jsonl'), inputName);
+  if (skipped > 0) log(`skipped ${skipped} field-train.jsonl lines that are not a ${inputName} [1, 1, 28, 28] digit sample`);
+
+  let base = mnistSplit().train;
+  if (maxBaseSamples !== undefined && maxBaseSamples < base.length) base = seededSubset(base, maxBaseSamples, seed);
+  const samples = [...base, ...Array.from({ length: fieldRepeat }, () => field).flat()];
+  log(`training on ${base.length} MNIST digits + ${field.length} field samples (x${fieldRepeat}), ${epochs} epochs`);
+  const { onnx, trainAccuracy } = await trainDigits({ samples, epochs, seed, log });
+
+  await mkdir(out, { recursive: true });
+  await writeFile(join(out, 'model.onnx'), onnx);
+  const metrics: DigitsTrainerMetrics = {
+    trainSamples: base.length + field.length,
+    baseSamples: base.length,
+    fieldSamples: field.length,
+    skippedFieldLines: skipped,
+    fieldRepeat,
+    trainAccuracy,
+    epochs,
+    durationMs: Date.now() - startedMs,
+  };
+  await writeFile(join(out, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
+  log(`wrote ${join(out, 'model.onnx')} (${onnx.length} bytes), train accuracy ${(trainAccuracy * 100).toFixed(2)} %`);
+  return metrics;
+}
+
+/** The dataset-export lines that are digit samples: `inputs[inputName]` float32 [1, 1, 28, 28] and a label 0–9. */
+async function readFieldSamples(path: string, inputName: string): Promise<{ samples: DigitSample[]; skipped: number }> {
+  const samples: DigitSample[] = [];
+  let skipped = 0;
+  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (line.trim() === '') continue;
+    const sample = toDigitSample(line, inputName);
+    if (sample) samples.push(sample);
+    else skipped++;
+  }
+  return { samples, skipped };
+}
+
+function toDigitSample(line: string, inputName: string): DigitSample | undefined {
+  let record: { label?: unknown; inputs?: Record<string, { type?: unknown; dims?: unknown; data?: unknown }> };
+  try {
+    record = JSON.parse(line) as typeof record;
+  } catch {
+    return undefined;
+  }
+  const label = typeof record.label === 'string' && /^\d$/.test(record.label) ? Number(record.label) : record.label;
+  if (typeof label !== 'number' || !Number.isInteger(label) || label < 0 || label >= DIGIT_CLASSES) return undefined;
+  const input = record.inputs?.[inputName];
+  if (!input || input.type !== 'float32' || String(input.dims) !== '1,1,28,28') return undefined;
+  const data = input.data;
+  if (!Array.isArray(data) || data.length !== DIGIT_PIXELS || !data.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+    return undefined;
+  }
+  return { pixels: Float32Array.from(data as number[]), label };
+}
+
+function seededSubset(samples: DigitSample[], count: number, seed: number): DigitSample[] {
+  const random = mulberry32(seed ^ 0xba5e);
+  const order = samples.map((_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order.slice(0, count).map((i) => samples[i]);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      dataset: { type: 'string' },
+      out: { type: 'string' },
+      epochs: { type: 'string' },
+      'max-base-samples': { type: 'string' },
+      'field-repeat': { type: 'string' },
+      seed: { type: 'string' },
+    },
+  });
+  if (!values.dataset || !values.out) throw new Error(USAGE);
+  const integer = (text: string | undefined, flag: string, min: number) => {
+    if (text === undefined) return undefined;
+    const value = Number(text);
+    if (!Number.isSafeInteger(value) || value < min) throw new Error(`${flag} must be an integer >= ${min}, got ${text}\n${USAGE}`);
+    return value;
+  };
+  await runDigitsTrainer({
+    dataset: values.dataset,
+    out: values.out,
+    epochs: integer(values.epochs, '--epochs', 1),
+    maxBaseSamples: integer(values['max-base-samples'], '--max-base-samples', 0),
+    fieldRepeat: integer(values['field-repeat'], '--field-repeat', 0),
+    seed: integer(values.seed, '--seed', 0),
+  });
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((error: unknown) => {
+    console.error(`digits trainer: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
+}
