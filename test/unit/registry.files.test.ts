@@ -33,6 +33,7 @@ describe('models/registry.json', () => {
   it('holds the expected models, with model and package licences', () => {
     expect(registry.map((e) => e.id)).toEqual([
       'counter',
+      'digits',
       'dtypes',
       'ppocr-v2-cls',
       'ppocr-v4-det',
