@@ -52,10 +52,13 @@ export function httpPorts(o: { server: string; readToken?: string; adminToken?: 
       else {
         // A seeded registry model: its bytes are served from /models/.
         await published.body?.cancel();
-        const registry = (await (await call(`${server}/models/registry.json`)).json()) as {
-          models?: Array<{ id: string; version: string; file: string }>;
-        };
-        const entry = registry.models?.find((m) => m.id === modelId && m.version === stable.version);
+        // The registry is an array of entries (models/registry.json).
+        const registry = (await (await call(`${server}/models/registry.json`)).json()) as Array<{
+          id: string;
+          version: string;
+          file: string;
+        }>;
+        const entry = Array.isArray(registry) ? registry.find((m) => m.id === modelId && m.version === stable.version) : undefined;
         if (!entry) throw new Error(`cannot find the bytes of ${modelId} ${stable.version}`);
         bytes = new Uint8Array(await (await call(`${server}/models/${entry.file.split('/').map(seg).join('/')}`)).arrayBuffer());
       }

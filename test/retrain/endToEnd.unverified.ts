@@ -129,14 +129,17 @@ describe('acceptance: drift → alert → retraining → gate → staged rollout
         O.configure({ telemetry: { endpoint: '/v1/events', siteKey: 'demo', shareInputs: true } });
         const model = await O.loadModel('digits', { backend: 'wasm', warmup: false });
         let correct = 0;
+        let sent = 0;
         for (const s of samples) {
-          const data = new Float32Array(s.pixels);
-          const input = { type: 'float32', data, dims: [1, 1, 28, 28] };
-          const out = await model.run({ image: input });
+          // run() transfers its input buffer to the worker: the feedback gets its own copy.
+          const input = { type: 'float32', data: new Float32Array(s.pixels), dims: [1, 1, 28, 28] };
+          const out = await model.run({ image: { ...input, data: new Float32Array(s.pixels) } });
           const p = out.probabilities.data as Float32Array;
           const predicted = p.indexOf(Math.max(...p));
           if (predicted === s.label) correct++;
           O.reportFeedback({ modelId: 'digits', modelVersion: model.version, predictionId: model.lastPredictionId, label: s.label, input });
+          // The page's telemetry queue is bounded (QUEUE_FULL beyond it): deliver as a user's page would, as it goes.
+          if (++sent % 25 === 0) await O.flushTelemetry();
         }
         await O.flushTelemetry();
         return { version: model.version, correct, status: O.telemetryStatus() };
