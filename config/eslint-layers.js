@@ -24,8 +24,9 @@ export const LAYERS = {
   // releases reads field metrics through the collector's database and answers with its route helpers,
   // and loads uploads with onnxruntime-node to read their signature.
   releases: ['core', 'registry', 'collector', 'node'],
-  // retrain (Node only) trains and exports models (digits/ with tfjs and the ONNX encoder in node/), reads
-  // field samples through the collector (its database, alerts, route helpers) and ships candidates through releases.
+  // retrain (Node only) runs jobs beside the collector (its database, alerts, route helpers, field samples),
+  // trains and exports models (digits/ with tfjs and the ONNX encoder in node/), evaluates with
+  // onnxruntime-node and ships candidates through releases.
   retrain: ['core', 'registry', 'collector', 'releases', 'node'],
 };
 

@@ -8,11 +8,7 @@ import type { ModelRetrainConfig } from './retrainConfig';
  */
 export const BASE_EVALUATIONS: Record<string, () => Promise<LabelledExample[]>> = {
   digits: async () => {
-    // TODO(merge wt-digits): a plain `import('./digits/mnistSplit')` once src/retrain/digits/ is in.
-    const specifier = './digits/mnistSplit';
-    const { mnistSplit } = (await import(specifier)) as {
-      mnistSplit(): { heldOut: Array<{ pixels: Float32Array; label: number }> };
-    };
+    const { mnistSplit } = await import('./digits/mnistSplit');
     return mnistSplit().heldOut.map((s) => ({
       inputs: { image: { type: 'float32' as const, dims: [1, 1, 28, 28], data: Array.from(s.pixels) } },
       label: s.label,

@@ -27,8 +27,10 @@ const fmt = (n: number) => `${n >= 0 ? '+' : ''}${n.toFixed(2)}`;
  */
 export function decideGate(g: GateInput): GateDecision {
   const fieldSamples = g.field.current.count;
-  const baseDeltaPoints = points(g.base.candidate) - points(g.base.current);
-  const fieldDeltaPoints = fieldSamples === 0 ? 0 : points(g.field.candidate) - points(g.field.current);
+  // Rounded to 1e-6 points: 97.5 − 98 must be exactly −0.5, not −0.5000000000000142.
+  const round = (x: number) => Math.round(x * 1e6) / 1e6;
+  const baseDeltaPoints = round(points(g.base.candidate) - points(g.base.current));
+  const fieldDeltaPoints = fieldSamples === 0 ? 0 : round(points(g.field.candidate) - points(g.field.current));
   const figures = `field ${fmt(fieldDeltaPoints)} points on ${fieldSamples} held-back samples (need ≥ +${g.minFieldGainPoints}), base ${fmt(baseDeltaPoints)} points on ${g.base.current.count} (need ≥ -${g.maxBaseDropPoints})`;
   const decision = (passed: boolean, why: string): GateDecision => ({
     passed,

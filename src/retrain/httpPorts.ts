@@ -4,7 +4,7 @@ import { parseFieldSamples, type FieldSample } from './FieldSample';
 import type { RetrainPorts } from './runRetrainJob';
 
 const CALL_TIMEOUT_MS = 60_000;
-const PAGE = 10_000;
+const PAGE = 20_000;
 
 /**
  * Ports for a job run by the CLI against a server: the dataset export and release status with the read
@@ -52,10 +52,13 @@ export function httpPorts(o: { server: string; readToken?: string; adminToken?: 
       else {
         // A seeded registry model: its bytes are served from /models/.
         await published.body?.cancel();
-        const registry = (await (await call(`${server}/models/registry.json`)).json()) as {
-          models?: Array<{ id: string; version: string; file: string }>;
-        };
-        const entry = registry.models?.find((m) => m.id === modelId && m.version === stable.version);
+        // The registry is an array of entries (models/registry.json).
+        const registry = (await (await call(`${server}/models/registry.json`)).json()) as Array<{
+          id: string;
+          version: string;
+          file: string;
+        }>;
+        const entry = Array.isArray(registry) ? registry.find((m) => m.id === modelId && m.version === stable.version) : undefined;
         if (!entry) throw new Error(`cannot find the bytes of ${modelId} ${stable.version}`);
         bytes = new Uint8Array(await (await call(`${server}/models/${entry.file.split('/').map(seg).join('/')}`)).arrayBuffer());
       }
@@ -71,8 +74,11 @@ export function httpPorts(o: { server: string; readToken?: string; adminToken?: 
         const url = `${server}/v1/datasets/${seg(modelId)}?since=${since}&limit=${PAGE}`;
         const page = parseFieldSamples(await (await call(url, { headers: read })).text(), `GET /v1/datasets/${modelId}`);
         all.push(...page);
-        if (page.length < PAGE) break;
-        since = page[page.length - 1].receivedMs;
+        if (all.length > limit) all.splice(0, all.length - limit);
+        // `since` is inclusive: the next page repeats the last millisecond (the job dedupes on id).
+        const last = page.at(-1)?.receivedMs ?? since;
+        if (page.length < PAGE || last === since) break;
+        since = last;
       }
       return all.slice(Math.max(0, all.length - limit));
     },

@@ -48,7 +48,7 @@ export const ModelRetrainSchema = v.strictObject({
   /** At most this many held back (the rest trains). */
   maxHeldBack: v.optional(int(1, 1e7), 1000),
   /** At most this many of the most recent field samples are read from the dataset export. */
-  maxFieldSamples: v.optional(int(1, 1e7), 50_000),
+  maxFieldSamples: v.optional(int(1, 1e7), 20_000),
   gate: v.optional(
     v.strictObject({
       /** The candidate may be at most this many accuracy points worse on the base evaluation set. */

@@ -15,9 +15,9 @@ import { InferenceEventQueue } from '../serve/InferenceEventQueue';
 import { inferenceServerOptionsFromEnv } from '../serve/inferenceServerOptionsFromEnv';
 import { openReleaseControl } from '../releases/openReleaseControl';
 import { releaseOptionsFromEnv } from '../releases/releaseOptionsFromEnv';
-import { httpPorts } from '../retrain/httpPorts';
 import { JOB_FAILED_ALERT } from '../retrain/createRetrainControl';
 import { openRetrainControl } from '../retrain/openRetrainControl';
+import { storeFieldSamples } from '../retrain/storeFieldSamples';
 import { createAppServer } from './createAppServer';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -52,8 +52,7 @@ const releases = await (async () => {
 });
 
 // Retraining jobs (/v1/jobs) and their triggers (config/retrain.json, or ONDEVICE_RETRAIN_CONFIG); the
-// trainer runs as a child process. Field samples come from this server's own dataset export.
-let listeningUrl = '';
+// trainer runs as a child process. Field samples come from the collector's sample store.
 const retrain = await (async () => {
   const { dbPath, ...options } = releaseOptionsFromEnv(process.env, host);
   return openRetrainControl(dbPath, {
@@ -62,7 +61,7 @@ const retrain = await (async () => {
     releases: releases.service,
     modelsDir: path.join(root, 'public/models'),
     cwd: root,
-    fieldSamples: (modelId, limit) => httpPorts({ server: listeningUrl, readToken: options.readToken }).fieldSamples(modelId, limit),
+    fieldSamples: storeFieldSamples(collector.storage.samples),
   });
 })().catch((e: Error) => {
   console.error(`retrain: ${e.message}`);
@@ -99,7 +98,6 @@ applyServerTimeouts(server, timeouts!, Math.max(collector.longestBodyTimeoutMs, 
 server.listen(port, host, () => {
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
-  listeningUrl = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
   console.log(`ondevice listening on http://${host}:${actualPort} (app, models, collector at /v1/, dashboard at /dashboard)`);
 });
 

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AlertMonitor, type AlertTransition } from '../../src/collector/AlertMonitor';
 import type { AlertRule } from '../../src/collector/alertRules';
@@ -162,5 +165,54 @@ describe('AlertMonitor', () => {
     await again.ready;
     expect(again.firingAlerts()).toHaveLength(1);
     expect(await again.evaluate()).toEqual([]);
+  });
+});
+
+describe('AlertMonitor: alerts raised by other parts of the server (externalRules)', () => {
+  it('raises once per series, lists it as firing, resolves it, and keeps it firing across a restart', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ondevice-external-alert-'));
+    const dbPath = path.join(dir, 'collector.sqlite');
+    const open = (externalRules?: string[]) => {
+      const s = openSqliteStorage(dbPath);
+      const transitions: AlertTransition[] = [];
+      const monitor = new AlertMonitor({
+        store: s.alerts,
+        rules,
+        measure: async (r) => r.map(() => []),
+        intervalMs: 60_000,
+        throttleMs: 1000,
+        sampleIntervalMs: 0,
+        sampleRetentionMs: MINUTE,
+        onTransition: (t) => transitions.push(t),
+        onError: (e) => {
+          throw e;
+        },
+        now: () => T0,
+        externalRules,
+      });
+      return { s, monitor, transitions };
+    };
+    const first = open(['retrain-job-failed']);
+    const raise = () =>
+      first.monitor.raise({ rule: 'retrain-job-failed', labels: { model: 'digits' }, value: 1, description: 'job failed' });
+    expect(await raise()).toMatchObject({ status: 'firing', alert: { rule: 'retrain-job-failed', labels: { model: 'digits' } } });
+    expect(await raise()).toBeUndefined();
+    expect(first.monitor.firingAlerts()).toHaveLength(1);
+    await first.s.close();
+
+    // Restarted with the rule declared external: still firing. Without it: resolved as a removed rule.
+    const second = open(['retrain-job-failed']);
+    await second.monitor.ready;
+    expect(second.monitor.firingAlerts().map((a) => a.rule)).toEqual(['retrain-job-failed']);
+    expect(await second.monitor.clear('retrain-job-failed', { model: 'digits' }, 0)).toMatchObject({ status: 'resolved' });
+    expect(second.monitor.firingAlerts()).toEqual([]);
+    expect(await second.monitor.clear('retrain-job-failed', { model: 'digits' }, 0)).toBeUndefined();
+    await second.monitor.raise({ rule: 'retrain-job-failed', labels: { model: 'digits' }, value: 1, description: 'again' });
+    await second.s.close();
+    const third = open();
+    await third.monitor.ready;
+    expect(third.monitor.firingAlerts()).toEqual([]);
+    expect(third.transitions).toMatchObject([{ status: 'resolved', alert: { rule: 'retrain-job-failed' } }]);
+    await third.s.close();
   });
 });

@@ -15,7 +15,14 @@ export function startAppServer(env: Record<string, string> = {}): Promise<Spawne
   // limit (600 a minute; tested in test/collector/backdating.test.ts) is off unless the test sets it.
   const dbPath = path.join(mkdtempSync(path.join(tmpdir(), 'ondevice-app-')), 'collector.sqlite');
   return spawnServer(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], {
-    env: { COLLECTOR_DB_PATH: dbPath, COLLECTOR_INSTALL_EVENTS_PER_MINUTE: '0', ...env },
+    // No retraining unless the test configures it: a test's wrong feedback on digits must not start a
+    // trainer (minutes of CPU) behind its back.
+    env: {
+      COLLECTOR_DB_PATH: dbPath,
+      COLLECTOR_INSTALL_EVENTS_PER_MINUTE: '0',
+      ONDEVICE_RETRAIN_CONFIG: 'test/fixtures/retrain-off.json',
+      ...env,
+    },
   });
 }
 

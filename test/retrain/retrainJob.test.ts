@@ -112,9 +112,18 @@ describe('a retraining job (in process, real trainer child process, real release
     field = toySamples({ start: 300, perClass: 60, drifted: true });
     field = [...field, field[3], { ...field[4], id: 'copy-of-4', receivedMs: field[4].receivedMs }];
     const job = await (await jobs().start('toy', 'new-samples')).finished;
-    expect(job, job.logTail).toMatchObject({ state: 'succeeded', trigger: 'new-samples', baseVersion: '1', resultVersion: '2', reason: null });
+    expect(job, job.logTail).toMatchObject({
+      state: 'succeeded',
+      trigger: 'new-samples',
+      baseVersion: '1',
+      resultVersion: '2',
+      reason: null,
+    });
     expect(job.dataSummary).toMatchObject({ read: 602, duplicates: 2, heldBack: 150, train: 450 });
-    const m = job.metrics as { baseAccuracy: { current: number; candidate: number }; fieldAccuracy: { current: number; candidate: number; count: number } };
+    const m = job.metrics as {
+      baseAccuracy: { current: number; candidate: number };
+      fieldAccuracy: { current: number; candidate: number; count: number };
+    };
     expect(m.fieldAccuracy.count).toBe(150);
     expect(m.fieldAccuracy.candidate - m.fieldAccuracy.current).toBeGreaterThanOrEqual(2);
     expect(m.baseAccuracy.current - m.baseAccuracy.candidate).toBeLessThanOrEqual(0.5);

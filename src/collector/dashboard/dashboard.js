@@ -381,3 +381,72 @@
     plots.set(s.modelId, plot);
   }
 })();
+
+// The jobs view: /v1/jobs lists retraining jobs (src/retrain) with their gate figures, newest first.
+(() => {
+  const REFRESH_MS = 5000;
+  const FETCH_TIMEOUT_MS = 8000;
+  const token = new URLSearchParams(location.search).get('token');
+  const body = document.querySelector('#jobs-table tbody');
+  let timer;
+  let started = false;
+  // Only a server with retraining mounted has /v1/jobs.
+  document.addEventListener('ondevice:dashboard-data', (e) => {
+    if (started || !e.detail.jobsView) return;
+    started = true;
+    document.getElementById('jobs').hidden = false;
+    refresh();
+  });
+
+  async function refresh() {
+    clearTimeout(timer);
+    try {
+      const res = await fetch('/v1/jobs?limit=20', {
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+        cache: 'no-store',
+        signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+      });
+      if (!res.ok) throw new Error(`/v1/jobs: HTTP ${res.status}`);
+      render((await res.json()).jobs);
+      body.parentElement.dataset.ready = 'true';
+    } catch (e) {
+      body.parentElement.dataset.error = e.message;
+    } finally {
+      timer = setTimeout(refresh, REFRESH_MS);
+    }
+  }
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs ?? {})) node.setAttribute(k, v);
+    for (const c of children) node.append(c); // strings become text nodes: reasons are data
+    return node;
+  }
+
+  const accuracy = (a) => (a ? `${a.current.toFixed(1)}% → ${a.candidate.toFixed(1)}% (${a.count})` : '–');
+  const seconds = (ms) => (ms === null ? '–' : `${(ms / 1000).toFixed(1)} s`);
+
+  function render(jobs) {
+    body.textContent = '';
+    for (const j of jobs) {
+      const m = j.metrics ?? {};
+      const d = j.dataSummary;
+      const result = j.state === 'succeeded' ? `published ${j.resultVersion}` : (j.reason ?? '');
+      body.append(
+        el(
+          'tr',
+          { class: `job job-${j.state}`, 'data-job': j.id },
+          el('td', {}, new Date(j.startedMs ?? j.createdMs).toLocaleString()),
+          el('td', {}, `${j.modelId}${j.baseVersion ? ` from ${j.baseVersion}` : ''}`),
+          el('td', {}, j.trigger),
+          el('td', { class: 'job-state' }, j.state),
+          el('td', {}, seconds(j.durationMs)),
+          el('td', {}, accuracy(m.baseAccuracy)),
+          el('td', {}, accuracy(m.fieldAccuracy)),
+          el('td', {}, d ? `${d.train} trained, ${d.heldBack} held back (${d.read} read, ${d.duplicates} dup)` : '–'),
+          el('td', { class: 'job-result' }, result),
+        ),
+      );
+    }
+  }
+})();
