@@ -30,6 +30,6 @@ export interface DatasetPage {
 export interface SampleStore {
   /** At most `pageSize` samples after `after` (from the start when null), oldest received first. */
   readDatasetPage(query: DatasetQuery, after: DatasetCursor | null, pageSize: number): Promise<DatasetPage>;
-  /** Samples stored for a model (one version, or all). */
-  countSamples(modelId: string, modelVersion?: string): Promise<number>;
+  /** Samples stored for a model (one version, or all), received at or after `sinceMs` (default: all). */
+  countSamples(modelId: string, modelVersion?: string, sinceMs?: number): Promise<number>;
 }

@@ -30,8 +30,8 @@ export class SqliteSampleStore implements SampleStore {
   private readonly insertRow: Database.Statement<[Omit<SampleRow, 'seq'> & { siteKey: string }]>;
   private readonly pageAll: Database.Statement<[Record<string, unknown>], SampleRow>;
   private readonly pageOfVersion: Database.Statement<[Record<string, unknown>], SampleRow>;
-  private readonly countAll: Database.Statement<[{ modelId: string }], { n: number }>;
-  private readonly countOfVersion: Database.Statement<[{ modelId: string; modelVersion: string }], { n: number }>;
+  private readonly countAll: Database.Statement<[{ modelId: string; sinceMs: number }], { n: number }>;
+  private readonly countOfVersion: Database.Statement<[{ modelId: string; modelVersion: string; sinceMs: number }], { n: number }>;
 
   constructor(db: Database.Database) {
     this.insertRow = db.prepare(
@@ -47,8 +47,10 @@ export class SqliteSampleStore implements SampleStore {
       `SELECT ${COLUMNS} FROM samples WHERE model_id = @modelId AND model_version = @modelVersion AND received_ms >= @sinceMs AND ${after}
        ORDER BY received_ms, seq LIMIT @pageSize`,
     );
-    this.countAll = db.prepare('SELECT count(*) AS n FROM samples WHERE model_id = @modelId');
-    this.countOfVersion = db.prepare('SELECT count(*) AS n FROM samples WHERE model_id = @modelId AND model_version = @modelVersion');
+    this.countAll = db.prepare('SELECT count(*) AS n FROM samples WHERE model_id = @modelId AND received_ms >= @sinceMs');
+    this.countOfVersion = db.prepare(
+      'SELECT count(*) AS n FROM samples WHERE model_id = @modelId AND model_version = @modelVersion AND received_ms >= @sinceMs',
+    );
   }
 
   /** Store a sample's inputs; call inside the transaction that stores its event row. */
@@ -84,8 +86,10 @@ export class SqliteSampleStore implements SampleStore {
     };
   }
 
-  async countSamples(modelId: string, modelVersion?: string): Promise<number> {
-    return modelVersion === undefined ? this.countAll.get({ modelId })!.n : this.countOfVersion.get({ modelId, modelVersion })!.n;
+  async countSamples(modelId: string, modelVersion?: string, sinceMs = 0): Promise<number> {
+    return modelVersion === undefined
+      ? this.countAll.get({ modelId, sinceMs })!.n
+      : this.countOfVersion.get({ modelId, modelVersion, sinceMs })!.n;
   }
 }
 

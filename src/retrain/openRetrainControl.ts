@@ -25,6 +25,10 @@ export async function openRetrainControl(
     collector: Pick<Collector, 'onAlertTransition' | 'onEventsStored' | 'raiseAlert' | 'clearAlert'> & Partial<Pick<Collector, 'leader'>>;
     releases: ReleaseService;
     fieldSamples: (modelId: string, limit: number) => Promise<FieldSample[]>;
+    /** Samples of a model received at or after `sinceMs` in the shared store (the new-samples trigger). */
+    countSamples?: (modelId: string, sinceMs: number) => Promise<number>;
+    /** How often the leader counts samples other instances stored (default 5 s). */
+    samplesCheckMs?: number;
     modelsDir: string;
     /** postgres://…: jobs on PostgreSQL instead of the SQLite file at `dbPath`. */
     databaseUrl?: string;
@@ -48,18 +52,43 @@ export async function openRetrainControl(
     if (t.status !== 'firing' || t.alert.metric !== 'accuracy' || modelId === undefined) return;
     if (config.models[modelId]?.triggers.accuracyAlert) jobs.trigger(modelId, 'accuracy-alert');
   });
-  // Labelled samples per model since the count last started a job (a restart starts counting afresh).
-  const newSamples = new Map<string, number>();
-  const unsubscribeStored = collector.onEventsStored((events: readonly TelemetryEvent[]) => {
-    for (const e of events) {
-      const { type, modelId } = e as { type: string; modelId?: string };
-      const threshold = modelId === undefined ? 0 : (config.models[modelId]?.triggers.newLabelledSamples ?? 0);
-      if (type !== 'sample' || threshold <= 0) continue;
-      const count = (newSamples.get(modelId!) ?? 0) + 1;
-      newSamples.set(modelId!, count >= threshold ? 0 : count);
-      if (count >= threshold) jobs.trigger(modelId!, 'new-samples');
+  // N new labelled samples: counted in the shared database since the model's last job, so that samples
+  // stored by every instance count, and judged by the leader alone (like the other triggers): at once
+  // when this instance stores samples, and every `samplesCheckMs` for samples other instances stored.
+  const isLeader = () => collector.leader?.isLeader() ?? true;
+  const watched = Object.entries(config.models).filter(([, c]) => c.triggers.newLabelledSamples > 0);
+  let checking = false;
+  let checkAgain = false;
+  const checkNewSamples = async (): Promise<void> => {
+    if (!isLeader() || watched.length === 0 || !options.countSamples) return;
+    if (checking) {
+      checkAgain = true;
+      return;
     }
+    checking = true;
+    try {
+      do {
+        checkAgain = false;
+        for (const [modelId, c] of watched) {
+          if (jobs.current()) return;
+          const [last] = await database.store.list({ modelId, limit: 1 });
+          // The cooldown counts from the model's last job on any instance (the shared job history).
+          if (last && Date.now() - last.createdMs < c.cooldownMs) continue;
+          const fresh = await options.countSamples(modelId, last?.createdMs ?? 0);
+          if (fresh >= c.triggers.newLabelledSamples) jobs.trigger(modelId, 'new-samples');
+        }
+      } while (checkAgain);
+    } catch (e) {
+      options.log?.(`retrain: new-samples check failed: ${(e as Error).message}`);
+    } finally {
+      checking = false;
+    }
+  };
+  const unsubscribeStored = collector.onEventsStored((events: readonly TelemetryEvent[]) => {
+    if (events.some((e) => e.type === 'sample' && config.models[e.modelId]?.triggers.newLabelledSamples)) void checkNewSamples();
   });
+  const samplesTimer = watched.length > 0 ? setInterval(() => void checkNewSamples(), options.samplesCheckMs ?? 5000) : undefined;
+  samplesTimer?.unref();
   // Accuracy-alert triggers follow the leader already (only it judges alerts); schedules tick on it alone.
   jobs.startSchedules(() => collector.leader?.isLeader() ?? true);
   return {
@@ -67,6 +96,7 @@ export async function openRetrainControl(
     async close() {
       unsubscribeAlerts();
       unsubscribeStored();
+      clearInterval(samplesTimer);
       await control.close();
       await database.close();
     },

@@ -62,6 +62,9 @@ const retrain = await (async () => {
     modelsDir: path.join(root, 'public/models'),
     cwd: root,
     fieldSamples: storeFieldSamples(collector.storage.samples),
+    countSamples: collector.storage.samples
+      ? (modelId, sinceMs) => collector.storage.samples!.countSamples(modelId, undefined, sinceMs)
+      : undefined,
   });
 })().catch((e: Error) => {
   console.error(`retrain: ${e.message}`);

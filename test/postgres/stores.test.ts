@@ -293,6 +293,11 @@ describe.each([sqlite, postgres])('stores on $name', (backend) => {
       const samples = s.samples!;
       expect(await samples.countSamples('digits')).toBe(3);
       expect(await samples.countSamples('digits', '2')).toBe(1);
+      // Received at or after: the new-samples trigger counts what arrived since a model's last job.
+      expect(await samples.countSamples('digits', undefined, NOON + 1)).toBe(1);
+      expect(await samples.countSamples('digits', '2', NOON + 1)).toBe(0);
+      expect(await samples.countSamples('digits', undefined, NOON + 5)).toBe(1);
+      expect(await samples.countSamples('digits', undefined, NOON + 6)).toBe(0);
       const first = await samples.readDatasetPage({ modelId: 'digits', sinceMs: 0 }, null, 2);
       expect(first.lines.map((l) => (JSON.parse(l) as { id: string }).id)).toEqual([a.id, b.id]);
       expect(JSON.parse(first.lines[0])).toEqual({

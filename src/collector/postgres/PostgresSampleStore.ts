@@ -67,12 +67,12 @@ export class PostgresSampleStore implements SampleStore {
     };
   }
 
-  async countSamples(modelId: string, modelVersion?: string): Promise<number> {
+  async countSamples(modelId: string, modelVersion?: string, sinceMs = 0): Promise<number> {
     const { rows } = await this.pool.query<{ n: number }>(
       modelVersion === undefined
-        ? 'SELECT COUNT(*)::int8 AS n FROM samples WHERE model_id = $1'
-        : 'SELECT COUNT(*)::int8 AS n FROM samples WHERE model_id = $1 AND model_version = $2',
-      modelVersion === undefined ? [modelId] : [modelId, modelVersion],
+        ? 'SELECT COUNT(*)::int8 AS n FROM samples WHERE model_id = $1 AND received_ms >= $2'
+        : 'SELECT COUNT(*)::int8 AS n FROM samples WHERE model_id = $1 AND received_ms >= $2 AND model_version = $3',
+      modelVersion === undefined ? [modelId, sinceMs] : [modelId, sinceMs, modelVersion],
     );
     return rows[0].n;
   }
