@@ -469,6 +469,7 @@ describe('SQLite and PostgreSQL answer every query alike on the same events', ()
       Promise.all([
         s.queries.inferenceStats(w),
         s.queries.latencySamples(w, 100_000),
+        s.queries.latencyPercentiles(w, 100_000, [0, 0.5, 0.95, 0.99, 1]),
         s.queries.loadStats(w),
         s.queries.errorCounts(w),
         s.queries.deviceMix(w),
@@ -483,6 +484,18 @@ describe('SQLite and PostgreSQL answer every query alike on the same events', ()
       ]).then((results) => results.map((r) => ('groups' in r ? { truncated: r.truncated, groups: canonical(r.groups) } : canonical(r))));
     const [fromSqlite, fromPostgres] = await Promise.all([ask(a), ask(b)]);
     expect(fromPostgres).toEqual(fromSqlite);
+  });
+
+  it('latency percentiles keep the newest rows past the cap, and say so', async () => {
+    const w = windows[3][1];
+    for (const s of [a, b]) {
+      const capped = await s.queries.latencyPercentiles(w, 7, [0.5]);
+      expect(capped.truncated).toBe(true);
+      expect(capped.groups.reduce((n, g) => n + g.count, 0)).toBe(7);
+      const all = await s.queries.latencyPercentiles(w, 100_000, [0.5]);
+      expect(all.truncated).toBe(false);
+      expect(all.groups.reduce((n, g) => n + g.count, 0)).toBe((await s.queries.inferenceStats(w)).reduce((n, r) => n + r.count, 0));
+    }
   });
 
   it('all-time counters (the /metrics seed) match', async () => {

@@ -8,6 +8,7 @@ import type {
   DeviceMixRow,
   InferenceStats,
   LatencyBucketRow,
+  LatencyPercentiles,
   LatencySamples,
   LoadStats,
   ModelCount,
@@ -120,6 +121,36 @@ export class PostgresEventQueries implements EventQueries {
     return {
       truncated,
       groups: [...byKey.values()].map(({ ms, ...key }) => ({ ...key, sortedMs: Float64Array.from(ms).sort() })),
+    };
+  }
+
+  async latencyPercentiles(w: TimeWindow, maxRows: number, qs: readonly number[]): Promise<LatencyPercentiles> {
+    // The sample of latencySamples (the newest maxRows rows; one more read to tell truncation), reduced in
+    // the database: percentile_cont interpolates between closest ranks, the R-7 definition of ./percentile,
+    // so the values equal SqliteEventQueries' (which sorts the same rows in Node).
+    const rows = await this.all<{
+      modelId: string;
+      modelVersion: string;
+      backend: TelemetryBackend;
+      count: number;
+      values: number[];
+      truncated: boolean;
+    }>(
+      `WITH newest AS MATERIALIZED (
+         SELECT model_id, model_version, backend, ms, ROW_NUMBER() OVER (ORDER BY at_ms DESC) AS rn FROM (
+           SELECT model_id, model_version, backend, ms, at_ms FROM events
+           WHERE type = 'inference' AND at_ms >= $1 AND at_ms < $2 AND ${PRUNE('')} ORDER BY at_ms DESC LIMIT $3 + 1
+         ) t
+       )
+       SELECT model_id AS "modelId", model_version AS "modelVersion", backend, COUNT(*)::int8 AS count,
+              percentile_cont($4::float8[]) WITHIN GROUP (ORDER BY ms) AS values,
+              (SELECT COUNT(*) FROM newest) > $3 AS truncated
+       FROM newest WHERE rn <= $3 GROUP BY 1, 2, 3`,
+      [w.sinceMs, w.untilMs, maxRows, qs],
+    );
+    return {
+      truncated: rows.some((r) => r.truncated),
+      groups: rows.map(({ truncated: _, values, ...key }) => ({ ...key, values: values.map(Number) })),
     };
   }
 
