@@ -94,13 +94,16 @@ const CREATE_INDEXES_SQL = [
 
 /** Rebuild the rollups from the raw events, grouped exactly as PostgresEventWriter maintains them. */
 const ROLLUP_SQL = [
-  'TRUNCATE rollup_counts, rollup_latency, rollup_predictions',
+  'TRUNCATE rollup_counts, rollup_latency, rollup_predictions, rollup_session_minutes, session_devices',
   `INSERT INTO rollup_counts SELECT (at_ms / 60000) * 60000, type, model_id, model_version, backend, error_code, COUNT(*),
      COALESCE(SUM(ms), 0), COUNT(ms), COALESCE(SUM(from_cache), 0), COUNT(from_cache) FROM events GROUP BY 1, 2, 3, 4, 5, 6`,
   `INSERT INTO rollup_latency SELECT (at_ms / 60000) * 60000, model_id, model_version, backend, ${latencyBucketSql('ms')}, COUNT(*),
      COALESCE(SUM(ms), 0) FROM events WHERE type = 'inference' GROUP BY 1, 2, 3, 4, 5`,
   `INSERT INTO rollup_predictions SELECT (at_ms / 60000) * 60000, model_id, model_version, top_class, COUNT(*)
      FROM events WHERE type = 'inference' AND top_class IS NOT NULL GROUP BY 1, 2, 3, 4`,
+  `INSERT INTO rollup_session_minutes SELECT DISTINCT (at_ms / 60000) * 60000, model_id, model_version, backend, session_id
+     FROM events WHERE type = 'inference'`,
+  "INSERT INTO session_devices SELECT session_id, device_key, MAX(received_ms) FROM events WHERE type = 'session' GROUP BY 1, 2",
   'ANALYZE',
 ];
 
