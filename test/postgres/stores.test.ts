@@ -383,6 +383,7 @@ describe.each([sqlite, postgres])('stores on $name', (backend) => {
       const w = { sinceMs: 0, untilMs: NOON + DAY_MS };
       expect((await s.queries.inferenceStats(w)).map((x) => [x.modelId, x.count])).toEqual([['kept', 2]]);
       expect(await s.queries.errorCounts(w)).toEqual([]);
+      expect((await s.queries.deviceMix(w)).map((x) => [x.modelId, x.sessions])).toEqual([['kept', 1]]);
       // A second prune removes nothing more; the retained days still dedupe.
       expect((await s.prune(NOON)).droppedPartitions).toEqual([]);
       expect((await s.writer.insertBatch(yesterday, meta(NOON))).duplicates).toBe(1);
