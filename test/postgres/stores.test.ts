@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type pg from 'pg';
 import type { SampleEvent, TelemetryEvent } from '../../src/core/eventSchema';
 import type { CollectorStorage } from '../../src/collector/CollectorStorage';
 import { ModelKeyBudget } from '../../src/collector/ModelKeyBudget';
@@ -497,6 +498,15 @@ describe('SQLite and PostgreSQL answer every query alike on the same events', ()
       expect(all.truncated).toBe(false);
       expect(all.groups.reduce((n, g) => n + g.count, 0)).toBe((await s.queries.inferenceStats(w)).reduce((n, r) => n + r.count, 0));
     }
+  });
+
+  it('migration 3 backfills the device-mix tables from the events already stored', async () => {
+    const pool = (b as Storage & { pool: pg.Pool }).pool;
+    await pool.query('DROP TABLE rollup_session_minutes, session_devices');
+    await pool.query('DELETE FROM schema_migrations WHERE version = 3');
+    expect(await migratePostgres(pool)).toEqual({ from: 2, to: 3 });
+    for (const [, w] of windows) expect(canonical(await b.queries.deviceMix(w))).toEqual(canonical(await a.queries.deviceMix(w)));
+    expect((await b.queries.deviceMix(windows[3][1])).length).toBeGreaterThan(2);
   });
 
   it('all-time counters (the /metrics seed) match', async () => {
