@@ -7,7 +7,9 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { buildDashboardData } from '../src/collector/buildDashboardData';
-import { buildSummary } from '../src/collector/buildSummary';
+import { buildSummary, MAX_SUMMARY_LATENCY_SAMPLES } from '../src/collector/buildSummary';
+import type { EventQueries } from '../src/collector/EventQueries';
+import { percentile } from '../src/collector/percentile';
 import { latencyBucketSql } from '../src/collector/latencyBuckets';
 import { openPostgresStorage } from '../src/collector/postgres/openPostgresStorage';
 import { PostgresEventQueries } from '../src/collector/postgres/PostgresEventQueries';
@@ -24,6 +26,10 @@ export interface SummaryBenchRow {
   windowMs: number;
   eventsInWindow: number;
   summaryMs: { rollups: number; raw: number; speedup: number };
+  /** The summary as before percentiles moved into the database: the newest rows shipped to Node and sorted there. */
+  summaryRowsToNodeMs: number;
+  /** Each query of the summary alone (rollups), median: where the time goes. */
+  queryMs: Record<string, number>;
   dashboardMs: { rollups: number; raw: number; speedup: number };
 }
 
@@ -88,15 +94,31 @@ const CREATE_INDEXES_SQL = [
 
 /** Rebuild the rollups from the raw events, grouped exactly as PostgresEventWriter maintains them. */
 const ROLLUP_SQL = [
-  'TRUNCATE rollup_counts, rollup_latency, rollup_predictions',
+  'TRUNCATE rollup_counts, rollup_latency, rollup_predictions, rollup_session_minutes, session_devices',
   `INSERT INTO rollup_counts SELECT (at_ms / 60000) * 60000, type, model_id, model_version, backend, error_code, COUNT(*),
      COALESCE(SUM(ms), 0), COUNT(ms), COALESCE(SUM(from_cache), 0), COUNT(from_cache) FROM events GROUP BY 1, 2, 3, 4, 5, 6`,
   `INSERT INTO rollup_latency SELECT (at_ms / 60000) * 60000, model_id, model_version, backend, ${latencyBucketSql('ms')}, COUNT(*),
      COALESCE(SUM(ms), 0) FROM events WHERE type = 'inference' GROUP BY 1, 2, 3, 4, 5`,
   `INSERT INTO rollup_predictions SELECT (at_ms / 60000) * 60000, model_id, model_version, top_class, COUNT(*)
      FROM events WHERE type = 'inference' AND top_class IS NOT NULL GROUP BY 1, 2, 3, 4`,
+  `INSERT INTO rollup_session_minutes SELECT DISTINCT (at_ms / 60000) * 60000, model_id, model_version, backend, session_id
+     FROM events WHERE type = 'inference'`,
+  "INSERT INTO session_devices SELECT session_id, device_key, MAX(received_ms) FROM events WHERE type = 'session' GROUP BY 1, 2",
   'ANALYZE',
 ];
+
+/** `queries` with latencyPercentiles computed as before: latencySamples' rows shipped to Node and sorted there. */
+function percentilesInNode(queries: PostgresEventQueries): EventQueries {
+  return Object.assign(Object.create(queries) as PostgresEventQueries, {
+    async latencyPercentiles(w: Parameters<EventQueries['latencySamples']>[0], maxRows: number, qs: readonly number[]) {
+      const { truncated, groups } = await queries.latencySamples(w, maxRows);
+      return {
+        truncated,
+        groups: groups.map(({ sortedMs, ...key }) => ({ ...key, count: sortedMs.length, values: qs.map((q) => percentile(sortedMs, q)) })),
+      };
+    },
+  });
+}
 
 export async function runSummaryBench(
   sizes = [1_000_000, 10_000_000],
@@ -130,6 +152,20 @@ export async function runSummaryBench(
         const inWindow = (await withRollups.countInWindow(w)).reduce((s, c) => s + c.count, 0);
         const summaryRollups = await timeMs(() => buildSummary(withRollups, windowMs, NOW), repeats);
         const summaryRaw = await timeMs(() => buildSummary(rawOnly, windowMs, NOW), repeats);
+        const summaryRowsToNode = await timeMs(() => buildSummary(percentilesInNode(withRollups), windowMs, NOW), repeats);
+        const queryMs: Record<string, number> = {
+          inferenceStats: await timeMs(() => withRollups.inferenceStats(w), repeats),
+          latencyPercentiles: await timeMs(
+            () => withRollups.latencyPercentiles(w, MAX_SUMMARY_LATENCY_SAMPLES, [0.5, 0.95, 0.99]),
+            repeats,
+          ),
+          latencySamples: await timeMs(() => withRollups.latencySamples(w, MAX_SUMMARY_LATENCY_SAMPLES), repeats),
+          loadStats: await timeMs(() => withRollups.loadStats(w), repeats),
+          errorCounts: await timeMs(() => withRollups.errorCounts(w), repeats),
+          accuracy: await timeMs(() => withRollups.accuracy(w), repeats),
+          deviceMix: await timeMs(() => withRollups.deviceMix(w), repeats),
+          countInWindow: await timeMs(() => withRollups.countInWindow(w), repeats),
+        };
         const dashRollups = await timeMs(() => buildDashboardData(withRollups, storage.alerts, [], windowMs, NOW), repeats);
         const dashRaw = await timeMs(() => buildDashboardData(rawOnly, storage.alerts, [], windowMs, NOW), repeats);
         const row: SummaryBenchRow = {
@@ -137,13 +173,21 @@ export async function runSummaryBench(
           windowMs,
           eventsInWindow: inWindow,
           summaryMs: { rollups: summaryRollups, raw: summaryRaw, speedup: summaryRaw / summaryRollups },
+          summaryRowsToNodeMs: summaryRowsToNode,
+          queryMs,
           dashboardMs: { rollups: dashRollups, raw: dashRaw, speedup: dashRaw / dashRollups },
         };
         rows.push(row);
         console.log(
           `  window ${windowMs / HOUR_MS} h (${inWindow.toLocaleString('en')} events): summary ${summaryRollups.toFixed(0)} ms ` +
             `(raw ${summaryRaw.toFixed(0)} ms, ×${row.summaryMs.speedup.toFixed(1)}), dashboard ${dashRollups.toFixed(0)} ms ` +
-            `(raw ${dashRaw.toFixed(0)} ms, ×${row.dashboardMs.speedup.toFixed(1)})`,
+            `(raw ${dashRaw.toFixed(0)} ms, ×${row.dashboardMs.speedup.toFixed(1)}); summary with percentiles in Node ` +
+            `${summaryRowsToNode.toFixed(0)} ms (×${(summaryRowsToNode / summaryRollups).toFixed(1)})`,
+        );
+        console.log(
+          `    queries: ${Object.entries(queryMs)
+            .map(([k, v]) => `${k} ${v.toFixed(0)} ms`)
+            .join(', ')}`,
         );
       }
     }

@@ -6,6 +6,7 @@ import type {
   DeviceMixRow,
   InferenceStats,
   LatencyBucketRow,
+  LatencyPercentiles,
   LatencySamples,
   LoadStats,
   ModelCount,
@@ -22,6 +23,11 @@ export interface EventQueries {
 
   inferenceStats(window: TimeWindow): Promise<InferenceStats[]>;
   latencySamples(window: TimeWindow, maxRows: number): Promise<LatencySamples>;
+  /**
+   * Percentiles `qs` (each in [0, 1], R-7 as ./percentile) of the sample latencySamples returns, without
+   * shipping the rows: what /v1/summary and latency alerts read.
+   */
+  latencyPercentiles(window: TimeWindow, maxRows: number, qs: readonly number[]): Promise<LatencyPercentiles>;
   loadStats(window: TimeWindow): Promise<LoadStats[]>;
   errorCounts(window: TimeWindow): Promise<ModelCount[]>;
   deviceMix(window: TimeWindow): Promise<DeviceMixRow[]>;

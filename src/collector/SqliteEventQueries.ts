@@ -1,12 +1,14 @@
 import type { TelemetryBackend, TelemetryEventType } from '../core/eventSchema';
 import type { EventQueries } from './EventQueries';
 import { latencyBucketSql } from './latencyBuckets';
+import { percentile } from './percentile';
 import type { SqliteStatements } from './SqliteStatements';
 import type {
   AccuracyRow,
   DeviceMixRow,
   InferenceStats,
   LatencyBucketRow,
+  LatencyPercentiles,
   LatencySamples,
   LoadStats,
   ModelCount,
@@ -67,6 +69,14 @@ export class SqliteEventQueries implements EventQueries {
     return {
       truncated,
       groups: [...byKey.values()].map(({ ms, ...key }) => ({ ...key, sortedMs: Float64Array.from(ms).sort() })),
+    };
+  }
+
+  async latencyPercentiles(w: TimeWindow, maxRows: number, qs: readonly number[]): Promise<LatencyPercentiles> {
+    const { truncated, groups } = await this.latencySamples(w, maxRows);
+    return {
+      truncated,
+      groups: groups.map(({ sortedMs, ...key }) => ({ ...key, count: sortedMs.length, values: qs.map((q) => percentile(sortedMs, q)) })),
     };
   }
 

@@ -1,7 +1,6 @@
 import type { TelemetryBackend, TelemetryEventType } from '../core/eventSchema';
 import type { EventQueries } from './EventQueries';
 import type { TimeWindow } from './storeRows';
-import { percentile } from './percentile';
 
 /** Latency rows read per summary at most; past that percentiles describe the newest traffic. */
 export const MAX_SUMMARY_LATENCY_SAMPLES = 200_000;
@@ -84,12 +83,10 @@ export async function buildSummary(store: EventQueries, windowMs: number, nowMs:
     g.latencyMs.mean = r.meanMs;
     model(r.modelId, r.modelVersion).inferences += r.count;
   }
-  const samples = await store.latencySamples(w, MAX_SUMMARY_LATENCY_SAMPLES);
+  const samples = await store.latencyPercentiles(w, MAX_SUMMARY_LATENCY_SAMPLES, [0.5, 0.95, 0.99]);
   for (const s of samples.groups) {
     const g = group(s.modelId, s.modelVersion, s.backend);
-    g.latencyMs.p50 = percentile(s.sortedMs, 0.5);
-    g.latencyMs.p95 = percentile(s.sortedMs, 0.95);
-    g.latencyMs.p99 = percentile(s.sortedMs, 0.99);
+    [g.latencyMs.p50, g.latencyMs.p95, g.latencyMs.p99] = s.values;
   }
   for (const r of await store.loadStats(w)) {
     const g = group(r.modelId, r.modelVersion, r.backend);

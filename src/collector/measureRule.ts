@@ -1,6 +1,5 @@
 import type { AlertRule } from './alertRules';
 import type { EventQueries } from './EventQueries';
-import { percentile } from './percentile';
 import { populationStabilityIndex } from './populationStabilityIndex';
 
 export interface Measurement {
@@ -36,10 +35,10 @@ export async function measureRule(
         samples: r.total,
       }));
     case 'latency_p95':
-      return (await store.latencySamples(window, MAX_LATENCY_SAMPLES)).groups.map((g) => ({
+      return (await store.latencyPercentiles(window, MAX_LATENCY_SAMPLES, [0.95])).groups.map((g) => ({
         labels: { modelId: g.modelId, modelVersion: g.modelVersion, backend: g.backend },
-        value: percentile(g.sortedMs, 0.95),
-        samples: g.sortedMs.length,
+        value: g.values[0],
+        samples: g.count,
       }));
     case 'error_rate': {
       const byModel = new Map<string, { labels: Record<string, string>; errors: number; inferences: number }>();

@@ -46,6 +46,14 @@ export interface LatencySamples {
   truncated: boolean;
 }
 
+/** Percentiles of the same newest-rows sample as LatencySamples, computed where the rows are. */
+export interface LatencyPercentiles {
+  /** Per model × version × backend: the sample size and one R-7 percentile (see ./percentile) per asked `q`. */
+  groups: Array<BackendKey & { count: number; values: number[] }>;
+  /** True when the window held more rows than the sample cap; the newest rows were kept. */
+  truncated: boolean;
+}
+
 export interface LoadStats extends BackendKey {
   count: number;
   meanMs: number;

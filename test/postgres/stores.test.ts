@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type pg from 'pg';
 import type { SampleEvent, TelemetryEvent } from '../../src/core/eventSchema';
 import type { CollectorStorage } from '../../src/collector/CollectorStorage';
 import { ModelKeyBudget } from '../../src/collector/ModelKeyBudget';
@@ -388,6 +389,7 @@ describe.each([sqlite, postgres])('stores on $name', (backend) => {
       const w = { sinceMs: 0, untilMs: NOON + DAY_MS };
       expect((await s.queries.inferenceStats(w)).map((x) => [x.modelId, x.count])).toEqual([['kept', 2]]);
       expect(await s.queries.errorCounts(w)).toEqual([]);
+      expect((await s.queries.deviceMix(w)).map((x) => [x.modelId, x.sessions])).toEqual([['kept', 1]]);
       // A second prune removes nothing more; the retained days still dedupe.
       expect((await s.prune(NOON)).droppedPartitions).toEqual([]);
       expect((await s.writer.insertBatch(yesterday, meta(NOON))).duplicates).toBe(1);
@@ -474,6 +476,7 @@ describe('SQLite and PostgreSQL answer every query alike on the same events', ()
       Promise.all([
         s.queries.inferenceStats(w),
         s.queries.latencySamples(w, 100_000),
+        s.queries.latencyPercentiles(w, 100_000, [0, 0.5, 0.95, 0.99, 1]),
         s.queries.loadStats(w),
         s.queries.errorCounts(w),
         s.queries.deviceMix(w),
@@ -488,6 +491,27 @@ describe('SQLite and PostgreSQL answer every query alike on the same events', ()
       ]).then((results) => results.map((r) => ('groups' in r ? { truncated: r.truncated, groups: canonical(r.groups) } : canonical(r))));
     const [fromSqlite, fromPostgres] = await Promise.all([ask(a), ask(b)]);
     expect(fromPostgres).toEqual(fromSqlite);
+  });
+
+  it('latency percentiles keep the newest rows past the cap, and say so', async () => {
+    const w = windows[3][1];
+    for (const s of [a, b]) {
+      const capped = await s.queries.latencyPercentiles(w, 7, [0.5]);
+      expect(capped.truncated).toBe(true);
+      expect(capped.groups.reduce((n, g) => n + g.count, 0)).toBe(7);
+      const all = await s.queries.latencyPercentiles(w, 100_000, [0.5]);
+      expect(all.truncated).toBe(false);
+      expect(all.groups.reduce((n, g) => n + g.count, 0)).toBe((await s.queries.inferenceStats(w)).reduce((n, r) => n + r.count, 0));
+    }
+  });
+
+  it('migration 3 backfills the device-mix tables from the events already stored', async () => {
+    const pool = (b as Storage & { pool: pg.Pool }).pool;
+    await pool.query('DROP TABLE rollup_session_minutes, session_devices');
+    await pool.query('DELETE FROM schema_migrations WHERE version = 3');
+    expect(await migratePostgres(pool)).toEqual({ from: 2, to: 3 });
+    for (const [, w] of windows) expect(canonical(await b.queries.deviceMix(w))).toEqual(canonical(await a.queries.deviceMix(w)));
+    expect((await b.queries.deviceMix(windows[3][1])).length).toBeGreaterThan(2);
   });
 
   it('all-time counters (the /metrics seed) match', async () => {

@@ -8,6 +8,7 @@ import type {
   DeviceMixRow,
   InferenceStats,
   LatencyBucketRow,
+  LatencyPercentiles,
   LatencySamples,
   LoadStats,
   ModelCount,
@@ -48,7 +49,8 @@ const MINUTES = 'minute_ms >= $2 AND minute_ms < $3';
  * EventQueries on PostgreSQL. Counts, means, histograms and prediction counts read the per-minute
  * rollups for whole minutes plus raw events for the partial minutes at the edges, so their cost does
  * not grow with the raw events in the window; results equal the raw queries (SqliteEventQueries).
- * Latency samples, device mix and accuracy need raw rows and read them (bounded by indexes).
+ * Device mix reads the per-minute session rollup and session_devices the same way. Latency percentiles
+ * and accuracy need raw rows and read them (bounded by indexes); percentiles are computed in the database.
  */
 export class PostgresEventQueries implements EventQueries {
   /** `useRollups: false` reads raw events only: the baseline `npm run bench -- summary` compares against. */
@@ -123,6 +125,36 @@ export class PostgresEventQueries implements EventQueries {
     };
   }
 
+  async latencyPercentiles(w: TimeWindow, maxRows: number, qs: readonly number[]): Promise<LatencyPercentiles> {
+    // The sample of latencySamples (the newest maxRows rows; one more read to tell truncation), reduced in
+    // the database: percentile_cont interpolates between closest ranks, the R-7 definition of ./percentile,
+    // so the values equal SqliteEventQueries' (which sorts the same rows in Node).
+    const rows = await this.all<{
+      modelId: string;
+      modelVersion: string;
+      backend: TelemetryBackend;
+      count: number;
+      values: number[];
+      truncated: boolean;
+    }>(
+      `WITH newest AS MATERIALIZED (
+         SELECT model_id, model_version, backend, ms, ROW_NUMBER() OVER (ORDER BY at_ms DESC) AS rn FROM (
+           SELECT model_id, model_version, backend, ms, at_ms FROM events
+           WHERE type = 'inference' AND at_ms >= $1 AND at_ms < $2 AND ${PRUNE('')} ORDER BY at_ms DESC LIMIT $3 + 1
+         ) t
+       )
+       SELECT model_id AS "modelId", model_version AS "modelVersion", backend, COUNT(*)::int8 AS count,
+              percentile_cont($4::float8[]) WITHIN GROUP (ORDER BY ms) AS values,
+              (SELECT COUNT(*) FROM newest) > $3 AS truncated
+       FROM newest WHERE rn <= $3 GROUP BY 1, 2, 3`,
+      [w.sinceMs, w.untilMs, maxRows, qs],
+    );
+    return {
+      truncated: rows.some((r) => r.truncated),
+      groups: rows.map(({ truncated: _, values, ...key }) => ({ ...key, values: values.map(Number) })),
+    };
+  }
+
   async loadStats(w: TimeWindow): Promise<LoadStats[]> {
     return this.all<LoadStats>(
       `SELECT model_id AS "modelId", model_version AS "modelVersion", backend, SUM(count)::int8 AS count,
@@ -142,12 +174,17 @@ export class PostgresEventQueries implements EventQueries {
   }
 
   async deviceMix(w: TimeWindow): Promise<DeviceMixRow[]> {
+    // Sessions that ran inferences: rollup_session_minutes for whole minutes, raw rows at the edges (the
+    // distinct count is over the union, so a session seen in many minutes counts once); each joined to the
+    // device classes its session events named (session_devices), 'unknown' without one, as the raw join.
     return this.all<DeviceMixRow>(
-      `SELECT i.model_id AS "modelId", i.model_version AS "modelVersion", i.backend AS backend,
-              COALESCE(s.device_key, 'unknown') AS device, COUNT(DISTINCT i.session_id)::int8 AS sessions
-       FROM events i LEFT JOIN events s ON s.type = 'session' AND s.session_id = i.session_id
-       WHERE i.type = 'inference' AND i.at_ms >= $1 AND i.at_ms < $2 AND ${PRUNE('i.')} GROUP BY 1, 2, 3, 4`,
-      [w.sinceMs, w.untilMs],
+      `SELECT k.model_id AS "modelId", k.model_version AS "modelVersion", k.backend AS backend,
+              COALESCE(d.device_key, 'unknown') AS device, COUNT(DISTINCT k.session_id)::int8 AS sessions FROM (
+         SELECT model_id, model_version, backend, session_id FROM rollup_session_minutes WHERE ${MINUTES}
+         UNION ALL
+         SELECT model_id, model_version, backend, session_id FROM events WHERE type = 'inference' AND ${EDGES}
+       ) k LEFT JOIN session_devices d ON d.session_id = k.session_id GROUP BY 1, 2, 3, 4`,
+      this.params(w),
     );
   }
 

@@ -66,6 +66,13 @@ const UPSERT_PREDICTIONS_SQL = `INSERT INTO rollup_predictions (minute_ms, model
   SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::int8[])
   ON CONFLICT (minute_ms, model_id, model_version, top_class) DO UPDATE SET count = rollup_predictions.count + EXCLUDED.count`;
 
+const UPSERT_SESSION_MINUTES_SQL = `INSERT INTO rollup_session_minutes (minute_ms, model_id, model_version, backend, session_id)
+  SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[]) ON CONFLICT DO NOTHING`;
+
+const UPSERT_SESSION_DEVICES_SQL = `INSERT INTO session_devices (session_id, device_key, received_ms)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::int8[])
+  ON CONFLICT (session_id, device_key) DO UPDATE SET received_ms = GREATEST(session_devices.received_ms, EXCLUDED.received_ms)`;
+
 type KeyRow = { siteKey: string; modelId: string; modelVersion: string };
 
 /** The latency bucket of `ms`, as latencyBucketSql computes it in SQL. */
@@ -155,11 +162,13 @@ export class PostgresEventWriter implements EventWriter {
   }
 }
 
-/** Add `rows` to the three per-minute rollups; keys sorted so concurrent batches lock rows in one order. */
+/** Add `rows` to the per-minute rollups and the session devices; keys sorted so concurrent batches lock rows in one order. */
 async function upsertRollups(client: pg.PoolClient, rows: readonly EventRow[]): Promise<void> {
   const counts = new Map<string, { k: [number, string, string, string | null, string | null, string | null]; v: number[] }>();
   const latency = new Map<string, { k: [number, string, string | null, string | null, number]; v: number[] }>();
   const predictions = new Map<string, { k: [number, string, string | null, string]; n: number }>();
+  const sessionMinutes = new Map<string, [number, string, string | null, string | null, string]>();
+  const sessionDevices = new Map<string, [string, string | null, number]>();
   for (const r of rows) {
     const minute = Math.floor(r.atMs / MINUTE_MS) * MINUTE_MS;
     const ck = JSON.stringify([minute, r.type, r.modelId, r.modelVersion, r.backend, r.errorCode]);
@@ -181,6 +190,8 @@ async function upsertRollups(client: pg.PoolClient, rows: readonly EventRow[]): 
       if (!l) latency.set(lk, (l = { k: [minute, r.modelId, r.modelVersion, r.backend, bucket], v: [0, 0] }));
       l.v[0] += 1;
       l.v[1] += r.ms ?? 0;
+      const sk = JSON.stringify([minute, r.modelId, r.modelVersion, r.backend, r.sessionId]);
+      sessionMinutes.set(sk, [minute, r.modelId, r.modelVersion, r.backend, r.sessionId]);
       if (r.topClass !== null) {
         const pk = JSON.stringify([minute, r.modelId, r.modelVersion, r.topClass]);
         let p = predictions.get(pk);
@@ -189,9 +200,17 @@ async function upsertRollups(client: pg.PoolClient, rows: readonly EventRow[]): 
       }
     }
   }
+  for (const r of rows) {
+    if (r.type !== 'session') continue;
+    const dk = JSON.stringify([r.sessionId, r.deviceKey]);
+    const d = sessionDevices.get(dk);
+    if (!d || d[2] < r.receivedMs) sessionDevices.set(dk, [r.sessionId, r.deviceKey, r.receivedMs]);
+  }
   const sorted = <T>(m: Map<string, T>) => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
   const columns = (tuples: unknown[][]) => (tuples.length === 0 ? [] : tuples[0].map((_, i) => tuples.map((t) => t[i])));
   await client.query(UPSERT_COUNTS_SQL, columns(sorted(counts).map((c) => [...c.k, ...c.v])));
   if (latency.size > 0) await client.query(UPSERT_LATENCY_SQL, columns(sorted(latency).map((l) => [...l.k, ...l.v])));
   if (predictions.size > 0) await client.query(UPSERT_PREDICTIONS_SQL, columns(sorted(predictions).map((p) => [...p.k, p.n])));
+  if (sessionMinutes.size > 0) await client.query(UPSERT_SESSION_MINUTES_SQL, columns(sorted(sessionMinutes)));
+  if (sessionDevices.size > 0) await client.query(UPSERT_SESSION_DEVICES_SQL, columns(sorted(sessionDevices)));
 }

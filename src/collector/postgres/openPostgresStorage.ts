@@ -63,8 +63,9 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
         const cutoffMs = retentionCutoffMs(nowMs, retention.eventDays);
         const droppedPartitions = await partitions.dropBefore(cutoffMs);
         await deleteInSlices(pool, 'event_ids', 'received_ms', cutoffMs);
-        for (const table of ['rollup_counts', 'rollup_latency', 'rollup_predictions'])
+        for (const table of ['rollup_counts', 'rollup_latency', 'rollup_predictions', 'rollup_session_minutes'])
           await deleteInSlices(pool, table, 'minute_ms', cutoffMs);
+        await deleteInSlices(pool, 'session_devices', 'received_ms', cutoffMs);
         return { eventCutoffMs: cutoffMs, events: -1, droppedPartitions };
       },
       close: () => (closed ??= pool.end()),

@@ -197,6 +197,33 @@ export const PG_MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
       );
     `,
   },
+  {
+    version: 3,
+    // Device mix without the join on raw session events: which sessions ran inferences of a model version
+    // on a backend in each minute (distinct), and each session's device classes (as many as its session
+    // events named; received_ms the newest, for retention). Backfilled from the events already stored.
+    sql: `
+      CREATE TABLE rollup_session_minutes (
+        minute_ms BIGINT NOT NULL,
+        model_id TEXT NOT NULL,
+        model_version TEXT,
+        backend TEXT,
+        session_id TEXT NOT NULL,
+        UNIQUE NULLS NOT DISTINCT (minute_ms, model_id, model_version, backend, session_id)
+      );
+      CREATE TABLE session_devices (
+        session_id TEXT NOT NULL,
+        device_key TEXT,
+        received_ms BIGINT NOT NULL,
+        UNIQUE NULLS NOT DISTINCT (session_id, device_key)
+      );
+      CREATE INDEX session_devices_received ON session_devices (received_ms);
+      INSERT INTO rollup_session_minutes
+        SELECT DISTINCT (at_ms / 60000) * 60000, model_id, model_version, backend, session_id FROM events WHERE type = 'inference';
+      INSERT INTO session_devices
+        SELECT session_id, device_key, MAX(received_ms) FROM events WHERE type = 'session' GROUP BY 1, 2;
+    `,
+  },
 ];
 
 /** Arbitrary fixed key of the advisory lock that serialises migrations across instances. */
