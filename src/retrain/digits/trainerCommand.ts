@@ -19,7 +19,7 @@ import { DEFAULT_DIGITS_EPOCHS, DEFAULT_DIGITS_LEARNING_RATE, trainDigits } from
 const USAGE =
   'usage: trainerCommand --dataset <dir> --out <dir> [--init current|scratch] [--epochs n] [--learning-rate x] [--max-base-samples n] [--field-repeat n] [--seed n]';
 /** Fine-tuning from current.onnx: a few passes at a lower learning rate keep what the model knows of MNIST. */
-export const DEFAULT_FINE_TUNE_EPOCHS = 2;
+export const DEFAULT_FINE_TUNE_EPOCHS = 1;
 export const DEFAULT_FINE_TUNE_LEARNING_RATE = 0.001;
 /** Each field sample is trained on this many times per epoch: a few hundred of them against ~8000 MNIST digits. */
 export const DEFAULT_FIELD_REPEAT = 3;
