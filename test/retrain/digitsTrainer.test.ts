@@ -6,6 +6,8 @@ import { promisify } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { driftedDigits } from '../../src/retrain/digits/drift';
+import { evaluateDigits } from '../../src/retrain/digits/evaluateOnnx';
+import { mnistSplit } from '../../src/retrain/digits/mnistSplit';
 
 const run = promisify(execFile);
 const temp = mkdtempSync(join(tmpdir(), 'ondevice-digits-trainer-'));
@@ -61,7 +63,15 @@ describe('the digits trainer command (trainer contract)', () => {
       expect(result.code).toBe(0);
       expect(result.stdout).toContain('skipped 3 field-train.jsonl lines');
       const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as Record<string, number>;
-      expect(metrics).toMatchObject({ trainSamples: 920, baseSamples: 800, fieldSamples: 120, skippedFieldLines: 3, epochs: 1 });
+      expect(metrics).toMatchObject({
+        init: 'scratch',
+        trainSamples: 920,
+        baseSamples: 800,
+        fieldSamples: 120,
+        skippedFieldLines: 3,
+        epochs: 1,
+      });
+      expect(result.stdout).toContain('current.onnx is missing: training from scratch');
       expect(metrics.trainAccuracy).toBeGreaterThan(0.3);
       expect(metrics.durationMs).toBeGreaterThan(0);
       const session = await ort.InferenceSession.create(join(out, 'model.onnx'));
@@ -73,6 +83,32 @@ describe('the digits trainer command (trainer contract)', () => {
       } finally {
         await session.release();
       }
+    },
+    16 * 60_000,
+  );
+
+  it(
+    'fine-tunes current.onnx (init: current), and trains from scratch with --init scratch',
+    async () => {
+      const field = driftedDigits(100, 6, 'train');
+      const dir = dataset(
+        'current',
+        { model: 'digits', baseVersion: '1', inputs: [spec], outputs: [], fieldTrainCount: 100 },
+        field.map((s, i) => exportLine(i, s.label, Array.from(s.pixels))),
+      );
+      writeFileSync(join(dir, 'current.onnx'), readFileSync('models/trained/digits-1.onnx'));
+      const heldOut = mnistSplit().heldOut.filter((_, i) => i % 4 === 0);
+      const accuracy = async (init: string) => {
+        const out = join(temp, `current-out-${init}`);
+        const result = await trainer(['--dataset', dir, '--out', out, '--init', init, '--epochs', '1', '--max-base-samples', '300']);
+        expect(result.code, result.stderr).toBe(0);
+        const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as Record<string, unknown>;
+        expect(metrics.init).toBe(init);
+        return (await evaluateDigits(new Uint8Array(readFileSync(join(out, 'model.onnx'))), heldOut)).accuracy;
+      };
+      // 400 samples, one epoch: only a model that starts from v1's weights keeps MNIST's accuracy.
+      expect(await accuracy('current')).toBeGreaterThan(0.93);
+      expect(await accuracy('scratch')).toBeLessThan(0.9);
     },
     16 * 60_000,
   );

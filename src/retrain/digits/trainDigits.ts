@@ -12,11 +12,15 @@ export interface TrainDigitsOptions {
   /** Seeds the weight initialisers and the per-epoch shuffle (tfjs kernels are not bit-reproducible anyway). */
   seed?: number;
   log?: (line: string) => void;
+  /** Start from these weights (fine-tuning; trainDigitsCnn owns and disposes them) instead of a fresh initialisation. */
+  initialWeights?: DigitsCnnWeights;
+  /** Adam's learning rate; DEFAULT_DIGITS_LEARNING_RATE by default (fine-tuning takes a lower one). */
+  learningRate?: number;
 }
 
 export const DEFAULT_DIGITS_EPOCHS = 6;
 const BATCH_SIZE = 64;
-const LEARNING_RATE = 0.003;
+export const DEFAULT_DIGITS_LEARNING_RATE = 0.003;
 
 /**
  * Trains the digits CNN (digitsCnn.ts) on the tfjs CPU backend (pure JS, no native download) and exports it
@@ -38,12 +42,17 @@ export async function trainDigitsCnn({
   epochs = DEFAULT_DIGITS_EPOCHS,
   seed = 1,
   log = () => {},
+  initialWeights,
+  learningRate = DEFAULT_DIGITS_LEARNING_RATE,
 }: TrainDigitsOptions): Promise<{ weights: DigitsCnnWeights; trainAccuracy: number }> {
-  if (samples.length === 0) throw new Error('trainDigits: no samples');
+  if (samples.length === 0) {
+    if (initialWeights) disposeDigitsCnn(initialWeights);
+    throw new Error('trainDigits: no samples');
+  }
   if (!Number.isSafeInteger(epochs) || epochs < 1) throw new Error(`trainDigits: epochs must be a positive integer, got ${epochs}`);
   if (tf.getBackend() !== 'cpu' && !(await tf.setBackend('cpu'))) throw new Error('trainDigits: the tfjs cpu backend is unavailable');
-  const weights = createDigitsCnn(seed);
-  const optimizer = tf.train.adam(LEARNING_RATE);
+  const weights = initialWeights ?? createDigitsCnn(seed);
+  const optimizer = tf.train.adam(learningRate);
   // Our own seeded shuffle: tfjs's draws from Math.random.
   const random = mulberry32(seed ^ 0x5eed);
   const order = samples.map((_, i) => i);

@@ -1,8 +1,10 @@
 // The default trainer of the `digits` model, per the trainer contract (README, "Retraining"):
 //   node --import tsx src/retrain/digits/trainerCommand.ts --dataset <dir> --out <dir>
-//        [--epochs n] [--max-base-samples n] [--field-repeat n] [--seed n]
-// Reads <dataset>/manifest.json and <dataset>/field-train.jsonl, trains from scratch on mnistSplit().train
-// plus the field samples, writes <out>/model.onnx and <out>/metrics.json, and exits 0; anything else exits 1.
+//        [--init current|scratch] [--epochs n] [--learning-rate x] [--max-base-samples n] [--field-repeat n] [--seed n]
+// Reads <dataset>/manifest.json, <dataset>/field-train.jsonl and <dataset>/current.onnx; fine-tunes the current
+// model (or, with --init scratch or when current.onnx is not this architecture, trains from scratch) on
+// mnistSplit().train plus the field samples, writes <out>/model.onnx and <out>/metrics.json, and exits 0;
+// anything else exits 1.
 import { createReadStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,16 +13,25 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { mulberry32 } from '../../core/mulberry32';
 import { DIGIT_CLASSES, DIGIT_PIXELS, mnistSplit, type DigitSample } from './mnistSplit';
-import { DEFAULT_DIGITS_EPOCHS, trainDigits } from './trainDigits';
+import { importDigitsOnnx } from './importDigitsOnnx';
+import { DEFAULT_DIGITS_EPOCHS, DEFAULT_DIGITS_LEARNING_RATE, trainDigits } from './trainDigits';
 
-const USAGE = 'usage: trainerCommand --dataset <dir> --out <dir> [--epochs n] [--max-base-samples n] [--field-repeat n] [--seed n]';
+const USAGE =
+  'usage: trainerCommand --dataset <dir> --out <dir> [--init current|scratch] [--epochs n] [--learning-rate x] [--max-base-samples n] [--field-repeat n] [--seed n]';
+/** Fine-tuning from current.onnx: a few passes at a lower learning rate keep what the model knows of MNIST. */
+export const DEFAULT_FINE_TUNE_EPOCHS = 1;
+export const DEFAULT_FINE_TUNE_LEARNING_RATE = 0.001;
 /** Each field sample is trained on this many times per epoch: a few hundred of them against ~8000 MNIST digits. */
 export const DEFAULT_FIELD_REPEAT = 3;
 
 export interface DigitsTrainerOptions {
   dataset: string;
   out: string;
+  /** 'current' (the default) fine-tunes <dataset>/current.onnx; 'scratch' trains a fresh model. */
+  init?: 'current' | 'scratch';
+  /** Default: DEFAULT_FINE_TUNE_EPOCHS when fine-tuning, DEFAULT_DIGITS_EPOCHS from scratch. */
   epochs?: number;
+  learningRate?: number;
   /** Train on at most this many MNIST digits (a seeded, class-mixed subset), so tests can train faster. */
   maxBaseSamples?: number;
   fieldRepeat?: number;
@@ -29,6 +40,9 @@ export interface DigitsTrainerOptions {
 }
 
 export interface DigitsTrainerMetrics {
+  /** Where training started: the current model's weights, or a fresh initialisation (asked for, or current.onnx did not fit). */
+  init: 'current' | 'scratch';
+  learningRate: number;
   trainSamples: number;
   baseSamples: number;
   fieldSamples: number;
@@ -44,7 +58,9 @@ export interface DigitsTrainerMetrics {
 export async function runDigitsTrainer({
   dataset,
   out,
-  epochs = DEFAULT_DIGITS_EPOCHS,
+  init: requestedInit = 'current',
+  epochs: requestedEpochs,
+  learningRate: requestedLearningRate,
   maxBaseSamples,
   fieldRepeat = DEFAULT_FIELD_REPEAT,
   seed = 1,
@@ -58,15 +74,29 @@ export async function runDigitsTrainer({
   const { samples: field, skipped } = await readFieldSamples(join(dataset, 'field-train.jsonl'), inputName);
   if (skipped > 0) log(`skipped ${skipped} field-train.jsonl lines that are not a ${inputName} [1, 1, 28, 28] digit sample`);
 
+  let initialWeights;
+  if (requestedInit === 'current') {
+    const current = await readFile(join(dataset, 'current.onnx')).catch(() => undefined);
+    initialWeights = current ? importDigitsOnnx(new Uint8Array(current)) : undefined;
+    if (!initialWeights) log(`current.onnx ${current ? 'is not the digits CNN' : 'is missing'}: training from scratch`);
+  }
+  const init = initialWeights ? 'current' : 'scratch';
+  const epochs = requestedEpochs ?? (initialWeights ? DEFAULT_FINE_TUNE_EPOCHS : DEFAULT_DIGITS_EPOCHS);
+  const learningRate = requestedLearningRate ?? (initialWeights ? DEFAULT_FINE_TUNE_LEARNING_RATE : DEFAULT_DIGITS_LEARNING_RATE);
+
   let base = mnistSplit().train;
   if (maxBaseSamples !== undefined && maxBaseSamples < base.length) base = seededSubset(base, maxBaseSamples, seed);
   const samples = [...base, ...Array.from({ length: fieldRepeat }, () => field).flat()];
-  log(`training on ${base.length} MNIST digits + ${field.length} field samples (x${fieldRepeat}), ${epochs} epochs`);
-  const { onnx, trainAccuracy } = await trainDigits({ samples, epochs, seed, log });
+  log(
+    `${init === 'current' ? 'fine-tuning the current model' : 'training from scratch'} on ${base.length} MNIST digits + ${field.length} field samples (x${fieldRepeat}), ${epochs} epochs, learning rate ${learningRate}`,
+  );
+  const { onnx, trainAccuracy } = await trainDigits({ samples, epochs, seed, log, initialWeights, learningRate });
 
   await mkdir(out, { recursive: true });
   await writeFile(join(out, 'model.onnx'), onnx);
   const metrics: DigitsTrainerMetrics = {
+    init,
+    learningRate,
     trainSamples: base.length + field.length,
     baseSamples: base.length,
     fieldSamples: field.length,
@@ -128,7 +158,9 @@ async function main(): Promise<void> {
     options: {
       dataset: { type: 'string' },
       out: { type: 'string' },
+      init: { type: 'string' },
       epochs: { type: 'string' },
+      'learning-rate': { type: 'string' },
       'max-base-samples': { type: 'string' },
       'field-repeat': { type: 'string' },
       seed: { type: 'string' },
@@ -141,9 +173,18 @@ async function main(): Promise<void> {
     if (!Number.isSafeInteger(value) || value < min) throw new Error(`${flag} must be an integer >= ${min}, got ${text}\n${USAGE}`);
     return value;
   };
+  if (values.init !== undefined && values.init !== 'current' && values.init !== 'scratch') {
+    throw new Error(`--init must be current or scratch, got ${values.init}\n${USAGE}`);
+  }
+  const learningRate = values['learning-rate'] === undefined ? undefined : Number(values['learning-rate']);
+  if (learningRate !== undefined && !(learningRate > 0 && learningRate < 1)) {
+    throw new Error(`--learning-rate must be a number in (0, 1), got ${values['learning-rate']}\n${USAGE}`);
+  }
   await runDigitsTrainer({
     dataset: values.dataset,
     out: values.out,
+    init: values.init,
+    learningRate,
     epochs: integer(values.epochs, '--epochs', 1),
     maxBaseSamples: integer(values['max-base-samples'], '--max-base-samples', 0),
     fieldRepeat: integer(values['field-repeat'], '--field-repeat', 0),

@@ -1,6 +1,3 @@
-// NOT YET RUN (see the retrain engineer's report): it needs models/trained/digits-1.onnx in the registry
-// (wt-digits), which was still training at the deadline. Rename to endToEnd.test.ts once it has passed once.
-//
 // Issue 13's acceptance, end to end: digits v1 (trained on MNIST, the registry's stable release) → a drifted
 // population (thick, slanted strokes: driftedDigits) predicts, corrects and shares its drawings through the
 // real client in Chromium and the real ingest of `npm start` → field accuracy falls below the alert
@@ -22,13 +19,13 @@ import { launchChromium } from '../helpers/chromium';
 import type { SpawnedServer } from '../helpers/spawnServer';
 import { waitFor } from '../collector/startCollector';
 
-/** The digits trainer, kept short so the test runs in a couple of minutes on two cores. */
+/** The digits trainer as config/retrain.json runs it: one fine-tuning epoch from v1 (current.onnx). */
 const DIGITS_TRAINER = [
   'node',
   '--import',
   'tsx',
   'src/retrain/digits/trainerCommand.ts',
-  ...(process.env.E2E_TRAINER_ARGS ?? '--epochs 2').split(' '),
+  ...(process.env.E2E_TRAINER_ARGS ?? '--init current --epochs 1 --learning-rate 0.001').split(' '),
 ];
 const FIELD = 500;
 
