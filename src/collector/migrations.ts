@@ -179,6 +179,21 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 7,
+    // The release decision loop's latest pass (src/releases/ReleaseService.ts), shared by every process on
+    // the database so a release status reads the same whichever instance answers: per model the latest
+    // evaluation, and under model_id '' the time of the last pass over all models.
+    sql: `
+      CREATE TABLE release_evaluations (
+        model_id TEXT PRIMARY KEY NOT NULL,
+        at_ms INTEGER NOT NULL,
+        version TEXT NOT NULL,
+        action TEXT NOT NULL,
+        reason TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** Bring `db` up to the latest version. Refuses a database written by a newer collector. */

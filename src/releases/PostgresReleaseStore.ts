@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { inTransaction } from '../collector/postgres/openPostgresPool';
-import type { Decision, NewRelease, Release, ReleaseEntry, ReleaseState, ReleaseStore } from './ReleaseStore';
+import type { Decision, NewRelease, Release, ReleaseEntry, ReleaseState, ReleaseStore, Evaluation } from './ReleaseStore';
 
 interface ReleaseRow {
   model_id: string;
@@ -124,6 +124,32 @@ export class PostgresReleaseStore implements ReleaseStore {
 
   async record(decision: Decision): Promise<void> {
     await this.pool.query(INSERT_DECISION_SQL, decisionParams(decision));
+  }
+
+  async saveEvaluation(e: Evaluation): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO release_evaluations (model_id, at_ms, version, action, reason) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (model_id) DO UPDATE SET at_ms = excluded.at_ms, version = excluded.version, action = excluded.action, reason = excluded.reason`,
+      [e.modelId, e.atMs, e.version, e.action, e.reason],
+    );
+  }
+
+  async lastEvaluation(modelId: string): Promise<Evaluation | undefined> {
+    if (modelId === '') return undefined;
+    const { rows } = await this.pool.query<Evaluation>(
+      'SELECT model_id AS "modelId", at_ms AS "atMs", version, action, reason FROM release_evaluations WHERE model_id = $1',
+      [modelId],
+    );
+    return rows[0];
+  }
+
+  async savePass(atMs: number): Promise<void> {
+    await this.saveEvaluation({ modelId: '', atMs, version: '', action: 'pass', reason: '' });
+  }
+
+  async lastPassAtMs(): Promise<number | null> {
+    const { rows } = await this.pool.query<{ atMs: number }>(`SELECT at_ms AS "atMs" FROM release_evaluations WHERE model_id = ''`);
+    return rows[0]?.atMs ?? null;
   }
 
   async decisions(modelId: string, limit: number): Promise<Decision[]> {

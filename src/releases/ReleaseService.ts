@@ -6,7 +6,7 @@ import { assignBucket } from './assignBucket';
 import { decideRollout, evidenceOf, type RolloutDecision } from './decideRollout';
 import { zFor } from './intervals';
 import { releaseBytesUrl } from './releaseIds';
-import type { Decision, Release, ReleaseEntry, ReleaseStore } from './ReleaseStore';
+import type { Decision, Evaluation, Release, ReleaseEntry, ReleaseStore } from './ReleaseStore';
 import { ReleaseManifestSchema, type ReleaseManifest } from '../registry/ReleaseManifest';
 import { policyFor, type RolloutConfig } from './rolloutPolicy';
 import { signatureIncompatibilities } from './signatureIncompatibilities';
@@ -43,9 +43,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export class ReleaseService {
   private readonly now: () => number;
   /** The last evaluation per model (holds are not logged as decisions; the status shows the latest). */
-  private readonly lastEvaluation = new Map<string, { atMs: number; version: string; action: string; reason: string }>();
   /** When the decision loop last finished a pass (null: not yet). */
-  private lastPassAtMs: number | null = null;
 
   constructor(private readonly options: ReleaseServiceOptions) {
     this.now = options.now ?? Date.now;
@@ -270,8 +268,9 @@ export class ReleaseService {
       stable: versions.find((r) => r.state === 'stable')?.version ?? null,
       windowMs,
       policy,
-      lastEvaluation: this.lastEvaluation.get(modelId) ?? null,
-      lastPassAtMs: this.lastPassAtMs,
+      // Read from the database: the same on every instance, whichever one ran the decision loop.
+      lastEvaluation: evaluationOf(await this.store.lastEvaluation(modelId)),
+      lastPassAtMs: await this.store.lastPassAtMs(),
       versions: await Promise.all(
         versions.map(async (r) => {
           const ev = evidenceOf(r.version, await this.options.metrics.counts(modelId, r.version, sinceMs, policy.maxFeedbackPerInstall), z);
@@ -322,7 +321,13 @@ export class ReleaseService {
         windowStartMs,
         stageStartMs,
       });
-      this.lastEvaluation.set(modelId, { atMs: this.now(), version: candidate.version, action: decision.action, reason: decision.reason });
+      await this.store.saveEvaluation({
+        modelId,
+        atMs: this.now(),
+        version: candidate.version,
+        action: decision.action,
+        reason: decision.reason,
+      });
       if (decision.action === 'hold') {
         // Logged only when what it waits for changes (its numbers move every pass; status shows the latest),
         // so the log stays readable: one line per reason per stage.
@@ -355,7 +360,7 @@ export class ReleaseService {
         );
       out.push({ modelId, version: candidate.version, decision });
     }
-    this.lastPassAtMs = this.now();
+    await this.store.savePass(this.now());
     return out;
   }
 
@@ -381,4 +386,8 @@ export class ReleaseService {
 
 function pick(o: Record<string, unknown>, keys: string[]): Record<string, unknown> {
   return Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
+}
+
+function evaluationOf(e: Evaluation | undefined): { atMs: number; version: string; action: string; reason: string } | null {
+  return e ? { atMs: e.atMs, version: e.version, action: e.action, reason: e.reason } : null;
 }

@@ -81,4 +81,19 @@ export interface ReleaseStore {
   /** Log a decision that changes no release (a hold). */
   record(decision: Decision): Promise<void>;
   decisions(modelId: string, limit: number): Promise<Decision[]>;
+  /** The decision loop's latest evaluation of a model (upserted every pass; shared by every instance). */
+  saveEvaluation(evaluation: Evaluation): Promise<void>;
+  lastEvaluation(modelId: string): Promise<Evaluation | undefined>;
+  /** When the decision loop last passed over every model (on whichever instance led). */
+  savePass(atMs: number): Promise<void>;
+  lastPassAtMs(): Promise<number | null>;
+}
+
+/** One model's latest evaluation by the decision loop. */
+export interface Evaluation {
+  modelId: string;
+  atMs: number;
+  version: string;
+  action: string;
+  reason: string;
 }

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { Decision, NewRelease, Release, ReleaseEntry, ReleaseState, ReleaseStore } from './ReleaseStore';
+import type { Decision, NewRelease, Release, ReleaseEntry, ReleaseState, ReleaseStore, Evaluation } from './ReleaseStore';
 
 interface ReleaseRow {
   model_id: string;
@@ -124,6 +124,32 @@ export class SqliteReleaseStore implements ReleaseStore {
 
   async record(decision: Decision): Promise<void> {
     this.insertDecision.run(decisionParams(decision));
+  }
+
+  async saveEvaluation(e: Evaluation): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO release_evaluations (model_id, at_ms, version, action, reason) VALUES (@modelId, @atMs, @version, @action, @reason)
+         ON CONFLICT (model_id) DO UPDATE SET at_ms = excluded.at_ms, version = excluded.version, action = excluded.action, reason = excluded.reason`,
+      )
+      .run(e);
+  }
+
+  async lastEvaluation(modelId: string): Promise<Evaluation | undefined> {
+    if (modelId === '') return undefined;
+    const row = this.db
+      .prepare('SELECT model_id AS modelId, at_ms AS atMs, version, action, reason FROM release_evaluations WHERE model_id = ?')
+      .get(modelId) as Evaluation | undefined;
+    return row;
+  }
+
+  async savePass(atMs: number): Promise<void> {
+    await this.saveEvaluation({ modelId: '', atMs, version: '', action: 'pass', reason: '' });
+  }
+
+  async lastPassAtMs(): Promise<number | null> {
+    const row = this.db.prepare("SELECT at_ms AS atMs FROM release_evaluations WHERE model_id = ''").get() as { atMs: number } | undefined;
+    return row?.atMs ?? null;
   }
 
   async decisions(modelId: string, limit: number): Promise<Decision[]> {

@@ -256,6 +256,31 @@ describe.each([sqlite, postgres])('stores on $name', (backend) => {
     }
   });
 
+  it("keeps the decision loop's latest evaluation per model and its last pass, for every instance to read", async () => {
+    const { store, close } = await backend.openReleases();
+    try {
+      expect(await store.lastEvaluation('digits')).toBeUndefined();
+      expect(await store.lastPassAtMs()).toBeNull();
+      await store.saveEvaluation({ modelId: 'digits', atMs: NOON, version: '2', action: 'hold', reason: 'waiting for feedback' });
+      await store.saveEvaluation({ modelId: 'digits', atMs: NOON + 5, version: '2', action: 'advance', reason: 'better' });
+      await store.saveEvaluation({ modelId: 'vad', atMs: NOON + 6, version: '3', action: 'hold', reason: 'few installs' });
+      await store.savePass(NOON + 7);
+      await store.savePass(NOON + 9);
+      expect(await store.lastEvaluation('digits')).toEqual({
+        modelId: 'digits',
+        atMs: NOON + 5,
+        version: '2',
+        action: 'advance',
+        reason: 'better',
+      });
+      expect(await store.lastEvaluation('vad')).toMatchObject({ version: '3', action: 'hold' });
+      expect(await store.lastEvaluation('')).toBeUndefined();
+      expect(await store.lastPassAtMs()).toBe(NOON + 9);
+    } finally {
+      await close();
+    }
+  });
+
   it('counts per-version field metrics for the rollout policy', async () => {
     // The release plane reads the collector's events: write through a storage on the same kind of database.
     const s = await backend.openStorage({ now: () => NOON });
@@ -507,9 +532,10 @@ describe('SQLite and PostgreSQL answer every query alike on the same events', ()
 
   it('migration 3 backfills the device-mix tables from the events already stored', async () => {
     const pool = (b as Storage & { pool: pg.Pool }).pool;
-    await pool.query('DROP TABLE rollup_session_minutes, session_devices');
-    await pool.query('DELETE FROM schema_migrations WHERE version = 3');
-    expect(await migratePostgres(pool)).toEqual({ from: 2, to: 3 });
+    // Back to version 2 (migration 4, release_evaluations, is empty here), then forward again.
+    await pool.query('DROP TABLE rollup_session_minutes, session_devices, release_evaluations');
+    await pool.query('DELETE FROM schema_migrations WHERE version >= 3');
+    expect(await migratePostgres(pool)).toEqual({ from: 2, to: 4 });
     for (const [, w] of windows) expect(canonical(await b.queries.deviceMix(w))).toEqual(canonical(await a.queries.deviceMix(w)));
     expect((await b.queries.deviceMix(windows[3][1])).length).toBeGreaterThan(2);
   });

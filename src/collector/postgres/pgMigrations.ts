@@ -224,6 +224,20 @@ export const PG_MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
         SELECT session_id, device_key, MAX(received_ms) FROM events WHERE type = 'session' GROUP BY 1, 2;
     `,
   },
+  {
+    version: 4,
+    // The release decision loop's latest pass, shared by every instance (SQLite migration 7): per model the
+    // latest evaluation, and under model_id '' the time of the last pass over all models.
+    sql: `
+      CREATE TABLE release_evaluations (
+        model_id TEXT PRIMARY KEY,
+        at_ms BIGINT NOT NULL,
+        version TEXT NOT NULL,
+        action TEXT NOT NULL,
+        reason TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Arbitrary fixed key of the advisory lock that serialises migrations across instances. */
