@@ -28,6 +28,10 @@ function ondevice(args: string[], env: Record<string, string> = {}) {
   });
 }
 
+// Sample event ids in send order: the dataset is ordered by (receive time, id), so random ids would shuffle the
+// samples of one batch, and with them the held-back slice and what a trainer sees (the gate's figures would vary).
+let sampleSeq = 0;
+
 /** What the drifted population sends: a prediction, the user's correction, and the consented sample. */
 function fieldEvents(s: FieldSample, predicted: number) {
   const common = { modelId: s.modelId, modelVersion: '1', installId: `install-${randomUUID()}` };
@@ -37,7 +41,7 @@ function fieldEvents(s: FieldSample, predicted: number) {
     feedbackEvent({ ...common, predictionId, label: s.label as number }),
     {
       type: 'sample',
-      id: randomUUID(),
+      id: `sample-${String(sampleSeq++).padStart(8, '0')}`,
       ts: Date.now(),
       sessionId: 'session-1',
       ...common,
