@@ -1,38 +1,7 @@
 import type pg from 'pg';
 import { inTransaction } from '../collector/postgres/openPostgresPool';
-import type { Job, JobState, JobStore, JobTrigger, JobUpdate } from './JobStore';
-
-interface JobRow {
-  id: string;
-  model_id: string;
-  trigger: JobTrigger;
-  state: JobState;
-  created_ms: number;
-  started_ms: number | null;
-  finished_ms: number | null;
-  duration_ms: number | null;
-  base_version: string | null;
-  metrics: string | null;
-  data_summary: string | null;
-  reason: string | null;
-  log_tail: string;
-  result_version: string | null;
-}
-
-/** Job fields → columns, by name. */
-const COLUMNS: Record<keyof JobUpdate, keyof JobRow> = {
-  state: 'state',
-  startedMs: 'started_ms',
-  finishedMs: 'finished_ms',
-  durationMs: 'duration_ms',
-  baseVersion: 'base_version',
-  metrics: 'metrics',
-  dataSummary: 'data_summary',
-  reason: 'reason',
-  logTail: 'log_tail',
-  resultVersion: 'result_version',
-};
-const JSON_FIELDS = new Set<keyof JobUpdate>(['metrics', 'dataSummary']);
+import type { Job, JobStore, JobTrigger, JobUpdate } from './JobStore';
+import { COLUMNS, JSON_FIELDS, jobOf, type JobRow } from './jobRows';
 
 /**
  * Jobs on PostgreSQL (migration 2 of pgMigrations.ts), the counterpart of SqliteJobStore. The lock is
@@ -112,23 +81,4 @@ export class PostgresJobStore implements JobStore {
   async releaseLock(holder: string): Promise<void> {
     await this.pool.query(`UPDATE retrain_lock SET holder = '', lease_ms = 0 WHERE name = 'retrain' AND holder = $1`, [holder]);
   }
-}
-
-function jobOf(row: JobRow): Job {
-  return {
-    id: row.id,
-    modelId: row.model_id,
-    trigger: row.trigger,
-    state: row.state,
-    createdMs: row.created_ms,
-    startedMs: row.started_ms,
-    finishedMs: row.finished_ms,
-    durationMs: row.duration_ms,
-    baseVersion: row.base_version,
-    metrics: row.metrics === null ? null : (JSON.parse(row.metrics) as Record<string, unknown>),
-    dataSummary: row.data_summary === null ? null : (JSON.parse(row.data_summary) as Record<string, unknown>),
-    reason: row.reason,
-    logTail: row.log_tail,
-    resultVersion: row.result_version,
-  };
 }
