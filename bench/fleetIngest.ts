@@ -9,10 +9,11 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { eventRow, type EventRow } from '../src/collector/eventRow';
+import { eventRow } from '../src/collector/eventRow';
 import { percentile } from '../src/collector/percentile';
 import { DAY_MS, EventPartitions } from '../src/collector/postgres/eventPartitions';
 import { migratePostgres } from '../src/collector/postgres/pgMigrations';
+import { CLAIM_IDS_SQL, COLUMNS, INSERT_EVENTS_SQL } from '../src/collector/postgres/PostgresEventWriter';
 import { FailoverSender } from '../test/helpers/failoverSender';
 import { createDatabase, startPostgres } from '../test/helpers/postgres';
 import { spawnServer, type SpawnedServer } from '../test/helpers/spawnServer';
@@ -67,35 +68,7 @@ export interface FleetIngestBenchResult {
 }
 
 const TARGETS = { twoVsRawAtLeast: 0.25, lost: 0, duplicated: 0, takeoverBelowMs: 10_000 };
-const EVENT_COLUMNS: ReadonlyArray<[keyof EventRow, string, string]> = [
-  ['id', 'id', 'text'],
-  ['type', 'type', 'text'],
-  ['ts', 'ts', 'int8'],
-  ['atMs', 'at_ms', 'int8'],
-  ['receivedMs', 'received_ms', 'int8'],
-  ['siteKey', 'site_key', 'text'],
-  ['installId', 'install_id', 'text'],
-  ['sessionId', 'session_id', 'text'],
-  ['modelId', 'model_id', 'text'],
-  ['modelVersion', 'model_version', 'text'],
-  ['backend', 'backend', 'text'],
-  ['ms', 'ms', 'float8'],
-  ['bytes', 'bytes', 'int8'],
-  ['fromCache', 'from_cache', 'int2'],
-  ['fallbackReason', 'fallback_reason', 'text'],
-  ['topClass', 'top_class', 'text'],
-  ['score', 'score', 'float8'],
-  ['predictionId', 'prediction_id', 'text'],
-  ['label', 'label', 'text'],
-  ['predicted', 'predicted', 'text'],
-  ['errorCode', 'error_code', 'text'],
-  ['deviceKey', 'device_key', 'text'],
-  ['payload', 'payload', 'text'],
-];
-const INSERT_SQL = `INSERT INTO events (${EVENT_COLUMNS.map((c) => c[1]).join(', ')})
-  SELECT * FROM unnest(${EVENT_COLUMNS.map((c, i) => `$${i + 1}::${c[2]}[]`).join(', ')})`;
-const CLAIM_SQL = `INSERT INTO event_ids (id, received_ms) SELECT id, $2::int8 FROM unnest($1::text[]) AS t(id) ORDER BY id
-  ON CONFLICT (id) DO NOTHING RETURNING id`;
+// The raw baseline inserts exactly as the collector's writer does (id claim + unnest insert), minus HTTP, JSON and rollups.
 
 /** The database side alone: per batch one transaction with the id claim and one unnest insert, `connections` at once. */
 async function benchRaw(url: string, o: Required<FleetIngestBenchOptions>): Promise<Throughput> {
@@ -115,10 +88,10 @@ async function benchRaw(url: string, o: Required<FleetIngestBenchOptions>): Prom
             const meta = { siteKey: 'demo', receivedAtMs: Date.now() };
             const rows = makeBatch(o.batchSize, seq++).map((e) => eventRow(e, meta));
             await client.query('BEGIN');
-            await client.query(CLAIM_SQL, [rows.map((r) => r.id), meta.receivedAtMs]);
+            await client.query(CLAIM_IDS_SQL, [rows.map((r) => r.id), meta.receivedAtMs]);
             await client.query(
-              INSERT_SQL,
-              EVENT_COLUMNS.map(([key]) => rows.map((r) => r[key])),
+              INSERT_EVENTS_SQL,
+              COLUMNS.map(([key]) => rows.map((r) => r[key])),
             );
             await client.query('COMMIT');
             events += rows.length;

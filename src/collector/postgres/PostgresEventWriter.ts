@@ -12,7 +12,7 @@ import type { PostgresSampleStore } from './PostgresSampleStore';
 const MINUTE_MS = 60_000;
 
 /** Columns of `events` in insert order, each with its array type for `unnest`. */
-const COLUMNS: ReadonlyArray<[keyof EventRow, string, string]> = [
+export const COLUMNS: ReadonlyArray<[keyof EventRow, string, string]> = [
   ['id', 'id', 'text'],
   ['type', 'type', 'text'],
   ['ts', 'ts', 'int8'],
@@ -38,11 +38,11 @@ const COLUMNS: ReadonlyArray<[keyof EventRow, string, string]> = [
   ['payload', 'payload', 'text'],
 ];
 
-const INSERT_EVENTS_SQL = `INSERT INTO events (${COLUMNS.map((c) => c[1]).join(', ')})
+export const INSERT_EVENTS_SQL = `INSERT INTO events (${COLUMNS.map((c) => c[1]).join(', ')})
   SELECT * FROM unnest(${COLUMNS.map((c, i) => `$${i + 1}::${c[2]}[]`).join(', ')})`;
 
 /** The event-id claim: sorted so that two transactions with overlapping batches lock ids in one order. */
-const CLAIM_IDS_SQL = `INSERT INTO event_ids (id, received_ms)
+export const CLAIM_IDS_SQL = `INSERT INTO event_ids (id, received_ms)
   SELECT id, $2::int8 FROM unnest($1::text[]) AS t(id) ORDER BY id
   ON CONFLICT (id) DO NOTHING RETURNING id`;
 
