@@ -58,3 +58,31 @@ export function checkWriteAccess(req: IncomingMessage, res: ServerResponse, poli
   }
   return true;
 }
+
+export interface ReadAccessPolicy {
+  /** A read token is required (off loopback, or asked for). */
+  required: boolean;
+  /** COLLECTOR_READ_TOKEN. */
+  token: string | undefined;
+  /** Host names a token-less server answers reads for (DNS rebinding). */
+  openHosts: ReadonlySet<string>;
+}
+
+/**
+ * Whether a read (release status, jobs) may proceed, like the collector's read side; answers the refusal
+ * itself: 403 `HOST_NOT_ALLOWED` for a foreign Host on a token-less server, 401 `UNAUTHORIZED` without the token.
+ */
+export function checkReadAccess(req: IncomingMessage, res: ServerResponse, url: URL, policy: ReadAccessPolicy): boolean {
+  if (!policy.required && !hostAllowed(req, policy.openHosts)) {
+    sendJson(res, 403, { error: `host ${JSON.stringify(req.headers.host ?? '')} not allowed`, code: 'HOST_NOT_ALLOWED', path: '$' });
+    return false;
+  }
+  if (hasReadAccess(req, url, { required: policy.required, token: policy.token }, false)) return true;
+  sendJson(
+    res,
+    401,
+    { error: 'read token required', code: 'UNAUTHORIZED', path: '$' },
+    { 'www-authenticate': 'Bearer realm="ondevice-collector"' },
+  );
+  return false;
+}

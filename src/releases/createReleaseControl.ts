@@ -1,14 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { LOOPBACK_HOST_NAMES, hostAllowed } from '../collector/hostAllowed';
+import { LOOPBACK_HOST_NAMES } from '../collector/hostAllowed';
 import { parseRegistry } from '../registry/parseRegistry';
-import { hasReadAccess } from '../collector/readAccess';
 import { isLoopbackHost } from '../collector/isLoopbackHost';
 import { readBody } from '../collector/readBody';
 import { sendJson } from '../collector/sendJson';
 import { WebhookNotifier } from '../collector/WebhookNotifier';
 import type { LeaderLease } from '../collector/leader/LeaderLease';
-import { checkWriteAccess, type WriteAccessPolicy } from './checkWriteAccess';
+import { checkReadAccess, checkWriteAccess, type ReadAccessPolicy, type WriteAccessPolicy } from './checkWriteAccess';
 import { readBinaryBody } from './readBinaryBody';
 import { readSignature } from './readSignature';
 import { INSTALL_ID, MODEL_ID, VERSION } from './releaseIds';
@@ -134,20 +133,8 @@ export async function createReleaseControl(options: ReleaseControlOptions): Prom
   }, options.evaluationIntervalMs ?? config.evaluationIntervalMs);
   timer.unref();
 
-  const readAllowed = (req: IncomingMessage, res: ServerResponse, url: URL): boolean => {
-    if (!readRequired && !hostAllowed(req, openHosts)) {
-      sendJson(res, 403, { error: `host ${JSON.stringify(req.headers.host ?? '')} not allowed`, code: 'HOST_NOT_ALLOWED', path: '$' });
-      return false;
-    }
-    if (hasReadAccess(req, url, { required: readRequired, token: options.readToken || undefined }, false)) return true;
-    sendJson(
-      res,
-      401,
-      { error: 'read token required', code: 'UNAUTHORIZED', path: '$' },
-      { 'www-authenticate': 'Bearer realm="ondevice-collector"' },
-    );
-    return false;
-  };
+  const read: ReadAccessPolicy = { required: readRequired, token: options.readToken || undefined, openHosts };
+  const readAllowed = (req: IncomingMessage, res: ServerResponse, url: URL): boolean => checkReadAccess(req, res, url, read);
 
   async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
     const method = req.method ?? 'GET';

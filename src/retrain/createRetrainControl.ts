@@ -1,10 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LOOPBACK_HOST_NAMES, hostAllowed } from '../collector/hostAllowed';
+import { LOOPBACK_HOST_NAMES } from '../collector/hostAllowed';
 import { isLoopbackHost } from '../collector/isLoopbackHost';
-import { hasReadAccess } from '../collector/readAccess';
 import { readBody } from '../collector/readBody';
 import { sendJson } from '../collector/sendJson';
-import { checkWriteAccess } from '../releases/checkWriteAccess';
+import { checkReadAccess, checkWriteAccess, type ReadAccessPolicy } from '../releases/checkWriteAccess';
 import type { JobStore } from './JobStore';
 import { JobRefusal, RetrainJobs } from './RetrainJobs';
 import type { RetrainConfig } from './retrainConfig';
@@ -75,20 +74,8 @@ export function createRetrainControl(options: RetrainControlOptions): RetrainCon
         .catch((e: Error) => log(`retrain: resolving the alert failed: ${e.message}`)),
   });
 
-  const readAllowed = (req: IncomingMessage, res: ServerResponse, url: URL): boolean => {
-    if (!readRequired && !hostAllowed(req, openHosts)) {
-      sendJson(res, 403, { error: `host ${JSON.stringify(req.headers.host ?? '')} not allowed`, code: 'HOST_NOT_ALLOWED', path: '$' });
-      return false;
-    }
-    if (hasReadAccess(req, url, { required: readRequired, token: options.readToken || undefined }, false)) return true;
-    sendJson(
-      res,
-      401,
-      { error: 'read token required', code: 'UNAUTHORIZED', path: '$' },
-      { 'www-authenticate': 'Bearer realm="ondevice-collector"' },
-    );
-    return false;
-  };
+  const read: ReadAccessPolicy = { required: readRequired, token: options.readToken || undefined, openHosts };
+  const readAllowed = (req: IncomingMessage, res: ServerResponse, url: URL): boolean => checkReadAccess(req, res, url, read);
 
   async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
     const method = req.method ?? 'GET';
