@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark, each against a baseline measured in the same run.
-// `npm run bench -- runtime warm-start ingest serve run-batch summary ocr` picks some.
+// `npm run bench -- runtime warm-start optimized ingest serve run-batch summary ocr` picks some.
 import { cpus, loadavg } from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { runIngestBench } from './ingest';
@@ -10,6 +10,7 @@ import { printRuntimeBench, runRuntimeBench } from './runtimeBench';
 import { printWarmStartBench, runWarmStartBench } from './warmStart';
 import { printRunBatchBench, runRunBatchBench } from './runBatchBench';
 import { printOcrBench, runOcrBench } from './ocrBench';
+import { printOptimizedModelsBench, runOptimizedModelsBench } from './optimizedModels';
 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
@@ -29,6 +30,13 @@ if (want('warm-start')) {
   printWarmStartBench(warm);
   summary.warmStart = warm;
   await writeFile('bench-results/warm-start.json', JSON.stringify(warm, null, 2));
+}
+
+if (want('optimized')) {
+  const optimized = await runOptimizedModelsBench();
+  printOptimizedModelsBench(optimized);
+  summary.optimized = optimized;
+  await writeFile('bench-results/optimized.json', JSON.stringify(optimized, null, 2));
 }
 
 if (want('ingest')) {

@@ -82,6 +82,7 @@ export async function runWarmStartBench(): Promise<WarmStartResult> {
   const server = await startAppServer();
   const browser = await launchChromium();
   const entry = registry.find((e) => e.id === MODEL_ID)!;
+  const stored: { file: string; bytes: number } = ('optimized' in entry && entry.optimized) || entry;
   try {
     const starts: StartComparison[] = [];
     for (const network of NETWORKS) {
@@ -140,11 +141,12 @@ export async function runWarmStartBench(): Promise<WarmStartResult> {
         }
         return { fetchMs, verifiedMs, hashMs };
       },
-      { id: MODEL_ID, url: `${server.url}/models/${entry.file}`, reads: READS },
+      // On WASM the store holds the model's pre-optimised copy when it has one (registry `optimized`).
+      { id: MODEL_ID, url: `${server.url}/models/${stored.file}`, reads: READS },
     );
     await context.close();
 
-    const mbps = (ms: number) => entry.bytes / 1e6 / (ms / 1000);
+    const mbps = (ms: number) => stored.bytes / 1e6 / (ms / 1000);
     const verified = median(reads.verifiedMs);
     const raw = median(reads.verifiedMs.map((ms, i) => ms - reads.hashMs[i]));
     const localhostFetchMBps = mbps(median(reads.fetchMs));

@@ -1,14 +1,17 @@
 // npm run models:sync (run by build, start and test)
 // Copies every registry model and asset to public/models/<file> and verifies sha256 and size of each,
-// generating models/generated/* first where missing. Idempotent: files already in place are only hashed.
+// generating models/generated/* first where missing, and writes each model's pre-optimised copy (registry
+// `optimized`) with onnxruntime-node, verified against its own sha256. Idempotent: files already in place are
+// only hashed.
 // On any mismatch it prints one line naming the file, expected and actual hash, and exits 1.
 // --registry <file> and --out <dir> override models/registry.json and public/models (for tests).
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { AssetEntry, ModelEntry } from '../src/registry/ModelEntry';
+import type { AssetEntry, ModelEntry, OptimizedEntry } from '../src/registry/ModelEntry';
 import { GENERATED_MODELS } from './onnx/generatedModels';
+import { onnxruntimeVersion, writeOptimizedModel } from './onnx/optimizeModel';
 import { PUBLIC_MODELS_DIR, REGISTRY_PATH, REPO_ROOT } from './onnx/paths';
 import { readRegistry } from './onnx/registryFile';
 import { sha256File } from './onnx/sha256File';
@@ -31,6 +34,10 @@ async function main(): Promise<void> {
     for (const item of [entry, ...(entry.assets ?? [])]) {
       const label = item === entry ? `${entry.id}@${entry.version}` : `${entry.id}@${entry.version} asset ${(item as AssetEntry).name}`;
       if (await syncFile(item, entry, label)) copied++;
+      files++;
+    }
+    if (entry.optimized) {
+      if (await syncOptimized(entry, entry.optimized, `${entry.id}@${entry.version} optimized`)) copied++;
       files++;
     }
   }
@@ -66,6 +73,38 @@ async function syncFile(item: ModelEntry | AssetEntry, entry: ModelEntry, label:
     if (present.sha256 === item.sha256 && present.bytes === item.bytes) return false;
   }
   await copyAtomically(from, to);
+  return true;
+}
+
+/**
+ * Derive the model's pre-optimised copy from the verified original; returns true when it had to be written.
+ * The copy depends on onnxruntime's version, so a different onnxruntime-node is told to re-derive the registry's.
+ */
+async function syncOptimized(entry: ModelEntry, optimized: OptimizedEntry, label: string): Promise<boolean> {
+  const to = join(outDir, optimized.file);
+  if (existsSync(to)) {
+    const present = await sha256File(to);
+    if (present.sha256 === optimized.sha256 && present.bytes === optimized.bytes) return false;
+  }
+  const version = onnxruntimeVersion();
+  if (version !== optimized.onnxruntime) {
+    throw new Error(
+      `${label}: written by onnxruntime ${optimized.onnxruntime}, but onnxruntime-node ${version} is installed; run npm run models:optimize`,
+    );
+  }
+  const temp = `${to}.${process.pid}.tmp`;
+  try {
+    await writeOptimizedModel(join(outDir, entry.file), temp, optimized.level);
+    const actual = await sha256File(temp);
+    if (actual.sha256 !== optimized.sha256 || actual.bytes !== optimized.bytes) {
+      throw new Error(
+        `${label}: onnxruntime-node ${version} wrote sha256 ${actual.sha256} (${actual.bytes} bytes), the registry expects ${optimized.sha256} (${optimized.bytes} bytes); run npm run models:optimize`,
+      );
+    }
+    await rename(temp, to);
+  } finally {
+    await rm(temp, { force: true });
+  }
   return true;
 }
 

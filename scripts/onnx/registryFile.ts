@@ -20,7 +20,7 @@ export async function writeRegistry(entries: ModelEntry[], path = REGISTRY_PATH)
 }
 
 function canonical(entry: ModelEntry): ModelEntry {
-  const { id, version, file, sha256, bytes, license, source, task, description, inputs, outputs, sample, assets } = entry;
+  const { id, version, file, sha256, bytes, license, source, task, description, inputs, outputs, sample, optimized, assets } = entry;
   return {
     id,
     version,
@@ -34,6 +34,17 @@ function canonical(entry: ModelEntry): ModelEntry {
     inputs: inputs.map(({ name, type, shape }) => ({ name, type, shape })),
     outputs: outputs.map(({ name, type, shape }) => ({ name, type, shape })),
     ...(sample ? { sample } : {}),
+    ...(optimized
+      ? {
+          optimized: {
+            file: optimized.file,
+            sha256: optimized.sha256,
+            bytes: optimized.bytes,
+            level: optimized.level,
+            onnxruntime: optimized.onnxruntime,
+          },
+        }
+      : {}),
     ...(assets
       ? {
           assets: assets.map(({ name, file, sha256, bytes, license, source, description }) => ({

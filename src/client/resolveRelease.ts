@@ -66,6 +66,7 @@ function sourceFromRelease(entry: ReleaseEntry, server: string, exact: boolean):
     inputs: entry.inputs,
     outputs: entry.outputs,
     ...(dims || fill ? { sample: { dims, fill } } : {}),
+    ...(entry.optimized ? { optimized: { ...entry.optimized, url: new URL(entry.optimized.url, server).href } } : {}),
     release: { stable: entry.stable, rolledBack: entry.rolledBack, ...(exact ? { exact } : {}) },
   };
 }

@@ -85,6 +85,21 @@ export interface ModelSource {
   sample?: { dims?: Record<string, number[]>; fill?: Record<string, number> };
   /** What the server's release manifest says about this model (src/client/resolveRelease.ts), for the model store. */
   release?: ReleaseHint;
+  /**
+   * A pre-optimised copy for the WASM backend (registry `optimized`): loaded instead of `url` when the worker's
+   * onnxruntime-web version is `onnxruntime`, verified against its own `sha256`.
+   */
+  optimized?: OptimizedSource;
+}
+
+/** Where a model's pre-optimised copy lives and what to verify (src/registry `optimized`). */
+export interface OptimizedSource {
+  /** Absolute URL of the optimised bytes. */
+  url: string;
+  sha256: string;
+  bytes: number;
+  /** The onnxruntime version that wrote it. */
+  onnxruntime: string;
 }
 
 /** Release state the model store acts on (src/cache/loadThroughStore.ts). */
@@ -163,6 +178,10 @@ export interface LoadInfo {
   storeWarning?: SerializedError;
   /** The version actually loaded: an older stored version stands in while a newer one downloads in the background. */
   version?: string;
+  /** true when the session was created from the model's pre-optimised copy (registry `optimized`, WASM only). */
+  optimized?: boolean;
+  /** Why the model's pre-optimised copy could not be used (fetch, sha256 or session failed): the original was loaded. */
+  optimizedError?: SerializedError;
 }
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: SerializedError };

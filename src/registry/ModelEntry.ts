@@ -150,6 +150,25 @@ export const AssetEntrySchema = strict(
 );
 export type AssetEntry = v.InferOutput<typeof AssetEntrySchema>;
 
+/**
+ * A copy of the model that onnxruntime-node pre-optimised (`npm run models:optimize`): the WASM backend loads it
+ * instead of `file`, verified by its own sha256, because it cuts session creation (the graph optimisations are
+ * already applied). Derived from `file` by `models:sync`; the original and its verification are unchanged.
+ */
+export const OptimizedEntrySchema = strict(
+  {
+    file: fileName,
+    sha256,
+    bytes: positiveInteger,
+    /** Graph optimisation level it was written at; `extended` is the highest that is not specific to one machine. */
+    level: v.picklist(['basic', 'extended'], (i) => `expected "basic" or "extended", got ${got(i)}`),
+    /** onnxruntime version that wrote it (e.g. `1.30.0`); the worker uses the file only with the same onnxruntime-web version. */
+    onnxruntime: v.pipe(nonEmptyString, v.regex(/^\d+\.\d+\.\d+/, 'expected an onnxruntime version like "1.30.0"')),
+  },
+  '{file, sha256, bytes, level, onnxruntime}',
+);
+export type OptimizedEntry = v.InferOutput<typeof OptimizedEntrySchema>;
+
 /** Sample hints name inputs that exist, and sample dims fit their input's shape (also on a partly invalid entry). */
 const sampleFitsInputs = <T extends { inputs: TensorSpec[]; sample?: SampleHint }>() =>
   v.rawCheck<T>(({ dataset, addIssue }) => {
@@ -198,6 +217,7 @@ const ModelEntryFields = strict(
     inputs: tensorSpecs,
     outputs: tensorSpecs,
     sample: v.exactOptional(SampleHintSchema),
+    optimized: v.exactOptional(OptimizedEntrySchema),
     assets: v.exactOptional(
       v.pipe(
         v.array(AssetEntrySchema, 'expected an array'),

@@ -22,6 +22,15 @@ export const ReleaseEntrySchema = v.object({
   state: v.picklist(['stable', 'candidate']),
   /** Versions rolled back: never served to anyone again. */
   rolledBack: v.array(nonEmptyString),
+  /** The version's pre-optimised copy for the WASM backend (registry `optimized`; `url` absolute on this server). */
+  optimized: v.optional(
+    v.object({
+      url: nonEmptyString,
+      sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
+      bytes: v.pipe(v.number(), v.safeInteger(), v.minValue(1)),
+      onnxruntime: nonEmptyString,
+    }),
+  ),
 });
 export type ReleaseEntry = v.InferOutput<typeof ReleaseEntrySchema>;
 

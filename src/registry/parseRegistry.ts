@@ -12,7 +12,7 @@ export const RegistrySchema = v.pipe(
     for (const key of new Set(keys.filter((k, i) => keys.indexOf(k) !== i))) addIssue({ message: `registry: duplicate id@version ${key}` });
     // Every file shares public/models/; one name may only be reused for identical bytes.
     const files = new Map<string, string>();
-    for (const item of entries.flatMap((e) => [e, ...(e.assets ?? [])])) {
+    for (const item of entries.flatMap((e) => [e, ...(e.optimized ? [e.optimized] : []), ...(e.assets ?? [])])) {
       const seen = files.get(item.file);
       if (seen !== undefined && seen !== item.sha256)
         addIssue({ message: `registry: file "${item.file}" is listed twice with different sha256` });
@@ -49,10 +49,15 @@ export function parseRegistry(json: unknown, options: ParseRegistryOptions = {})
   const problems = result.success ? [] : result.issues.map((issue) => describe(issue, value));
   if (result.success && options.plainFileNames !== false) {
     result.output.forEach((entry, i) =>
-      [entry, ...(entry.assets ?? [])].forEach((item, k) => {
-        const at = `registry[${i}] (${entry.id})${item === entry ? '' : `.assets[${k - 1}]`}.file`;
+      [
+        { item: entry, at: '' },
+        ...(entry.optimized ? [{ item: entry.optimized, at: '.optimized' }] : []),
+        ...(entry.assets ?? []).map((item, k) => ({ item, at: `.assets[${k}]` })),
+      ].forEach(({ item, at }) => {
         if (item.file.includes('/'))
-          problems.push(`${at}: expected a plain file name (models:sync puts files side by side), got "${item.file}"`);
+          problems.push(
+            `registry[${i}] (${entry.id})${at}.file: expected a plain file name (models:sync puts files side by side), got "${item.file}"`,
+          );
       }),
     );
   }

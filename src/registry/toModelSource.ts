@@ -19,5 +19,15 @@ export function toModelSource(entry: ModelEntry, baseUrl: string | URL): ModelSo
     inputs: entry.inputs,
     outputs: entry.outputs,
     ...(dims || fill ? { sample: { dims, fill } } : {}),
+    ...(entry.optimized
+      ? {
+          optimized: {
+            url: new URL(entry.optimized.file, baseUrl).href,
+            sha256: entry.optimized.sha256,
+            bytes: entry.optimized.bytes,
+            onnxruntime: entry.optimized.onnxruntime,
+          },
+        }
+      : {}),
   };
 }

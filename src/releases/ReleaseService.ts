@@ -45,6 +45,9 @@ export class ReleaseService {
   /** The last evaluation per model (holds are not logged as decisions; the status shows the latest). */
   /** When the decision loop last finished a pass (null: not yet). */
 
+  /** Pre-optimised copies of registry versions (registry `optimized`), by `id@version#sha256`: served in the manifest. */
+  private readonly copies = new Map<string, NonNullable<ReleaseManifest['models'][string]['optimized']>>();
+
   constructor(private readonly options: ReleaseServiceOptions) {
     this.now = options.now ?? Date.now;
   }
@@ -57,12 +60,22 @@ export class ReleaseService {
   async seed(
     entries: ReadonlyArray<Record<string, unknown> & { id: string; version: string; file: string; sha256: string; bytes: number }>,
   ) {
+    for (const e of entries) {
+      const copy = e.optimized as { file: string; sha256: string; bytes: number; onnxruntime: string } | undefined;
+      if (copy)
+        this.copies.set(`${e.id}@${e.version}#${e.sha256}`, {
+          url: `/models/${copy.file}`,
+          sha256: copy.sha256,
+          bytes: copy.bytes,
+          onnxruntime: copy.onnxruntime,
+        });
+    }
     const known = new Set(await this.store.modelIds());
     const firstPerModel = new Map<string, (typeof entries)[number]>();
     for (const e of entries) if (!firstPerModel.has(e.id)) firstPerModel.set(e.id, e);
     for (const e of firstPerModel.values()) {
       if (known.has(e.id)) continue;
-      const { source: _source, ...fields } = e;
+      const { source: _source, optimized: _optimized, ...fields } = e;
       const entry = { ...fields, url: `/models/${e.file}` } as unknown as ReleaseEntry;
       await this.store.publish(
         {
@@ -245,8 +258,12 @@ export class ReleaseService {
       const candidate = versions.filter((r) => r.state === 'candidate' && r.percent > 0).at(-1);
       const onCandidate = candidate !== undefined && assignBucket(installId, id) < candidate.percent;
       const chosen = onCandidate ? candidate : stable;
+      // The registry's copy of this exact file, when it has one (looked up now, so a re-derived copy is served).
+      const { optimized: _stored, ...entry } = chosen.entry;
+      const copy = this.copies.get(`${id}@${chosen.version}#${chosen.sha256}`);
       models[id] = {
-        ...chosen.entry,
+        ...entry,
+        ...(copy ? { optimized: copy } : {}),
         stable: stable.version,
         state: onCandidate ? 'candidate' : 'stable',
         rolledBack: versions.filter((r) => r.state === 'rolled_back').map((r) => r.version),

@@ -2,7 +2,7 @@
 // What the runtime worker does (src/runtime/worker.ts exposes it): the only place onnxruntime-web is ever loaded.
 import * as Comlink from 'comlink';
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-web';
-import { OnDeviceError, serializeError } from '../core/OnDeviceError';
+import { OnDeviceError, serializeError, type SerializedError } from '../core/OnDeviceError';
 import { createGpuDevice, type GpuContext } from './createGpuDevice';
 import { loadOrt, type OrtModule } from './loadOrt';
 import type {
@@ -23,6 +23,7 @@ import { transferablesOf } from '../core/transferablesOf';
 import { fromOrtTensor, toOrtFeeds } from './tensors';
 import { translateError } from './translateError';
 import { modelBytes } from './modelBytes';
+import type { StoreLoadResult } from '../cache/loadThroughStore';
 import { wasmHeapBytes } from './trackWasmMemory';
 import { startWasmRuntime } from './startWasmRuntime';
 import { isWarmedUp } from './isWarmedUp';
@@ -162,34 +163,23 @@ async function loadSession(request: LoadRequest, signal: AbortSignal, onProgress
     return { ok: false, error: new OnDeviceError('BACKEND_LOST', `WebGPU device lost: ${deviceLostReason}`).toJSON() };
   }
   const t0 = performance.now();
-  let fetched;
-  try {
-    fetched = await modelBytes(request, (p) => onProgress?.(p), signal);
-  } catch (error) {
-    if (signal.aborted) return aborted(request.source.id);
-    return fail(error, 'MODEL_FETCH_FAILED', `Could not fetch model ${request.source.id}`);
+  // On WASM the model's pre-optimised copy when it has one; a copy that cannot be fetched, verified or opened
+  // leaves the original (verified like any bytes) to load, and says why in `optimizedError`.
+  const optimizedRequest = withOptimizedBytes(request, ort.env.versions.web);
+  let optimizedError: SerializedError | undefined;
+  let opened = optimizedRequest ? await openSession(optimizedRequest, signal, onProgress) : undefined;
+  if (opened && !opened.ok && !signal.aborted) {
+    optimizedError = opened.error;
+    opened = undefined;
   }
-  if (signal.aborted) return aborted(request.source.id);
-  const t1 = performance.now();
+  opened ??= await openSession(request, signal, onProgress);
+  if (!opened.ok) return opened;
+  const { fetched, session, t1 } = opened;
   // Model store: an older stored version may stand in for the requested one, with its own specs.
   const served = fetched.servedSource ?? request.source;
-  // Two first-time initialisations of one onnxruntime backend must not overlap; its failure is the session's to report.
-  await runtimeStart;
   const gpuOptions = request.backend === 'webgpu' ? (request.webgpu ?? {}) : {};
   const graphCapture = gpuOptions.graphCapture === true;
-  const keepOutputsOnGpu = gpuOptions.keepOutputsOnGpu === true;
   const inputsOnGpu: InputsOnGpu = { enabled: graphCapture };
-  let session: InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(fetched.bytes, {
-      executionProviders: [request.backend === 'webgpu' ? { name: 'webgpu' } : { name: 'wasm' }],
-      graphOptimizationLevel: 'all',
-      ...(graphCapture || keepOutputsOnGpu ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
-      ...(graphCapture ? { enableGraphCapture: true } : {}),
-    });
-  } catch (error) {
-    return fail(error, 'MODEL_LOAD_FAILED', `Could not create a session for ${request.source.id}`);
-  }
   const inputs = served.inputs ?? metadataOf(session, session.inputNames, 'input');
   const outputs = served.outputs ?? metadataOf(session, session.outputNames, 'output');
   const t2 = performance.now();
@@ -268,8 +258,57 @@ async function loadSession(request: LoadRequest, signal: AbortSignal, onProgress
       adapter: gpu?.adapter,
       storeWarning: fetched.storeWarning,
       version: served.version,
+      ...(optimizedRequest && fetched.sha256 === optimizedRequest.source.sha256 ? { optimized: true } : {}),
+      ...(optimizedError ? { optimizedError } : {}),
     },
   };
+}
+
+/** A session for `request`'s bytes (store or network, verified), or why there is none. */
+async function openSession(
+  request: LoadRequest,
+  signal: AbortSignal,
+  onProgress?: (p: Progress) => void,
+): Promise<{ ok: true; fetched: StoreLoadResult; session: InferenceSession; t1: number } | { ok: false; error: SerializedError }> {
+  if (!ort) return fail(new Error('worker not initialised'), 'MODEL_LOAD_FAILED', 'load');
+  let fetched: StoreLoadResult;
+  try {
+    fetched = await modelBytes(request, (p) => onProgress?.(p), signal);
+  } catch (error) {
+    if (signal.aborted) return aborted(request.source.id);
+    return fail(error, 'MODEL_FETCH_FAILED', `Could not fetch model ${request.source.id}`);
+  }
+  if (signal.aborted) return aborted(request.source.id);
+  const t1 = performance.now();
+  // Two first-time initialisations of one onnxruntime backend must not overlap; its failure is the session's to report.
+  await runtimeStart;
+  const gpuOptions = request.backend === 'webgpu' ? (request.webgpu ?? {}) : {};
+  const graphCapture = gpuOptions.graphCapture === true;
+  const keepOutputsOnGpu = gpuOptions.keepOutputsOnGpu === true;
+  try {
+    const session = await ort.InferenceSession.create(fetched.bytes, {
+      executionProviders: [request.backend === 'webgpu' ? { name: 'webgpu' } : { name: 'wasm' }],
+      graphOptimizationLevel: 'all',
+      ...(graphCapture || keepOutputsOnGpu ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
+      ...(graphCapture ? { enableGraphCapture: true } : {}),
+    });
+    return { ok: true, fetched, session, t1 };
+  } catch (error) {
+    return fail(error, 'MODEL_LOAD_FAILED', `Could not create a session for ${request.source.id}`);
+  }
+}
+
+/**
+ * On WASM, a request for the model's pre-optimised copy (registry `optimized`) when the same onnxruntime
+ * version wrote it: the session starts from graphs already optimised. It is verified against its own sha256
+ * like any model bytes, and stored under its own key. WebGPU loads the original (the copy's fusions were
+ * chosen for the CPU kernels). undefined when there is no copy to use.
+ */
+function withOptimizedBytes(request: LoadRequest, ortVersion: string | undefined): LoadRequest | undefined {
+  const optimized = request.source.optimized;
+  if (request.backend !== 'wasm' || !optimized || optimized.onnxruntime !== ortVersion) return undefined;
+  const { url, sha256, bytes } = optimized;
+  return { ...request, source: { ...request.source, url, sha256, bytes } };
 }
 
 /**

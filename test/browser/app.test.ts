@@ -232,9 +232,9 @@ describe('demo app tabs', () => {
   });
 
   test('a failure inside the pipeline worker reaches the page as OnDeviceError with its code', async () => {
-    // The VAD model answers 404: loadModel fails in the pipeline worker, and the tab explains the code.
+    // The VAD model (its pre-optimised copy too) answers 404: loadModel fails in the pipeline worker, and the tab explains the code.
     const context = await session.browser.newContext({ serviceWorkers: 'block' });
-    await context.route('**/models/silero_vad_v5.onnx', (route) => route.fulfill({ status: 404, body: 'gone' }));
+    await context.route('**/models/silero_vad_v5*.onnx', (route) => route.fulfill({ status: 404, body: 'gone' }));
     const page = await context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));

@@ -41,7 +41,7 @@ async function runInPage(id: string, feeds: Record<string, WireTensor>, backend 
       const model = await (window as any).OnDevice.loadModel(id, { backend, warmup: false });
       try {
         const out = await model.run(w.feedsFromWire(feeds));
-        return { backend: model.backend, outputs: w.feedsToWire(out) };
+        return { backend: model.backend, optimized: model.info.optimized === true, outputs: w.feedsToWire(out) };
       } finally {
         model.dispose();
       }
@@ -81,8 +81,10 @@ describe('every registry model on WASM matches onnxruntime-node', () => {
     test(`${entry.id}`, async () => {
       const feeds = makeInputs(entry as never, { seed: 7 });
       const expected = await runReference(path.join('public/models', entry.file), feeds);
-      const { backend, outputs } = await runInPage(entry.id, feedsToWire(feeds));
+      const { backend, optimized, outputs } = await runInPage(entry.id, feedsToWire(feeds));
       expect(backend).toBe('wasm');
+      // An entry with a pre-optimised copy runs the copy on WASM; the reference is the original file.
+      expect(optimized).toBe('optimized' in entry);
       const actual = feedsFromWire(outputs);
       expect(Object.keys(actual).sort()).toEqual(Object.keys(expected).sort());
       // Float tolerance: the same kernels, but wasm SIMD vs native may order sums differently.
@@ -90,6 +92,49 @@ describe('every registry model on WASM matches onnxruntime-node', () => {
       expect(mismatches).toEqual([]);
     });
   }
+});
+
+describe('pre-optimised copies (registry `optimized`)', () => {
+  const digits = registry.find((e) => e.id === 'digits')!;
+
+  /** Load `entry` (a registry entry object) on WASM; its info and one output. */
+  const loadEntry = (entry: unknown) =>
+    page.evaluate(async (entry) => {
+      const model = await (window as any).OnDevice.loadModel(entry, { backend: 'wasm', warmup: false, cache: false });
+      try {
+        const out = await model.run({ image: { type: 'float32', data: new Float32Array(784).fill(0.5), dims: [1, 1, 28, 28] } });
+        const { optimized, optimizedError } = model.info;
+        return { optimized: optimized === true, optimizedError: optimizedError ?? null, first: out.probabilities.data[0] as number };
+      } finally {
+        model.dispose();
+      }
+    }, entry);
+
+  test('a copy that fails its sha256 is never run: the original loads, and info says why', async () => {
+    expect('optimized' in digits).toBe(true);
+    const good = await loadEntry(digits);
+    expect(good).toMatchObject({ optimized: true, optimizedError: null });
+    const tampered = { ...digits, optimized: { ...(digits as any).optimized, sha256: '0'.repeat(64) } };
+    const fallback = await loadEntry(tampered);
+    expect(fallback.optimized).toBe(false);
+    expect(fallback.optimizedError).toMatchObject({ code: 'INTEGRITY_MISMATCH' });
+    expect(fallback.first).toBeCloseTo(good.first, 5);
+  });
+
+  test('a copy that is missing (404) leaves the original; one written by another onnxruntime is not fetched', async () => {
+    const missing = { ...digits, optimized: { ...(digits as any).optimized, file: 'no-such-copy.onnx' } };
+    expect(await loadEntry(missing)).toMatchObject({ optimized: false, optimizedError: { code: 'MODEL_FETCH_FAILED' } });
+    const requested: string[] = [];
+    const onRequest = (r: { url(): string }) => requested.push(r.url());
+    page.context().on('request', onRequest);
+    try {
+      const other = { ...digits, optimized: { ...(digits as any).optimized, onnxruntime: '1.29.0' } };
+      expect(await loadEntry(other)).toMatchObject({ optimized: false, optimizedError: null });
+    } finally {
+      page.context().off('request', onRequest);
+    }
+    expect(requested.filter((u) => u.includes('/models/digits-1'))).toEqual([expect.stringMatching(/\/models\/digits-1\.onnx$/)]);
+  });
 });
 
 describe('runtime behaviour', () => {

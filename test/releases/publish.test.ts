@@ -33,6 +33,7 @@ describe('publishing, the manifest and the bytes', () => {
       version: string;
       file: string;
       sha256: string;
+      optimized?: { file: string; sha256: string; bytes: number; onnxruntime: string };
     }>;
     for (const e of registry) {
       expect(res.body.models[e.id]).toMatchObject({
@@ -44,7 +45,18 @@ describe('publishing, the manifest and the bytes', () => {
         state: 'stable',
         rolledBack: [],
       });
+      // The registry's pre-optimised copy travels with its version, for the WASM backend.
+      const { optimized } = e;
+      expect(res.body.models[e.id].optimized).toEqual(
+        optimized && {
+          url: `/models/${optimized.file}`,
+          sha256: optimized.sha256,
+          bytes: optimized.bytes,
+          onnxruntime: optimized.onnxruntime,
+        },
+      );
     }
+    expect(Object.values(res.body.models).filter((m) => (m as { optimized?: unknown }).optimized)).toHaveLength(5);
   });
 
   it('refuses a corrupt upload and an incompatible signature with clear errors, and accepts --breaking', async () => {

@@ -7,16 +7,24 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { describeModel } from '../../scripts/onnx/describeModel';
 import { sha256File } from '../../scripts/onnx/sha256File';
 import { sourcePath } from '../../scripts/onnx/sourcePath';
+import { onnxruntimeVersion, writeOptimizedModel } from '../../scripts/onnx/optimizeModel';
+import type { AssetEntry } from '../../src/registry/ModelEntry';
+import { makeInputs } from '../helpers/inputs';
+import { closeReferenceSessions, compareOutputs, runReference } from '../helpers/reference';
 import { parseRegistry } from '../../src/registry/parseRegistry';
 
 const registryText = readFileSync('models/registry.json', 'utf8');
 const registry = parseRegistry(registryText);
 const files = registry.flatMap((entry) => [
   { label: `${entry.id}@${entry.version}`, item: entry },
+  ...(entry.optimized ? [{ label: `${entry.id}@${entry.version} optimized`, item: entry.optimized }] : []),
   ...(entry.assets ?? []).map((asset) => ({ label: `${entry.id}@${entry.version} ${asset.name}`, item: asset })),
 ]);
 const temp = mkdtempSync(join(tmpdir(), 'ondevice-registry-'));
-afterAll(() => rmSync(temp, { recursive: true, force: true }));
+afterAll(async () => {
+  await closeReferenceSessions();
+  rmSync(temp, { recursive: true, force: true });
+});
 
 const run = promisify(execFile);
 async function script(name: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -47,9 +55,33 @@ describe('models/registry.json', () => {
     expect(registry.find((e) => e.id === 'ppocr-v4-rec')?.assets?.map((a) => a.file)).toEqual(['ppocr_keys_v1.txt']);
   });
 
-  it.each(files.map((f) => [f.label, f.item] as const))('%s: sha256 and size match the source file', async (_label, item) => {
-    expect(await sha256File(sourcePath(item))).toEqual({ sha256: item.sha256, bytes: item.bytes });
+  it.each(files.filter((f) => 'source' in f.item).map((f) => [f.label, f.item as AssetEntry] as const))(
+    '%s: sha256 and size match the source file',
+    async (_label, item) => {
+      expect(await sha256File(sourcePath(item))).toEqual({ sha256: item.sha256, bytes: item.bytes });
+    },
+  );
+
+  const withCopies = registry.filter((e) => e.optimized);
+  it('pre-optimised copies exist for the models whose session creation they cut', () => {
+    expect(withCopies.map((e) => e.id)).toEqual(['digits', 'ppocr-v2-cls', 'ppocr-v4-det', 'ppocr-v4-rec', 'silero-vad-v5']);
   });
+
+  it.each(withCopies.map((e) => [e.id, e] as const))(
+    '%s: the pre-optimised copy models:sync writes matches its sha256, describes the same IO and computes the same outputs',
+    async (_id, entry) => {
+      const copy = join(temp, `copy-${entry.id}.onnx`);
+      await writeOptimizedModel(sourcePath(entry), copy, entry.optimized!.level);
+      expect(await sha256File(copy)).toEqual({ sha256: entry.optimized!.sha256, bytes: entry.optimized!.bytes });
+      expect(entry.optimized!.onnxruntime).toBe(onnxruntimeVersion());
+      expect(await describeModel(copy)).toEqual(await describeModel(sourcePath(entry)));
+      // The copy is not the original file: the optimisations are in it (fewer or fused nodes).
+      expect(entry.optimized!.sha256).not.toBe(entry.sha256);
+      const feeds = makeInputs(entry as never, { seed: 11 });
+      const expected = await runReference(sourcePath(entry), feeds);
+      expect(compareOutputs(await runReference(copy, feeds), expected, { atol: 1e-5, rtol: 1e-4 })).toEqual([]);
+    },
+  );
 
   it.each(registry.map((e) => [e.id, e] as const))('%s: inputs and outputs describe what onnxruntime-node reads', async (_id, entry) => {
     const actual = await describeModel(sourcePath(entry));
@@ -82,8 +114,32 @@ describe('models:sync', () => {
     for (const { item } of files) expect((await sha256File(join(out, item.file))).sha256).toBe(item.sha256);
 
     writeFileSync(join(out, 'dtypes.onnx'), 'stale');
+    // A stale pre-optimised copy is written again from the original.
+    writeFileSync(join(out, 'digits-1.extended.onnx'), 'stale');
     const second = await script('models-sync.ts', ['--out', out]);
-    expect(second.stdout).toMatch(/\(1 copied, \d+ up to date\)/);
+    expect(second.stdout).toMatch(/\(2 copied, \d+ up to date\)/);
+    const digits = registry.find((e) => e.id === 'digits')!;
+    expect((await sha256File(join(out, 'digits-1.extended.onnx'))).sha256).toBe(digits.optimized!.sha256);
+  });
+
+  it('stops with one line when a pre-optimised copy does not come out as the registry says, or another onnxruntime wrote it', async () => {
+    const entry = registry.find((e) => e.id === 'digits')!;
+    const copy = entry.optimized!;
+    const wrong = `${copy.sha256.slice(0, 63)}${copy.sha256.endsWith('0') ? '1' : '0'}`;
+    const path = join(temp, 'tampered-copy.json');
+    writeFileSync(path, registryText.replace(copy.sha256, wrong));
+    const result = await script('models-sync.ts', ['--registry', path, '--out', join(temp, 'sync-bad-copy')]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      `models:sync: digits@1 optimized: onnxruntime-node ${copy.onnxruntime} wrote sha256 ${copy.sha256} (${copy.bytes} bytes), the registry expects ${wrong} (${copy.bytes} bytes); run npm run models:optimize`,
+    ]);
+    const older = join(temp, 'older-copy.json');
+    writeFileSync(older, registryText.replaceAll(`"onnxruntime": "${copy.onnxruntime}"`, '"onnxruntime": "1.29.0"'));
+    const other = await script('models-sync.ts', ['--registry', older, '--out', join(temp, 'sync-older-copy')]);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(
+      /optimized: written by onnxruntime 1\.29\.0, but onnxruntime-node \d+\.\d+\.\d+ is installed; run npm run models:optimize/,
+    );
   });
 
   it('stops with exit code 1 and one line naming the model, expected and actual hash', async () => {

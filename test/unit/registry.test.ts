@@ -132,6 +132,24 @@ describe('parseRegistry', () => {
     expect(parseRegistry([entry(), entry({ version: '2' })])).toHaveLength(2);
   });
 
+  it('checks a pre-optimised copy: its own file and sha256, a level that is not machine-specific, the onnxruntime version', () => {
+    const optimized = { file: 'demo.extended.onnx', sha256: 'b'.repeat(64), bytes: 9, level: 'extended', onnxruntime: '1.30.0' };
+    expect(parseRegistry([entry({ optimized })])[0].optimized).toEqual(optimized);
+    expect(problemsOf([entry({ optimized: { ...optimized, level: 'all', onnxruntime: 'latest' } })])).toEqual([
+      'registry[0] (demo).optimized.level: expected "basic" or "extended", got "all"',
+      'registry[0] (demo).optimized.onnxruntime: expected an onnxruntime version like "1.30.0"',
+    ]);
+    expect(problemsOf([entry({ optimized: { ...optimized, file: 'demo.onnx' } })])).toEqual([
+      'registry: file "demo.onnx" is listed twice with different sha256',
+    ]);
+    expect(problemsOf([entry({ optimized: { ...optimized, file: 'v2/demo.extended.onnx' } })])).toEqual([
+      'registry[0] (demo).optimized.file: expected a plain file name (models:sync puts files side by side), got "v2/demo.extended.onnx"',
+    ]);
+    expect(problemsOf([entry({ optimized: { file: 'demo.extended.onnx' } })])[0]).toMatch(
+      /^registry\[0\] \(demo\)\.optimized\.sha256: is required/,
+    );
+  });
+
   it('keeps the message short when there are many problems', () => {
     expect(() => parseRegistry([{}, {}])).toThrow(/^invalid model registry: registry\[0\]\.id: .*; and \d+ more$/);
   });
@@ -179,6 +197,17 @@ describe('toModelSource', () => {
       inputs: model.inputs,
       outputs: model.outputs,
       sample: { dims: { x: [2, 4] }, fill: undefined },
+    });
+  });
+
+  it('carries the pre-optimised copy, resolved against the same folder', () => {
+    const optimized = { file: 'demo.extended.onnx', sha256: 'b'.repeat(64), bytes: 9, level: 'extended' as const, onnxruntime: '1.30.0' };
+    const [model] = parseRegistry([entry({ optimized })]);
+    expect(toModelSource(model, 'https://app.example/models/').optimized).toEqual({
+      url: 'https://app.example/models/demo.extended.onnx',
+      sha256: 'b'.repeat(64),
+      bytes: 9,
+      onnxruntime: '1.30.0',
     });
   });
 });
