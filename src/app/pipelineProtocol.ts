@@ -32,15 +32,18 @@ export interface ModelSummary {
 
 /**
  * How the recogniser takes the lines: 'auto' batches on WebGPU and reads line by line on WASM (where a
- * batch costs as much per line as one line at a time, see the README's OCR figures); a number is lines per call.
+ * batch costs as much per line as one line at a time, see the README's OCR figures); a number is lines per call;
+ * 'parallel' reads line by line over a pool of workers, one session per free core (`model.runBatch`).
  */
-export type RecBatching = 'auto' | number;
+export type RecBatching = 'auto' | 'parallel' | number;
 
 /** OCR lines with boxes in the pixels of `size` (the worker shrinks very large images first). */
 export interface TextRecognition extends OcrResult {
   size: { width: number; height: number };
   /** Lines the recogniser took per call. */
   recBatchSize: number;
+  /** Whether the calls were spread over a pool of workers ('parallel'). */
+  recParallel: boolean;
 }
 
 export interface PipelineWorkerApi {

@@ -40,6 +40,20 @@ const runModel = (modelId: string, feeds: Feeds): Promise<Feeds> => {
   return model.run(feeds);
 };
 
+/**
+ * The recogniser's lines over a pool of workers (`runBatch`: one session per free core, see the README), for the
+ * "on every core" reading. A line that failed fails the reading with its error.
+ */
+const runModelMany = async (modelId: string, feedsList: Feeds[]): Promise<Feeds[]> => {
+  const model = loaded.get(modelId);
+  if (!model) throw new OnDeviceError('DISPOSED', `${modelId} is not loaded; pick a backend to load it`);
+  const results = await model.runBatch(feedsList);
+  return results.map((r) => {
+    if (!r.ok) throw r.error;
+    return r.outputs;
+  });
+};
+
 function summarize(model: Model): ModelSummary {
   const { info } = model;
   return {
@@ -121,10 +135,19 @@ const api: PipelineWorkerApi = {
     await ready('ocr');
     const pixels = pixelsOf(image);
     const { recBatching = 'auto' } = options;
+    const parallel = recBatching === 'parallel';
     const recBatchSize =
-      recBatching === 'auto' ? (loaded.get(OCR_IDS.rec)?.backend === 'webgpu' ? REC_BATCH_SIZE : 1) : Math.max(1, Math.trunc(recBatching));
-    const result = await recognize(pixels, runModel, await keys!, { ...OCR_OPTIONS, recBatchSize });
-    return { ...result, recBatchSize, size: { width: pixels.width, height: pixels.height } };
+      recBatching === 'auto' || parallel
+        ? !parallel && loaded.get(OCR_IDS.rec)?.backend === 'webgpu'
+          ? REC_BATCH_SIZE
+          : 1
+        : Math.max(1, Math.trunc(recBatching));
+    const result = await recognize(pixels, runModel, await keys!, {
+      ...OCR_OPTIONS,
+      recBatchSize,
+      ...(parallel ? { runModelMany } : {}),
+    });
+    return { ...result, recBatchSize, recParallel: parallel, size: { width: pixels.width, height: pixels.height } };
   },
   async detectSpeech(samples, sampleRate) {
     await ready('vad');

@@ -28,15 +28,21 @@ afterAll(async () => {
 
 describe('OCR of a dense page (80 lines)', () => {
   const modes = [
-    { batching: 'auto', recBatchSize: 1 }, // WASM: line by line
-    { batching: '6', recBatchSize: 6 },
+    { batching: 'auto', recBatchSize: 1, recParallel: false }, // WASM: line by line
+    { batching: '6', recBatchSize: 6, recParallel: false },
+    { batching: 'parallel', recBatchSize: 1, recParallel: true }, // line by line over a pool of workers (runBatch)
   ];
-  for (const { batching, recBatchSize } of modes) {
+  let lineByLine: string[] | undefined;
+  for (const { batching, recBatchSize, recParallel } of modes) {
     test(`recognition "${batching}" reads every line with CER ≤ ${(MAX_CER * 100).toFixed(2)}%`, { timeout: 400_000 }, async () => {
       const reading = await readWithOcrTab(page, FIXTURE, batching);
       const rate = cer(expected.join('\n'), reading.lines.join('\n'));
       console.info(`OCR dense page, ${batching}: CER ${(rate * 100).toFixed(2)}%`, reading.timings);
       expect(reading.recBatchSize).toBe(recBatchSize);
+      expect(reading.recParallel).toBe(recParallel);
+      if (batching === 'auto') lineByLine = reading.lines;
+      // The same calls, only spread over workers: the very same text as line by line.
+      if (recParallel) expect(reading.lines).toEqual(lineByLine);
       expect(reading.lines).toHaveLength(expected.length);
       expect(rate).toBeLessThanOrEqual(MAX_CER);
       // Numbers must be exact: every amount on the page is read.

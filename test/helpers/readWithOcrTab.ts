@@ -7,6 +7,8 @@ export interface OcrTabReading {
   /** In the pipeline worker, as the tab shows them (ms). */
   timings: { detectMs: number; classifyMs: number; recognizeMs: number; totalMs: number; roundTripMs: number };
   recBatchSize: number;
+  /** Whether the lines were spread over a pool of workers ('parallel'). */
+  recParallel: boolean;
 }
 
 /** Open the app's OCR tab and wait (bounded) until its models are loaded. */
@@ -15,7 +17,7 @@ export async function openOcrTab(page: Page, baseUrl: string, timeoutMs = 120_00
   await page.locator('#ocr-models-state').filter({ hasText: 'ready' }).waitFor({ timeout: timeoutMs });
 }
 
-/** Read `file` (a PNG path) with the recogniser batching `recBatching` ('auto', '1', '6'); throws on a failed run. */
+/** Read `file` (a PNG path) with the recogniser batching `recBatching` ('auto', '1', '6', 'parallel'); throws on a failed run. */
 export async function readWithOcrTab(page: Page, file: string, recBatching: string, timeoutMs = 300_000): Promise<OcrTabReading> {
   await page.selectOption('#ocr-rec-batching', recBatching);
   // Forget the previous result's state, so the wait below sees only this run.
@@ -40,5 +42,6 @@ export async function readWithOcrTab(page: Page, file: string, recBatching: stri
       roundTripMs: number('roundTripMs'),
     },
     recBatchSize: number('recBatchSize'),
+    recParallel: data.recParallel === 'true',
   };
 }

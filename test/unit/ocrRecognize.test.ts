@@ -4,6 +4,7 @@ import { cer } from '../../src/app/ocr/cer';
 import { recognize } from '../../src/app/ocr/recognize';
 import { rotate180 } from '../../src/app/ocr/rotate180';
 import type { RgbaImage } from '../../src/app/ocr/types';
+import type { Feeds } from '../../src/core/protocol';
 import { createOnnxRunModel } from '../fixtures/helpers/onnxRunModel';
 import { readPng } from '../fixtures/helpers/readPng';
 
@@ -71,6 +72,21 @@ describe('recognize (PP-OCRv4 det + cls v2 + rec v4, onnxruntime-node)', () => {
     expect(calls).toBeGreaterThanOrEqual(1);
     expect(calls).toBeLessThan(first.lines.length);
     expect(batched.lines.map((l) => l.box)).toEqual(first.lines.map((l) => l.box));
+  });
+
+  it('handing the recogniser calls over many at a time (runModelMany) reads the same lines in the same order', async () => {
+    const single = await recognize(sample, model.runModel, keys, { unclipRatio: 2 });
+    const handedOver: number[] = [];
+    const runModelMany = async (id: string, list: Feeds[]) => {
+      handedOver.push(list.length);
+      // Resolved out of order, returned in list order: what a pool of workers does.
+      const outputs = await Promise.all([...list].reverse().map((feeds) => model.runModel(id, feeds)));
+      return outputs.reverse();
+    };
+    const many = await recognize(sample, model.runModel, keys, { unclipRatio: 2, runModelMany, recParallelChunk: 4 });
+    expect(many.lines).toEqual(single.lines);
+    expect(handedOver.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(single.lines.length);
+    expect(handedOver.slice(0, -1).every((n) => n === 4)).toBe(true);
   });
 
   // The demo's options (unclip 2.0) and the default ones: batches sorted by aspect ratio, zero-padded to

@@ -9,7 +9,7 @@ import { rotate180 } from './rotate180';
 import { sortBoxes } from './sortBoxes';
 import { planRecBatches } from './planRecBatches';
 import { stripTensor, stripWidthOf } from './stripTensor';
-import type { Quad, RgbaImage, RunModel } from './types';
+import type { Quad, RgbaImage, RunModel, RunModelMany } from './types';
 
 export interface OcrOptions extends DbOptions {
   /** The ids `runModel` knows the three models by. */
@@ -28,6 +28,14 @@ export interface OcrOptions extends DbOptions {
    * dear (WebGPU); see the README's OCR figures.
    */
   recBatchSize?: number;
+  /**
+   * Run many recogniser calls at once (e.g. `(id, list) => model.runBatch(list)`, which spreads them over a pool of
+   * workers, one per free core): the calls are handed over `recParallelChunk` at a time, in reading order. Without it
+   * the calls run one after another through `runModel`.
+   */
+  runModelMany?: RunModelMany;
+  /** Recogniser calls handed to `runModelMany` at once (bounds the strips held in memory). Default 8. */
+  recParallelChunk?: number;
   /** Widest recogniser input in pixels (at 48 px high); longer lines are squeezed. Default 3200. */
   recMaxWidth?: number;
   /** Lines recognised with a lower score are dropped. Default 0.5. */
@@ -112,14 +120,34 @@ export async function recognize(
 
   const decoded = new Array<{ text: string; score: number }>(crops.length);
   const limits = { batchSize: recBatchSize, height: LINE_HEIGHT, minWidth: REC_MIN_WIDTH, maxWidth: recMaxWidth };
-  for (const { indices, width } of planRecBatches(crops, limits)) {
-    const batch = indices.map((i) => crops[i]);
-    const probabilities = await run(ids.rec, stripTensor(batch, LINE_HEIGHT, width));
+  const plan = planRecBatches(crops, limits);
+  const read = ({ indices, width }: (typeof plan)[number], probabilities: TensorData) => {
     // Each line is read over its own width only: the steps past it see the batch's padding.
+    const batch = indices.map((i) => crops[i]);
     const steps = probabilities.dims[1];
     const stepsOf = batch.map((crop) => Math.ceil((stripWidthOf(crop, LINE_HEIGHT, width) * steps) / width));
     const texts = ctcDecode(probabilities, charset, stepsOf);
     indices.forEach((index, i) => (decoded[index] = texts[i]));
+  };
+  const strip = ({ indices, width }: (typeof plan)[number]) =>
+    stripTensor(
+      indices.map((i) => crops[i]),
+      LINE_HEIGHT,
+      width,
+    );
+  if (options.runModelMany) {
+    const chunk = Math.max(1, Math.trunc(options.recParallelChunk ?? 8));
+    for (let from = 0; from < plan.length; from += chunk) {
+      if (signal?.aborted) throw new OnDeviceError('ABORTED', 'Text recognition was aborted', { modelId: ids.rec });
+      const part = plan.slice(from, from + chunk);
+      const outputs = await options.runModelMany(
+        ids.rec,
+        part.map((p) => ({ x: strip(p) })),
+      );
+      part.forEach((p, i) => read(p, onlyOutput(outputs[i], ids.rec)));
+    }
+  } else {
+    for (const p of plan) read(p, await run(ids.rec, strip(p)));
   }
   const end = performance.now();
 

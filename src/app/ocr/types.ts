@@ -18,3 +18,6 @@ export type Quad = [Point, Point, Point, Point];
  * const runModel: RunModel = (modelId, feeds) => models[modelId].run(feeds);
  */
 export type RunModel = (modelId: string, feeds: Feeds) => Promise<Feeds>;
+
+/** Runs `modelId` on every feeds of the list (at once where it can) and resolves with the outputs in list order. */
+export type RunModelMany = (modelId: string, feedsList: Feeds[]) => Promise<Feeds[]>;
