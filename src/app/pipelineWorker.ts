@@ -135,13 +135,14 @@ const api: PipelineWorkerApi = {
     await ready('ocr');
     const pixels = pixelsOf(image);
     const { recBatching = 'auto' } = options;
-    const parallel = recBatching === 'parallel';
+    const rec = loaded.get(OCR_IDS.rec);
+    const onGpu = rec?.backend === 'webgpu';
+    // auto: batches on WebGPU (one call per batch is where it pays); on WASM line by line, over a pool of workers
+    // when the cores allow more than one session (rec v4 is compute-bound there: more cores is what helps).
+    const cores = self.navigator.hardwareConcurrency ?? 1;
+    const parallel = recBatching === 'parallel' || (recBatching === 'auto' && !onGpu && cores / Math.max(1, rec?.info.threads ?? 1) >= 2);
     const recBatchSize =
-      recBatching === 'auto' || parallel
-        ? !parallel && loaded.get(OCR_IDS.rec)?.backend === 'webgpu'
-          ? REC_BATCH_SIZE
-          : 1
-        : Math.max(1, Math.trunc(recBatching));
+      typeof recBatching === 'number' ? Math.max(1, Math.trunc(recBatching)) : recBatching === 'auto' && onGpu ? REC_BATCH_SIZE : 1;
     const result = await recognize(pixels, runModel, await keys!, {
       ...OCR_OPTIONS,
       recBatchSize,
