@@ -9,11 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import type { Feeds } from '../src/core/protocol';
-import { fromOrtOutputs } from '../src/node/fromOrtOutputs';
-import { toOrtFeeds } from '../src/node/toOrtFeeds';
+import { checkSameOutputs } from '../src/node/checkSameOutputs';
 import type { ModelEntry } from '../src/registry/ModelEntry';
-import { sampleFeeds } from '../src/runtime/sampleFeeds';
+import { sampleFeeds } from '../src/core/sampleFeeds';
 import { optimizedEntryFor } from './onnx/optimizeModel';
 import { readRegistry, writeRegistry } from './onnx/registryFile';
 import { sourcePath } from './onnx/sourcePath';
@@ -33,7 +31,7 @@ async function main(): Promise<void> {
       const original = sourcePath(entry);
       const copy = join(scratch, `${entry.id}-${entry.version}.onnx`);
       const optimized = await optimizedEntryFor(original, entry, level, copy);
-      const worst = await compareOnSample(entry, original, copy);
+      const worst = await checkSameOutputs(original, copy, sampleFeeds(entry.inputs, entry.sample), `${entry.id}@${entry.version}`);
       const [before, after] = await sessionCreationMs(original, copy);
       entry.optimized = optimized;
       console.log(
@@ -54,40 +52,6 @@ function find(registry: ModelEntry[], ref: string): ModelEntry {
   if (matches.length === 0) throw new Error(`no registry entry ${ref} (known: ${registry.map((e) => `${e.id}@${e.version}`).join(', ')})`);
   if (matches.length > 1) throw new Error(`${ref} names ${matches.length} versions; say which (${id}@<version>)`);
   return matches[0];
-}
-
-/**
- * Run both files on the entry's sample inputs; throw when an output differs beyond float tolerance
- * (|a − e| ≤ 1e-4 + 1e-3·|e|; other types exactly). Returns the largest absolute float difference.
- */
-async function compareOnSample(entry: ModelEntry, original: string, copy: string): Promise<number> {
-  const feeds = sampleFeeds(entry.inputs, entry.sample);
-  const [expected, actual] = [await runOnce(original, feeds), await runOnce(copy, feeds)];
-  let worst = 0;
-  for (const [name, e] of Object.entries(expected)) {
-    const a = actual[name];
-    const where = `${entry.id}@${entry.version} output ${name}`;
-    if (!a || a.type !== e.type || a.dims.join() !== e.dims.join())
-      throw new Error(`${where}: the optimised copy's output differs in type or shape`);
-    for (let i = 0; i < e.data.length; i++) {
-      const [x, y] = [a.data[i], e.data[i]];
-      if (typeof x === 'number' && typeof y === 'number' && (e.type === 'float32' || e.type === 'float64')) {
-        const diff = Math.abs(x - y);
-        worst = Math.max(worst, diff);
-        if (!(diff <= 1e-4 + 1e-3 * Math.abs(y))) throw new Error(`${where}[${i}]: ${x} vs ${y} in the original`);
-      } else if (x !== y) throw new Error(`${where}[${i}]: ${String(x)} vs ${String(y)} in the original`);
-    }
-  }
-  return worst;
-}
-
-async function runOnce(path: string, feeds: Feeds): Promise<Feeds> {
-  const session = await ort.InferenceSession.create(path, { intraOpNumThreads: 1 });
-  try {
-    return fromOrtOutputs(await session.run(toOrtFeeds(ort, feeds)));
-  } finally {
-    await session.release();
-  }
 }
 
 /** Median session creation (graph level `all`, as the browser worker uses) of each file, alternating, 5 each. */

@@ -11,7 +11,7 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AssetEntry, ModelEntry, OptimizedEntry } from '../src/registry/ModelEntry';
 import { GENERATED_MODELS } from './onnx/generatedModels';
-import { onnxruntimeVersion, writeOptimizedModel } from './onnx/optimizeModel';
+import { onnxruntimeVersion, writeOptimizedModel } from '../src/node/optimizeModel';
 import { PUBLIC_MODELS_DIR, REGISTRY_PATH, REPO_ROOT } from './onnx/paths';
 import { readRegistry } from './onnx/registryFile';
 import { sha256File } from './onnx/sha256File';
@@ -86,7 +86,7 @@ async function syncOptimized(entry: ModelEntry, optimized: OptimizedEntry, label
     const present = await sha256File(to);
     if (present.sha256 === optimized.sha256 && present.bytes === optimized.bytes) return false;
   }
-  const version = onnxruntimeVersion();
+  const version = await onnxruntimeVersion();
   if (version !== optimized.onnxruntime) {
     throw new Error(
       `${label}: written by onnxruntime ${optimized.onnxruntime}, but onnxruntime-node ${version} is installed; run npm run models:optimize`,

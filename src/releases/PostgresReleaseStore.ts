@@ -52,6 +52,13 @@ export class PostgresReleaseStore implements ReleaseStore {
           release.sha256,
           Buffer.from(release.bytes.buffer, release.bytes.byteOffset, release.bytes.byteLength),
         ]);
+      if (release.optimized) {
+        const copy = release.optimized.bytes;
+        await client.query('INSERT INTO release_blobs (sha256, bytes) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING', [
+          release.optimized.sha256,
+          Buffer.from(copy.buffer, copy.byteOffset, copy.byteLength),
+        ]);
+      }
       const inserted = await client.query(
         `INSERT INTO releases
            (model_id, version, seq, sha256, bytes, entry, url, notes, metrics, published_ms, state, percent, rollout_started_ms)

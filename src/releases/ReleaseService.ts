@@ -5,7 +5,8 @@ import { OnDeviceError } from '../core/OnDeviceError';
 import { assignBucket } from './assignBucket';
 import { decideRollout, evidenceOf, type RolloutDecision } from './decideRollout';
 import { zFor } from './intervals';
-import { releaseBytesUrl } from './releaseIds';
+import type { OptimizedCopy } from './deriveOptimizedCopy';
+import { releaseBytesUrl, releaseOptimizedUrl } from './releaseIds';
 import type { Decision, Evaluation, Release, ReleaseEntry, ReleaseStore } from './ReleaseStore';
 import { ReleaseManifestSchema, type ReleaseManifest } from '../registry/ReleaseManifest';
 import { policyFor, type RolloutConfig } from './rolloutPolicy';
@@ -30,6 +31,15 @@ export interface ReleaseServiceOptions {
   config: RolloutConfig;
   /** Loads the bytes into onnxruntime and reads the signature (readSignature); injectable for tests of the policy. */
   readSignature: (bytes: Uint8Array) => Promise<{ inputs: TensorSpec[]; outputs: TensorSpec[] }>;
+  /**
+   * Derives the pre-optimised copy of a published version and checks its outputs against the upload's
+   * (deriveOptimizedCopy); injectable for tests of the policy. Omitted: versions are published without a copy.
+   * A copy that cannot be derived never fails the publish: the version is published without one.
+   */
+  deriveOptimized?: (
+    bytes: Uint8Array,
+    release: { id: string; version: string; inputs: TensorSpec[]; sample?: unknown },
+  ) => Promise<OptimizedCopy>;
   /** Called for every version that becomes a release (ModelKeyBudget.addKnown: its events always count). */
   onKnownVersion?: (modelId: string, version: string) => void;
   /** An automatic rollback (webhook, log). */
@@ -98,7 +108,9 @@ export class ReleaseService {
   /**
    * Publish `bytes` as `version` of `modelId`: stored content-addressed, loaded by onnxruntime (bytes that
    * do not load are refused), signature checked against the current stable version unless `breaking`.
-   * A new version starts at 0 %; the first version of an unknown model is its stable release.
+   * A new version starts at 0 %; the first version of an unknown model is its stable release. Its pre-optimised
+   * copy (`entry.optimized`, served at …/model.extended.onnx) is derived and checked here; when it cannot be,
+   * the version is published without one and `optimizedError` says why.
    */
   async publish(input: {
     modelId: string;
@@ -107,7 +119,7 @@ export class ReleaseService {
     notes?: string;
     metrics?: unknown;
     breaking?: boolean;
-  }): Promise<Release> {
+  }): Promise<Release & { optimizedError?: string }> {
     const { modelId, version, bytes } = input;
     if (await this.store.get(modelId, version)) throw new ReleaseError(409, 'VERSION_EXISTS', `${modelId} ${version} is already published`);
     if (bytes.byteLength === 0) throw new ReleaseError(400, 'INVALID_INPUT', 'the body is empty: send the ONNX bytes');
@@ -143,6 +155,8 @@ export class ReleaseService {
       // The stable version's sample hint still fits a compatible signature.
       ...(problems.length === 0 && base.sample !== undefined ? { sample: base.sample } : {}),
     };
+    const { copy, optimizedError } = await this.deriveCopy(bytes, entry);
+    if (copy) entry.optimized = { url: releaseOptimizedUrl(modelId, version), ...copy.entry };
     const first = stable === undefined;
     const atMs = this.now();
     const published = await this.store.publish(
@@ -155,6 +169,7 @@ export class ReleaseService {
         metrics: input.metrics ?? null,
         publishedMs: atMs,
         bytes,
+        ...(copy ? { optimized: { sha256: copy.entry.sha256, bytes: copy.bytes } } : {}),
         state: first ? 'stable' : 'candidate',
         percent: first ? 100 : 0,
       },
@@ -171,12 +186,30 @@ export class ReleaseService {
           bytes: bytes.byteLength,
           breaking: problems.length > 0,
           problems,
+          optimized: copy ? { sha256: copy.entry.sha256, bytes: copy.entry.bytes, onnxruntime: copy.entry.onnxruntime } : null,
+          ...(optimizedError ? { optimizedError } : {}),
         },
       ),
     );
     if (!published) throw new ReleaseError(409, 'VERSION_EXISTS', `${modelId} ${version} is already published`);
     this.options.onKnownVersion?.(modelId, version);
-    return (await this.store.get(modelId, version))!;
+    const release = (await this.store.get(modelId, version))!;
+    return optimizedError ? { ...release, optimizedError } : release;
+  }
+
+  /** The pre-optimised copy of uploaded bytes, or why there is none (a failure here never fails the publish). */
+  private async deriveCopy(
+    bytes: Uint8Array,
+    entry: ReleaseEntry,
+  ): Promise<{ copy?: { bytes: Uint8Array; entry: { sha256: string; bytes: number; onnxruntime: string } }; optimizedError?: string }> {
+    if (!this.options.deriveOptimized) return {};
+    try {
+      const copy = await this.options.deriveOptimized(bytes, entry);
+      const sha256 = createHash('sha256').update(copy.bytes).digest('hex');
+      return { copy: { bytes: copy.bytes, entry: { sha256, bytes: copy.bytes.byteLength, onnxruntime: copy.onnxruntime } } };
+    } catch (e) {
+      return { optimizedError: `no pre-optimised copy: ${e instanceof Error ? e.message : String(e)}` };
+    }
   }
 
   /** Operator: set a candidate's share of installs. 100 promotes it. */
@@ -258,9 +291,10 @@ export class ReleaseService {
       const candidate = versions.filter((r) => r.state === 'candidate' && r.percent > 0).at(-1);
       const onCandidate = candidate !== undefined && assignBucket(installId, id) < candidate.percent;
       const chosen = onCandidate ? candidate : stable;
-      // The registry's copy of this exact file, when it has one (looked up now, so a re-derived copy is served).
-      const { optimized: _stored, ...entry } = chosen.entry;
-      const copy = this.copies.get(`${id}@${chosen.version}#${chosen.sha256}`);
+      // The registry's copy of this exact file, when it has one (looked up now, so a re-derived copy is served),
+      // else the copy derived when the version was published.
+      const { optimized: published, ...entry } = chosen.entry;
+      const copy = this.copies.get(`${id}@${chosen.version}#${chosen.sha256}`) ?? published;
       models[id] = {
         ...entry,
         ...(copy ? { optimized: copy } : {}),

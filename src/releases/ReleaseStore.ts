@@ -58,12 +58,14 @@ export interface NewRelease {
   publishedMs: number;
   /** The bytes; absent for a seeded registry entry (served from /models/). */
   bytes?: Uint8Array;
+  /** The pre-optimised copy's bytes (entry `optimized`), stored content-addressed in the same transaction. */
+  optimized?: { sha256: string; bytes: Uint8Array };
   state: ReleaseState;
   percent: number;
 }
 
 export interface ReleaseStore {
-  /** Insert blob (if new) and release in one transaction; false when the version already exists. */
+  /** Insert the blobs (if new: the bytes and their pre-optimised copy) and the release in one transaction; false when the version already exists. */
   publish(release: NewRelease, decision: Decision): Promise<boolean>;
   get(modelId: string, version: string): Promise<Release | undefined>;
   /** All versions of a model in publish order. */

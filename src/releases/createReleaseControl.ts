@@ -8,9 +8,10 @@ import { sendJson } from '../collector/sendJson';
 import { WebhookNotifier } from '../collector/WebhookNotifier';
 import type { LeaderLease } from '../collector/leader/LeaderLease';
 import { checkReadAccess, checkWriteAccess, type ReadAccessPolicy, type WriteAccessPolicy } from './checkWriteAccess';
+import { deriveOptimizedCopy } from './deriveOptimizedCopy';
 import { readBinaryBody } from './readBinaryBody';
 import { readSignature } from './readSignature';
-import { INSTALL_ID, MODEL_ID, VERSION } from './releaseIds';
+import { INSTALL_ID, MODEL_ID, VERSION, releaseOptimizedUrl } from './releaseIds';
 import { ReleaseError, ReleaseService } from './ReleaseService';
 import type { ReleaseStore } from './ReleaseStore';
 import { loadRolloutConfig, parseRolloutConfig, type RolloutConfig } from './rolloutPolicy';
@@ -94,6 +95,7 @@ export async function createReleaseControl(options: ReleaseControlOptions): Prom
     metrics: options.metrics,
     config,
     readSignature,
+    deriveOptimized: deriveOptimizedCopy,
     onKnownVersion: options.addKnownModel,
     now: options.now,
     onRollback: (d) => {
@@ -192,8 +194,9 @@ export async function createReleaseControl(options: ReleaseControlOptions): Prom
         sendJson(res, body.status, { error: body.error, code: body.code, path: '$' }, { connection: 'close' });
         return true;
       }
-      const release = await service.publish({ modelId, version, bytes: body.bytes, ...params });
-      sendJson(res, 201, { release });
+      const { optimizedError, ...release } = await service.publish({ modelId, version, bytes: body.bytes, ...params });
+      // The pre-optimised copy (null when none could be derived; optimizedError says why) beside the release.
+      sendJson(res, 201, { release, optimized: release.entry.optimized ?? null, ...(optimizedError ? { optimizedError } : {}) });
       return true;
     }
     if (leaf === 'model.onnx') {
@@ -204,6 +207,20 @@ export async function createReleaseControl(options: ReleaseControlOptions): Prom
       if (!bytes)
         throw new ReleaseError(404, 'NOT_FOUND', `${modelId} ${version} is a seeded registry model: its bytes are at ${release.entry.url}`);
       sendReleaseBytes(req, res, bytes, release.sha256);
+      return true;
+    }
+    if (leaf === 'model.extended.onnx') {
+      if (!allow(res, method, READ)) return true;
+      const release = await service.store.get(modelId, version);
+      if (!release) throw new ReleaseError(404, 'NOT_FOUND', `${modelId} ${version} is not published`);
+      const copy = release.entry.optimized as { url?: unknown; sha256?: unknown } | undefined;
+      const bytes =
+        copy?.url === releaseOptimizedUrl(modelId, version) && typeof copy.sha256 === 'string'
+          ? await service.store.readBlob(copy.sha256)
+          : undefined;
+      if (!bytes || typeof copy?.sha256 !== 'string')
+        throw new ReleaseError(404, 'NOT_FOUND', `${modelId} ${version} has no pre-optimised copy on this server`);
+      sendReleaseBytes(req, res, bytes, copy.sha256);
       return true;
     }
     if (leaf === 'rollout') {

@@ -9,3 +9,8 @@ export const INSTALL_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export function releaseBytesUrl(modelId: string, version: string): string {
   return `/v1/releases/${modelId}/${version}/model.onnx`;
 }
+
+/** The URL a published version's pre-optimised copy (`extended`, for the WASM backend) is served at. */
+export function releaseOptimizedUrl(modelId: string, version: string): string {
+  return `/v1/releases/${modelId}/${version}/model.extended.onnx`;
+}

@@ -17,7 +17,7 @@ import type {
   WorkerConfig,
   WorkerMemory,
 } from '../core/protocol';
-import { sampleFeeds } from './sampleFeeds';
+import { sampleFeeds } from '../core/sampleFeeds';
 import { normalizeDim } from '../core/normalizeDim';
 import { transferablesOf } from '../core/transferablesOf';
 import { fromOrtTensor, toOrtFeeds } from './tensors';

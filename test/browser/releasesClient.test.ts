@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import * as ort from 'onnxruntime-node';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { assignBucket } from '../../src/releases/assignBucket';
@@ -52,6 +53,8 @@ beforeAll(async () => {
   expect(published.status, JSON.stringify(published.body)).toBe(201);
   expect(published.body.release).toMatchObject({ version: '2', state: 'candidate', percent: 0 });
   expect(published.body.release.sha256).toBe(createHash('sha256').update(v2Bytes).digest('hex'));
+  // The server derived v2's pre-optimised copy (tiny-mlp v1, seeded from the registry, has none).
+  expect(published.body.optimized).toMatchObject({ url: '/v1/releases/tiny-mlp/2/model.extended.onnx' });
   release.candidate = '2';
   browser = await launchChromium();
 });
@@ -77,6 +80,9 @@ interface Loaded {
   fromCache: boolean;
   installId: string;
   probs: number[];
+  /** model.info.optimized: the WASM session runs the version's pre-optimised copy. */
+  optimized: boolean;
+  optimizedError: unknown;
 }
 
 /** loadModel('tiny-mlp') in the page, run on a fixed input; the model stays on `window.__model`. */
@@ -91,6 +97,8 @@ function loadTiny(page: Page): Promise<Loaded> {
       fromCache: model.info.fromCache,
       installId: localStorage.getItem('ondevice.installId') ?? '',
       probs: Array.from(out.probs.data as Float32Array),
+      optimized: model.info.optimized === true,
+      optimizedError: model.info.optimizedError ?? null,
     };
   });
 }
@@ -154,6 +162,15 @@ describe('the client follows the server', () => {
     expect(onV2).toBeLessThanOrEqual(14);
     const outputsOf = (v: string) => installs.find((i) => i.first.version === v)!.first.probs;
     expect(outputsOf('1')).not.toEqual(outputsOf('2'));
+    // On WASM the published v2 runs its pre-optimised copy (published through the release server), and computes
+    // what onnxruntime-node computes on the uploaded bytes; v1 (no copy) runs its original.
+    for (const { first } of installs)
+      expect([first.version, first.optimized, first.optimizedError]).toEqual([first.version, first.version === '2', null]);
+    const session = await ort.InferenceSession.create(new Uint8Array(v2Bytes));
+    const x = Float32Array.from({ length: 16 }, (_, i) => i / 16);
+    const expected = Array.from((await session.run({ x: new ort.Tensor('float32', x, [1, 16]) })).probs.data as Float32Array);
+    await session.release();
+    for (const [i, e] of expected.entries()) expect(Math.abs(outputsOf('2')[i] - e)).toBeLessThanOrEqual(1e-5);
   });
 
   test('the same install gets the same version after reload, from the store', async () => {
@@ -164,6 +181,7 @@ describe('the client follows the server', () => {
       expect(again.version).toBe(install.first.version);
       expect(again.fromCache).toBe(true);
       expect(again.probs).toEqual(install.first.probs);
+      expect(again.optimized).toBe(install.first.optimized);
     }
   });
 
@@ -184,6 +202,7 @@ describe('the client follows the server', () => {
       const next = await loadTiny(install.page);
       expect(next.version).toBe('2');
       expect(next.fromCache).toBe(true);
+      expect(next.optimized).toBe(true); // the background download fetched v2's copy
       expect(next.probs).toEqual(installs.find((i) => i.first.version === '2')!.first.probs);
     } finally {
       await rollout(50);

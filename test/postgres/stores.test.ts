@@ -1,7 +1,7 @@
 // One set of store-level behaviour tests, run against SQLite and a real PostgreSQL server (a throwaway
 // cluster from test/helpers/postgres.ts): dedupe, queries, alerts, releases, retention.
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import { openPostgresStorage } from '../../src/collector/postgres/openPostgresSt
 import { migratePostgres } from '../../src/collector/postgres/pgMigrations';
 import type { PruneResult, RetentionPolicy } from '../../src/collector/Retention';
 import type { TimeWindow } from '../../src/collector/storeRows';
+import { deriveOptimizedCopy } from '../../src/releases/deriveOptimizedCopy';
 import { PostgresReleaseStore } from '../../src/releases/PostgresReleaseStore';
 import { PostgresVersionMetrics } from '../../src/releases/PostgresVersionMetrics';
 import type { Decision, NewRelease, ReleaseStore } from '../../src/releases/ReleaseStore';
@@ -251,6 +252,76 @@ describe.each([sqlite, postgres])('stores on $name', (backend) => {
         ['rollout', '2'],
       ]);
       expect(decisions[0].evidence).toEqual({ n: 1 });
+    } finally {
+      await close();
+    }
+  });
+
+  it("stores a published version's pre-optimised copy beside its bytes, content-addressed, in the publish's transaction", async () => {
+    const { store, close } = await backend.openReleases();
+    try {
+      const bytes = new Uint8Array(readFileSync('models/generated/tiny-mlp.onnx'));
+      const copy = await deriveOptimizedCopy(bytes, {
+        id: 'tiny-mlp',
+        version: '2',
+        inputs: [{ name: 'x', type: 'float32', shape: ['batch', 16] }],
+      });
+      const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+      const optimized = {
+        url: '/v1/releases/tiny-mlp/2/model.extended.onnx',
+        sha256: sha(copy.bytes),
+        bytes: copy.bytes.byteLength,
+        onnxruntime: copy.onnxruntime,
+      };
+      const release = (version: string, entryExtra: Record<string, unknown> = {}): NewRelease => ({
+        modelId: 'tiny-mlp',
+        version,
+        sha256: sha(bytes),
+        entry: {
+          id: 'tiny-mlp',
+          version,
+          url: `/v1/releases/tiny-mlp/${version}/model.onnx`,
+          sha256: sha(bytes),
+          bytes: bytes.length,
+          inputs: [],
+          outputs: [],
+          optimized,
+          ...entryExtra,
+        },
+        notes: null,
+        metrics: null,
+        publishedMs: NOON,
+        bytes,
+        optimized: { sha256: optimized.sha256, bytes: copy.bytes },
+        state: 'stable',
+        percent: 100,
+      });
+      const decision: Decision = {
+        modelId: 'tiny-mlp',
+        version: '2',
+        atMs: NOON,
+        action: 'publish',
+        fromPercent: 0,
+        toPercent: 100,
+        actor: 'operator',
+        reason: 'publish',
+        evidence: null,
+      };
+      // A publish that fails after the blobs were written (an entry that cannot be stored) keeps neither.
+      await expect(store.publish(release('2', { broken: 1n }), decision)).rejects.toThrow(/BigInt/);
+      expect(await store.readBlob(optimized.sha256)).toBeUndefined();
+      expect(await store.readBlob(sha(bytes))).toBeUndefined();
+      expect(await store.get('tiny-mlp', '2')).toBeUndefined();
+
+      expect(await store.publish(release('2'), decision)).toBe(true);
+      expect((await store.get('tiny-mlp', '2'))!.entry.optimized).toEqual(optimized);
+      const stored = await store.readBlob(optimized.sha256);
+      expect(stored && sha(stored)).toBe(optimized.sha256);
+      expect(Buffer.from(stored!).equals(Buffer.from(copy.bytes))).toBe(true);
+      expect(sha((await store.readBlob(sha(bytes)))!)).toBe(sha(bytes));
+      // The same bytes as another version: both blobs are shared, not stored twice (and not an error).
+      expect(await store.publish(release('3'), { ...decision, version: '3' })).toBe(true);
+      expect((await store.get('tiny-mlp', '3'))!.entry.optimized).toEqual(optimized);
     } finally {
       await close();
     }

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { describeModel } from '../../scripts/onnx/describeModel';
 import { sha256File } from '../../scripts/onnx/sha256File';
 import { sourcePath } from '../../scripts/onnx/sourcePath';
-import { onnxruntimeVersion, writeOptimizedModel } from '../../scripts/onnx/optimizeModel';
+import { onnxruntimeVersion, writeOptimizedModel } from '../../src/node/optimizeModel';
 import type { AssetEntry } from '../../src/registry/ModelEntry';
 import { makeInputs } from '../helpers/inputs';
 import { closeReferenceSessions, compareOutputs, runReference } from '../helpers/reference';
@@ -73,7 +73,7 @@ describe('models/registry.json', () => {
       const copy = join(temp, `copy-${entry.id}.onnx`);
       await writeOptimizedModel(sourcePath(entry), copy, entry.optimized!.level);
       expect(await sha256File(copy)).toEqual({ sha256: entry.optimized!.sha256, bytes: entry.optimized!.bytes });
-      expect(entry.optimized!.onnxruntime).toBe(onnxruntimeVersion());
+      expect(entry.optimized!.onnxruntime).toBe(await onnxruntimeVersion());
       expect(await describeModel(copy)).toEqual(await describeModel(sourcePath(entry)));
       // The copy is not the original file: the optimisations are in it (fewer or fused nodes).
       expect(entry.optimized!.sha256).not.toBe(entry.sha256);
