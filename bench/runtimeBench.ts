@@ -18,6 +18,12 @@ interface Case {
   recipe: { name: string; type: 'float32' | 'int64'; dims: number[]; kind: 'wave' | 'zeros' | 'sr' }[];
   /** ondevice loads `/models/<file>` instead of the registry id. */
   byUrl?: boolean;
+  /**
+   * Also measure the round trip's floor on this page: this many interleaved rounds of an ondevice run,
+   * a raw postMessage ping-pong with a plain worker (the same feeds and outputs, transferred) and a
+   * trivial comlink call to ondevice's own worker.
+   */
+  roundTripFloor?: { rounds: number; outputs: { name: string; size: number; dims: number[] }[] };
 }
 
 const THREADS = process.env.BENCH_THREADS ? Number(process.env.BENCH_THREADS) : undefined;
@@ -34,6 +40,7 @@ const CASES: Case[] = [
     threads: THREADS,
     file: 'tiny-mlp.onnx',
     recipe: [{ name: 'x', type: 'float32', dims: [1, 16], kind: 'wave' }],
+    roundTripFloor: { rounds: 300, outputs: [{ name: 'probs', size: 4, dims: [1, 4] }] },
   },
   {
     id: 'silero-vad-v5',
@@ -69,6 +76,24 @@ export interface Measurement {
   backend?: string;
 }
 
+/** Medians over the interleaved rounds of `Case.roundTripFloor` (ms), all on the same page. */
+export interface RoundTripFloor {
+  rounds: number;
+  /** ondevice: page wall time of `model.run` minus the time inside the worker. */
+  ondeviceMs: number;
+  /** A raw postMessage ping-pong with a plain dedicated worker, no comlink, payload transferred both ways. */
+  rawPingPongMs: number;
+  /** A comlink call to ondevice's worker that does nearly nothing (`memory()`), through WorkerLink. */
+  comlinkCallMs: number;
+  /** ondevice − raw ping-pong: what our code adds over the platform's floor. */
+  oursOverRawMs: number;
+  /**
+   * The timed runs above, one per driver call with the page idle in between (threads asleep): ondevice's
+   * round trip (steady) and a raw ping-pong sent right after each of them.
+   */
+  afterIdle: { ondeviceMs: number; rawPingPongMs: number };
+}
+
 /** The steady state: the median of the last two thirds of the timed runs (after tier-up). */
 const steady = (times: number[]) => median(times.slice(Math.floor(times.length / 3)));
 
@@ -84,6 +109,7 @@ interface Side {
   /** ondevice only: per run, page wall time minus the time inside the worker; and the time inside. */
   roundTrips?(): Promise<number[]>;
   insideWorker?(): Promise<number[]>;
+  roundTripFloor?(): Promise<RoundTripFloor>;
   close(): Promise<void>;
 }
 
@@ -130,6 +156,7 @@ async function pageSide(browser: Browser, baseUrl: string, setup: string, c: Cas
     longTasks: () => page.evaluate(() => (window as any).__bench.longTasks()),
     roundTrips: () => page.evaluate(() => (window as any).__bench.roundTrips?.() ?? []),
     insideWorker: () => page.evaluate(() => (window as any).__bench.insideWorker?.() ?? []),
+    roundTripFloor: () => page.evaluate(() => (window as any).__bench.roundTripFloor()),
     close: () => page.close(),
   };
 }
@@ -140,13 +167,27 @@ const ONDEVICE_SETUP = `(c, RUNS, build) => {
   const tasks = [];
   new PerformanceObserver((l) => tasks.push(...l.getEntries())).observe({ type: 'longtask' });
   let model, inputs, mark = 0;
-  const roundTrips = [], insideWorker = [];
+  const roundTrips = [], insideWorker = [], rawAfterIdle = [];
+  // c.roundTripFloor: a plain worker that answers each message with outputs the size of the model's.
+  let echo;
+  const ping = () => new Promise((resolve) => {
+    const feeds = build(inputs);
+    const s = performance.now();
+    echo.onmessage = () => resolve(performance.now() - s);
+    echo.postMessage(feeds, Object.values(feeds).map((f) => f.data.buffer));
+  });
   window.__bench = {
     async load() {
       const t0 = performance.now();
       model = await OnDevice.loadModel(c.byUrl ? '/models/' + c.file : c.id, { backend: 'wasm', cache: false, ...(c.threads ? { threads: c.threads } : {}) });
       const loadMs = performance.now() - t0;
       inputs = c.recipe;
+      if (c.roundTripFloor) {
+        const outputs = JSON.stringify(c.roundTripFloor.outputs);
+        echo = new Worker(URL.createObjectURL(new Blob(['const outputs = ' + outputs + '; onmessage = () => { const value = {}, buffers = [];' +
+          ' for (const o of outputs) { const data = new Float32Array(o.size); buffers.push(data.buffer); value[o.name] = { type: "float32", dims: o.dims, data }; }' +
+          ' postMessage({ ok: true, value, ms: 0 }, buffers); };'], { type: 'text/javascript' })));
+      }
       mark = tasks.length;
       return { loadMs, threads: model.info.threads, backend: model.backend };
     },
@@ -159,11 +200,37 @@ const ONDEVICE_SETUP = `(c, RUNS, build) => {
       const inside = OnDevice.__testing.workerRunMs().at(-1);
       roundTrips.push(wall - inside);
       insideWorker.push(inside);
+      // The same after-idle conditions for the plain worker: one ping-pong after each timed run.
+      if (echo) rawAfterIdle.push(await ping());
       return wall;
     },
     async longTasks() { return tasks.length - mark; },
     roundTrips: () => roundTrips,
     insideWorker: () => insideWorker,
+    // The platform's floor, interleaved round by round with ondevice on this page (after a warm-up).
+    async roundTripFloor() {
+      const times = { ondevice: [], raw: [], comlink: [] };
+      const warmUp = 50;
+      for (let i = 0; i < warmUp + c.roundTripFloor.rounds; i++) {
+        const feeds = build(inputs);
+        const s = performance.now();
+        await model.run(feeds);
+        const ondevice = performance.now() - s - OnDevice.__testing.workerRunMs().at(-1);
+        const raw = await ping();
+        const s2 = performance.now();
+        await OnDevice.__testing.memory(model);
+        const comlink = performance.now() - s2;
+        if (i >= warmUp) { times.ondevice.push(ondevice); times.raw.push(raw); times.comlink.push(comlink); }
+      }
+      const med = (a) => { const s = [...a].sort((x, y) => x - y); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+      const steady = (a) => med(a.slice(Math.floor(a.length / 3)));
+      const ondeviceMs = med(times.ondevice), rawPingPongMs = med(times.raw);
+      echo.terminate();
+      return {
+        rounds: c.roundTripFloor.rounds, ondeviceMs, rawPingPongMs, comlinkCallMs: med(times.comlink), oursOverRawMs: ondeviceMs - rawPingPongMs,
+        afterIdle: { ondeviceMs: steady(roundTrips), rawPingPongMs: steady(rawAfterIdle) },
+      };
+    },
   };
 }`;
 
@@ -191,7 +258,13 @@ async function measureCase(
   browsers: { a: Browser; b: Browser },
   baseUrl: string,
   c: Case,
-): Promise<{ ondevice: Measurement; ondeviceByUrl: Measurement; naive: Measurement; native: Measurement }> {
+): Promise<{
+  ondevice: Measurement;
+  ondeviceByUrl: Measurement;
+  naive: Measurement;
+  native: Measurement;
+  roundTripFloor?: RoundTripFloor;
+}> {
   // Separate browsers: B's main-thread work must not show up as long tasks in A's renderer.
   const a = await pageSide(browsers.a, baseUrl, ONDEVICE_SETUP, c);
   const aUrl = await pageSide(browsers.a, baseUrl, ONDEVICE_SETUP, { ...c, byUrl: true });
@@ -225,6 +298,8 @@ async function measureCase(
     ondeviceByUrl: { ...result(loadAUrl, times.aUrl, await aUrl.longTasks()), roundTripMs: steady(await aUrl.roundTrips!()) },
     naive: result(loadB, times.b, await b.longTasks()),
     native: result(loadC, times.c, 0),
+    // After the timed runs, so the first-run and steady figures above are as before.
+    roundTripFloor: c.roundTripFloor ? await a.roundTripFloor!() : undefined,
   };
   await Promise.all([a.close(), aUrl.close(), b.close(), cSide.close()]);
   return measured;
@@ -237,6 +312,8 @@ export interface RuntimeBenchResult {
   ondeviceByUrl: Measurement;
   naive: Measurement;
   native: Measurement;
+  /** Only for the case that measures it (tiny-mlp). */
+  roundTripFloor?: RoundTripFloor;
   ratios: {
     steadyAoverB: number;
     steadyAoverC: number;
@@ -253,8 +330,10 @@ export async function runRuntimeBench(): Promise<RuntimeBenchResult[]> {
   const results: RuntimeBenchResult[] = [];
   const browsers = { a: await launchChromium(), b: await launchChromium() };
   try {
-    for (const c of CASES) {
-      const { ondevice, ondeviceByUrl, naive, native } = await measureCase(browsers, server.url, c);
+    // BENCH_MODELS=tiny-mlp,… runs only those cases.
+    const only = process.env.BENCH_MODELS?.split(',');
+    for (const c of CASES.filter((c) => !only || only.includes(c.id))) {
+      const { ondevice, ondeviceByUrl, naive, native, roundTripFloor } = await measureCase(browsers, server.url, c);
       const ratios = {
         steadyAoverB: ondevice.steadyMedianMs / naive.steadyMedianMs,
         steadyAoverC: ondevice.steadyMedianMs / native.steadyMedianMs,
@@ -269,6 +348,7 @@ export async function runRuntimeBench(): Promise<RuntimeBenchResult[]> {
         ondeviceByUrl,
         naive,
         native,
+        roundTripFloor,
         ratios,
         targets: {
           steadyAoverB: `${ratios.steadyAoverB <= 0.8 ? 'met' : 'MISSED'} (≤ 0.8)`,
@@ -307,5 +387,14 @@ export function printRuntimeBench(results: RuntimeBenchResult[]): void {
         `worker round trip ${r.ondevice.roundTripMs?.toFixed(3)} ms ${r.targets.roundTrip}; ` +
         `A inside the worker ${r.ondevice.insideWorkerMs?.toFixed(2)} ms = ${((r.ondevice.insideWorkerMs ?? NaN) / r.naive.steadyMedianMs).toFixed(2)}× B steady`,
     );
+    const floor = r.roundTripFloor;
+    if (floor) {
+      console.log(
+        `${''.padEnd(16)}   round trip floor (median of ${floor.rounds} interleaved rounds): ondevice ${floor.ondeviceMs.toFixed(3)} ms, ` +
+          `raw postMessage ping-pong ${floor.rawPingPongMs.toFixed(3)} ms, comlink call to ondevice's worker ${floor.comlinkCallMs.toFixed(3)} ms; ` +
+          `ondevice − raw ${floor.oursOverRawMs.toFixed(3)} ms; ` +
+          `after idle (the timed runs): ondevice ${floor.afterIdle.ondeviceMs.toFixed(3)} ms, raw ping-pong ${floor.afterIdle.rawPingPongMs.toFixed(3)} ms`,
+      );
+    }
   }
 }
