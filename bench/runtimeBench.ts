@@ -89,7 +89,7 @@ export interface RoundTripFloor {
   oursOverRawMs: number;
   /**
    * The timed runs above, one per driver call with the page idle in between (threads asleep): ondevice's
-   * round trip (steady) and a raw ping-pong sent right after each of them.
+   * round trip (steady), and the steady raw ping-pong of driver calls interleaved with them the same way.
    */
   afterIdle: { ondeviceMs: number; rawPingPongMs: number };
 }
@@ -110,6 +110,7 @@ interface Side {
   roundTrips?(): Promise<number[]>;
   insideWorker?(): Promise<number[]>;
   roundTripFloor?(): Promise<RoundTripFloor>;
+  ping?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -157,6 +158,7 @@ async function pageSide(browser: Browser, baseUrl: string, setup: string, c: Cas
     roundTrips: () => page.evaluate(() => (window as any).__bench.roundTrips?.() ?? []),
     insideWorker: () => page.evaluate(() => (window as any).__bench.insideWorker?.() ?? []),
     roundTripFloor: () => page.evaluate(() => (window as any).__bench.roundTripFloor()),
+    ping: () => page.evaluate(() => (window as any).__bench.ping()),
     close: () => page.close(),
   };
 }
@@ -200,11 +202,11 @@ const ONDEVICE_SETUP = `(c, RUNS, build) => {
       const inside = OnDevice.__testing.workerRunMs().at(-1);
       roundTrips.push(wall - inside);
       insideWorker.push(inside);
-      // The same after-idle conditions for the plain worker: one ping-pong after each timed run.
-      if (echo) rawAfterIdle.push(await ping());
       return wall;
     },
     async longTasks() { return tasks.length - mark; },
+    // A raw ping-pong driven like a timed run (its own driver call, the page and the plain worker idle before it).
+    async ping() { rawAfterIdle.push(await ping()); },
     roundTrips: () => roundTrips,
     insideWorker: () => insideWorker,
     // The platform's floor, interleaved round by round with ondevice on this page (after a warm-up).
@@ -279,6 +281,8 @@ async function measureCase(
     times.a.push(await a.run(i));
     times.aUrl.push(await aUrl.run(i));
     times.b.push(await b.run(i));
+    // On A's page, idle since its run like before each of its timed runs.
+    if (c.roundTripFloor) await a.ping!();
     times.c.push(await cSide.run(i));
   }
   const result = (load: { loadMs: number; threads: number; backend?: string }, t: number[], longTasks: number): Measurement => ({

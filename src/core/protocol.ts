@@ -167,6 +167,20 @@ export interface LoadInfo {
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: SerializedError };
 
+/**
+ * What a load's warm-up ran on, when it passed (internal, never in `model.info`): the page runs the
+ * same inputs once more through the real path (page → worker → page) before the load resolves, so the
+ * first real call finds that code warm. `caller`: the warm-up ran on the caller's `warmup` feeds.
+ */
+export interface WarmedOn {
+  /** The warm-up's input dims and constant fills: `sampleFeeds(inputs, { dims, fill })` rebuilds its inputs. */
+  dims: Record<string, number[]>;
+  fill?: Record<string, number>;
+  caller?: boolean;
+  /** The last warm-up run inside the worker (ms). */
+  runMs: number;
+}
+
 /** A failed run hands its feeds back (transferred) so the caller can retry elsewhere, e.g. after a device loss. */
 export type RunResult = { ok: true; value: Feeds; ms: number } | { ok: false; error: SerializedError; feeds?: Feeds };
 
@@ -181,7 +195,7 @@ export interface WorkerMemory {
 /** The runtime worker's API, exposed with comlink. Every method resolves; failures are values. */
 export interface RuntimeWorkerApi {
   init(config: WorkerConfig): Promise<Result<{ threads: number; crossOriginIsolated: boolean }>>;
-  load(request: LoadRequest, onProgress?: (p: Progress) => void): Promise<Result<LoadInfo>>;
+  load(request: LoadRequest, onProgress?: (p: Progress) => void): Promise<Result<LoadInfo & { warmedOn?: WarmedOn }>>;
   /** Stop the load of `key` where it is (download, session creation, warm-up); its `load` resolves ABORTED. */
   abortLoad(key: string): Promise<void>;
   run(key: string, feeds: Feeds): Promise<RunResult>;

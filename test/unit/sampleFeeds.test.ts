@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { sampleFeeds } from '../../src/runtime/sampleFeeds';
+import { sampleFeeds } from '../../src/core/sampleFeeds';
 import type { TensorSpec } from '../../src/core/protocol';
 
 describe('sampleFeeds', () => {

@@ -1,5 +1,5 @@
-import type { ElementType, Feeds, TensorArray, TensorData, TensorSpec } from '../core/protocol';
-import { isFixedDim } from '../core/normalizeDim';
+import type { ElementType, Feeds, TensorArray, TensorData, TensorSpec } from './protocol';
+import { isFixedDim } from './normalizeDim';
 
 export interface SampleHint {
   /** Concrete dims per input, for inputs with symbolic dims. */
