@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark, each against a baseline measured in the same run.
-// `npm run bench -- runtime warm-start ingest serve run-batch summary ocr` picks some.
+// `npm run bench -- runtime warm-start ingest serve run-batch summary ocr` picks some; `wasm-compile` runs only when named.
 import { cpus, loadavg } from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { runIngestBench } from './ingest';
@@ -10,6 +10,7 @@ import { printRuntimeBench, runRuntimeBench } from './runtimeBench';
 import { printWarmStartBench, runWarmStartBench } from './warmStart';
 import { printRunBatchBench, runRunBatchBench } from './runBatchBench';
 import { printOcrBench, runOcrBench } from './ocrBench';
+import { printWasmCompileBench, runWasmCompileBench } from './wasmCompile';
 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
@@ -63,6 +64,14 @@ if (want('ocr')) {
   printOcrBench(ocr);
   summary.ocr = ocr;
   await writeFile('bench-results/ocr.json', JSON.stringify(ocr, null, 2));
+}
+
+// Only when asked for (`npm run bench -- wasm-compile`): a measurement for the JSPI lever, not a target.
+if (only.includes('wasm-compile')) {
+  const wasmCompile = await runWasmCompileBench();
+  printWasmCompileBench(wasmCompile);
+  summary.wasmCompile = wasmCompile;
+  await writeFile('bench-results/wasm-compile.json', JSON.stringify(wasmCompile, null, 2));
 }
 
 await writeFile('bench-results/summary.json', JSON.stringify(summary, null, 2));
