@@ -1,5 +1,6 @@
 // Issue 2 benchmark: (A) ondevice, (B) naive onnxruntime-web (ort.all bundle on the main thread,
 // defaults), (C) onnxruntime-node native with the same thread count — same inputs, one run.
+import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import * as ortNode from 'onnxruntime-node';
 import type { Browser } from 'playwright-core';
@@ -101,7 +102,7 @@ const steady = (times: number[]) => median(times.slice(Math.floor(times.length /
 // from elsewhere hits all three alike instead of whichever happened to be measured at that moment.
 interface Side {
   /** Load the model; returns load time and threads. */
-  load(): Promise<{ loadMs: number; threads: number; backend?: string }>;
+  load(): Promise<{ loadMs: number; threads: number; backend?: string; isolated?: boolean }>;
   /** One timed run (timed where it runs, so the driver's round trip is not counted). */
   run(i: number): Promise<number>;
   /** Long tasks on the page's main thread since `load` finished. */
@@ -191,7 +192,7 @@ const ONDEVICE_SETUP = `(c, RUNS, build) => {
           ' postMessage({ ok: true, value, ms: 0 }, buffers); };'], { type: 'text/javascript' })));
       }
       mark = tasks.length;
-      return { loadMs, threads: model.info.threads, backend: model.backend };
+      return { loadMs, threads: model.info.threads, backend: model.backend, isolated: crossOriginIsolated };
     },
     // Inputs are built per run (a few ms, outside the timing): 30 prebuilt 1.2 MB arrays cost a major GC.
     async run() {
@@ -401,4 +402,67 @@ export function printRuntimeBench(results: RuntimeBenchResult[]): void {
       );
     }
   }
+}
+
+export interface ThreadsBenchResult {
+  model: string;
+  crossOriginIsolated: boolean;
+  /** Per thread count asked for: what the model got (`info.threads`), its load and steady times. */
+  sides: { asked: number; threads: number; loadMs: number; firstRunMs: number; steadyMedianMs: number }[];
+  /** Steady at the last thread count / steady at the first. */
+  steadyRatio: number;
+  loadAverage: number[];
+}
+
+/**
+ * Issue 15 lever: ondevice's steady time on `model` at each thread count, the sides interleaved run by
+ * run in one browser (`npm run bench -- threads`; BENCH_THREADS_COMPARE=1,2 by default).
+ */
+export async function runThreadsBench(model = 'ppocr-v4-det', counts = [1, 2]): Promise<ThreadsBenchResult> {
+  const c = CASES.find((x) => x.id === model);
+  if (!c) throw new Error(`no runtime bench case ${model}`);
+  const server = await startAppServer({ ONDEVICE_FIXTURES_DIR: path.resolve('node_modules/onnxruntime-web/dist') });
+  const browser = await launchChromium();
+  const loadAverage = [loadavg()[0]];
+  try {
+    const sides = [];
+    for (const threads of counts) sides.push(await pageSide(browser, server.url, ONDEVICE_SETUP, { ...c, threads }));
+    const loads: { loadMs: number; threads: number; isolated?: boolean }[] = [];
+    for (const side of sides) loads.push(await side.load());
+    const isolated = loads.every((l) => l.isolated === true);
+    const times = sides.map(() => [] as number[]);
+    for (let i = 0; i < RUNS; i++) for (const [k, side] of sides.entries()) times[k].push(await side.run(i));
+    loadAverage.push(loadavg()[0]);
+    await Promise.all(sides.map((s) => s.close()));
+    const result = counts.map((asked, k) => ({
+      asked,
+      threads: loads[k].threads,
+      loadMs: loads[k].loadMs,
+      firstRunMs: times[k][0],
+      steadyMedianMs: steady(times[k]),
+    }));
+    return {
+      model,
+      crossOriginIsolated: isolated,
+      sides: result,
+      steadyRatio: result[result.length - 1].steadyMedianMs / result[0].steadyMedianMs,
+      loadAverage,
+    };
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+}
+
+export function printThreadsBench(r: ThreadsBenchResult): void {
+  console.log(
+    `\nThreads on ${r.model} (ondevice, WASM, interleaved, ${cpus().length} cores, cross-origin isolated: ${r.crossOriginIsolated}, ` +
+      `load average ${r.loadAverage.map((l) => l.toFixed(1)).join(' → ')})`,
+  );
+  for (const s of r.sides) {
+    console.log(
+      `asked ${s.asked}, got ${s.threads}: load ${s.loadMs.toFixed(0)} ms, first ${s.firstRunMs.toFixed(1)} ms, steady ${s.steadyMedianMs.toFixed(1)} ms`,
+    );
+  }
+  console.log(`steady ${r.sides.at(-1)?.asked} threads / ${r.sides[0].asked}: ${r.steadyRatio.toFixed(2)}`);
 }
