@@ -125,7 +125,12 @@ export class Model<
   }
 
   /** Run the model. Feeds are `{ type, data, dims }` per input; results come back the same way. */
-  async run(feeds: TensorsOf<In>, options: RunOptions = {}): Promise<TensorsOf<Out>> {
+  run(feeds: TensorsOf<In>, options: RunOptions = {}): Promise<TensorsOf<Out>> {
+    return this.runOnce(feeds, options, true);
+  }
+
+  /** `run`; `report` false: a load-time warm-up run (`warmRealPath`), neither an inference nor an error event. */
+  private async runOnce(feeds: TensorsOf<In>, options: RunOptions, report: boolean): Promise<TensorsOf<Out>> {
     if (this.disposed) throw new OnDeviceError('DISPOSED', `${this.id} was disposed; load it again to run it`);
     validateFeeds(feeds, this.inputs, this.id);
     const { signal, transfer = true } = options;
@@ -134,16 +139,23 @@ export class Model<
     // The server is stateless: calls overlap instead of queueing.
     if (this.server) return (await this.runOnServer(this.server, feeds, predictionId, signal)) as TensorsOf<Out>;
     const epoch = this.crashEpoch;
-    return this.enqueue(async () => {
-      if (this.disposed) throw new OnDeviceError('DISPOSED', `${this.id} was disposed while this call was queued`);
-      if (epoch !== this.crashEpoch) {
-        throw new OnDeviceError('WORKER_CRASHED', `The worker running ${this.id} crashed while this call was queued; call again to reload`);
-      }
-      const outputs = await this.dispatch(feeds, transfer, predictionId);
-      this.lastPredictionId = predictionId;
-      // Out is the caller's description of this model's outputs; the worker returns what the session made.
-      return outputs as TensorsOf<Out>;
-    }, signal);
+    return this.enqueue(
+      async () => {
+        if (this.disposed) throw new OnDeviceError('DISPOSED', `${this.id} was disposed while this call was queued`);
+        if (epoch !== this.crashEpoch) {
+          throw new OnDeviceError(
+            'WORKER_CRASHED',
+            `The worker running ${this.id} crashed while this call was queued; call again to reload`,
+          );
+        }
+        const outputs = await this.dispatch(feeds, transfer, report ? predictionId : undefined);
+        if (report) this.lastPredictionId = predictionId;
+        // Out is the caller's description of this model's outputs; the worker returns what the session made.
+        return outputs as TensorsOf<Out>;
+      },
+      signal,
+      report,
+    );
   }
 
   /**
@@ -281,12 +293,9 @@ export class Model<
       // The caller's feeds are theirs: copied, never transferred.
       const feeds = warmedOn.caller && callerFeeds ? callerFeeds : sampleFeeds(this.inputs, warmedOn);
       const transfer = !(warmedOn.caller && callerFeeds);
-      validateFeeds(feeds, this.inputs, this.id);
-      const ok = await this.enqueue(() =>
-        this.dispatch(feeds, transfer, undefined).then(
-          () => true,
-          () => false,
-        ),
+      const ok = await this.runOnce(feeds as TensorsOf<In>, { transfer }, false).then(
+        () => true,
+        () => false,
       );
       if (!ok) return;
     }
@@ -386,7 +395,8 @@ export class Model<
     return result.value as TensorsOf<Out>;
   }
 
-  private enqueue<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  /** `report` false: a failure is not an error event (load-time warm-up runs). */
+  private enqueue<T>(task: () => Promise<T>, signal?: AbortSignal, report = true): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       const onAbort = () => {
@@ -403,7 +413,7 @@ export class Model<
           if (!settled) resolve(value);
         } catch (error) {
           if (!settled) reject(error);
-          if (error instanceof OnDeviceError)
+          if (report && error instanceof OnDeviceError)
             emitLifecycle({ type: 'error', modelId: this.id, modelVersion: this.version, error, report: this.settings.telemetry });
         } finally {
           settled = true;
