@@ -369,11 +369,7 @@ export class Model<
     if (signal?.aborted) throw new OnDeviceError('ABORTED', 'The run was aborted before it started');
     const predictionId = newId();
     const inputDims = lifecycleObserved() ? dimsOf(feeds) : {};
-    const payload = transfer ? Comlink.transfer(feeds, transferablesOf(feeds)) : feeds;
-    const result = await untilAborted(
-      replica.handle.call((api) => api.run(replica.key, payload)),
-      signal,
-    );
+    const result = await untilAborted(replica.handle.run(replica.key, feeds, transfer), signal);
     if (!result.ok) {
       const error = deserializeError(result.error);
       emitLifecycle({ type: 'error', modelId: this.id, modelVersion: this.version, error, report: this.settings.telemetry });
@@ -430,9 +426,8 @@ export class Model<
     if (!this.handle.alive) await this.reload();
     // Only an observer (telemetry, the test hooks) reads these; the dims are copied before the feeds travel.
     const inputDims = lifecycleObserved() ? dimsOf(feeds) : {};
-    const payload = transfer ? Comlink.transfer(feeds, transferablesOf(feeds)) : feeds;
     const handle = this.handle;
-    const result = await handle.call((api) => api.run(this.key, payload));
+    const result = await handle.run(this.key, feeds, transfer);
     if (result.ok) {
       if (predictionId !== undefined && lifecycleObserved())
         emitLifecycle({

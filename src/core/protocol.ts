@@ -184,6 +184,21 @@ export interface WarmedOn {
 /** A failed run hands its feeds back (transferred) so the caller can retry elsewhere, e.g. after a device loss. */
 export type RunResult = { ok: true; value: Feeds; ms: number } | { ok: false; error: SerializedError; feeds?: Feeds };
 
+/**
+ * `run` without comlink: the page sends these on the MessagePort it handed over with `openRunPort`, and
+ * the worker answers each with the `RunResult` of `run(key, feeds)` under the same id, buffers transferred.
+ * A run is the one call made per inference; comlink's proxy, ids and wire wrapping cost 20–35 µs of it.
+ */
+export interface RunPortRequest {
+  id: number;
+  key: string;
+  feeds: Feeds;
+}
+export interface RunPortReply {
+  id: number;
+  result: RunResult;
+}
+
 export interface WorkerMemory {
   /** Bytes of the wasm heap (grows, never shrinks). */
   wasmHeapBytes: number;
@@ -199,6 +214,8 @@ export interface RuntimeWorkerApi {
   /** Stop the load of `key` where it is (download, session creation, warm-up); its `load` resolves ABORTED. */
   abortLoad(key: string): Promise<void>;
   run(key: string, feeds: Feeds): Promise<RunResult>;
+  /** Take the port the page sends `RunPortRequest`s on (the fast path of `run`). */
+  openRunPort(port: MessagePort): Promise<void>;
   /**
    * Run `keys[0]` on `feeds`, then each next model on the previous one's outputs (by input name, or in
    * order when the names differ), all in this worker: only the last model's outputs come back.

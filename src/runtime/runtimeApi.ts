@@ -11,6 +11,8 @@ import type {
   LoadRequest,
   Progress,
   Result,
+  RunPortReply,
+  RunPortRequest,
   RunResult,
   RuntimeWorkerApi,
   TensorSpec,
@@ -456,12 +458,25 @@ async function memory(): Promise<WorkerMemory> {
   };
 }
 
+async function openRunPort(port: MessagePort): Promise<void> {
+  port.onmessage = (event: MessageEvent<RunPortRequest>) => {
+    const { id, key, feeds } = event.data;
+    void run(key, feeds)
+      .catch((error: unknown): RunResult => fail(error, 'INFERENCE_FAILED', 'Inference failed'))
+      .then((result) => {
+        const buffers = result.ok ? transferablesOf(result.value) : result.feeds ? transferablesOf(result.feeds) : [];
+        port.postMessage({ id, result } satisfies RunPortReply, buffers);
+      });
+  };
+}
+
 /** The runtime worker's API (src/core/protocol.ts). */
 export const runtimeApi: RuntimeWorkerApi = {
   init,
   load,
   abortLoad,
   run,
+  openRunPort,
   runChain,
   release,
   memory,
