@@ -1,16 +1,18 @@
 // `npm run bench`: every benchmark, each against a baseline measured in the same run.
-// `npm run bench -- runtime warm-start optimized ingest serve run-batch summary ocr` picks some.
+// `npm run bench -- runtime warm-start optimized ingest serve run-batch summary ocr` picks some; `threads` and
+// `wasm-compile` run only when named.
 import { cpus, loadavg } from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { runIngestBench } from './ingest';
 import { runFleetIngestBench } from './fleetIngest';
 import { runServeBench } from './serve';
 import { runSummaryBench } from './summary';
-import { printRuntimeBench, runRuntimeBench } from './runtimeBench';
+import { printRuntimeBench, printThreadsBench, runRuntimeBench, runThreadsBench } from './runtimeBench';
 import { printWarmStartBench, runWarmStartBench } from './warmStart';
 import { printRunBatchBench, runRunBatchBench } from './runBatchBench';
 import { printOcrBench, runOcrBench } from './ocrBench';
 import { printOptimizedModelsBench, runOptimizedModelsBench } from './optimizedModels';
+import { printWasmCompileBench, runWasmCompileBench } from './wasmCompile';
 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
@@ -71,6 +73,23 @@ if (want('ocr')) {
   printOcrBench(ocr);
   summary.ocr = ocr;
   await writeFile('bench-results/ocr.json', JSON.stringify(ocr, null, 2));
+}
+
+// Only when asked for (`npm run bench -- threads`): ondevice at 1 and 2 threads (BENCH_THREADS_COMPARE), interleaved.
+if (only.includes('threads')) {
+  const counts = (process.env.BENCH_THREADS_COMPARE ?? '1,2').split(',').map(Number);
+  const threads = await runThreadsBench(process.env.BENCH_THREADS_MODEL ?? 'ppocr-v4-det', counts);
+  printThreadsBench(threads);
+  summary.threads = threads;
+  await writeFile('bench-results/threads.json', JSON.stringify(threads, null, 2));
+}
+
+// Only when asked for (`npm run bench -- wasm-compile`): a measurement for the JSPI lever, not a target.
+if (only.includes('wasm-compile')) {
+  const wasmCompile = await runWasmCompileBench();
+  printWasmCompileBench(wasmCompile);
+  summary.wasmCompile = wasmCompile;
+  await writeFile('bench-results/wasm-compile.json', JSON.stringify(wasmCompile, null, 2));
 }
 
 await writeFile('bench-results/summary.json', JSON.stringify(summary, null, 2));

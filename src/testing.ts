@@ -43,6 +43,8 @@ export const testing = {
   deviceLostCallbackCount: (model: Model) => testingCall(model, (api) => api.deviceLostCallbackCount()),
   /** Whether the model's session is warm, and how many background warm-up runs it got. */
   warmupOf: (model: Model) => testingCall(model, (api, key) => api.warmupOf(key)),
+  /** Calls of `run` the model's worker answered for it. */
+  runsOf: (model: Model) => testingCall(model, (api, key) => api.runsOf(key)),
   memory: (model: Model) => testingCall(model, (api) => api.memory()),
   /** Milliseconds each device run took inside its worker, newest last (at most the last 1000). */
   workerRunMs: () => [...workerRunMs],

@@ -1,8 +1,9 @@
 import * as Comlink from 'comlink';
-import type { Backend, Feeds, LoadInfo, ModelSource, TensorSpec, TensorTypes, TensorsOf } from '../core/protocol';
+import type { Backend, Feeds, LoadInfo, ModelSource, TensorSpec, TensorTypes, TensorsOf, WarmedOn } from '../core/protocol';
+import { sampleFeeds } from '../core/sampleFeeds';
 import { transferablesOf } from '../core/transferablesOf';
 import { newId } from '../telemetry/newId';
-import { emitLifecycle } from '../core/lifecycle';
+import { emitLifecycle, lifecycleObserved } from '../core/lifecycle';
 import { loadOnBackend, type LoadSettings } from './loadOnBackend';
 import { OnDeviceError, deserializeError } from '../core/OnDeviceError';
 import { validateFeeds } from '../core/validateFeeds';
@@ -19,6 +20,13 @@ export type ModelLocation = 'device' | 'server';
 
 /** `model.info`: the device's load details, or on the server `backend: 'server'`, `threads: 0` and the metadata request as `fetchMs`. */
 export type ModelInfo<B extends ModelBackend = ModelBackend> = Omit<LoadInfo, 'backend'> & { backend: B };
+
+/**
+ * What `warmRealPath` may add to a load: runs through the real path while they fit in this many ms
+ * (at most REAL_PATH_MAX_RUNS), and none for a model whose run alone takes more than half of it.
+ */
+const REAL_PATH_BUDGET_MS = 5;
+const REAL_PATH_MAX_RUNS = 20;
 
 /** Most items a server-backed model's `runBatch` sends at once by default (browsers allow 6 connections per host). */
 const SERVER_BATCH_CONCURRENCY = 4;
@@ -117,7 +125,12 @@ export class Model<
   }
 
   /** Run the model. Feeds are `{ type, data, dims }` per input; results come back the same way. */
-  async run(feeds: TensorsOf<In>, options: RunOptions = {}): Promise<TensorsOf<Out>> {
+  run(feeds: TensorsOf<In>, options: RunOptions = {}): Promise<TensorsOf<Out>> {
+    return this.runOnce(feeds, options, true);
+  }
+
+  /** `run`; `report` false: a load-time warm-up run (`warmRealPath`), neither an inference nor an error event. */
+  private async runOnce(feeds: TensorsOf<In>, options: RunOptions, report: boolean): Promise<TensorsOf<Out>> {
     if (this.disposed) throw new OnDeviceError('DISPOSED', `${this.id} was disposed; load it again to run it`);
     validateFeeds(feeds, this.inputs, this.id);
     const { signal, transfer = true } = options;
@@ -126,16 +139,23 @@ export class Model<
     // The server is stateless: calls overlap instead of queueing.
     if (this.server) return (await this.runOnServer(this.server, feeds, predictionId, signal)) as TensorsOf<Out>;
     const epoch = this.crashEpoch;
-    return this.enqueue(async () => {
-      if (this.disposed) throw new OnDeviceError('DISPOSED', `${this.id} was disposed while this call was queued`);
-      if (epoch !== this.crashEpoch) {
-        throw new OnDeviceError('WORKER_CRASHED', `The worker running ${this.id} crashed while this call was queued; call again to reload`);
-      }
-      const outputs = await this.dispatch(feeds, transfer, predictionId);
-      this.lastPredictionId = predictionId;
-      // Out is the caller's description of this model's outputs; the worker returns what the session made.
-      return outputs as TensorsOf<Out>;
-    }, signal);
+    return this.enqueue(
+      async () => {
+        if (this.disposed) throw new OnDeviceError('DISPOSED', `${this.id} was disposed while this call was queued`);
+        if (epoch !== this.crashEpoch) {
+          throw new OnDeviceError(
+            'WORKER_CRASHED',
+            `The worker running ${this.id} crashed while this call was queued; call again to reload`,
+          );
+        }
+        const outputs = await this.dispatch(feeds, transfer, report ? predictionId : undefined);
+        if (report) this.lastPredictionId = predictionId;
+        // Out is the caller's description of this model's outputs; the worker returns what the session made.
+        return outputs as TensorsOf<Out>;
+      },
+      signal,
+      report,
+    );
   }
 
   /**
@@ -258,6 +278,29 @@ export class Model<
     );
   }
 
+  /**
+   * @internal loadModel, before it resolves: the warm-up's inputs once or twice more through the real
+   * path (this class, comlink, the worker's `run`, the outputs' copy and transfer), which the worker's
+   * own warm-up does not take, so that the first real call finds that code compiled. Not reported as
+   * inference; results and failures are dropped.
+   */
+  async warmRealPath(warmedOn: WarmedOn | undefined, callerFeeds?: Feeds): Promise<void> {
+    if (!warmedOn || this.server || this.disposed || warmedOn.runMs > REAL_PATH_BUDGET_MS / 2) return;
+    const started = performance.now();
+    // Enough runs for the path's functions to be compiled past the interpreter, within the budget. The
+    // first is the slow one (cold code); the next ones take about the worker's warm run plus the trip.
+    for (let i = 0; i < REAL_PATH_MAX_RUNS && performance.now() - started + warmedOn.runMs <= REAL_PATH_BUDGET_MS; i++) {
+      // The caller's feeds are theirs: copied, never transferred.
+      const feeds = warmedOn.caller && callerFeeds ? callerFeeds : sampleFeeds(this.inputs, warmedOn);
+      const transfer = !(warmedOn.caller && callerFeeds);
+      const ok = await this.runOnce(feeds as TensorsOf<In>, { transfer }, false).then(
+        () => true,
+        () => false,
+      );
+      if (!ok) return;
+    }
+  }
+
   /** Free the session (and its GPU buffers). Pending calls reject with DISPOSED. */
   dispose(): void {
     if (this.disposed) return;
@@ -325,33 +368,31 @@ export class Model<
     validateFeeds(feeds, this.inputs, this.id);
     if (signal?.aborted) throw new OnDeviceError('ABORTED', 'The run was aborted before it started');
     const predictionId = newId();
-    const inputDims = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, [...v.dims]]));
-    const payload = transfer ? Comlink.transfer(feeds, transferablesOf(feeds)) : feeds;
-    const result = await untilAborted(
-      replica.handle.call((api) => api.run(replica.key, payload)),
-      signal,
-    );
+    const inputDims = lifecycleObserved() ? dimsOf(feeds) : {};
+    const result = await untilAborted(replica.handle.run(replica.key, feeds, transfer), signal);
     if (!result.ok) {
       const error = deserializeError(result.error);
       emitLifecycle({ type: 'error', modelId: this.id, modelVersion: this.version, error, report: this.settings.telemetry });
       throw error;
     }
-    emitLifecycle({
-      type: 'inference',
-      predictionId,
-      report: this.settings.telemetry,
-      modelId: this.id,
-      modelVersion: this.version,
-      backend: 'wasm',
-      ms: result.ms,
-      inputDims,
-      outputs: result.value,
-    });
+    if (lifecycleObserved())
+      emitLifecycle({
+        type: 'inference',
+        predictionId,
+        report: this.settings.telemetry,
+        modelId: this.id,
+        modelVersion: this.version,
+        backend: 'wasm',
+        ms: result.ms,
+        inputDims,
+        outputs: result.value,
+      });
     this.lastPredictionId = predictionId;
     return result.value as TensorsOf<Out>;
   }
 
-  private enqueue<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  /** `report` false: a failure is not an error event (load-time warm-up runs). */
+  private enqueue<T>(task: () => Promise<T>, signal?: AbortSignal, report = true): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       const onAbort = () => {
@@ -368,7 +409,7 @@ export class Model<
           if (!settled) resolve(value);
         } catch (error) {
           if (!settled) reject(error);
-          if (error instanceof OnDeviceError)
+          if (report && error instanceof OnDeviceError)
             emitLifecycle({ type: 'error', modelId: this.id, modelVersion: this.version, error, report: this.settings.telemetry });
         } finally {
           settled = true;
@@ -379,25 +420,27 @@ export class Model<
     });
   }
 
-  private async dispatch(feeds: Feeds, transfer: boolean, predictionId: string, retried = false): Promise<Feeds> {
+  /** `predictionId` undefined: a load-time warm-up run, not reported. */
+  private async dispatch(feeds: Feeds, transfer: boolean, predictionId: string | undefined, retried = false): Promise<Feeds> {
     if (this.reloading) await this.reloading;
     if (!this.handle.alive) await this.reload();
-    const inputDims = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, [...v.dims]]));
-    const payload = transfer ? Comlink.transfer(feeds, transferablesOf(feeds)) : feeds;
+    // Only an observer (telemetry, the test hooks) reads these; the dims are copied before the feeds travel.
+    const inputDims = lifecycleObserved() ? dimsOf(feeds) : {};
     const handle = this.handle;
-    const result = await handle.call((api) => api.run(this.key, payload));
+    const result = await handle.run(this.key, feeds, transfer);
     if (result.ok) {
-      emitLifecycle({
-        type: 'inference',
-        predictionId,
-        report: this.settings.telemetry,
-        modelId: this.id,
-        modelVersion: this.version,
-        backend: this.deviceBackend,
-        ms: result.ms,
-        inputDims,
-        outputs: result.value,
-      });
+      if (predictionId !== undefined && lifecycleObserved())
+        emitLifecycle({
+          type: 'inference',
+          predictionId,
+          report: this.settings.telemetry,
+          modelId: this.id,
+          modelVersion: this.version,
+          backend: this.deviceBackend,
+          ms: result.ms,
+          inputDims,
+          outputs: result.value,
+        });
       return result.value;
     }
     const error = deserializeError(result.error);
@@ -487,6 +530,12 @@ export class Model<
     this.info = loaded.info as ModelInfo<B>;
     this.watch(loaded.handle);
   }
+}
+
+function dimsOf(feeds: Feeds): Record<string, number[]> {
+  const dims: Record<string, number[]> = {};
+  for (const name in feeds) dims[name] = [...feeds[name].dims];
+  return dims;
 }
 
 /** Stop waiting when `signal` fires (ABORTED); a run already inside onnxruntime finishes and its result is dropped. */

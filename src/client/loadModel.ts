@@ -175,6 +175,8 @@ export async function loadModel<In extends TensorTypes = TensorTypes, Out extend
       settings,
       followsReleases ? (signal) => resolveSource(source, { signal, fresh: true }) : undefined,
     );
+    // The first real call should find the page → worker → page path warm, not only the session.
+    await model.warmRealPath(loaded.warmedOn, typeof warmup === 'object' ? warmup : undefined);
     // Stored models should survive storage pressure; fire-and-forget (only pages may ask).
     if (settings.store?.enabled && typeof window !== 'undefined') void requestPersistentStorage();
     emitLifecycle({

@@ -1,5 +1,5 @@
 import * as Comlink from 'comlink';
-import type { Backend, Feeds, LoadInfo, ModelSource, Progress, StoreOptions, WebGpuOptions } from '../core/protocol';
+import type { Backend, Feeds, LoadInfo, ModelSource, Progress, StoreOptions, WarmedOn, WebGpuOptions } from '../core/protocol';
 import { explainThreads } from './explainThreads';
 import { OnDeviceError, deserializeError } from '../core/OnDeviceError';
 import type { WorkerHandle } from './WorkerHandle';
@@ -27,7 +27,7 @@ export async function loadOnBackend(
   backend: Backend,
   settings: LoadSettings,
   placement: { dedicated?: boolean } = {},
-): Promise<{ handle: WorkerHandle; key: string; info: LoadInfo }> {
+): Promise<{ handle: WorkerHandle; key: string; info: LoadInfo; warmedOn?: WarmedOn }> {
   const { signal } = settings;
   if (signal?.aborted) throw new OnDeviceError('ABORTED', 'Loading was aborted');
   const handle = await acquireWorker(backend, settings.threads, placement);
@@ -66,7 +66,8 @@ export async function loadOnBackend(
       aborted,
     ]);
     if (!result.ok) throw deserializeError(result.error);
-    return { handle, key, info: explainThreads(result.value, settings.threads) };
+    const { warmedOn, ...info } = result.value;
+    return { handle, key, info: explainThreads(info, settings.threads), warmedOn };
   } catch (error) {
     releaseFromWorker(handle, key);
     throw error;

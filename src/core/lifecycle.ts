@@ -27,6 +27,11 @@ export function onLifecycle(listener: Listener): () => void {
   return () => listeners.delete(listener);
 }
 
+/** Whether anyone listens: without a listener (telemetry off), callers skip building an event's details. */
+export function lifecycleObserved(): boolean {
+  return listeners.size > 0;
+}
+
 export function emitLifecycle(event: LifecycleEvent): void {
   for (const l of listeners) {
     try {

@@ -186,8 +186,37 @@ export interface LoadInfo {
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: SerializedError };
 
+/**
+ * What a load's warm-up ran on, when it passed (internal, never in `model.info`): the page runs the
+ * same inputs once more through the real path (page → worker → page) before the load resolves, so the
+ * first real call finds that code warm. `caller`: the warm-up ran on the caller's `warmup` feeds.
+ */
+export interface WarmedOn {
+  /** The warm-up's input dims and constant fills: `sampleFeeds(inputs, { dims, fill })` rebuilds its inputs. */
+  dims: Record<string, number[]>;
+  fill?: Record<string, number>;
+  caller?: boolean;
+  /** The last warm-up run inside the worker (ms). */
+  runMs: number;
+}
+
 /** A failed run hands its feeds back (transferred) so the caller can retry elsewhere, e.g. after a device loss. */
 export type RunResult = { ok: true; value: Feeds; ms: number } | { ok: false; error: SerializedError; feeds?: Feeds };
+
+/**
+ * `run` without comlink: the page sends these on the MessagePort it handed over with `openRunPort`, and
+ * the worker answers each with the `RunResult` of `run(key, feeds)` under the same id, buffers transferred.
+ * A run is the one call made per inference; comlink's proxy, ids and wire wrapping cost 20–35 µs of it.
+ */
+export interface RunPortRequest {
+  id: number;
+  key: string;
+  feeds: Feeds;
+}
+export interface RunPortReply {
+  id: number;
+  result: RunResult;
+}
 
 export interface WorkerMemory {
   /** Bytes of the wasm heap (grows, never shrinks). */
@@ -200,10 +229,12 @@ export interface WorkerMemory {
 /** The runtime worker's API, exposed with comlink. Every method resolves; failures are values. */
 export interface RuntimeWorkerApi {
   init(config: WorkerConfig): Promise<Result<{ threads: number; crossOriginIsolated: boolean }>>;
-  load(request: LoadRequest, onProgress?: (p: Progress) => void): Promise<Result<LoadInfo>>;
+  load(request: LoadRequest, onProgress?: (p: Progress) => void): Promise<Result<LoadInfo & { warmedOn?: WarmedOn }>>;
   /** Stop the load of `key` where it is (download, session creation, warm-up); its `load` resolves ABORTED. */
   abortLoad(key: string): Promise<void>;
   run(key: string, feeds: Feeds): Promise<RunResult>;
+  /** Take the port the page sends `RunPortRequest`s on (the fast path of `run`). */
+  openRunPort(port: MessagePort): Promise<void>;
   /**
    * Run `keys[0]` on `feeds`, then each next model on the previous one's outputs (by input name, or in
    * order when the names differ), all in this worker: only the last model's outputs come back.

@@ -19,6 +19,14 @@ const ARRAY_FOR_TYPE: Record<ElementType, string[]> = {
   string: ['Array'],
 };
 
+// A model's input specs never change: their names are collected once, not on every run.
+const inputNames = new WeakMap<TensorSpec[], Set<string>>();
+function namesOf(inputs: TensorSpec[]): Set<string> {
+  let names = inputNames.get(inputs);
+  if (!names) inputNames.set(inputs, (names = new Set(inputs.map((i) => i.name))));
+  return names;
+}
+
 function arrayKind(data: unknown): string {
   if (Array.isArray(data)) return 'Array';
   return (data as object | null)?.constructor?.name ?? typeof data;
@@ -36,7 +44,7 @@ export function validateFeeds(feeds: unknown, inputs: TensorSpec[], modelId: str
     bad('feeds must be an object mapping input names to { type, data, dims }');
   }
   const given = feeds as Record<string, unknown>;
-  const expected = new Set(inputs.map((i) => i.name));
+  const expected = namesOf(inputs);
   for (const name of Object.keys(given)) {
     if (!expected.has(name))
       bad(`unknown input "${name}"; the model's inputs are ${[...expected].map((n) => `"${n}"`).join(', ')}`, { input: name });

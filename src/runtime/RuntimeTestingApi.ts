@@ -11,4 +11,6 @@ export interface RuntimeTestingApi extends RuntimeWorkerApi {
   /** Whether onnxruntime's wasm runtime is up in this worker (it starts at init, not at the first session). */
   runtimeReady(): Promise<boolean>;
   warmupOf(key: string): Promise<{ warm: boolean; backgroundRuns: number } | undefined>;
+  /** Calls of `run` the model's session answered (the load's real-path warm-up included). */
+  runsOf(key: string): Promise<number | undefined>;
 }

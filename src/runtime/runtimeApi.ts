@@ -11,9 +11,12 @@ import type {
   LoadRequest,
   Progress,
   Result,
+  RunPortReply,
+  RunPortRequest,
   RunResult,
   RuntimeWorkerApi,
   TensorSpec,
+  WarmedOn,
   WorkerConfig,
   WorkerMemory,
 } from '../core/protocol';
@@ -41,6 +44,8 @@ interface Entry {
   /** Real runs waiting or running; a background warm-up stops as soon as one arrives. */
   pendingRuns: number;
   warmupRuns: number;
+  /** Calls of `run` this session answered (the test hooks count them). */
+  runs: number;
   /** Inputs must be GPU buffers (WebGPU graph capture); they are held here between runs. */
   inputsOnGpu: InputsOnGpu;
 }
@@ -143,7 +148,7 @@ function aborted(id: string): { ok: false; error: ReturnType<typeof serializeErr
   return { ok: false, error: new OnDeviceError('ABORTED', `Loading ${id} was aborted`).toJSON() };
 }
 
-async function load(request: LoadRequest, onProgress?: (p: Progress) => void): Promise<Result<LoadInfo>> {
+async function load(request: LoadRequest, onProgress?: (p: Progress) => void): Promise<Result<LoadInfo & { warmedOn?: WarmedOn }>> {
   const controller = new AbortController();
   loading.set(request.key, controller);
   try {
@@ -157,7 +162,11 @@ async function abortLoad(key: string): Promise<void> {
   loading.get(key)?.abort();
 }
 
-async function loadSession(request: LoadRequest, signal: AbortSignal, onProgress?: (p: Progress) => void): Promise<Result<LoadInfo>> {
+async function loadSession(
+  request: LoadRequest,
+  signal: AbortSignal,
+  onProgress?: (p: Progress) => void,
+): Promise<Result<LoadInfo & { warmedOn?: WarmedOn }>> {
   if (!ort || !config) return fail(new Error('worker not initialised'), 'MODEL_LOAD_FAILED', 'load');
   if (deviceLostReason) {
     return { ok: false, error: new OnDeviceError('BACKEND_LOST', `WebGPU device lost: ${deviceLostReason}`).toJSON() };
@@ -186,6 +195,7 @@ async function loadSession(request: LoadRequest, signal: AbortSignal, onProgress
   // Warm-up doubles as the smoke run that decides whether WebGPU really works for this model.
   const wanted = request.warmup !== false;
   let warmedUp = false;
+  let warmedOn: WarmedOn | undefined;
   let warmupMs = 0;
   if (wanted || request.backend === 'webgpu') {
     // Generating the sample is part of the attempt: metadata it cannot make inputs from fails like a bad sample.
@@ -209,6 +219,11 @@ async function loadSession(request: LoadRequest, signal: AbortSignal, onProgress
         }
         // A later guess may find the budget already spent by a failed one: no run, not warm.
         warmedUp = wanted && runMs.length > 0;
+        if (warmedUp) {
+          const dims = Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, [...t.dims]]));
+          const caller = typeof request.warmup === 'object';
+          warmedOn = { dims, fill: caller ? undefined : served.sample?.fill, caller, runMs: runMs[runMs.length - 1] };
+        }
         break;
       } catch (error) {
         destroyGpuFeeds(inputsOnGpu.held);
@@ -242,6 +257,7 @@ async function loadSession(request: LoadRequest, signal: AbortSignal, onProgress
     warm: warmedUp || !wanted,
     pendingRuns: 0,
     warmupRuns: 0,
+    runs: 0,
     inputsOnGpu,
   });
   return {
@@ -260,6 +276,7 @@ async function loadSession(request: LoadRequest, signal: AbortSignal, onProgress
       version: served.version,
       ...(optimizedRequest && fetched.sha256 === optimizedRequest.source.sha256 ? { optimized: true } : {}),
       ...(optimizedError ? { optimizedError } : {}),
+      warmedOn,
     },
   };
 }
@@ -348,6 +365,7 @@ async function run(key: string, feeds: Feeds): Promise<RunResult> {
   }
   if (deviceLostReason) return lostResult(feeds);
   entry.pendingRuns++;
+  entry.runs++;
   try {
     // A background warm-up run may hold the session; wait for it (its failure is not ours).
     if (entry.warming) await entry.warming.catch(() => undefined);
@@ -361,7 +379,9 @@ async function runNow(entry: Entry, feeds: Feeds): Promise<RunResult> {
   if (!ort) return { ok: false, error: new OnDeviceError('DISPOSED', 'This worker has no onnxruntime').toJSON() };
   const t0 = performance.now();
   try {
-    const pending = entry.session.run(await ortFeedsOf(entry.inputsOnGpu, feeds));
+    // CPU feeds need no await: one microtask less on every run.
+    const ortFeeds = entry.inputsOnGpu.enabled ? await ortFeedsOf(entry.inputsOnGpu, feeds) : toOrtFeeds(ort, feeds);
+    const pending = entry.session.run(ortFeeds);
     // A run on a lost device may never settle; the device-lost promise bounds it.
     const outcome = deviceLost ? await Promise.race([pending, deviceLost.then(() => null)]) : await pending;
     if (outcome === null) return lostResult(feeds);
@@ -477,12 +497,25 @@ async function memory(): Promise<WorkerMemory> {
   };
 }
 
+async function openRunPort(port: MessagePort): Promise<void> {
+  port.onmessage = (event: MessageEvent<RunPortRequest>) => {
+    const { id, key, feeds } = event.data;
+    void run(key, feeds)
+      .catch((error: unknown): RunResult => fail(error, 'INFERENCE_FAILED', 'Inference failed'))
+      .then((result) => {
+        const buffers = result.ok ? transferablesOf(result.value) : result.feeds ? transferablesOf(result.feeds) : [];
+        port.postMessage({ id, result } satisfies RunPortReply, buffers);
+      });
+  };
+}
+
 /** The runtime worker's API (src/core/protocol.ts). */
 export const runtimeApi: RuntimeWorkerApi = {
   init,
   load,
   abortLoad,
   run,
+  openRunPort,
   runChain,
   release,
   memory,
@@ -504,6 +537,7 @@ export const runtimeInternals = {
   deviceLostCallbackCount: () => deviceLostCallbacks.size,
   /** Whether onnxruntime's wasm runtime is up (started at init, before any model's bytes arrive). */
   runtimeReady: () => runtimeReady,
+  runsOf: (key: string): number | undefined => sessions.get(key)?.runs,
   warmupOf(key: string): { warm: boolean; backgroundRuns: number } | undefined {
     const entry = sessions.get(key);
     return entry && { warm: entry.warm, backgroundRuns: entry.warmupRuns };

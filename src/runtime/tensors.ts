@@ -12,11 +12,17 @@ export function toOrtFeeds(ort: OrtModule, feeds: Feeds): Record<string, OrtTens
   return out;
 }
 
-/** Copy out of onnxruntime's tensor into a buffer we own, so it can be transferred to the page. */
+/**
+ * The tensor's data in a buffer we own, so it can be transferred to the page. onnxruntime-web already
+ * copies each CPU output out of the wasm heap into a fresh array of its own (wasm-core-impl.ts, `run`),
+ * and `getData(true)` downloads a GPU one into a fresh array: that array is used as it is, without a
+ * second copy, unless it is a view on a larger or shared buffer.
+ */
 export async function fromOrtTensor(tensor: OrtTensor): Promise<TensorData> {
   const data = tensor.location === 'cpu' ? tensor.data : await tensor.getData(true);
   let owned: TensorData['data'];
   if (Array.isArray(data)) owned = [...(data as string[])];
+  else if (ownsItsBuffer(data as ArrayBufferView)) owned = data as TensorData['data'];
   else {
     const view = data as unknown as { slice(): unknown; constructor: unknown };
     owned = view.slice() as TensorData['data'];
@@ -27,4 +33,9 @@ export async function fromOrtTensor(tensor: OrtTensor): Promise<TensorData> {
     owned = bits;
   }
   return { type: tensor.type, data: owned, dims: [...tensor.dims] } as TensorData;
+}
+
+/** A view that covers all of a transferable (not shared) buffer: transferring it takes nothing else along. */
+function ownsItsBuffer(view: ArrayBufferView): boolean {
+  return view.buffer instanceof ArrayBuffer && view.byteOffset === 0 && view.byteLength === view.buffer.byteLength;
 }

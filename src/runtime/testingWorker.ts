@@ -11,6 +11,7 @@ const testingApi: RuntimeTestingApi = {
   destroyDevice: runtimeInternals.destroyDevice,
   deviceLostCallbackCount: async () => runtimeInternals.deviceLostCallbackCount(),
   warmupOf: async (key) => runtimeInternals.warmupOf(key),
+  runsOf: async (key) => runtimeInternals.runsOf(key),
   runtimeReady: async () => runtimeInternals.runtimeReady(),
 };
 

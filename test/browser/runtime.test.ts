@@ -400,6 +400,27 @@ describe('runtime behaviour', () => {
     expect(r).toEqual({ warmedUp: true, worker: { warm: true, backgroundRuns: 0 }, kept: 576 });
   });
 
+  test('warm-up through the real path: before the load resolves, the warm-up inputs run page → worker → page, unreported', async () => {
+    const r = await page.evaluate(async () => {
+      const { loadModel, __testing } = (window as any).OnDevice;
+      const eventsBefore = __testing.workerRunMs().length;
+      const warm = await loadModel('tiny-mlp', { backend: 'wasm', cache: false });
+      const atLoad = { runs: await __testing.runsOf(warm), events: __testing.workerRunMs().length - eventsBefore };
+      await warm.run({ x: { type: 'float32', data: new Float32Array(16).fill(0.5), dims: [1, 16] } });
+      const afterRun = { runs: await __testing.runsOf(warm), events: __testing.workerRunMs().length - eventsBefore };
+      const cold = await loadModel('tiny-mlp', { backend: 'wasm', cache: false, warmup: false });
+      const withoutWarmup = await __testing.runsOf(cold);
+      warm.dispose();
+      cold.dispose();
+      return { atLoad, afterRun, withoutWarmup };
+    });
+    // A sub-millisecond model gets at least one such run (as many as fit in the few ms it may add); none is an inference event.
+    expect(r.atLoad.runs).toBeGreaterThanOrEqual(1);
+    expect(r.atLoad.events).toBe(0);
+    expect(r.afterRun).toEqual({ runs: r.atLoad.runs + 1, events: 1 });
+    expect(r.withoutWarmup).toBe(0);
+  });
+
   test('warmup must be a boolean or feeds → INVALID_INPUT', async () => {
     expect(await codeOf(`() => OnDevice.loadModel('tiny-mlp', { warmup: 'yes' })`)).toBe('INVALID_INPUT');
     expect(await codeOf(`() => OnDevice.loadModel('tiny-mlp', { stallTimeoutMs: -1 })`)).toBe('INVALID_INPUT');
