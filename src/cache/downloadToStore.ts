@@ -174,6 +174,7 @@ export async function downloadToStore(db: ModelDb, source: ModelSource, options:
         url: source.url,
         receivedBytes: buffer.length,
         storedBytes: storing ? entry.storedBytes : 0,
+        reason: 'NETWORK',
       },
     );
   }
@@ -215,7 +216,10 @@ function request(source: ModelSource, manifest: ModelManifest | undefined, signa
   }
   return fetch(source.url, { credentials: 'same-origin', headers, cache: 'no-store', signal }).catch((error: Error) => {
     if (signal?.aborted) throw new OnDeviceError('ABORTED', `The download of ${source.url} was aborted`, { url: source.url });
-    throw new OnDeviceError('MODEL_FETCH_FAILED', `Could not fetch ${source.url}: ${error.message}`, { url: source.url });
+    throw new OnDeviceError('MODEL_FETCH_FAILED', `Could not fetch ${source.url}: ${error.message}`, {
+      url: source.url,
+      reason: 'NETWORK',
+    });
   });
 }
 

@@ -29,6 +29,7 @@ export async function fetchModel(source: ModelSource, options: FetchModelOptions
     if (signal?.aborted) throw new OnDeviceError('ABORTED', `The download of ${source.url} was aborted`, { url: source.url });
     throw new OnDeviceError('MODEL_FETCH_FAILED', `Could not fetch ${source.url}: ${(error as Error).message}`, {
       url: source.url,
+      reason: 'NETWORK',
     });
   }
   if (!response.ok) {
@@ -84,12 +85,14 @@ async function readBody(
       {
         url: source.url,
         receivedBytes: loaded,
+        reason: 'NETWORK',
       },
     );
   }
   if (declared !== undefined && !response.headers.get('content-encoding') && loaded !== declared) {
     throw new OnDeviceError('MODEL_FETCH_FAILED', `${source.url}: received ${loaded} bytes, the server announced ${declared}`, {
       url: source.url,
+      reason: 'NETWORK',
     });
   }
   if (source.bytes !== undefined && loaded !== source.bytes) {

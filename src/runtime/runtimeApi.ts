@@ -172,15 +172,17 @@ async function loadSession(
     return { ok: false, error: new OnDeviceError('BACKEND_LOST', `WebGPU device lost: ${deviceLostReason}`).toJSON() };
   }
   const t0 = performance.now();
-  // On WASM the model's pre-optimised copy when it has one; a copy that cannot be fetched, verified or opened
-  // leaves the original (verified like any bytes) to load, and says why in `optimizedError`.
+  // On WASM the model's pre-optimised copy when it has one; a copy the server does not have, or that fails its sha256
+  // or does not open, leaves the original (verified like any bytes) to load, and says why in `optimizedError`. A
+  // network failure is the load's, as for any download (the stored part of the copy resumes next time).
   const optimizedRequest = withOptimizedBytes(request, ort.env.versions.web);
   let optimizedError: SerializedError | undefined;
   let opened = optimizedRequest ? await openSession(optimizedRequest, signal, onProgress) : undefined;
-  if (opened && !opened.ok && !signal.aborted) {
+  if (opened && !opened.ok && !signal.aborted && copyIsUnusable(opened.error)) {
     optimizedError = opened.error;
     opened = undefined;
   }
+  if (opened && !opened.ok) return opened;
   opened ??= await openSession(request, signal, onProgress);
   if (!opened.ok) return opened;
   const { fetched, session, t1 } = opened;
@@ -279,6 +281,15 @@ async function loadSession(
       warmedOn,
     },
   };
+}
+
+/**
+ * Whether a pre-optimised copy's failure is the copy's own (the original should load instead): the server answered
+ * without it, with other bytes, or bytes that do not open — not a dropped connection, a stall or an abort.
+ */
+function copyIsUnusable(error: SerializedError): boolean {
+  if (error.code === 'INTEGRITY_MISMATCH' || error.code === 'MODEL_LOAD_FAILED') return true;
+  return error.code === 'MODEL_FETCH_FAILED' && error.details?.reason !== 'NETWORK';
 }
 
 /** A session for `request`'s bytes (store or network, verified), or why there is none. */

@@ -48,9 +48,13 @@ async function waitForResult(page: Page, id: string): Promise<void> {
 }
 
 /** The model files (as served under /models/) of the given registry ids. */
+/** The files the demo fetches for `ids` on WASM (this browser has no WebGPU): a model's pre-optimised copy when it has one. */
 function modelPaths(ids: string[]): string[] {
-  const registry = JSON.parse(readFileSync('models/registry.json', 'utf8')) as { id: string; file: string }[];
-  return ids.map((id) => `/models/${registry.find((e) => e.id === id)!.file}`).sort();
+  const registry = JSON.parse(readFileSync('models/registry.json', 'utf8')) as { id: string; file: string; optimized?: { file: string } }[];
+  return ids
+    .map((id) => registry.find((e) => e.id === id)!)
+    .map((e) => `/models/${(e.optimized ?? e).file}`)
+    .sort();
 }
 
 describe('demo app tabs', () => {

@@ -11,7 +11,12 @@ import { launchChromium } from '../helpers/chromium';
 import { DIST, MODELS, startRecordingAppServer, type RecordingAppServer } from '../helpers/recordingAppServer';
 import registry from '../../models/registry.json';
 
-const entry = (id: string) => registry.find((e) => e.id === id)!;
+/** The file a registry model is fetched and stored as on WASM: its pre-optimised copy when it has one. */
+const entry = (id: string) => {
+  const e = registry.find((r) => r.id === id)!;
+  const copy = 'optimized' in e ? e.optimized : undefined;
+  return copy ? { ...e, file: copy.file, sha256: copy.sha256, bytes: copy.bytes } : e;
+};
 const REC = entry('ppocr-v4-rec');
 const DET = entry('ppocr-v4-det');
 const TINY = entry('tiny-mlp');
