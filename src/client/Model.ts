@@ -375,20 +375,30 @@ export class Model<
       emitLifecycle({ type: 'error', modelId: this.id, modelVersion: this.version, error, report: this.settings.telemetry });
       throw error;
     }
-    if (lifecycleObserved())
-      emitLifecycle({
-        type: 'inference',
-        predictionId,
-        report: this.settings.telemetry,
-        modelId: this.id,
-        modelVersion: this.version,
-        backend: 'wasm',
-        ms: result.ms,
-        inputDims,
-        outputs: result.value,
-      });
+    this.reportInference(predictionId, 'wasm', result, inputDims);
     this.lastPredictionId = predictionId;
     return result.value as TensorsOf<Out>;
+  }
+
+  /** The `inference` lifecycle event of a device run (telemetry, test hooks); built only when someone listens. */
+  private reportInference(
+    predictionId: string,
+    backend: Backend,
+    result: { value: Feeds; ms: number },
+    inputDims: Record<string, number[]>,
+  ): void {
+    if (!lifecycleObserved()) return;
+    emitLifecycle({
+      type: 'inference',
+      predictionId,
+      report: this.settings.telemetry,
+      modelId: this.id,
+      modelVersion: this.version,
+      backend,
+      ms: result.ms,
+      inputDims,
+      outputs: result.value,
+    });
   }
 
   /** `report` false: a failure is not an error event (load-time warm-up runs). */
@@ -429,18 +439,7 @@ export class Model<
     const handle = this.handle;
     const result = await handle.run(this.key, feeds, transfer);
     if (result.ok) {
-      if (predictionId !== undefined && lifecycleObserved())
-        emitLifecycle({
-          type: 'inference',
-          predictionId,
-          report: this.settings.telemetry,
-          modelId: this.id,
-          modelVersion: this.version,
-          backend: this.deviceBackend,
-          ms: result.ms,
-          inputDims,
-          outputs: result.value,
-        });
+      if (predictionId !== undefined) this.reportInference(predictionId, this.deviceBackend, result, inputDims);
       return result.value;
     }
     const error = deserializeError(result.error);
