@@ -70,6 +70,9 @@ describe('the digits trainer command (trainer contract)', () => {
         fieldSamples: 120,
         skippedFieldLines: 3,
         epochs: 1,
+        // From scratch: digits@1's recipe.
+        learningRate: 0.003,
+        schedule: 'constant',
       });
       expect(result.stdout).toContain('current.onnx is missing: training from scratch');
       expect(metrics.trainAccuracy).toBeGreaterThan(0.3);
@@ -104,6 +107,8 @@ describe('the digits trainer command (trainer contract)', () => {
         expect(result.code, result.stderr).toBe(0);
         const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as Record<string, unknown>;
         expect(metrics.init).toBe(init);
+        // Fine-tuning defaults to a warmed-up, cosine-decayed learning rate; from scratch to a constant one.
+        expect(metrics).toMatchObject({ learningRate: 0.003, schedule: init === 'current' ? 'cosine' : 'constant' });
         return (await evaluateDigits(new Uint8Array(readFileSync(join(out, 'model.onnx'))), heldOut)).accuracy;
       };
       // 400 samples, one epoch: only a model that starts from v1's weights keeps MNIST's accuracy.

@@ -19,14 +19,15 @@ import { launchChromium } from '../helpers/chromium';
 import type { SpawnedServer } from '../helpers/spawnServer';
 import { waitFor } from '../collector/startCollector';
 
-/** The digits trainer as config/retrain.json runs it: one fine-tuning epoch from v1 (current.onnx). */
-const DIGITS_TRAINER = [
-  'node',
-  '--import',
-  'tsx',
-  'src/retrain/digits/trainerCommand.ts',
-  ...(process.env.E2E_TRAINER_ARGS ?? '--init current --epochs 1 --learning-rate 0.001').split(' '),
-];
+/** The digits trainer exactly as config/retrain.json runs it (E2E_TRAINER_ARGS swaps its options, to compare recipes). */
+const SHIPPED_TRAINER = (JSON.parse(readFileSync('config/retrain.json', 'utf8')) as { models: { digits: { trainer: string[] } } }).models
+  .digits.trainer;
+const DIGITS_TRAINER = process.env.E2E_TRAINER_ARGS
+  ? [
+      ...SHIPPED_TRAINER.slice(0, SHIPPED_TRAINER.indexOf('src/retrain/digits/trainerCommand.ts') + 1),
+      ...process.env.E2E_TRAINER_ARGS.split(' '),
+    ]
+  : SHIPPED_TRAINER;
 const FIELD = 500;
 
 function ondevice(args: string[]) {

@@ -1,6 +1,7 @@
 // The default trainer of the `digits` model, per the trainer contract (README, "Retraining"):
 //   node --import tsx src/retrain/digits/trainerCommand.ts --dataset <dir> --out <dir>
-//        [--init current|scratch] [--epochs n] [--learning-rate x] [--max-base-samples n] [--field-repeat n] [--seed n]
+//        [--init current|scratch] [--epochs n] [--learning-rate x] [--schedule constant|cosine] [--max-base-samples n]
+//        [--field-repeat n] [--seed n]
 // Reads <dataset>/manifest.json, <dataset>/field-train.jsonl and <dataset>/current.onnx; fine-tunes the current
 // model (or, with --init scratch or when current.onnx is not this architecture, trains from scratch) on
 // mnistSplit().train plus the field samples, writes <out>/model.onnx and <out>/metrics.json, and exits 0;
@@ -17,10 +18,15 @@ import { importDigitsOnnx } from './importDigitsOnnx';
 import { DEFAULT_DIGITS_EPOCHS, DEFAULT_DIGITS_LEARNING_RATE, trainDigits } from './trainDigits';
 
 const USAGE =
-  'usage: trainerCommand --dataset <dir> --out <dir> [--init current|scratch] [--epochs n] [--learning-rate x] [--max-base-samples n] [--field-repeat n] [--seed n]';
-/** Fine-tuning from current.onnx: a few passes at a lower learning rate keep what the model knows of MNIST. */
-export const DEFAULT_FINE_TUNE_EPOCHS = 1;
-export const DEFAULT_FINE_TUNE_LEARNING_RATE = 0.001;
+  'usage: trainerCommand --dataset <dir> --out <dir> [--init current|scratch] [--epochs n] [--learning-rate x] [--schedule constant|cosine] [--max-base-samples n] [--field-repeat n] [--seed n]';
+/**
+ * Fine-tuning from current.onnx: two passes, warming up to a learning rate of 0.003 and decaying it to 0
+ * (cosine). Measured over 12 seeds against one pass at a constant 0.001 on the same field data: less
+ * forgetting of MNIST and more gain on the field (README, "The digits model"; scripts/digits-finetune-sweep.ts).
+ */
+export const DEFAULT_FINE_TUNE_EPOCHS = 2;
+export const DEFAULT_FINE_TUNE_LEARNING_RATE = 0.003;
+export const DEFAULT_FINE_TUNE_SCHEDULE = 'cosine';
 /** Each field sample is trained on this many times per epoch: a few hundred of them against ~8000 MNIST digits. */
 export const DEFAULT_FIELD_REPEAT = 3;
 
@@ -32,6 +38,8 @@ export interface DigitsTrainerOptions {
   /** Default: DEFAULT_FINE_TUNE_EPOCHS when fine-tuning, DEFAULT_DIGITS_EPOCHS from scratch. */
   epochs?: number;
   learningRate?: number;
+  /** Default: DEFAULT_FINE_TUNE_SCHEDULE when fine-tuning, 'constant' from scratch (how digits@1 was trained). */
+  schedule?: 'constant' | 'cosine';
   /** Train on at most this many MNIST digits (a seeded, class-mixed subset), so tests can train faster. */
   maxBaseSamples?: number;
   fieldRepeat?: number;
@@ -43,6 +51,7 @@ export interface DigitsTrainerMetrics {
   /** Where training started: the current model's weights, or a fresh initialisation (asked for, or current.onnx did not fit). */
   init: 'current' | 'scratch';
   learningRate: number;
+  schedule: 'constant' | 'cosine';
   trainSamples: number;
   baseSamples: number;
   fieldSamples: number;
@@ -61,6 +70,7 @@ export async function runDigitsTrainer({
   init: requestedInit = 'current',
   epochs: requestedEpochs,
   learningRate: requestedLearningRate,
+  schedule: requestedSchedule,
   maxBaseSamples,
   fieldRepeat = DEFAULT_FIELD_REPEAT,
   seed = 1,
@@ -83,20 +93,22 @@ export async function runDigitsTrainer({
   const init = initialWeights ? 'current' : 'scratch';
   const epochs = requestedEpochs ?? (initialWeights ? DEFAULT_FINE_TUNE_EPOCHS : DEFAULT_DIGITS_EPOCHS);
   const learningRate = requestedLearningRate ?? (initialWeights ? DEFAULT_FINE_TUNE_LEARNING_RATE : DEFAULT_DIGITS_LEARNING_RATE);
+  const schedule = requestedSchedule ?? (initialWeights ? DEFAULT_FINE_TUNE_SCHEDULE : 'constant');
 
   let base = mnistSplit().train;
   if (maxBaseSamples !== undefined && maxBaseSamples < base.length) base = seededSubset(base, maxBaseSamples, seed);
   const samples = [...base, ...Array.from({ length: fieldRepeat }, () => field).flat()];
   log(
-    `${init === 'current' ? 'fine-tuning the current model' : 'training from scratch'} on ${base.length} MNIST digits + ${field.length} field samples (x${fieldRepeat}), ${epochs} epochs, learning rate ${learningRate}`,
+    `${init === 'current' ? 'fine-tuning the current model' : 'training from scratch'} on ${base.length} MNIST digits + ${field.length} field samples (x${fieldRepeat}), ${epochs} epochs, learning rate ${learningRate} (${schedule})`,
   );
-  const { onnx, trainAccuracy } = await trainDigits({ samples, epochs, seed, log, initialWeights, learningRate });
+  const { onnx, trainAccuracy } = await trainDigits({ samples, epochs, seed, log, initialWeights, learningRate, schedule });
 
   await mkdir(out, { recursive: true });
   await writeFile(join(out, 'model.onnx'), onnx);
   const metrics: DigitsTrainerMetrics = {
     init,
     learningRate,
+    schedule,
     trainSamples: base.length + field.length,
     baseSamples: base.length,
     fieldSamples: field.length,
@@ -161,6 +173,7 @@ async function main(): Promise<void> {
       init: { type: 'string' },
       epochs: { type: 'string' },
       'learning-rate': { type: 'string' },
+      schedule: { type: 'string' },
       'max-base-samples': { type: 'string' },
       'field-repeat': { type: 'string' },
       seed: { type: 'string' },
@@ -176,6 +189,9 @@ async function main(): Promise<void> {
   if (values.init !== undefined && values.init !== 'current' && values.init !== 'scratch') {
     throw new Error(`--init must be current or scratch, got ${values.init}\n${USAGE}`);
   }
+  if (values.schedule !== undefined && values.schedule !== 'constant' && values.schedule !== 'cosine') {
+    throw new Error(`--schedule must be constant or cosine, got ${values.schedule}\n${USAGE}`);
+  }
   const learningRate = values['learning-rate'] === undefined ? undefined : Number(values['learning-rate']);
   if (learningRate !== undefined && !(learningRate > 0 && learningRate < 1)) {
     throw new Error(`--learning-rate must be a number in (0, 1), got ${values['learning-rate']}\n${USAGE}`);
@@ -185,6 +201,7 @@ async function main(): Promise<void> {
     out: values.out,
     init: values.init,
     learningRate,
+    schedule: values.schedule,
     epochs: integer(values.epochs, '--epochs', 1),
     maxBaseSamples: integer(values['max-base-samples'], '--max-base-samples', 0),
     fieldRepeat: integer(values['field-repeat'], '--field-repeat', 0),
