@@ -30,15 +30,18 @@ export interface DataSummary {
 }
 
 /**
- * Dedupe, hold back the most recent slice, class-balance the rest. Deterministic: the same samples give
- * the same split. Balancing caps every class at the median class count (the most recent samples of a
+ * Dedupe, hold back the most recent slice, class-balance the rest. Samples are taken oldest first; those
+ * received at the same millisecond (one ingest request) keep the order they come in, which is the order the
+ * sample stores return (received, then stored: the order a page sent them), not the order of their random
+ * event ids. So the same stored samples always give the same split, in the same order. Balancing caps every class at the median class count (the most recent samples of a
  * class are kept), so one over-reported digit cannot dominate while a rare one is not thrown away.
  */
 export function prepareDataset(
   samples: readonly FieldSample[],
   options: { heldBackFraction: number; maxHeldBack: number },
 ): PreparedDataset {
-  const ordered = [...samples].sort((a, b) => a.receivedMs - b.receivedMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  // Array.prototype.sort is stable: ties keep the stores' order.
+  const ordered = [...samples].sort((a, b) => a.receivedMs - b.receivedMs);
   const ids = new Set<string>();
   const contents = new Set<string>();
   const unique: FieldSample[] = [];

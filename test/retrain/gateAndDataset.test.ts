@@ -66,6 +66,17 @@ describe('prepareDataset', () => {
     expect(d.train.filter((s) => s.label === 0).map((s) => s.id)).toEqual(['s3', 's4', 's5']);
     expect(d.train.some((s) => d.heldBack.includes(s))).toBe(false);
   });
+
+  it('keeps the order samples come in among those received at the same millisecond, whatever their ids', () => {
+    // One ingest request: the page sent z, m, a in that order; the stores return them so.
+    const samples = ['z', 'm', 'a', 'q'].map((id, i) => ({ ...sample(i, i % 2, 1000), id }));
+    const d = prepareDataset(samples, { heldBackFraction: 0.5, maxHeldBack: 100 });
+    expect(d.heldBack.map((s) => s.id)).toEqual(['a', 'q']);
+    expect(d.train.map((s) => s.id)).toEqual(['z', 'm']);
+    // Received later wins over stored later.
+    const later = prepareDataset([{ ...sample(9, 0, 2000), id: 'early-in-list' }, ...samples], { heldBackFraction: 0.2, maxHeldBack: 100 });
+    expect(later.heldBack.map((s) => s.id)).toEqual(['early-in-list']);
+  });
 });
 
 describe('config/retrain.json', () => {
