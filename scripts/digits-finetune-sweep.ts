@@ -15,7 +15,7 @@ import { predictDigitsTfjs, disposeDigitsCnn, type DigitsCnnWeights } from '../s
 import { driftedDigits } from '../src/retrain/digits/drift';
 import { importDigitsOnnx } from '../src/retrain/digits/importDigitsOnnx';
 import { mnistSplit, type DigitSample } from '../src/retrain/digits/mnistSplit';
-import { accuracyOf, trainDigitsCnn } from '../src/retrain/digits/trainDigits';
+import { accuracyOf, isLearningRateSchedule, trainDigitsCnn } from '../src/retrain/digits/trainDigits';
 import {
   DEFAULT_FIELD_REPEAT,
   DEFAULT_FINE_TUNE_EPOCHS,
@@ -36,7 +36,7 @@ const epochs = Number(values.epochs);
 const learningRate = Number(values['learning-rate']);
 const fieldRepeat = Number(values['field-repeat']);
 const schedule = values.schedule;
-if (schedule !== 'constant' && schedule !== 'cosine') throw new Error(`--schedule must be constant or cosine, got ${schedule}`);
+if (!isLearningRateSchedule(schedule)) throw new Error(`--schedule must be constant or cosine, got ${schedule}`);
 const seeds = values.seeds.split(',').map(Number);
 if (![epochs, learningRate, fieldRepeat, ...seeds].every(Number.isFinite)) throw new Error('numbers expected');
 

@@ -33,8 +33,9 @@ export interface DataSummary {
  * Dedupe, hold back the most recent slice, class-balance the rest. Samples are taken oldest first; those
  * received at the same millisecond (one ingest request) keep the order they come in, which is the order the
  * sample stores return (received, then stored: the order a page sent them), not the order of their random
- * event ids. So the same stored samples always give the same split, in the same order. Balancing caps every class at the median class count (the most recent samples of a
- * class are kept), so one over-reported digit cannot dominate while a rare one is not thrown away.
+ * event ids. So the same stored samples always give the same split, in the same order. Balancing caps every
+ * class at the median class count (the most recent samples of a class are kept), so one over-reported digit
+ * cannot dominate while a rare one is not thrown away.
  */
 export function prepareDataset(
   samples: readonly FieldSample[],

@@ -128,5 +128,8 @@ describe('the digits trainer command (trainer contract)', () => {
     const noOut = await trainer(['--dataset', dir]);
     expect(noOut.code).toBe(1);
     expect(noOut.stderr).toContain('usage:');
+    const badSchedule = await trainer(['--dataset', dir, '--out', out, '--schedule', 'linear']);
+    expect(badSchedule.code).toBe(1);
+    expect(badSchedule.stderr).toContain('--schedule must be constant or cosine, got linear');
   });
 });

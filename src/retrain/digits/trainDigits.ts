@@ -5,6 +5,14 @@ import { conv1Patches, createDigitsCnn, digitsLogits, disposeDigitsCnn, predictD
 import { exportDigitsOnnx } from './exportDigitsOnnx';
 import { DIGIT_CLASSES, type DigitSample } from './mnistSplit';
 
+/** How the learning rate moves over a training run (see `learningRateAt`). */
+export const LEARNING_RATE_SCHEDULES = ['constant', 'cosine'] as const;
+export type LearningRateSchedule = (typeof LEARNING_RATE_SCHEDULES)[number];
+
+export function isLearningRateSchedule(value: unknown): value is LearningRateSchedule {
+  return (LEARNING_RATE_SCHEDULES as readonly unknown[]).includes(value);
+}
+
 export interface TrainDigitsOptions {
   samples: DigitSample[];
   /** Passes over `samples`; DEFAULT_DIGITS_EPOCHS by default. */
@@ -21,7 +29,7 @@ export interface TrainDigitsOptions {
    * the steps, then a cosine decay to 0 by the last one, so training ends on settled weights rather than on
    * one noisy step of Adam (what fine-tuning wants: less forgetting at the same gain).
    */
-  schedule?: 'constant' | 'cosine';
+  schedule?: LearningRateSchedule;
 }
 
 export const DEFAULT_DIGITS_EPOCHS = 6;
@@ -40,7 +48,7 @@ class ScheduledAdam extends tf.AdamOptimizer {
 }
 
 /** The learning rate of step `step` (0-based) of `steps` under `schedule`, peaking at `peak`. */
-export function learningRateAt(schedule: 'constant' | 'cosine', peak: number, step: number, steps: number): number {
+export function learningRateAt(schedule: LearningRateSchedule, peak: number, step: number, steps: number): number {
   if (schedule === 'constant') return peak;
   const warmup = Math.max(1, Math.round(steps * WARMUP_SHARE));
   if (step < warmup) return (peak * (step + 1)) / warmup;

@@ -15,7 +15,13 @@ import { parseArgs } from 'node:util';
 import { mulberry32 } from '../../core/mulberry32';
 import { DIGIT_CLASSES, DIGIT_PIXELS, mnistSplit, type DigitSample } from './mnistSplit';
 import { importDigitsOnnx } from './importDigitsOnnx';
-import { DEFAULT_DIGITS_EPOCHS, DEFAULT_DIGITS_LEARNING_RATE, trainDigits } from './trainDigits';
+import {
+  DEFAULT_DIGITS_EPOCHS,
+  DEFAULT_DIGITS_LEARNING_RATE,
+  isLearningRateSchedule,
+  trainDigits,
+  type LearningRateSchedule,
+} from './trainDigits';
 
 const USAGE =
   'usage: trainerCommand --dataset <dir> --out <dir> [--init current|scratch] [--epochs n] [--learning-rate x] [--schedule constant|cosine] [--max-base-samples n] [--field-repeat n] [--seed n]';
@@ -26,7 +32,7 @@ const USAGE =
  */
 export const DEFAULT_FINE_TUNE_EPOCHS = 2;
 export const DEFAULT_FINE_TUNE_LEARNING_RATE = 0.003;
-export const DEFAULT_FINE_TUNE_SCHEDULE = 'cosine';
+export const DEFAULT_FINE_TUNE_SCHEDULE: LearningRateSchedule = 'cosine';
 /** Each field sample is trained on this many times per epoch: a few hundred of them against ~8000 MNIST digits. */
 export const DEFAULT_FIELD_REPEAT = 3;
 
@@ -39,7 +45,7 @@ export interface DigitsTrainerOptions {
   epochs?: number;
   learningRate?: number;
   /** Default: DEFAULT_FINE_TUNE_SCHEDULE when fine-tuning, 'constant' from scratch (how digits@1 was trained). */
-  schedule?: 'constant' | 'cosine';
+  schedule?: LearningRateSchedule;
   /** Train on at most this many MNIST digits (a seeded, class-mixed subset), so tests can train faster. */
   maxBaseSamples?: number;
   fieldRepeat?: number;
@@ -51,7 +57,7 @@ export interface DigitsTrainerMetrics {
   /** Where training started: the current model's weights, or a fresh initialisation (asked for, or current.onnx did not fit). */
   init: 'current' | 'scratch';
   learningRate: number;
-  schedule: 'constant' | 'cosine';
+  schedule: LearningRateSchedule;
   trainSamples: number;
   baseSamples: number;
   fieldSamples: number;
@@ -189,7 +195,7 @@ async function main(): Promise<void> {
   if (values.init !== undefined && values.init !== 'current' && values.init !== 'scratch') {
     throw new Error(`--init must be current or scratch, got ${values.init}\n${USAGE}`);
   }
-  if (values.schedule !== undefined && values.schedule !== 'constant' && values.schedule !== 'cosine') {
+  if (values.schedule !== undefined && !isLearningRateSchedule(values.schedule)) {
     throw new Error(`--schedule must be constant or cosine, got ${values.schedule}\n${USAGE}`);
   }
   const learningRate = values['learning-rate'] === undefined ? undefined : Number(values['learning-rate']);
