@@ -17,7 +17,7 @@ import type { Job } from '../../src/retrain/JobStore';
 import { startAppServer } from '../helpers/appServer';
 import { launchChromium } from '../helpers/chromium';
 import type { SpawnedServer } from '../helpers/spawnServer';
-import { waitFor } from '../collector/startCollector';
+import { waitFor } from '../helpers/waitFor';
 
 /** The digits trainer exactly as config/retrain.json runs it (E2E_TRAINER_ARGS swaps its options, to compare recipes). */
 const SHIPPED_TRAINER = (JSON.parse(readFileSync('config/retrain.json', 'utf8')) as { models: { digits: { trainer: string[] } } }).models
@@ -151,19 +151,19 @@ describe('acceptance: drift → alert → retraining → gate → staged rollout
 
     // The alert fires on the field accuracy, and its job retrains, by itself.
     const alerts = await waitFor(
+      'the accuracy alert on digits',
       async () => {
         const a = await json<{ firing: { rule: string; value: number; labels: Record<string, string> }[] }>(`${server.url}/v1/alerts`);
         return a.firing.find((f) => f.rule === 'accuracy-drop' && f.labels.modelId === 'digits');
       },
-      60_000,
-      'the accuracy alert on digits',
+      { timeoutMs: 60_000 },
     );
     figures.fieldAccuracyAtAlert = alerts.value;
     const job = await waitFor(
+      'the retraining job to finish',
       async () =>
         (await json<{ jobs: Job[] }>(`${server.url}/v1/jobs?model=digits`)).jobs.find((j) => j.state !== 'running' && j.state !== 'queued'),
-      600_000,
-      'the retraining job to finish',
+      { timeoutMs: 600_000 },
     );
     const { job: full } = await json<{ job: Job }>(`${server.url}/v1/jobs/${job.id}`);
     figures.job = { trigger: full.trigger, state: full.state, durationMs: full.durationMs, metrics: full.metrics, data: full.dataSummary };

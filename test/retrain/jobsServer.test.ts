@@ -9,11 +9,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '../../src/retrain/JobStore';
 import { spawnServer, type SpawnedServer } from '../helpers/spawnServer';
-import { postEvents, waitFor } from '../collector/startCollector';
+import { postEvents } from '../collector/startCollector';
 import { launchChromium } from '../helpers/chromium';
 import { inferenceEvent, feedbackEvent } from '../collector/makeEvents';
 import { toySamples } from './toyDigits';
 import type { FieldSample } from '../../src/retrain/FieldSample';
+import { waitFor } from '../helpers/waitFor';
 
 const TRAINER = [process.execPath, '--import', 'tsx', 'test/retrain/prototypeTrainer.ts'];
 
@@ -137,7 +138,9 @@ describe('retraining in npm start (real server process, real ingest, real traine
     const jobsOf = async () => (await (await fetch(`${server.url}/v1/jobs?model=toy-count`)).json()) as { jobs: Job[] };
     expect((await jobsOf()).jobs).toEqual([]);
     await send(server.url, fieldEvents({ ...samples[4], modelId: 'toy-count' }, samples[4].label as number));
-    const job = await waitFor(async () => (await jobsOf()).jobs.find((j) => j.state === 'refused'), 30_000, 'the new-samples job');
+    const job = await waitFor('the new-samples job', async () => (await jobsOf()).jobs.find((j) => j.state === 'refused'), {
+      timeoutMs: 30_000,
+    });
     expect(job).toMatchObject({ trigger: 'new-samples', reason: expect.stringMatching(/^not enough field data: 2 held-back samples/) });
   }, 60_000);
 
@@ -164,12 +167,12 @@ describe('retraining in npm start (real server process, real ingest, real traine
       wrong.flatMap((s) => fieldEvents(s, ((s.label as number) + 1) % 10)),
     );
     const job = await waitFor(
+      'a finished accuracy-alert job',
       async () => {
         const { jobs } = (await (await fetch(`${server.url}/v1/jobs?model=toy`)).json()) as { jobs: Job[] };
         return jobs.find((j) => j.trigger === 'accuracy-alert' && j.state !== 'running' && j.state !== 'queued');
       },
-      60_000,
-      'a finished accuracy-alert job',
+      { timeoutMs: 60_000 },
     );
     const { job: full } = (await (await fetch(`${server.url}/v1/jobs/${job.id}`)).json()) as { job: Job };
     expect(full, full.logTail).toMatchObject({ state: 'succeeded', baseVersion: '1', resultVersion: '2' });
@@ -215,22 +218,22 @@ describe('retraining in npm start (real server process, real ingest, real traine
     expect(started.status).toBe(202);
     const { job } = (await started.json()) as { job: Job };
     const done = await waitFor(
+      'the failed job',
       async () => {
         const { job: j } = (await (await fetch(`${server.url}/v1/jobs/${job.id}`)).json()) as { job: Job };
         return j.state === 'failed' ? j : undefined;
       },
-      60_000,
-      'the failed job',
+      { timeoutMs: 60_000 },
     );
     expect(done.reason).toBe('the trainer exited with code 3');
     expect(done.logTail).toMatch(/failing on purpose/);
     const alerts = await waitFor(
+      'the job-failed alert',
       async () => {
         const a = (await (await fetch(`${server.url}/v1/alerts`)).json()) as { firing: { rule: string; labels: Record<string, string> }[] };
         return a.firing.some((f) => f.rule === 'retrain-job-failed') ? a : undefined;
       },
-      10_000,
-      'the job-failed alert',
+      { timeoutMs: 10_000 },
     );
     expect(alerts.firing).toContainEqual(expect.objectContaining({ rule: 'retrain-job-failed', labels: { model: 'toy-broken' } }));
     expect(await (await fetch(`${server.url}/v1/jobs/no-such-job`)).json()).toMatchObject({ code: 'NOT_FOUND' });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startAppServer } from '../helpers/appServer';
 import type { SpawnedServer } from '../helpers/spawnServer';
 import { infer } from './v2client';
-import { waitUntil } from './waitUntil';
+import { waitFor } from '../helpers/waitFor';
 
 const dbPath = path.join(mkdtempSync(path.join(tmpdir(), 'ondevice-npmstart-')), 'collector.sqlite');
 let server: SpawnedServer;
@@ -32,11 +32,11 @@ it('records server inferences as telemetry: backend "server" in the summary and 
     expect((await infer(`${server.url}/v2/models/tiny-mlp/infer`, tinyMlpBody, { headers: caller })).status).toBe(200);
 
   // 1 from the test above (no headers) + 3 with the caller's ids.
-  const group = await waitUntil(async () => {
+  const group = await waitFor('four tiny-mlp inferences with backend "server" in /v1/summary', async () => {
     const summary = await (await fetch(`${server.url}/v1/summary`)).json();
     const found = summary.groups.find((g: { modelId: string; backend: string }) => g.modelId === 'tiny-mlp' && g.backend === 'server');
     return found?.count === 4 ? found : undefined;
-  }, 'four tiny-mlp inferences with backend "server" in /v1/summary');
+  });
   expect(group).toMatchObject({ modelVersion: '1', backendShare: 1 });
   expect(group.latencyMs.p50).toBeGreaterThanOrEqual(0);
 
