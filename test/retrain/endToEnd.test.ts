@@ -1,4 +1,4 @@
-// Issue 13's acceptance, end to end: digits v1 (trained on MNIST, the registry's stable release) → a drifted
+// The retraining loop, end to end (what it promises, as one scenario): digits v1 (trained on MNIST, the registry's stable release) → a drifted
 // population (thick, slanted strokes: driftedDigits) predicts, corrects and shares its drawings through the
 // real client in Chromium and the real ingest of `npm start` → field accuracy falls below the alert
 // threshold → the alert starts a retraining job by itself → v2 passes the gate → the staged rollout hands it
