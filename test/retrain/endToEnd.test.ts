@@ -187,7 +187,7 @@ describe('acceptance: drift → alert → retraining → gate → staged rollout
     }
     expect(sawV2).toBe(true);
 
-    // The README's walkthrough pictures (copied to docs/ by hand; a test never writes into the repository).
+    // docs/retraining.md's walkthrough pictures (copied to docs/ by hand; a test never writes into the repository).
     const dash = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await dash.goto(`${server.url}/dashboard`);
     await dash.locator('#jobs-table[data-ready] tbody tr').first().waitFor({ timeout: 15_000 });
