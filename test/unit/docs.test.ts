@@ -5,7 +5,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
-import type * as v from 'valibot';
 import { describe, expect, test } from 'vitest';
 import { ERROR_CODES } from '../../src/core/OnDeviceError';
 import { EventBatchSchema } from '../../src/core/schema/EventBatch';
@@ -43,7 +42,8 @@ function resolveModule(from: string, specifier: string): string {
   if (!found) throw new Error(`cannot resolve ${specifier} from ${from}`);
   return found;
 }
-const hasExport = (node: ts.Node) => ts.canHaveModifiers(node) && !!ts.getModifiers(node)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+const hasExport = (node: ts.Node) =>
+  ts.canHaveModifiers(node) && !!ts.getModifiers(node)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
 
 /** Exported name → the file and local name it comes from (for reading an interface's fields). */
 function exportsOf(file: string): Map<string, { file: string; local: string }> {
@@ -119,7 +119,11 @@ describe('every CLI command, subcommand and flag is documented', () => {
     const command = /`ondevice ([a-z]+) …`/.exec(source)?.[1] ?? /ondevice ([a-z]+) [a-z]+ /.exec(source)?.[1];
     return [...source.matchAll(/case '([a-z-]+)':/g)].map((m) => `${command} ${m[1]}`);
   });
-  const flags = [...new Set(cliFiles.flatMap((source) => [...source.matchAll(/^\s+'?([a-z][a-z-]*)'?: \{ type: '(?:string|boolean)'/gm)].map((m) => `--${m[1]}`)))];
+  const flags = [
+    ...new Set(
+      cliFiles.flatMap((source) => [...source.matchAll(/^\s+'?([a-z][a-z-]*)'?: \{ type: '(?:string|boolean)'/gm)].map((m) => `--${m[1]}`)),
+    ),
+  ];
 
   test('the sources were read (serve, batch, release and its subcommands, retrain)', () => {
     expect(commands).toEqual(expect.arrayContaining(['serve', 'batch', 'release', 'retrain']));
@@ -159,7 +163,10 @@ const PARAM = /^(\$\{[^}]*\}|\{[^}/]+\}|:[A-Za-z]\w*)$/;
  */
 function routeOf(literal: string): { segments: (string | null)[]; prefix: boolean } {
   const segments: (string | null)[] = [];
-  const parts = literal.replace(/\$\{[^}]*\}/g, (m) => m.replace(/\//g, '')).split('/').slice(1);
+  const parts = literal
+    .replace(/\$\{[^}]*\}/g, (m) => m.replace(/\//g, ''))
+    .split('/')
+    .slice(1);
   for (const [i, part] of parts.entries()) {
     if (PARAM.test(part)) {
       segments.push(null);
@@ -213,32 +220,33 @@ describe('every HTTP route the servers declare is documented', () => {
 
 // ---- telemetry event fields -----------------------------------------------------------------------
 
-type AnySchema = v.GenericSchema & {
-  entries?: Record<string, AnySchema>;
-  options?: AnySchema[];
-  wrapped?: AnySchema;
-  item?: AnySchema;
-  key?: AnySchema;
-  value?: AnySchema;
-  pipe?: { kind: string }[];
-};
+/** The parts of a valibot schema object that can hold other schemas. */
+interface SchemaNode {
+  entries?: Record<string, unknown>;
+  options?: readonly unknown[];
+  wrapped?: unknown;
+  item?: unknown;
+  key?: unknown;
+  value?: unknown;
+  pipe?: readonly { kind: string }[];
+}
 
 /** Every object key anywhere in a valibot schema, walking variants, unions, pipes, wrappers, records, arrays. */
-function fieldNames(schema: AnySchema, into = new Set<string>(), seen = new Set<unknown>()): Set<string> {
-  if (seen.has(schema)) return into;
+function fieldNames(schema: unknown, into = new Set<string>(), seen = new Set<unknown>()): Set<string> {
+  if (typeof schema !== 'object' || schema === null || seen.has(schema)) return into;
   seen.add(schema);
-  for (const [key, entry] of Object.entries(schema.entries ?? {})) {
+  const node = schema as SchemaNode;
+  for (const [key, entry] of Object.entries(node.entries ?? {})) {
     into.add(key);
     fieldNames(entry, into, seen);
   }
-  const inner = [...(schema.options ?? []), schema.wrapped, schema.item, schema.key, schema.value];
-  for (const s of inner) if (s) fieldNames(s, into, seen);
-  for (const item of schema.pipe ?? []) if (item.kind === 'schema') fieldNames(item as AnySchema, into, seen);
+  for (const inner of [...(node.options ?? []), node.wrapped, node.item, node.key, node.value]) fieldNames(inner, into, seen);
+  for (const item of node.pipe ?? []) if (item.kind === 'schema') fieldNames(item, into, seen);
   return into;
 }
 
 describe('every telemetry event field is documented', () => {
-  const fields = [...fieldNames(TelemetryEventSchema as AnySchema), ...fieldNames(EventBatchSchema as unknown as AnySchema)];
+  const fields = [...fieldNames(TelemetryEventSchema), ...fieldNames(EventBatchSchema)];
 
   test('the schemas were read (common, per-type, device and batch fields)', () => {
     expect(fields).toEqual(expect.arrayContaining(['installId', 'inputDims', 'topClass', 'vendor', 'inputs', 'siteKey', 'events']));
