@@ -2,7 +2,8 @@
 // files one at a time. A 2-core machine then runs one browser file, one acceptance file (mostly a trainer in a
 // child process) and one unit/node file at a time, never two Chromium files against each other. Each line of
 // output is prefixed with its lane; the exit code is non-zero when any lane fails.
-//   node scripts/runTests.mjs [vitest options…]   (e.g. --reporter=verbose)
+//   node scripts/runTests.mjs [vitest options…]   (e.g. --reporter=verbose; `{lane}` in an option is the lane's name,
+//                                                   as in --reporter=json --outputFile=test-results/{lane}.json)
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
@@ -17,7 +18,7 @@ const width = Math.max(...LANES.map((l) => l.name.length));
 
 function runLane({ name, projects }) {
   const started = Date.now();
-  const args = [vitest, 'run', ...projects.flatMap((p) => ['--project', p]), ...extra];
+  const args = [vitest, 'run', ...projects.flatMap((p) => ['--project', p]), ...extra.map((a) => a.replaceAll('{lane}', name))];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
   const prefix = `[${name.padEnd(width)}] `;
   for (const stream of [child.stdout, child.stderr]) {

@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertConfig } from '../../src/collector/alertRules';
 import type { TelemetryEvent } from '../../src/core/eventSchema';
 import { launchChromium } from '../helpers/chromium';
-import { errorEvent, inferenceEvent, labelledPrediction, modelLoadEvent, sessionEvent } from './makeEvents';
-import { getJson, postEvents, startCollector, type StartedCollector } from './startCollector';
+import { errorEvent, inferenceEvent, labelledPrediction, modelLoadEvent, sessionEvent } from '../collector/makeEvents';
+import { getJson, postEvents, startCollector, type StartedCollector } from '../collector/startCollector';
 import { waitFor } from '../helpers/waitFor';
 
 const TOKEN = 'dashboard-token';

@@ -3,7 +3,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/chromium';
 import { FieldTraffic } from '../../scripts/releases/FieldTraffic';
-import { call, publish, setPercent, startReleaseServer, type StartedReleaseServer } from './startReleaseServer';
+import { call, publish, setPercent, startReleaseServer, type StartedReleaseServer } from '../releases/startReleaseServer';
 import { waitFor } from '../helpers/waitFor';
 
 const TINY_MLP = new Uint8Array(readFileSync('models/generated/tiny-mlp.onnx'));
