@@ -100,7 +100,7 @@ async function buildNodeEntries(lib: string): Promise<void> {
         entry: {
           node: path.join(root, 'src/node/index.ts'),
           cli: path.join(root, 'src/cli/main.ts'),
-          sessionWorker: path.join(root, 'src/serve/sessionWorker.ts'),
+          sessionWorker: path.join(root, 'src/inference/sessionWorker.ts'),
         },
         formats: ['es'],
         fileName: (_format, name) => (name === 'sessionWorker' ? 'sessionWorker.js' : `${name}.mjs`),
