@@ -18,6 +18,8 @@ export const LAYERS = {
   collector: ['core'],
   server: ['core', 'collector', 'serve', 'releases', 'retrain'],
   node: ['core', 'registry'],
+  // sandbox runs model work in child processes it can kill; its children use node/ to load models.
+  sandbox: ['core', 'registry', 'node'],
   // serve borrows the collector's loopback test and token-bucket limiter rather than copying them.
   serve: ['core', 'registry', 'node', 'collector'],
   cli: ['core', 'registry', 'node', 'serve', 'retrain'],

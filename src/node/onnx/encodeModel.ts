@@ -38,7 +38,14 @@ export interface ValueInfo {
 }
 
 export type AttributeValue =
-  { int: number } | { float: number } | { string: string } | { ints: number[] } | { floats: number[] } | { tensor: TensorSpecInit };
+  | { int: number }
+  | { float: number }
+  | { string: string }
+  | { ints: number[] }
+  | { floats: number[] }
+  | { tensor: TensorSpecInit }
+  /** A subgraph (the body of `Loop` or `Scan`, the branches of `If`). */
+  | { graph: GraphSpec };
 
 export interface NodeSpec {
   opType: string;
@@ -101,13 +108,14 @@ function writeNode(w: ProtobufWriter, node: NodeSpec, defaultName: string): void
   if (node.domain) w.string(7, node.domain);
 }
 
-// AttributeProto.AttributeType: FLOAT=1, INT=2, STRING=3, TENSOR=4, FLOATS=6, INTS=7.
+// AttributeProto.AttributeType: FLOAT=1, INT=2, STRING=3, TENSOR=4, GRAPH=5, FLOATS=6, INTS=7.
 function writeAttribute(w: ProtobufWriter, name: string, value: AttributeValue): void {
   w.string(1, name);
   if ('float' in value) w.float(2, value.float).varint(20, 1);
   else if ('int' in value) w.varint(3, value.int).varint(20, 2);
   else if ('string' in value) w.string(4, value.string).varint(20, 3);
   else if ('tensor' in value) w.message(5, (t) => writeTensor(t, value.tensor)).varint(20, 4);
+  else if ('graph' in value) w.message(6, (g) => writeGraph(g, value.graph)).varint(20, 5);
   else if ('floats' in value) w.packedFloats(7, value.floats).varint(20, 6);
   else w.packedVarints(8, value.ints).varint(20, 7);
 }
