@@ -22,14 +22,14 @@ export const LAYERS = {
   sandbox: ['core', 'registry', 'node'],
   // serve borrows the collector's loopback test and token-bucket limiter rather than copying them.
   serve: ['core', 'registry', 'node', 'collector'],
-  cli: ['core', 'registry', 'node', 'serve', 'retrain'],
+  cli: ['core', 'registry', 'node', 'serve', 'retrain', 'sandbox'],
   // releases reads field metrics through the collector's database and answers with its route helpers,
-  // and loads uploads with onnxruntime-node to read their signature.
-  releases: ['core', 'registry', 'collector', 'node'],
+  // and loads uploads with onnxruntime-node in the sandbox to read their signature and derive their copy.
+  releases: ['core', 'registry', 'collector', 'node', 'sandbox'],
   // retrain (Node only) runs jobs beside the collector (its database, alerts, route helpers, field samples),
   // trains and exports models (digits/ with tfjs and the ONNX encoder in node/), evaluates with
-  // onnxruntime-node and ships candidates through releases.
-  retrain: ['core', 'registry', 'collector', 'releases', 'node'],
+  // onnxruntime-node in the sandbox and ships candidates through releases.
+  retrain: ['core', 'registry', 'collector', 'releases', 'node', 'sandbox'],
 };
 
 const srcRoot = path.resolve(import.meta.dirname, '..', 'src');

@@ -5,7 +5,7 @@ import type { Feeds, TensorSpec } from '../core/protocol';
 import { OnDeviceError } from '../core/OnDeviceError';
 import { checkSameOutputs } from '../node/checkSameOutputs';
 import { loadOrt } from '../node/loadOrt';
-import { writeOptimizedModel, type OptimizationLevel } from '../node/optimizeModel';
+import { onnxruntimeVersion, writeOptimizedModel, type OptimizationLevel } from '../node/optimizeModel';
 import { sessionSpecs } from '../node/sessionSpecs';
 import type { ModelFiles } from './ModelFiles';
 
@@ -36,8 +36,8 @@ export const tasks = {
     level: OptimizationLevel;
     feeds: Feeds;
     label: string;
-  }): Promise<{ worstDiff: number }> {
+  }): Promise<{ worstDiff: number; onnxruntime: string }> {
     await writeOptimizedModel(a.files.onnx, a.to, a.level);
-    return { worstDiff: await checkSameOutputs(a.files.onnx, a.to, a.feeds, a.label) };
+    return { worstDiff: await checkSameOutputs(a.files.onnx, a.to, a.feeds, a.label), onnxruntime: await onnxruntimeVersion() };
   },
 };

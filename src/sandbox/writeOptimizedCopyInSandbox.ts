@@ -10,7 +10,7 @@ import type { SandboxSettings } from './sandboxLimits';
  * In a fresh sandbox child: write the model set optimised at `level` to the file `to`, then run the original and
  * the copy on `feeds` and throw INFERENCE_FAILED when an output differs (checkSameOutputs). TIMEOUT or
  * OUT_OF_MEMORY (`details.reason` `'TIMEOUT'` | `'MEMORY'`) when the work passes the limits for the set's bytes.
- * Resolves with the largest absolute float difference.
+ * Resolves with the largest absolute float difference and the onnxruntime version that wrote the copy.
  *
  * @example
  * await writeOptimizedCopyInSandbox({ onnx: 'model.onnx' }, 'model.extended.onnx', feeds, { level: 'extended', label: 'tiny-mlp@2' });
@@ -20,7 +20,7 @@ export async function writeOptimizedCopyInSandbox(
   to: string,
   feeds: Feeds,
   options: { level: OptimizationLevel; label: string; settings?: SandboxSettings },
-): Promise<{ worstDiff: number }> {
+): Promise<{ worstDiff: number; onnxruntime: string }> {
   return runSandboxed<typeof tasks, 'optimizedCopy'>(
     modelTasksUrl,
     'optimizedCopy',
