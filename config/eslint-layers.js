@@ -1,6 +1,6 @@
-// The layer rule (../shared/STYLE.md §11): each folder of src/ may import only the folders listed for it,
+// The layer rule (CONTRIBUTING.md, "Layers point one way"): each folder of src/ may import only the folders listed for it,
 // so shared pieces live in src/core and every arrow points one way. `index` is the public entry
-// (src/index.ts); the demo app may use only that. Type-only imports count too: a type is a dependency.
+// (src/index.ts); the demo app may use only that (and sw, to register the service worker). Type-only imports count too: a type is a dependency.
 import path from 'node:path';
 
 /** folder → the folders it may import (besides itself). */

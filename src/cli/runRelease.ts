@@ -15,7 +15,7 @@ const PUBLISH_TIMEOUT_MS = 10 * 60_000;
 const CALL_TIMEOUT_MS = 30_000;
 
 /**
- * `ondevice release …`: a thin client of the release HTTP API (README "Releases"). Returns the exit code:
+ * `ondevice release …`: a thin client of the release HTTP API (docs/releases.md). Returns the exit code:
  * 0 done, 1 the server refused (its code and message are printed), 2 a usage mistake (thrown as INVALID_INPUT).
  */
 export async function runRelease(args: string[], env: NodeJS.ProcessEnv = process.env, print = console.log): Promise<number> {

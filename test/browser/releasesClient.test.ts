@@ -1,4 +1,4 @@
-// The browser side of releases (issue 12) in real Chromium against the real release control plane: the
+// The browser side of releases (staged rollout and rollback) in real Chromium against the real release control plane: the
 // `npm start` server (src/server/main.ts) as a process on its own temp database, its decision loop parked
 // (an hour's interval) so only this test's operator calls change the rollout. tiny-mlp v1 is the registry's
 // seeded stable release; v2 (same model, other weights: same signature, other outputs) is published through

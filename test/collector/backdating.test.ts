@@ -13,7 +13,7 @@ async function postAll(url: string, events: TelemetryEvent[]) {
 }
 
 /**
- * The attack from issue 10.3, with the shipped alert rules (config/alerts.json): anyone with the public
+ * The attack on field alerts (faking drift or accuracy without a real population), with the shipped alert rules (config/alerts.json): anyone with the public
  * site key backdates events into the drift baseline window, or floods accuracy with one install's feedback.
  */
 describe('alerts cannot be faked with backdated events or one install (real process)', () => {

@@ -10,7 +10,7 @@ import { waitFor } from '../startCollector';
 // Fast settings so a run stays short; the defaults (2 s / 6 s) scale the same bounds up.
 const RETRY_MS = 500;
 const SESSION_TIMEOUT_MS = 3000;
-/** The bound: another instance leads within 10 s of the leader dying. */
+/** The fail-over bound we promise: another instance leads within 10 s of the leader dying. */
 const FAILOVER_BOUND_MS = 10_000;
 
 describe('leader lease', () => {
