@@ -21,7 +21,7 @@ export const LAYERS = {
   // sandbox runs model work in child processes it can kill; its children use node/ to load models.
   sandbox: ['core', 'registry', 'node'],
   // serve borrows the collector's loopback test and token-bucket limiter rather than copying them.
-  serve: ['core', 'registry', 'node', 'collector'],
+  serve: ['core', 'registry', 'node', 'collector', 'sandbox'],
   cli: ['core', 'registry', 'node', 'serve', 'retrain', 'sandbox'],
   // releases reads field metrics through the collector's database and answers with its route helpers,
   // and loads uploads with onnxruntime-node in the sandbox to read their signature and derive their copy.

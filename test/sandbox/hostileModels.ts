@@ -100,3 +100,20 @@ export function memoryOnDemandModel(): Uint8Array {
     outputs: [{ name: 'sum', type: 'float32', shape: [] }],
   });
 }
+
+/** `y`: as many zeros (float32) as the int64 input `shape` asks for — a small request, an answer as big as asked. */
+export function fillModel(): Uint8Array {
+  return model({
+    name: 'fill',
+    nodes: [
+      {
+        opType: 'ConstantOfShape',
+        inputs: ['shape'],
+        outputs: ['y'],
+        attributes: { value: { tensor: { name: 'v', type: 'float32', dims: [1], values: [0] } } },
+      },
+    ],
+    inputs: [{ name: 'shape', type: 'int64', shape: [1] }],
+    outputs: [{ name: 'y', type: 'float32', shape: ['n'] }],
+  });
+}
