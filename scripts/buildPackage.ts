@@ -85,7 +85,7 @@ async function buildEntries(lib: string, files: RuntimeFiles): Promise<void> {
 const SANDBOX_ENTRIES: Record<string, string> = {
   sandboxChild: path.join(root, 'src/sandbox/sandboxChild.ts'),
   modelTasks: path.join(root, 'src/sandbox/modelTasks.ts'),
-  inferTasks: path.join(root, 'src/serve/inferTasks.ts'),
+  inferTasks: path.join(root, 'src/inference/inferTasks.ts'),
   evaluationTasks: path.join(root, 'src/retrain/evaluationTasks.ts'),
 };
 

@@ -1,9 +1,9 @@
 import { createServer } from 'node:http';
 import { OnDeviceError } from '../core/OnDeviceError';
-import { deliverToCollector } from '../serve/collectorDelivery';
-import { createInferenceServer } from '../serve/createInferenceServer';
-import { InferenceEventQueue } from '../serve/InferenceEventQueue';
-import { inferenceServerOptionsFromEnv } from '../serve/inferenceServerOptionsFromEnv';
+import { deliverToCollector } from '../inference/collectorDelivery';
+import { createInferenceServer } from '../inference/createInferenceServer';
+import { InferenceEventQueue } from '../inference/InferenceEventQueue';
+import { inferenceServerOptionsFromEnv } from '../inference/inferenceServerOptionsFromEnv';
 import { parseArgs, positiveInt } from './parseArgs';
 
 /**

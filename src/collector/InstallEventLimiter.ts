@@ -1,5 +1,5 @@
 import type { TelemetryEvent } from '../core/eventSchema';
-import { TokenBucketLimiter } from './TokenBucketLimiter';
+import { TokenBucketLimiter } from '../http/TokenBucketLimiter';
 
 /**
  * Events per install per minute, per site key (`COLLECTOR_INSTALL_EVENTS_PER_MINUTE`). A batch that

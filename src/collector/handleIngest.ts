@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkBatch, LIMITS, type EventRejectionCode, type TelemetryEvent } from '../core/eventSchema';
-import { corsHeaders, PREFLIGHT_HEADERS, type OriginPolicy } from './corsHeaders';
+import { corsHeaders, PREFLIGHT_HEADERS, type OriginPolicy } from '../http/corsHeaders';
 import type { EventWriter } from './EventWriter';
-import { readBody } from './readBody';
-import { sendJson } from './sendJson';
-import type { TokenBucketLimiter } from './TokenBucketLimiter';
+import { readBody } from '../http/readBody';
+import { sendJson } from '../http/sendJson';
+import type { TokenBucketLimiter } from '../http/TokenBucketLimiter';
 
 /** Stable codes of `POST /v1/events` rejections (the `code` field of the JSON error body). */
 export type IngestErrorCode =

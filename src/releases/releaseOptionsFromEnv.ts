@@ -1,5 +1,5 @@
 import { databaseUrlFromEnv } from '../collector/collectorOptionsFromEnv';
-import { isLoopbackHost } from '../collector/isLoopbackHost';
+import { isLoopbackHost } from '../http/isLoopbackHost';
 import { sandboxSettingsFromEnv } from '../sandbox';
 import type { ReleaseControlOptions } from './createReleaseControl';
 

@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SandboxSettings } from '../sandbox';
-import { LOOPBACK_HOST_NAMES } from '../collector/hostAllowed';
-import { isLoopbackHost } from '../collector/isLoopbackHost';
-import { readBody } from '../collector/readBody';
-import { sendJson } from '../collector/sendJson';
-import { checkReadAccess, checkWriteAccess, type ReadAccessPolicy } from '../releases/checkWriteAccess';
+import { LOOPBACK_HOST_NAMES } from '../http/hostAllowed';
+import { isLoopbackHost } from '../http/isLoopbackHost';
+import { readBody } from '../http/readBody';
+import { sendJson } from '../http/sendJson';
+import { checkReadAccess, checkWriteAccess, type ReadAccessPolicy } from '../http/checkWriteAccess';
 import type { JobStore } from './JobStore';
 import { JobRefusal, RetrainJobs } from './RetrainJobs';
 import type { RetrainConfig } from './retrainConfig';

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSqliteDatabase } from '../../src/collector/openSqliteDatabase';
+import { openSqliteDatabase } from '../../src/db/openSqliteDatabase';
 import { openReleaseControl } from '../../src/releases/openReleaseControl';
 import type { ReleaseControl } from '../../src/releases/createReleaseControl';
 import type { FieldSample } from '../../src/retrain/FieldSample';

@@ -3,8 +3,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createInferenceServer, type InferenceServer, type InferenceServerOptions } from '../../src/serve/createInferenceServer';
-import type { ServerInferenceRecord } from '../../src/serve/ServerInferenceRecord';
+import { createInferenceServer, type InferenceServer, type InferenceServerOptions } from '../../src/inference/createInferenceServer';
+import type { ServerInferenceRecord } from '../../src/inference/ServerInferenceRecord';
 import { closeReferenceSessions, runReference } from '../helpers/reference';
 import { expectedJsonValues, infer } from './v2client';
 

@@ -143,8 +143,11 @@ describe('every CLI command, subcommand and flag is documented', () => {
 
 // ---- HTTP routes ----------------------------------------------------------------------------------
 
-/** Every folder under src/ that holds a Node server (and its shared HTTP plumbing, wherever it lives). */
-const SERVER_DIRS = ['collector', 'releases', 'retrain', 'serve', 'server', 'http'].map((d) => `src/${d}`);
+/** Every folder under src/ that runs in Node: the servers and their shared HTTP plumbing, whatever they are called. */
+const BROWSER_DIRS = new Set(['app', 'cache', 'client', 'core', 'embed', 'runtime', 'sw', 'telemetry', 'registry', 'vite']);
+const SERVER_DIRS = readdirSync(path.join(root, 'src'), { withFileTypes: true })
+  .filter((d) => d.isDirectory() && !BROWSER_DIRS.has(d.name))
+  .map((d) => `src/${d.name}`);
 
 function sourcesUnder(dir: string): string[] {
   const full = path.join(root, dir);

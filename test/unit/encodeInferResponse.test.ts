@@ -1,8 +1,8 @@
 // The /v2 response size limit: refused before encoding when the tensor sizes already pass it, and JSON text that
 // passes it while being written stops at once; exact bodies under it.
 import { describe, expect, it } from 'vitest';
-import { encodeInferResponse } from '../../src/serve/encodeInferResponse';
-import { V2Error } from '../../src/serve/V2Error';
+import { encodeInferResponse } from '../../src/inference/encodeInferResponse';
+import { V2Error } from '../../src/inference/V2Error';
 
 const head = { modelName: 'm', modelVersion: '1', id: undefined };
 const outputs = { y: { type: 'float32' as const, data: Float32Array.from({ length: 1000 }, (_, i) => i / 7), dims: [1000] } };

@@ -1,11 +1,12 @@
 import type Database from 'better-sqlite3';
 
 /**
- * Numbered schema migrations. `PRAGMA user_version` holds the last one applied; each runs in its own
+ * Numbered SQLite schema migrations of the one database every store shares (events, alerts, releases,
+ * samples, jobs). `PRAGMA user_version` holds the last one applied; each runs in its own
  * transaction together with the version bump, so a crash leaves the database at a whole version.
  * Append only: never edit a migration that has shipped.
  */
-export const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
+export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
   {
     version: 1,
     sql: `
@@ -197,13 +198,13 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
 ];
 
 /** Bring `db` up to the latest version. Refuses a database written by a newer collector. */
-export function migrate(db: Database.Database): { from: number; to: number } {
+export function migrateSqlite(db: Database.Database): { from: number; to: number } {
   const from = db.pragma('user_version', { simple: true }) as number;
-  const latest = MIGRATIONS[MIGRATIONS.length - 1].version;
+  const latest = SQLITE_MIGRATIONS[SQLITE_MIGRATIONS.length - 1].version;
   if (from > latest) {
     throw new Error(`database schema version ${from} is newer than this collector (${latest}); refusing to downgrade`);
   }
-  for (const m of MIGRATIONS) {
+  for (const m of SQLITE_MIGRATIONS) {
     if (m.version <= from) continue;
     db.transaction(() => {
       db.exec(m.sql);

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { availableParallelism } from 'node:os';
-import { isLoopbackHost } from '../collector/isLoopbackHost';
-import { hasReadAccess } from '../collector/readAccess';
-import { TokenBucketLimiter } from '../collector/TokenBucketLimiter';
+import { isLoopbackHost } from '../http/isLoopbackHost';
+import { hasReadAccess } from '../http/readAccess';
+import { TokenBucketLimiter } from '../http/TokenBucketLimiter';
 import { defaultModelsDir } from '../node/defaultModelsDir';
 import type { SandboxSettings } from '../sandbox';
 import { DynamicBatcher, type DynamicBatchingOptions } from './DynamicBatcher';

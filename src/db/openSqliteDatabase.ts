@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { migrate } from './migrations';
+import { migrateSqlite } from './sqliteMigrations';
 
 export interface SqliteOptions {
   /**
@@ -34,7 +34,7 @@ export function openSqliteDatabase(path: string, options: SqliteOptions = {}): D
     db.pragma('journal_size_limit = 67108864');
     if (options.autoCheckpointPages !== undefined)
       db.pragma(`wal_autocheckpoint = ${Math.max(0, Math.floor(options.autoCheckpointPages))}`);
-    migrate(db);
+    migrateSqlite(db);
     return db;
   } catch (e) {
     db?.close();

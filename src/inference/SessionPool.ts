@@ -84,7 +84,8 @@ export class SessionPool {
       maxResponseBytes: this.options.maxResponseBytes ?? 64 * 1024 * 1024,
     };
     return this.pool.call('infer', args, {
-      models: [{ key: `${entry.id}@${entry.version}`, bytes: entry.bytes }],
+      // The whole set: the ONNX file and its external data (totalBytes), which the session holds too.
+      models: [{ key: `${entry.id}@${entry.version}`, bytes: entry.totalBytes ?? entry.bytes }],
       timeoutMs: this.options.runTimeoutMs ?? 60_000,
       label: `${entry.id}@${entry.version}`,
     });

@@ -2,17 +2,17 @@
 // Env: PORT (default 8080), HOST (default 127.0.0.1), ONDEVICE_ISOLATION=0 to omit COOP/COEP,
 // ONDEVICE_CSP to add a Content-Security-Policy header, ONDEVICE_FIXTURES_DIR to also serve a folder at
 // /fixtures/ (tests), the collector's COLLECTOR_* variables (src/collector/collectorOptionsFromEnv.ts)
-// and the server timeouts HTTP_*_TIMEOUT_MS (src/collector/serverTimeouts.ts). Inferences answered on /v2
+// and the server timeouts HTTP_*_TIMEOUT_MS (src/http/serverTimeouts.ts). Inferences answered on /v2
 // are stored by the collector in process as `inference` events with backend 'server'.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { collectorOptionsFromEnv } from '../collector/collectorOptionsFromEnv';
 import { createCollector } from '../collector/createCollector';
-import { applyServerTimeouts, serverOptions, serverTimeoutsFromEnv, type ServerTimeouts } from '../collector/serverTimeouts';
-import { deliverToWriter } from '../serve/collectorDelivery';
-import { createInferenceServer } from '../serve/createInferenceServer';
-import { InferenceEventQueue } from '../serve/InferenceEventQueue';
-import { inferenceServerOptionsFromEnv } from '../serve/inferenceServerOptionsFromEnv';
+import { applyServerTimeouts, serverOptions, serverTimeoutsFromEnv, type ServerTimeouts } from '../http/serverTimeouts';
+import { deliverToWriter } from '../inference/collectorDelivery';
+import { createInferenceServer } from '../inference/createInferenceServer';
+import { InferenceEventQueue } from '../inference/InferenceEventQueue';
+import { inferenceServerOptionsFromEnv } from '../inference/inferenceServerOptionsFromEnv';
 import { openReleaseControl } from '../releases/openReleaseControl';
 import { releaseOptionsFromEnv } from '../releases/releaseOptionsFromEnv';
 import { JOB_FAILED_ALERT } from '../retrain/createRetrainControl';
@@ -71,7 +71,7 @@ const retrain = await (async () => {
   process.exit(1);
 });
 
-// The Open Inference Protocol server (/v2/*); ONDEVICE_* variables in src/serve/inferenceServerOptionsFromEnv.ts.
+// The Open Inference Protocol server (/v2/*); ONDEVICE_* variables in src/inference/inferenceServerOptionsFromEnv.ts.
 // Its inferences reach the collector batched, off the response path, under the first accepted site key.
 const serverEvents = new InferenceEventQueue({ deliver: deliverToWriter(collector.writer, siteKey) });
 const inference = await createInferenceServer({

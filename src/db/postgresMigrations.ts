@@ -1,11 +1,11 @@
 import type pg from 'pg';
 
 /**
- * Numbered PostgreSQL schema migrations for every store (events, alerts, releases), the counterpart of
- * ../migrations.ts. `schema_migrations` holds the versions applied; each runs in its own transaction
+ * Numbered PostgreSQL schema migrations for every store (events, alerts, releases, samples, jobs), the
+ * counterpart of ./sqliteMigrations.ts. `schema_migrations` holds the versions applied; each runs in its own transaction
  * under an advisory lock, so instances starting together migrate once. Append only.
  */
-export const PG_MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
+export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
   {
     version: 1,
     // Events are partitioned by receive day (range over received_ms, one partition per UTC day, created
@@ -252,11 +252,11 @@ export async function migratePostgres(pool: pg.Pool): Promise<{ from: number; to
       await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_ms BIGINT NOT NULL)');
       const { rows } = await client.query<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
       const from = rows[0].v ?? 0;
-      const latest = PG_MIGRATIONS[PG_MIGRATIONS.length - 1].version;
+      const latest = POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.length - 1].version;
       if (from > latest) {
         throw new Error(`database schema version ${from} is newer than this collector (${latest}); refusing to downgrade`);
       }
-      for (const m of PG_MIGRATIONS) {
+      for (const m of POSTGRES_MIGRATIONS) {
         if (m.version <= from) continue;
         await client.query('BEGIN');
         try {

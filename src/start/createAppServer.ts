@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import path from 'node:path';
-import { sendJson } from '../collector/sendJson';
+import { sendJson } from '../http/sendJson';
 import { resolveUnderRoot, serveFile } from './staticFiles';
 
 export interface AppServerOptions {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { hasReadAccess } from '../collector/readAccess';
-import { hostAllowed } from '../collector/hostAllowed';
-import { sendJson } from '../collector/sendJson';
+import { hasReadAccess } from './readAccess';
+import { hostAllowed } from './hostAllowed';
+import { sendJson } from './sendJson';
 
 export interface WriteAccessPolicy {
   /** ONDEVICE_ADMIN_TOKEN; required when the server listens off loopback. */

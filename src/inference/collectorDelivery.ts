@@ -1,9 +1,14 @@
-import type { EventWriter } from '../collector/EventWriter';
 import type { InferenceEvent } from '../core/schema/TelemetryEvent';
 import type { DeliveryOutcome } from './InferenceEventQueue';
 
+/** What `deliverToWriter` needs of the collector's EventWriter (`Collector.writer`). */
+export interface InferenceEventWriter {
+  /** One transaction; resolves after commit. */
+  insertBatch(events: readonly InferenceEvent[], meta: { siteKey: string; receivedAtMs: number }): Promise<unknown>;
+}
+
 /** In process (`npm start`): straight into the collector's EventWriter, one transaction per batch. */
-export function deliverToWriter(writer: EventWriter, siteKey: string) {
+export function deliverToWriter(writer: InferenceEventWriter, siteKey: string) {
   return async (events: InferenceEvent[]): Promise<DeliveryOutcome> => {
     // A failed transaction rolled back: nothing was stored, so the batch is retried as a whole.
     await writer.insertBatch(events, { siteKey, receivedAtMs: Date.now() });

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { holdIdleTimeout } from '../collector/holdIdleTimeout';
+import { holdIdleTimeout } from '../http/holdIdleTimeout';
 import { OnDeviceError } from '../core/OnDeviceError';
 import type { ModelEntry } from '../registry/ModelEntry';
 import { decodeInferRequest } from './decodeInferRequest';
