@@ -1,5 +1,6 @@
 import { loadOrt } from '../node/loadOrt';
 import type { LabelledExample } from './FieldSample';
+import { ownValue } from '../core/ownValue';
 
 export interface Accuracy {
   accuracy: number;
@@ -25,12 +26,12 @@ export async function evaluateClassifier(onnx: Uint8Array, examples: readonly La
       const batch = examples.slice(start, start + BATCH);
       const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {};
       for (const name of session.inputNames) {
-        const first = batch[0].inputs[name];
+        const first = ownValue(batch[0].inputs, name);
         if (!first) throw new Error(`example has no input ${JSON.stringify(name)} (has ${Object.keys(batch[0].inputs).join(', ')})`);
         const rowLength = first.data.length;
         const data = new Float32Array(rowLength * batch.length);
         batch.forEach((e, i) => {
-          const t = e.inputs[name];
+          const t = ownValue(e.inputs, name);
           if (!t || t.data.length !== rowLength)
             throw new Error(`input ${name} of example ${start + i} has ${t?.data.length ?? 0} values, expected ${rowLength}`);
           data.set(t.data, i * rowLength);
