@@ -26,7 +26,7 @@ export const LAYERS = {
   node: ['core', 'registry'],
   // The /v2 Open Inference Protocol server.
   inference: ['core', 'registry', 'node', 'http'],
-  cli: ['core', 'registry', 'node', 'inference', 'retrain'],
+  cli: ['core', 'registry', 'node', 'http', 'inference', 'retrain'],
   // releases reads field metrics through the collector's database (src/releases/main.ts also starts a
   // standalone collector beside it) and loads uploads with onnxruntime-node to read their signature.
   releases: ['core', 'registry', 'collector', 'node', 'http', 'db'],

@@ -6,7 +6,7 @@ import type { Feeds } from '../core/protocol';
 import { transferablesOf } from '../core/transferablesOf';
 import type { ModelEntry } from '../registry/ModelEntry';
 import type { SessionWorkerApi, SessionWorkerData, WorkerRunResult } from './poolProtocol';
-import { V2Error } from './V2Error';
+import { v2Error } from './v2Error';
 
 export interface SessionPoolOptions {
   modelsDir: string;
@@ -80,16 +80,16 @@ export class SessionPool {
     return this.queue.length;
   }
 
-  /** Run `entry` on the next free worker. Rejects with `V2Error` 503 when the queue is full. */
+  /** Run `entry` on the next free worker. Rejects with a /v2 HttpError 503 when the queue is full. */
   run(entry: ModelEntry, feeds: Feeds): Promise<{ outputs: Feeds; ms: number }> {
-    if (this.closed) return Promise.reject(new V2Error(503, 'QUEUE_FULL', 'the server is shutting down', { 'retry-after': '1' }));
+    if (this.closed) return Promise.reject(v2Error(503, 'QUEUE_FULL', 'the server is shutting down', { 'retry-after': '1' }));
     return new Promise((resolve, reject) => {
       const job: Job = { entry, feeds, resolve, reject };
       const idle = this.slots.find((s) => !s.job);
       if (idle) return this.execute(idle, job);
       if (this.queue.length >= this.options.queueLimit) {
         return reject(
-          new V2Error(503, 'QUEUE_FULL', `all ${this.slots.length} workers are busy and ${this.queue.length} requests are waiting`, {
+          v2Error(503, 'QUEUE_FULL', `all ${this.slots.length} workers are busy and ${this.queue.length} requests are waiting`, {
             'retry-after': '1',
           }),
         );

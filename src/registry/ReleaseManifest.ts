@@ -2,7 +2,8 @@
 // version this install is assigned, written once as a valibot schema; the types are inferred from it.
 // The page reads it (src/client/resolveRelease.ts); the server writes it (src/releases/).
 import * as v from 'valibot';
-import { SampleHintSchema, TensorSpecSchema } from './ModelEntry';
+import { SampleHintSchema } from '../core/schema/SampleHint';
+import { TensorSpecSchema } from '../core/schema/TensorSpec';
 
 const nonEmptyString = v.pipe(v.string(), v.minLength(1));
 

@@ -1,4 +1,4 @@
-import type { TensorSpec } from '../core/protocol';
+import type { TensorSpec } from '../core/schema/TensorSpec';
 import { sampleFeeds, type SampleHint } from '../core/sampleFeeds';
 import { checkSameOutputs } from '../node/checkSameOutputs';
 import { onnxruntimeVersion, optimizeModelBytes } from '../node/optimizeModel';

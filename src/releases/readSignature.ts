@@ -1,4 +1,4 @@
-import type { TensorSpec } from '../core/protocol';
+import type { TensorSpec } from '../core/schema/TensorSpec';
 import { OnDeviceError } from '../core/OnDeviceError';
 import { loadOrt } from '../node/loadOrt';
 import { sessionSpecs } from '../node/sessionSpecs';
