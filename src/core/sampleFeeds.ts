@@ -1,4 +1,5 @@
-import type { ElementType, Feeds, TensorArray, TensorData, TensorSpec } from './protocol';
+import type { ElementType, Feeds, TensorArray, TensorData } from './protocol';
+import type { TensorSpec } from './schema/TensorSpec';
 import { isFixedDim } from './normalizeDim';
 import { ownValue } from './ownValue';
 
