@@ -2,6 +2,7 @@ import type { Backend, WorkerConfig } from '../core/protocol';
 import { getConfig } from './configure';
 import { OnDeviceError, deserializeError } from '../core/OnDeviceError';
 import { WorkerHandle } from './WorkerHandle';
+import { markStartup } from '../core/markStartup';
 
 // Workers are shared by models with the same bundle and thread count (onnxruntime-web fixes both
 // when a worker creates its first session) and terminated when their last model is released.
@@ -54,6 +55,7 @@ export async function acquireWorker(bundle: Backend, threads: number, options: {
       handle.terminate('worker initialisation failed');
       throw deserializeError(result.error);
     }
+    markStartup('worker-ready', bundle);
   })();
   initialised.set(handle, init);
   await init;
