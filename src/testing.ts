@@ -51,6 +51,8 @@ export const testing = {
   workerRunMs: () => [...workerRunMs],
   /** Per live worker (a model need not be loaded yet): whether onnxruntime's wasm runtime is up. */
   runtimeReady: () => Promise.all(liveWorkers().map((h) => h.call((api) => (api as RuntimeTestingApi).runtimeReady()))),
+  /** Whether the model's worker instantiated onnxruntime's wasm from the module this page compiled. */
+  runtimeFromPage: (model: Model) => testingCall(model, (api) => api.runtimeFromPage()),
   /** The page's and each live worker's start-up marks and resource timings (bench/warmStart.ts lines them up). */
   startupTimelines: async () => ({
     page: startupTimeline(),

@@ -13,6 +13,7 @@ import { assertDeviceCanTry } from './assertDeviceCanTry';
 import { ServerSession } from './ServerSession';
 import { installId } from '../telemetry/installId';
 import { markStartup } from '../core/markStartup';
+import { requestGpuAdapter } from '../core/requestGpuAdapter';
 
 export interface LoadModelOptions {
   /** 'auto' (default): WebGPU when it works for this model, else WASM, with the reason recorded. */
@@ -113,6 +114,9 @@ export async function loadModel<In extends TensorTypes = TensorTypes, Out extend
   if (typeof warmup !== 'boolean' && (typeof warmup !== 'object' || warmup === null || Array.isArray(warmup))) {
     throw new OnDeviceError('INVALID_INPUT', 'warmup must be true, false or feeds ({ [input]: { type, data, dims } })');
   }
+  // `auto` where this page has no WebGPU adapter: straight to WASM (a WebGPU worker would find none either).
+  // Asked now, while the model reference resolves; never rejects.
+  const webGpu = preference === 'auto' ? requestGpuAdapter() : undefined;
   let modelId: string | undefined;
   const telemetry = options.telemetry === false ? undefined : (options.telemetry ?? getConfig().telemetry);
   if (telemetry) telemetryFor(telemetry);
@@ -148,7 +152,11 @@ export async function loadModel<In extends TensorTypes = TensorTypes, Out extend
     let fallbackReason: string | undefined;
     let loaded;
     try {
-      if (preference === 'auto') {
+      const noWebGpu = await webGpu?.then((found) => (found.ok ? undefined : found.reason));
+      if (preference === 'auto' && noWebGpu !== undefined) {
+        fallbackReason = `WebGPU unavailable: ${noWebGpu}`;
+        loaded = await loadOnBackend(resolved, 'wasm', settings);
+      } else if (preference === 'auto') {
         try {
           loaded = await loadOnBackend(resolved, 'webgpu', settings);
         } catch (error) {

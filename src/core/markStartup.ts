@@ -1,20 +1,21 @@
 /**
- * The steps of a start, in order: the page's (`script` … `loaded`) and the worker's (`worker` … `warmedup`).
+ * The steps of a start, in order: the page's (`script` … `loaded`) and the worker's (`worker` … `smoke-run`).
  * Each is a User Timing mark named `ondevice:<step>`, so DevTools' Performance panel shows where a start's
  * time goes, and the warm-start benchmark reads them (the worker's through the test-only hooks).
  */
 export type StartupStep =
   | 'script'
   | 'worker-created'
+  | 'runtime-compiled'
   | 'worker-ready'
   | 'loaded'
   | 'worker'
   | 'ort-imported'
   | 'wasm-ready'
+  | 'load'
   | 'bytes-ready'
   | 'session-ready'
-  | 'smoke-run'
-  | 'warmedup';
+  | 'smoke-run';
 
 /**
  * Mark `step` now (`detail`: which model). Never throws: where User Timing is missing (old browsers,

@@ -242,6 +242,11 @@ export interface WorkerMemory {
 export interface RuntimeWorkerApi {
   init(config: WorkerConfig): Promise<Result<{ threads: number; crossOriginIsolated: boolean }>>;
   /**
+   * Start onnxruntime's wasm runtime (sessions wait for it): from `module` when the page compiled the wasm
+   * (src/client/compileRuntime.ts), else from its own fetch. Called once, right after `init`.
+   */
+  startRuntime(module?: WebAssembly.Module): Promise<void>;
+  /**
    * Create the session and, unless `warmup` is false, smoke-run it once; resolves then. The rest of the warm-up
    * continues between calls, and `onWarmedUp` is called once when it finished (never when it was off or failed).
    */

@@ -11,6 +11,8 @@ export interface RuntimeTestingApi extends RuntimeWorkerApi {
   deviceLostCallbackCount(): Promise<number>;
   /** Whether onnxruntime's wasm runtime is up in this worker (it starts at init, not at the first session). */
   runtimeReady(): Promise<boolean>;
+  /** Whether onnxruntime's wasm here was instantiated from the module the page compiled (not compiled here). */
+  runtimeFromPage(): Promise<boolean>;
   /**
    * Warm-up state of a model's session: finished, on what, its runs (passed; background ones; failed attempts)
    * and how each call made during it met it (warm-up runs that ended and started while the call waited).

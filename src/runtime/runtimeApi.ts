@@ -61,9 +61,14 @@ let gpu: GpuContext | undefined;
 let deviceLostReason: string | undefined;
 let deviceLost: Promise<string> | undefined;
 const deviceLostCallbacks = new Map<string, (reason: string) => void>();
-/** onnxruntime's wasm, started at `init` so that it compiles while the first model downloads. */
+/** onnxruntime's wasm, started right after `init` so that it compiles while the first model downloads. */
 let runtimeStart: Promise<{ ok: boolean; ms: number }> | undefined;
+/** The page's compiled wasm module (or none: compile here), offered once by `startRuntime`. */
+let offerRuntimeModule: (module: WebAssembly.Module | undefined) => void = () => undefined;
+const offeredRuntimeModule = new Promise<WebAssembly.Module | undefined>((resolve) => (offerRuntimeModule = resolve));
 let runtimeReady = false;
+/** Whether the runtime was instantiated from the page's compiled module (the test hooks ask). */
+let runtimeFromPage = false;
 const sessions = new Map<string, Entry>();
 const loading = new Map<string, AbortController>();
 
@@ -107,11 +112,15 @@ async function init(next: WorkerConfig): Promise<Result<{ threads: number; cross
     if (gpu) ort.env.webgpu.device = gpu.device as never;
     config = { ...next, threads };
     // Fire-and-forget here; the first load awaits it before creating its session.
-    runtimeStart = startWasmRuntime(ort, next.bundle).then((started) => {
-      runtimeReady = started.ok;
-      markStartup('wasm-ready');
-      return started;
-    });
+    const loaded = ort;
+    runtimeStart = offeredRuntimeModule
+      .then((module) => startWasmRuntime(loaded, next.bundle, module))
+      .then((started) => {
+        runtimeReady = started.ok;
+        runtimeFromPage = started.fromPage;
+        markStartup('wasm-ready');
+        return started;
+      });
     return { ok: true, value: { threads, crossOriginIsolated: self.crossOriginIsolated } };
   } catch (error) {
     return fail(error, 'BACKEND_UNAVAILABLE', `Could not start onnxruntime-web (${next.bundle})`);
@@ -145,6 +154,7 @@ async function load(
   onProgress?: (p: Progress) => void,
   onWarmedUp?: (report: WarmupReport) => void,
 ): Promise<Result<LoadInfo>> {
+  markStartup('load', request.source.id);
   const controller = new AbortController();
   loading.set(request.key, controller);
   try {
@@ -236,6 +246,7 @@ async function loadSession(
     });
     const smoke = await warmup.smoke(candidates, extras);
     warmupMs = performance.now() - t2;
+    markStartup('smoke-run', request.source.id);
     if (!smoke.ok && request.backend === 'webgpu') {
       await session.release().catch(() => undefined);
       return fail(smoke.error ?? new Error('no inputs to run'), 'BACKEND_UNAVAILABLE', `WebGPU smoke run failed for ${request.source.id}`);
@@ -505,6 +516,9 @@ async function openRunPort(port: MessagePort): Promise<void> {
 /** The runtime worker's API (src/core/protocol.ts). */
 export const runtimeApi: RuntimeWorkerApi = {
   init,
+  async startRuntime(module) {
+    offerRuntimeModule(module);
+  },
   load,
   abortLoad,
   run,
@@ -530,6 +544,8 @@ export const runtimeInternals = {
   deviceLostCallbackCount: () => deviceLostCallbacks.size,
   /** Whether onnxruntime's wasm runtime is up (started at init, before any model's bytes arrive). */
   runtimeReady: () => runtimeReady,
+  /** Whether onnxruntime's wasm was instantiated from the module the page compiled (src/client/compileRuntime.ts). */
+  runtimeFromPage: () => runtimeFromPage,
   runsOf: (key: string): number | undefined => sessions.get(key)?.runs,
   warmupOf: (key: string): ReturnType<SessionWarmup['state']> | undefined => sessions.get(key)?.warmup.state(),
 };

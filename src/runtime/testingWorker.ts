@@ -17,6 +17,7 @@ const testingApi: RuntimeTestingApi = {
   warmupOf: async (key) => runtimeInternals.warmupOf(key),
   runsOf: async (key) => runtimeInternals.runsOf(key),
   runtimeReady: async () => runtimeInternals.runtimeReady(),
+  runtimeFromPage: async () => runtimeInternals.runtimeFromPage(),
   startupTimeline: async () => startupTimeline(),
 };
 
