@@ -182,7 +182,8 @@ export class SandboxProcess<T extends SandboxTasks = SandboxTasks> {
         if (error)
           finish(() => reject(new OnDeviceError('WORKER_CRASHED', `${label}: could not reach the sandbox process: ${error.message}`)));
       });
-      void watchMemory();
+      // The first read after one interval: a call that answers sooner (most /v2 runs) costs no /proc read.
+      poll = setTimeout(() => void watchMemory(), limits.memoryPollMs ?? 20);
     });
   }
 

@@ -25,7 +25,8 @@
  *   - `readSignatureInSandbox(files)` → `{ inputs, outputs }`: proves the set loads (publish checks).
  *   - `writeOptimizedCopyInSandbox(files, to, feeds, { level, label })`: writes the pre-optimised copy and
  *     checks it computes the same outputs as the original on `feeds`.
- *   - `runSandboxed(tasksUrl, task, args, { modelBytes })`: one call of your own task module in a fresh child.
+ *   - `runSandboxed(tasksUrl, task, args, { modelBytes })`: one call of your own task module in a fresh child
+ *     (these three run at most one child per core at a time; later calls wait their turn).
  *   - `new SandboxPool({ tasks, processes })`, `pool.call(task, args, { models, timeoutMs })`: long-lived
  *     children that keep what they loaded (warm sessions), FIFO, replaced when killed or crashed.
  *

@@ -3,7 +3,7 @@
 // never outlives its server.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OnDeviceError } from '../../src/core/OnDeviceError';
@@ -130,6 +130,17 @@ describe('model work in a fresh child', () => {
     expect(sandboxLimits(bytes, settings).timeoutMs).toBe(1000);
     const error = await caught(runSandboxed<TestTasks, 'run'>(TASKS, 'run', { onnx, feeds: x1 }, { modelBytes: bytes, settings }));
     expect(error.details).toEqual({ reason: 'TIMEOUT', limitMs: 1000 });
+  });
+
+  it('runs at most one fresh child per core at a time; the others wait their turn', async () => {
+    const cores = availableParallelism();
+    const calls = Array.from({ length: cores + 1 }, () =>
+      runSandboxed<TestTasks, 'wait'>(TASKS, 'wait', { ms: 1500 }, { modelBytes: 0, settings: SMALL }),
+    );
+    const spans = await Promise.all(calls);
+    // The most waits running at one moment: at some wait's start, every wait that had begun and not ended.
+    const most = Math.max(...spans.map((a) => spans.filter((b) => b.start <= a.start && a.start < b.end).length));
+    expect(most).toBe(cores);
   });
 
   it('limits and settings: a base plus a multiple of the bytes, from the environment', async () => {

@@ -22,6 +22,12 @@ export const tasks = {
     kept = [];
   },
   exit: ({ code }: { code: number }): never => process.exit(code),
+  /** Wait `ms` and say when the wait began and ended (wall clock). */
+  wait: async ({ ms }: { ms: number }) => {
+    const start = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return { start, end: Date.now() };
+  },
   /** Run a model file once with onnxruntime-node, on this thread (where a native run cannot be interrupted). */
   async run({ onnx, feeds, announce }: { onnx: string; feeds: Feeds; announce?: boolean }): Promise<Feeds> {
     const ort = await loadOrt();
