@@ -56,6 +56,8 @@ export async function runServe(args: string[]): Promise<void> {
       force.unref();
       server.close(() => void (events?.close(3000) ?? Promise.resolve()).then(() => inference.close()).finally(() => process.exit(0)));
       server.closeIdleConnections();
+      // Runs in flight end now (503), not when they would: their sandbox processes are killed.
+      void inference.close();
     });
   }
 }

@@ -147,9 +147,10 @@ describe('model work in a fresh child', () => {
     await writeFile(path.join(dir, 'set.onnx'), new Uint8Array(1000));
     await writeFile(path.join(dir, 'set.onnx.data'), new Uint8Array(24));
     expect(await modelFilesBytes({ onnx: path.join(dir, 'set.onnx'), externalData: ['set.onnx.data'] })).toBe(1024);
-    await expect(modelFilesBytes({ onnx: path.join(dir, 'set.onnx'), externalData: ['../x'] })).rejects.toMatchObject({
-      code: 'INVALID_INPUT',
-    });
+    for (const escape of ['../x', '/etc/passwd', 'a/../../x'])
+      await expect(modelFilesBytes({ onnx: path.join(dir, 'set.onnx'), externalData: [escape] })).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+      });
     const settings = sandboxSettingsFromEnv({
       ONDEVICE_SANDBOX_TIME_BASE_MS: '1000',
       ONDEVICE_SANDBOX_TIME_MS_PER_MIB: '10',
