@@ -88,6 +88,17 @@ describe('SandboxProcess', () => {
     expect(isAlive(child.pid)).toBe(false);
   });
 
+  it('with runTimeoutMs, loading and running are timed apart: the run limit counts from reportRunning()', async () => {
+    const child = await SandboxProcess.start<TestTasks>(TASKS);
+    cleanups.push(() => child.kill());
+    const started = Date.now();
+    const args = { loadMs: 1500, onnx: path.join(dir, 'endless.onnx'), feeds: x1 };
+    const error = await caught(child.call('loadThenRun', args, { timeoutMs: 20_000, runTimeoutMs: 700, memoryBytes: 1024 * MiB }));
+    expect(error).toMatchObject({ code: 'TIMEOUT', details: { reason: 'TIMEOUT', limitMs: 700 } });
+    expect(error.message).toMatch(/the run gave no result within 700 ms/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1500 + 700); // the load did not count against the run
+  });
+
   it('a child past its memory cap is killed: OUT_OF_MEMORY, reason MEMORY, with the RSS it reached', async () => {
     const child = await SandboxProcess.start<TestTasks>(TASKS);
     cleanups.push(() => child.kill());
