@@ -1,7 +1,8 @@
 import type { Feeds, TensorData } from '../core/protocol';
 import { fromFloat16Bits } from '../core/float16';
 import { toV2Datatype } from '../core/v2Datatypes';
-import { V2Error } from './V2Error';
+import { HttpError } from '../http/HttpError';
+import { v2Error } from './v2Error';
 import { ownValue } from '../core/ownValue';
 
 export interface EncodedResponse {
@@ -14,7 +15,7 @@ const CHUNK = 65_536;
 
 /**
  * The `$inference_response`: JSON, or JSON followed by binary tensor data (with `Inference-Header-Content-Length`)
- * when any selected output asked for binary. A body over `maxBytes` is refused with V2Error 413 RESPONSE_TOO_LARGE,
+ * when any selected output asked for binary. A body over `maxBytes` is refused with HttpError 413 RESPONSE_TOO_LARGE,
  * decided before encoding from the tensor sizes: binary data exactly; JSON at least two bytes a value, or an
  * estimate from up to 4,096 values spread over each output that passes it by more than a quarter. JSON text that
  * still grows past it (near the limit, or values the sample missed) stops being written at once.
@@ -68,8 +69,8 @@ export function encodeInferResponse(
   };
 }
 
-function tooLarge(size: string, maxBytes: number): V2Error {
-  return new V2Error(
+function tooLarge(size: string, maxBytes: number): HttpError {
+  return v2Error(
     413,
     'RESPONSE_TOO_LARGE',
     `the response would be ${size} bytes, over the ${maxBytes}-byte limit (ONDEVICE_MAX_RESPONSE_BYTES): ask for fewer outputs, or for binary data`,
