@@ -34,8 +34,12 @@ export const LAYERS = {
   // models (digits/ with tfjs and the ONNX encoder in node/), evaluates with onnxruntime-node and ships
   // candidates through releases.
   retrain: ['core', 'registry', 'collector', 'releases', 'node', 'http', 'db'],
+  // federated (Node only): rounds of on-device head training and evaluation (their store, aggregation and
+  // routes); a job runs beside retrain's jobs (its gate, base evaluation, job history and release path) and
+  // loads models with onnxruntime-node to derive heads and evaluate candidates.
+  federated: ['core', 'registry', 'node', 'http', 'db', 'releases', 'retrain'],
   // What `npm start` runs: the app server with every service above mounted on one port.
-  start: ['core', 'http', 'collector', 'inference', 'releases', 'retrain'],
+  start: ['core', 'http', 'collector', 'inference', 'releases', 'retrain', 'federated'],
 };
 
 const srcRoot = path.resolve(import.meta.dirname, '..', 'src');
