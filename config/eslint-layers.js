@@ -11,7 +11,8 @@ export const LAYERS = {
   // SQLite/PostgreSQL opening, the schema migrations of the one shared database, the leader lease.
   db: ['core'],
   registry: ['core'],
-  telemetry: ['core'],
+  // telemetry keeps federated fine-tuning's labelled inputs in the local example store (src/cache).
+  telemetry: ['core', 'cache'],
   cache: ['core'],
   runtime: ['core', 'cache'],
   client: ['core', 'registry', 'telemetry', 'cache'],
@@ -21,7 +22,7 @@ export const LAYERS = {
   app: ['index', 'sw'],
   // The public entry (src/index.ts) and the test-only entry (src/testing.ts).
   index: ['core', 'cache', 'client', 'embed', 'telemetry'],
-  testing: ['core', 'client', 'runtime', 'embed', 'telemetry'],
+  testing: ['core', 'cache', 'client', 'runtime', 'embed', 'telemetry'],
   collector: ['core', 'http', 'db'],
   node: ['core', 'registry'],
   // The /v2 Open Inference Protocol server.

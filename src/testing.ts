@@ -10,6 +10,8 @@ import type { RuntimeTestingApi } from './runtime/RuntimeTestingApi';
 import { installGlobals } from './embed/installGlobals';
 import { activeTelemetry } from './telemetry/telemetryClient';
 import { onLifecycle } from './core/lifecycle';
+import { pollFederatedNow } from './client/federated/configureFederated';
+import { listLocalExamples } from './cache/localExamples';
 
 // Time each run took inside its worker (the session's run and the outputs' copy), newest last; the
 // benchmark subtracts it from the page's wall time to get the worker round trip.
@@ -49,6 +51,10 @@ export const testing = {
   /** Milliseconds each device run took inside its worker, newest last (at most the last 1000). */
   workerRunMs: () => [...workerRunMs],
   /** Per live worker (a model need not be loaded yet): whether onnxruntime's wasm runtime is up. */
+  /** Ask the server for federated rounds now instead of at the next idle-time poll. */
+  pollFederatedNow,
+  /** The labelled examples kept on this device for a model (federated fine-tuning), oldest first. */
+  localExamples: (modelId: string) => listLocalExamples(modelId),
   runtimeReady: () => Promise.all(liveWorkers().map((h) => h.call((api) => (api as RuntimeTestingApi).runtimeReady()))),
 };
 

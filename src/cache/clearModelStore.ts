@@ -1,8 +1,10 @@
+import { clearLocalExamples } from './localExamples';
 import { openModelDb } from './openModelDb';
 
-/** Delete every stored model. */
+/** Delete every stored model, and the labelled examples kept for them (federated fine-tuning). */
 export async function clearModelStore(): Promise<void> {
   if (typeof indexedDB === 'undefined') return;
+  await clearLocalExamples();
   const db = await openModelDb();
   const tx = db.transaction(['manifests', 'chunks'], 'readwrite');
   await Promise.all([tx.objectStore('manifests').clear(), tx.objectStore('chunks').clear(), tx.done]);

@@ -9,6 +9,10 @@ import { WebhookNotifier } from '../http/WebhookNotifier';
 import type { LeaderLease } from '../db/LeaderLease';
 import { checkReadAccess, checkWriteAccess, type ReadAccessPolicy, type WriteAccessPolicy } from '../http/checkWriteAccess';
 import { deriveOptimizedCopy } from './deriveOptimizedCopy';
+import { deriveFeaturesVariant } from './deriveFeaturesVariant';
+import path from 'node:path';
+import * as v from 'valibot';
+import { TrainableSpecSchema, type TrainableSpec } from '../registry/ModelEntry';
 import { readBinaryBody } from '../http/readBinaryBody';
 import { readSignature } from './readSignature';
 import { INSTALL_ID, MODEL_ID, VERSION, releaseOptimizedUrl } from './releaseIds';
@@ -23,6 +27,8 @@ export interface ReleaseControlOptions {
   metrics: VersionMetricsSource;
   /** Registry whose entries are seeded as first stable releases. Default `models/registry.json` (missing: none). */
   registryPath?: string;
+  /** Where the registry's files are (`npm run models:sync` puts them there): read to derive a trainable seed's variant. Default `public/models`. */
+  modelsDir?: string;
   /** Default `config/rollout.json` (missing: built-in defaults). */
   rolloutConfigPath?: string;
   rolloutConfig?: RolloutConfig;
@@ -96,6 +102,8 @@ export async function createReleaseControl(options: ReleaseControlOptions): Prom
     config,
     readSignature,
     deriveOptimized: deriveOptimizedCopy,
+    deriveFeatures: deriveFeaturesVariant,
+    readSeedBytes: async (file) => new Uint8Array(await readFile(path.join(options.modelsDir ?? 'public/models', file))),
     onKnownVersion: options.addKnownModel,
     now: options.now,
     onRollback: (d) => {
@@ -116,6 +124,7 @@ export async function createReleaseControl(options: ReleaseControlOptions): Prom
     },
   });
   await service.seed(await readRegistryEntries(options.registryPath ?? 'models/registry.json'));
+  for (const warning of service.seedWarnings) log(`releases: ${warning}`);
 
   let running: Promise<unknown> | undefined;
   const evaluate: ReleaseService['evaluate'] = async () => {
@@ -194,9 +203,24 @@ export async function createReleaseControl(options: ReleaseControlOptions): Prom
         sendJson(res, body.status, { error: body.error, code: body.code, path: '$' }, { connection: 'close' });
         return true;
       }
-      const { optimizedError, ...release } = await service.publish({ modelId, version, bytes: body.bytes, ...params });
-      // The pre-optimised copy (null when none could be derived; optimizedError says why) beside the release.
-      sendJson(res, 201, { release, optimized: release.entry.optimized ?? null, ...(optimizedError ? { optimizedError } : {}) });
+      const { optimizedError, trainableError, ...release } = await service.publish({ modelId, version, bytes: body.bytes, ...params });
+      // The pre-optimised copy and the features variant (null when none could be derived; *Error says why) beside the release.
+      sendJson(res, 201, {
+        release,
+        optimized: release.entry.optimized ?? null,
+        trainable: release.entry.trainable ?? null,
+        ...(optimizedError ? { optimizedError } : {}),
+        ...(trainableError ? { trainableError } : {}),
+      });
+      return true;
+    }
+    if (leaf === 'model.features.onnx') {
+      if (!allow(res, method, READ)) return true;
+      const found = await service.trainableOf(modelId, version);
+      const bytes = await found?.variantBytes();
+      if (!found || !bytes)
+        throw new ReleaseError(404, 'NOT_FOUND', `${modelId} ${version} has no features variant on this server (not trainable)`);
+      sendReleaseBytes(req, res, bytes, found.trainable.variant.sha256);
       return true;
     }
     if (leaf === 'model.onnx') {
@@ -305,7 +329,7 @@ function decodePart(p: string): string | undefined {
   }
 }
 
-function publishParams(url: URL): { notes?: string; metrics?: unknown; breaking: boolean } {
+function publishParams(url: URL): { notes?: string; metrics?: unknown; breaking: boolean; trainable?: TrainableSpec | null } {
   const notes = url.searchParams.get('notes') ?? undefined;
   if (notes !== undefined && notes.length > 4000) throw new ReleaseError(400, 'INVALID_INPUT', 'notes: at most 4000 characters');
   const metricsText = url.searchParams.get('metrics');
@@ -323,7 +347,21 @@ function publishParams(url: URL): { notes?: string; metrics?: unknown; breaking:
   const breaking = url.searchParams.get('breaking');
   if (breaking !== null && breaking !== '1' && breaking !== 'true' && breaking !== '0' && breaking !== 'false')
     throw new ReleaseError(400, 'INVALID_INPUT', 'breaking must be 1 or 0');
-  return { notes, metrics, breaking: breaking === '1' || breaking === 'true' };
+  const trainableText = url.searchParams.get('trainable');
+  let trainable: TrainableSpec | null | undefined;
+  if (trainableText === 'none') trainable = null;
+  else if (trainableText !== null) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(trainableText);
+    } catch {
+      throw new ReleaseError(400, 'INVALID_INPUT', 'trainable must be {"features","weight","bias"} as JSON, or none');
+    }
+    const checked = v.safeParse(TrainableSpecSchema, parsed);
+    if (!checked.success) throw new ReleaseError(400, 'INVALID_INPUT', `trainable: ${checked.issues[0].message}`);
+    trainable = checked.output;
+  }
+  return { notes, metrics, breaking: breaking === '1' || breaking === 'true', ...(trainable !== undefined ? { trainable } : {}) };
 }
 
 async function readJsonBody<T>(req: IncomingMessage, check: (o: object) => T): Promise<T> {

@@ -5,7 +5,7 @@ import { readBody } from '../http/readBody';
 import { sendJson } from '../http/sendJson';
 import { checkReadAccess, checkWriteAccess, type ReadAccessPolicy } from '../http/checkWriteAccess';
 import type { JobStore } from './JobStore';
-import { JobRefusal, RetrainJobs } from './RetrainJobs';
+import { JobRefusal, RetrainJobs, type RetrainJobsOptions } from './RetrainJobs';
 import type { RetrainConfig } from './retrainConfig';
 import type { RetrainPorts } from './runRetrainJob';
 
@@ -26,6 +26,8 @@ export interface RetrainControlOptions {
   raiseAlert?: (a: { rule: string; labels: Record<string, string>; value: number; description: string }) => Promise<unknown>;
   clearAlert?: (rule: string, labels: Record<string, string>, value: number) => Promise<unknown>;
   lockLeaseMs?: number;
+  /** Runs federated jobs (RetrainJobsOptions.runFederated). */
+  runFederated?: RetrainJobsOptions['runFederated'];
   cwd?: string;
   log?: (line: string) => void;
   now?: () => number;
@@ -56,6 +58,7 @@ export function createRetrainControl(options: RetrainControlOptions): RetrainCon
     store: options.store,
     ports: options.ports,
     lockLeaseMs: options.lockLeaseMs,
+    runFederated: options.runFederated,
     cwd: options.cwd,
     log,
     now: options.now,
