@@ -22,7 +22,14 @@ export type {
   LoadInfo,
 } from './core/protocol';
 export { defineOnDeviceModelElement, type OnDeviceModelElement, type OnDeviceModelElementEventMap } from './embed/OnDeviceModelElement';
-export { reportFeedback, flushTelemetry, telemetryStatus, type Feedback, type TelemetryStatus } from './telemetry/telemetryClient';
+export {
+  reportFeedback,
+  flushTelemetry,
+  telemetryStatus,
+  type Feedback,
+  type TelemetryError,
+  type TelemetryStatus,
+} from './telemetry/telemetryClient';
 export type { TelemetryConfig, FederatedOptions } from './telemetry/TelemetryConfig';
 // Federated fine-tuning: labelled inputs kept on this device (src/cache), rounds taken part in (src/client/federated).
 export { clearLocalExamples } from './cache/localExamples';

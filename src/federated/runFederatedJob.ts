@@ -24,9 +24,12 @@ export interface FederatedPorts {
     version: string,
   ): Promise<{ trainable: ReleaseTrainable; variantBytes(): Promise<Uint8Array | undefined> } | undefined>;
   rounds: RoundStore;
-  /** Accuracy of model bytes on labelled examples (evaluateClassifier). */
-  evaluate(model: Uint8Array, examples: readonly LabelledExample[]): Promise<Accuracy>;
-  /** The variant's features on labelled examples (computeFeatures). */
+  /** The current version's and the candidate's accuracy on the base evaluation set (evaluateInSandbox). */
+  evaluateBase(
+    models: { current: Uint8Array; candidate: Uint8Array },
+    examples: readonly LabelledExample[],
+  ): Promise<{ current: Accuracy; candidate: Accuracy }>;
+  /** The variant's features on labelled examples (computeFeaturesInSandbox). */
   features(
     variant: Uint8Array,
     examples: readonly LabelledExample[],
@@ -228,7 +231,7 @@ export async function runFederatedJob(o: RunFederatedJobOptions): Promise<JobOut
     const candidate = withHeadWeights(current.bytes, head, candidateWeight, candidateBias);
     const baseSet = await loadBaseEvaluation(config.evaluator);
     const evaluated = {
-      base: { current: await ports.evaluate(current.bytes, baseSet), candidate: await ports.evaluate(candidate, baseSet) },
+      base: await ports.evaluateBase({ current: current.bytes, candidate }, baseSet),
       field: { current: accuracy(field.current), candidate: accuracy(field.candidate) },
     };
     const gate = decideGate({ ...evaluated, minFieldSamples: config.minFieldSamples, ...config.gate });

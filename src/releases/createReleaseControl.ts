@@ -2,12 +2,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { LOOPBACK_HOST_NAMES } from '../http/hostAllowed';
 import { parseRegistry } from '../registry/parseRegistry';
+import { holdIdleTimeout } from '../http/holdIdleTimeout';
 import { isLoopbackHost } from '../http/isLoopbackHost';
 import { readBody } from '../http/readBody';
 import { sendJson } from '../http/sendJson';
 import { WebhookNotifier } from '../http/WebhookNotifier';
 import type { LeaderLease } from '../db/LeaderLease';
 import { checkReadAccess, checkWriteAccess, type ReadAccessPolicy, type WriteAccessPolicy } from '../http/checkWriteAccess';
+import type { SandboxSettings } from '../sandbox';
 import { deriveOptimizedCopy } from './deriveOptimizedCopy';
 import { deriveFeaturesVariant } from './deriveFeaturesVariant';
 import path from 'node:path';
@@ -49,6 +51,8 @@ export interface ReleaseControlOptions {
    * `leader`), so a stage is decided once. Default: this instance always decides.
    */
   leader?: LeaderLease;
+  /** Limits of the sandbox processes that load and run uploads (publish checks). Default DEFAULT_SANDBOX_SETTINGS. */
+  sandbox?: SandboxSettings;
   /** Largest accepted upload. Default 512 MiB. */
   maxPublishBytes?: number;
   /** Deadline for receiving an upload. Default 10 minutes. */
@@ -100,9 +104,9 @@ export async function createReleaseControl(options: ReleaseControlOptions): Prom
     store: options.store,
     metrics: options.metrics,
     config,
-    readSignature,
-    deriveOptimized: deriveOptimizedCopy,
-    deriveFeatures: deriveFeaturesVariant,
+    readSignature: (bytes) => readSignature(bytes, options.sandbox),
+    deriveOptimized: (bytes, release) => deriveOptimizedCopy(bytes, release, options.sandbox),
+    deriveFeatures: (bytes, spec, release) => deriveFeaturesVariant(bytes, spec, release, options.sandbox),
     readSeedBytes: async (file) => new Uint8Array(await readFile(path.join(options.modelsDir ?? 'public/models', file))),
     onKnownVersion: options.addKnownModel,
     now: options.now,
@@ -203,7 +207,15 @@ export async function createReleaseControl(options: ReleaseControlOptions): Prom
         sendJson(res, body.status, { error: body.error, code: body.code, path: '$' }, { connection: 'close' });
         return true;
       }
-      const { optimizedError, trainableError, ...release } = await service.publish({ modelId, version, bytes: body.bytes, ...params });
+      // Checking the upload takes as long as its sandbox limits allow, longer than the idle-socket timeout.
+      const restoreIdleTimeout = holdIdleTimeout(req);
+      let published;
+      try {
+        published = await service.publish({ modelId, version, bytes: body.bytes, ...params });
+      } finally {
+        restoreIdleTimeout();
+      }
+      const { optimizedError, trainableError, ...release } = published;
       // The pre-optimised copy and the features variant (null when none could be derived; *Error says why) beside the release.
       sendJson(res, 201, {
         release,

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SandboxSettings } from '../sandbox';
 import { LOOPBACK_HOST_NAMES } from '../http/hostAllowed';
 import { isLoopbackHost } from '../http/isLoopbackHost';
 import { readBody } from '../http/readBody';
@@ -29,6 +30,8 @@ export interface RetrainControlOptions {
   /** Runs federated jobs (RetrainJobsOptions.runFederated). */
   runFederated?: RetrainJobsOptions['runFederated'];
   cwd?: string;
+  /** Limits of the sandbox processes that evaluate candidates. Default DEFAULT_SANDBOX_SETTINGS. */
+  sandbox?: SandboxSettings;
   log?: (line: string) => void;
   now?: () => number;
 }
@@ -60,6 +63,7 @@ export function createRetrainControl(options: RetrainControlOptions): RetrainCon
     lockLeaseMs: options.lockLeaseMs,
     runFederated: options.runFederated,
     cwd: options.cwd,
+    sandbox: options.sandbox,
     log,
     now: options.now,
     onFailed: (job) =>
