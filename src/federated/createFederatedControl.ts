@@ -83,6 +83,7 @@ export function createFederatedControl(options: FederatedControlOptions) {
         throw new RoundRefusalWithHeaders(429, 'RATE_LIMITED', 'too many round requests from this install', {
           ...cors,
           'retry-after': String(taken.retryAfterSeconds),
+          'access-control-expose-headers': 'Retry-After',
         });
     }
     return cors;

@@ -42,6 +42,8 @@ export class FederatedClient {
   private variant: FederatedVariant | undefined;
   /** Rounds answered or skipped: not asked about again. */
   private readonly done = new Set<string>();
+  /** A server that answered 429 is not asked again before this (its Retry-After). */
+  private pausedUntil = 0;
   readonly status: FederatedStatus = { active: true, rounds: 0, lastRound: null, lastError: null };
 
   constructor(readonly options: FederatedClientOptions) {}
@@ -75,6 +77,7 @@ export class FederatedClient {
   }
 
   private async poll(): Promise<void> {
+    if (Date.now() < this.pausedUntil) return;
     // Never while one of the page's model calls runs: the user's work goes first.
     if (liveWorkers().some((w) => w.pendingCalls > 0 && !this.variant?.owns(w))) return;
     let counts: Map<string, number>;
@@ -91,7 +94,12 @@ export class FederatedClient {
         if (!offer || this.done.has(offer.roundId)) continue;
         await this.answer(offer, installId);
       } catch (error) {
-        this.fail((error as { code?: string }).code ?? 'NETWORK_ERROR', (error as Error).message);
+        const { code, retryAfterMs } = error as { code?: string; retryAfterMs?: number };
+        this.fail(code ?? 'NETWORK_ERROR', (error as Error).message);
+        if (retryAfterMs !== undefined) {
+          this.pausedUntil = Date.now() + retryAfterMs;
+          return;
+        }
       }
     }
   }
@@ -136,7 +144,9 @@ export class FederatedClient {
     const answer = await takePartInRound(offer, this.variant, installId);
     if (answer.kind === 'skip') return outcome(`skipped: ${answer.reason}`);
     const response = await fetch(
-      this.url(`v1/federated/${encodeURIComponent(offer.modelId)}/rounds/${encodeURIComponent(offer.roundId)}/updates`, {}),
+      this.url(`v1/federated/${encodeURIComponent(offer.modelId)}/rounds/${encodeURIComponent(offer.roundId)}/updates`, {
+        install: installId,
+      }),
       {
         method: 'POST',
         // text/plain keeps this a simple request (no CORS preflight), like the telemetry beacons.
@@ -160,7 +170,9 @@ export class FederatedClient {
   }
 }
 
-async function refusal(response: Response): Promise<Error & { code: string }> {
+async function refusal(response: Response): Promise<Error & { code: string; retryAfterMs?: number }> {
+  const retryAfter = Number(response.headers.get('retry-after'));
+  const retryAfterMs = response.status === 429 ? (retryAfter > 0 ? retryAfter : 60) * 1000 : undefined;
   let code = `HTTP_${response.status}`;
   let message = response.statusText;
   try {
@@ -170,7 +182,7 @@ async function refusal(response: Response): Promise<Error & { code: string }> {
   } catch {
     // Not JSON: the status says it.
   }
-  return Object.assign(new Error(`the server refused (${response.status} ${code}): ${message}`), { code });
+  return Object.assign(new Error(`the server refused (${response.status} ${code}): ${message}`), { code, retryAfterMs });
 }
 
 /** Resolves in idle time (requestIdleCallback where the page has it, bounded by `timeoutMs`). */
