@@ -13,7 +13,7 @@ import type { Job } from '../../src/retrain/JobStore';
 import { waitFor } from '../collector/startCollector';
 import { startAppServer } from '../helpers/appServer';
 import type { SpawnedServer } from '../helpers/spawnServer';
-import { simulatedUpdate, type ClientData } from './simulatedClient';
+import { simulatedUpdate, type ClientData } from '../../scripts/federated/simulatedClient';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ondevice-federated-rounds-'));
 let server: SpawnedServer;
@@ -22,7 +22,10 @@ const updates = (roundId: string, install: string, key = 'demo') =>
   `${server.url}/v1/federated/digits/rounds/${roundId}/updates?install=${install}&key=${key}`;
 const post = (url: string, body: unknown) =>
   fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
-const json = async (r: Response) => ({ status: r.status, body: (await r.json()) as { code?: string; error?: string } & Record<string, unknown> });
+const json = async (r: Response) => ({
+  status: r.status,
+  body: (await r.json()) as { code?: string; error?: string } & Record<string, unknown>,
+});
 
 async function startJob(rounds?: number): Promise<Job> {
   const r = await fetch(`${server.url}/v1/federated/digits/rounds`, {
@@ -153,14 +156,20 @@ describe('federated rounds over HTTP', () => {
     for (const [body, status, code] of refusals) {
       expect(await json(await post(updates(offer.roundId, 'install-a'), body)), code).toMatchObject({ status, body: { code } });
     }
-    expect(await json(await post(updates('no-such-round', 'install-a'), good))).toMatchObject({ status: 404, body: { code: 'UNKNOWN_ROUND' } });
+    expect(await json(await post(updates('no-such-round', 'install-a'), good))).toMatchObject({
+      status: 404,
+      body: { code: 'UNKNOWN_ROUND' },
+    });
     const counted = async () =>
-      ((await (await fetch(`${server.url}/v1/federated/digits/rounds?job=${job.id}`)).json()) as { rounds: { updates?: number }[] }).rounds[0]
-        .updates;
+      ((await (await fetch(`${server.url}/v1/federated/digits/rounds?job=${job.id}`)).json()) as { rounds: { updates?: number }[] })
+        .rounds[0].updates;
     expect(await counted()).toBe(0);
     expect((await post(updates(offer.roundId, 'install-a'), good)).status).toBe(202);
     expect(await counted()).toBe(1);
-    expect(await json(await post(updates(offer.roundId, 'install-a'), good))).toMatchObject({ status: 409, body: { code: 'DUPLICATE_UPDATE' } });
+    expect(await json(await post(updates(offer.roundId, 'install-a'), good))).toMatchObject({
+      status: 409,
+      body: { code: 'DUPLICATE_UPDATE' },
+    });
     // Answered: this install is offered nothing more in this round.
     expect((await fetch(round('install-a'))).status).toBe(204);
 
@@ -197,7 +206,8 @@ describe('federated rounds over HTTP', () => {
     }
     const done = await finished(job.id);
     expect(['succeeded', 'refused']).toContain(done.state);
-    const rounds = (done.metrics as { rounds: { round: number; kind: string; clients: number; closedBy: string; updateNorm?: number }[] }).rounds;
+    const rounds = (done.metrics as { rounds: { round: number; kind: string; clients: number; closedBy: string; updateNorm?: number }[] })
+      .rounds;
     expect(rounds.map((r) => [r.round, r.kind, r.clients, r.closedBy])).toEqual([
       [1, 'train', 3, 'target'],
       [2, 'train', 2, 'deadline'],

@@ -1,4 +1,4 @@
-// A federated client in Node, for tests that drive the server's rounds without a browser: the same maths as the
+// A federated client in Node, for tests and scripts that drive the server's rounds without a browser: the same maths as the
 // page's worker (src/runtime/headRound.ts) on features computed with onnxruntime-node from the round's variant.
 import { headCorrect } from '../../src/core/federated/SoftmaxHead';
 import { trainHeadLocally } from '../../src/core/federated/trainHeadLocally';
