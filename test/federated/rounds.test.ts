@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RoundOffer } from '../../src/core/schema/FederatedRound';
 import { cornerDigits } from '../../src/retrain/digits/drift';
 import type { Job } from '../../src/retrain/JobStore';
-import { waitFor } from '../collector/startCollector';
+import { labelledPrediction } from '../collector/makeEvents';
+import { postEvents, waitFor } from '../collector/startCollector';
 import { startAppServer } from '../helpers/appServer';
 import type { SpawnedServer } from '../helpers/spawnServer';
 import { simulatedUpdate, type ClientData } from '../../scripts/federated/simulatedClient';
@@ -218,4 +219,72 @@ describe('federated rounds over HTTP', () => {
     expect(done.logTail).toMatch(/round 1\/2 \(train\): 3 clients, 72 examples, update norm/);
     expect(done.logTail).toMatch(/gate: /);
   }, 180_000);
+});
+
+describe('federated jobs started by the accuracy alert; rounds under the per-install limit', () => {
+  let alerting: SpawnedServer;
+  beforeAll(async () => {
+    writeFileSync(
+      path.join(dir, 'retrain-alert.json'),
+      JSON.stringify({
+        models: {
+          digits: {
+            mode: 'federated',
+            evaluator: 'digits',
+            cooldownMs: 0,
+            triggers: { accuracyAlert: true },
+            federated: { rounds: 1, targetClients: 3, minClients: 3, roundTimeoutMs: 30_000 },
+          },
+        },
+      }),
+    );
+    writeFileSync(
+      path.join(dir, 'alerts.json'),
+      JSON.stringify({
+        evaluationIntervalMs: 200,
+        rules: [{ name: 'accuracy-drop', metric: 'accuracy', op: '<', threshold: 0.9, windowMs: 3_600_000, minSamples: 20 }],
+      }),
+    );
+    alerting = await startAppServer({
+      ONDEVICE_RETRAIN_CONFIG: path.join(dir, 'retrain-alert.json'),
+      COLLECTOR_ALERT_RULES: path.join(dir, 'alerts.json'),
+      COLLECTOR_EVAL_THROTTLE_MS: '100',
+      COLLECTOR_MAX_FEEDBACK_PER_INSTALL: '100',
+      ONDEVICE_FEDERATED_INSTALL_REQUESTS_PER_MINUTE: '3',
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await alerting?.stop();
+  });
+
+  it('the accuracy alert starts a federated job: its first round is offered', async () => {
+    const events = Array.from({ length: 30 }, (_, i) =>
+      labelledPrediction({ modelId: 'digits', predicted: i % 10, correct: i % 3 === 0, installId: 'install-alert' }),
+    ).flat();
+    expect((await postEvents(alerting.url, { siteKey: 'demo', events })).status).toBe(200);
+    const job = await waitFor(
+      async () => ((await (await fetch(`${alerting.url}/v1/jobs?model=digits`)).json()) as { jobs: Job[] }).jobs[0],
+      30_000,
+      'a job started by the alert',
+    );
+    expect(job).toMatchObject({ trigger: 'accuracy-alert', modelId: 'digits' });
+    let probe = 0;
+    const offer = await waitFor(
+      async () => {
+        const r = await fetch(`${alerting.url}/v1/federated/digits/round?install=probe-${++probe}&key=demo`);
+        return r.status === 200 ? ((await r.json()) as RoundOffer) : undefined;
+      },
+      30_000,
+      'the first round',
+    );
+    expect(offer.kind).toBe('train');
+    // 3 round requests a minute per install here: the fourth in a row is refused, with when to come back.
+    const asks = [];
+    for (let i = 0; i < 4; i++) asks.push(await fetch(`${alerting.url}/v1/federated/digits/round?install=limited&key=demo`));
+    expect(asks.map((r) => r.status)).toEqual([200, 200, 200, 429]);
+    expect(asks[3].headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(((await asks[3].json()) as { code: string }).code).toBe('RATE_LIMITED');
+    // Another install is not held back by that one.
+    expect((await fetch(`${alerting.url}/v1/federated/digits/round?install=other&key=demo`)).status).toBe(200);
+  }, 120_000);
 });
