@@ -40,7 +40,11 @@ const backends: Backend[] = [
       const url = await createDatabase(pgServer.url, `rounds_${++counter}`);
       const [x, y] = [openPostgresPool(url), openPostgresPool(url)];
       await migratePostgres(x);
-      return { a: new PostgresRoundStore(x), b: new PostgresRoundStore(y), close: async () => void (await Promise.all([x.end(), y.end()])) };
+      return {
+        a: new PostgresRoundStore(x),
+        b: new PostgresRoundStore(y),
+        close: async () => void (await Promise.all([x.end(), y.end()])),
+      };
     },
   },
 ];
