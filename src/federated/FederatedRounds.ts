@@ -8,18 +8,12 @@ import {
   type RoundOffer,
 } from '../core/schema/FederatedRound';
 import { issuePath } from '../core/schema/issuePath';
+import { HttpError } from '../http/HttpError';
 import type { Round, RoundStore } from './RoundStore';
 
-/** A refusal of a round request, answered over HTTP as `{ error, code, path }` with `status`. */
-export class RoundRefusal extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: RoundRefusalCode,
-    message: string,
-    readonly path = '$',
-  ) {
-    super(message);
-  }
+/** A refusal of a round request: an HttpError with one of these codes (and `path` where it applies). */
+function refusal(status: number, code: RoundRefusalCode, message: string, path = '$'): HttpError {
+  return new HttpError(status, code, message, { path });
 }
 
 /** Every code a client's round request can be refused with (docs/retraining.md, "Federated mode"). */
@@ -31,7 +25,7 @@ export const MIN_TRAIN_EXAMPLES = 10;
 
 /**
  * The client side of rounds, over the round store: which round an install is offered, and whether an update is
- * taken. Every refusal is a RoundRefusal with a stable code; nothing refused is ever stored or aggregated.
+ * taken. Every refusal is an HttpError with a stable code; nothing refused is ever stored or aggregated.
  */
 export class FederatedRounds {
   constructor(
@@ -51,9 +45,9 @@ export class FederatedRounds {
   async roundForUpdate(modelId: string, roundId: string): Promise<{ round: Round; maxBytes: number }> {
     const round = await this.store.get(roundId);
     if (!round || round.modelId !== modelId)
-      throw new RoundRefusal(404, 'UNKNOWN_ROUND', `no round ${JSON.stringify(roundId.slice(0, 64))} of ${modelId}`);
+      throw refusal(404, 'UNKNOWN_ROUND', `no round ${JSON.stringify(roundId.slice(0, 64))} of ${modelId}`);
     if (round.state !== 'open' || round.deadlineMs <= this.now())
-      throw new RoundRefusal(409, 'ROUND_CLOSED', `round ${round.seq} of ${modelId} is closed`);
+      throw refusal(409, 'ROUND_CLOSED', `round ${round.seq} of ${modelId} is closed`);
     const { features, classes } = headSize(round);
     return { round, maxBytes: maxUpdateBytes(features, classes) };
   }
@@ -67,7 +61,7 @@ export class FederatedRounds {
     try {
       json = JSON.parse(text);
     } catch {
-      throw new RoundRefusal(400, 'INVALID_INPUT', 'the body is not JSON');
+      throw refusal(400, 'INVALID_INPUT', 'the body is not JSON');
     }
     const { features, classes } = headSize(round);
     if (round.kind === 'train') {
@@ -75,42 +69,42 @@ export class FederatedRounds {
         const values = (json as Record<string, unknown> | null)?.[key];
         if (Array.isArray(values)) {
           const bad = values.findIndex((x) => typeof x === 'number' && !Number.isFinite(x));
-          if (bad >= 0) throw new RoundRefusal(400, 'NOT_FINITE', `${key}[${bad}] is not a finite number`, `$.${key}[${bad}]`);
+          if (bad >= 0) throw refusal(400, 'NOT_FINITE', `${key}[${bad}] is not a finite number`, `$.${key}[${bad}]`);
         }
       }
     }
     const parsed = v.safeParse(round.kind === 'train' ? TrainUpdateSchema : EvaluateUpdateSchema, json, { abortEarly: true });
     if (!parsed.success) {
       const [issue] = parsed.issues;
-      throw new RoundRefusal(400, 'INVALID_INPUT', `not a ${round.kind} update: ${issue.message}`, issuePath(issue));
+      throw refusal(400, 'INVALID_INPUT', `not a ${round.kind} update: ${issue.message}`, issuePath(issue));
     }
     const update = parsed.output;
     if (update.installId !== installId)
-      throw new RoundRefusal(400, 'INVALID_INPUT', 'installId must be the install the request names (?install=)', '$.installId');
+      throw refusal(400, 'INVALID_INPUT', 'installId must be the install the request names (?install=)', '$.installId');
     if ('dW' in update) {
       if (update.dW.length !== features * classes || update.db.length !== classes)
-        throw new RoundRefusal(
+        throw refusal(
           400,
           'WRONG_SHAPE',
           `dW must have ${features} × ${classes} = ${features * classes} values and db ${classes}; got ${update.dW.length} and ${update.db.length}`,
         );
       if (update.examples < MIN_TRAIN_EXAMPLES)
-        throw new RoundRefusal(
+        throw refusal(
           422,
           'TOO_FEW_EXAMPLES',
           `an update must come from at least ${MIN_TRAIN_EXAMPLES} examples, got ${update.examples}`,
           '$.examples',
         );
-    } else if (update.examples < 1) throw new RoundRefusal(422, 'TOO_FEW_EXAMPLES', 'an evaluation needs held-back examples', '$.examples');
+    } else if (update.examples < 1) throw refusal(422, 'TOO_FEW_EXAMPLES', 'an evaluation needs held-back examples', '$.examples');
     const added = await this.store.addUpdate(round.id, update.installId, JSON.stringify(update), this.now());
     if (added === 'duplicate')
-      throw new RoundRefusal(
+      throw refusal(
         409,
         'DUPLICATE_UPDATE',
         `install ${update.installId} already answered round ${round.seq}: one update per install per round`,
       );
-    if (added === 'closed') throw new RoundRefusal(409, 'ROUND_CLOSED', `round ${round.seq} closed before this update arrived`);
-    if (added === 'unknown') throw new RoundRefusal(404, 'UNKNOWN_ROUND', `no round ${round.id}`);
+    if (added === 'closed') throw refusal(409, 'ROUND_CLOSED', `round ${round.seq} closed before this update arrived`);
+    if (added === 'unknown') throw refusal(404, 'UNKNOWN_ROUND', `no round ${round.id}`);
   }
 }
 

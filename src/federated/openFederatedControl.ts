@@ -1,15 +1,19 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describePostgresUrl, openPostgresPool } from '../db/openPostgresPool';
 import { migratePostgres } from '../db/postgresMigrations';
 import { openSqliteDatabase } from '../db/openSqliteDatabase';
-import type { ReadAccessPolicy, WriteAccessPolicy } from '../http/checkWriteAccess';
+import { accessPolicy, type AccessOptions } from '../http/accessPolicy';
 import type { OriginPolicy } from '../http/corsHeaders';
+import { routeRequest, type RouteTable } from '../http/routeRequest';
+import { TokenBucketLimiter } from '../http/TokenBucketLimiter';
 import type { ReleaseService } from '../releases/ReleaseService';
 import { inProcessPorts } from '../retrain/inProcessPorts';
 import type { JobOutcome } from '../retrain/runRetrainJob';
 import type { ModelRetrainConfig } from '../retrain/retrainConfig';
 import type { SandboxSettings } from '../sandbox';
 import { computeFeaturesInSandbox } from './computeFeaturesInSandbox';
-import { createFederatedControl, type FederatedJobs } from './createFederatedControl';
+import { FederatedRounds } from './FederatedRounds';
+import { FEDERATED_PARAMS, federatedOwn, federatedRoutes, type FederatedJobs } from './federatedRoutes';
 import { evaluateBaseInSandbox } from './evaluateBaseInSandbox';
 import { PostgresRoundStore } from './PostgresRoundStore';
 import type { RoundStore } from './RoundStore';
@@ -18,7 +22,7 @@ import { SqliteRoundStore } from './SqliteRoundStore';
 
 export interface FederatedControl {
   /** Serve `/v1/federated/…`; false for any other path. */
-  handle: ReturnType<typeof createFederatedControl>['handle'];
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   /** The retraining jobs that start federated jobs by hand (POST …/rounds). */
   attachJobs(jobs: FederatedJobs): void;
   /** Run one federated job (RetrainJobs' runFederated). */
@@ -40,14 +44,13 @@ export interface FederatedControl {
  */
 export async function openFederatedControl(
   dbPath: string,
-  options: {
+  options: AccessOptions & {
     databaseUrl?: string;
     releases: ReleaseService;
     modelsDir: string;
     siteKeys: ReadonlySet<string>;
     origins: OriginPolicy;
-    write: WriteAccessPolicy;
-    read: ReadAccessPolicy;
+    /** Round requests (offers and updates) each install may make a minute (0: no limit). Default 60. */
     installRequestsPerMinute?: number;
     /** How often an open round's updates are counted (default 250 ms). */
     pollMs?: number;
@@ -56,11 +59,28 @@ export async function openFederatedControl(
   },
 ): Promise<FederatedControl> {
   const database = await openRoundStore(dbPath, options.databaseUrl);
-  const control = createFederatedControl({ ...options, store: database.store });
+  const perMinute = options.installRequestsPerMinute ?? 60;
+  let jobs: FederatedJobs | undefined;
+  const table: RouteTable = {
+    name: 'federated',
+    routes: federatedRoutes({
+      rounds: new FederatedRounds(database.store),
+      store: database.store,
+      siteKeys: options.siteKeys,
+      origins: options.origins,
+      limiter: new TokenBucketLimiter({ perSecond: perMinute / 60, burst: Math.max(1, perMinute) }),
+      jobs: () => jobs,
+      now: Date.now,
+    }),
+    owns: federatedOwn,
+    access: accessPolicy(options),
+    params: FEDERATED_PARAMS,
+    log: options.log,
+  };
   const releasePorts = inProcessPorts({ releases: options.releases, fieldSamples: async () => [], modelsDir: options.modelsDir });
   return {
-    handle: control.handle,
-    attachJobs: control.attachJobs,
+    handle: (req, res) => routeRequest(table, req, res),
+    attachJobs: (j) => void (jobs = j),
     runJob: (o) =>
       runFederatedJob({
         ...o,

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { TensorSpec } from '../core/protocol';
+import type { TensorSpec } from '../core/schema/TensorSpec';
 import { sampleFeeds, type SampleHint } from '../core/sampleFeeds';
 import { readTrainableHead, withFeaturesOutput, type TrainableHead, type TrainableSpec } from '../node/onnx/trainableHead';
 import { checkFeaturesVariantInSandbox, type SandboxSettings } from '../sandbox';

@@ -1,4 +1,5 @@
-import type { Feeds, HeadRoundRequest, HeadRoundResult, ModelSource, TensorSpec } from '../../core/protocol';
+import type { Feeds, HeadRoundRequest, HeadRoundResult, ModelSource } from '../../core/protocol';
+import type { TensorSpec } from '../../core/schema/TensorSpec';
 import { deserializeError } from '../../core/OnDeviceError';
 import { loadOnBackend } from '../loadOnBackend';
 import type { WorkerHandle } from '../WorkerHandle';

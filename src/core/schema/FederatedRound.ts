@@ -11,8 +11,8 @@ const positiveInt = v.pipe(v.number(), v.safeInteger(), v.minValue(1));
 /** JSON.parse turns 1e999 into Infinity: every weight is checked finite. */
 const finite = v.pipe(v.number(), v.finite());
 
-/** Heads of at most this many weights (F × C) take part: bounds every offer and update. */
-export const MAX_HEAD_WEIGHTS = 4_000_000;
+/** Heads of at most this many weights (F × C) are trainable: bounds every offer and update (24 MB as JSON). */
+export const MAX_HEAD_WEIGHTS = 1_000_000;
 
 /** The largest update body for a head of F × C weights: each number as JSON takes at most 24 bytes, plus room for the rest. */
 export function maxUpdateBytes(featureCount: number, classes: number): number {

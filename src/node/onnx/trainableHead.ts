@@ -1,5 +1,6 @@
 import { ProtobufWriter } from './ProtobufWriter';
 import { protobufFields, utf8 } from '../../core/onnx/protobufFields';
+import { MAX_HEAD_WEIGHTS } from '../../core/schema/FederatedRound';
 import { readTensor } from './readInitializers';
 
 /** Which tensors make a model's trainable head (registry and release `trainable`). */
@@ -84,6 +85,10 @@ export function readTrainableHead(model: Uint8Array, spec: TrainableSpec): Train
   const [featureCount, classes] = weight.dims;
   if (bias.dims.length !== 1 || bias.dims[0] !== classes) fail(`${spec.bias} must be [${classes}], has dims [${bias.dims}]`);
   if (classes < 2) fail(`a head needs at least 2 classes, has ${classes}`);
+  if (featureCount * classes > MAX_HEAD_WEIGHTS)
+    fail(
+      `a trainable head has at most ${MAX_HEAD_WEIGHTS} weights (clients send each one every round); this one has ${featureCount * classes}`,
+    );
   return { ...spec, featureCount, classes, output, softmax, weightValues: weight.values, biasValues: bias.values };
 }
 
