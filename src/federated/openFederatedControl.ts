@@ -21,7 +21,7 @@ import { runFederatedJob } from './runFederatedJob';
 import { SqliteRoundStore } from './SqliteRoundStore';
 
 export interface FederatedControl {
-  /** Serve `/v1/federated/…`; false for any other path. */
+  /** Serve the federated routes (federatedRoutes); false for any other path. */
   handle: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   /** The retraining jobs that start federated jobs by hand (POST …/rounds). */
   attachJobs(jobs: FederatedJobs): void;
