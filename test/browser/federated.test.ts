@@ -148,6 +148,9 @@ describe('federated: on the device', () => {
       120_000,
       'the job to finish',
     );
+    // The page's own account of what it did, to read a failure by.
+    const seen = JSON.stringify(await page.evaluate(() => (window as any).OnDevice.federatedStatus()));
+    expect(done.metrics, `job ${done.state}: ${done.reason}; page: ${seen}`).not.toBeNull();
     const rounds = (done.metrics as { rounds: { kind: string; clients: number; examples: number }[] }).rounds;
     expect(rounds.map((r) => [r.kind, r.clients])).toEqual([
       ['train', 1],
