@@ -11,7 +11,8 @@ export const LAYERS = {
   // SQLite/PostgreSQL opening, the schema migrations of the one shared database, the leader lease.
   db: ['core'],
   registry: ['core'],
-  telemetry: ['core'],
+  // telemetry keeps federated fine-tuning's labelled inputs in the local example store (src/cache).
+  telemetry: ['core', 'cache'],
   cache: ['core'],
   runtime: ['core', 'cache'],
   client: ['core', 'registry', 'telemetry', 'cache'],
@@ -21,7 +22,7 @@ export const LAYERS = {
   app: ['index', 'sw'],
   // The public entry (src/index.ts) and the test-only entry (src/testing.ts).
   index: ['core', 'cache', 'client', 'embed', 'telemetry'],
-  testing: ['core', 'client', 'runtime', 'embed', 'telemetry'],
+  testing: ['core', 'cache', 'client', 'runtime', 'embed', 'telemetry'],
   collector: ['core', 'http', 'db'],
   node: ['core', 'registry'],
   // sandbox runs model work in child processes it can kill; its children use node/ to load models.
@@ -37,8 +38,12 @@ export const LAYERS = {
   // models (digits/ with tfjs and the ONNX encoder in node/), evaluates with onnxruntime-node in the sandbox
   // and ships candidates through releases.
   retrain: ['core', 'registry', 'collector', 'releases', 'node', 'http', 'db', 'sandbox'],
+  // federated (Node only): rounds of on-device head training and evaluation (their store, aggregation and
+  // routes); a job runs beside retrain's jobs (its gate, base evaluation, job history and release path) and
+  // runs models (features, evaluation) in the sandbox.
+  federated: ['core', 'registry', 'node', 'http', 'db', 'releases', 'retrain', 'sandbox'],
   // What `npm start` runs: the app server with every service above mounted on one port.
-  start: ['core', 'http', 'collector', 'inference', 'releases', 'retrain'],
+  start: ['core', 'http', 'collector', 'inference', 'releases', 'retrain', 'federated'],
 };
 
 const srcRoot = path.resolve(import.meta.dirname, '..', 'src');

@@ -67,6 +67,8 @@ async function main(): Promise<void> {
     inputs,
     outputs,
     sample: { dims: { image: [1, 1, 28, 28] }, range: { image: [0, 1] } },
+    // The dense layer: federated fine-tuning trains it on the clients (src/node/onnx/trainableHead.ts).
+    trainable: { features: 'flat', weight: 'dense_w', bias: 'dense_b' },
   };
   // Its pre-optimised copy for the WASM backend, derived from the new file (models:sync writes it).
   entry.optimized = await optimizedEntryFor(out, entry, 'extended');

@@ -39,7 +39,11 @@ export {
   type TelemetryError,
   type TelemetryStatus,
 } from './telemetry/telemetryClient';
-export type { TelemetryConfig } from './telemetry/TelemetryConfig';
+export type { TelemetryConfig, FederatedOptions } from './telemetry/TelemetryConfig';
+// Federated fine-tuning: labelled inputs kept on this device (src/cache), rounds taken part in (src/client/federated).
+export { clearLocalExamples } from './cache/localExamples';
+export { federatedStatus } from './client/federated/configureFederated';
+export type { FederatedStatus } from './client/federated/FederatedClient';
 export type { TelemetryEvent, EventBatch } from './core/eventSchema';
 // Offline model store (src/cache).
 export { modelStore } from './cache/modelStore';

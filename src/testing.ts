@@ -11,6 +11,8 @@ import { startupTimeline } from './core/startupTimeline';
 import { installGlobals } from './embed/installGlobals';
 import { activeTelemetry } from './telemetry/telemetryClient';
 import { onLifecycle } from './core/lifecycle';
+import { pollFederatedNow } from './client/federated/configureFederated';
+import { listLocalExamples } from './cache/localExamples';
 
 // Time each run took inside its worker (the session's run and the outputs' copy), newest last; the
 // benchmark subtracts it from the page's wall time to get the worker round trip.
@@ -50,6 +52,10 @@ export const testing = {
   /** Milliseconds each device run took inside its worker, newest last (at most the last 1000). */
   workerRunMs: () => [...workerRunMs],
   /** Per live worker (a model need not be loaded yet): whether onnxruntime's wasm runtime is up. */
+  /** Ask the server for federated rounds now instead of at the next idle-time poll. */
+  pollFederatedNow,
+  /** The labelled examples kept on this device for a model (federated fine-tuning), oldest first. */
+  localExamples: (modelId: string) => listLocalExamples(modelId),
   runtimeReady: () => Promise.all(liveWorkers().map((h) => h.call((api) => (api as RuntimeTestingApi).runtimeReady()))),
   /** Whether the model's worker instantiated onnxruntime's wasm from the module this page compiled. */
   runtimeFromPage: (model: Model) => testingCall(model, (api) => api.runtimeFromPage()),

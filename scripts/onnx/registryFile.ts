@@ -36,6 +36,7 @@ function canonical(entry: ModelEntry): ModelEntry {
     outputs,
     sample,
     optimized,
+    trainable,
     assets,
   } = entry;
   return {
@@ -64,6 +65,7 @@ function canonical(entry: ModelEntry): ModelEntry {
           },
         }
       : {}),
+    ...(trainable ? { trainable: { features: trainable.features, weight: trainable.weight, bias: trainable.bias } } : {}),
     ...(assets
       ? {
           assets: assets.map(({ name, file, sha256, bytes, license, source, description }) => ({

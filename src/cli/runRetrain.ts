@@ -6,13 +6,17 @@ import { loadRetrainConfig } from '../retrain/retrainConfig';
 import { runRetrainJob, type JobOutcome } from '../retrain/runRetrainJob';
 import { sandboxSettingsFromEnv } from '../sandbox';
 import { checkServerRoute } from './checkServerRoute';
+import { runFederatedOnServer } from './runFederatedOnServer';
 import { parseArgs } from './parseArgs';
 import { UsageError } from './UsageError';
 
 export const RETRAIN_USAGE = `  ondevice retrain --model <id> [--server URL] [--token T] [--config config/retrain.json] [--on-server]
     runs one retraining job here against the server's dataset export and publishes through its release API
     (--on-server: the server runs it, POST /v1/jobs); --token or $COLLECTOR_READ_TOKEN for the read side,
-    $ONDEVICE_ADMIN_TOKEN for publishing. Exit 0 published, 3 refused by the gate, 1 failed.`;
+    $ONDEVICE_ADMIN_TOKEN for publishing. Exit 0 published, 3 refused by the gate, 1 failed.
+  ondevice retrain --model <id> --federated [--rounds N] [--server URL] [--token T]
+    runs one federated job on the server (POST /v1/federated/{model}/rounds): the clients train and evaluate on
+    their own examples; prints each round (clients, examples, update norm, field accuracy) and the gate figures.`;
 
 const POLL_MS = 1000;
 const WAIT_MS = 2 * 60 * 60_000;
@@ -25,15 +29,31 @@ export async function runRetrain(args: string[], env: NodeJS.ProcessEnv = proces
     token: { type: 'string' },
     config: { type: 'string' },
     'on-server': { type: 'boolean' },
+    federated: { type: 'boolean' },
+    rounds: { type: 'string' },
   });
-  const o = values as { model?: string; server?: string; token?: string; config?: string; 'on-server'?: boolean };
+  const o = values as {
+    model?: string;
+    server?: string;
+    token?: string;
+    config?: string;
+    'on-server'?: boolean;
+    federated?: boolean;
+    rounds?: string;
+  };
   if (!o.model) throw new UsageError('retrain needs --model <id>');
+  if (o.rounds !== undefined && !o.federated) throw new UsageError('--rounds goes with --federated');
+  const rounds = o.rounds === undefined ? undefined : Number(o.rounds);
+  if (rounds !== undefined && !(Number.isSafeInteger(rounds) && rounds >= 1 && rounds <= 1000))
+    throw new UsageError(`--rounds must be an integer within 1..1000, got ${JSON.stringify(o.rounds)}`);
   const server = (o.server ?? env.ONDEVICE_SERVER ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
   const readToken = o.token ?? env.COLLECTOR_READ_TOKEN;
   const adminToken = env.ONDEVICE_ADMIN_TOKEN;
 
   let outcome: Pick<JobOutcome, 'state' | 'reason' | 'metrics' | 'resultVersion' | 'baseVersion'>;
-  if (o['on-server']) {
+  if (o.federated) {
+    outcome = await runFederatedOnServer(server, o.model, { rounds, readToken, adminToken }, print);
+  } else if (o['on-server']) {
     outcome = await runOnServer(server, o.model, { readToken, adminToken }, print);
   } else {
     const config = ownValue((await loadRetrainConfig(o.config, env)).models, o.model);
@@ -62,6 +82,7 @@ function summaryOf(model: string, o: Pick<JobOutcome, 'state' | 'reason' | 'metr
   const m = o.metrics as {
     baseAccuracy?: { current: number; candidate: number; count: number };
     fieldAccuracy?: { current: number; candidate: number; count: number };
+    privacy?: { epsilon: number; delta: number; noiseMultiplier: number } | null;
   } | null;
   const lines = [`retrain ${model}: ${o.state}${o.reason ? ` (${o.reason})` : ''}`];
   if (m?.baseAccuracy && m.fieldAccuracy) {
@@ -72,6 +93,8 @@ function summaryOf(model: string, o: Pick<JobOutcome, 'state' | 'reason' | 'metr
       `  held-back field: ${o.baseVersion} ${m.fieldAccuracy.current.toFixed(2)} %  candidate ${m.fieldAccuracy.candidate.toFixed(2)} %  (${m.fieldAccuracy.count} samples)`,
     );
   }
+  if (m?.privacy)
+    lines.push(`  privacy:        (ε = ${m.privacy.epsilon}, δ = ${m.privacy.delta}), noise multiplier ${m.privacy.noiseMultiplier}`);
   if (o.resultVersion) lines.push(`  published ${model} ${o.resultVersion}`);
   return lines.join('\n');
 }

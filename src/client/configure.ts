@@ -2,6 +2,7 @@ import { OnDeviceError } from '../core/OnDeviceError';
 import type { TelemetryConfig } from '../telemetry/TelemetryConfig';
 import { configureTelemetry } from '../telemetry/telemetryClient';
 import { validateTelemetryConfig } from '../telemetry/validateTelemetryConfig';
+import { configureFederated } from './federated/configureFederated';
 
 export interface OnDeviceConfig {
   /** Where the library's files live (worker, `ort/`, `models/`). Defaults to the library's own URL. */
@@ -46,6 +47,7 @@ export function configure(next: Partial<OnDeviceConfig>): OnDeviceConfig {
   if (next.baseUrl) current.baseUrl = new URL(next.baseUrl, globalThis.location?.href).href;
   if (server) current.server = server;
   configureTelemetry(current.telemetry);
+  configureFederated(current.telemetry, serverUrl());
   return current;
 }
 

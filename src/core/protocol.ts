@@ -276,6 +276,34 @@ export interface WorkerMemory {
 }
 
 /** The runtime worker's API, exposed with comlink. Every method resolves; failures are values. */
+/**
+ * Federated fine-tuning: one round's work on this device's labelled examples, in the worker that holds the
+ * model's features variant (src/runtime/headRound.ts). The model runs on every example for `features` and the
+ * head's `output`; the head is then trained (train) or scored (evaluate) in plain JS — no training runtime.
+ */
+export interface HeadRoundRequest {
+  kind: 'train' | 'evaluate';
+  /** The variant's output holding the features `[N, F]`. */
+  features: string;
+  /** The variant's original head output (the current version's prediction: arg-max over its last axis). */
+  output: string;
+  /** The round's head: `weight` is `[featureCount, classes]` row-major. */
+  head: { weight: Float32Array; bias: Float32Array; featureCount: number; classes: number };
+  /** Each example's inputs (one row each), its class index, and whether it is held back from training. */
+  examples: { feeds: Feeds; label: number; heldBack: boolean }[];
+  epochs: number;
+  learningRate: number;
+  batchSize: number;
+  seed: number;
+}
+
+export interface HeadRoundResult {
+  /** train only: the trained head minus the round's, and the examples it was trained on. */
+  train?: { dW: Float32Array; db: Float32Array; examples: number; lossBefore: number };
+  /** On the held-back examples: how many the round's head and the current version (the model's own output) get right. */
+  heldBack: { examples: number; correctRoundHead: number; correctCurrent: number };
+}
+
 export interface RuntimeWorkerApi {
   init(config: WorkerConfig): Promise<Result<{ threads: number; crossOriginIsolated: boolean }>>;
   /**
@@ -303,4 +331,6 @@ export interface RuntimeWorkerApi {
   memory(): Promise<WorkerMemory>;
   /** Registers the model `key`'s callback for device loss; called once with the reason, dropped on release. */
   onDeviceLost(key: string, callback: (reason: string) => void): Promise<void>;
+  /** Federated fine-tuning: a round's work with the features variant loaded as `key` (HeadRoundRequest). */
+  headRound(key: string, request: HeadRoundRequest): Promise<Result<HeadRoundResult>>;
 }

@@ -238,6 +238,34 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; sql: string }
       );
     `,
   },
+  {
+    version: 5,
+    // Federated rounds and their updates (SQLite migration 8).
+    sql: `
+      CREATE TABLE federated_rounds (
+        id TEXT PRIMARY KEY,
+        job_id TEXT NOT NULL,
+        model_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('train', 'evaluate')),
+        state TEXT NOT NULL CHECK (state IN ('open', 'closed')),
+        offer TEXT NOT NULL,
+        opened_ms BIGINT NOT NULL,
+        deadline_ms BIGINT NOT NULL,
+        closed_ms BIGINT,
+        summary TEXT
+      );
+      CREATE INDEX federated_rounds_model_state ON federated_rounds (model_id, state);
+      CREATE INDEX federated_rounds_job ON federated_rounds (job_id, seq);
+      CREATE TABLE federated_updates (
+        round_id TEXT NOT NULL,
+        install_id TEXT NOT NULL,
+        received_ms BIGINT NOT NULL,
+        body TEXT,
+        PRIMARY KEY (round_id, install_id)
+      );
+    `,
+  },
 ];
 
 /** Arbitrary fixed key of the advisory lock that serialises migrations across instances. */

@@ -195,6 +195,36 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> 
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 8,
+    // Federated rounds (src/federated): a job's rounds with what each offered (the head, as JSON) and, once
+    // closed, its figures; the clients' updates of a round, one per install (the key refuses a second), whose
+    // bodies are deleted when the round closes: only the aggregate is kept.
+    sql: `
+      CREATE TABLE federated_rounds (
+        id TEXT PRIMARY KEY NOT NULL,
+        job_id TEXT NOT NULL,
+        model_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('train', 'evaluate')),
+        state TEXT NOT NULL CHECK (state IN ('open', 'closed')),
+        offer TEXT NOT NULL,
+        opened_ms INTEGER NOT NULL,
+        deadline_ms INTEGER NOT NULL,
+        closed_ms INTEGER,
+        summary TEXT
+      );
+      CREATE INDEX federated_rounds_model_state ON federated_rounds (model_id, state);
+      CREATE INDEX federated_rounds_job ON federated_rounds (job_id, seq);
+      CREATE TABLE federated_updates (
+        round_id TEXT NOT NULL,
+        install_id TEXT NOT NULL,
+        received_ms INTEGER NOT NULL,
+        body TEXT,
+        PRIMARY KEY (round_id, install_id)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** Bring `db` up to the latest version. Refuses a database written by a newer collector. */

@@ -132,6 +132,23 @@ const totalBytesAddUp = <T extends { bytes: number; totalBytes?: number; externa
       addIssue({ message: `is ${totalBytes}, but the ONNX file and its data files add up to ${expected}`, path });
   });
 
+/**
+ * A head federated fine-tuning may train: `features[N,F]` → MatMul with the initializer `weight` [F, C] → Add with
+ * the initializer `bias` [C] → (optional Softmax) → a graph output (src/node/onnx/trainableHead.ts checks it).
+ */
+export const TrainableSpecSchema = strict(
+  {
+    /** The tensor the head reads ([N, F] float32). */
+    features: nonEmptyString,
+    /** The MatMul's initializer. */
+    weight: nonEmptyString,
+    /** The Add's initializer. */
+    bias: nonEmptyString,
+  },
+  '{features, weight, bias}',
+);
+export type TrainableSpec = v.InferOutput<typeof TrainableSpecSchema>;
+
 /** Sample hints name inputs that exist, and sample dims fit their input's shape (also on a partly invalid entry). */
 const sampleFitsInputs = <T extends { inputs: TensorSpec[]; sample?: SampleHint }>() =>
   v.rawCheck<T>(({ dataset, addIssue }) => {
@@ -198,6 +215,7 @@ const ModelEntryFields = strict(
     outputs: tensorSpecs,
     sample: v.exactOptional(SampleHintSchema),
     optimized: v.exactOptional(OptimizedEntrySchema),
+    trainable: v.exactOptional(TrainableSpecSchema),
     assets: v.exactOptional(
       v.pipe(
         v.array(AssetEntrySchema, 'expected an array'),

@@ -50,8 +50,28 @@ export const ReleaseEntrySchema = v.object({
       onnxruntime: nonEmptyString,
     }),
   ),
+  /**
+   * The version's trainable head (federated fine-tuning): the registry's `trainable` tensors, the head's size, and
+   * the variant the release server derived at publish that also outputs `features` (`url` absolute on this server).
+   */
+  trainable: v.optional(
+    v.object({
+      features: nonEmptyString,
+      weight: nonEmptyString,
+      bias: nonEmptyString,
+      featureCount: v.pipe(v.number(), v.safeInteger(), v.minValue(1)),
+      classes: v.pipe(v.number(), v.safeInteger(), v.minValue(2)),
+      output: nonEmptyString,
+      variant: v.object({
+        url: nonEmptyString,
+        sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
+        bytes: v.pipe(v.number(), v.safeInteger(), v.minValue(1)),
+      }),
+    }),
+  ),
 });
 export type ReleaseEntry = v.InferOutput<typeof ReleaseEntrySchema>;
+export type ReleaseTrainable = NonNullable<ReleaseEntry['trainable']>;
 
 // ownRecord, not v.record: a model may be called `constructor`.
 export const ReleaseManifestSchema = v.object({ models: ownRecord(v.string(), ReleaseEntrySchema) });

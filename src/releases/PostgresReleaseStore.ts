@@ -52,10 +52,11 @@ export class PostgresReleaseStore implements ReleaseStore {
           release.sha256,
           Buffer.from(release.bytes.buffer, release.bytes.byteOffset, release.bytes.byteLength),
         ]);
-      if (release.optimized) {
-        const copy = release.optimized.bytes;
+      for (const derived of [release.optimized, release.features]) {
+        if (!derived) continue;
+        const copy = derived.bytes;
         await client.query('INSERT INTO release_blobs (sha256, bytes) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING', [
-          release.optimized.sha256,
+          derived.sha256,
           Buffer.from(copy.buffer, copy.byteOffset, copy.byteLength),
         ]);
       }

@@ -7,7 +7,10 @@ import { assignBucket } from './assignBucket';
 import { decideRollout, evidenceOf, type RolloutDecision } from './decideRollout';
 import { zFor } from './intervals';
 import type { OptimizedCopy } from './deriveOptimizedCopy';
-import { releaseBytesUrl, releaseOptimizedUrl } from './releaseIds';
+import type { FeaturesVariant } from './deriveFeaturesVariant';
+import { releaseBytesUrl, releaseFeaturesUrl, releaseOptimizedUrl } from './releaseIds';
+import type { ReleaseTrainable } from '../registry/ReleaseManifest';
+import type { TrainableSpec } from '../registry/ModelEntry';
 import type { Decision, Evaluation, Release, ReleaseEntry, ReleaseStore } from './ReleaseStore';
 import { ReleaseManifestSchema, type ReleaseManifest } from '../registry/ReleaseManifest';
 import { policyFor, type RolloutConfig } from './rolloutPolicy';
@@ -41,6 +44,17 @@ export interface ReleaseServiceOptions {
     bytes: Uint8Array,
     release: { id: string; version: string; inputs: TensorSpec[]; sample?: unknown },
   ) => Promise<OptimizedCopy>;
+  /**
+   * Derives a trainable version's features variant (deriveFeaturesVariant: the head found, `features` added as an
+   * output, checked with onnxruntime-node); injectable for tests. Omitted: no version is trainable.
+   */
+  deriveFeatures?: (
+    bytes: Uint8Array,
+    spec: TrainableSpec,
+    release: { id: string; version: string; inputs: TensorSpec[]; sample?: unknown },
+  ) => Promise<FeaturesVariant>;
+  /** The bytes of a seeded registry file (`file` under the models folder): read to derive a trainable seed's variant. */
+  readSeedBytes?: (file: string) => Promise<Uint8Array>;
   /** Called for every version that becomes a release (ModelKeyBudget.addKnown: its events always count). */
   onKnownVersion?: (modelId: string, version: string) => void;
   /** An automatic rollback (webhook, log). */
@@ -58,6 +72,10 @@ export class ReleaseService {
 
   /** Pre-optimised copies of registry versions (registry `optimized`), by `id@version#sha256`: served in the manifest. */
   private readonly copies = new Map<string, NonNullable<ReleaseManifest['models'][string]['optimized']>>();
+  /** Features variants of trainable registry versions (derived when seeded, kept here), by `id@version#sha256`. */
+  private readonly seededVariants = new Map<string, { trainable: ReleaseTrainable; bytes: Uint8Array }>();
+  /** What went wrong while seeding (a trainable entry whose variant could not be derived); the caller logs it. */
+  readonly seedWarnings: string[] = [];
 
   constructor(private readonly options: ReleaseServiceOptions) {
     this.now = options.now ?? Date.now;
@@ -81,12 +99,23 @@ export class ReleaseService {
           onnxruntime: copy.onnxruntime,
         });
     }
+    for (const e of entries) {
+      const spec = e.trainable as TrainableSpec | undefined;
+      if (!spec || !this.options.deriveFeatures || !this.options.readSeedBytes) continue;
+      try {
+        const bytes = await this.options.readSeedBytes(e.file);
+        const derived = await this.deriveTrainable(bytes, spec, { ...(e as unknown as ReleaseEntry), url: `/models/${e.file}` });
+        this.seededVariants.set(`${e.id}@${e.version}#${e.sha256}`, { trainable: derived.trainable, bytes: derived.bytes });
+      } catch (error) {
+        this.seedWarnings.push(`${e.id}@${e.version} is not trainable: ${(error as Error).message}`);
+      }
+    }
     const known = new Set(await this.store.modelIds());
     const firstPerModel = new Map<string, (typeof entries)[number]>();
     for (const e of entries) if (!firstPerModel.has(e.id)) firstPerModel.set(e.id, e);
     for (const e of firstPerModel.values()) {
       if (known.has(e.id)) continue;
-      const { source: _source, optimized: _optimized, ...fields } = e;
+      const { source: _source, optimized: _optimized, trainable: _trainable, ...fields } = e;
       const entry = { ...fields, url: `/models/${e.file}` } as unknown as ReleaseEntry;
       await this.store.publish(
         {
@@ -120,7 +149,12 @@ export class ReleaseService {
     notes?: string;
     metrics?: unknown;
     breaking?: boolean;
-  }): Promise<Release & { optimizedError?: string }> {
+    /**
+     * The version's trainable head: tensor names, or `null` for none. Default: the stable version's, when the new
+     * bytes still have that head (then a failure only leaves the version untrainable, said in `trainableError`).
+     */
+    trainable?: TrainableSpec | null;
+  }): Promise<Release & { optimizedError?: string; trainableError?: string }> {
     const { modelId, version, bytes } = input;
     if (await this.store.get(modelId, version)) throw new HttpError(409, 'VERSION_EXISTS', `${modelId} ${version} is already published`);
     if (bytes.byteLength === 0) throw new HttpError(400, 'INVALID_INPUT', 'the body is empty: send the ONNX bytes');
@@ -158,6 +192,24 @@ export class ReleaseService {
     };
     const { copy, optimizedError } = await this.deriveCopy(bytes, entry);
     if (copy) entry.optimized = { url: releaseOptimizedUrl(modelId, version), ...copy.entry };
+    const inherited = stable ? (await this.trainableOf(modelId, stable.version))?.trainable : undefined;
+    const spec =
+      input.trainable === null
+        ? undefined
+        : (input.trainable ?? (inherited && { features: inherited.features, weight: inherited.weight, bias: inherited.bias }));
+    let features: { trainable: ReleaseTrainable; bytes: Uint8Array } | undefined;
+    let trainableError: string | undefined;
+    if (spec) {
+      try {
+        if (!this.options.deriveFeatures) throw new Error('this server derives no features variants');
+        features = await this.deriveTrainable(bytes, spec, entry);
+        entry.trainable = features.trainable;
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        if (input.trainable) throw new HttpError(422, 'NOT_TRAINABLE', `${modelId} ${version}: ${message}`);
+        trainableError = `not trainable: ${message}`;
+      }
+    }
     const first = stable === undefined;
     const atMs = this.now();
     const published = await this.store.publish(
@@ -171,6 +223,7 @@ export class ReleaseService {
         publishedMs: atMs,
         bytes,
         ...(copy ? { optimized: { sha256: copy.entry.sha256, bytes: copy.bytes } } : {}),
+        ...(features ? { features: { sha256: features.trainable.variant.sha256, bytes: features.bytes } } : {}),
         state: first ? 'stable' : 'candidate',
         percent: first ? 100 : 0,
       },
@@ -189,13 +242,57 @@ export class ReleaseService {
           problems,
           optimized: copy ? { sha256: copy.entry.sha256, bytes: copy.entry.bytes, onnxruntime: copy.entry.onnxruntime } : null,
           ...(optimizedError ? { optimizedError } : {}),
+          trainable: features ? { features: features.trainable.features, variant: features.trainable.variant.sha256 } : null,
+          ...(trainableError ? { trainableError } : {}),
         },
       ),
     );
     if (!published) throw new HttpError(409, 'VERSION_EXISTS', `${modelId} ${version} is already published`);
     this.options.onKnownVersion?.(modelId, version);
     const release = (await this.store.get(modelId, version))!;
-    return optimizedError ? { ...release, optimizedError } : release;
+    return { ...release, ...(optimizedError ? { optimizedError } : {}), ...(trainableError ? { trainableError } : {}) };
+  }
+
+  /**
+   * A version's trainable head and its features variant's bytes (federated fine-tuning): from its release entry,
+   * or for a seeded registry version from what was derived when seeding. Undefined when the version is not trainable.
+   */
+  async trainableOf(
+    modelId: string,
+    version: string,
+  ): Promise<{ trainable: ReleaseTrainable; variantBytes(): Promise<Uint8Array | undefined> } | undefined> {
+    const release = await this.store.get(modelId, version);
+    if (!release) return undefined;
+    const seeded = this.seededVariants.get(`${modelId}@${version}#${release.sha256}`);
+    if (seeded) return { trainable: seeded.trainable, variantBytes: async () => seeded.bytes };
+    const trainable = release.entry.trainable as ReleaseTrainable | undefined;
+    if (!trainable) return undefined;
+    return { trainable, variantBytes: () => this.store.readBlob(trainable.variant.sha256) };
+  }
+
+  private async deriveTrainable(
+    bytes: Uint8Array,
+    spec: TrainableSpec,
+    entry: ReleaseEntry,
+  ): Promise<{ trainable: ReleaseTrainable; bytes: Uint8Array }> {
+    const derived = await this.options.deriveFeatures!(bytes, spec, entry);
+    const { features, weight, bias, featureCount, classes, output } = derived.head;
+    return {
+      bytes: derived.bytes,
+      trainable: {
+        features,
+        weight,
+        bias,
+        featureCount,
+        classes,
+        output,
+        variant: {
+          url: releaseFeaturesUrl(entry.id, entry.version),
+          sha256: createHash('sha256').update(derived.bytes).digest('hex'),
+          bytes: derived.bytes.byteLength,
+        },
+      },
+    };
   }
 
   /** The pre-optimised copy of uploaded bytes, or why there is none (a failure here never fails the publish). */
@@ -299,9 +396,11 @@ export class ReleaseService {
       // else the copy derived when the version was published.
       const { optimized: published, ...entry } = chosen.entry;
       const copy = this.copies.get(`${id}@${chosen.version}#${chosen.sha256}`) ?? published;
+      const seeded = this.seededVariants.get(`${id}@${chosen.version}#${chosen.sha256}`);
       models[id] = {
         ...entry,
         ...(copy ? { optimized: copy } : {}),
+        ...(seeded ? { trainable: seeded.trainable } : {}),
         stable: stable.version,
         state: onCandidate ? 'candidate' : 'stable',
         rolledBack: versions.filter((r) => r.state === 'rolled_back').map((r) => r.version),

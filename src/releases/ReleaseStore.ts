@@ -60,12 +60,14 @@ export interface NewRelease {
   bytes?: Uint8Array;
   /** The pre-optimised copy's bytes (entry `optimized`), stored content-addressed in the same transaction. */
   optimized?: { sha256: string; bytes: Uint8Array };
+  /** The features variant's bytes (entry `trainable.variant`, federated fine-tuning), stored the same way. */
+  features?: { sha256: string; bytes: Uint8Array };
   state: ReleaseState;
   percent: number;
 }
 
 export interface ReleaseStore {
-  /** Insert the blobs (if new: the bytes and their pre-optimised copy) and the release in one transaction; false when the version already exists. */
+  /** Insert the blobs (if new: the bytes, their pre-optimised copy and features variant) and the release in one transaction; false when the version already exists. */
   publish(release: NewRelease, decision: Decision): Promise<boolean>;
   get(modelId: string, version: string): Promise<Release | undefined>;
   /** All versions of a model in publish order. */

@@ -73,9 +73,10 @@ export class SqliteReleaseStore implements ReleaseStore {
           sha256: release.sha256,
           bytes: Buffer.from(release.bytes.buffer, release.bytes.byteOffset, release.bytes.byteLength),
         });
-      if (release.optimized) {
-        const copy = release.optimized.bytes;
-        this.insertBlob.run({ sha256: release.optimized.sha256, bytes: Buffer.from(copy.buffer, copy.byteOffset, copy.byteLength) });
+      for (const derived of [release.optimized, release.features]) {
+        if (!derived) continue;
+        const copy = derived.bytes;
+        this.insertBlob.run({ sha256: derived.sha256, bytes: Buffer.from(copy.buffer, copy.byteOffset, copy.byteLength) });
       }
       const inserted = this.insertRelease.run({
         modelId: release.modelId,

@@ -6,7 +6,9 @@ import { longestBodyTimeoutMs, routeRequest, type RouteTable } from '../http/rou
 import { WebhookNotifier } from '../http/WebhookNotifier';
 import { parseRegistry } from '../registry/parseRegistry';
 import type { SandboxSettings } from '../sandbox';
+import { join } from 'node:path';
 import { deriveOptimizedCopy } from './deriveOptimizedCopy';
+import { deriveFeaturesVariant } from './deriveFeaturesVariant';
 import { readSignature } from './readSignature';
 import { RELEASE_PARAMS, releaseRoutes, releasesOwn } from './releaseRoutes';
 import { ReleaseService } from './ReleaseService';
@@ -19,6 +21,8 @@ export interface ReleaseControlOptions {
   metrics: VersionMetricsSource;
   /** Registry whose entries are seeded as first stable releases. Default `models/registry.json` (missing: none). */
   registryPath?: string;
+  /** Where the registry's files are (`npm run models:sync` puts them there): read to derive a trainable seed's variant. Default `public/models`. */
+  modelsDir?: string;
   /** Default `config/rollout.json` (missing: built-in defaults). */
   rolloutConfigPath?: string;
   rolloutConfig?: RolloutConfig;
@@ -88,6 +92,8 @@ export async function createReleaseControl(options: ReleaseControlOptions): Prom
     config,
     readSignature: (bytes) => readSignature(bytes, options.sandbox),
     deriveOptimized: (bytes, release) => deriveOptimizedCopy(bytes, release, options.sandbox),
+    deriveFeatures: (bytes, spec, release) => deriveFeaturesVariant(bytes, spec, release, options.sandbox),
+    readSeedBytes: async (file) => new Uint8Array(await readFile(join(options.modelsDir ?? 'public/models', file))),
     onKnownVersion: options.addKnownModel,
     now: options.now,
     onRollback: (d) => {
@@ -108,6 +114,7 @@ export async function createReleaseControl(options: ReleaseControlOptions): Prom
     },
   });
   await service.seed(await readRegistryEntries(options.registryPath ?? 'models/registry.json'));
+  for (const warning of service.seedWarnings) log(`releases: ${warning}`);
 
   let running: Promise<unknown> | undefined;
   const evaluate: ReleaseService['evaluate'] = async () => {

@@ -14,3 +14,8 @@ export function releaseBytesUrl(modelId: string, version: string): string {
 export function releaseOptimizedUrl(modelId: string, version: string): string {
   return `/v1/releases/${modelId}/${version}/model.extended.onnx`;
 }
+
+/** The URL a published version's features variant (federated fine-tuning) is served at. */
+export function releaseFeaturesUrl(modelId: string, version: string): string {
+  return `/v1/releases/${modelId}/${version}/model.features.onnx`;
+}

@@ -5,6 +5,8 @@ import { readJsonBody } from '../http/readJsonBody';
 import type { Route } from '../http/Route';
 import { sendJson } from '../http/sendJson';
 import { INSTALL_ID, MODEL_ID, VERSION, releaseOptimizedUrl } from './releaseIds';
+import * as v from 'valibot';
+import { TrainableSpecSchema, type TrainableSpec } from '../registry/ModelEntry';
 import type { ReleaseService } from './ReleaseService';
 import { sendReleaseBytes } from './sendReleaseBytes';
 
@@ -83,9 +85,28 @@ export function releaseRoutes(service: ReleaseService, upload: { maxBytes: numbe
         } finally {
           restoreIdleTimeout();
         }
-        const { optimizedError, ...release } = published;
-        // The pre-optimised copy (null when none could be derived; optimizedError says why) beside the release.
-        sendJson(res, 201, { release, optimized: release.entry.optimized ?? null, ...(optimizedError ? { optimizedError } : {}) });
+        const { optimizedError, trainableError, ...release } = published;
+        // The pre-optimised copy and the features variant (null when none could be derived; *Error says why) beside the release.
+        sendJson(res, 201, {
+          release,
+          optimized: release.entry.optimized ?? null,
+          trainable: release.entry.trainable ?? null,
+          ...(optimizedError ? { optimizedError } : {}),
+          ...(trainableError ? { trainableError } : {}),
+        });
+      },
+    },
+    {
+      // A trainable version's features variant (federated fine-tuning): the clients compute features with it.
+      path: `${RELEASE}/model.features.onnx`,
+      methods: READ,
+      access: 'public',
+      handle: async (req, res, { params: { model, version } }) => {
+        const found = await service.trainableOf(model, version);
+        const bytes = await found?.variantBytes();
+        if (!found || !bytes)
+          throw new HttpError(404, 'NOT_FOUND', `${model} ${version} has no features variant on this server (not trainable)`);
+        sendReleaseBytes(req, res, bytes, found.trainable.variant.sha256);
       },
     },
     {
@@ -149,8 +170,8 @@ export function releaseRoutes(service: ReleaseService, upload: { maxBytes: numbe
   ];
 }
 
-/** `?notes=&metrics=&breaking=` of a publish. */
-function publishParams(url: URL): { notes?: string; metrics?: unknown; breaking: boolean } {
+/** `?notes=&metrics=&breaking=&trainable=` of a publish. */
+function publishParams(url: URL): { notes?: string; metrics?: unknown; breaking: boolean; trainable?: TrainableSpec | null } {
   const notes = url.searchParams.get('notes') ?? undefined;
   if (notes !== undefined && notes.length > 4000) throw new HttpError(400, 'INVALID_INPUT', 'notes: at most 4000 characters');
   const metricsText = url.searchParams.get('metrics');
@@ -168,5 +189,20 @@ function publishParams(url: URL): { notes?: string; metrics?: unknown; breaking:
   const breaking = url.searchParams.get('breaking');
   if (breaking !== null && breaking !== '1' && breaking !== 'true' && breaking !== '0' && breaking !== 'false')
     throw new HttpError(400, 'INVALID_INPUT', 'breaking must be 1 or 0');
-  return { notes, metrics, breaking: breaking === '1' || breaking === 'true' };
+  // The version's trainable head: {"features","weight","bias"} as JSON, or none (default: the stable version's).
+  const trainableText = url.searchParams.get('trainable');
+  let trainable: TrainableSpec | null | undefined;
+  if (trainableText === 'none') trainable = null;
+  else if (trainableText !== null) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(trainableText);
+    } catch {
+      throw new HttpError(400, 'INVALID_INPUT', 'trainable must be {"features","weight","bias"} as JSON, or none');
+    }
+    const checked = v.safeParse(TrainableSpecSchema, parsed);
+    if (!checked.success) throw new HttpError(400, 'INVALID_INPUT', `trainable: ${checked.issues[0].message}`);
+    trainable = checked.output;
+  }
+  return { notes, metrics, breaking: breaking === '1' || breaking === 'true', ...(trainable !== undefined ? { trainable } : {}) };
 }

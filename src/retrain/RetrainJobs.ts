@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { SandboxSettings } from '../sandbox';
 import { HttpError } from '../http/HttpError';
 import type { Job, JobStore, JobTrigger } from './JobStore';
-import type { RetrainConfig } from './retrainConfig';
+import type { ModelRetrainConfig, RetrainConfig } from './retrainConfig';
 import { runRetrainJob, type JobOutcome, type RetrainPorts } from './runRetrainJob';
 import { ownValue } from '../core/ownValue';
 
@@ -10,6 +10,18 @@ export interface RetrainJobsOptions {
   config: RetrainConfig;
   store: JobStore;
   ports: RetrainPorts;
+  /**
+   * Runs a job of a model in mode `federated` (src/federated/runFederatedJob.ts, wired by the server): the rounds
+   * need the server's endpoints. Without it such a job fails, saying so.
+   */
+  runFederated?: (o: {
+    jobId: string;
+    modelId: string;
+    config: ModelRetrainConfig;
+    log: (line: string) => void;
+    signal: AbortSignal;
+    rounds?: number;
+  }) => Promise<JobOutcome>;
   /** A job failed (an alert is raised), or a later job of the model did not fail (the alert resolves). */
   onFailed?: (job: Job) => void;
   onRecovered?: (job: Job) => void;
@@ -53,7 +65,7 @@ export class RetrainJobs {
    * end. Refused with an HttpError (answered as is over /v1/jobs) while any job runs, here or in another
    * process (409 `JOB_RUNNING`), or for a model without a config (404 `UNKNOWN_MODEL`).
    */
-  async start(modelId: string, trigger: JobTrigger): Promise<{ job: Job; finished: Promise<Job> }> {
+  async start(modelId: string, trigger: JobTrigger, overrides: { rounds?: number } = {}): Promise<{ job: Job; finished: Promise<Job> }> {
     const config = ownValue(this.options.config.models, modelId);
     if (!config) throw new HttpError(404, 'UNKNOWN_MODEL', `no retraining configured for ${JSON.stringify(modelId)} (config/retrain.json)`);
     if (this.running || this.closed || !(await this.options.store.acquireLock(this.holder, this.now(), this.leaseMs)))
@@ -70,7 +82,7 @@ export class RetrainJobs {
       throw e;
     }
     this.log(`retrain: job ${id} (${modelId}, ${trigger}) started`);
-    const finished = this.run(job, config);
+    const finished = this.run(job, config, overrides);
     this.running = finished;
     void finished.finally(() => {
       this.running = undefined;
@@ -116,7 +128,7 @@ export class RetrainJobs {
     await this.running?.catch(() => {});
   }
 
-  private async run(job: Job, config: RetrainConfig['models'][string]): Promise<Job> {
+  private async run(job: Job, config: RetrainConfig['models'][string], overrides: { rounds?: number }): Promise<Job> {
     const maxLog = this.options.maxLogBytes ?? 16 * 1024;
     let logTail = '';
     const log = (line: string) => {
@@ -134,16 +146,27 @@ export class RetrainJobs {
     renew.unref();
     let outcome: JobOutcome;
     try {
-      outcome = await runRetrainJob({
-        jobId: job.id,
-        modelId: job.modelId,
-        config,
-        ports: this.options.ports,
-        log,
-        cwd: this.options.cwd,
-        signal: this.stop.signal,
-        sandbox: this.options.sandbox,
-      });
+      if (config.mode === 'federated') {
+        if (!this.options.runFederated) throw new Error('federated mode needs the rounds endpoints of the ondevice server (npm start)');
+        outcome = await this.options.runFederated({
+          jobId: job.id,
+          modelId: job.modelId,
+          config,
+          log,
+          signal: this.stop.signal,
+          rounds: overrides.rounds,
+        });
+      } else
+        outcome = await runRetrainJob({
+          jobId: job.id,
+          modelId: job.modelId,
+          config,
+          ports: this.options.ports,
+          log,
+          cwd: this.options.cwd,
+          signal: this.stop.signal,
+          sandbox: this.options.sandbox,
+        });
     } catch (e) {
       outcome = { state: 'failed', reason: (e as Error).message, baseVersion: null, resultVersion: null, metrics: null, dataSummary: null };
     } finally {

@@ -4,7 +4,7 @@ import { accessPolicy } from '../http/accessPolicy';
 import { routeRequest, type RouteTable } from '../http/routeRequest';
 import { jobRoutes, jobsOwn } from './jobRoutes';
 import type { JobStore } from './JobStore';
-import { RetrainJobs } from './RetrainJobs';
+import { RetrainJobs, type RetrainJobsOptions } from './RetrainJobs';
 import type { RetrainConfig } from './retrainConfig';
 import type { RetrainPorts } from './runRetrainJob';
 
@@ -25,6 +25,8 @@ export interface RetrainControlOptions {
   raiseAlert?: (a: { rule: string; labels: Record<string, string>; value: number; description: string }) => Promise<unknown>;
   clearAlert?: (rule: string, labels: Record<string, string>, value: number) => Promise<unknown>;
   lockLeaseMs?: number;
+  /** Runs federated jobs (RetrainJobsOptions.runFederated). */
+  runFederated?: RetrainJobsOptions['runFederated'];
   cwd?: string;
   /** Limits of the sandbox processes that evaluate candidates. Default DEFAULT_SANDBOX_SETTINGS. */
   sandbox?: SandboxSettings;
@@ -51,6 +53,7 @@ export function createRetrainControl(options: RetrainControlOptions): RetrainCon
     store: options.store,
     ports: options.ports,
     lockLeaseMs: options.lockLeaseMs,
+    runFederated: options.runFederated,
     cwd: options.cwd,
     sandbox: options.sandbox,
     log,

@@ -29,13 +29,72 @@ const TriggersSchema = v.strictObject({
   intervalMs: v.optional(int(0, 365 * DAY_MS), 0),
 });
 
+const positive = (max: number) =>
+  v.pipe(v.number('must be a number'), v.finite('must be finite'), v.gtValue(0, 'must be > 0'), v.maxValue(max, `must be ≤ ${max}`));
+const fraction = (min: number, max: number) =>
+  v.pipe(v.number('must be a number'), v.minValue(min, `must be ≥ ${min}`), v.maxValue(max, `must be ≤ ${max}`));
+
+/** Labelled examples by built-in set id (`"digits"`) or `{ "file": "…jsonl" }` in the dataset-export line format. */
+const ExampleSetSchema = v.union(
+  [v.string('must be a string'), v.strictObject({ file: v.string() })],
+  'must be a built-in set id or { "file": … }',
+);
+
+/**
+ * Federated mode: the clients train the model's head on their own labelled examples and evaluate candidates on
+ * the ones they hold back; only head updates and counts reach the server (docs/retraining.md, "Federated mode").
+ */
+export const FederatedSchema = v.pipe(
+  v.strictObject({
+    /** Training rounds of a job (then one evaluation round). */
+    rounds: v.optional(int(1, 1000), 10),
+    /** A round closes as soon as this many updates arrived… */
+    targetClients: v.optional(int(1, 100_000), 20),
+    /** …or at roundTimeoutMs with at least this many (fewer: the job ends without a candidate). */
+    minClients: v.optional(int(1, 100_000), 10),
+    roundTimeoutMs: v.optional(int(1000, DAY_MS), 10 * 60_000),
+    /** Clients with fewer local examples do not take part; at least 10 (a gradient from one example reveals its features). */
+    minLocalExamples: v.optional(int(10, 1e6), 10),
+    /** A client's weight is its example count, capped here (clients report their own counts). */
+    maxExamplesPerClient: v.optional(int(1, 1e6), 100),
+    /** Each update (ΔW and Δb together) is scaled down to at most this L2 norm. */
+    clipNorm: v.optional(positive(1e6), 3),
+    /** Share of clients cut from each end of every coordinate before averaging. */
+    trimFraction: v.optional(fraction(0, 0.45), 0.2),
+    /** Local passes over a client's training examples per round. */
+    epochs: v.optional(int(1, 100), 5),
+    learningRate: v.optional(positive(100), 0.01),
+    /** Examples per local gradient step. */
+    batchSize: v.optional(int(1, 10_000), 10),
+    /** Share of each client's examples it never trains on: its part of the field evaluation. */
+    heldBackFraction: v.optional(fraction(0.05, 0.5), 0.2),
+    /** Differential privacy: Gaussian noise of this multiple of clipNorm / n on the unweighted mean of the clipped updates. */
+    noiseMultiplier: v.optional(positive(1000)),
+    /** The δ the job reports ε for (with noiseMultiplier). */
+    delta: v.optional(v.pipe(v.number('must be a number'), v.gtValue(0, 'must be > 0'), v.ltValue(0.01, 'must be < 0.01')), 1e-5),
+    /**
+     * The server's own part of every round: an update trained on this many examples of a base training set (what the
+     * model learnt from, never the evaluation set), averaged in with that weight, so that learning the field's inputs
+     * does not unlearn the base's.
+     */
+    baseTraining: v.optional(v.strictObject({ set: ExampleSetSchema, examplesPerRound: int(1, 1e6) })),
+  }),
+  v.check((f) => f.minClients <= f.targetClients, 'minClients must be ≤ targetClients'),
+);
+export type FederatedConfig = v.InferOutput<typeof FederatedSchema>;
+
 /** One model's retraining: the trainer command and every window, limit and threshold of the job and its gate. */
-export const ModelRetrainSchema = v.strictObject({
-  /** argv of the trainer; the job appends `--dataset <dir> --out <dir>` (docs/retraining.md, "The trainer contract"). */
-  trainer: v.pipe(
-    v.array(v.pipe(v.string(), v.minLength(1, 'must not be empty')), 'must be an array of strings'),
-    v.minLength(1, 'needs a command'),
+const ModelRetrainFields = v.strictObject({
+  /** `samples` (default): train on uploaded consented samples; `federated`: the clients train, nothing is uploaded. */
+  mode: v.optional(v.picklist(['samples', 'federated'], 'must be "samples" or "federated"'), 'samples'),
+  /** argv of the trainer; the job appends `--dataset <dir> --out <dir>` (docs/retraining.md, "The trainer contract"). Mode `samples` only. */
+  trainer: v.optional(
+    v.pipe(
+      v.array(v.pipe(v.string(), v.minLength(1, 'must not be empty')), 'must be an array of strings'),
+      v.minLength(1, 'needs a command'),
+    ),
   ),
+  federated: v.optional(FederatedSchema, {}),
   /**
    * The base evaluation set: a built-in evaluator id (`"digits"`: the held-back MNIST split), or
    * `{ "file": "…jsonl" }` in the dataset-export line format.
@@ -64,6 +123,14 @@ export const ModelRetrainSchema = v.strictObject({
   /** Automatic triggers wait this long after a job of the model started. */
   cooldownMs: v.optional(int(0, 30 * DAY_MS), 10 * 60_000),
 });
+export const ModelRetrainSchema = v.pipe(
+  ModelRetrainFields,
+  v.check((m) => m.mode !== 'samples' || m.trainer !== undefined, 'needs a trainer (mode "samples")'),
+  v.check(
+    (m) => m.mode !== 'federated' || m.triggers.newLabelledSamples === 0,
+    'triggers.newLabelledSamples counts uploaded samples, and mode "federated" uploads none: use accuracyAlert or intervalMs',
+  ),
+);
 export type ModelRetrainConfig = v.InferOutput<typeof ModelRetrainSchema>;
 
 export const RetrainConfigSchema = v.strictObject({

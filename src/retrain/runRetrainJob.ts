@@ -33,7 +33,8 @@ export interface JobOutcome {
   baseVersion: string | null;
   resultVersion: string | null;
   metrics: Record<string, unknown> | null;
-  dataSummary: DataSummary | null;
+  /** A samples job: its DataSummary; a federated job: its rounds' clients and examples. */
+  dataSummary: DataSummary | Record<string, unknown> | null;
 }
 
 export interface RunJobOptions {
@@ -95,12 +96,10 @@ export async function runRetrainJob(o: RunJobOptions): Promise<JobOutcome> {
       current: current.bytes,
     });
     await mkdir(out, { recursive: true });
-    log(`trainer: ${config.trainer.join(' ')}`);
-    const run = await runTrainer(
-      config.trainer,
-      { dataset, out },
-      { timeoutMs: config.trainerTimeoutMs, cwd: o.cwd, log, signal: o.signal },
-    );
+    const { trainer } = config;
+    if (!trainer) return outcome('failed', 'no trainer is configured (config/retrain.json `trainer`)');
+    log(`trainer: ${trainer.join(' ')}`);
+    const run = await runTrainer(trainer, { dataset, out }, { timeoutMs: config.trainerTimeoutMs, cwd: o.cwd, log, signal: o.signal });
     if (run.timedOut) return outcome('failed', `the trainer ran longer than ${config.trainerTimeoutMs} ms`);
     if (o.signal?.aborted) return outcome('failed', 'stopped: the server is shutting down');
     if (run.exitCode !== 0)

@@ -5,8 +5,11 @@ import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-web';
 import { OnDeviceError, serializeError, type SerializedError } from '../core/OnDeviceError';
 import { createGpuDevice, type GpuContext } from './createGpuDevice';
 import { loadOrt, type OrtModule } from './loadOrt';
+import { headRound as runHeadRound } from './headRound';
 import type {
   Feeds,
+  HeadRoundRequest,
+  HeadRoundResult,
   LoadInfo,
   LoadRequest,
   Progress,
@@ -513,6 +516,24 @@ async function openRunPort(port: MessagePort): Promise<void> {
   };
 }
 
+async function headRound(key: string, request: HeadRoundRequest): Promise<Result<HeadRoundResult>> {
+  const entry = sessions.get(key);
+  if (!entry || !ort) {
+    return { ok: false, error: new OnDeviceError('DISPOSED', 'This model was disposed or never loaded in this worker').toJSON() };
+  }
+  // A warm-up run may hold the session: wait for it; no other starts meanwhile.
+  await entry.warmup.enterCall();
+  try {
+    const value = await runHeadRound(ort, entry.session, request);
+    const transfer = value.train ? [value.train.dW.buffer, value.train.db.buffer] : [];
+    return Comlink.transfer({ ok: true as const, value }, transfer);
+  } catch (error) {
+    return fail(error, 'INFERENCE_FAILED', 'The federated round failed');
+  } finally {
+    entry.warmup.leaveCall(undefined, undefined);
+  }
+}
+
 /** The runtime worker's API (src/core/protocol.ts). */
 export const runtimeApi: RuntimeWorkerApi = {
   init,
@@ -526,6 +547,7 @@ export const runtimeApi: RuntimeWorkerApi = {
   runChain,
   release,
   memory,
+  headRound,
   async onDeviceLost(key, callback) {
     if (deviceLostReason) callback(deviceLostReason);
     else deviceLostCallbacks.set(key, callback);

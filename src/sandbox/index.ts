@@ -25,8 +25,10 @@
  *   - `readSignatureInSandbox(files)` → `{ inputs, outputs }`: proves the set loads (publish checks).
  *   - `writeOptimizedCopyInSandbox(files, to, feeds, { level, label })`: writes the pre-optimised copy and
  *     checks it computes the same outputs as the original on `feeds`.
+ *   - `checkFeaturesVariantInSandbox(files, variant, feeds, { features, featureCount, label })`: checks a trainable
+ *     model's features variant computes its outputs and `features` [N, F] (federated fine-tuning).
  *   - `runSandboxed(tasksUrl, task, args, { modelBytes })`: one call of your own task module in a fresh child
- *     (these three run at most one child per core at a time; later calls wait their turn).
+ *     (these four run at most one child per core at a time; later calls wait their turn).
  *   - `new SandboxPool({ tasks, processes })`, `pool.call(task, args, { models, timeoutMs })`: long-lived
  *     children that keep what they loaded (warm sessions), FIFO, replaced when killed or crashed.
  *
@@ -44,6 +46,7 @@
  *   if (e instanceof OnDeviceError && e.details.reason === 'MEMORY') answer422('the model needs more memory than its limit');
  * }
  */
+export { checkFeaturesVariantInSandbox } from './checkFeaturesVariantInSandbox';
 export { modelFilesBytes, modelFilePaths, type ModelFiles } from './ModelFiles';
 export { readSignatureInSandbox } from './readSignatureInSandbox';
 export { reportRunning } from './reportRunning';

@@ -7,6 +7,8 @@ import { OnDeviceError } from '../core/OnDeviceError';
 import { checkSameOutputs } from '../node/checkSameOutputs';
 import { loadOrt } from '../node/loadOrt';
 import { onnxruntimeVersion, writeOptimizedModel, type OptimizationLevel } from '../node/optimizeModel';
+import { fromOrtOutputs } from '../node/fromOrtOutputs';
+import { toOrtFeeds } from '../node/toOrtFeeds';
 import { sessionSpecs } from '../node/sessionSpecs';
 import type { ModelFiles } from './ModelFiles';
 
@@ -40,5 +42,33 @@ export const tasks = {
   }): Promise<{ worstDiff: number; onnxruntime: string }> {
     await writeOptimizedModel(a.files.onnx, a.to, a.level);
     return { worstDiff: await checkSameOutputs(a.files.onnx, a.to, a.feeds, a.label), onnxruntime: await onnxruntimeVersion() };
+  },
+
+  /**
+   * Check a features variant (the model with its head's input as an extra output, federated fine-tuning): its
+   * outputs are the model's on `feeds`, and `features` is float32 [N, featureCount].
+   */
+  async featuresVariant(a: {
+    files: ModelFiles;
+    variant: string;
+    feeds: Feeds;
+    features: string;
+    featureCount: number;
+    label: string;
+  }): Promise<{ worstDiff: number }> {
+    const worstDiff = await checkSameOutputs(a.files.onnx, a.variant, a.feeds, a.label);
+    const ort = await loadOrt();
+    const session = await ort.InferenceSession.create(a.variant, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+    try {
+      const out = fromOrtOutputs(await session.run(toOrtFeeds(ort, a.feeds), [a.features]))[a.features];
+      if (!out || out.type !== 'float32' || out.dims.length !== 2 || out.dims[1] !== a.featureCount)
+        throw new OnDeviceError(
+          'INFERENCE_FAILED',
+          `${a.label}: ${a.features} must be float32 [N, ${a.featureCount}], is ${out?.type} [${out?.dims.join(', ')}]`,
+        );
+    } finally {
+      await session.release();
+    }
+    return { worstDiff };
   },
 };

@@ -19,6 +19,8 @@ import { releaseOptionsFromEnv } from '../releases/releaseOptionsFromEnv';
 import { JOB_FAILED_ALERT } from '../retrain/createRetrainControl';
 import { openRetrainControl } from '../retrain/openRetrainControl';
 import { storeFieldSamples } from '../retrain/storeFieldSamples';
+import { federatedOptionsFromEnv } from '../federated/federatedOptionsFromEnv';
+import { openFederatedControl } from '../federated/openFederatedControl';
 import { createAppServer } from './createAppServer';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -27,10 +29,15 @@ const host = process.env.HOST ?? '127.0.0.1';
 
 let timeouts: ServerTimeouts;
 let siteKey = 'demo';
+let clientPolicy: { siteKeys: ReadonlySet<string>; origins: '*' | ReadonlySet<string> } = { siteKeys: new Set([siteKey]), origins: '*' };
 const collector = await (async () => {
   timeouts = serverTimeoutsFromEnv(process.env);
   const options = collectorOptionsFromEnv(process.env, host);
   siteKey = options.siteKeys?.[0] ?? siteKey;
+  clientPolicy = {
+    siteKeys: new Set(options.siteKeys ?? [siteKey]),
+    origins: options.allowedOrigins === undefined || options.allowedOrigins === '*' ? '*' : new Set(options.allowedOrigins),
+  };
   return createCollector({ ...options, releaseView: true, jobsView: true, externalAlertRules: [JOB_FAILED_ALERT] });
 })().catch((e: Error) => {
   // One prefix: createCollector's messages carry none of their own.
@@ -52,6 +59,24 @@ const releases = await (async () => {
   process.exit(1);
 });
 
+// Federated rounds (/v1/federated/…): clients train and evaluate the head of a trainable model on their own
+// examples; a federated job (config/retrain.json mode "federated") runs them beside the retraining jobs below.
+const federated = await (async () => {
+  const { dbPath, ...options } = releaseOptionsFromEnv(process.env, host);
+  return openFederatedControl(dbPath, {
+    ...options,
+    ...federatedOptionsFromEnv(process.env),
+    ...clientPolicy,
+    databaseUrl: options.databaseUrl,
+    releases: releases.service,
+    modelsDir: path.join(root, 'public/models'),
+    sandbox: options.sandbox,
+  });
+})().catch((e: Error) => {
+  console.error(`federated: ${e.message}`);
+  process.exit(1);
+});
+
 // Retraining jobs (/v1/jobs) and their triggers (config/retrain.json, or ONDEVICE_RETRAIN_CONFIG); the
 // trainer runs as a child process. Field samples come from the collector's sample store.
 const retrain = await (async () => {
@@ -62,6 +87,7 @@ const retrain = await (async () => {
     releases: releases.service,
     modelsDir: path.join(root, 'public/models'),
     cwd: root,
+    runFederated: (o) => federated.runJob(o),
     fieldSamples: storeFieldSamples(collector.storage.samples),
     countSamples: collector.storage.samples
       ? (modelId, sinceMs) => collector.storage.samples!.countSamples(modelId, undefined, sinceMs)
@@ -71,6 +97,7 @@ const retrain = await (async () => {
   console.error(`retrain: ${e.message}`);
   process.exit(1);
 });
+federated.attachJobs(retrain.jobs);
 
 // The Open Inference Protocol server (/v2/*); ONDEVICE_* variables in src/inference/inferenceServerOptionsFromEnv.ts.
 // Its inferences reach the collector batched, off the response path, under the first accepted site key.
@@ -87,7 +114,7 @@ const server = createAppServer({
   isolation: process.env.ONDEVICE_ISOLATION !== '0',
   headers: process.env.ONDEVICE_CSP ? { 'Content-Security-Policy': process.env.ONDEVICE_CSP } : {},
   mounts: process.env.ONDEVICE_FIXTURES_DIR ? { '/fixtures/': process.env.ONDEVICE_FIXTURES_DIR } : {},
-  handlers: [retrain.handle, releases.handle, collector.handle, inference.handle],
+  handlers: [federated.handle, retrain.handle, releases.handle, collector.handle, inference.handle],
   serverOptions: serverOptions(timeouts!),
 });
 // Deliberate bounds instead of Node's defaults (idle and trickling connections lived ~87 s): headers,
@@ -104,6 +131,6 @@ serveUntilSignal(server, {
     await serverEvents.close(2000);
     await inference.close();
     await retrain.close();
-    await Promise.all([releases.close(), collector.close()]);
+    await Promise.all([federated.close(), releases.close(), collector.close()]);
   },
 });

@@ -61,6 +61,8 @@ export class Telemetry {
   readonly sampled: boolean;
   /** The user agreed to share model inputs (`shareInputs`): `reportFeedback`'s input goes as a `sample` event. */
   shareInputs = false;
+  /** Federated fine-tuning (`federated`): `reportFeedback`'s labelled input is kept on this device, with these options. */
+  federated: { pollIntervalMs: number; maxExamplesPerVersion: number } | undefined;
   private readonly queue: EventQueue;
   /** Every event this page knows is not yet acknowledged (so an unload flush can send synchronously). */
   private readonly pending = new Map<string, TelemetryEvent>();

@@ -4,7 +4,8 @@ import { sampleEvent } from './sampleEvent';
 import { sampleInputs } from './sampleInputs';
 import { Telemetry, type TelemetryStatus } from './Telemetry';
 import type { TelemetryConfig } from './TelemetryConfig';
-import { sharesInputs, validateTelemetryConfig } from './validateTelemetryConfig';
+import { keepLocalExample } from './keepLocalExample';
+import { federatedOptions, sharesInputs, validateTelemetryConfig } from './validateTelemetryConfig';
 
 export type { Feedback } from './feedbackEvent';
 export type { TelemetryError, TelemetryStatus } from './Telemetry';
@@ -32,6 +33,7 @@ export function telemetryFor(config: TelemetryConfig): Telemetry | undefined {
   }
   // Consent can change without changing where events go (the demo's checkbox): the latest config says.
   client.shareInputs = sharesInputs(config);
+  client.federated = federatedOptions(config);
   return client;
 }
 
@@ -58,9 +60,11 @@ export function activeTelemetry(): Telemetry[] {
 /**
  * Report ground truth for an earlier prediction, so the collector can track accuracy per model version.
  * With `input` (or `inputs`) and `configure({ telemetry: { …, shareInputs: true } })`, the input also
- * travels as a `sample` event (a training example); without that consent only the label is sent.
+ * travels as a `sample` event (a training example); without that consent only the label is sent. With
+ * `federated: true` the labelled input is kept on this device instead (the local example store), for the
+ * server's federated rounds: it never leaves the device.
  * Throws INVALID_INPUT for a label the collector could never accept (empty, not an integer), or an input
- * that is malformed or too big (details.reason SAMPLE_TOO_LARGE); then nothing is sent.
+ * that is malformed or too big (details.reason SAMPLE_TOO_LARGE); then nothing is sent or kept.
  *
  * @example
  * const out = await model.run({ image });
@@ -69,15 +73,20 @@ export function activeTelemetry(): Telemetry[] {
  */
 export function reportFeedback(feedback: Feedback): void {
   const event = feedbackEvent(feedback) as Omit<FeedbackEvent, 'id' | 'ts' | 'installId' | 'sessionId'>;
-  const sharing = [...clients.values()].filter((c) => c.shareInputs);
-  const sample =
+  const all = [...clients.values()];
+  const sharing = all.some((c) => c.shareInputs);
+  const keeping = all.find((c) => c.federated)?.federated;
+  const inputs =
     feedback.input !== undefined || feedback.inputs !== undefined
-      ? sampleEvent(event, sampleInputs({ ...feedback, predictionId: event.predictionId }, sharing.length > 0))
+      ? sampleInputs({ ...feedback, predictionId: event.predictionId }, sharing || keeping !== undefined)
       : undefined;
-  for (const client of clients.values()) {
+  const sample = inputs && sampleEvent(event, inputs);
+  for (const client of all) {
     client.track(event);
     if (sample && client.shareInputs) client.track(sample);
   }
+  // Fire-and-forget: the store says its own failures once; the label went anyway.
+  if (inputs && keeping) void keepLocalExample(event, inputs, keeping.maxExamplesPerVersion);
 }
 
 /**

@@ -407,7 +407,28 @@
         signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
       });
       if (!res.ok) throw new Error(`/v1/jobs: HTTP ${res.status}`);
-      render((await res.json()).jobs);
+      const { jobs } = await res.json();
+      // A federated job's rounds: in its metrics once it ended, from the rounds endpoint while it runs.
+      const live = new Map();
+      for (const j of jobs.filter((j) => j.state === 'running')) {
+        const r = await fetch(`/v1/federated/${encodeURIComponent(j.modelId)}/rounds?job=${encodeURIComponent(j.id)}`, {
+          headers: token ? { authorization: `Bearer ${token}` } : {},
+          cache: 'no-store',
+          signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+        }).catch(() => undefined);
+        if (r?.ok)
+          live.set(
+            j.id,
+            (await r.json()).rounds.map((x) => ({
+              ...x.summary,
+              round: x.seq,
+              kind: x.kind,
+              open: x.state === 'open',
+              updates: x.updates,
+            })),
+          );
+      }
+      render(jobs, live);
       body.parentElement.dataset.ready = 'true';
     } catch (e) {
       body.parentElement.dataset.error = e.message;
@@ -426,11 +447,26 @@
   const accuracy = (a) => (a ? `${a.current.toFixed(1)}% → ${a.candidate.toFixed(1)}% (${a.count})` : '–');
   const seconds = (ms) => (ms === null ? '–' : `${(ms / 1000).toFixed(1)} s`);
 
-  function render(jobs) {
+  const percent = (x) => (x === null || x === undefined ? '–' : `${(x * 100).toFixed(1)}%`);
+  function roundText(r) {
+    if (r.open) return `round ${r.round} ${r.kind}: open, ${r.updates ?? 0} updates so far`;
+    if (r.kind === 'evaluate')
+      return `round ${r.round} evaluate: ${r.clients} clients, ${r.examples} held back, ${r.current ? percent(r.current.correct / r.current.count) : '–'} → ${r.candidate ? percent(r.candidate.correct / r.candidate.count) : '–'}`;
+    if (r.updateNorm === undefined) return `round ${r.round} ${r.kind}: ${r.clients} clients (too few)`;
+    return `round ${r.round} train: ${r.clients} clients, ${r.examples} examples, update norm ${r.updateNorm}, field ${percent(r.fieldAccuracy)}`;
+  }
+
+  function render(jobs, live) {
     body.textContent = '';
     for (const j of jobs) {
       const m = j.metrics ?? {};
       const d = j.dataSummary;
+      const rounds = m.rounds ?? live.get(j.id);
+      const fieldData = !d
+        ? '–'
+        : d.rounds !== undefined
+          ? `federated: ${d.rounds} rounds, ${d.clientsPerRound.join('/')} clients`
+          : `${d.train} trained, ${d.heldBack} held back (${d.read} read, ${d.duplicates} dup)`;
       const result = j.state === 'succeeded' ? `published ${j.resultVersion}` : (j.reason ?? '');
       body.append(
         el(
@@ -443,10 +479,18 @@
           el('td', {}, seconds(j.durationMs)),
           el('td', {}, accuracy(m.baseAccuracy)),
           el('td', {}, accuracy(m.fieldAccuracy)),
-          el('td', {}, d ? `${d.train} trained, ${d.heldBack} held back (${d.read} read, ${d.duplicates} dup)` : '–'),
+          el('td', {}, fieldData),
           el('td', { class: 'job-result' }, result),
         ),
       );
+      if (rounds?.length)
+        body.append(
+          el(
+            'tr',
+            { class: 'job-rounds', 'data-job': j.id },
+            el('td', { colspan: '9' }, el('ol', {}, ...rounds.map((r) => el('li', {}, roundText(r))))),
+          ),
+        );
     }
   }
 })();

@@ -27,7 +27,8 @@ export function readInitializers(model: Uint8Array): OnnxInitializer[] {
   return initializers;
 }
 
-function readTensor(bytes: Uint8Array): OnnxInitializer {
+/** One TensorProto (an initializer). */
+export function readTensor(bytes: Uint8Array): OnnxInitializer {
   let name = '';
   const dims: number[] = [];
   let dataType = 0;

@@ -16,6 +16,19 @@ export const DRIFT = {
   shiftPx: 2,
 };
 
+/**
+ * A second drift, the one federated fine-tuning is shown on: a page that does not centre its drawings (no
+ * `toMnistInput`) gets digits drawn at about half size near the top-left corner. The digits CNN was only ever
+ * shown centred digits, so v1 is near chance on them, while its convolutions still see the strokes: a new
+ * dense head can learn to read them.
+ */
+export const CORNER_DRIFT = {
+  /** Scale about the centre, drawn uniformly in this range. */
+  scale: [0.45, 0.55] as const,
+  /** The digit's centre moves this far up and left, in pixels, drawn uniformly in this range. */
+  offsetPx: [5.5, 7.5] as const,
+};
+
 /** A drifted digit and the MNIST digit it was made from (`mnistSplit()[from][index]`). */
 export interface DriftedDigit extends DigitSample {
   source: { from: 'train' | 'heldOut'; index: number };
@@ -28,7 +41,45 @@ export interface DriftedDigit extends DigitSample {
  * pixels. Source digits are drawn without repetition while the side has enough.
  */
 export function driftedDigits(count: number, seed: number, from: 'train' | 'heldOut' = 'train'): DriftedDigit[] {
-  if (!Number.isSafeInteger(count) || count < 0) throw new Error(`driftedDigits: count must be an integer >= 0, got ${count}`);
+  return drawDrifted('driftedDigits', count, seed, from, (source, between) => {
+    let pixels = source;
+    for (let pass = 0; pass < DRIFT.dilations; pass++) pixels = dilate(pixels);
+    pixels = affine(pixels, {
+      shear: between(DRIFT.shear),
+      scale: between(DRIFT.scale),
+      shiftX: between([-DRIFT.shiftPx, DRIFT.shiftPx]),
+      shiftY: between([-DRIFT.shiftPx, DRIFT.shiftPx]),
+    });
+    return pixels;
+  });
+}
+
+/**
+ * `count` digits of the corner drift (CORNER_DRIFT: half size, near the top-left corner), made from MNIST
+ * digits of the `from` side of `mnistSplit()` like `driftedDigits`, deterministically. Strokes are thickened
+ * by one dilation first, so that they survive the halving.
+ */
+export function cornerDigits(count: number, seed: number, from: 'train' | 'heldOut' = 'train'): DriftedDigit[] {
+  return drawDrifted('cornerDigits', count, seed, from, (source, between) => {
+    const scale = between(CORNER_DRIFT.scale);
+    return affine(dilate(source), {
+      shear: 0,
+      scale,
+      shiftX: -between(CORNER_DRIFT.offsetPx),
+      shiftY: -between(CORNER_DRIFT.offsetPx),
+    });
+  });
+}
+
+/** Source digits of one side in a seeded order (without repetition while the side has enough), each transformed. */
+function drawDrifted(
+  what: string,
+  count: number,
+  seed: number,
+  from: 'train' | 'heldOut',
+  transform: (pixels: Float32Array, between: (range: readonly [number, number]) => number) => Float32Array,
+): DriftedDigit[] {
+  if (!Number.isSafeInteger(count) || count < 0) throw new Error(`${what}: count must be an integer >= 0, got ${count}`);
   const pool = mnistSplit()[from];
   const random = mulberry32(seed);
   const order = pool.map((_, i) => i);
@@ -40,15 +91,7 @@ export function driftedDigits(count: number, seed: number, from: 'train' | 'held
   return Array.from({ length: count }, (_, k) => {
     const index = order[k % order.length];
     const source = pool[index];
-    let pixels = source.pixels;
-    for (let pass = 0; pass < DRIFT.dilations; pass++) pixels = dilate(pixels);
-    pixels = affine(pixels, {
-      shear: between(DRIFT.shear),
-      scale: between(DRIFT.scale),
-      shiftX: between([-DRIFT.shiftPx, DRIFT.shiftPx]),
-      shiftY: between([-DRIFT.shiftPx, DRIFT.shiftPx]),
-    });
-    return { pixels, label: source.label, source: { from, index } };
+    return { pixels: transform(source.pixels, between), label: source.label, source: { from, index } };
   });
 }
 
