@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cornerDigits } from '../../src/retrain/digits/drift';
 import type { Job } from '../../src/retrain/JobStore';
-import { waitFor } from '../collector/startCollector';
+import { waitFor } from '../helpers/waitFor';
 import { startBrowserSession, type BrowserSession } from '../helpers/appServer';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ondevice-federated-client-'));
@@ -86,7 +86,7 @@ describe('federated: on the device', () => {
     const page = await session.open();
     const wire = recordBodies(page);
     await drawAndReport(page, 5, { federated: { maxExamplesPerVersion: 3, pollIntervalMs: 60_000 } });
-    await waitFor(async () => ((await kept(page)) === 3 ? true : undefined), 10_000, 'three kept examples');
+    await waitFor('three kept examples', async () => ((await kept(page)) === 3 ? true : undefined), { timeoutMs: 10_000 });
     const oldestFirst = await page.evaluate(async () =>
       (
         (await (window as any).OnDevice.__testing.localExamples('digits')) as {
@@ -113,7 +113,7 @@ describe('federated: on the device', () => {
   it("deleting the model's data deletes its kept examples; a bad federated option is INVALID_INPUT", async () => {
     const page = await session.open();
     await drawAndReport(page, 2, { federated: { pollIntervalMs: 60_000 } });
-    await waitFor(async () => ((await kept(page)) === 2 ? true : undefined), 10_000, 'two kept examples');
+    await waitFor('two kept examples', async () => ((await kept(page)) === 2 ? true : undefined), { timeoutMs: 10_000 });
     await page.evaluate(() => (window as any).OnDevice.modelStore.delete('digits'));
     expect(await kept(page)).toBe(0);
     const refused = await page.evaluate(() => {
@@ -141,12 +141,12 @@ describe('federated: on the device', () => {
     const { job } = (await started.json()) as { job: Job };
     // The train round, then the evaluation round: both answered by this page alone.
     const done = await waitFor(
+      'the job to finish',
       async () => {
         const { job: j } = (await (await fetch(`${session.server.url}/v1/jobs/${job.id}`)).json()) as { job: Job };
         return j.state === 'running' ? undefined : j;
       },
-      120_000,
-      'the job to finish',
+      { timeoutMs: 120_000 },
     );
     // The page's own account of what it did, to read a failure by.
     const seen = JSON.stringify(await page.evaluate(() => (window as any).OnDevice.federatedStatus()));

@@ -11,7 +11,8 @@ import type { RoundOffer } from '../../src/core/schema/FederatedRound';
 import { cornerDigits } from '../../src/retrain/digits/drift';
 import type { Job } from '../../src/retrain/JobStore';
 import { labelledPrediction } from '../collector/makeEvents';
-import { postEvents, waitFor } from '../collector/startCollector';
+import { postEvents } from '../collector/startCollector';
+import { waitFor } from '../helpers/waitFor';
 import { startAppServer } from '../helpers/appServer';
 import type { SpawnedServer } from '../helpers/spawnServer';
 import { simulatedUpdate, type ClientData } from '../../scripts/federated/simulatedClient';
@@ -40,25 +41,25 @@ async function startJob(rounds?: number): Promise<Job> {
 
 async function offerFor(install: string): Promise<RoundOffer> {
   return waitFor(
+    `a round for ${install}`,
     async () => {
       const r = await fetch(round(install));
       if (r.status === 204) return undefined;
       expect(r.status).toBe(200);
       return (await r.json()) as RoundOffer;
     },
-    30_000,
-    `a round for ${install}`,
+    { timeoutMs: 30_000 },
   );
 }
 
 async function finished(jobId: string): Promise<Job> {
   return waitFor(
+    `job ${jobId} to finish`,
     async () => {
       const { job } = (await (await fetch(`${server.url}/v1/jobs/${jobId}`)).json()) as { job: Job };
       return job.state === 'running' || job.state === 'queued' ? undefined : job;
     },
-    120_000,
-    `job ${jobId} to finish`,
+    { timeoutMs: 120_000 },
   );
 }
 
@@ -263,19 +264,19 @@ describe('federated jobs started by the accuracy alert; rounds under the per-ins
     ).flat();
     expect((await postEvents(alerting.url, { siteKey: 'demo', events })).status).toBe(200);
     const job = await waitFor(
-      async () => ((await (await fetch(`${alerting.url}/v1/jobs?model=digits`)).json()) as { jobs: Job[] }).jobs[0],
-      30_000,
       'a job started by the alert',
+      async () => ((await (await fetch(`${alerting.url}/v1/jobs?model=digits`)).json()) as { jobs: Job[] }).jobs[0],
+      { timeoutMs: 30_000 },
     );
     expect(job).toMatchObject({ trigger: 'accuracy-alert', modelId: 'digits' });
     let probe = 0;
     const offer = await waitFor(
+      'the first round',
       async () => {
         const r = await fetch(`${alerting.url}/v1/federated/digits/round?install=probe-${++probe}&key=demo`);
         return r.status === 200 ? ((await r.json()) as RoundOffer) : undefined;
       },
-      30_000,
-      'the first round',
+      { timeoutMs: 30_000 },
     );
     expect(offer.kind).toBe('train');
     // 3 round requests a minute per install here: the fourth in a row is refused, with when to come back.
