@@ -17,7 +17,7 @@ export interface FederatedStatus {
   active: boolean;
   /** Rounds this page answered (an update or an evaluation accepted by the server). */
   rounds: number;
-  /** The last round it looked at: its id, kind, and what happened (`sent`, `skipped: <why>`, `refused: <code>`). */
+  /** The last round it looked at: its id, kind, and what happened (`sent`, `skipped: <why>`, `refused: <code>`, `deferred: RATE_LIMITED`). */
   lastRound: { roundId: string; kind: string; outcome: string; at: number } | null;
   /** The last thing that went wrong (a server's error code, or a client code), `at` in ms since epoch. */
   lastError: { code: string; message: string; at: number } | null;
@@ -161,7 +161,10 @@ export class FederatedClient {
       return outcome('sent');
     }
     const error = await refusal(response);
-    outcome(`refused: ${error.code}`);
+    // Rate-limited: the update was not taken, so the round is asked about again after Retry-After.
+    if (error.retryAfterMs !== undefined)
+      this.status.lastRound = { roundId: offer.roundId, kind: offer.kind, outcome: `deferred: ${error.code}`, at: Date.now() };
+    else outcome(`refused: ${error.code}`);
     throw error;
   }
 
