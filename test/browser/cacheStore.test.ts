@@ -101,7 +101,7 @@ interface LoadOutcome {
   fromCache?: boolean;
   storeWarning?: string;
   outputs?: number[];
-  progress: { loaded: number; total: number; fromCache?: boolean }[];
+  progress: { loaded: number; total: number; lengthComputable?: boolean; fromCache?: boolean }[];
 }
 
 /**

@@ -111,6 +111,9 @@ describe('OCR tab accuracy', () => {
 
   test('copy text puts the recognised lines on the clipboard', async () => {
     await session.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: session.server.url });
+    await resetResultState();
+    await page.click('#ocr-sample');
+    expect(await recognisedLines()).not.toEqual([]);
     await page.click('#ocr-copy');
     await page.locator('#ocr-copied').filter({ hasText: 'Copied' }).waitFor();
     const clipboard = await page.evaluate(() => navigator.clipboard.readText());
