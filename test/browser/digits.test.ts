@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startBrowserSession, type BrowserSession } from '../helpers/appServer';
+import { waitFor } from '../collector/startCollector';
 
 const dbPath = path.join(mkdtempSync(path.join(tmpdir(), 'ondevice-digits-')), 'collector.sqlite');
 let session: BrowserSession;
@@ -120,6 +121,34 @@ describe('Digits tab', () => {
     expect(rows(`SELECT id FROM events WHERE type = 'inference' AND prediction_id = ?`, unshared.predictionId)).toHaveLength(1);
     expect(rows(`SELECT id FROM events WHERE type = 'sample'`)).toHaveLength(0);
     expect(rows(`SELECT id FROM samples`)).toHaveLength(0);
+
+    // Kept on the device: tick the keep box, draw, "wrong → 7": the drawing is in this browser's local example store,
+    // still no sample; "Forget" empties the store.
+    await page.check('#digits-federated');
+    await page.click('#digits-clear');
+    await drawOneWithMouse(page);
+    await page.click('#digits-wrong');
+    await page.click('#digits-correct [data-digit="7"]');
+    await page.locator('#digits-sent').filter({ hasText: 'kept on this device' }).waitFor();
+    const keptCount = () =>
+      page.evaluate(
+        () =>
+          new Promise<number>((resolve, reject) => {
+            const open = indexedDB.open('ondevice-local-examples');
+            open.onerror = () => reject(open.error);
+            open.onsuccess = () => {
+              const count = open.result.transaction('examples').objectStore('examples').count();
+              count.onsuccess = () => resolve(count.result);
+              count.onerror = () => reject(count.error);
+            };
+          }),
+      );
+    await waitFor(async () => ((await keptCount()) === 1 ? true : undefined), 20_000, 'the kept drawing');
+    expect(rows(`SELECT id FROM samples`)).toHaveLength(0);
+    await page.click('#digits-forget');
+    await page.locator('#digits-sent').filter({ hasText: 'Forgot 1 kept drawing' }).waitFor();
+    expect(await keptCount()).toBe(0);
+    await page.uncheck('#digits-federated');
 
     // Touch, consent: tick the box, draw, "right".
     await page.check('#digits-share');
