@@ -1,4 +1,4 @@
-import { configure, loadModel, reportFeedback, type Model, type TelemetryConfig } from '../index';
+import { clearLocalExamples, configure, loadModel, reportFeedback, type Model, type TelemetryConfig } from '../index';
 import { clearError, showError } from './describeError';
 import { inkOf, MNIST_SIDE, toMnistInput } from './digits/toMnistInput';
 import { formatMs } from './format';
@@ -17,7 +17,8 @@ interface Prediction {
 /**
  * Digits: draw a digit (mouse, touch or pen), the digits model (28×28 MNIST CNN) shows its top 3; "right" or
  * "wrong → the correct digit" reports feedback, and only when the person ticks the share box does the 28×28
- * image travel with it (telemetry `shareInputs`). The model loads when the tab is first opened.
+ * image travel with it (telemetry `shareInputs`). With the keep box ticked (telemetry `federated`) the drawing stays in
+ * this browser and the page helps train the model's last layer in idle time. The model loads when the tab is first opened.
  */
 export function createDigitsTab(panel: HTMLElement, telemetry: TelemetryConfig, onModelLoaded?: () => void): { onOpen(): Promise<void> } {
   panel.innerHTML = `
@@ -50,6 +51,9 @@ export function createDigitsTab(panel: HTMLElement, telemetry: TelemetryConfig, 
         <p id="digits-sent" class="status" role="status"></p>
         <label class="row"><input type="checkbox" id="digits-share" /> Share this drawing to improve the model</label>
         <p class="hint">When ticked, the 28×28 image of your drawing is sent with your answer to train the next model version; otherwise only the digit you pick is sent.</p>
+        <label class="row"><input type="checkbox" id="digits-federated" /> Keep my drawings here and help train the model on this device</label>
+        <p class="hint">When ticked, your drawing stays in this browser; in idle time the page trains the model's last layer on your kept drawings and sends only the change of its weights, never a drawing.
+          <button type="button" id="digits-forget" class="secondary">Forget my kept drawings</button></p>
       </div>
     </div>`;
   const $ = <T extends HTMLElement>(id: string) => panel.querySelector<T>(`#${id}`)!;
@@ -62,13 +66,23 @@ export function createDigitsTab(panel: HTMLElement, telemetry: TelemetryConfig, 
   const correct = $('digits-correct');
   const sent = $('digits-sent');
   const share = $<HTMLInputElement>('digits-share');
+  const keep = $<HTMLInputElement>('digits-federated');
   let model: Promise<Model> | undefined;
   let prediction: Prediction | undefined;
   let drawing: { pointerId: number; x: number; y: number } | undefined;
   let classifying = 0;
 
   // Consent is the page's telemetry setting: the same client (same queue, same session), inputs on or off.
-  share.addEventListener('change', () => configure({ telemetry: { ...telemetry, shareInputs: share.checked } }));
+  const consent = () => configure({ telemetry: { ...telemetry, shareInputs: share.checked, federated: keep.checked } });
+  share.addEventListener('change', consent);
+  keep.addEventListener('change', consent);
+  $('digits-forget').addEventListener('click', () => {
+    clearError(errorRegion);
+    clearLocalExamples('digits').then(
+      (n) => (sent.textContent = `Forgot ${n} kept drawing${n === 1 ? '' : 's'}.`),
+      (e) => showError(errorRegion, e),
+    );
+  });
 
   function point(event: PointerEvent): { x: number; y: number } {
     const rect = canvas.getBoundingClientRect();
@@ -181,7 +195,11 @@ export function createDigitsTab(panel: HTMLElement, telemetry: TelemetryConfig, 
       });
       prediction = undefined;
       feedback.hidden = true;
-      sent.textContent = share.checked ? `Thanks: sent “${label}” and your drawing.` : `Thanks: sent “${label}” (your drawing stays here).`;
+      sent.textContent = share.checked
+        ? `Thanks: sent “${label}” and your drawing.`
+        : keep.checked
+          ? `Thanks: sent “${label}”; your drawing is kept on this device for training here.`
+          : `Thanks: sent “${label}” (your drawing stays here).`;
     } catch (e) {
       showError(errorRegion, e);
     }

@@ -111,6 +111,34 @@ describe('Digits tab', () => {
     expect(rows(`SELECT id FROM events WHERE type = 'sample'`)).toHaveLength(0);
     expect(rows(`SELECT id FROM samples`)).toHaveLength(0);
 
+    // Kept on the device: tick the keep box, draw, "wrong → 7": the drawing is in this browser's local example store,
+    // still no sample; "Forget" empties the store.
+    await page.check('#digits-federated');
+    await page.click('#digits-clear');
+    await drawOneWithMouse(page);
+    await page.click('#digits-wrong');
+    await page.click('#digits-correct [data-digit="7"]');
+    await page.locator('#digits-sent').filter({ hasText: 'kept on this device' }).waitFor();
+    const keptCount = () =>
+      page.evaluate(
+        () =>
+          new Promise<number>((resolve, reject) => {
+            const open = indexedDB.open('ondevice-local-examples');
+            open.onerror = () => reject(open.error);
+            open.onsuccess = () => {
+              const count = open.result.transaction('examples').objectStore('examples').count();
+              count.onsuccess = () => resolve(count.result);
+              count.onerror = () => reject(count.error);
+            };
+          }),
+      );
+    await waitFor('the kept drawing', async () => ((await keptCount()) === 1 ? true : undefined), { timeoutMs: 20_000 });
+    expect(rows(`SELECT id FROM samples`)).toHaveLength(0);
+    await page.click('#digits-forget');
+    await page.locator('#digits-sent').filter({ hasText: 'Forgot 1 kept drawing' }).waitFor();
+    expect(await keptCount()).toBe(0);
+    await page.uncheck('#digits-federated');
+
     // Touch, consent: tick the box, draw, "right".
     await page.check('#digits-share');
     await page.click('#digits-clear');
