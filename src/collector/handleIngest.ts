@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { checkBatch, LIMITS, type EventRejectionCode, type TelemetryEvent } from '../core/eventSchema';
+import { checkBatch, LIMITS, type RejectedEvent, type TelemetryEvent } from '../core/eventSchema';
 import { corsHeaders, PREFLIGHT_HEADERS, type OriginPolicy } from '../http/corsHeaders';
 import type { EventWriter } from './EventWriter';
 import { HttpError } from '../http/HttpError';
@@ -47,7 +47,7 @@ export interface IngestAck {
   /** Of `accepted`, how many were already stored (or repeated within the batch). */
   duplicates: number;
   /** Invalid events, never stored; retrying them cannot succeed. `id` is null when the id itself is bad. */
-  rejected: { id: string | null; code: EventRejectionCode; path: string }[];
+  rejected: RejectedEvent[];
 }
 
 /**

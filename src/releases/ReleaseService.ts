@@ -8,7 +8,7 @@ import { decideRollout, evidenceOf, type RolloutDecision } from './decideRollout
 import { zFor } from './intervals';
 import type { OptimizedCopy } from './deriveOptimizedCopy';
 import { releaseBytesUrl, releaseOptimizedUrl } from './releaseIds';
-import type { Decision, Evaluation, Release, ReleaseEntry, ReleaseStore } from './ReleaseStore';
+import type { Decision, Evaluation, Release, PublishedEntry, ReleaseStore } from './ReleaseStore';
 import { ReleaseManifestSchema, type ReleaseManifest } from '../registry/ReleaseManifest';
 import { policyFor, type RolloutConfig } from './rolloutPolicy';
 import { signatureIncompatibilities } from './signatureIncompatibilities';
@@ -75,7 +75,7 @@ export class ReleaseService {
     for (const e of firstPerModel.values()) {
       if (known.has(e.id)) continue;
       const { source: _source, optimized: _optimized, ...fields } = e;
-      const entry = { ...fields, url: `/models/${e.file}` } as unknown as ReleaseEntry;
+      const entry = { ...fields, url: `/models/${e.file}` } as unknown as PublishedEntry;
       await this.store.publish(
         {
           modelId: e.id,
@@ -131,7 +131,7 @@ export class ReleaseService {
       );
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const base: Record<string, unknown> = stable?.entry ?? {};
-    const entry: ReleaseEntry = {
+    const entry: PublishedEntry = {
       ...pick(base, ['license', 'task', 'description']),
       id: modelId,
       version,
@@ -189,7 +189,7 @@ export class ReleaseService {
   /** The pre-optimised copy of uploaded bytes, or why there is none (a failure here never fails the publish). */
   private async deriveCopy(
     bytes: Uint8Array,
-    entry: ReleaseEntry,
+    entry: PublishedEntry,
   ): Promise<{ copy?: { bytes: Uint8Array; entry: { sha256: string; bytes: number; onnxruntime: string } }; optimizedError?: string }> {
     if (!this.options.deriveOptimized) return {};
     try {

@@ -1,16 +1,15 @@
-/** An event the collector refused, from its answer (`rejected` of a 200, or the path of a 400). */
-export interface RejectedEvent {
-  id: string;
-  code: string;
-  path: string;
-}
+import * as v from 'valibot';
+import { RejectedEventSchema, type RejectedEvent } from '../core/schema/RejectedEvent';
+
+/** An event of ours the collector refused, from its answer (`rejected` of a 200, or the path of a 400). */
+export type RefusedEvent = RejectedEvent & { id: string };
 
 /** What the client does with a batch after the collector answered (or did not). */
 export type CollectorAnswer =
   /** 2xx: `acknowledged` are stored (or duplicates); `rejected` will never be accepted. */
-  | { kind: 'accepted'; acknowledged: string[]; rejected: RejectedEvent[] }
+  | { kind: 'accepted'; acknowledged: string[]; rejected: RefusedEvent[] }
   /** 400 naming one event (a collector that refuses the whole batch for it): drop it, resend the rest. */
-  | { kind: 'invalid'; rejected: RejectedEvent[]; code: string; message: string }
+  | { kind: 'invalid'; rejected: RefusedEvent[]; code: string; message: string }
   /** 403: the site key or origin is refused. A configuration problem: keep the events, say so. */
   | { kind: 'refused'; code: string; message: string }
   /** Any other 4xx: the body itself is wrong; resending it cannot help. */
@@ -36,9 +35,10 @@ export async function readCollectorAnswer(response: Response, ids: readonly stri
   const message = typeof body.error === 'string' ? body.error : `HTTP ${response.status}`;
   if (response.ok) {
     const sent = new Set(ids);
-    const rejected = (Array.isArray(body.rejected) ? body.rejected : [])
-      .filter((r): r is RejectedEvent => typeof r?.id === 'string' && sent.has(r.id))
-      .map((r) => ({ id: r.id, code: String(r.code ?? 'INVALID_EVENT'), path: String(r.path ?? '$') }));
+    const rejected = (Array.isArray(body.rejected) ? body.rejected : []).flatMap((r: unknown): RefusedEvent[] => {
+      const parsed = v.safeParse(RejectedEventSchema, r);
+      return parsed.success && parsed.output.id !== null && sent.has(parsed.output.id) ? [{ ...parsed.output, id: parsed.output.id }] : [];
+    });
     const refused = new Set(rejected.map((r) => r.id));
     return { kind: 'accepted', acknowledged: ids.filter((id) => !refused.has(id)), rejected };
   }
