@@ -12,6 +12,7 @@ import { buildEntry, ORT_EXTERN_WASM_CONDITIONS, ROOT } from './buildEntry';
 import { buildServiceWorker } from './buildServiceWorker';
 import { emitDeclarationsInBackground } from './emitDeclarations';
 import { writeIntegrity } from './writeIntegrity';
+import { ORT_WASM_FILE } from '../src/core/ortWasmFile';
 
 const root = ROOT;
 const dist = path.join(root, 'dist');
@@ -20,8 +21,8 @@ const ortDist = path.join(root, 'node_modules/onnxruntime-web/dist');
 // The files the lean bundles load at run time: plain SIMD-threaded build for WASM, the asyncify build
 // for onnxruntime-web/webgpu.
 export const ORT_FILES_BY_BACKEND = {
-  wasm: ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'],
-  webgpu: ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'],
+  wasm: ['ort-wasm-simd-threaded.mjs', ORT_WASM_FILE.wasm],
+  webgpu: ['ort-wasm-simd-threaded.asyncify.mjs', ORT_WASM_FILE.webgpu],
 } as const;
 export const ORT_FILES = [...ORT_FILES_BY_BACKEND.wasm, ...ORT_FILES_BY_BACKEND.webgpu];
 

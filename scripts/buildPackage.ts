@@ -4,7 +4,7 @@
 //   .mjs/.wasm), ondevice.d.ts + types/, integrity.json, runtime-files.json (what to serve, per backend),
 //   vite.mjs (`ondevice/vite`, runs in Node) and sw.mjs (`ondevice/sw`, for a service worker of the app's own),
 //   node.mjs + node.d.ts (`ondevice/node`, on onnxruntime-node, which stays an optional peer dependency) and
-//   cli.mjs with sessionWorker.js (the `ondevice` bin, run without tsx).
+//   cli.mjs with sandboxChild.js and the task modules its sandbox children load (the `ondevice` bin, run without tsx).
 import { createHash } from 'node:crypto';
 import { readFile, rm, mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -59,16 +59,27 @@ async function buildEntries(lib: string, files: RuntimeFiles): Promise<void> {
 }
 
 /**
- * The Node side: `ondevice/node` (node.mjs), the CLI (cli.mjs) and the inference server's worker thread
- * (sessionWorker.js, which SessionPool finds next to the code that starts it).
+ * What sandbox child processes load, by file name beside the code that starts them (SandboxProcess, SessionPool,
+ * evaluateInSandbox, modelTasksUrl): the child entry and the task modules of the CLI's servers and jobs.
+ */
+const SANDBOX_ENTRIES: Record<string, string> = {
+  sandboxChild: 'src/sandbox/sandboxChild.ts',
+  modelTasks: 'src/sandbox/modelTasks.ts',
+  inferTasks: 'src/inference/inferTasks.ts',
+  evaluationTasks: 'src/retrain/evaluationTasks.ts',
+};
+
+/**
+ * The Node side: `ondevice/node` (node.mjs), the CLI (cli.mjs) and what the CLI's sandbox children load
+ * (SANDBOX_ENTRIES: sandboxChild.js and the task modules).
  * Everything of ours and our small dependencies (valibot, comlink) is bundled; onnxruntime-node is the
  * user's (an optional peer dependency, imported lazily), tsx is never needed.
  */
 async function buildNodeEntries(lib: string): Promise<void> {
   await buildEntry({
-    entry: { node: 'src/node/index.ts', cli: 'src/cli/main.ts', sessionWorker: 'src/inference/sessionWorker.ts' },
+    entry: { node: 'src/node/index.ts', cli: 'src/cli/main.ts', ...SANDBOX_ENTRIES },
     outDir: lib,
-    fileName: (name) => (name === 'sessionWorker' ? 'sessionWorker.js' : `${name}.mjs`),
+    fileName: (name) => (name in SANDBOX_ENTRIES ? `${name}.js` : `${name}.mjs`),
     target: 'node20',
     minify: false,
     external: [/^node:/, 'onnxruntime-node', 'better-sqlite3', /^tsx(\/|$)/],

@@ -75,9 +75,9 @@ export interface CollectorOptions {
   knownModels?: Array<{ modelId: string; modelVersion?: string }>;
   /** Feedback events one install contributes to an accuracy alert window at most. Default 20. */
   maxFeedbackPerInstall?: number;
-  /** Events per install per minute (per site key); a batch over it gets 429. Default 600; 0 disables. */
+  /** Events per install per minute (per site key); those over it are deferred (a 429 listing them). Default 600; 0 disables. */
   installEventsPerMinute?: number;
-  /** `sample` events per install per minute (per site key), on top of the event limit; 429 beyond. Default 30; 0 disables. */
+  /** `sample` events per install per minute (per site key), on top of the event limit; deferred beyond. Default 30; 0 disables. */
   installSamplesPerMinute?: number;
   /** Bound on receiving an ingest request body. Default 10 s. */
   bodyTimeoutMs?: number;

@@ -213,9 +213,11 @@ function ingestContext(
 ): IngestContext {
   const origins: OriginPolicy =
     options.allowedOrigins === undefined || options.allowedOrigins === '*' ? '*' : new Set(options.allowedOrigins);
-  const installLimiter = new InstallEventLimiter(options.installEventsPerMinute ?? 600);
   // Samples are up to 128 KiB each: one install must not fill the disk with them at the event rate.
-  const sampleLimiter = new InstallEventLimiter(options.installSamplesPerMinute ?? 30, 'sample events');
+  const installLimiter = new InstallEventLimiter({
+    eventsPerMinute: options.installEventsPerMinute ?? 600,
+    samplesPerMinute: options.installSamplesPerMinute ?? 30,
+  });
   return {
     store,
     limiter: new TokenBucketLimiter(options.rateLimit ?? { perSecond: 20, burst: 60 }),
@@ -225,13 +227,7 @@ function ingestContext(
     bodyTimeoutMs: options.bodyTimeoutMs ?? DEFAULT_INGEST_BODY_TIMEOUT_MS,
     now,
     onResponse: (status, code) => metrics.recordIngestResponse(status, code),
-    admitBatch: (events, siteKey) =>
-      installLimiter.admit(events, siteKey, now()) ??
-      sampleLimiter.admit(
-        events.filter((e) => e.type === 'sample'),
-        siteKey,
-        now(),
-      ),
+    admitBatch: (events, siteKey) => installLimiter.admit(events, siteKey, now()),
     onStored,
   };
 }

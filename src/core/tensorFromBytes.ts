@@ -2,10 +2,9 @@ import type { ElementType, TensorArray } from './protocol';
 
 type NumericType = Exclude<ElementType, 'string'>;
 
-/** The typed array that carries each numeric element type (float16 as its raw bits, bool as 0/1 bytes). */
-const ARRAY_OF: Record<NumericType, { new (buffer: ArrayBuffer): TensorArray; BYTES_PER_ELEMENT: number }> = {
+/** The element types whose values are plain numbers, by the typed array that carries them. */
+export const NUMBER_ARRAYS = {
   float32: Float32Array,
-  float16: Uint16Array,
   float64: Float64Array,
   int8: Int8Array,
   uint8: Uint8Array,
@@ -13,6 +12,12 @@ const ARRAY_OF: Record<NumericType, { new (buffer: ArrayBuffer): TensorArray; BY
   uint16: Uint16Array,
   int32: Int32Array,
   uint32: Uint32Array,
+} as const;
+
+/** The typed array that carries each numeric element type (float16 as its raw bits, bool as 0/1 bytes). */
+const ARRAY_OF: Record<NumericType, { new (buffer: ArrayBuffer): TensorArray; BYTES_PER_ELEMENT: number }> = {
+  ...NUMBER_ARRAYS,
+  float16: Uint16Array,
   int64: BigInt64Array,
   uint64: BigUint64Array,
   bool: Uint8Array,

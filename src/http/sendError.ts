@@ -5,7 +5,8 @@ import { sendJson } from './sendJson';
 /**
  * The JSON error body of an endpoint family:
  * - `v1` (collector, releases, jobs, the app server): `{ error, code, path, ...details }`;
- * - `v2` (the Open Inference Protocol): `{ error, code }`, the protocol's `$inference_error_response` plus a code.
+ * - `v2` (the Open Inference Protocol): `{ error, code, details? }`, the protocol's `$inference_error_response` plus a code
+ *   and, when there are any, the error's details (`{ reason: 'MEMORY', limitBytes }`).
  */
 export type ErrorShape = 'v1' | 'v2';
 
@@ -34,6 +35,9 @@ export function sendError(res: ServerResponse, error: unknown, options: SendErro
     return;
   }
   const e = known ?? options.internal?.(error) ?? new HttpError(500, 'INTERNAL', 'internal error');
-  const body = options.shape === 'v2' ? { error: e.message, code: e.code } : { error: e.message, code: e.code, path: e.path, ...e.details };
+  const body =
+    options.shape === 'v2'
+      ? { error: e.message, code: e.code, ...(Object.keys(e.details).length > 0 ? { details: e.details } : {}) }
+      : { error: e.message, code: e.code, path: e.path, ...e.details };
   sendJson(res, e.status, body, { ...options.headers, ...e.headers });
 }

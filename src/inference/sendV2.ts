@@ -10,7 +10,7 @@ export const V2_HEADERS = {
 };
 
 /** Write a response body with the headers every /v2 answer carries. */
-export function sendV2(res: ServerResponse, status: number, body: Buffer | string, headers: Record<string, string> = {}): void {
+export function sendV2(res: ServerResponse, status: number, body: Uint8Array | string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { ...V2_HEADERS, 'content-length': String(Buffer.byteLength(body)), ...headers });
   res.end(body);
 }

@@ -14,12 +14,20 @@ export type V2ErrorCode =
   | 'TIMEOUT'
   | 'INFERENCE_FAILED'
   | 'WORKER_CRASHED'
-  | 'MODEL_LOAD_FAILED';
+  | 'MODEL_LOAD_FAILED'
+  | 'RESPONSE_TOO_LARGE';
 
 /**
  * A /v2 failure: an HttpError with one of the codes above, answered as the protocol's
- * `$inference_error_response` plus the code (`{ error, code }`, sendError's `v2` shape).
+ * `$inference_error_response` plus the code (`{ error, code }`, sendError's `v2` shape), with `details` when there
+ * are any (e.g. `{ reason: 'MEMORY', limitBytes }`).
  */
-export function v2Error(status: number, code: V2ErrorCode, message: string, headers: Record<string, string> = {}): HttpError {
-  return new HttpError(status, code, message, { headers });
+export function v2Error(
+  status: number,
+  code: V2ErrorCode,
+  message: string,
+  headers: Record<string, string> = {},
+  details?: Record<string, unknown>,
+): HttpError {
+  return new HttpError(status, code, message, { headers, details });
 }

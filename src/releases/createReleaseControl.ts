@@ -5,6 +5,7 @@ import { accessPolicy, type AccessOptions } from '../http/accessPolicy';
 import { longestBodyTimeoutMs, routeRequest, type RouteTable } from '../http/routeRequest';
 import { WebhookNotifier } from '../http/WebhookNotifier';
 import { parseRegistry } from '../registry/parseRegistry';
+import type { SandboxSettings } from '../sandbox';
 import { deriveOptimizedCopy } from './deriveOptimizedCopy';
 import { readSignature } from './readSignature';
 import { RELEASE_PARAMS, releaseRoutes, releasesOwn } from './releaseRoutes';
@@ -33,6 +34,8 @@ export interface ReleaseControlOptions extends AccessOptions {
    * `leader`), so a stage is decided once. Default: this instance always decides.
    */
   leader?: LeaderLease;
+  /** Limits of the sandbox processes that load and run uploads (publish checks). Default DEFAULT_SANDBOX_SETTINGS. */
+  sandbox?: SandboxSettings;
   /** Largest accepted upload. Default 512 MiB. */
   maxPublishBytes?: number;
   /** Deadline for receiving an upload. Default 10 minutes. */
@@ -78,8 +81,8 @@ export async function createReleaseControl(options: ReleaseControlOptions): Prom
     store: options.store,
     metrics: options.metrics,
     config,
-    readSignature,
-    deriveOptimized: deriveOptimizedCopy,
+    readSignature: (bytes) => readSignature(bytes, options.sandbox),
+    deriveOptimized: (bytes, release) => deriveOptimizedCopy(bytes, release, options.sandbox),
     onKnownVersion: options.addKnownModel,
     now: options.now,
     onRollback: (d) => {

@@ -1,4 +1,5 @@
 import { HttpError } from '../http/HttpError';
+import { holdIdleTimeout } from '../http/holdIdleTimeout';
 import { readBodyBytes } from '../http/readBodyBytes';
 import { parseJsonObject, readJsonBody } from '../http/readJsonBody';
 import type { Route } from '../http/Route';
@@ -74,7 +75,15 @@ export function releaseRoutes(service: ReleaseService, upload: { maxBytes: numbe
         if (await service.store.get(model, version)) throw new HttpError(409, 'VERSION_EXISTS', `${model} ${version} is already published`);
         const query = publishParams(url);
         const bytes = await readBodyBytes(req, upload);
-        const { optimizedError, ...release } = await service.publish({ modelId: model, version, bytes, ...query });
+        // Checking the upload takes as long as its sandbox limits allow, longer than the idle-socket timeout.
+        const restoreIdleTimeout = holdIdleTimeout(req);
+        let published;
+        try {
+          published = await service.publish({ modelId: model, version, bytes, ...query });
+        } finally {
+          restoreIdleTimeout();
+        }
+        const { optimizedError, ...release } = published;
         // The pre-optimised copy (null when none could be derived; optimizedError says why) beside the release.
         sendJson(res, 201, { release, optimized: release.entry.optimized ?? null, ...(optimizedError ? { optimizedError } : {}) });
       },

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SandboxSettings } from '../sandbox';
 import { accessPolicy, type AccessOptions } from '../http/accessPolicy';
 import { routeRequest, type RouteTable } from '../http/routeRequest';
 import { jobRoutes, jobsOwn } from './jobRoutes';
@@ -20,6 +21,8 @@ export interface RetrainControlOptions extends AccessOptions {
   clearAlert?: (rule: string, labels: Record<string, string>, value: number) => Promise<unknown>;
   lockLeaseMs?: number;
   cwd?: string;
+  /** Limits of the sandbox processes that evaluate candidates. Default DEFAULT_SANDBOX_SETTINGS. */
+  sandbox?: SandboxSettings;
   log?: (line: string) => void;
   now?: () => number;
 }
@@ -44,6 +47,7 @@ export function createRetrainControl(options: RetrainControlOptions): RetrainCon
     ports: options.ports,
     lockLeaseMs: options.lockLeaseMs,
     cwd: options.cwd,
+    sandbox: options.sandbox,
     log,
     now: options.now,
     onFailed: (job) =>

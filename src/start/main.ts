@@ -98,6 +98,8 @@ serveUntilSignal(server, {
   host,
   port,
   announce: (url) => `ondevice listening on ${url} (app, models, collector at /v1/, dashboard at /dashboard)`,
+  // Runs in flight end now (503), not when they would: their sandbox processes are killed.
+  onSignal: () => void inference.close(),
   close: async () => {
     await serverEvents.close(2000);
     await inference.close();
