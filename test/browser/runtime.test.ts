@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { startBrowserSession, type BrowserSession } from '../helpers/appServer';
 import { makeInputs } from '../helpers/inputs';
 import { compareOutputs, runReference } from '../helpers/reference';
@@ -31,6 +31,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await session?.close();
+});
+
+// No test leaves an error in the page's console (the 404s the missing-file tests ask for aside).
+let errorsChecked = 0;
+afterEach(() => {
+  const fresh = session.errors.slice(errorsChecked).filter((e) => !/404|Failed to load resource/.test(e));
+  errorsChecked = session.errors.length;
+  expect(fresh, 'console errors during this test').toEqual([]);
 });
 
 /** Load a model in the page, run it once, dispose it. */
@@ -382,9 +390,5 @@ describe('runtime behaviour', () => {
       }
     });
     expect(r).toEqual(['ABORTED', 'loaded']);
-  });
-
-  test('no console errors were logged by the page', () => {
-    expect(session.errors.filter((e) => !/404|Failed to load resource/.test(e))).toEqual([]);
   });
 });

@@ -10,6 +10,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startBrowserSession, type BrowserSession } from '../helpers/appServer';
 import { closeReferenceSessions, compareOutputs, runReference } from '../helpers/reference';
+import { waitFor } from '../helpers/waitFor';
 
 const MODEL_FILE = 'public/models/tiny-mlp.onnx';
 const bytes = readFileSync(MODEL_FILE);
@@ -20,15 +21,6 @@ let page: Page;
 let modelServer: Server;
 let modelUrl: string;
 const held: ServerResponse[] = [];
-
-/** Poll `check` until it is true; fails (never returns quietly) after `timeoutMs`. */
-async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 beforeAll(async () => {
   session = await startBrowserSession();
@@ -60,9 +52,11 @@ test("onnxruntime's wasm is up before the model's bytes arrive, and the model th
     },
     { url: modelUrl, sha256 },
   );
-  await waitFor('the worker to ask for the model', () => held.length === 1);
-  await waitFor("the worker's wasm runtime to be up while the model's response is held", async () =>
-    (await page.evaluate(() => (window as any).OnDevice.__testing.runtimeReady())).includes(true),
+  await waitFor('the worker to ask for the model', () => held.length === 1, { timeoutMs: 30_000, intervalMs: 50 });
+  await waitFor(
+    "the worker's wasm runtime to be up while the model's response is held",
+    async () => (await page.evaluate(() => (window as any).OnDevice.__testing.runtimeReady())).includes(true),
+    { timeoutMs: 30_000, intervalMs: 50 },
   );
   held[0].writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(bytes.length) }).end(bytes);
 

@@ -3,7 +3,8 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../src/core/mulberry32';
 import { errorEvent, feedbackEvent, inferenceEvent, modelLoadEvent, sessionEvent } from './makeEvents';
-import { getJson, startCollector, waitFor, type StartedCollector } from './startCollector';
+import { getJson, startCollector, type StartedCollector } from './startCollector';
+import { waitFor } from '../helpers/waitFor';
 
 interface Payload {
   name: string;
@@ -266,12 +267,12 @@ describe('collector fuzz: malformed payloads', () => {
     const seen = c.server.output().split('prototype-probe ').length;
     c.server.process.kill('SIGUSR2');
     const line = await waitFor(
+      'the prototype probe of the collector process',
       async () => {
         const parts = c.server.output().split('prototype-probe ');
         return parts.length > seen ? parts[parts.length - 1].split('\n')[0] : undefined;
       },
-      10_000,
-      'the prototype probe of the collector process',
+      { timeoutMs: 10_000 },
     );
     return JSON.parse(line) as string[];
   };

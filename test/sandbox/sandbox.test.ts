@@ -17,9 +17,9 @@ import {
   sandboxSettingsFromEnv,
   type SandboxSettings,
 } from '../../src/sandbox';
-import { waitUntil } from '../serve/waitUntil';
 import { constantMemoryBombModel, endlessLoopModel, tripsLoopModel } from './hostileModels';
 import type { tasks as testTasks } from './testTasks';
+import { waitFor } from '../helpers/waitFor';
 
 const TASKS = new URL('./testTasks.ts', import.meta.url);
 type TestTasks = typeof testTasks;
@@ -187,7 +187,7 @@ describe('SandboxPool', () => {
     };
     const error = await caught(pool.call('run', trips, { timeoutMs: 500 }));
     expect(error.details.reason).toBe('TIMEOUT');
-    await waitUntil(() => (isAlive(first) ? undefined : true), 'the killed process to be gone');
+    await waitFor('the killed process to be gone', () => !isAlive(first));
     const second = await pool.call('pid', undefined, { timeoutMs: 10_000 });
     expect(second).not.toBe(first);
     trips.feeds.trips.data = new BigInt64Array([3n]);
@@ -198,12 +198,12 @@ describe('SandboxPool', () => {
     const pool = new SandboxPool<TestTasks>({ tasks: TASKS, processes: 1, settings: SMALL });
     const running = pool.call('run', { onnx: path.join(dir, 'endless.onnx'), feeds: x1 }, { timeoutMs: 60_000 });
     const waiting = pool.call('echo', 1, { timeoutMs: 10_000 });
-    await waitUntil(() => (pool.busy === 1 && pool.queued === 1 ? true : undefined), 'one call running, one waiting');
-    const [pid] = await waitUntil(() => (pool.pids.length === 1 ? pool.pids : undefined), 'the process to be up');
+    await waitFor('one call running, one waiting', () => pool.busy === 1 && pool.queued === 1);
+    const [pid] = await waitFor('the process to be up', () => (pool.pids.length === 1 ? pool.pids : undefined));
     const outcomes = Promise.all([caught(running), caught(waiting)]);
     await pool.close();
     expect((await outcomes).map((e) => e.code)).toEqual(['DISPOSED', 'DISPOSED']);
-    await waitUntil(() => (isAlive(pid) ? undefined : true), 'the process to be gone');
+    await waitFor('the process to be gone', () => !isAlive(pid));
     expect((await caught(pool.call('echo', 1))).code).toBe('DISPOSED');
   });
 
@@ -245,10 +245,12 @@ describe('a child never outlives its server', () => {
     );
     let out = '';
     server.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const childPid = await waitUntil(() => /native run starting in (\d+)/.exec(out)?.[1], 'the child to start its run', 30_000);
+    const childPid = await waitFor('the child to start its run', () => /native run starting in (\d+)/.exec(out)?.[1], {
+      timeoutMs: 30_000,
+    });
     cleanups.push(async () => (isAlive(Number(childPid)) ? process.kill(Number(childPid), 'SIGKILL') : undefined));
     expect(isAlive(Number(childPid))).toBe(true);
     server.kill('SIGKILL');
-    await waitUntil(() => (isAlive(Number(childPid)) ? undefined : true), 'the orphaned child to die', 10_000);
+    await waitFor('the orphaned child to die', () => !isAlive(Number(childPid)), { timeoutMs: 10_000 });
   });
 });

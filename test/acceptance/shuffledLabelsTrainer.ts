@@ -1,6 +1,6 @@
 // A sabotaged trainer for the acceptance test: it shuffles the labels of the field samples, then hands the
 // dataset to a real trainer. The gate must stop what comes out.
-//   node --import tsx test/retrain/shuffledLabelsTrainer.ts -- <real trainer argv…> --dataset <dir> --out <dir>
+//   node --import tsx test/acceptance/shuffledLabelsTrainer.ts -- <real trainer argv…> --dataset <dir> --out <dir>
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
