@@ -7,13 +7,14 @@
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type InlineConfig, type Rolldown } from 'vite';
+import { build, type Rolldown } from 'vite';
+import { buildEntry, ORT_EXTERN_WASM_CONDITIONS, ROOT } from './buildEntry';
 import { buildServiceWorker } from './buildServiceWorker';
 import { emitDeclarationsInBackground } from './emitDeclarations';
 import { writeIntegrity } from './writeIntegrity';
 import { ORT_WASM_FILE } from '../src/core/ortWasmFile';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = ROOT;
 const dist = path.join(root, 'dist');
 const ortDist = path.join(root, 'node_modules/onnxruntime-web/dist');
 
@@ -25,78 +26,47 @@ export const ORT_FILES_BY_BACKEND = {
 } as const;
 export const ORT_FILES = [...ORT_FILES_BY_BACKEND.wasm, ...ORT_FILES_BY_BACKEND.webgpu];
 
-// publicDir: false — public/ is the demo app's (models, samples, icons); only buildApp copies it.
-const quiet: Partial<InlineConfig> = { configFile: false, logLevel: 'warn', root, publicDir: false };
-
 export async function buildLibrary(outDir = dist): Promise<void> {
-  await build({
-    ...quiet,
-    build: {
-      outDir,
-      emptyOutDir: false,
-      sourcemap: true,
-      lib: { entry: path.join(root, 'src/index.ts'), formats: ['es'], fileName: () => 'ondevice.mjs' },
-    },
-  });
-  await build({
-    ...quiet,
-    // A classic script has no import.meta; src/embed/script.ts configures the base URL from currentScript.
+  await buildEntry({ entry: 'src/index.ts', outDir, fileName: 'ondevice.mjs', sourcemap: true });
+  // A classic script has no import.meta; src/embed/script.ts configures the base URL from currentScript.
+  await buildEntry({
+    entry: 'src/embed/script.ts',
+    outDir,
+    fileName: 'ondevice.js',
+    format: 'iife',
+    name: 'OnDeviceBundle',
     define: { 'import.meta.url': 'undefined' },
-    build: {
-      outDir,
-      emptyOutDir: false,
-      sourcemap: true,
-      lib: { entry: path.join(root, 'src/embed/script.ts'), formats: ['iife'], name: 'OnDeviceBundle', fileName: () => 'ondevice.js' },
-    },
+    sourcemap: true,
   });
 }
 
 /** Builds the worker; returns its chunks (scripts/buildPackage.ts sorts them by backend). */
-export async function buildWorker(outDir = dist): Promise<Rolldown.OutputChunk[]> {
-  const result = await build({
-    ...quiet,
-    resolve: { conditions: ['onnxruntime-web-use-extern-wasm', 'import', 'module', 'browser', 'default'] },
-    build: {
-      outDir,
-      emptyOutDir: false,
-      sourcemap: true,
-      target: 'es2022',
-      lib: { entry: path.join(root, 'src/runtime/worker.ts'), formats: ['es'], fileName: () => 'ondevice-worker.mjs' },
-      rollupOptions: { output: { chunkFileNames: 'chunks/[name]-[hash].mjs' } },
-    },
+export function buildWorker(outDir = dist, entry = 'src/runtime/worker.ts'): Promise<Rolldown.OutputChunk[]> {
+  return buildEntry({
+    entry,
+    outDir,
+    fileName: 'ondevice-worker.mjs',
+    target: 'es2022',
+    conditions: ORT_EXTERN_WASM_CONDITIONS,
+    chunkFileNames: 'chunks/[name]-[hash].mjs',
+    sourcemap: true,
   });
-  const outputs = Array.isArray(result) ? result : [result];
-  return outputs.flatMap((o) => ('output' in o ? o.output : [])).filter((o): o is Rolldown.OutputChunk => o.type === 'chunk');
 }
 
 // Test-only (src/testing.ts): dist/testing/ondevice.js (the classic script plus __testing hooks, one
 // bundle so the hooks share the library's state) and its worker. Outside the precache globs and SRI list.
 async function buildTesting(): Promise<void> {
   const outDir = path.join(dist, 'testing');
-  await build({
-    ...quiet,
-    publicDir: false,
+  await buildEntry({
+    entry: 'src/testing.ts',
+    outDir,
+    fileName: 'ondevice.js',
+    format: 'iife',
+    name: 'OnDeviceTesting',
     define: { 'import.meta.url': 'undefined' },
-    build: {
-      outDir,
-      emptyOutDir: false,
-      sourcemap: true,
-      lib: { entry: path.join(root, 'src/testing.ts'), formats: ['iife'], name: 'OnDeviceTesting', fileName: () => 'ondevice.js' },
-    },
+    sourcemap: true,
   });
-  await build({
-    ...quiet,
-    publicDir: false,
-    resolve: { conditions: ['onnxruntime-web-use-extern-wasm', 'import', 'module', 'browser', 'default'] },
-    build: {
-      outDir,
-      emptyOutDir: false,
-      sourcemap: true,
-      target: 'es2022',
-      lib: { entry: path.join(root, 'src/runtime/testingWorker.ts'), formats: ['es'], fileName: () => 'ondevice-worker.mjs' },
-      rollupOptions: { output: { chunkFileNames: 'chunks/[name]-[hash].mjs' } },
-    },
-  });
+  await buildWorker(outDir, 'src/runtime/testingWorker.ts');
 }
 
 async function buildApp(): Promise<void> {

@@ -9,13 +9,14 @@ import { createHash } from 'node:crypto';
 import { readFile, rm, mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Rolldown } from 'vite';
+import type { Rolldown } from 'vite';
 import type { RuntimeFile, RuntimeFiles } from '../src/core/RuntimeFiles';
 import { buildLibrary, buildWorker, copyOrt, ORT_FILES_BY_BACKEND } from './build';
+import { buildEntry, ROOT } from './buildEntry';
 import { emitDeclarationsInBackground } from './emitDeclarations';
 import { writeIntegrity } from './writeIntegrity';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = ROOT;
 export const LIB = path.join(root, 'lib');
 
 /** Sorts the worker's chunks by the onnxruntime-web bundle they hold; the rest every backend needs. */
@@ -45,37 +46,16 @@ async function describeRuntimeFiles(lib: string, chunks: Rolldown.OutputChunk[])
 /** `ondevice/vite` (Node) and `ondevice/sw` (service worker), each with the runtime file list built in. */
 async function buildEntries(lib: string, files: RuntimeFiles): Promise<void> {
   const define = { __ONDEVICE_RUNTIME_FILES__: JSON.stringify(files) };
-  await build({
-    configFile: false,
-    logLevel: 'warn',
-    root,
-    publicDir: false,
+  await buildEntry({
+    entry: 'src/vite/index.ts',
+    outDir: lib,
+    fileName: 'vite.mjs',
     define,
-    build: {
-      outDir: lib,
-      emptyOutDir: false,
-      sourcemap: false,
-      minify: false,
-      target: 'node20',
-      lib: { entry: path.join(root, 'src/vite/index.ts'), formats: ['es'], fileName: () => 'vite.mjs' },
-      rollupOptions: { external: [/^node:/, 'vite'] },
-    },
+    target: 'node20',
+    minify: false,
+    external: [/^node:/, 'vite'],
   });
-  await build({
-    configFile: false,
-    logLevel: 'warn',
-    root,
-    publicDir: false,
-    define,
-    build: {
-      outDir: lib,
-      emptyOutDir: false,
-      sourcemap: false,
-      minify: false,
-      target: 'es2022',
-      lib: { entry: path.join(root, 'src/sw/index.ts'), formats: ['es'], fileName: () => 'sw.mjs' },
-    },
-  });
+  await buildEntry({ entry: 'src/sw/index.ts', outDir: lib, fileName: 'sw.mjs', define, target: 'es2022', minify: false });
 }
 
 /**
@@ -83,10 +63,10 @@ async function buildEntries(lib: string, files: RuntimeFiles): Promise<void> {
  * evaluateInSandbox, modelTasksUrl): the child entry and the task modules of the CLI's servers and jobs.
  */
 const SANDBOX_ENTRIES: Record<string, string> = {
-  sandboxChild: path.join(root, 'src/sandbox/sandboxChild.ts'),
-  modelTasks: path.join(root, 'src/sandbox/modelTasks.ts'),
-  inferTasks: path.join(root, 'src/inference/inferTasks.ts'),
-  evaluationTasks: path.join(root, 'src/retrain/evaluationTasks.ts'),
+  sandboxChild: 'src/sandbox/sandboxChild.ts',
+  modelTasks: 'src/sandbox/modelTasks.ts',
+  inferTasks: 'src/inference/inferTasks.ts',
+  evaluationTasks: 'src/retrain/evaluationTasks.ts',
 };
 
 /**
@@ -96,31 +76,14 @@ const SANDBOX_ENTRIES: Record<string, string> = {
  * user's (an optional peer dependency, imported lazily), tsx is never needed.
  */
 async function buildNodeEntries(lib: string): Promise<void> {
-  await build({
-    configFile: false,
-    logLevel: 'warn',
-    root,
-    publicDir: false,
-    build: {
-      outDir: lib,
-      emptyOutDir: false,
-      sourcemap: false,
-      minify: false,
-      target: 'node20',
-      lib: {
-        entry: {
-          node: path.join(root, 'src/node/index.ts'),
-          cli: path.join(root, 'src/cli/main.ts'),
-          ...SANDBOX_ENTRIES,
-        },
-        formats: ['es'],
-        fileName: (_format, name) => (name in SANDBOX_ENTRIES ? `${name}.js` : `${name}.mjs`),
-      },
-      rollupOptions: {
-        external: [/^node:/, 'onnxruntime-node', 'better-sqlite3', /^tsx(\/|$)/],
-        output: { chunkFileNames: 'node-chunks/[name]-[hash].mjs' },
-      },
-    },
+  await buildEntry({
+    entry: { node: 'src/node/index.ts', cli: 'src/cli/main.ts', ...SANDBOX_ENTRIES },
+    outDir: lib,
+    fileName: (name) => (name in SANDBOX_ENTRIES ? `${name}.js` : `${name}.mjs`),
+    target: 'node20',
+    minify: false,
+    external: [/^node:/, 'onnxruntime-node', 'better-sqlite3', /^tsx(\/|$)/],
+    chunkFileNames: 'node-chunks/[name]-[hash].mjs',
   });
 }
 

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
+import { buildEntry } from './buildEntry';
 import { injectManifest } from 'workbox-build';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -28,20 +28,17 @@ export const PRECACHE_IGNORES = ['sw.js', 'models/*.onnx', 'models/**/*.onnx', '
 export async function buildServiceWorker(dist = path.join(root, 'dist')): Promise<{ count: number; size: number }> {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'ondevice-sw-'));
   try {
-    await build({
-      configFile: false,
-      logLevel: 'warn',
-      root,
+    await buildEntry({
+      entry: 'src/sw/sw.ts',
+      outDir: tmp,
+      fileName: 'sw.js',
+      format: 'iife',
+      name: 'ondeviceServiceWorker',
       // Workbox logs verbosely unless NODE_ENV is production; vite's lib mode leaves it undefined.
       define: { 'process.env.NODE_ENV': JSON.stringify('production') },
-      build: {
-        outDir: tmp,
-        emptyOutDir: true,
-        target: 'es2022',
-        minify: true,
-        sourcemap: false,
-        lib: { entry: path.join(root, 'src/sw/sw.ts'), formats: ['iife'], name: 'ondeviceServiceWorker', fileName: () => 'sw.js' },
-      },
+      target: 'es2022',
+      minify: true,
+      emptyOutDir: true,
     });
     const { count, size, warnings } = await injectManifest({
       swSrc: path.join(tmp, 'sw.js'),

@@ -9,6 +9,7 @@
 // files; they never run this.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { mulberry32 } from '../src/core/mulberry32';
 import { launchChromium } from '../test/helpers/chromium';
 
 const WIDTH = 1280;
@@ -29,19 +30,9 @@ const WORDS = (
 const PLACES = ['Leeds', 'Leith', 'Bristol', 'Cardiff', 'Dublin', 'Oslo', 'Lyon', 'Porto', 'Ghent', 'Turin'];
 const NAMES = ['Alice', 'Bruno', 'Chen', 'Dana', 'Emil', 'Farah', 'Greta', 'Hugo', 'Ines', 'Jonas'];
 
-/** mulberry32: a small seeded PRNG, so the text is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function makeLines(count: number): string[] {
-  const random = prng(15);
+  // Seeded, so the text is the same on every run.
+  const random = mulberry32(15);
   const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)];
   const number = (digits: number) => String(Math.floor(random() * 10 ** digits)).padStart(digits, '0');
   const price = () => `${Math.floor(random() * 900) + 1}.${number(2)}`;

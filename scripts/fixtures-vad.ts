@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resample } from '../src/app/vad/resample';
+import { mulberry32 } from '../src/core/mulberry32';
 import { readWav, writeWav } from '../src/app/vad/wav';
 
 const SAMPLE_RATE = 16000;
@@ -54,14 +55,7 @@ function synthesise(text: string, workDir: string): Float32Array {
 
 /** mulberry32 → Box–Muller: deterministic Gaussian noise. */
 function gaussianNoise(length: number, rms: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  const uniform = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = mulberry32(seed);
   const out = new Float32Array(length);
   for (let i = 0; i < length; i++) {
     const u = Math.max(uniform(), 1e-12);

@@ -12,7 +12,7 @@ export {
 export type { RunBatchOptions, BatchResult, BatchProgress } from './client/runBatch';
 export { OnDeviceError, ERROR_CODES, type ErrorCode, isOnDeviceError } from './core/OnDeviceError';
 export { configure, type OnDeviceConfig } from './client/configure';
-export { fetchRegistry, type RegistryEntry, type ModelInput } from './client/resolveSource';
+export { fetchRegistry, type RegistryEntry, type ModelReference, type ModelInput } from './client/resolveSource';
 export type {
   Backend,
   BackendPreference,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { mulberry32 } from '../../src/core/mulberry32';
 
 // The release demo's field traffic (`npm run demo:traffic`) and the rollout test's (test/releases/rollout.test.ts):
 // one generator, so the walkthrough shows what the test asserts.
@@ -18,7 +19,7 @@ export interface VersionBehaviour {
  * get 99 % of the traffic at a 1 % stage). Seeded randomness keeps runs comparable.
  */
 export class FieldTraffic {
-  private seed = 12345;
+  private readonly random = mulberry32(12345);
   sent = { candidate: 0, stable: 0 };
   /** The candidate version this traffic has seen rolling out. */
   private candidate: string | undefined;
@@ -102,14 +103,6 @@ export class FieldTraffic {
       body: JSON.stringify({ siteKey: 'demo', events }),
     });
     if (res.status !== 200) throw new Error(`ingest answered ${res.status}: ${JSON.stringify(res.body)}`);
-  }
-
-  /** mulberry32 */
-  private random(): number {
-    let t = (this.seed += 0x6d2b79f5);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 }
 

@@ -4,7 +4,7 @@ import {
   type Backend,
   type Feeds,
   type Model,
-  type ModelInput,
+  type ModelReference,
   type RegistryEntry,
   type TensorSpec,
 } from '../index';
@@ -26,7 +26,7 @@ export interface LocalModelFile {
 }
 
 interface Dropped extends LocalModelFile {
-  source: ModelInput;
+  source: ModelReference;
   inputs: TensorSpec[];
   outputs: TensorSpec[];
 }

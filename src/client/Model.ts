@@ -7,6 +7,7 @@ import { newId } from '../telemetry/newId';
 import { emitLifecycle, lifecycleObserved } from '../core/lifecycle';
 import { loadOnBackend, type LoadedOnBackend, type LoadSettings } from './loadOnBackend';
 import { OnDeviceError, deserializeError } from '../core/OnDeviceError';
+import { untilAborted } from '../core/untilAborted';
 import { validateFeeds } from '../core/validateFeeds';
 import type { WorkerHandle } from './WorkerHandle';
 import { releaseFromWorker } from './workerPool';
@@ -446,7 +447,7 @@ export class Model<
     if (signal?.aborted) throw new OnDeviceError('ABORTED', 'The run was aborted before it started');
     const predictionId = newId();
     const inputDims = lifecycleObserved() ? dimsOf(feeds) : {};
-    const result = await untilAborted(replica.handle.run(replica.key, feeds, transfer), signal);
+    const result = await untilAborted(replica.handle.run(replica.key, feeds, transfer), signal, 'The run was aborted');
     if (!result.ok) {
       const error = deserializeError(result.error);
       emitLifecycle({ type: 'error', modelId: this.id, modelVersion: this.version, error, report: this.settings.telemetry });
@@ -613,15 +614,4 @@ function dimsOf(feeds: Feeds): Record<string, number[]> {
   const dims: Record<string, number[]> = {};
   for (const name in feeds) dims[name] = [...feeds[name].dims];
   return dims;
-}
-
-/** Stop waiting when `signal` fires (ABORTED); a run already inside onnxruntime finishes and its result is dropped. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new OnDeviceError('ABORTED', 'The run was aborted'));
-    if (signal.aborted) onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }

@@ -1,21 +1,7 @@
 import { OnDeviceError } from '../core/OnDeviceError';
 import type { ElementType, Feeds, TensorArray, TensorData } from '../core/protocol';
+import { bytesOfTensor, tensorFromBytes } from '../core/tensorFromBytes';
 import { fromV2Datatype } from '../core/v2Datatypes';
-
-const ARRAY_OF: Record<Exclude<ElementType, 'string'>, { new (buffer: ArrayBuffer): TensorArray; BYTES_PER_ELEMENT: number }> = {
-  float32: Float32Array,
-  float16: Uint16Array,
-  float64: Float64Array,
-  int8: Int8Array,
-  uint8: Uint8Array,
-  int16: Int16Array,
-  uint16: Uint16Array,
-  int32: Int32Array,
-  uint32: Uint32Array,
-  int64: BigInt64Array,
-  uint64: BigUint64Array,
-  bool: Uint8Array,
-};
 
 interface V2Output {
   name?: unknown;
@@ -56,16 +42,10 @@ export function decodeV2Response(bytes: Uint8Array, headerLength: string | null,
     const size = output.parameters?.binary_data_size;
     let data: TensorArray;
     if (size !== undefined) {
-      if (
-        type === 'string' ||
-        typeof size !== 'number' ||
-        size !== count * ARRAY_OF[type].BYTES_PER_ELEMENT ||
-        offset + size > bytes.byteLength
-      ) {
+      if (type === 'string' || typeof size !== 'number' || size !== bytesOfTensor(type, count) || offset + size > bytes.byteLength) {
         throw bad(`output "${name}": binary_data_size ${String(size)} does not fit ${output.datatype as string} ${JSON.stringify(dims)}`);
       }
-      // slice() copies into a fresh, aligned buffer (the body offset need not be a multiple of the element size).
-      data = new ARRAY_OF[type](bytes.slice(offset, offset + size).buffer);
+      data = tensorFromBytes(bytes.subarray(offset, offset + size), type);
       offset += size;
     } else {
       data = fromJson(output.data, type, count, name, bad);
@@ -83,7 +63,7 @@ function fromJson(value: unknown, type: ElementType, count: number, name: string
   if (type === 'float16') throw bad(`output "${name}" is FP16 as JSON; expected binary data`);
   if (type === 'int64') return BigInt64Array.from(flat, (x) => BigInt(x as number | string));
   if (type === 'uint64') return BigUint64Array.from(flat, (x) => BigInt(x as number | string));
-  const array = new ARRAY_OF[type](new ArrayBuffer(count * ARRAY_OF[type].BYTES_PER_ELEMENT)) as Exclude<
+  const array = tensorFromBytes(new Uint8Array(bytesOfTensor(type, count)), type) as Exclude<
     TensorArray,
     string[] | BigInt64Array | BigUint64Array
   >;

@@ -7,7 +7,7 @@ import { emitLifecycle } from '../core/lifecycle';
 import { loadOnBackend, type LoadSettings } from './loadOnBackend';
 import { Model, type ModelBackend, type ModelInfo } from './Model';
 import { OnDeviceError } from '../core/OnDeviceError';
-import { resolveSource, type ModelInput } from './resolveSource';
+import { resolveSource, type ModelReference } from './resolveSource';
 import { defaultThreads } from './workerPool';
 import { assertDeviceCanTry } from './assertDeviceCanTry';
 import { ServerSession } from './ServerSession';
@@ -81,16 +81,16 @@ const SERVER_FALLBACK_CODES = ['BACKEND_UNAVAILABLE', 'OUT_OF_MEMORY', 'MODEL_LO
  * console.log(model.backend, model.fallbackReason)
  */
 export async function loadModel<In extends TensorTypes = TensorTypes, Out extends TensorTypes = TensorTypes>(
-  source: ModelInput,
+  source: ModelReference,
   options?: LoadModelOptions & { fallback?: 'none'; location?: 'device' },
 ): Promise<Model<In, Out>>;
 /** With `fallback: 'server'` or `location: 'server'` the model may run on the server: `backend` may be `'server'`. */
 export async function loadModel<In extends TensorTypes = TensorTypes, Out extends TensorTypes = TensorTypes>(
-  source: ModelInput,
+  source: ModelReference,
   options: LoadModelOptions & ServerFallbackOptions,
 ): Promise<Model<In, Out, ModelBackend>>;
 export async function loadModel<In extends TensorTypes = TensorTypes, Out extends TensorTypes = TensorTypes>(
-  source: ModelInput,
+  source: ModelReference,
   options: LoadModelOptions & ServerFallbackOptions = {},
 ): Promise<Model<In, Out, ModelBackend>> {
   const started = performance.now();

@@ -1,6 +1,7 @@
 import type { ModelSource } from '../core/protocol';
-import { OnDeviceError } from '../core/OnDeviceError';
+import { untilAborted } from '../core/untilAborted';
 import type { ReleaseEntry } from '../registry/ReleaseManifest';
+import { toModelSource } from '../registry/toModelSource';
 import { sharedInstallId } from '../telemetry/installId';
 import { rememberAssignment, storedAssignment } from './assignmentStore';
 import { getConfig } from './configure';
@@ -28,7 +29,7 @@ export async function resolveRelease(
   options: { signal?: AbortSignal; fresh?: boolean } = {},
 ): Promise<ModelSource | undefined> {
   const server = releaseServer();
-  const answer = await untilAborted(manifestAnswer(server, options.fresh ?? false), options.signal);
+  const answer = await untilAborted(manifestAnswer(server, options.fresh ?? false), options.signal, 'Loading was aborted');
   if (answer.kind === 'manifest') {
     const entry = ownValue(answer.manifest.models, id);
     if (!entry) return undefined;
@@ -57,31 +58,7 @@ function manifestAnswer(server: string, fresh: boolean): Promise<ManifestAnswer>
 }
 
 function sourceFromRelease(entry: ReleaseEntry, server: string, exact: boolean): ModelSource {
-  const { dims, fill } = entry.sample ?? {};
-  return {
-    url: new URL(entry.url, server).href,
-    id: entry.id,
-    version: entry.version,
-    sha256: entry.sha256,
-    bytes: entry.bytes,
-    ...(entry.externalData ? { externalData: entry.externalData.map((d) => ({ ...d, url: new URL(d.url, server).href })) } : {}),
-    ...(entry.totalBytes !== undefined ? { totalBytes: entry.totalBytes } : {}),
-    inputs: entry.inputs,
-    outputs: entry.outputs,
-    ...(dims || fill ? { sample: { dims, fill } } : {}),
-    ...(entry.optimized ? { optimized: { ...entry.optimized, url: new URL(entry.optimized.url, server).href } } : {}),
-    release: { stable: entry.stable, rolledBack: entry.rolledBack, ...(exact ? { exact } : {}) },
-  };
-}
-
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(new OnDeviceError('ABORTED', 'Loading was aborted'));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new OnDeviceError('ABORTED', 'Loading was aborted'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
+  return { ...toModelSource(entry, server), release: { stable: entry.stable, rolledBack: entry.rolledBack, ...(exact ? { exact } : {}) } };
 }
 
 /** Forget this page's manifest answer (tests; a changed `configure({ server })` is noticed on its own). */

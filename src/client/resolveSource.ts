@@ -5,12 +5,24 @@ import { toModelSource } from '../registry/toModelSource';
 import type { ModelSource } from '../core/protocol';
 import { getConfig } from './configure';
 import { OnDeviceError } from '../core/OnDeviceError';
+import { untilAborted } from '../core/untilAborted';
 import { resolveRelease } from './resolveRelease';
 
 /** A registry entry as served at `models/registry.json` (see models/README.md). */
 export type RegistryEntry = ModelEntry;
 
-export type ModelInput = string | URL | RegistryEntry;
+/**
+ * Which model to load: a registry id (`'tiny-mlp'`, or `'tiny-mlp@2'` for a version), the model's URL
+ * (string or `URL`), or a registry entry. A reference to a model, not one of its tensors.
+ *
+ * @example
+ * const ref: ModelReference = 'tiny-mlp@1';
+ * const model = await loadModel(ref);
+ */
+export type ModelReference = string | URL | RegistryEntry;
+
+/** @deprecated The old name of `ModelReference` (it named no tensor input); kept so code written against it compiles. */
+export type ModelInput = ModelReference;
 
 let registryPromise: Promise<RegistryEntry[]> | undefined;
 let registryUrlLoaded: string | undefined;
@@ -43,17 +55,7 @@ export async function fetchRegistry(signal?: AbortSignal): Promise<RegistryEntry
       if (registryPromise === shared) registryPromise = undefined;
     });
   }
-  return untilAborted(registryPromise, signal);
-}
-
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(new OnDeviceError('ABORTED', 'Loading was aborted'));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new OnDeviceError('ABORTED', 'Loading was aborted'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
+  return untilAborted(registryPromise, signal, 'Loading was aborted');
 }
 
 function looksLikeUrl(value: string): boolean {
@@ -75,7 +77,7 @@ export function sourceFromEntry(entry: RegistryEntry): ModelSource {
  * release server again and loads exactly the assigned version (`model.update()`).
  */
 export async function resolveSource(
-  input: ModelInput,
+  input: ModelReference,
   options: { sha256?: string; signal?: AbortSignal; fresh?: boolean } = {},
 ): Promise<ModelSource> {
   if (input instanceof URL) input = input.href;

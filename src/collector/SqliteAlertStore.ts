@@ -1,12 +1,10 @@
 import type { AlertStore } from './AlertStore';
+import { alertFromRow, monitorSampleFromRow, type AlertRow, type MonitorSampleRow } from './alertRows';
 import type { SqliteStatements } from './SqliteStatements';
 import type { AlertRecord, MonitorSample, NewAlert, TimeWindow } from './storeRows';
 
 const ALERT_COLUMNS = `id, rule, metric, series, labels, op, threshold, state, value, samples,
   fired_at_ms AS firedAtMs, resolved_at_ms AS resolvedAtMs, resolved_value AS resolvedValue`;
-
-type AlertRow = Omit<AlertRecord, 'labels'> & { labels: string };
-type SampleRow = Omit<MonitorSample, 'labels'> & { labels: string };
 
 /** AlertStore in the collector's SQLite database (tables `alerts` and `monitor_samples`). */
 export class SqliteAlertStore implements AlertStore {
@@ -56,12 +54,12 @@ export class SqliteAlertStore implements AlertStore {
 
   async monitorSamples(w: TimeWindow, metric: string): Promise<MonitorSample[]> {
     return this.sql
-      .all<SampleRow>(
+      .all<MonitorSampleRow>(
         `SELECT at_ms AS atMs, metric, labels, value, samples FROM monitor_samples
          WHERE metric = @metric AND at_ms >= @sinceMs AND at_ms < @untilMs ORDER BY at_ms LIMIT 50000`,
         { ...w, metric },
       )
-      .map((r) => ({ ...r, labels: JSON.parse(r.labels) as Record<string, string> }));
+      .map(monitorSampleFromRow);
   }
 
   async pruneMonitorSamples(beforeMs: number): Promise<void> {
@@ -73,13 +71,4 @@ export class SqliteAlertStore implements AlertStore {
     if (!row) throw new Error(`alert ${id} not found`);
     return alertFromRow(row);
   }
-}
-
-function alertFromRow(r: AlertRow): AlertRecord {
-  return {
-    ...r,
-    labels: JSON.parse(r.labels) as Record<string, string>,
-    op: r.op === '<' ? '<' : '>',
-    state: r.state === 'firing' ? 'firing' : 'resolved',
-  };
 }

@@ -1,5 +1,6 @@
 import type { TelemetryBackend, TelemetryEventType } from '../core/eventSchema';
 import type { EventQueries } from './EventQueries';
+import { groupLatencySamples } from './groupLatencySamples';
 import { latencyBucketSql } from './latencyBuckets';
 import { percentile } from './percentile';
 import type { SqliteStatements } from './SqliteStatements';
@@ -58,18 +59,7 @@ export class SqliteEventQueries implements EventQueries {
        WHERE type = 'inference' AND ${IN_WINDOW} ORDER BY at_ms DESC LIMIT @limit`,
       { ...w, limit: maxRows + 1 },
     );
-    const truncated = rows.length > maxRows;
-    const byKey = new Map<string, { modelId: string; modelVersion: string; backend: TelemetryBackend; ms: number[] }>();
-    for (const r of rows.slice(0, maxRows)) {
-      const k = `${r.modelId}\u0000${r.modelVersion}\u0000${r.backend}`;
-      let g = byKey.get(k);
-      if (!g) byKey.set(k, (g = { modelId: r.modelId, modelVersion: r.modelVersion, backend: r.backend, ms: [] }));
-      g.ms.push(r.ms);
-    }
-    return {
-      truncated,
-      groups: [...byKey.values()].map(({ ms, ...key }) => ({ ...key, sortedMs: Float64Array.from(ms).sort() })),
-    };
+    return groupLatencySamples(rows, maxRows);
   }
 
   async latencyPercentiles(w: TimeWindow, maxRows: number, qs: readonly number[]): Promise<LatencyPercentiles> {

@@ -1,21 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { SampleEvent } from '../core/eventSchema';
 import type { DatasetCursor, DatasetPage, DatasetQuery, SampleStore } from './SampleStore';
+import { datasetLine, type SampleRow } from './sampleRows';
 import type { InsertMeta } from './storeRows';
-
-/** The columns of one `samples` row, by name. */
-interface SampleRow {
-  seq: number;
-  id: string;
-  receivedMs: number;
-  installId: string;
-  modelId: string;
-  modelVersion: string;
-  predictionId: string;
-  label: string;
-  predicted: string | null;
-  inputs: string;
-}
 
 const COLUMNS = `seq, id, received_ms AS receivedMs, install_id AS installId, model_id AS modelId,
   model_version AS modelVersion, prediction_id AS predictionId, label, predicted, inputs`;
@@ -91,18 +78,4 @@ export class SqliteSampleStore implements SampleStore {
       ? this.countAll.get({ modelId, sinceMs })!.n
       : this.countOfVersion.get({ modelId, modelVersion, sinceMs })!.n;
   }
-}
-
-/** The export's line for a row: the stored JSON of label, predicted and inputs goes in as it is. */
-function datasetLine(r: SampleRow): string {
-  const head = JSON.stringify({
-    id: r.id,
-    receivedMs: r.receivedMs,
-    installId: r.installId,
-    modelId: r.modelId,
-    modelVersion: r.modelVersion,
-    predictionId: r.predictionId,
-  });
-  const predicted = r.predicted === null ? '' : `,"predicted":${r.predicted}`;
-  return `${head.slice(0, -1)},"label":${r.label}${predicted},"inputs":${r.inputs}}`;
 }

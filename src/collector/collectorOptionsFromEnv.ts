@@ -1,4 +1,5 @@
 import type { CollectorOptions } from './CollectorOptions';
+import { databaseUrlFromEnv } from '../db/databaseUrlFromEnv';
 
 /**
  * Collector options from the environment, shared by `npm run collector` and `npm start`:
@@ -76,12 +77,4 @@ export function collectorOptionsFromEnv(env: NodeJS.ProcessEnv, listenHost: stri
     bodyTimeoutMs: int('COLLECTOR_INGEST_BODY_TIMEOUT_MS') || undefined,
     instanceId: env.COLLECTOR_INSTANCE_ID || undefined,
   };
-}
-
-/** COLLECTOR_DATABASE_URL when set; only postgres:// (or postgresql://) URLs are accepted. */
-export function databaseUrlFromEnv(env: NodeJS.ProcessEnv): string | undefined {
-  const url = env.COLLECTOR_DATABASE_URL?.trim();
-  if (!url) return undefined;
-  if (!/^postgres(ql)?:\/\//.test(url)) throw new Error('COLLECTOR_DATABASE_URL must be a postgres:// URL');
-  return url;
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { checkBatch, LIMITS, type EventRejectionCode, type TelemetryEvent } from '../core/eventSchema';
+import { checkBatch, LIMITS, type RejectedEvent, type TelemetryEvent } from '../core/eventSchema';
 import { corsHeaders, PREFLIGHT_HEADERS, type OriginPolicy } from '../http/corsHeaders';
 import type { EventWriter } from './EventWriter';
 import type { InstallAdmission } from './InstallEventLimiter';
@@ -51,7 +51,7 @@ export interface IngestAck {
   /** Of `accepted`, how many were already stored (or repeated within the batch). */
   duplicates: number;
   /** Invalid events, never stored; retrying them cannot succeed. `id` is null when the id itself is bad. */
-  rejected: { id: string | null; code: EventRejectionCode; path: string }[];
+  rejected: RejectedEvent[];
   /**
    * Valid events over a per-install limit, not stored: send them again after `retryAfterMs`. The answer
    * is then a 429, so a client that does not know this field keeps the whole batch and sends it again
@@ -143,11 +143,10 @@ async function ingest(
     ctx.onResponse(200, 'OK');
     return sendJson(res, 200, ack, cors ?? {});
   }
-  ctx.onResponse(429, 'RATE_LIMITED');
   const error = `${deferred.length} event(s) deferred: ${reason ?? 'over a per-install limit'}; the rest of the batch is stored`;
   // Retry-After says when the first deferred event may come back.
   const retryAfterSeconds = Math.max(1, Math.ceil(Math.min(...deferred.map((d) => d.retryAfterMs)) / 1000));
-  sendJson(res, 429, { error, code: 'RATE_LIMITED', path: '$', ...ack }, { ...(cors ?? {}), 'retry-after': String(retryAfterSeconds) });
+  throw new HttpError(429, 'RATE_LIMITED', error, { headers: { 'retry-after': String(retryAfterSeconds) }, details: { ...ack } });
 }
 
 /** The refusal a request earns before its body is read (rate, origin, media type, a URL site key), or null. */

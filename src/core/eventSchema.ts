@@ -29,6 +29,6 @@ export {
   type BatchCheck,
   type BatchValidation,
   type CheckOptions,
-  type EventRejectionCode,
-  type RejectedEvent,
+  type BatchRejection,
 } from './schema/EventBatch';
+export { RejectedEventSchema, type EventRejectionCode, type RejectedEvent } from './schema/RejectedEvent';

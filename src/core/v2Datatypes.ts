@@ -29,23 +29,6 @@ export function toV2Datatype(type: ElementType): V2Datatype {
   return V2_DATATYPES.find((d) => V2_TO_ELEMENT[d] === type)!;
 }
 
-/** Bytes per element in the binary tensor extension (BYTES is length-prefixed, so it has none). */
-export const BYTES_PER_ELEMENT: Record<ElementType, number> = {
-  bool: 1,
-  uint8: 1,
-  int8: 1,
-  uint16: 2,
-  int16: 2,
-  float16: 2,
-  uint32: 4,
-  int32: 4,
-  float32: 4,
-  uint64: 8,
-  int64: 8,
-  float64: 8,
-  string: 0,
-};
-
 /** The element type of a datatype from the wire, or undefined when it is none of the protocol's. */
 export function fromV2Datatype(datatype: unknown): ElementType | undefined {
   return isV2Datatype(datatype) ? V2_TO_ELEMENT[datatype] : undefined;

@@ -19,13 +19,18 @@ export async function readJsonBody(
 ): Promise<Record<string, unknown>> {
   const text = await readBodyText(req, options.limits ?? CONTROL_BODY_LIMITS);
   if (options.emptyIsObject && text.trim() === '') return {};
+  return parseJsonObject(text, 'body');
+}
+
+/** `text` as one JSON object, else 400 `INVALID_INPUT` naming `what` (`body`, `metrics`). */
+export function parseJsonObject(text: string, what: string): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new HttpError(400, 'INVALID_INPUT', 'body is not JSON');
+    throw new HttpError(400, 'INVALID_INPUT', `${what} is not JSON`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new HttpError(400, 'INVALID_INPUT', 'expected a JSON object');
+    throw new HttpError(400, 'INVALID_INPUT', `${what} must be a JSON object`);
   return value as Record<string, unknown>;
 }

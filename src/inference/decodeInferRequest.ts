@@ -5,7 +5,8 @@ import type { TensorSpec } from '../core/schema/TensorSpec';
 import { validateFeeds } from '../core/validateFeeds';
 import { InferRequest } from './inferRequestSchema';
 import { tensorFromJson } from './tensorFromJson';
-import { BYTES_PER_ELEMENT, isV2Datatype, V2_DATATYPES, V2_TO_ELEMENT } from '../core/v2Datatypes';
+import { bytesOfTensor, tensorFromBytes } from '../core/tensorFromBytes';
+import { isV2Datatype, V2_DATATYPES, V2_TO_ELEMENT } from '../core/v2Datatypes';
 import { v2Error } from './v2Error';
 
 export interface DecodedInferRequest {
@@ -97,31 +98,14 @@ export function decodeInferRequest(
 
 function tensorFromBinary(bytes: Uint8Array, type: ElementType, count: number, size: number, where: string): TensorArray {
   if (type === 'string') throw v2Error(400, 'INVALID_INPUT', `${where}: BYTES tensors are accepted as JSON only`);
-  if (bytes.byteLength !== size || size !== count * BYTES_PER_ELEMENT[type]) {
+  if (bytes.byteLength !== size || size !== bytesOfTensor(type, count)) {
     throw v2Error(
       400,
       'INVALID_INPUT',
-      `${where}: shape needs ${count * BYTES_PER_ELEMENT[type]} bytes of binary data, binary_data_size is ${size} (${bytes.byteLength} available)`,
+      `${where}: shape needs ${bytesOfTensor(type, count)} bytes of binary data, binary_data_size is ${size} (${bytes.byteLength} available)`,
     );
   }
-  // Copy: the body offset of a tensor need not be aligned for its element size.
-  const copy = new Uint8Array(size);
-  copy.set(bytes);
-  const Ctor = {
-    bool: Uint8Array,
-    uint8: Uint8Array,
-    int8: Int8Array,
-    uint16: Uint16Array,
-    int16: Int16Array,
-    float16: Uint16Array,
-    uint32: Uint32Array,
-    int32: Int32Array,
-    float32: Float32Array,
-    uint64: BigUint64Array,
-    int64: BigInt64Array,
-    float64: Float64Array,
-  }[type];
-  return new Ctor(copy.buffer, 0, count);
+  return tensorFromBytes(bytes, type);
 }
 
 function selectOutputs(request: InferRequest, outputs: TensorSpec[]): { name: string; binary: boolean }[] {

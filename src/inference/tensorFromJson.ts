@@ -1,5 +1,6 @@
 import type { ElementType, TensorArray } from '../core/protocol';
 import { toFloat16Bits } from '../core/float16';
+import { NUMBER_ARRAYS } from '../core/tensorFromBytes';
 import { v2Error } from './v2Error';
 
 const INT_RANGE: Partial<Record<ElementType, [number, number]>> = {
@@ -10,17 +11,6 @@ const INT_RANGE: Partial<Record<ElementType, [number, number]>> = {
   int32: [-2147483648, 2147483647],
   uint32: [0, 4294967295],
 };
-
-const ARRAYS = {
-  float32: Float32Array,
-  float64: Float64Array,
-  int8: Int8Array,
-  uint8: Uint8Array,
-  int16: Int16Array,
-  uint16: Uint16Array,
-  int32: Int32Array,
-  uint32: Uint32Array,
-} as const;
 
 /**
  * A tensor's JSON `data` (flat or nested, row major) as a typed array of `type`, checking every element:
@@ -69,7 +59,7 @@ export function tensorFromJson(data: unknown, type: ElementType, count: number, 
       return flat as string[];
     }
     default: {
-      const out = new ARRAYS[type](count);
+      const out = new NUMBER_ARRAYS[type](count);
       const range = INT_RANGE[type];
       flat.forEach((x, i) => {
         if (typeof x !== 'number') return bad(i, 'a number');

@@ -4,7 +4,7 @@ import { defaultModelsDir } from './defaultModelsDir';
 import { loadOrt } from './loadOrt';
 import { Model } from './Model';
 import { readModelBytes } from './readModelBytes';
-import { resolveNodeSource, type NodeModelInput } from './resolveNodeSource';
+import { resolveNodeSource, type NodeModelReference } from './resolveNodeSource';
 import { sessionSpecs } from './sessionSpecs';
 
 export interface NodeLoadOptions {
@@ -25,7 +25,7 @@ export interface NodeLoadOptions {
  * import { loadModel } from 'ondevice/node'
  * const model = await loadModel('./my-model.onnx', { threads: 1 })
  */
-export async function loadModel(source: NodeModelInput, options: NodeLoadOptions = {}): Promise<Model> {
+export async function loadModel(source: NodeModelReference, options: NodeLoadOptions = {}): Promise<Model> {
   const ort = await loadOrt();
   const resolved = await resolveNodeSource(source, { modelsDir: options.modelsDir ?? defaultModelsDir(), sha256: options.sha256 });
   const threads = options.threads ?? Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2)));

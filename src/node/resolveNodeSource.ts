@@ -6,8 +6,11 @@ import { findModel } from '../registry/findModel';
 import type { ModelEntry } from '../registry/ModelEntry';
 import { readRegistry } from './readRegistry';
 
-/** What `loadModel` accepts on Node: a registry id (`tiny-mlp`, `tiny-mlp@1`), an entry, a URL or a file path. */
-export type NodeModelInput = string | URL | ModelEntry;
+/** Which model `loadModel` loads on Node: a registry id (`tiny-mlp`, `tiny-mlp@1`), an entry, a URL or a file path. */
+export type NodeModelReference = string | URL | ModelEntry;
+
+/** @deprecated The old name of `NodeModelReference`; kept so code written against it compiles. */
+export type NodeModelInput = NodeModelReference;
 
 /** A model resolved to exactly one place: `file` or `url`. */
 export interface NodeModelSource {
@@ -25,7 +28,10 @@ export interface NodeModelSource {
  * Turn a model input into a file or URL. A registry id is only ever looked up in the registry, whose
  * file names are validated plain names, so an id never reaches the file system unchecked.
  */
-export async function resolveNodeSource(input: NodeModelInput, options: { modelsDir: string; sha256?: string }): Promise<NodeModelSource> {
+export async function resolveNodeSource(
+  input: NodeModelReference,
+  options: { modelsDir: string; sha256?: string },
+): Promise<NodeModelSource> {
   if (input instanceof URL) input = input.href;
   if (typeof input === 'object' && input !== null) return fromEntry(input, options.modelsDir);
   if (typeof input !== 'string' || input.length === 0) {

@@ -1,43 +1,30 @@
 import type pg from 'pg';
 import { inTransaction } from '../db/openPostgresPool';
-import type { Decision, NewRelease, Release, ReleaseEntry, ReleaseState, ReleaseStore, Evaluation } from './ReleaseStore';
+import {
+  DECISION_COLUMNS,
+  NEW_RELEASE_COLUMNS,
+  decisionOf,
+  decisionRowOf,
+  releaseOf,
+  releaseRowOf,
+  type DecisionRow,
+  type ReleaseRow,
+} from './releaseRows';
+import type { Decision, NewRelease, Release, ReleaseState, ReleaseStore, Evaluation } from './ReleaseStore';
 
-interface ReleaseRow {
-  model_id: string;
-  version: string;
-  seq: number;
-  sha256: string;
-  bytes: number;
-  entry: string;
-  notes: string | null;
-  metrics: string | null;
-  published_ms: number;
-  state: ReleaseState;
-  percent: number;
-  rollout_started_ms: number | null;
-}
-
-interface DecisionRow {
-  model_id: string;
-  version: string;
-  at_ms: number;
-  action: Decision['action'];
-  from_percent: number;
-  to_percent: number;
-  actor: Decision['actor'];
-  reason: string;
-  evidence: string;
-}
-
-const INSERT_DECISION_SQL = `INSERT INTO release_decisions
-  (model_id, version, at_ms, action, from_percent, to_percent, actor, reason, evidence)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+/** `$1, $2, …` for `columns`. */
+const placeholders = (columns: readonly string[]) => columns.map((_, i) => `$${i + 1}`).join(', ');
+const INSERT_DECISION_SQL = `INSERT INTO release_decisions (${DECISION_COLUMNS.join(', ')}) VALUES (${placeholders(DECISION_COLUMNS)})`;
+// model_id is the first column ($1): seq is one more than that model's last.
+const INSERT_RELEASE_SQL = `INSERT INTO releases (${NEW_RELEASE_COLUMNS.join(', ')}, seq)
+  VALUES (${placeholders(NEW_RELEASE_COLUMNS)}, (SELECT COALESCE(MAX(seq), 0) + 1 FROM releases WHERE model_id = $1))
+  ON CONFLICT (model_id, version) DO NOTHING`;
 
 /** Fixed namespace of the per-model advisory locks that serialise publishes (seq is per model). */
 const PUBLISH_LOCK_NAMESPACE = 7_114_003;
 
 /**
- * Releases on PostgreSQL (the schema of pgMigrations.ts), the counterpart of SqliteReleaseStore: bytes
+ * Releases on PostgreSQL (the schema of src/db/postgresMigrations.ts), the counterpart of SqliteReleaseStore: bytes
  * content-addressed in `release_blobs` (BYTEA), every write that spans tables in one transaction. Several
  * instances may publish at once: a per-model advisory lock orders their `seq`.
  */
@@ -60,40 +47,25 @@ export class PostgresReleaseStore implements ReleaseStore {
           Buffer.from(copy.buffer, copy.byteOffset, copy.byteLength),
         ]);
       }
+      const row = releaseRowOf(release);
       const inserted = await client.query(
-        `INSERT INTO releases
-           (model_id, version, seq, sha256, bytes, entry, url, notes, metrics, published_ms, state, percent, rollout_started_ms)
-         VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM releases WHERE model_id = $1), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-         ON CONFLICT (model_id, version) DO NOTHING`,
-        [
-          release.modelId,
-          release.version,
-          release.sha256,
-          release.entry.bytes,
-          JSON.stringify(release.entry),
-          release.entry.url,
-          release.notes,
-          release.metrics === undefined ? null : JSON.stringify(release.metrics),
-          release.publishedMs,
-          release.state,
-          release.percent,
-          release.percent > 0 ? release.publishedMs : null,
-        ],
+        INSERT_RELEASE_SQL,
+        NEW_RELEASE_COLUMNS.map((c) => row[c]),
       );
       if (inserted.rowCount === 0) return false;
-      await client.query(INSERT_DECISION_SQL, decisionParams(decision));
+      await client.query(INSERT_DECISION_SQL, decisionValues(decision));
       return true;
     });
   }
 
   async get(modelId: string, version: string): Promise<Release | undefined> {
     const { rows } = await this.pool.query<ReleaseRow>('SELECT * FROM releases WHERE model_id = $1 AND version = $2', [modelId, version]);
-    return rows[0] && toRelease(rows[0]);
+    return rows[0] && releaseOf(rows[0]);
   }
 
   async list(modelId: string): Promise<Release[]> {
     const { rows } = await this.pool.query<ReleaseRow>('SELECT * FROM releases WHERE model_id = $1 ORDER BY seq', [modelId]);
-    return rows.map(toRelease);
+    return rows.map(releaseOf);
   }
 
   async modelIds(): Promise<string[]> {
@@ -126,12 +98,12 @@ export class PostgresReleaseStore implements ReleaseStore {
          WHERE model_id = $1 AND version = $2`,
         [change.modelId, change.version, change.state, change.percent, change.atMs],
       );
-      await client.query(INSERT_DECISION_SQL, decisionParams(decision));
+      await client.query(INSERT_DECISION_SQL, decisionValues(decision));
     });
   }
 
   async record(decision: Decision): Promise<void> {
-    await this.pool.query(INSERT_DECISION_SQL, decisionParams(decision));
+    await this.pool.query(INSERT_DECISION_SQL, decisionValues(decision));
   }
 
   async saveEvaluation(e: Evaluation): Promise<void> {
@@ -165,37 +137,11 @@ export class PostgresReleaseStore implements ReleaseStore {
       'SELECT * FROM release_decisions WHERE model_id = $1 ORDER BY at_ms DESC, id DESC LIMIT $2',
       [modelId, limit],
     );
-    return rows.map((r) => ({
-      modelId: r.model_id,
-      version: r.version,
-      atMs: r.at_ms,
-      action: r.action,
-      fromPercent: r.from_percent,
-      toPercent: r.to_percent,
-      actor: r.actor,
-      reason: r.reason,
-      evidence: JSON.parse(r.evidence) as unknown,
-    }));
+    return rows.map(decisionOf);
   }
 }
 
-function decisionParams(d: Decision): unknown[] {
-  return [d.modelId, d.version, d.atMs, d.action, d.fromPercent, d.toPercent, d.actor, d.reason, JSON.stringify(d.evidence ?? null)];
-}
-
-function toRelease(row: ReleaseRow): Release {
-  return {
-    modelId: row.model_id,
-    version: row.version,
-    seq: row.seq,
-    sha256: row.sha256,
-    bytes: row.bytes,
-    entry: JSON.parse(row.entry) as ReleaseEntry,
-    notes: row.notes,
-    metrics: row.metrics === null ? null : (JSON.parse(row.metrics) as unknown),
-    publishedMs: row.published_ms,
-    state: row.state,
-    percent: row.percent,
-    rolloutStartedMs: row.rollout_started_ms,
-  };
+function decisionValues(d: Decision): unknown[] {
+  const row = decisionRowOf(d);
+  return DECISION_COLUMNS.map((c) => row[c]);
 }

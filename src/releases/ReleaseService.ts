@@ -11,7 +11,7 @@ import type { FeaturesVariant } from './deriveFeaturesVariant';
 import { releaseBytesUrl, releaseFeaturesUrl, releaseOptimizedUrl } from './releaseIds';
 import type { ReleaseTrainable } from '../registry/ReleaseManifest';
 import type { TrainableSpec } from '../registry/ModelEntry';
-import type { Decision, Evaluation, Release, ReleaseEntry, ReleaseStore } from './ReleaseStore';
+import type { Decision, Evaluation, Release, PublishedEntry, ReleaseStore } from './ReleaseStore';
 import { ReleaseManifestSchema, type ReleaseManifest } from '../registry/ReleaseManifest';
 import { policyFor, type RolloutConfig } from './rolloutPolicy';
 import { signatureIncompatibilities } from './signatureIncompatibilities';
@@ -104,7 +104,7 @@ export class ReleaseService {
       if (!spec || !this.options.deriveFeatures || !this.options.readSeedBytes) continue;
       try {
         const bytes = await this.options.readSeedBytes(e.file);
-        const derived = await this.deriveTrainable(bytes, spec, { ...(e as unknown as ReleaseEntry), url: `/models/${e.file}` });
+        const derived = await this.deriveTrainable(bytes, spec, { ...(e as unknown as PublishedEntry), url: `/models/${e.file}` });
         this.seededVariants.set(`${e.id}@${e.version}#${e.sha256}`, { trainable: derived.trainable, bytes: derived.bytes });
       } catch (error) {
         this.seedWarnings.push(`${e.id}@${e.version} is not trainable: ${(error as Error).message}`);
@@ -116,7 +116,7 @@ export class ReleaseService {
     for (const e of firstPerModel.values()) {
       if (known.has(e.id)) continue;
       const { source: _source, optimized: _optimized, trainable: _trainable, ...fields } = e;
-      const entry = { ...fields, url: `/models/${e.file}` } as unknown as ReleaseEntry;
+      const entry = { ...fields, url: `/models/${e.file}` } as unknown as PublishedEntry;
       await this.store.publish(
         {
           modelId: e.id,
@@ -177,7 +177,7 @@ export class ReleaseService {
       );
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const base: Record<string, unknown> = stable?.entry ?? {};
-    const entry: ReleaseEntry = {
+    const entry: PublishedEntry = {
       ...pick(base, ['license', 'task', 'description']),
       id: modelId,
       version,
@@ -273,7 +273,7 @@ export class ReleaseService {
   private async deriveTrainable(
     bytes: Uint8Array,
     spec: TrainableSpec,
-    entry: ReleaseEntry,
+    entry: PublishedEntry,
   ): Promise<{ trainable: ReleaseTrainable; bytes: Uint8Array }> {
     const derived = await this.options.deriveFeatures!(bytes, spec, entry);
     const { features, weight, bias, featureCount, classes, output } = derived.head;
@@ -298,7 +298,7 @@ export class ReleaseService {
   /** The pre-optimised copy of uploaded bytes, or why there is none (a failure here never fails the publish). */
   private async deriveCopy(
     bytes: Uint8Array,
-    entry: ReleaseEntry,
+    entry: PublishedEntry,
   ): Promise<{ copy?: { bytes: Uint8Array; entry: { sha256: string; bytes: number; onnxruntime: string } }; optimizedError?: string }> {
     if (!this.options.deriveOptimized) return {};
     try {

@@ -1,11 +1,14 @@
 // Types-only: what the release control plane keeps, as one interface a database implements
-// (SqliteReleaseStore; a PostgreSQL one would map the same rows).
+// (SqliteReleaseStore, PostgresReleaseStore; both map the same rows by column name, releaseRows.ts).
 import type { TensorSpec } from '../core/schema/TensorSpec';
 
 export type ReleaseState = 'stable' | 'candidate' | 'rolled_back' | 'retired';
 
-/** The registry-entry fields a release serves in the manifest (`url` is absolute on this server). */
-export interface ReleaseEntry {
+/**
+ * A published version's registry entry as the store keeps it: what the manifest serves of it (its
+ * ReleaseEntry, src/registry/ReleaseManifest.ts, adds the release state), `url` a path on this server.
+ */
+export interface PublishedEntry {
   id: string;
   version: string;
   url: string;
@@ -24,7 +27,7 @@ export interface Release {
   seq: number;
   sha256: string;
   bytes: number;
-  entry: ReleaseEntry;
+  entry: PublishedEntry;
   notes: string | null;
   /** Offline metrics the publisher attached (`--metrics file.json`). */
   metrics: unknown;
@@ -52,7 +55,7 @@ export interface NewRelease {
   modelId: string;
   version: string;
   sha256: string;
-  entry: ReleaseEntry;
+  entry: PublishedEntry;
   notes: string | null;
   metrics: unknown;
   publishedMs: number;

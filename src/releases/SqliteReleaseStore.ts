@@ -1,32 +1,15 @@
 import type Database from 'better-sqlite3';
-import type { Decision, NewRelease, Release, ReleaseEntry, ReleaseState, ReleaseStore, Evaluation } from './ReleaseStore';
-
-interface ReleaseRow {
-  model_id: string;
-  version: string;
-  seq: number;
-  sha256: string;
-  bytes: number;
-  entry: string;
-  notes: string | null;
-  metrics: string | null;
-  published_ms: number;
-  state: ReleaseState;
-  percent: number;
-  rollout_started_ms: number | null;
-}
-
-interface DecisionRow {
-  model_id: string;
-  version: string;
-  at_ms: number;
-  action: Decision['action'];
-  from_percent: number;
-  to_percent: number;
-  actor: Decision['actor'];
-  reason: string;
-  evidence: string;
-}
+import {
+  DECISION_COLUMNS,
+  NEW_RELEASE_COLUMNS,
+  decisionOf,
+  decisionRowOf,
+  releaseOf,
+  releaseRowOf,
+  type DecisionRow,
+  type ReleaseRow,
+} from './releaseRows';
+import type { Decision, NewRelease, Release, ReleaseState, ReleaseStore, Evaluation } from './ReleaseStore';
 
 /**
  * Releases in the collector's SQLite database (migration 4). Rows are mapped by column name; every write
@@ -46,13 +29,12 @@ export class SqliteReleaseStore implements ReleaseStore {
 
   constructor(private readonly db: Database.Database) {
     this.insertBlob = db.prepare('INSERT OR IGNORE INTO release_blobs (sha256, bytes) VALUES (@sha256, @bytes)');
-    this.insertRelease = db.prepare(`INSERT OR IGNORE INTO releases
-      (model_id, version, seq, sha256, bytes, entry, url, notes, metrics, published_ms, state, percent, rollout_started_ms)
-      VALUES (@modelId, @version, (SELECT COALESCE(MAX(seq), 0) + 1 FROM releases WHERE model_id = @modelId), @sha256, @bytes,
-              @entry, @url, @notes, @metrics, @publishedMs, @state, @percent, @rolloutStartedMs)`);
-    this.insertDecision = db.prepare(`INSERT INTO release_decisions
-      (model_id, version, at_ms, action, from_percent, to_percent, actor, reason, evidence)
-      VALUES (@modelId, @version, @atMs, @action, @fromPercent, @toPercent, @actor, @reason, @evidence)`);
+    this.insertRelease = db.prepare(`INSERT OR IGNORE INTO releases (${NEW_RELEASE_COLUMNS.join(', ')}, seq)
+      VALUES (${NEW_RELEASE_COLUMNS.map((c) => `@${c}`).join(', ')},
+              (SELECT COALESCE(MAX(seq), 0) + 1 FROM releases WHERE model_id = @model_id))`);
+    this.insertDecision = db.prepare(
+      `INSERT INTO release_decisions (${DECISION_COLUMNS.join(', ')}) VALUES (${DECISION_COLUMNS.map((c) => `@${c}`).join(', ')})`,
+    );
     this.selectOne = db.prepare('SELECT * FROM releases WHERE model_id = ? AND version = ?');
     this.selectModel = db.prepare('SELECT * FROM releases WHERE model_id = ? ORDER BY seq');
     this.selectIds = db.prepare('SELECT DISTINCT model_id FROM releases ORDER BY model_id');
@@ -78,33 +60,20 @@ export class SqliteReleaseStore implements ReleaseStore {
         const copy = derived.bytes;
         this.insertBlob.run({ sha256: derived.sha256, bytes: Buffer.from(copy.buffer, copy.byteOffset, copy.byteLength) });
       }
-      const inserted = this.insertRelease.run({
-        modelId: release.modelId,
-        version: release.version,
-        sha256: release.sha256,
-        bytes: release.entry.bytes,
-        entry: JSON.stringify(release.entry),
-        url: release.entry.url,
-        notes: release.notes,
-        metrics: release.metrics === undefined ? null : JSON.stringify(release.metrics),
-        publishedMs: release.publishedMs,
-        state: release.state,
-        percent: release.percent,
-        rolloutStartedMs: release.percent > 0 ? release.publishedMs : null,
-      });
+      const inserted = this.insertRelease.run(releaseRowOf(release));
       if (inserted.changes === 0) return false;
-      this.insertDecision.run(decisionParams(decision));
+      this.insertDecision.run(decisionRowOf(decision));
       return true;
     })();
   }
 
   async get(modelId: string, version: string): Promise<Release | undefined> {
     const row = this.selectOne.get(modelId, version) as ReleaseRow | undefined;
-    return row && toRelease(row);
+    return row && releaseOf(row);
   }
 
   async list(modelId: string): Promise<Release[]> {
-    return (this.selectModel.all(modelId) as ReleaseRow[]).map(toRelease);
+    return (this.selectModel.all(modelId) as ReleaseRow[]).map(releaseOf);
   }
 
   async modelIds(): Promise<string[]> {
@@ -123,12 +92,12 @@ export class SqliteReleaseStore implements ReleaseStore {
     this.db.transaction(() => {
       if (change.state === 'stable') this.retireStable.run(change.modelId, change.version);
       this.updateState.run(change);
-      this.insertDecision.run(decisionParams(decision));
+      this.insertDecision.run(decisionRowOf(decision));
     })();
   }
 
   async record(decision: Decision): Promise<void> {
-    this.insertDecision.run(decisionParams(decision));
+    this.insertDecision.run(decisionRowOf(decision));
   }
 
   async saveEvaluation(e: Evaluation): Promise<void> {
@@ -158,37 +127,6 @@ export class SqliteReleaseStore implements ReleaseStore {
   }
 
   async decisions(modelId: string, limit: number): Promise<Decision[]> {
-    return (this.selectDecisions.all(modelId, limit) as DecisionRow[]).map((r) => ({
-      modelId: r.model_id,
-      version: r.version,
-      atMs: r.at_ms,
-      action: r.action,
-      fromPercent: r.from_percent,
-      toPercent: r.to_percent,
-      actor: r.actor,
-      reason: r.reason,
-      evidence: JSON.parse(r.evidence) as unknown,
-    }));
+    return (this.selectDecisions.all(modelId, limit) as DecisionRow[]).map(decisionOf);
   }
-}
-
-function decisionParams(d: Decision) {
-  return { ...d, evidence: JSON.stringify(d.evidence ?? null) };
-}
-
-function toRelease(row: ReleaseRow): Release {
-  return {
-    modelId: row.model_id,
-    version: row.version,
-    seq: row.seq,
-    sha256: row.sha256,
-    bytes: row.bytes,
-    entry: JSON.parse(row.entry) as ReleaseEntry,
-    notes: row.notes,
-    metrics: row.metrics === null ? null : (JSON.parse(row.metrics) as unknown),
-    publishedMs: row.published_ms,
-    state: row.state,
-    percent: row.percent,
-    rolloutStartedMs: row.rollout_started_ms,
-  };
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import type { LeaderLease } from '../db/LeaderLease';
-import { accessPolicy } from '../http/accessPolicy';
+import { accessPolicy, type AccessOptions } from '../http/accessPolicy';
 import { longestBodyTimeoutMs, routeRequest, type RouteTable } from '../http/routeRequest';
 import { WebhookNotifier } from '../http/WebhookNotifier';
 import { parseRegistry } from '../registry/parseRegistry';
@@ -16,7 +16,8 @@ import type { ReleaseStore } from './ReleaseStore';
 import { loadRolloutConfig, parseRolloutConfig, type RolloutConfig } from './rolloutPolicy';
 import type { VersionMetricsSource } from './VersionMetrics';
 
-export interface ReleaseControlOptions {
+/** Access (AccessOptions): off loopback the write side needs `adminToken`, the read side `readToken`. */
+export interface ReleaseControlOptions extends AccessOptions {
   store: ReleaseStore;
   metrics: VersionMetricsSource;
   /** Registry whose entries are seeded as first stable releases. Default `models/registry.json` (missing: none). */
@@ -28,12 +29,6 @@ export interface ReleaseControlOptions {
   rolloutConfig?: RolloutConfig;
   /** Overrides the config's decision-loop period. */
   evaluationIntervalMs?: number;
-  /** Host the server listens on: off loopback the write side needs `adminToken`, the read side `readToken`. */
-  listenHost?: string;
-  adminToken?: string;
-  readToken?: string;
-  requireReadToken?: boolean;
-  allowedHosts?: string[];
   /** The collector's ModelKeyBudget.addKnown: a release's events always count. */
   addKnownModel?: (modelId: string, version: string) => void;
   /** Automatic rollbacks are POSTed here as firing alerts. */

@@ -1,4 +1,4 @@
-import { databaseUrlFromEnv } from '../collector/collectorOptionsFromEnv';
+import { databaseUrlFromEnv } from '../db/databaseUrlFromEnv';
 import { isLoopbackHost } from '../http/isLoopbackHost';
 import { sandboxSettingsFromEnv } from '../sandbox';
 import type { ReleaseControlOptions } from './createReleaseControl';

@@ -1,7 +1,7 @@
 import { HttpError } from '../http/HttpError';
 import { holdIdleTimeout } from '../http/holdIdleTimeout';
 import { readBodyBytes } from '../http/readBodyBytes';
-import { readJsonBody } from '../http/readJsonBody';
+import { parseJsonObject, readJsonBody } from '../http/readJsonBody';
 import type { Route } from '../http/Route';
 import { sendJson } from '../http/sendJson';
 import { INSTALL_ID, MODEL_ID, VERSION, releaseOptimizedUrl } from './releaseIds';
@@ -178,13 +178,7 @@ function publishParams(url: URL): { notes?: string; metrics?: unknown; breaking:
   let metrics: unknown;
   if (metricsText !== null) {
     if (metricsText.length > 8000) throw new HttpError(400, 'INVALID_INPUT', 'metrics: at most 8000 characters of JSON');
-    try {
-      metrics = JSON.parse(metricsText);
-    } catch {
-      throw new HttpError(400, 'INVALID_INPUT', 'metrics is not JSON');
-    }
-    if (typeof metrics !== 'object' || metrics === null || Array.isArray(metrics))
-      throw new HttpError(400, 'INVALID_INPUT', 'metrics must be a JSON object');
+    metrics = parseJsonObject(metricsText, 'metrics');
   }
   const breaking = url.searchParams.get('breaking');
   if (breaking !== null && breaking !== '1' && breaking !== 'true' && breaking !== '0' && breaking !== 'false')

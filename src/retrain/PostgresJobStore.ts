@@ -4,7 +4,7 @@ import type { Job, JobStore, JobTrigger, JobUpdate } from './JobStore';
 import { COLUMNS, JSON_FIELDS, jobOf, type JobRow } from './jobRows';
 
 /**
- * Jobs on PostgreSQL (migration 2 of pgMigrations.ts), the counterpart of SqliteJobStore. The lock is
+ * Jobs on PostgreSQL (migration 2 of src/db/postgresMigrations.ts), the counterpart of SqliteJobStore. The lock is
  * one row in `retrain_lock`, read and taken in one transaction under a row lock (the row is created
  * first if missing), so two instances never both see it free.
  */

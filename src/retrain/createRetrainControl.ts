@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SandboxSettings } from '../sandbox';
-import { accessPolicy } from '../http/accessPolicy';
+import { accessPolicy, type AccessOptions } from '../http/accessPolicy';
 import { routeRequest, type RouteTable } from '../http/routeRequest';
 import { jobRoutes, jobsOwn } from './jobRoutes';
 import type { JobStore } from './JobStore';
@@ -11,16 +11,11 @@ import type { RetrainPorts } from './runRetrainJob';
 /** The alert a failed job raises (and the next job of the model that does not fail resolves). */
 export const JOB_FAILED_ALERT = 'retrain-job-failed';
 
-export interface RetrainControlOptions {
+/** Access (AccessOptions): the release control plane's policy, off loopback writes need `adminToken` and reads `readToken`. */
+export interface RetrainControlOptions extends AccessOptions {
   config: RetrainConfig;
   store: JobStore;
   ports: RetrainPorts;
-  /** Same policy as the release control plane: off loopback, writes need `adminToken` and reads `readToken`. */
-  listenHost?: string;
-  adminToken?: string;
-  readToken?: string;
-  requireReadToken?: boolean;
-  allowedHosts?: string[];
   /** Raise / resolve the job-failed alert (the collector's raiseAlert / clearAlert). */
   raiseAlert?: (a: { rule: string; labels: Record<string, string>; value: number; description: string }) => Promise<unknown>;
   clearAlert?: (rule: string, labels: Record<string, string>, value: number) => Promise<unknown>;

@@ -7,7 +7,7 @@ import { EventQueue } from './EventQueue';
 import { installId, sharedInstallId } from './installId';
 import { newId } from './newId';
 import { rememberPrediction } from './recentPredictions';
-import { readCollectorAnswer, type CollectorAnswer, type DeferredEvent, type RejectedEvent } from './readCollectorAnswer';
+import { readCollectorAnswer, type CollectorAnswer, type DeferredEvent, type RefusedEvent } from './readCollectorAnswer';
 import { splitBatches } from './splitBatches';
 import { openTelemetryChannel, type TelemetryChannelMessage } from './telemetryChannel';
 import type { TelemetryConfig } from './TelemetryConfig';
@@ -343,7 +343,7 @@ export class Telemetry {
     await this.queue.remove(ids).catch(() => undefined);
   }
 
-  private async drop(rejected: RejectedEvent[]): Promise<void> {
+  private async drop(rejected: RefusedEvent[]): Promise<void> {
     if (rejected.length === 0) return;
     const ids = rejected.map((r) => r.id);
     for (const id of ids) {

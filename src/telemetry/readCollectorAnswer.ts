@@ -1,9 +1,8 @@
-/** An event the collector refused, from its answer (`rejected` of a 200, or the path of a 400). */
-export interface RejectedEvent {
-  id: string;
-  code: string;
-  path: string;
-}
+import * as v from 'valibot';
+import { RejectedEventSchema, type RejectedEvent } from '../core/schema/RejectedEvent';
+
+/** An event of ours the collector refused, from its answer (`rejected` of a 200, or the path of a 400). */
+export type RefusedEvent = RejectedEvent & { id: string };
 
 /** An event the collector did not take now (over a per-install limit) and wants again after `retryAfterMs`. */
 export interface DeferredEvent {
@@ -18,9 +17,9 @@ export type CollectorAnswer =
    * The batch was taken: `acknowledged` are stored (or duplicates); `rejected` will never be accepted;
    * `deferred` are not stored and are sent again after their `retryAfterMs` (a 429 that lists them).
    */
-  | { kind: 'accepted'; acknowledged: string[]; rejected: RejectedEvent[]; deferred: DeferredEvent[] }
+  | { kind: 'accepted'; acknowledged: string[]; rejected: RefusedEvent[]; deferred: DeferredEvent[] }
   /** 400 naming one event (a collector that refuses the whole batch for it): drop it, resend the rest. */
-  | { kind: 'invalid'; rejected: RejectedEvent[]; code: string; message: string }
+  | { kind: 'invalid'; rejected: RefusedEvent[]; code: string; message: string }
   /** 403: the site key or origin is refused. A configuration problem: keep the events, say so. */
   | { kind: 'refused'; code: string; message: string }
   /** Any other 4xx: the body itself is wrong; resending it cannot help. */
@@ -54,9 +53,10 @@ export async function readCollectorAnswer(response: Response, ids: readonly stri
   // A 429 with `deferred` stored the rest of the batch: the same answer as a 200, less the deferred ones.
   if (response.ok || (response.status === 429 && Array.isArray(body.deferred))) {
     const sent = new Set(ids);
-    const rejected = (Array.isArray(body.rejected) ? body.rejected : [])
-      .filter((r): r is RejectedEvent => typeof r?.id === 'string' && sent.has(r.id))
-      .map((r) => ({ id: r.id, code: String(r.code ?? 'INVALID_EVENT'), path: String(r.path ?? '$') }));
+    const rejected = (Array.isArray(body.rejected) ? body.rejected : []).flatMap((r: unknown): RefusedEvent[] => {
+      const parsed = v.safeParse(RejectedEventSchema, r);
+      return parsed.success && parsed.output.id !== null && sent.has(parsed.output.id) ? [{ ...parsed.output, id: parsed.output.id }] : [];
+    });
     const refused = new Set(rejected.map((r) => r.id));
     const deferred = (Array.isArray(body.deferred) ? body.deferred : [])
       .filter((d): d is { id: string; code?: unknown; retryAfterMs?: unknown } => typeof d?.id === 'string' && sent.has(d.id))

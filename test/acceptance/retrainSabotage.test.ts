@@ -2,7 +2,6 @@
 // labels shuffled) runs through `ondevice retrain` against `npm start`; the gate refuses what comes out (exit 3)
 // and nothing reaches a client. The field is the drifted population of retrainEndToEnd.test.ts, sent to the ingest
 // directly (the real client's path is that test's subject).
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,6 +10,7 @@ import { driftedDigits } from '../../src/retrain/digits/drift';
 import { startAppServer } from '../helpers/appServer';
 import type { SpawnedServer } from '../helpers/spawnServer';
 import { fieldEvents, sendEvents } from '../retrain/fieldEvents';
+import { runOndevice } from '../helpers/runOndevice';
 
 const SHIPPED_TRAINER = (JSON.parse(readFileSync('config/retrain.json', 'utf8')) as { models: { digits: { trainer: string[] } } }).models
   .digits.trainer;
@@ -23,13 +23,7 @@ const SABOTAGED_TRAINER = ['node', '--import', 'tsx', 'test/acceptance/shuffledL
 const SABOTAGED_OPTIONS = ['--epochs', '1', '--max-base-samples', '1000'];
 const FIELD = 500;
 
-function ondevice(args: string[]) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, ['bin/ondevice.mjs', ...args], { timeout: 300_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const ondevice = (args: string[]) => runOndevice(args, { timeoutMs: 300_000 });
 
 async function json<T>(url: string): Promise<T> {
   const res = await fetch(url);

@@ -6,6 +6,7 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { mulberry32 } from '../../src/core/mulberry32';
+import { shuffleInPlace } from '../../src/core/shuffleInPlace';
 
 const args = process.argv.slice(2);
 const dataset = args[args.indexOf('--dataset') + 1];
@@ -19,10 +20,7 @@ const lines = readFileSync(path.join(dataset, 'field-train.jsonl'), 'utf8').spli
 const samples = lines.map((l) => JSON.parse(l) as { label: unknown });
 const labels = samples.map((s) => s.label);
 const random = mulberry32(13);
-for (let i = labels.length - 1; i > 0; i--) {
-  const j = Math.floor(random() * (i + 1));
-  [labels[i], labels[j]] = [labels[j], labels[i]];
-}
+shuffleInPlace(labels, random);
 writeFileSync(path.join(copy, 'field-train.jsonl'), samples.map((s, i) => `${JSON.stringify({ ...s, label: labels[i] })}\n`).join(''));
 console.log(`shuffled the labels of ${samples.length} field samples`);
 const run = spawnSync(inner[0], [...inner.slice(1), '--dataset', copy, '--out', out], { stdio: 'inherit' });

@@ -1,20 +1,11 @@
 // The `ondevice` command as a user meets it: help for every command and subcommand on stdout with exit 0,
 // exit 2 only for usage mistakes, and one clear line when the server is down or lacks the API.
-import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnServer, type SpawnedServer } from '../helpers/spawnServer';
+import { runOndevice } from '../helpers/runOndevice';
 
-function ondevice(args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(
-      process.execPath,
-      ['bin/ondevice.mjs', ...args],
-      { env: { ...process.env, ...env }, timeout: 60_000 },
-      (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const ondevice = (args: string[], env: Record<string, string> = {}) => runOndevice(args, { env });
 
 /** A port nothing listens on: bound once, then closed. */
 async function closedPort(): Promise<number> {

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../src/core/mulberry32';
 import { errorEvent, feedbackEvent, inferenceEvent, modelLoadEvent, sessionEvent } from './makeEvents';
 import { getJson, startCollector, type StartedCollector } from './startCollector';
 import { waitFor } from '../helpers/waitFor';
@@ -15,16 +16,6 @@ interface Payload {
    * exactly the ids in `valid` stored. Absent: the body is rejected whole with a 4xx, nothing stored.
    */
   events?: { rejected: number[]; valid: string[] };
-}
-
-/** mulberry32: a seeded PRNG so a failing payload is reproducible. */
-function prng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const enc = new TextEncoder();
@@ -80,7 +71,8 @@ const WRONG_VALUES: unknown[] = [
 ];
 
 function generatePayloads(): Payload[] {
-  const random = prng(20250105);
+  // Seeded, so a failing payload is reproducible.
+  const random = mulberry32(20250105);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)];
   const payloads: Payload[] = [];
 

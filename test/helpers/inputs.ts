@@ -1,5 +1,5 @@
 import { toFloat16Bits } from '../../src/core/float16';
-import { mulberry32 } from '../../scripts/onnx/mulberry32';
+import { mulberry32 } from '../../src/core/mulberry32';
 import type { ElementType } from '../../src/core/protocol';
 import type { TensorSpec } from '../../src/core/schema/TensorSpec';
 import type { ModelEntry } from '../../src/registry/ModelEntry';

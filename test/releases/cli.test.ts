@@ -1,20 +1,11 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReleaseServer, type StartedReleaseServer } from './startReleaseServer';
+import { runOndevice } from '../helpers/runOndevice';
 
-function ondevice(args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(
-      process.execPath,
-      ['bin/ondevice.mjs', ...args],
-      { env: { ...process.env, ...env }, timeout: 60_000 },
-      (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const ondevice = (args: string[], env: Record<string, string> = {}) => runOndevice(args, { env });
 
 describe('ondevice release (the CLI is a thin client of the HTTP API)', () => {
   let srv: StartedReleaseServer;

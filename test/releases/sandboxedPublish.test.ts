@@ -2,7 +2,6 @@
 // written by the ONNX encoder): a 349-byte endless Loop and a 254-byte ConstantOfShape→ReduceSum bomb are refused
 // with 422 MODEL_LOAD_FAILED and the limit they passed, the server answers health checks meanwhile, its own memory
 // stays put, and SIGTERM stops it whatever runs.
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { constantMemoryBombModel, endlessLoopModel } from '../sandbox/hostileModels';
@@ -10,6 +9,7 @@ import { startAppServer } from '../helpers/appServer';
 import type { SpawnedServer } from '../helpers/spawnServer';
 import { call, publish } from './startReleaseServer';
 import { waitFor } from '../helpers/waitFor';
+import { childrenOf, isAlive, rssBytes } from '../helpers/processes';
 
 const MiB = 1024 ** 2;
 // Small limits so bombs die fast: 5 s and 400 MiB whatever the model's size.
@@ -25,29 +25,6 @@ beforeEach(async () => {
   server = await startAppServer(LIMITS);
 }, 60_000);
 afterEach(() => server?.stop());
-
-function rssBytes(pid: number): number {
-  return Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
-}
-
-/** The server's child processes, or those whose command line matches `pattern` (e.g. the publish checks' modelTasks). */
-function childrenOf(pid: number, pattern?: string): number[] {
-  try {
-    const args = ['-P', String(pid), ...(pattern ? ['-f', pattern] : [])];
-    return execFileSync('pgrep', args, { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
-  } catch {
-    return []; // pgrep exits 1 when there are none
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** GETs `paths` every 200 ms until `until` settles; each must answer 200 within 5 s (a liveness check, not a speed assert). */
 async function stayLive(url: string, until: Promise<unknown>): Promise<number> {

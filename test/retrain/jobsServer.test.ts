@@ -1,7 +1,7 @@
 // Retraining inside `npm start` (a real server process): labelled samples and feedback through the real
 // ingest endpoint, the accuracy alert starts a job by itself, /v1/jobs shows it, a failed job raises an
 // alert, and the CLI runs a job against the server (a sabotaged trainer is refused, exit 3).
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,19 +12,11 @@ import { launchChromium } from '../helpers/chromium';
 import { fieldEvents, sendEvents as send } from './fieldEvents';
 import { toySamples } from './toyDigits';
 import { waitFor } from '../helpers/waitFor';
+import { runOndevice } from '../helpers/runOndevice';
 
 const TRAINER = [process.execPath, '--import', 'tsx', 'test/retrain/prototypeTrainer.ts'];
 
-function ondevice(args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(
-      process.execPath,
-      ['bin/ondevice.mjs', ...args],
-      { env: { ...process.env, ...env }, timeout: 120_000 },
-      (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const ondevice = (args: string[], env: Record<string, string> = {}) => runOndevice(args, { env, timeoutMs: 120_000 });
 
 describe('retraining in npm start (real server process, real ingest, real trainer)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'ondevice-retrain-server-'));

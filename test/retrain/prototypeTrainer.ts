@@ -8,8 +8,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
-import { encodeModel } from '../../scripts/onnx/encodeModel';
-import { mulberry32 } from '../../scripts/onnx/mulberry32';
+import { encodeModel } from '../../src/node/onnx/encodeModel';
+import { mulberry32 } from '../../src/core/mulberry32';
+import { shuffleInPlace } from '../../src/core/shuffleInPlace';
 
 const PIXELS = 784;
 // The `mnist` package (MIT) ships no types: ten digit sets, `get(i)` the i-th 784-pixel image.
@@ -32,10 +33,7 @@ if (field.length !== manifest.fieldTrainCount)
 const labels = field.map((s) => Number(s.label));
 if (values['shuffle-labels']) {
   const random = mulberry32(7);
-  for (let i = labels.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [labels[i], labels[j]] = [labels[j], labels[i]];
-  }
+  shuffleInPlace(labels, random);
 }
 
 const mean = (rows: ArrayLike<number>[]) => {

@@ -20,6 +20,7 @@ import {
 import { constantMemoryBombModel, endlessLoopModel, tripsLoopModel } from './hostileModels';
 import type { tasks as testTasks } from './testTasks';
 import { waitFor } from '../helpers/waitFor';
+import { isAlive } from '../helpers/processes';
 
 const TASKS = new URL('./testTasks.ts', import.meta.url);
 type TestTasks = typeof testTasks;
@@ -41,15 +42,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function caught(promise: Promise<unknown>): Promise<OnDeviceError> {
   const error = await promise.then(

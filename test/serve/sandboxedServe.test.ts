@@ -3,7 +3,6 @@
 // the idle-socket timeout is shorter, a process past its memory cap answers 422 INFERENCE_FAILED (reason MEMORY),
 // each killed process is replaced and never keeps spinning, an answer over the response limit is 413 before it is
 // encoded, and the server answers health checks meanwhile.
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +12,7 @@ import { fillModel, memoryOnDemandModel, tripsLoopModel } from '../sandbox/hosti
 import { startAppServer } from '../helpers/appServer';
 import type { SpawnedServer } from '../helpers/spawnServer';
 import { waitFor } from '../helpers/waitFor';
+import { childrenOf, isAlive, rssBytes } from '../helpers/processes';
 
 const MiB = 1024 ** 2;
 const dir = mkdtempSync(path.join(tmpdir(), 'ondevice-v2-sandbox-'));
@@ -34,28 +34,8 @@ function register(id: string, bytes: Uint8Array, inputs: unknown[], outputs: unk
   };
 }
 
-function rssBytes(pid: number): number {
-  return Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
-}
-
 /** The server's /v2 sandbox children (their command line names the task module). */
-function poolPids(server: SpawnedServer): number[] {
-  try {
-    const out = execFileSync('pgrep', ['-P', String(server.process.pid), '-f', 'inferTasks'], { encoding: 'utf8' });
-    return out.trim().split('\n').filter(Boolean).map(Number);
-  } catch {
-    return []; // pgrep exits 1 when there are none
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const poolPids = (server: SpawnedServer): number[] => childrenOf(server.process.pid!, 'inferTasks');
 
 async function infer(server: SpawnedServer, model: string, inputs: unknown[], extra: Record<string, unknown> = {}) {
   const res = await fetch(`${server.url}/v2/models/${model}/infer`, {

@@ -2,7 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { encodeModel } from '../../src/node/onnx/encodeModel';
 import { fromFloat16Bits, toFloat16Bits } from '../../src/core/float16';
-import { mulberry32 } from '../../scripts/onnx/mulberry32';
+import { mulberry32 } from '../../src/core/mulberry32';
 import { ProtobufWriter } from '../../src/node/onnx/ProtobufWriter';
 import { looksLikeModel } from '../../src/core/looksLikeModel';
 

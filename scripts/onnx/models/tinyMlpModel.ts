@@ -1,6 +1,6 @@
 import { encodeModel } from '../../../src/node/onnx/encodeModel';
 import { GENERATED_IR_VERSION, GENERATED_OPSET, GENERATED_PRODUCER, type GeneratedModel } from '../generatedModel';
-import { mulberry32 } from '../mulberry32';
+import { mulberry32 } from '../../../src/core/mulberry32';
 
 export const TINY_MLP_FEATURES = 16;
 export const TINY_MLP_HIDDEN = 32;

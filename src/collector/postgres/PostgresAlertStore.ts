@@ -1,12 +1,10 @@
 import type pg from 'pg';
 import type { AlertStore } from '../AlertStore';
+import { alertFromRow, monitorSampleFromRow, type AlertRow, type MonitorSampleRow } from '../alertRows';
 import type { AlertRecord, MonitorSample, NewAlert, TimeWindow } from '../storeRows';
 
 const ALERT_COLUMNS = `id::int8 AS id, rule, metric, series, labels, op, threshold, state, value, samples,
   fired_at_ms AS "firedAtMs", resolved_at_ms AS "resolvedAtMs", resolved_value AS "resolvedValue"`;
-
-type AlertRow = Omit<AlertRecord, 'labels'> & { labels: string };
-type SampleRow = Omit<MonitorSample, 'labels'> & { labels: string };
 
 /** AlertStore on PostgreSQL (tables `alerts` and `monitor_samples`), the counterpart of SqliteAlertStore. */
 export class PostgresAlertStore implements AlertStore {
@@ -62,24 +60,15 @@ export class PostgresAlertStore implements AlertStore {
   }
 
   async monitorSamples(w: TimeWindow, metric: string): Promise<MonitorSample[]> {
-    const { rows } = await this.pool.query<SampleRow>(
+    const { rows } = await this.pool.query<MonitorSampleRow>(
       `SELECT at_ms AS "atMs", metric, labels, value, samples FROM monitor_samples
        WHERE metric = $1 AND at_ms >= $2 AND at_ms < $3 ORDER BY at_ms LIMIT 50000`,
       [metric, w.sinceMs, w.untilMs],
     );
-    return rows.map((r) => ({ ...r, labels: JSON.parse(r.labels) as Record<string, string> }));
+    return rows.map(monitorSampleFromRow);
   }
 
   async pruneMonitorSamples(beforeMs: number): Promise<void> {
     await this.pool.query('DELETE FROM monitor_samples WHERE at_ms < $1', [beforeMs]);
   }
-}
-
-function alertFromRow(r: AlertRow): AlertRecord {
-  return {
-    ...r,
-    labels: JSON.parse(r.labels) as Record<string, string>,
-    op: r.op === '<' ? '<' : '>',
-    state: r.state === 'firing' ? 'firing' : 'resolved',
-  };
 }

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { TelemetryBackend, TelemetryEventType } from '../../core/eventSchema';
 import { EVENT_TYPES } from '../../core/schema/TelemetryEvent';
 import type { EventQueries } from '../EventQueries';
+import { groupLatencySamples } from '../groupLatencySamples';
 import { latencyBucketSql } from '../latencyBuckets';
 import type {
   AccuracyRow,
@@ -111,18 +112,7 @@ export class PostgresEventQueries implements EventQueries {
        WHERE type = 'inference' AND at_ms >= $1 AND at_ms < $2 AND ${PRUNE('')} ORDER BY at_ms DESC LIMIT $3`,
       [w.sinceMs, w.untilMs, maxRows + 1],
     );
-    const truncated = rows.length > maxRows;
-    const byKey = new Map<string, { modelId: string; modelVersion: string; backend: TelemetryBackend; ms: number[] }>();
-    for (const r of rows.slice(0, maxRows)) {
-      const k = `${r.modelId}\u0000${r.modelVersion}\u0000${r.backend}`;
-      let g = byKey.get(k);
-      if (!g) byKey.set(k, (g = { modelId: r.modelId, modelVersion: r.modelVersion, backend: r.backend, ms: [] }));
-      g.ms.push(r.ms);
-    }
-    return {
-      truncated,
-      groups: [...byKey.values()].map(({ ms, ...key }) => ({ ...key, sortedMs: Float64Array.from(ms).sort() })),
-    };
+    return groupLatencySamples(rows, maxRows);
   }
 
   async latencyPercentiles(w: TimeWindow, maxRows: number, qs: readonly number[]): Promise<LatencyPercentiles> {

@@ -4,6 +4,7 @@ import { LIMITS } from './limits';
 import { rejectHostileJson } from './rejectHostileJson';
 import { identifier } from './safeStrings';
 import { TelemetryEventSchema, type TelemetryEvent } from './TelemetryEvent';
+import type { EventRejectionCode, RejectedEvent } from './RejectedEvent';
 
 /** The body of `POST /v1/events` around its events; `siteKey` may instead travel as `?key=` in the URL. */
 const batchOf = <const TEvent extends v.GenericSchema>(event: TEvent, hostileJsonCheck: ReturnType<typeof rejectHostileJson>) =>
@@ -33,21 +34,11 @@ const BatchEnvelopeSchema = batchOf(v.unknown(), rejectHostileJson(LIMITS.maxDep
 /** One event on its own (a batch puts it two levels down, so it may nest two levels less). */
 const CheckedEventSchema = v.pipe(v.unknown(), rejectHostileJson(LIMITS.maxDepth - 2), TelemetryEventSchema);
 
-/** Stable codes of an event rejected inside an accepted batch. */
-export type EventRejectionCode = 'INVALID_EVENT' | 'TIMESTAMP_OUT_OF_RANGE';
-
-export interface RejectedEvent {
-  /** The event's id when it is a well-formed id, else null (the path still says which event). */
-  id: string | null;
-  code: EventRejectionCode;
-  /** Where the first problem is, e.g. `$.events[3].ts`. */
-  path: string;
-  /** Human-readable: what is wrong there. */
-  error: string;
-}
+/** A rejected event as checkBatch finds it: its answer (RejectedEvent) plus what is wrong, in words. */
+export type BatchRejection = RejectedEvent & { code: EventRejectionCode; error: string };
 
 export type BatchCheck =
-  | { ok: true; siteKey: string | undefined; events: TelemetryEvent[]; rejected: RejectedEvent[] }
+  | { ok: true; siteKey: string | undefined; events: TelemetryEvent[]; rejected: BatchRejection[] }
   | { ok: false; error: string; path: string };
 
 export type BatchValidation =
@@ -74,7 +65,7 @@ export function checkBatch(value: unknown, options: CheckOptions = {}): BatchChe
     const envelope = v.safeParse(BatchEnvelopeSchema, value, { abortEarly: true });
     if (!envelope.success) return { ok: false, error: envelope.issues[0].message, path: issuePath(envelope.issues[0]) };
     const events: TelemetryEvent[] = [];
-    const rejected: RejectedEvent[] = [];
+    const rejected: BatchRejection[] = [];
     envelope.output.events.forEach((raw, i) => {
       const at = `$.events[${i}]`;
       const rawId = (raw as { id?: unknown } | null)?.id;

@@ -1,4 +1,5 @@
 import { mulberry32 } from '../../core/mulberry32';
+import { shuffleInPlace } from '../../core/shuffleInPlace';
 import { DIGIT_PIXELS, DIGIT_SIZE, mnistSplit, type DigitSample } from './mnistSplit';
 
 /**
@@ -83,10 +84,7 @@ function drawDrifted(
   const pool = mnistSplit()[from];
   const random = mulberry32(seed);
   const order = pool.map((_, i) => i);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
+  shuffleInPlace(order, random);
   const between = ([low, high]: readonly [number, number]) => low + (high - low) * random();
   return Array.from({ length: count }, (_, k) => {
     const index = order[k % order.length];

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { mulberry32 } from '../../core/mulberry32';
+import { shuffleInPlace } from '../../core/shuffleInPlace';
 import { argMax } from './argMax';
 import { conv1Patches, createDigitsCnn, digitsLogits, disposeDigitsCnn, predictDigitsTfjs, type DigitsCnnWeights } from './digitsCnn';
 import { exportDigitsOnnx } from './exportDigitsOnnx';
@@ -95,10 +96,7 @@ export async function trainDigitsCnn({
   let step = 0;
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
-      for (let i = order.length - 1; i > 0; i--) {
-        const j = Math.floor(random() * (i + 1));
-        [order[i], order[j]] = [order[j], order[i]];
-      }
+      shuffleInPlace(order, random);
       const startedMs = Date.now();
       let lossSum = 0;
       let batches = 0;

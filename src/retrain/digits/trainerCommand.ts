@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { mulberry32 } from '../../core/mulberry32';
+import { shuffleInPlace } from '../../core/shuffleInPlace';
 import { DIGIT_CLASSES, DIGIT_PIXELS, mnistSplit, type DigitSample } from './mnistSplit';
 import { importDigitsOnnx } from './importDigitsOnnx';
 import {
@@ -164,10 +165,7 @@ function toDigitSample(line: string, inputName: string): DigitSample | undefined
 function seededSubset(samples: DigitSample[], count: number, seed: number): DigitSample[] {
   const random = mulberry32(seed ^ 0xba5e);
   const order = samples.map((_, i) => i);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
+  shuffleInPlace(order, random);
   return order.slice(0, count).map((i) => samples[i]);
 }
 

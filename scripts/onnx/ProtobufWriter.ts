@@ -1,2 +1,0 @@
-// Moved to src/node/onnx/ with the ONNX encoder; kept so the generators' import path stays.
-export { ProtobufWriter } from '../../src/node/onnx/ProtobufWriter';
