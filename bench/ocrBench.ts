@@ -1,4 +1,4 @@
-// Issue 15 OCR benchmark: the demo's OCR of the dense page (test/fixtures/ocr-dense.png, 80 lines) in real
+// Can OCR read a dense page faster? The demo's OCR of the dense page (test/fixtures/ocr-dense.png, 80 lines) in real
 // Chromium, through the app's OCR tab, line by line (the baseline) vs batched recognition, interleaved
 // round by round in one run so load from elsewhere on the shared machine hits every mode alike.
 // `BENCH_OCR_ROUNDS` (default 3), `BENCH_OCR_MODES` (default "6,parallel": the OCR tab's readings besides line by line —

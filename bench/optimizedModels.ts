@@ -1,4 +1,4 @@
-// Issue 15 benchmark: registry models' pre-optimised copies (registry `optimized`, `npm run models:optimize`) vs
+// Session creation is most of a load: registry models' pre-optimised copies (registry `optimized`, `npm run models:optimize`) vs
 // their originals in headless Chromium — session creation inside the runtime worker (WASM, default threads),
 // and load → first result — alternating original / copy per round, so load from elsewhere hits both alike.
 // `npm run bench -- optimized` (after the build) writes bench-results/optimized.json.

@@ -43,7 +43,7 @@ if (want('optimized')) {
 
 if (want('ingest')) {
   summary.ingest = await runIngestBench();
-  // Several instances on one PostgreSQL (README "Deployment: many instances"); `ingest-fleet` runs it alone.
+  // Several instances on one PostgreSQL (docs/deployment.md); `ingest-fleet` runs it alone.
   summary.ingestFleet = await runFleetIngestBench();
 } else if (want('ingest-fleet')) {
   summary.ingestFleet = await runFleetIngestBench();

@@ -1,4 +1,4 @@
-// Issue 11 benchmark: the browser's `model.runBatch` (a pool of workers, each with its own session) vs a
+// Does a pool of workers use the cores? The browser's `model.runBatch` (a pool of workers, each with its own session) vs a
 // sequential `model.run` loop on a compute-bound model, in real Chromium against the `npm start` server.
 // Baselines in the same run: sequential at 1 thread (the default on 2 cores) and, when the page is
 // cross-origin isolated, sequential with every core as intra-op threads — the other way to use the cores.

@@ -1,4 +1,4 @@
-// Issue 2 benchmark: (A) ondevice, (B) naive onnxruntime-web (ort.all bundle on the main thread,
+// Is the worker runtime as fast as the alternatives? (A) ondevice, (B) naive onnxruntime-web (ort.all bundle on the main thread,
 // defaults), (C) onnxruntime-node native with the same thread count — same inputs, one run.
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
@@ -421,7 +421,7 @@ export interface ThreadsBenchResult {
 }
 
 /**
- * Issue 15 lever: ondevice's steady time on `model` at each thread count, the sides interleaved run by
+ * A speed lever, measured (does a second thread pay on this machine?): ondevice's steady time on `model` at each thread count, the sides interleaved run by
  * run in one browser (`npm run bench -- threads`; BENCH_THREADS_COMPARE=1,2 by default).
  */
 export async function runThreadsBench(model = 'ppocr-v4-det', counts = [1, 2]): Promise<ThreadsBenchResult> {

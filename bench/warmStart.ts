@@ -1,4 +1,4 @@
-// Issue 3 benchmark: cold start (first visit, empty storage) vs warm start (model in the model store,
+// What the offline model store saves: cold start (first visit, empty storage) vs warm start (model in the model store,
 // app files precached by the service worker, page reload) and a returning visit (the same profile 10 s later, when
 // Chromium has cached onnxruntime's compiled wasm on disk) from navigation to the first result of
 // PaddleOCR rec in headless Chromium, and the model store's read throughput vs a localhost fetch of the
@@ -47,7 +47,7 @@ export interface StartComparison {
   /** Later visits of the same profile (after RETURN_AFTER_MS): what a returning visitor gets, code cache included. */
   returning: StartTiming[];
   returningMedianMs: number;
-  /** warm / cold; the targets: ≤ 0.5 (issue 3), ≤ 0.35 on localhost (issue 15). */
+  /** warm / cold; the targets: ≤ 0.5 (the store must pay for itself), ≤ 0.35 on localhost (start-up target). */
   warmToColdRatio: number;
   returningToColdRatio: number;
 }

@@ -1,4 +1,4 @@
-// Issue 15 lever: the JSPI build of onnxruntime-web for WebGPU (16.8 MB) instead of the asyncify one
+// A start-up lever, measured: the JSPI build of onnxruntime-web for WebGPU (16.8 MB) instead of the asyncify one
 // (26.8 MB). How long headless Chromium takes to compile each (and the plain WASM build for scale), and
 // whether it has JSPI (`WebAssembly.Suspending`). Each compile is in a fresh browser: V8 keeps compiled
 // modules per process, so a second compile of the same bytes would measure its cache, not the compiler.

@@ -1,5 +1,5 @@
 // npm run demo:traffic -- --model tiny-mlp [--candidate worse|better] [--server URL] [--timeout-ms N]
-// Plays field traffic for the release walkthrough (README "Releases") against a running server: new installs
+// Plays field traffic for the release walkthrough (docs/releases.md) against a running server: new installs
 // ask /v1/manifest which version they get and send labelled predictions (inference + feedback events) through
 // the real ingest, the candidate playing worse or better than stable. After each round it waits for the
 // server's next decision-loop pass and prints what the policy did, until the candidate is promoted or rolled

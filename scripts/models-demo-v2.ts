@@ -1,5 +1,5 @@
 // npm run models:demo-v2 [-- --out data/tiny-mlp-v2.onnx]
-// Writes version 2 of the demo model tiny-mlp for the release walkthrough (README "Releases"): the same
+// Writes version 2 of the demo model tiny-mlp for the release walkthrough (docs/releases.md): the same
 // graph and signature as the registry's v1, other weights (another seed), so it publishes as a compatible
 // candidate. Prints its path, sha256 and bytes. data/ is gitignored.
 import { createHash } from 'node:crypto';

@@ -20,13 +20,32 @@ export async function writeRegistry(entries: ModelEntry[], path = REGISTRY_PATH)
 }
 
 function canonical(entry: ModelEntry): ModelEntry {
-  const { id, version, file, sha256, bytes, license, source, task, description, inputs, outputs, sample, optimized, assets } = entry;
+  const {
+    id,
+    version,
+    file,
+    sha256,
+    bytes,
+    externalData,
+    totalBytes,
+    license,
+    source,
+    task,
+    description,
+    inputs,
+    outputs,
+    sample,
+    optimized,
+    assets,
+  } = entry;
   return {
     id,
     version,
     file,
     sha256,
     bytes,
+    ...(externalData ? { externalData: externalData.map(({ location, file, sha256, bytes }) => ({ location, file, sha256, bytes })) } : {}),
+    ...(totalBytes !== undefined ? { totalBytes } : {}),
     license,
     source,
     task,

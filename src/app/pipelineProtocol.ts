@@ -34,7 +34,7 @@ export interface ModelSummary {
  * How the recogniser takes the lines: 'parallel' reads line by line over a pool of workers, one session per free
  * core (`model.runBatch`); a number is lines per call; 'auto' batches on WebGPU and on WASM reads line by line,
  * 'parallel' when the cores allow a second session (a batch costs as much per line as one line at a time there,
- * see the README's OCR figures).
+ * see bench/README.md, "OCR of a dense page").
  */
 export type RecBatching = 'auto' | 'parallel' | number;
 

@@ -41,7 +41,7 @@ const runModel = (modelId: string, feeds: Feeds): Promise<Feeds> => {
 };
 
 /**
- * The recogniser's lines over a pool of workers (`runBatch`: one session per free core, see the README), for the
+ * The recogniser's lines over a pool of workers (`runBatch`: one session per free core, see bench/README.md), for the
  * "on every core" reading. A line that failed fails the reading with its error.
  */
 const runModelMany = async (modelId: string, feedsList: Feeds[]): Promise<Feeds[]> => {

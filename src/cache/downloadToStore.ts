@@ -161,7 +161,7 @@ export async function downloadToStore(db: ModelDb, source: ModelSource, options:
       }
       if (buffer.length - lastReport >= PROGRESS_STEP_BYTES) {
         lastReport = buffer.length;
-        report({ loaded: buffer.length, total: Math.max(totalBytes, buffer.length), fromCache: false });
+        report({ loaded: buffer.length, total: Math.max(totalBytes, buffer.length), lengthComputable: totalBytes > 0, fromCache: false });
       }
     }
   } catch (error) {
@@ -195,7 +195,7 @@ export async function downloadToStore(db: ModelDb, source: ModelSource, options:
       'INTEGRITY_MISMATCH',
     );
   }
-  report({ loaded: bytes.byteLength, total: bytes.byteLength, fromCache: false });
+  report({ loaded: bytes.byteLength, total: bytes.byteLength, lengthComputable: true, fromCache: false });
   if (storing) {
     entry.bytes = bytes.byteLength;
     entry.sha256 = sha256;

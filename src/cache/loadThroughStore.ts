@@ -55,7 +55,7 @@ export async function loadThroughStore(source: ModelSource, options: StoreLoadOp
     const read = await readStoredModel(db, manifest, source.sha256);
     if (read.ok) {
       await touchEntry(db, manifest);
-      options.onProgress?.({ loaded: read.bytes.byteLength, total: read.bytes.byteLength, fromCache: true });
+      options.onProgress?.({ loaded: read.bytes.byteLength, total: read.bytes.byteLength, lengthComputable: true, fromCache: true });
       return { bytes: read.bytes, sha256: read.sha256, fromCache: true };
     }
     // A truncated or corrupted chunk is an integrity failure like any other: purge, download once.
@@ -96,7 +96,7 @@ async function serveOlderVersion(db: ModelDb, source: ModelSource, options: Stor
     return undefined;
   }
   await touchEntry(db, newest);
-  options.onProgress?.({ loaded: read.bytes.byteLength, total: read.bytes.byteLength, fromCache: true });
+  options.onProgress?.({ loaded: read.bytes.byteLength, total: read.bytes.byteLength, lengthComputable: true, fromCache: true });
   if (isOnline()) startBackgroundUpdate(db, source, options.budgetBytes);
   return { bytes: read.bytes, sha256: read.sha256, fromCache: true, servedSource: newest.source };
 }

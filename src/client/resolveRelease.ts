@@ -63,6 +63,8 @@ function sourceFromRelease(entry: ReleaseEntry, server: string, exact: boolean):
     version: entry.version,
     sha256: entry.sha256,
     bytes: entry.bytes,
+    ...(entry.externalData ? { externalData: entry.externalData.map((d) => ({ ...d, url: new URL(d.url, server).href })) } : {}),
+    ...(entry.totalBytes !== undefined ? { totalBytes: entry.totalBytes } : {}),
     inputs: entry.inputs,
     outputs: entry.outputs,
     ...(dims || fill ? { sample: { dims, fill } } : {}),

@@ -62,7 +62,8 @@ async function readBody(
 ): Promise<Uint8Array> {
   const lengthHeader = response.headers.get('content-length');
   const declared = lengthHeader === null ? undefined : Number(lengthHeader);
-  const total = source.bytes ?? declared ?? 0;
+  // Content-Length counts encoded bytes: a gzip'd response says nothing about the file's size.
+  const total = source.bytes ?? (response.headers.get('content-encoding') ? undefined : declared);
   if (!response.body) return new Uint8Array(await response.arrayBuffer());
   const chunks: Uint8Array[] = [];
   let loaded = 0;
@@ -74,7 +75,7 @@ async function readBody(
       // Progress at most every 64 KiB: it crosses a thread boundary.
       if (onProgress && loaded - lastReport >= 65536) {
         lastReport = loaded;
-        onProgress({ loaded, total: Math.max(total, loaded), fromCache: false });
+        onProgress({ loaded, total: Math.max(total ?? 0, loaded), lengthComputable: total !== undefined, fromCache: false });
       }
     }
   } catch (error) {
@@ -100,7 +101,7 @@ async function readBody(
       url: source.url,
     });
   }
-  onProgress?.({ loaded, total: loaded, fromCache: false });
+  onProgress?.({ loaded, total: loaded, lengthComputable: true, fromCache: false });
   const out = new Uint8Array(loaded);
   let offset = 0;
   for (const c of chunks) {

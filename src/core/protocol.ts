@@ -90,6 +90,34 @@ export interface ModelSource {
    * onnxruntime-web version is `onnxruntime`, verified against its own `sha256`.
    */
   optimized?: OptimizedSource;
+  /**
+   * The external data files of a multi-file model as its registry entry or release lists them: the model may
+   * name no other file. Absent for a model loaded by URL: the worker reads the locations from the ONNX file and
+   * fetches each beside it (or where `dataFiles` says).
+   */
+  externalData?: DataFileSource[];
+  /** For a model loaded by URL: per location, the data file's URL and/or expected sha256 (`loadModel(url, { dataFiles })`). */
+  dataFiles?: Record<string, DataFileOverride>;
+  /** The ONNX file plus every data file, in bytes, when known (registry `totalBytes`). */
+  totalBytes?: number;
+}
+
+/** One external data file of a model (registry `externalData`). */
+export interface DataFileSource {
+  /** The name the model's tensors give the file (`model.onnx_data`, `onnx::MatMul_12`). */
+  location: string;
+  /** Absolute URL of the file. */
+  url: string;
+  sha256?: string;
+  bytes?: number;
+}
+
+/** `loadModel(url, { dataFiles: { [location]: { url?, sha256? } } })`: where one data file is, and what to verify. */
+export interface DataFileOverride {
+  /** The file's URL (absolute, or relative to the page); default: the location beside the model's URL. */
+  url?: string;
+  /** Expected lower-case hex sha256: a file that does not match fails with INTEGRITY_MISMATCH, nothing stored or run. */
+  sha256?: string;
 }
 
 /** Where a model's pre-optimised copy lives and what to verify (src/registry `optimized`). */
@@ -149,9 +177,23 @@ export interface StoreOptions {
   budgetBytes?: number;
 }
 
+/**
+ * How far a load is, over every file of the model (the ONNX file and its external data files). Reported at
+ * most every 64 KiB and once at the end of each file.
+ */
 export interface Progress {
+  /** Bytes received (or read from the store) so far, over the whole set. */
   loaded: number;
+  /**
+   * Bytes of the whole set. While some file's size is unknown (a gzip'd response without a usable length, a
+   * file not yet asked for) this is the sum of the sizes known so far, and `lengthComputable` is false.
+   */
   total: number;
+  /** Whether `total` is the final size of the set (then `loaded / total` is a fraction). */
+  lengthComputable: boolean;
+  /** The external data file being fetched or read (its location); absent for the ONNX file and for single-file models. */
+  file?: string;
+  /** Whether these bytes come from the model store. */
   fromCache?: boolean;
 }
 
@@ -159,7 +201,10 @@ export interface LoadInfo {
   backend: Backend;
   inputs: TensorSpec[];
   outputs: TensorSpec[];
+  /** Bytes of the whole model: the ONNX file plus its external data files. */
   bytes: number;
+  /** The external data files the session was given (location and bytes); absent for a single-file model. */
+  dataFiles?: { location: string; bytes: number }[];
   fromCache: boolean;
   /** Milliseconds: fetch (or store read), session creation, and the warm-up `loadModel` waited for (its smoke run). */
   timings: { fetchMs: number; sessionMs: number; warmupMs: number };

@@ -3,6 +3,7 @@
 import * as v from 'valibot';
 import type { ElementType, TensorSpec as ProtocolTensorSpec } from '../core/protocol';
 import { ELEMENT_TYPES } from './elementTypes';
+import { normalizeLocation, problemWithLocation } from '../core/onnx/dataLocation';
 
 const ID = /^[a-z0-9][a-z0-9._-]*$/;
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -169,6 +170,43 @@ export const OptimizedEntrySchema = strict(
 );
 export type OptimizedEntry = v.InferOutput<typeof OptimizedEntrySchema>;
 
+/**
+ * One external data file of a model: `location` is the name the model's tensors give it, exactly as written
+ * (`model.onnx_data`, `onnx::MatMul_12`, `weights/a.bin`); `file` is where the registry keeps it (under the
+ * file-name rules), fetched, verified and stored with the model.
+ */
+export const DataFileEntrySchema = strict(
+  {
+    location: whole(
+      v.pipe(
+        v.string(),
+        v.check((l) => problemWithLocation(l) === undefined),
+      ),
+      (i) =>
+        `expected a location inside the model's folder (no NUL or \\, no leading /, no .. segment, at most 255 bytes): ${JSON.stringify(i.input)} ${problemWithLocation(i.input) ?? ''}`.trimEnd(),
+    ),
+    file: fileName,
+    sha256,
+    bytes: positiveInteger,
+  },
+  '{location, file, sha256, bytes}',
+);
+export type DataFileEntry = v.InferOutput<typeof DataFileEntrySchema>;
+
+/** `totalBytes` is the ONNX file plus every data file (also on a partly invalid entry). */
+const totalBytesAddUp = <T extends { bytes: number; totalBytes?: number; externalData?: DataFileEntry[] }>() =>
+  v.rawCheck<T>(({ dataset, addIssue }) => {
+    const { bytes, totalBytes, externalData } = (dataset.value ?? {}) as Partial<T>;
+    const data = Array.isArray(externalData) ? externalData : [];
+    if (typeof bytes !== 'number' || data.some((d) => typeof d?.bytes !== 'number')) return;
+    const expected = bytes + data.reduce((sum, d) => sum + d.bytes, 0);
+    const path = [{ type: 'object', origin: 'value', input: dataset.value, key: 'totalBytes', value: totalBytes }] as [v.IssuePathItem];
+    if (totalBytes === undefined && data.length > 0)
+      addIssue({ message: `is required with externalData (${expected}: the ONNX file and its data files)`, path });
+    else if (totalBytes !== undefined && totalBytes !== expected)
+      addIssue({ message: `is ${totalBytes}, but the ONNX file and its data files add up to ${expected}`, path });
+  });
+
 /** Sample hints name inputs that exist, and sample dims fit their input's shape (also on a partly invalid entry). */
 const sampleFitsInputs = <T extends { inputs: TensorSpec[]; sample?: SampleHint }>() =>
   v.rawCheck<T>(({ dataset, addIssue }) => {
@@ -207,7 +245,24 @@ const ModelEntryFields = strict(
     file: fileName,
     /** Lower-case hex sha256 of the file. */
     sha256,
+    /** Size of the ONNX file alone. */
     bytes: positiveInteger,
+    /** The external data files the model's tensors name (absent: everything is inside `file`). */
+    externalData: v.exactOptional(
+      v.pipe(
+        v.array(DataFileEntrySchema, 'expected an array of {location, file, sha256, bytes}'),
+        uniqueBy(
+          (d: Partial<DataFileEntry> | undefined) => (typeof d?.location === 'string' ? normalizeLocation(d.location) : undefined),
+          (location) => `location "${location}" is listed twice`,
+        ),
+        uniqueBy(
+          (d: Partial<DataFileEntry> | undefined) => d?.file,
+          (file) => `file "${file}" is listed twice`,
+        ),
+      ),
+    ),
+    /** The ONNX file plus every data file, in bytes: what quota, memory and `LoadInfo.bytes` count. */
+    totalBytes: v.exactOptional(positiveInteger),
     /** SPDX licence of the model itself (weights); a package source records the package's licence. */
     license: nonEmptyString,
     source: ModelSourceRefSchema,
@@ -230,7 +285,11 @@ const ModelEntryFields = strict(
   },
   'an object',
 );
-export const ModelEntrySchema = v.pipe(ModelEntryFields, sampleFitsInputs<v.InferOutput<typeof ModelEntryFields>>());
+export const ModelEntrySchema = v.pipe(
+  ModelEntryFields,
+  sampleFitsInputs<v.InferOutput<typeof ModelEntryFields>>(),
+  totalBytesAddUp<v.InferOutput<typeof ModelEntryFields>>(),
+);
 export type ModelEntry = v.InferOutput<typeof ModelEntrySchema>;
 
 export type { ElementType };

@@ -2,6 +2,7 @@
 // version this install is assigned, written once as a valibot schema; the types are inferred from it.
 // The page reads it (src/client/resolveRelease.ts); the server writes it (src/releases/).
 import * as v from 'valibot';
+import { problemWithLocation } from '../core/onnx/dataLocation';
 import { SampleHintSchema, TensorSpecSchema } from './ModelEntry';
 
 const nonEmptyString = v.pipe(v.string(), v.minLength(1));
@@ -13,6 +14,22 @@ export const ReleaseEntrySchema = v.object({
   url: nonEmptyString,
   sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
   bytes: v.pipe(v.number(), v.safeInteger(), v.minValue(1)),
+  /** The version's external data files (registry `externalData`), each with an absolute path of its immutable bytes. */
+  externalData: v.optional(
+    v.array(
+      v.object({
+        location: v.pipe(
+          v.string(),
+          v.check((l) => problemWithLocation(l) === undefined, 'expected a location inside the model folder'),
+        ),
+        url: nonEmptyString,
+        sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
+        bytes: v.pipe(v.number(), v.safeInteger(), v.minValue(1)),
+      }),
+    ),
+  ),
+  /** The ONNX file plus every data file. */
+  totalBytes: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(1))),
   inputs: v.array(TensorSpecSchema),
   outputs: v.array(TensorSpecSchema),
   sample: v.optional(SampleHintSchema),

@@ -12,7 +12,7 @@ export const RegistrySchema = v.pipe(
     for (const key of new Set(keys.filter((k, i) => keys.indexOf(k) !== i))) addIssue({ message: `registry: duplicate id@version ${key}` });
     // Every file shares public/models/; one name may only be reused for identical bytes.
     const files = new Map<string, string>();
-    for (const item of entries.flatMap((e) => [e, ...(e.optimized ? [e.optimized] : []), ...(e.assets ?? [])])) {
+    for (const item of entries.flatMap((e) => [e, ...(e.optimized ? [e.optimized] : []), ...(e.assets ?? []), ...(e.externalData ?? [])])) {
       const seen = files.get(item.file);
       if (seen !== undefined && seen !== item.sha256)
         addIssue({ message: `registry: file "${item.file}" is listed twice with different sha256` });
@@ -53,6 +53,7 @@ export function parseRegistry(json: unknown, options: ParseRegistryOptions = {})
         { item: entry, at: '' },
         ...(entry.optimized ? [{ item: entry.optimized, at: '.optimized' }] : []),
         ...(entry.assets ?? []).map((item, k) => ({ item, at: `.assets[${k}]` })),
+        ...(entry.externalData ?? []).map((item, k) => ({ item, at: `.externalData[${k}]` })),
       ].forEach(({ item, at }) => {
         if (item.file.includes('/'))
           problems.push(

@@ -16,6 +16,17 @@ export function toModelSource(entry: ModelEntry, baseUrl: string | URL): ModelSo
     version: entry.version,
     sha256: entry.sha256,
     bytes: entry.bytes,
+    ...(entry.externalData
+      ? {
+          externalData: entry.externalData.map((d) => ({
+            location: d.location,
+            url: new URL(d.file, baseUrl).href,
+            sha256: d.sha256,
+            bytes: d.bytes,
+          })),
+        }
+      : {}),
+    ...(entry.totalBytes !== undefined ? { totalBytes: entry.totalBytes } : {}),
     inputs: entry.inputs,
     outputs: entry.outputs,
     ...(dims || fill ? { sample: { dims, fill } } : {}),

@@ -6,7 +6,7 @@ const TensorJson = v.object({
   data: v.array(v.number()),
 });
 
-/** One line of the dataset export (`GET /v1/datasets/{model}`, README "Dataset export"): a labelled field sample. */
+/** One line of the dataset export (`GET /v1/datasets/{model}`, docs/telemetry-and-collector.md): a labelled field sample. */
 export const FieldSampleSchema = v.object({
   id: v.string(),
   receivedMs: v.number(),

@@ -1,8 +1,8 @@
 import type { TelemetryEvent } from '../core/eventSchema';
 import type { Collector } from '../collector/createCollector';
-import { openSqliteDatabase } from '../collector/openSqliteDatabase';
-import { describePostgresUrl, openPostgresPool } from '../collector/postgres/openPostgresPool';
-import { migratePostgres } from '../collector/postgres/pgMigrations';
+import { openSqliteDatabase } from '../db/openSqliteDatabase';
+import { describePostgresUrl, openPostgresPool } from '../db/openPostgresPool';
+import { migratePostgres } from '../db/postgresMigrations';
 import type { ReleaseService } from '../releases/ReleaseService';
 import { createRetrainControl, type RetrainControl, type RetrainControlOptions } from './createRetrainControl';
 import type { FieldSample } from './FieldSample';

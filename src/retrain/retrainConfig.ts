@@ -30,7 +30,7 @@ const TriggersSchema = v.strictObject({
 
 /** One model's retraining: the trainer command and every window, limit and threshold of the job and its gate. */
 export const ModelRetrainSchema = v.strictObject({
-  /** argv of the trainer; the job appends `--dataset <dir> --out <dir>` (README "Retraining: the trainer contract"). */
+  /** argv of the trainer; the job appends `--dataset <dir> --out <dir>` (docs/retraining.md, "The trainer contract"). */
   trainer: v.pipe(
     v.array(v.pipe(v.string(), v.minLength(1, 'must not be empty')), 'must be an array of strings'),
     v.minLength(1, 'needs a command'),

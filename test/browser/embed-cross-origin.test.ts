@@ -171,8 +171,8 @@ describe('ondevice.js embedded from another origin', () => {
     await page.close();
   });
 
-  // The directives the README documents for cross-origin embedding (see the CSP section there).
-  test('works under the CSP the README documents for cross-origin embedding, with and without threads', async () => {
+  // The directives docs/embedding.md documents for cross-origin embedding (its CSP section).
+  test('works under the CSP the docs give for cross-origin embedding, with and without threads', async () => {
     const b = libraryServer.url;
     const single = `script-src 'self' ${b} 'wasm-unsafe-eval'; worker-src blob:; connect-src ${b}`;
     const threaded = `script-src 'self' ${b} blob: 'wasm-unsafe-eval'; worker-src blob:; connect-src ${b}`;

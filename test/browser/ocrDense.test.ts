@@ -1,4 +1,4 @@
-// Issue 15: the OCR of a dense page (test/fixtures/ocr-dense.png: 80 lines in two columns, made by
+// OCR must keep its text when it reads faster: the OCR of a dense page (test/fixtures/ocr-dense.png: 80 lines in two columns, made by
 // scripts/fixtures-ocr-dense.ts) through the demo app's OCR tab in real Chromium, line by line and in
 // batches. Speed is measured by `npm run bench -- ocr`, not here.
 import { readFileSync } from 'node:fs';

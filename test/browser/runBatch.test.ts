@@ -1,4 +1,4 @@
-// Issue 11: model.runBatch over a pool of workers, in real Chromium against the real `npm start` server.
+// Many inputs on every core: model.runBatch over a pool of workers, in real Chromium against the real `npm start` server.
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';

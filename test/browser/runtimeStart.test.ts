@@ -1,4 +1,4 @@
-// Issue 15: onnxruntime's wasm starts while the model downloads, not after. A model server of the test's
+// Faster to the first result: onnxruntime's wasm starts while the model downloads, not after. A model server of the test's
 // own holds the model's response; while it is held, the worker's wasm runtime must already be up. Without
 // the early start onnxruntime compiles its wasm only at the first session, after the bytes are in, and
 // the wait below times out. Then the held bytes arrive and the model answers like onnxruntime-node.

@@ -1,4 +1,4 @@
-// Issue 11: fallback from the device to the /v2 server, in real Chromium against the real `npm start` server.
+// When the device cannot run a model: fallback from the device to the /v2 server, in real Chromium against the real `npm start` server.
 // Each cause is provoked the way a real device would meet it; the server-backed Model must answer with the
 // same tensors as onnxruntime-node, through the same `run`.
 import path from 'node:path';

@@ -1,4 +1,4 @@
-// Any ONNX model by URL (issue 9 item 2): the Silero VAD files that @ricky0123/vad-web ships leave their
+// Any ONNX model by URL, not only registry ones (a user's own model has no sample hint): the Silero VAD files that @ricky0123/vad-web ships leave their
 // dynamic dims unnamed, which onnxruntime-web reports as 2³²−1. Loaded by URL in real Chromium they must
 // report '?', load with the default warm-up without an error or a console message, accept any size for
 // those dims, and give the same numbers as onnxruntime-node on the same real speech frames.

@@ -1,4 +1,4 @@
-// Issue 15: WebGPU outputs kept on the GPU between two models (`model.runThen` with
+// Faster pipelines: WebGPU outputs kept on the GPU between two models (`model.runThen` with
 // `webgpu: { keepOutputsOnGpu: true }`) and graph capture (`webgpu: { graphCapture: true }`), checked
 // against onnxruntime-node through SwiftShader (CPU Vulkan): correctness only, the inputs are tiny.
 // Speed on a real GPU is not measured here (no GPU on the test machines).

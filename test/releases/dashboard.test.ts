@@ -84,7 +84,7 @@ describe('dashboard release view in real Chromium', () => {
     for (const id of ['#chart-latency', '#chart-events', '#chart-accuracy', '#chart-psi', '#alerts', '#groups'])
       expect(await page.locator(id).count()).toBe(1);
     // A test never writes into the repository: its screenshot goes to test-results/ (docs/ holds the
-    // README's, taken from the walkthrough).
+    // one docs/releases.md shows, taken from the walkthrough).
     mkdirSync('test-results', { recursive: true });
     await page.locator('#releases').screenshot({ path: 'test-results/dashboard-releases.png' });
     expect(errors).toEqual([]);

@@ -1,4 +1,4 @@
-// Issue 13's acceptance, end to end: digits v1 (trained on MNIST, the registry's stable release) → a drifted
+// The retraining loop, end to end (what it promises, as one scenario): digits v1 (trained on MNIST, the registry's stable release) → a drifted
 // population (thick, slanted strokes: driftedDigits) predicts, corrects and shares its drawings through the
 // real client in Chromium and the real ingest of `npm start` → field accuracy falls below the alert
 // threshold → the alert starts a retraining job by itself → v2 passes the gate → the staged rollout hands it
@@ -187,7 +187,7 @@ describe('acceptance: drift → alert → retraining → gate → staged rollout
     }
     expect(sawV2).toBe(true);
 
-    // The README's walkthrough pictures (copied to docs/ by hand; a test never writes into the repository).
+    // docs/retraining.md's walkthrough pictures (copied to docs/ by hand; a test never writes into the repository).
     const dash = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await dash.goto(`${server.url}/dashboard`);
     await dash.locator('#jobs-table[data-ready] tbody tr').first().waitFor({ timeout: 15_000 });

@@ -90,7 +90,7 @@ describe('config/retrain.json', () => {
       error: 'models.digits.trainer needs a command',
     });
   });
-  it('fills the defaults the issue fixes: 100 field samples, 0.5 and 2 points', () => {
+  it('fills the documented defaults: 100 field samples, 0.5 and 2 points', () => {
     const c = parseRetrainConfig({ models: { digits: { trainer: ['x'], evaluator: 'digits' } } });
     expect(c.ok && c.config.models.digits).toMatchObject({ minFieldSamples: 100, gate: { maxBaseDropPoints: 0.5, minFieldGainPoints: 2 } });
   });

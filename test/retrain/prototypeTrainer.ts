@@ -1,4 +1,4 @@
-// A second, tiny trainer proving the trainer contract (README "Retraining: the trainer contract"): a
+// A second, tiny trainer proving the trainer contract (docs/retraining.md, "The trainer contract"): a
 // nearest-prototype digit classifier. Base prototypes are the class means of MNIST digits from the
 // `mnist` package; one more prototype per class is the mean of the dataset's field samples of that class.
 // Written as ONNX with the repo's encoder. Flags for the tests: --shuffle-labels (a sabotaged trainer)

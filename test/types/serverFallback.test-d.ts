@@ -1,4 +1,4 @@
-// Type tests for issue 11 (fallback to the server, runBatch), checked by `npm run typecheck`, never run.
+// Type tests for the fallback to the server and runBatch (their option-dependent `Model` types), checked by `npm run typecheck`, never run.
 // Each `@ts-expect-error` is a misuse that must not compile.
 import {
   loadModel,

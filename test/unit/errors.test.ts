@@ -14,7 +14,7 @@ describe('OnDeviceError', () => {
   });
 
   test('codes are the documented, stable set', () => {
-    // The exact set, in order: a code is never renamed, removed or added without this list (and the README) changing.
+    // The exact set, in order: a code is never renamed, removed or added without this list (and docs/api.md) changing.
     expect([...ERROR_CODES]).toEqual([
       'INVALID_INPUT',
       'MODEL_FETCH_FAILED',

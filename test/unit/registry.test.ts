@@ -150,6 +150,58 @@ describe('parseRegistry', () => {
     );
   });
 
+  it('lists external data files: locations as the model names them, plain files, and a totalBytes that adds up', () => {
+    const externalData = [
+      { location: 'onnx::MatMul_12', file: 'demo-matmul-12.bin', sha256: 'c'.repeat(64), bytes: 100 },
+      { location: 'weights/b.bin', file: 'demo-b.bin', sha256: 'd'.repeat(64), bytes: 50 },
+    ];
+    expect(parseRegistry([entry({ externalData, totalBytes: 160 })])[0].externalData).toHaveLength(2);
+    expect(problemsOf([entry({ externalData })])).toEqual([
+      'registry[0] (demo).totalBytes: is required with externalData (160: the ONNX file and its data files)',
+    ]);
+    expect(problemsOf([entry({ externalData, totalBytes: 150 })])).toEqual([
+      'registry[0] (demo).totalBytes: is 150, but the ONNX file and its data files add up to 160',
+    ]);
+    expect(problemsOf([entry({ totalBytes: 11 })])).toEqual([
+      'registry[0] (demo).totalBytes: is 11, but the ONNX file and its data files add up to 10',
+    ]);
+    const problems = problemsOf([
+      entry({
+        externalData: [
+          { location: '../up.bin', file: 'a.bin', sha256: 'c'.repeat(64), bytes: 1 },
+          { location: '/abs.bin', file: 'b.bin', sha256: 'c'.repeat(64), bytes: 1 },
+          { location: 'a\\b.bin', file: 'c.bin', sha256: 'c'.repeat(64), bytes: 1 },
+          { location: 'w.bin', file: 'd/e.bin', sha256: 'c'.repeat(64), bytes: 1 },
+          { location: './w.bin', file: 'f.bin', sha256: 'c'.repeat(64), bytes: 1 },
+          { location: 'x.bin', file: 'f.bin', sha256: 'c'.repeat(64), bytes: 1 },
+        ],
+        totalBytes: 16,
+      }),
+    ]);
+    expect(problems).toEqual([
+      expect.stringMatching(/^registry\[0\] \(demo\)\.externalData\[0\]\.location: .*contains a "\.\." segment/),
+      expect.stringMatching(/externalData\[1\]\.location: .*is absolute/),
+      expect.stringMatching(/externalData\[2\]\.location: .*contains "\\"/),
+      'registry[0] (demo).externalData: location "w.bin" is listed twice',
+      'registry[0] (demo).externalData: file "f.bin" is listed twice',
+    ]);
+    // Served registries may keep files in folders; the repository's puts them side by side.
+    expect(
+      problemsOf([entry({ externalData: [{ location: 'w.bin', file: 'd/e.bin', sha256: 'c'.repeat(64), bytes: 1 }], totalBytes: 11 })]),
+    ).toEqual(['registry[0] (demo).externalData[0].file: expected a plain file name (models:sync puts files side by side), got "d/e.bin"']);
+  });
+
+  it('a data file name shared by two models must be the same bytes', () => {
+    const data = (sha: string) => ({
+      externalData: [{ location: 'w.bin', file: 'shared.bin', sha256: sha.repeat(64), bytes: 5 }],
+      totalBytes: 15,
+    });
+    expect(parseRegistry([entry(data('c')), entry({ version: '2', ...data('c') })])).toHaveLength(2);
+    expect(problemsOf([entry(data('c')), entry({ version: '2', ...data('d') })])).toEqual([
+      'registry: file "shared.bin" is listed twice with different sha256',
+    ]);
+  });
+
   it('keeps the message short when there are many problems', () => {
     expect(() => parseRegistry([{}, {}])).toThrow(/^invalid model registry: registry\[0\]\.id: .*; and \d+ more$/);
   });
@@ -186,6 +238,16 @@ describe('findModel', () => {
 });
 
 describe('toModelSource', () => {
+  it('carries every external data file with its URL beside the model, and the total', () => {
+    const externalData = [{ location: 'onnx::MatMul_12', file: 'demo-matmul.bin', sha256: 'c'.repeat(64), bytes: 100 }];
+    const [model] = parseRegistry([entry({ externalData, totalBytes: 110 })]);
+    const source = toModelSource(model, 'https://app.example/models/registry.json');
+    expect(source.externalData).toEqual([
+      { location: 'onnx::MatMul_12', url: 'https://app.example/models/demo-matmul.bin', sha256: 'c'.repeat(64), bytes: 100 },
+    ]);
+    expect(source.totalBytes).toBe(110);
+  });
+
   it('resolves the file against the models folder and carries integrity and sample data', () => {
     const [model] = parseRegistry([entry({ sample: { dims: { x: [2, 4] }, range: { x: [0, 1] } } })]);
     expect(toModelSource(model, 'https://app.example/models/')).toEqual({

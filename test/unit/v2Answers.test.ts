@@ -1,9 +1,9 @@
-// The client side of /v2 answers (issue 11): the server's real encoder produces the bytes, the browser's
+// The client side of /v2 answers (fallback to the server gives the device's tensors and error codes): the server's real encoder produces the bytes, the browser's
 // decoder must give back the same tensors; error bodies map to our codes.
 import { describe, expect, test } from 'vitest';
 import { decodeV2Response } from '../../src/client/decodeV2Response';
 import { errorFromV2Response } from '../../src/client/errorFromV2Response';
-import { encodeInferResponse } from '../../src/serve/encodeInferResponse';
+import { encodeInferResponse } from '../../src/inference/encodeInferResponse';
 import type { Feeds } from '../../src/core/protocol';
 
 const outputs: Feeds = {

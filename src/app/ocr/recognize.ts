@@ -25,7 +25,7 @@ export interface OcrOptions extends DbOptions {
    * ratio and zero-padded (PaddleOCR's value) to its widest line, and each line is decoded over its own
    * width only, so batches read the fixtures as line by line does. On WASM a batch costs as much per
    * padded pixel as single lines (the recogniser is compute-bound), so batching pays where calls are
-   * dear (WebGPU); see the README's OCR figures.
+   * dear (WebGPU); see bench/README.md, "OCR of a dense page".
    */
   recBatchSize?: number;
   /**

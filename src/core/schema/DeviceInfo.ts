@@ -17,7 +17,7 @@ const legacyDeviceFields = {
 
 /**
  * What a `session` event says about the device: only what the dashboard's device mix shows
- * ("GPU vendor / browser brand"), nothing that narrows a visitor down further (issue 10 §9).
+ * ("GPU vendor / browser brand"), nothing that narrows a visitor down further (together, finer fields fingerprint a visitor).
  */
 export const DeviceInfoSchema = v.pipe(
   v.strictObject({

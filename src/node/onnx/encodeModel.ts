@@ -21,12 +21,25 @@ export const ONNX_DATA_TYPES: Record<ElementType, number> = {
   uint64: 13,
 };
 
-/** A constant tensor (initializer or attribute). Values are numbers (bigints allowed for 64-bit ints). */
+/**
+ * A constant tensor (initializer or attribute), given by exactly one of `values` (numbers; bigints allowed for
+ * 64-bit ints), `raw` (the values already little-endian, as `raw_data` holds them) or `external` (the values
+ * live in a file beside the model that the caller writes: `data_location` EXTERNAL with location, offset, length).
+ */
 export interface TensorSpecInit {
   name: string;
   type: Exclude<ElementType, 'string'>;
   dims: number[];
-  values: readonly (number | bigint | boolean)[];
+  values?: readonly (number | bigint | boolean)[];
+  raw?: Uint8Array;
+  external?: ExternalDataSpec;
+}
+
+/** Where an external tensor's bytes are (TensorProto.external_data). */
+export interface ExternalDataSpec {
+  location: string;
+  offset: number;
+  length: number;
 }
 
 /** A graph input or output. Fixed dims are numbers, symbolic dims are names. */
@@ -38,7 +51,13 @@ export interface ValueInfo {
 }
 
 export type AttributeValue =
-  { int: number } | { float: number } | { string: string } | { ints: number[] } | { floats: number[] } | { tensor: TensorSpecInit };
+  | { int: number }
+  | { float: number }
+  | { string: string }
+  | { ints: number[] }
+  | { floats: number[] }
+  | { tensor: TensorSpecInit }
+  | { graph: GraphSpec };
 
 export interface NodeSpec {
   opType: string;
@@ -101,44 +120,63 @@ function writeNode(w: ProtobufWriter, node: NodeSpec, defaultName: string): void
   if (node.domain) w.string(7, node.domain);
 }
 
-// AttributeProto.AttributeType: FLOAT=1, INT=2, STRING=3, TENSOR=4, FLOATS=6, INTS=7.
+// AttributeProto.AttributeType: FLOAT=1, INT=2, STRING=3, TENSOR=4, GRAPH=5, FLOATS=6, INTS=7.
 function writeAttribute(w: ProtobufWriter, name: string, value: AttributeValue): void {
   w.string(1, name);
   if ('float' in value) w.float(2, value.float).varint(20, 1);
   else if ('int' in value) w.varint(3, value.int).varint(20, 2);
   else if ('string' in value) w.string(4, value.string).varint(20, 3);
   else if ('tensor' in value) w.message(5, (t) => writeTensor(t, value.tensor)).varint(20, 4);
+  else if ('graph' in value) w.message(6, (g) => writeGraph(g, value.graph)).varint(20, 5);
   else if ('floats' in value) w.packedFloats(7, value.floats).varint(20, 6);
   else w.packedVarints(8, value.ints).varint(20, 7);
 }
 
 function writeTensor(w: ProtobufWriter, tensor: TensorSpecInit): void {
   const count = tensor.dims.reduce((a, b) => a * b, 1);
-  if (count !== tensor.values.length) {
+  const given = [tensor.values, tensor.raw, tensor.external].filter((x) => x !== undefined).length;
+  if (given !== 1) throw new Error(`tensor ${tensor.name}: give exactly one of values, raw or external`);
+  const bytes = count * ELEMENT_BYTES[tensor.type];
+  if (tensor.values && count !== tensor.values.length) {
     throw new Error(`tensor ${tensor.name}: dims [${tensor.dims}] need ${count} values, got ${tensor.values.length}`);
   }
+  const length = tensor.raw?.byteLength ?? tensor.external?.length;
+  if (length !== undefined && length !== bytes)
+    throw new Error(`tensor ${tensor.name}: dims [${tensor.dims}] need ${bytes} bytes, got ${length}`);
   if (tensor.dims.length > 0) w.packedVarints(1, tensor.dims);
   w.varint(2, ONNX_DATA_TYPES[tensor.type]);
   w.string(8, tensor.name);
-  w.bytes(9, rawData(tensor));
+  if (tensor.external) {
+    const { location, offset, length: externalLength } = tensor.external;
+    for (const [key, value] of [
+      ['location', location],
+      ['offset', String(offset)],
+      ['length', String(externalLength)],
+    ])
+      w.message(13, (e) => e.string(1, key).string(2, value));
+    w.varint(14, 1); // DataLocation.EXTERNAL
+  } else w.bytes(9, tensor.raw ?? rawData(tensor.type, tensor.values!));
 }
 
+/** Bytes per element of each numeric element type. */
+export const ELEMENT_BYTES: Record<Exclude<ElementType, 'string'>, number> = {
+  float64: 8,
+  int64: 8,
+  uint64: 8,
+  float32: 4,
+  int32: 4,
+  uint32: 4,
+  float16: 2,
+  int16: 2,
+  uint16: 2,
+  int8: 1,
+  uint8: 1,
+  bool: 1,
+};
+
 /** TensorProto.raw_data: fixed-width little-endian values, whatever the host's byte order. */
-function rawData({ type, values }: TensorSpecInit): Uint8Array {
-  const width = {
-    float64: 8,
-    int64: 8,
-    uint64: 8,
-    float32: 4,
-    int32: 4,
-    uint32: 4,
-    float16: 2,
-    int16: 2,
-    uint16: 2,
-    int8: 1,
-    uint8: 1,
-    bool: 1,
-  }[type];
+function rawData(type: Exclude<ElementType, 'string'>, values: readonly (number | bigint | boolean)[]): Uint8Array {
+  const width = ELEMENT_BYTES[type];
   const bytes = new Uint8Array(values.length * width);
   const view = new DataView(bytes.buffer);
   values.forEach((value, i) => {

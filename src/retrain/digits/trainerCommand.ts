@@ -1,4 +1,4 @@
-// The default trainer of the `digits` model, per the trainer contract (README, "Retraining"):
+// The default trainer of the `digits` model, per the trainer contract (docs/retraining.md, "The trainer contract"):
 //   node --import tsx src/retrain/digits/trainerCommand.ts --dataset <dir> --out <dir>
 //        [--init current|scratch] [--epochs n] [--learning-rate x] [--schedule constant|cosine] [--max-base-samples n]
 //        [--field-repeat n] [--seed n]
@@ -28,7 +28,7 @@ const USAGE =
 /**
  * Fine-tuning from current.onnx: two passes, warming up to a learning rate of 0.003 and decaying it to 0
  * (cosine). Measured over 12 seeds against one pass at a constant 0.001 on the same field data: less
- * forgetting of MNIST and more gain on the field (README, "The digits model"; scripts/digits-finetune-sweep.ts).
+ * forgetting of MNIST and more gain on the field (docs/models.md, "The digits model"; scripts/digits-finetune-sweep.ts).
  */
 export const DEFAULT_FINE_TUNE_EPOCHS = 2;
 export const DEFAULT_FINE_TUNE_LEARNING_RATE = 0.003;

@@ -22,7 +22,7 @@ const alerts: AlertConfig = {
 };
 
 /**
- * The issue's load-and-faults scenario: two real collector processes on one real PostgreSQL, 20 000
+ * The load-and-faults scenario a fleet must survive: two real collector processes on one real PostgreSQL, 20 000
  * events sent through both by a client that retries unacknowledged batches on the other instance (a
  * load balancer), the leader killed with SIGKILL mid-stream.
  */

@@ -1,16 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { alwaysLeader } from '../../../src/collector/leader/alwaysLeader';
-import type { LeaderLease } from '../../../src/collector/leader/LeaderLease';
-import { openPostgresLeaderLease } from '../../../src/collector/leader/openPostgresLeaderLease';
+import { alwaysLeader } from '../../../src/db/alwaysLeader';
+import type { LeaderLease } from '../../../src/db/LeaderLease';
+import { openPostgresLeaderLease } from '../../../src/db/openPostgresLeaderLease';
 import { createDatabase, startPostgres } from '../../helpers/postgres';
 import { waitFor } from '../startCollector';
 
 // Fast settings so a run stays short; the defaults (2 s / 6 s) scale the same bounds up.
 const RETRY_MS = 500;
 const SESSION_TIMEOUT_MS = 3000;
-/** The bound: another instance leads within 10 s of the leader dying. */
+/** The fail-over bound we promise: another instance leads within 10 s of the leader dying. */
 const FAILOVER_BOUND_MS = 10_000;
 
 describe('leader lease', () => {
