@@ -153,6 +153,7 @@ export class SessionWarmup {
     warm: boolean;
     on: WarmupInputs | undefined;
     dims: CallShape | undefined;
+    fill: Record<string, number> | undefined;
     runs: number;
     runsAtLoad: number;
     backgroundRuns: number;
@@ -163,6 +164,7 @@ export class SessionWarmup {
       warm: this.finished,
       on: this.current?.on,
       dims: this.current?.dims,
+      fill: this.current?.fill,
       runs: this.runMs.length,
       runsAtLoad: this.runsAtLoad,
       backgroundRuns: this.backgroundRuns,

@@ -32,6 +32,7 @@ import { SessionWarmup } from './SessionWarmup';
 import { warmupCandidates } from './warmupCandidates';
 import { warmupMemory, type WarmupRecord } from '../cache/warmupMemory';
 import { storeKeyOf } from '../cache/storeKeyOf';
+import { comparedConstants } from '../core/onnx/comparedConstants';
 import { markStartup } from '../core/markStartup';
 import { destroyGpuFeeds, uploadGpuFeeds, type GpuFeeds } from './gpuFeeds';
 
@@ -242,6 +243,7 @@ async function loadSession(
       backend: request.backend,
       inputs,
       sample: served.sample,
+      compared: needsGeneratedValues(request.warmup, inputs, served.sample) ? comparedConstants(fetched.bytes) : undefined,
       memory,
     });
     const smoke = await warmup.smoke(candidates, extras);
@@ -281,6 +283,14 @@ async function loadSession(
     },
   };
 }
+
+/** Whether generated warm-up inputs include an integer input the sample hint gives no value for (then the graph is read). */
+function needsGeneratedValues(warmup: LoadRequest['warmup'], inputs: TensorSpec[], sample: LoadRequest['source']['sample']): boolean {
+  if (typeof warmup === 'object') return false;
+  return inputs.some((i) => INTEGER_TYPES.has(i.type) && sample?.fill?.[i.name] === undefined);
+}
+
+const INTEGER_TYPES = new Set<string>(['int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64']);
 
 /**
  * Whether a pre-optimised copy's failure is the copy's own (the original should load instead): the server answered
