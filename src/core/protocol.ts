@@ -296,6 +296,11 @@ export interface RuntimeWorkerApi {
    * continues between calls, and `onWarmedUp` is called once when it finished (never when it was off or failed).
    */
   load(request: LoadRequest, onProgress?: (p: Progress) => void, onWarmedUp?: (report: WarmupReport) => void): Promise<Result<LoadInfo>>;
+  /**
+   * `preload`: fetch and verify the bytes a load of `request` would use into the model store, and wait for the
+   * runtime; no session. Resolves with their size and whether they were stored already.
+   */
+  prefetch(request: LoadRequest): Promise<Result<{ bytes: number; fromCache: boolean }>>;
   /** Stop the load of `key` where it is (download, session creation, warm-up); its `load` resolves ABORTED. */
   abortLoad(key: string): Promise<void>;
   run(key: string, feeds: Feeds): Promise<RunResult>;

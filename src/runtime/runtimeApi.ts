@@ -173,6 +173,28 @@ function releaseCallback(callback: unknown): void {
   (callback as Partial<Record<typeof Comlink.releaseProxy, () => void>> | undefined)?.[Comlink.releaseProxy]?.();
 }
 
+/**
+ * `preload`: the bytes a load of `request` would use (on WASM its pre-optimised copy, else the original), fetched
+ * and verified into the model store, and onnxruntime's runtime up — no session.
+ */
+async function prefetch(request: LoadRequest): Promise<Result<{ bytes: number; fromCache: boolean }>> {
+  if (!ort) return fail(new Error('worker not initialised'), 'MODEL_FETCH_FAILED', 'preload');
+  const fetchBytes = async (r: LoadRequest): Promise<Result<StoreLoadResult>> => {
+    try {
+      return { ok: true, value: await modelBytes(r, () => undefined) };
+    } catch (error) {
+      return fail(error, 'MODEL_FETCH_FAILED', `Could not fetch model ${r.source.id}`);
+    }
+  };
+  const optimizedRequest = withOptimizedBytes(request, ort.env.versions.web);
+  let fetched = optimizedRequest ? await fetchBytes(optimizedRequest) : undefined;
+  if (fetched && !fetched.ok && copyIsUnusable(fetched.error)) fetched = undefined;
+  fetched ??= await fetchBytes(request);
+  if (!fetched.ok) return fetched;
+  await runtimeStart;
+  return { ok: true, value: { bytes: fetched.value.bytes.byteLength, fromCache: fetched.value.fromCache } };
+}
+
 async function abortLoad(key: string): Promise<void> {
   loading.get(key)?.abort();
 }
@@ -529,6 +551,7 @@ export const runtimeApi: RuntimeWorkerApi = {
   async startRuntime(module) {
     offerRuntimeModule(module);
   },
+  prefetch,
   load,
   abortLoad,
   run,
