@@ -33,14 +33,14 @@ export type ModelInfo<B extends ModelBackend = ModelBackend> = Omit<LoadInfo, 'b
 
 /** `event.detail` of a model's `warmedup` event: what the warm-up ran, and on what. */
 export interface WarmedUpDetail {
-  /** Runs that passed inside the worker: the smoke run `loadModel` waited for, the background runs, and calls of the same dims. */
+  /** Runs on its final inputs that passed inside the worker: the smoke run `loadModel` waited for, background runs, calls of the same dims. */
   runs: number;
   /** Their total time inside the worker (ms). */
   ms: number;
   /**
    * What it ran on: `'caller'` (your `warmup` feeds), `'remembered'` (the input dims of an earlier load's first
    * calls), `'sample'` (the registry's sample, or generated inputs), `'first-call'` (your first call's inputs,
-   * when the others did not suit the model).
+   * when the others did not suit the model or your calls had other dims than those).
    */
   on: WarmupInputs;
   /** The input dims it warmed on. */

@@ -234,7 +234,8 @@ export type Result<T> = { ok: true; value: T } | { ok: false; error: SerializedE
 
 /**
  * What a warm-up ran on: the caller's `warmup` feeds, the input dims of an earlier load's first calls
- * (remembered per model version), the registry's sample or generated inputs, or the first real call's inputs.
+ * (remembered per model version), the registry's sample or generated inputs, or the inputs of the first call (when
+ * those did not suit the model, or the calls had other dims than those).
  */
 export type WarmupInputs = 'caller' | 'remembered' | 'sample' | 'first-call';
 

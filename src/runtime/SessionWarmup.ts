@@ -178,12 +178,16 @@ export class SessionWarmup {
     const dims = dimsOf(feeds);
     this.rememberCallShape(dims);
     if (this.finished || this.stopped || !this.options.wanted) return;
-    if (!this.current) {
-      // The warm-up inputs did not suit the model: warm it on this call's, which do (kept in this worker only).
-      this.current = { on: 'first-call', dims, feeds: () => feeds };
-    } else if (warmupSignature(dims) === warmupSignature(this.current.dims)) {
+    if (warmupSignature(dims) === warmupSignature(this.current?.dims ?? {})) {
       this.record(ms);
       this.finishIfDone();
+    } else if (!this.current || this.current.on === 'sample' || this.current.on === 'remembered') {
+      // The warm-up inputs did not suit the model, or the calls have other dims than it guessed or remembered:
+      // the rest of the warm-up runs on this call's inputs (kept in this worker only), a new series.
+      this.current = { on: 'first-call', dims, feeds: () => feeds };
+      this.extras = [];
+      this.runMs.length = 0;
+      this.record(ms);
     }
   }
 
