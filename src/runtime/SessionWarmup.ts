@@ -133,7 +133,7 @@ export class SessionWarmup {
     this.pendingCalls--;
     this.lastCallEnd = performance.now();
     if (feeds && ms !== undefined) this.countCall(feeds, ms);
-    if (this.pendingCalls === 0) this.schedule(this.resumeAfterMs());
+    if (this.pendingCalls === 0 && !this.finished) this.schedule(this.resumeAfterMs());
   }
 
   /** No more warm-up runs (the session is being released, or the device was lost). */
@@ -175,6 +175,9 @@ export class SessionWarmup {
 
   /** A call that passed: its dims are remembered, and it warms the session like a warm-up run of the same dims. */
   private countCall(feeds: Feeds, ms: number): void {
+    const warming = !this.finished && !this.stopped && this.options.wanted;
+    // Past the first calls of a warm model there is nothing to note: no work on the call's path.
+    if (!warming && (!this.options.memoryKey || this.callsSeen >= FIRST_CALLS)) return;
     const dims = dimsOf(feeds);
     this.rememberCallShape(dims);
     if (this.finished || this.stopped || !this.options.wanted) return;
