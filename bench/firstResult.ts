@@ -52,6 +52,8 @@ export type Steps = Record<string, number>;
 export interface Visit {
   firstResultMs: number;
   steps: Steps;
+  /** ondevice only: long tasks (ms) on the page's main thread from navigation to the first result. */
+  longTasks?: number[];
 }
 
 export interface Side {
@@ -164,8 +166,8 @@ const RUNNERS: Record<'ondevice' | 'bare' | 'naive' | 'first10', Runner> = {
           );
           await sleep(SETTLE_MS);
         }
-        const r = (await visit(page, target)) as Parameters<typeof ondeviceSteps>[0];
-        side[kind].push({ firstResultMs: r.firstResult, steps: ondeviceSteps(r) });
+        const r = (await visit(page, target)) as Parameters<typeof ondeviceSteps>[0] & { longTasks: number[] };
+        side[kind].push({ firstResultMs: r.firstResult, steps: ondeviceSteps(r), longTasks: r.longTasks });
       }
     });
   },
@@ -332,6 +334,10 @@ export function printFirstResultCase(r: FirstResultCase): void {
   );
   console.log(
     `  ondevice / naive: cold ${x.coldOverNaive.toFixed(2)}, warm ${x.warmOverNaive.toFixed(2)} → ${verdict(x.coldOverNaive <= 1 && x.warmOverNaive <= 1)} (≤ 1)`,
+  );
+  const longTasks = [...r.ondevice.cold, ...r.ondevice.atOnce, ...r.ondevice.warm].flatMap((v) => v.longTasks ?? []);
+  console.log(
+    `  long tasks on ondevice's page until the first result: ${longTasks.length} in ${r.ondevice.cold.length * 3} starts${longTasks.length ? ` (${longTasks.join(', ')} ms)` : ''}`,
   );
   console.log(`  first 10 / next 20: ${x.first10.toFixed(2)} → ${verdict(x.first10 <= 1.3)} (≤ 1.3); naive ${x.first10Naive.toFixed(2)}`);
   console.log(`  steady ondevice / naive ${x.steadyOverNaive.toFixed(2)} → ${verdict(x.steadyOverNaive <= 0.6)} (≤ 0.6)`);

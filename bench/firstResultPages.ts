@@ -42,6 +42,11 @@ async function first10(call) {
 }`;
 
 const ONDEVICE = `<!doctype html><html><head><meta charset="utf-8"><title>ondevice</title>
+<script>
+// Long tasks on this page's main thread (the worker's are not its): buffered, so those before this line count too.
+const longTasks = [];
+new PerformanceObserver((list) => longTasks.push(...list.getEntries().map((e) => Math.round(e.duration)))).observe({ type: 'longtask', buffered: true });
+</script>
 <script src="/testing/ondevice.js"></script>
 <script>
 ${COMMON}
@@ -65,7 +70,7 @@ window.__result = (async () => {
   const firstResult = performance.now();
   window.__model = model;
   window.__warmedUp = new Promise((resolve) => (model.info.warmedUp ? resolve() : model.addEventListener('warmedup', () => resolve(), { once: true })));
-  return { loadCalled, loaded, firstResult, info: JSON.parse(JSON.stringify(model.info)), timelines: await OnDevice.__testing.startupTimelines() };
+  return { loadCalled, loaded, firstResult, longTasks: [...longTasks], info: JSON.parse(JSON.stringify(model.info)), timelines: await OnDevice.__testing.startupTimelines() };
 })();
 </script></head><body></body></html>`;
 

@@ -270,6 +270,8 @@ export interface RunPortRequest {
   id: number;
   key: string;
   feeds: Feeds;
+  /** The page's own warm-up run (after the worker's warm-up): not a call, so its dims are not remembered. */
+  warmup?: true;
 }
 export interface RunPortReply {
   id: number;
@@ -304,7 +306,8 @@ export interface RuntimeWorkerApi {
   prefetch(request: LoadRequest): Promise<Result<{ bytes: number; fromCache: boolean }>>;
   /** Stop the load of `key` where it is (download, session creation, warm-up); its `load` resolves ABORTED. */
   abortLoad(key: string): Promise<void>;
-  run(key: string, feeds: Feeds): Promise<RunResult>;
+  /** `warmup`: the page's own warm-up run, not a call (its dims are not remembered as a call's). */
+  run(key: string, feeds: Feeds, warmup?: boolean): Promise<RunResult>;
   /** Take the port the page sends `RunPortRequest`s on (the fast path of `run`). */
   openRunPort(port: MessagePort): Promise<void>;
   /**

@@ -372,7 +372,7 @@ function withOptimizedBytes(request: LoadRequest, ortVersion: string | undefined
   return { ...request, source: { ...request.source, url, sha256, bytes } };
 }
 
-async function run(key: string, feeds: Feeds): Promise<RunResult> {
+async function run(key: string, feeds: Feeds, warmup = false): Promise<RunResult> {
   const entry = sessions.get(key);
   if (!entry || !ort) {
     return { ok: false, error: new OnDeviceError('DISPOSED', 'This model was disposed or never loaded in this worker').toJSON() };
@@ -386,8 +386,9 @@ async function run(key: string, feeds: Feeds): Promise<RunResult> {
     result = await runNow(entry, feeds);
     return result;
   } finally {
-    // A passed call's feeds are still here (only a lost device hands them back).
-    entry.warmup.leaveCall(result?.ok ? feeds : undefined, result?.ok ? result.ms : undefined);
+    // A passed call's feeds are still here (only a lost device hands them back); the page's warm-up runs are no calls.
+    if (result?.ok && !warmup) entry.warmup.leaveCall(feeds, result.ms);
+    else entry.warmup.leaveCall();
   }
 }
 
@@ -535,8 +536,8 @@ async function memory(): Promise<WorkerMemory> {
 
 async function openRunPort(port: MessagePort): Promise<void> {
   port.onmessage = (event: MessageEvent<RunPortRequest>) => {
-    const { id, key, feeds } = event.data;
-    void run(key, feeds)
+    const { id, key, feeds, warmup } = event.data;
+    void run(key, feeds, warmup)
       .catch((error: unknown): RunResult => fail(error, 'INFERENCE_FAILED', 'Inference failed'))
       .then((result) => {
         const buffers = result.ok ? transferablesOf(result.value) : result.feeds ? transferablesOf(result.feeds) : [];

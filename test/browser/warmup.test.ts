@@ -188,6 +188,24 @@ describe('remembered shapes', () => {
     expect(r.detail).toMatchObject({ on: 'remembered', dims: { x: [1, 3, 64, 96] } });
   });
 
+  test("only calls are remembered: the page's own warm-up runs (on the warm-up's dims) are not", async () => {
+    const r = await page.evaluate(async () => {
+      const { loadModel, modelStore, __testing } = (window as any).OnDevice;
+      const warm = (window as any).__warm;
+      await modelStore.clear();
+      const model = await loadModel('/models/tiny-mlp.onnx', { backend: 'wasm' });
+      await warm.warmedUp(model);
+      // The page path was warmed on the warm-up's [1, 16] by now; the page's own call is [3, 16].
+      const pageRuns = await __testing.runsOf(model);
+      await model.run({ x: { type: 'float32', data: new Float32Array(48).fill(0.5), dims: [3, 16] } });
+      const record = await warm.waitForRecord('tiny-mlp.onnx', (r: any) => r.shapes.length > 0);
+      model.dispose();
+      return { pageRuns, shapes: record.shapes };
+    });
+    expect(r.pageRuns).toBeGreaterThan(0);
+    expect(r.shapes).toEqual([{ x: [3, 16] }]);
+  });
+
   test('a model whose generated warm-up inputs always fail is not tried with them again: the next load has no warm-up cost', async () => {
     const errorsBefore = session.errors.length;
     const r = await page.evaluate(async () => {
