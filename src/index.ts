@@ -25,12 +25,12 @@ export type {
   TensorArray,
   TensorArrayOf,
   TensorData,
-  TensorSpec,
   TensorTypes,
   TensorsOf,
   LoadInfo,
   WarmupInputs,
 } from './core/protocol';
+export type { TensorSpec } from './core/schema/TensorSpec';
 export { defineOnDeviceModelElement, type OnDeviceModelElement, type OnDeviceModelElementEventMap } from './embed/OnDeviceModelElement';
 export {
   reportFeedback,

@@ -1,5 +1,7 @@
-import type { ElementType, Feeds, TensorArray, TensorData, TensorSpec } from './protocol';
+import type { ElementType, Feeds, TensorArray, TensorData } from './protocol';
+import type { TensorSpec } from './schema/TensorSpec';
 import { isFixedDim } from './normalizeDim';
+import { ownValue } from './ownValue';
 
 export interface SampleHint {
   /** Concrete dims per input, for inputs with symbolic dims. */
@@ -19,7 +21,7 @@ export function sampleFeeds(inputs: TensorSpec[], hint: SampleHint = {}, freeDim
   for (const spec of inputs) {
     const dims = allDims[spec.name];
     const size = dims.reduce((a, b) => a * b, 1);
-    const fill = hint.fill?.[spec.name];
+    const fill = ownValue(hint.fill, spec.name);
     // The type/array pairing is makeArray's switch; TypeScript cannot follow it through spec.type.
     feeds[spec.name] = { type: spec.type, dims, data: makeArray(spec.type, size, fill) } as TensorData;
   }
@@ -35,7 +37,8 @@ export function sampleDims(inputs: TensorSpec[], hint: SampleHint = {}, freeDim 
   for (const spec of inputs) {
     const last = spec.shape.length - 1;
     dims[spec.name] =
-      hint.dims?.[spec.name] ?? spec.shape.map((d, i) => (isFixedDim(d) && d > 0 ? d : i === 0 || (lastOnly && i < last) ? 1 : freeDim));
+      ownValue(hint.dims, spec.name) ??
+      spec.shape.map((d, i) => (isFixedDim(d) && d > 0 ? d : i === 0 || (lastOnly && i < last) ? 1 : freeDim));
   }
   return dims;
 }

@@ -15,11 +15,11 @@ import type {
   RunPortRequest,
   RunResult,
   RuntimeWorkerApi,
-  TensorSpec,
   WarmupReport,
   WorkerConfig,
   WorkerMemory,
 } from '../core/protocol';
+import type { TensorSpec } from '../core/schema/TensorSpec';
 import { normalizeDim } from '../core/normalizeDim';
 import { transferablesOf } from '../core/transferablesOf';
 import { fromOrtTensor, toOrtFeeds } from './tensors';

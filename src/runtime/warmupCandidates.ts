@@ -1,4 +1,5 @@
-import type { Backend, Feeds, TensorSpec } from '../core/protocol';
+import type { Backend, Feeds } from '../core/protocol';
+import type { TensorSpec } from '../core/schema/TensorSpec';
 import { sampleDims, sampleFeeds, type SampleHint } from '../core/sampleFeeds';
 import { warmupSignature, type CallShape, type WarmupRecord } from '../cache/warmupMemory';
 import { dimsOf, type WarmupCandidate } from './SessionWarmup';
