@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark, each against a baseline measured in the same run.
-// `npm run bench -- runtime warm-start optimized ingest serve run-batch summary ocr` picks some; `threads` and
+// `npm run bench -- runtime warm-start first-result optimized ingest serve run-batch summary ocr` picks some; `threads` and
 // `wasm-compile` run only when named.
 import { cpus, loadavg } from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -13,6 +13,7 @@ import { printRunBatchBench, runRunBatchBench } from './runBatchBench';
 import { printOcrBench, runOcrBench } from './ocrBench';
 import { printOptimizedModelsBench, runOptimizedModelsBench } from './optimizedModels';
 import { printWasmCompileBench, runWasmCompileBench } from './wasmCompile';
+import { runFirstResultBench } from './firstResult';
 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
@@ -32,6 +33,13 @@ if (want('warm-start')) {
   printWarmStartBench(warm);
   summary.warmStart = warm;
   await writeFile('bench-results/warm-start.json', JSON.stringify(warm, null, 2));
+}
+
+if (want('first-result')) {
+  // Models by URL with default options, navigation → first result, against bare and naive onnxruntime-web (it prints as it goes).
+  const firstResult = await runFirstResultBench();
+  summary.firstResult = firstResult;
+  await writeFile('bench-results/first-result.json', JSON.stringify(firstResult, null, 2));
 }
 
 if (want('optimized')) {

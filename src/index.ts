@@ -1,5 +1,6 @@
 // The public API of ondevice. Everything not re-exported here is internal.
 export { loadModel, type LoadModelOptions, type ServerFallbackOptions } from './client/loadModel';
+export { preload } from './client/preload';
 export {
   Model,
   type RunOptions,

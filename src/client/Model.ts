@@ -25,14 +25,14 @@ export type ModelInfo<B extends ModelBackend = ModelBackend> = Omit<LoadInfo, 'b
 
 /** `event.detail` of a model's `warmedup` event: what the warm-up ran, and on what. */
 export interface WarmedUpDetail {
-  /** Runs that passed inside the worker: the smoke run `loadModel` waited for, the background runs, and calls of the same dims. */
+  /** Runs on its final inputs that passed inside the worker: the smoke run `loadModel` waited for, background runs, calls of the same dims. */
   runs: number;
   /** Their total time inside the worker (ms). */
   ms: number;
   /**
    * What it ran on: `'caller'` (your `warmup` feeds), `'remembered'` (the input dims of an earlier load's first
    * calls), `'sample'` (the registry's sample, or generated inputs), `'first-call'` (your first call's inputs,
-   * when the others did not suit the model).
+   * when the others did not suit the model or your calls had other dims than those).
    */
   on: WarmupInputs;
   /** The input dims it warmed on. */
@@ -52,11 +52,14 @@ export interface ModelEventMap {
 }
 
 /**
- * What `warmRealPath` may add: runs through the real path while they fit in this many ms
- * (at most REAL_PATH_MAX_RUNS), and none for a model whose run alone takes more than half of it.
+ * The page's own warm-up runs (`warmRealPath`), after the worker's warm-up: while they fit in this many ms, at most
+ * REAL_PATH_MAX_RUNS (enough invocations for V8 to compile the path past its interpreter), and none for a model
+ * whose run takes more than REAL_PATH_MAX_RUN_MS (its path's cost is lost in its run). They no longer delay a
+ * load, and a call made meanwhile waits for one of them at most.
  */
-const REAL_PATH_BUDGET_MS = 5;
-const REAL_PATH_MAX_RUNS = 20;
+const REAL_PATH_BUDGET_MS = 25;
+const REAL_PATH_MAX_RUNS = 50;
+const REAL_PATH_MAX_RUN_MS = 2.5;
 
 /** Most items a server-backed model's `runBatch` sends at once by default (browsers allow 6 connections per host). */
 const SERVER_BATCH_CONCURRENCY = 4;
@@ -359,10 +362,10 @@ export class Model<
    * The warm-up's inputs once or twice more through the real path (this class, the run port, the worker's
    * `run`, the outputs' copy and transfer), which the worker's own warm-up does not take, so that the first
    * call finds that code compiled — unless calls already took it. Not reported as inference; results and
-   * failures are dropped. A call made meanwhile waits for one such run (at most REAL_PATH_BUDGET_MS / 2).
+   * failures are dropped. A call made meanwhile waits for one such run (at most REAL_PATH_MAX_RUN_MS).
    */
   private async warmRealPath(report: WarmupReport): Promise<void> {
-    if (this.server || this.disposed || this.calls > 0 || report.on === 'first-call' || report.lastRunMs > REAL_PATH_BUDGET_MS / 2) return;
+    if (this.server || this.disposed || this.calls > 0 || report.on === 'first-call' || report.lastRunMs > REAL_PATH_MAX_RUN_MS) return;
     const callerFeeds = report.on === 'caller' && typeof this.settings.warmup === 'object' ? this.settings.warmup : undefined;
     const started = performance.now();
     // Enough runs for the path's functions to be compiled past the interpreter, within the budget. The
@@ -515,7 +518,7 @@ export class Model<
     // Only an observer (telemetry, the test hooks) reads these; the dims are copied before the feeds travel.
     const inputDims = lifecycleObserved() ? dimsOf(feeds) : {};
     const handle = this.handle;
-    const result = await handle.run(this.key, feeds, transfer);
+    const result = await handle.run(this.key, feeds, transfer, predictionId === undefined);
     if (result.ok) {
       if (predictionId !== undefined) this.reportInference(predictionId, this.deviceBackend, result, inputDims);
       return result.value;

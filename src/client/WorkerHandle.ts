@@ -45,14 +45,15 @@ export class WorkerHandle {
   }
 
   /** The worker's `run(key, feeds)` on the run port; rejects with WORKER_CRASHED if the worker dies first. */
-  run(key: string, feeds: Feeds, transfer: boolean): Promise<RunResult> {
+  run(key: string, feeds: Feeds, transfer: boolean, warmup = false): Promise<RunResult> {
     return this.link.call(
       () =>
         new Promise<RunResult>((resolve) => {
           const id = this.nextRunId++;
           this.runsWaiting.set(id, resolve);
           try {
-            this.runPort.postMessage({ id, key, feeds } satisfies RunPortRequest, transfer ? transferablesOf(feeds) : []);
+            const request: RunPortRequest = warmup ? { id, key, feeds, warmup } : { id, key, feeds };
+            this.runPort.postMessage(request, transfer ? transferablesOf(feeds) : []);
           } catch (error) {
             // Feeds that cannot be cloned (a detached buffer): nothing was sent.
             this.runsWaiting.delete(id);

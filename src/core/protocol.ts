@@ -226,7 +226,8 @@ export type Result<T> = { ok: true; value: T } | { ok: false; error: SerializedE
 
 /**
  * What a warm-up ran on: the caller's `warmup` feeds, the input dims of an earlier load's first calls
- * (remembered per model version), the registry's sample or generated inputs, or the first real call's inputs.
+ * (remembered per model version), the registry's sample or generated inputs, or the inputs of the first call (when
+ * those did not suit the model, or the calls had other dims than those).
  */
 export type WarmupInputs = 'caller' | 'remembered' | 'sample' | 'first-call';
 
@@ -261,6 +262,8 @@ export interface RunPortRequest {
   id: number;
   key: string;
   feeds: Feeds;
+  /** The page's own warm-up run (after the worker's warm-up): not a call, so its dims are not remembered. */
+  warmup?: true;
 }
 export interface RunPortReply {
   id: number;
@@ -316,9 +319,15 @@ export interface RuntimeWorkerApi {
    * continues between calls, and `onWarmedUp` is called once when it finished (never when it was off or failed).
    */
   load(request: LoadRequest, onProgress?: (p: Progress) => void, onWarmedUp?: (report: WarmupReport) => void): Promise<Result<LoadInfo>>;
+  /**
+   * `preload`: fetch and verify the bytes a load of `request` would use into the model store, and wait for the
+   * runtime; no session. Resolves with their size and whether they were stored already.
+   */
+  prefetch(request: LoadRequest): Promise<Result<{ bytes: number; fromCache: boolean }>>;
   /** Stop the load of `key` where it is (download, session creation, warm-up); its `load` resolves ABORTED. */
   abortLoad(key: string): Promise<void>;
-  run(key: string, feeds: Feeds): Promise<RunResult>;
+  /** `warmup`: the page's own warm-up run, not a call (its dims are not remembered as a call's). */
+  run(key: string, feeds: Feeds, warmup?: boolean): Promise<RunResult>;
   /** Take the port the page sends `RunPortRequest`s on (the fast path of `run`). */
   openRunPort(port: MessagePort): Promise<void>;
   /**

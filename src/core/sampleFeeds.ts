@@ -28,11 +28,17 @@ export function sampleFeeds(inputs: TensorSpec[], hint: SampleHint = {}, freeDim
   return feeds;
 }
 
-/** The dims `sampleFeeds` gives each input, without making the data. */
-export function sampleDims(inputs: TensorSpec[], hint: SampleHint = {}, freeDim = 1): Record<string, number[]> {
+/**
+ * The dims `sampleFeeds` gives each input, without making the data. `lastOnly`: `freeDim` for an input's last
+ * dim only, 1 for its other symbolic dims (a state input `[2, ?, 128]` whose `?` is the batch).
+ */
+export function sampleDims(inputs: TensorSpec[], hint: SampleHint = {}, freeDim = 1, lastOnly = false): Record<string, number[]> {
   const dims: Record<string, number[]> = {};
   for (const spec of inputs) {
-    dims[spec.name] = ownValue(hint.dims, spec.name) ?? spec.shape.map((d, i) => (isFixedDim(d) && d > 0 ? d : i === 0 ? 1 : freeDim));
+    const last = spec.shape.length - 1;
+    dims[spec.name] =
+      ownValue(hint.dims, spec.name) ??
+      spec.shape.map((d, i) => (isFixedDim(d) && d > 0 ? d : i === 0 || (lastOnly && i < last) ? 1 : freeDim));
   }
   return dims;
 }

@@ -133,7 +133,7 @@ export class SessionWarmup {
     this.pendingCalls--;
     this.lastCallEnd = performance.now();
     if (feeds && ms !== undefined) this.countCall(feeds, ms);
-    if (this.pendingCalls === 0) this.schedule(this.resumeAfterMs());
+    if (this.pendingCalls === 0 && !this.finished) this.schedule(this.resumeAfterMs());
   }
 
   /** No more warm-up runs (the session is being released, or the device was lost). */
@@ -153,6 +153,7 @@ export class SessionWarmup {
     warm: boolean;
     on: WarmupInputs | undefined;
     dims: CallShape | undefined;
+    fill: Record<string, number> | undefined;
     runs: number;
     runsAtLoad: number;
     backgroundRuns: number;
@@ -163,6 +164,7 @@ export class SessionWarmup {
       warm: this.finished,
       on: this.current?.on,
       dims: this.current?.dims,
+      fill: this.current?.fill,
       runs: this.runMs.length,
       runsAtLoad: this.runsAtLoad,
       backgroundRuns: this.backgroundRuns,
@@ -173,15 +175,22 @@ export class SessionWarmup {
 
   /** A call that passed: its dims are remembered, and it warms the session like a warm-up run of the same dims. */
   private countCall(feeds: Feeds, ms: number): void {
+    const warming = !this.finished && !this.stopped && this.options.wanted;
+    // Past the first calls of a warm model there is nothing to note: no work on the call's path.
+    if (!warming && (!this.options.memoryKey || this.callsSeen >= FIRST_CALLS)) return;
     const dims = dimsOf(feeds);
     this.rememberCallShape(dims);
     if (this.finished || this.stopped || !this.options.wanted) return;
-    if (!this.current) {
-      // The warm-up inputs did not suit the model: warm it on this call's, which do (kept in this worker only).
-      this.current = { on: 'first-call', dims, feeds: () => feeds };
-    } else if (warmupSignature(dims) === warmupSignature(this.current.dims)) {
+    if (warmupSignature(dims) === warmupSignature(this.current?.dims ?? {})) {
       this.record(ms);
       this.finishIfDone();
+    } else if (!this.current || this.current.on === 'sample' || this.current.on === 'remembered') {
+      // The warm-up inputs did not suit the model, or the calls have other dims than it guessed or remembered:
+      // the rest of the warm-up runs on this call's inputs (kept in this worker only), a new series.
+      this.current = { on: 'first-call', dims, feeds: () => feeds };
+      this.extras = [];
+      this.runMs.length = 0;
+      this.record(ms);
     }
   }
 

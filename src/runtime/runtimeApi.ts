@@ -35,6 +35,7 @@ import { SessionWarmup } from './SessionWarmup';
 import { warmupCandidates } from './warmupCandidates';
 import { warmupMemory, type WarmupRecord } from '../cache/warmupMemory';
 import { storeKeyOf } from '../cache/storeKeyOf';
+import { comparedConstants } from '../core/onnx/comparedConstants';
 import { markStartup } from '../core/markStartup';
 import { destroyGpuFeeds, uploadGpuFeeds, type GpuFeeds } from './gpuFeeds';
 
@@ -175,6 +176,28 @@ function releaseCallback(callback: unknown): void {
   (callback as Partial<Record<typeof Comlink.releaseProxy, () => void>> | undefined)?.[Comlink.releaseProxy]?.();
 }
 
+/**
+ * `preload`: the bytes a load of `request` would use (on WASM its pre-optimised copy, else the original), fetched
+ * and verified into the model store, and onnxruntime's runtime up — no session.
+ */
+async function prefetch(request: LoadRequest): Promise<Result<{ bytes: number; fromCache: boolean }>> {
+  if (!ort) return fail(new Error('worker not initialised'), 'MODEL_FETCH_FAILED', 'preload');
+  const fetchBytes = async (r: LoadRequest): Promise<Result<StoreLoadResult>> => {
+    try {
+      return { ok: true, value: await modelBytes(r, () => undefined) };
+    } catch (error) {
+      return fail(error, 'MODEL_FETCH_FAILED', `Could not fetch model ${r.source.id}`);
+    }
+  };
+  const optimizedRequest = withOptimizedBytes(request, ort.env.versions.web);
+  let fetched = optimizedRequest ? await fetchBytes(optimizedRequest) : undefined;
+  if (fetched && !fetched.ok && copyIsUnusable(fetched.error)) fetched = undefined;
+  fetched ??= await fetchBytes(request);
+  if (!fetched.ok) return fetched;
+  await runtimeStart;
+  return { ok: true, value: { bytes: fetched.value.bytes.byteLength, fromCache: fetched.value.fromCache } };
+}
+
 async function abortLoad(key: string): Promise<void> {
   loading.get(key)?.abort();
 }
@@ -245,6 +268,7 @@ async function loadSession(
       backend: request.backend,
       inputs,
       sample: served.sample,
+      compared: needsGeneratedValues(request.warmup, inputs, served.sample) ? comparedConstants(fetched.bytes) : undefined,
       memory,
     });
     const smoke = await warmup.smoke(candidates, extras);
@@ -284,6 +308,14 @@ async function loadSession(
     },
   };
 }
+
+/** Whether generated warm-up inputs include an integer input the sample hint gives no value for (then the graph is read). */
+function needsGeneratedValues(warmup: LoadRequest['warmup'], inputs: TensorSpec[], sample: LoadRequest['source']['sample']): boolean {
+  if (typeof warmup === 'object') return false;
+  return inputs.some((i) => INTEGER_TYPES.has(i.type) && sample?.fill?.[i.name] === undefined);
+}
+
+const INTEGER_TYPES = new Set<string>(['int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64']);
 
 /**
  * Whether a pre-optimised copy's failure is the copy's own (the original should load instead): the server answered
@@ -343,7 +375,7 @@ function withOptimizedBytes(request: LoadRequest, ortVersion: string | undefined
   return { ...request, source: { ...request.source, url, sha256, bytes } };
 }
 
-async function run(key: string, feeds: Feeds): Promise<RunResult> {
+async function run(key: string, feeds: Feeds, warmup = false): Promise<RunResult> {
   const entry = sessions.get(key);
   if (!entry || !ort) {
     return { ok: false, error: new OnDeviceError('DISPOSED', 'This model was disposed or never loaded in this worker').toJSON() };
@@ -357,8 +389,9 @@ async function run(key: string, feeds: Feeds): Promise<RunResult> {
     result = await runNow(entry, feeds);
     return result;
   } finally {
-    // A passed call's feeds are still here (only a lost device hands them back).
-    entry.warmup.leaveCall(result?.ok ? feeds : undefined, result?.ok ? result.ms : undefined);
+    // A passed call's feeds are still here (only a lost device hands them back); the page's warm-up runs are no calls.
+    if (result?.ok && !warmup) entry.warmup.leaveCall(feeds, result.ms);
+    else entry.warmup.leaveCall();
   }
 }
 
@@ -506,8 +539,8 @@ async function memory(): Promise<WorkerMemory> {
 
 async function openRunPort(port: MessagePort): Promise<void> {
   port.onmessage = (event: MessageEvent<RunPortRequest>) => {
-    const { id, key, feeds } = event.data;
-    void run(key, feeds)
+    const { id, key, feeds, warmup } = event.data;
+    void run(key, feeds, warmup)
       .catch((error: unknown): RunResult => fail(error, 'INFERENCE_FAILED', 'Inference failed'))
       .then((result) => {
         const buffers = result.ok ? transferablesOf(result.value) : result.feeds ? transferablesOf(result.feeds) : [];
@@ -540,6 +573,7 @@ export const runtimeApi: RuntimeWorkerApi = {
   async startRuntime(module) {
     offerRuntimeModule(module);
   },
+  prefetch,
   load,
   abortLoad,
   run,

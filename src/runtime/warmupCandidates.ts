@@ -7,9 +7,18 @@ import { dimsOf, type WarmupCandidate } from './SessionWarmup';
 /**
  * Symbolic dims past the batch dim, tried in turn when a model has no sample hint (loaded by URL): 32 first,
  * because many vision models need multiples of 32 and a 1-pixel input warms little of the code a real input
- * runs; then 1. WebGPU keeps 1 (SwiftShader is slow).
+ * runs; then 256 (audio models window their input: Silero VAD needs 256 samples or more); each for every
+ * symbolic dim, then for each input's last one only (the others 1: an unnamed dim inside a state input is
+ * usually its batch); then 1. Each refused guess is remembered and not tried again. WebGPU keeps 1
+ * (SwiftShader is slow).
  */
-const FREE_DIM_GUESSES = [32, 1];
+const FREE_DIM_GUESSES: readonly { freeDim: number; lastOnly: boolean }[] = [
+  { freeDim: 32, lastOnly: false },
+  { freeDim: 32, lastOnly: true },
+  { freeDim: 256, lastOnly: false },
+  { freeDim: 256, lastOnly: true },
+  { freeDim: 1, lastOnly: false },
+];
 
 export interface WarmupCandidatesOptions {
   /** The load's `warmup` option. */
@@ -18,6 +27,8 @@ export interface WarmupCandidatesOptions {
   inputs: TensorSpec[];
   /** The registry's sample hint, when the model has one. */
   sample?: SampleHint;
+  /** Integer constants the graph compares inputs with (`comparedConstants`): generated values for those inputs. */
+  compared?: Record<string, number[]>;
   /** What the warm-up memory holds for this model version. */
   memory?: WarmupRecord;
 }
@@ -29,12 +40,13 @@ export interface WarmupCandidatesOptions {
  * session is fine, and it is warmed on its first call's inputs instead. On WebGPU nothing is left out: the
  * smoke run is what decides that WebGPU works for the model.
  */
-export function warmupCandidates({ warmup, backend, inputs, sample, memory }: WarmupCandidatesOptions): {
+export function warmupCandidates({ warmup, backend, inputs, sample, compared, memory }: WarmupCandidatesOptions): {
   candidates: WarmupCandidate[];
   extras: WarmupCandidate[];
 } {
   if (typeof warmup === 'object') return { candidates: [{ on: 'caller', dims: dimsOf(warmup), feeds: () => warmup }], extras: [] };
-  const fill = sample?.fill;
+  const fromGraph = Object.fromEntries(Object.entries(compared ?? {}).map(([name, values]) => [name, values[0]]));
+  const fill = Object.keys(fromGraph).length > 0 || sample?.fill ? { ...fromGraph, ...sample?.fill } : undefined;
   const generated = (on: WarmupCandidate['on'], dims: CallShape): WarmupCandidate => ({
     on,
     dims,
@@ -47,7 +59,9 @@ export function warmupCandidates({ warmup, backend, inputs, sample, memory }: Wa
   const remembered = (memory?.shapes ?? []).filter(fits).map((dims) => generated('remembered', dims));
   const guesses = sample?.dims
     ? [generated('sample', sampleDims(inputs, sample))]
-    : (backend === 'webgpu' ? [1] : FREE_DIM_GUESSES).map((freeDim) => generated('sample', sampleDims(inputs, sample, freeDim)));
+    : (backend === 'webgpu' ? [{ freeDim: 1, lastOnly: false }] : FREE_DIM_GUESSES).map(({ freeDim, lastOnly }) =>
+        generated('sample', sampleDims(inputs, sample, freeDim, lastOnly)),
+      );
   const failed = new Set(backend === 'wasm' ? (memory?.failed ?? []) : []);
   const seen = new Set<string>();
   const keep = (c: WarmupCandidate) => !failed.has(c.signature!) && !seen.has(c.signature!) && !!seen.add(c.signature!);

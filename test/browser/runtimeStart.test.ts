@@ -122,3 +122,48 @@ test("backend 'auto' on a page without a WebGPU adapter starts no WebGPU worker,
   expect(r.reason).toMatch(/^WebGPU unavailable: /);
   expect(r.workersCreated).toEqual(['wasm']);
 });
+
+test('preload: the worker, onnxruntime and the verified bytes are ready before loadModel, which then only makes the session', async () => {
+  const fresh = await session.open('/test-page.html');
+  const r = await fresh.evaluate(async () => {
+    const { preload, loadModel, modelStore, __testing } = (window as any).OnDevice;
+    await modelStore.clear();
+    await preload(['tiny-mlp'], { backend: 'wasm' });
+    const afterPreload = {
+      runtimeReady: await __testing.runtimeReady(),
+      stored: (await modelStore.list()).filter((m: any) => m.id === 'tiny-mlp' && m.complete).length,
+      workers: __testing.workerCount(),
+    };
+    const model = await loadModel('tiny-mlp', { backend: 'wasm', warmup: false });
+    const r = {
+      afterPreload,
+      fromCache: model.info.fromCache,
+      workersCreated: performance.getEntriesByName('ondevice:worker-created').length,
+      dims: (await model.run({ x: { type: 'float32', data: new Float32Array(16).fill(0.5), dims: [1, 16] } })).probs.dims,
+    };
+    model.dispose();
+    return r;
+  });
+  await fresh.close();
+  expect(r).toEqual({ afterPreload: { runtimeReady: [true], stored: 1, workers: 1 }, fromCache: true, workersCreated: 1, dims: [1, 4] });
+});
+
+test('preload rejects like loadModel: a missing model, an unknown id, bad arguments', async () => {
+  const fresh = await session.open('/test-page.html');
+  const codes = await fresh.evaluate(async () => {
+    const { preload } = (window as any).OnDevice;
+    const codeOf = (p: Promise<unknown>) =>
+      p.then(
+        () => 'resolved',
+        (e: any) => e.code,
+      );
+    return [
+      await codeOf(preload(['/models/does-not-exist.onnx'], { backend: 'wasm' })),
+      await codeOf(preload(['no-such-model'], { backend: 'wasm' })),
+      await codeOf(preload('tiny-mlp')),
+      await codeOf(preload(['tiny-mlp'], { backend: 'gpu' })),
+    ];
+  });
+  await fresh.close();
+  expect(codes).toEqual(['MODEL_FETCH_FAILED', 'INVALID_INPUT', 'INVALID_INPUT', 'INVALID_INPUT']);
+});

@@ -47,6 +47,21 @@ describe('service worker', () => {
     );
     expect(await page.evaluate(() => typeof SharedArrayBuffer)).toBe('function');
 
+    // What the worker stores already carries the headers, so it serves onnxruntime's wasm exactly as Cache Storage
+    // holds it (Chromium's code cache for a wasm file applies to that response only, not to a rewritten copy).
+    const stored = await page.evaluate(async () => {
+      for (const name of await caches.keys()) {
+        const cache = await caches.open(name);
+        for (const request of await cache.keys()) {
+          if (!request.url.includes('/ort/ort-wasm-simd-threaded.wasm')) continue;
+          const response = (await cache.match(request))!;
+          return { coep: response.headers.get('cross-origin-embedder-policy'), coop: response.headers.get('cross-origin-opener-policy') };
+        }
+      }
+      return undefined;
+    });
+    expect(stored).toEqual({ coep: 'require-corp', coop: 'same-origin' });
+
     // Any page of the app is isolated now, and WASM threads work in the runtime worker.
     const other = await context.newPage();
     await other.goto(`${server.url}/test-page.html`);

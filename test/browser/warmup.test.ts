@@ -1,10 +1,35 @@
 // The warm-up in real headless Chromium (WASM): `loadModel` waits for one smoke run only and the rest runs in
 // the worker between calls (a call waits for at most the warm-up run in flight, seen through the worker's own
 // counters, never timing); the dims of a load's first calls are remembered per model version (IndexedDB, no
-// input values) and the next load warms up on them; inputs a model refused are not tried again.
+// input values) and the next load warms up on them; inputs a model refused are not tried again; an integer input
+// the graph compares with a constant gets that constant.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startBrowserSession, type BrowserSession } from '../helpers/appServer';
+import { encodeModel } from '../../src/node/onnx/encodeModel';
+
+// A model that refuses every generated input: x's two dims are free, but it reshapes x to 7 × 11, so only
+// inputs of 77 values run (generated ones have 1, 32, 256 or 1 per row). Its calls are { x: [1, 77] }.
+const fixtures = mkdtempSync(path.join(tmpdir(), 'ondevice-warmup-'));
+writeFileSync(
+  path.join(fixtures, 'reshape-77.onnx'),
+  encodeModel({
+    irVersion: 8,
+    opsets: [{ domain: '', version: 17 }],
+    producerName: 'ondevice',
+    producerVersion: 'test',
+    graph: {
+      name: 'reshape_77',
+      inputs: [{ name: 'x', type: 'float32', shape: ['rows', 'values'] }],
+      outputs: [{ name: 'y', type: 'float32', shape: [7, 11] }],
+      initializers: [{ name: 'shape', type: 'int64', dims: [2], values: [7, 11] }],
+      nodes: [{ opType: 'Reshape', inputs: ['x', 'shape'], outputs: ['y'] }],
+    },
+  }),
+);
 
 let session: BrowserSession;
 let page: Page;
@@ -42,7 +67,7 @@ const PAGE_HELPERS = `window.__warm = {
 };`;
 
 beforeAll(async () => {
-  session = await startBrowserSession();
+  session = await startBrowserSession({ env: { ONDEVICE_FIXTURES_DIR: fixtures } });
   page = await session.open('/test-page.html');
   await page.addScriptTag({ content: PAGE_HELPERS });
 });
@@ -142,15 +167,18 @@ describe('remembered shapes', () => {
       const firstWarmup = await __testing.warmupOf(first);
       const x = { x: { type: 'float32', data: new Float32Array(3 * 64 * 96).fill(0.3), dims: [1, 3, 64, 96] } };
       await first.run(x);
+      // This load's warm-up moves to the call's dims too (the guess was not what the page runs).
+      const firstAfterCall = await __testing.warmupOf(first);
       const record = await warm.waitForRecord(file, (r: any) => r.shapes.length === 1);
       first.dispose();
       const second = await loadModel(`/models/${file}`, { backend: 'wasm' });
       const secondWarmup = await __testing.warmupOf(second);
       const detail = await warm.warmedUp(second);
       second.dispose();
-      return { firstWarmup, record, secondWarmup, detail };
+      return { firstWarmup, firstAfterCall, record, secondWarmup, detail };
     }, file);
     expect(r.firstWarmup).toMatchObject({ on: 'sample', dims: { x: [1, 3, 32, 32] }, runsAtLoad: 1 });
+    expect(r.firstAfterCall).toMatchObject({ on: 'first-call', dims: { x: [1, 3, 64, 96] } });
     // What is stored: the call's dims, nothing of its values.
     expect(Object.keys(r.record).sort()).toEqual(['failed', 'key', 'lastUsed', 'shapes']);
     expect(r.record.shapes).toEqual([{ x: [1, 3, 64, 96] }]);
@@ -160,42 +188,77 @@ describe('remembered shapes', () => {
     expect(r.detail).toMatchObject({ on: 'remembered', dims: { x: [1, 3, 64, 96] } });
   });
 
-  test('a model whose generated warm-up inputs always fail is not tried with them again: the next load has no warm-up cost', async () => {
-    const file = 'silero_vad_v5.onnx';
-    const errorsBefore = session.errors.length;
-    const r = await page.evaluate(async (file) => {
+  test("only calls are remembered: the page's own warm-up runs (on the warm-up's dims) are not", async () => {
+    const r = await page.evaluate(async () => {
       const { loadModel, modelStore, __testing } = (window as any).OnDevice;
       const warm = (window as any).__warm;
       await modelStore.clear();
-      // By URL there is no registry sample: generated inputs give sr = 0, which Silero refuses, whatever the dims.
-      const first = await loadModel(`/models/${file}`, { backend: 'wasm' });
+      const model = await loadModel('/models/tiny-mlp.onnx', { backend: 'wasm' });
+      await warm.warmedUp(model);
+      // The page path was warmed on the warm-up's [1, 16] by now; the page's own call is [3, 16].
+      const pageRuns = await __testing.runsOf(model);
+      await model.run({ x: { type: 'float32', data: new Float32Array(48).fill(0.5), dims: [3, 16] } });
+      const record = await warm.waitForRecord('tiny-mlp.onnx', (r: any) => r.shapes.length > 0);
+      model.dispose();
+      return { pageRuns, shapes: record.shapes };
+    });
+    expect(r.pageRuns).toBeGreaterThan(0);
+    expect(r.shapes).toEqual([{ x: [3, 16] }]);
+  });
+
+  test('a model whose generated warm-up inputs always fail is not tried with them again: the next load has no warm-up cost', async () => {
+    const errorsBefore = session.errors.length;
+    const r = await page.evaluate(async () => {
+      const { loadModel, modelStore, __testing } = (window as any).OnDevice;
+      const warm = (window as any).__warm;
+      await modelStore.clear();
+      const first = await loadModel('/fixtures/reshape-77.onnx', { backend: 'wasm' });
       const firstWarmup = await __testing.warmupOf(first);
       first.dispose();
-      const record = await warm.waitForRecord(file, (r: any) => r.failed.length === firstWarmup.failedAttempts);
-      const second = await loadModel(`/models/${file}`, { backend: 'wasm' });
+      const record = await warm.waitForRecord('reshape-77.onnx', (r: any) => r.failed.length === firstWarmup.failedAttempts);
+      const second = await loadModel('/fixtures/reshape-77.onnx', { backend: 'wasm' });
       const secondWarmup = await __testing.warmupOf(second);
       // It is warmed on its first call's inputs instead (in the worker only: they are not stored).
       const warmed = warm.warmedUp(second);
-      const out = await second.run({
-        input: { type: 'float32', data: new Float32Array(512).fill(0.01), dims: [1, 512] },
-        state: { type: 'float32', data: new Float32Array(256), dims: [2, 1, 128] },
-        sr: { type: 'int64', data: BigInt64Array.of(16000n), dims: [] },
-      });
+      const out = await second.run({ x: { type: 'float32', data: new Float32Array(77).fill(0.5), dims: [1, 77] } });
       const detail = await warmed;
-      const afterCall = await warm.waitForRecord(file, (r: any) => r.shapes.length === 1);
+      const afterCall = await warm.waitForRecord('reshape-77.onnx', (r: any) => r.shapes.length === 1);
       second.dispose();
-      return { firstWarmup, record, secondWarmup, outputDims: out.output.dims, detail, afterCall };
-    }, file);
-    // The first load tried both guesses (free dims of 32, then 1), both refused; the load still resolved.
-    expect(r.firstWarmup).toMatchObject({ warm: false, runsAtLoad: 0, failedAttempts: 2 });
-    expect(r.record.failed).toHaveLength(2);
+      return { firstWarmup, record, secondWarmup, outputDims: out.y.dims, detail, afterCall };
+    });
+    // The first load tried each guess (free dims of 32, 256, then 1: x has no other symbolic dim), all refused;
+    // the load still resolved.
+    expect(r.firstWarmup).toMatchObject({ warm: false, runsAtLoad: 0, failedAttempts: 3 });
+    expect(r.record.failed).toHaveLength(3);
     // The second load tried nothing.
     expect(r.secondWarmup).toMatchObject({ warm: false, runsAtLoad: 0, failedAttempts: 0 });
-    expect(r.outputDims).toEqual([1, 1]);
-    expect(r.detail).toMatchObject({ on: 'first-call', dims: { input: [1, 512], state: [2, 1, 128], sr: [] } });
-    expect(r.afterCall.shapes).toEqual([{ input: [1, 512], state: [2, 1, 128], sr: [] }]);
-    // onnxruntime's kernel errors ("Invalid input shape", …) never reach the page's console.
+    expect(r.outputDims).toEqual([7, 11]);
+    expect(r.detail).toMatchObject({ on: 'first-call', dims: { x: [1, 77] } });
+    expect(r.afterCall.shapes).toEqual([{ x: [1, 77] }]);
+    // onnxruntime's kernel errors never reach the page's console.
     expect(session.errors.slice(errorsBefore)).toEqual([]);
+  });
+
+  test('a model that refuses generated values gets the constant its graph compares an input with: Silero VAD by URL warms up at load', async () => {
+    const r = await page.evaluate(async () => {
+      const { loadModel, modelStore, __testing } = (window as any).OnDevice;
+      await modelStore.clear();
+      // No registry sample by URL: the graph's Equal(sr, 16000) gives sr, so the warm-up takes the 16 kHz branch the
+      // calls take (a generated 0 would take the 8 kHz one). 32 samples are too few, and the unnamed dim of state
+      // [2, ?, 128] must be the batch (1): three guesses are refused before 256 samples with a batch of 1 run.
+      const first = await loadModel('/models/silero_vad_v5.onnx', { backend: 'wasm' });
+      const firstWarmup = await __testing.warmupOf(first);
+      first.dispose();
+      await (window as any).__warm.waitForRecord('silero_vad_v5.onnx', (r: any) => r.failed.length === 3);
+      const second = await loadModel('/models/silero_vad_v5.onnx', { backend: 'wasm' });
+      const secondWarmup = await __testing.warmupOf(second);
+      second.dispose();
+      return { firstWarmup, secondWarmup };
+    });
+    const dims = { input: [1, 256], state: [2, 1, 128], sr: [] };
+    expect(r.firstWarmup).toMatchObject({ on: 'sample', dims, fill: { sr: 16000 }, runsAtLoad: 1, failedAttempts: 3 });
+    // The refused guesses are not tried again.
+    expect(r.secondWarmup).toMatchObject({ on: 'sample', dims, runsAtLoad: 1, failedAttempts: 0 });
   });
 });
 

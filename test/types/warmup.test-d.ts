@@ -1,6 +1,6 @@
-// Type tests for the model's events, checked by `npm run typecheck` (config/tsconfig/node.json), never run.
+// Type tests for the model's events and preload, checked by `npm run typecheck` (config/tsconfig/node.json), never run.
 // Each `@ts-expect-error` is a misuse that must not compile.
-import { loadModel, type ModelEventMap, type WarmedUpDetail } from '../../src/index';
+import { loadModel, preload, type ModelEventMap, type WarmedUpDetail } from '../../src/index';
 
 export async function warmedUpIsTyped(): Promise<void> {
   const model = await loadModel('tiny-mlp');
@@ -26,4 +26,15 @@ export async function warmedUpIsTyped(): Promise<void> {
   model.addEventListener('warmedup', (event: ModelEventMap['backendlost']) => void event);
   const warmedUp: boolean | undefined = model.info.warmedUp;
   void warmedUp;
+}
+
+export async function preloadTakesModelReferences(): Promise<void> {
+  await preload(['silero-vad-v5', new URL('https://example.com/m.onnx')]);
+  await preload(['tiny-mlp'], { backend: 'wasm' });
+  // @ts-expect-error a list of model references, not one
+  await preload('tiny-mlp');
+  // @ts-expect-error preload takes a backend preference only
+  await preload(['tiny-mlp'], { threads: 2 });
+  // @ts-expect-error there is no 'gpu' backend
+  await preload(['tiny-mlp'], { backend: 'gpu' });
 }
