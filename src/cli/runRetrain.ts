@@ -4,6 +4,7 @@ import { httpPorts } from '../retrain/httpPorts';
 import type { Job } from '../retrain/JobStore';
 import { loadRetrainConfig } from '../retrain/retrainConfig';
 import { runRetrainJob, type JobOutcome } from '../retrain/runRetrainJob';
+import { sandboxSettingsFromEnv } from '../sandbox';
 import { checkServerRoute } from './checkServerRoute';
 import { parseArgs } from './parseArgs';
 import { UsageError } from './UsageError';
@@ -41,14 +42,16 @@ export async function runRetrain(args: string[], env: NodeJS.ProcessEnv = proces
         'INVALID_INPUT',
         `no retraining configured for ${JSON.stringify(o.model)} in ${o.config ?? 'config/retrain.json'}`,
       );
+    const sandbox = sandboxSettingsFromEnv(env);
     // The job reads the dataset export and publishes through the release API: say at once when the server has neither.
     await checkServerRoute(server, '/v1/releases', 'release API');
     outcome = await runRetrainJob({
       jobId: `cli-${Date.now().toString(36)}`,
       modelId: o.model,
       config,
-      ports: httpPorts({ server, readToken, adminToken }),
+      ports: httpPorts({ server, readToken, adminToken, sandbox }),
       log: (line) => print(line),
+      sandbox,
     });
   }
   print(summaryOf(o.model, outcome));
