@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { inTransaction } from '../db/openPostgresPool';
-import type { Decision, NewRelease, Release, ReleaseEntry, ReleaseState, ReleaseStore, Evaluation } from './ReleaseStore';
+import type { Decision, Evaluation, NewRelease, PublishOutcome, Release, ReleaseEntry, ReleaseState, ReleaseStore } from './ReleaseStore';
 
 interface ReleaseRow {
   model_id: string;
@@ -44,9 +44,14 @@ const PUBLISH_LOCK_NAMESPACE = 7_114_003;
 export class PostgresReleaseStore implements ReleaseStore {
   constructor(private readonly pool: pg.Pool) {}
 
-  async publish(release: NewRelease, decision: Decision): Promise<boolean> {
-    return inTransaction(this.pool, async (client) => {
+  async publish(release: NewRelease, decision: Decision): Promise<PublishOutcome> {
+    return inTransaction(this.pool, async (client): Promise<PublishOutcome> => {
+      // Publishes of one model take turns (released at commit), so the stable check below sees the one before.
       await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [PUBLISH_LOCK_NAMESPACE, release.modelId]);
+      if (release.state === 'stable') {
+        const stable = await client.query("SELECT 1 FROM releases WHERE model_id = $1 AND state = 'stable' LIMIT 1", [release.modelId]);
+        if ((stable.rowCount ?? 0) > 0) return 'stable-exists';
+      }
       if (release.bytes)
         await client.query('INSERT INTO release_blobs (sha256, bytes) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING', [
           release.sha256,
@@ -79,9 +84,9 @@ export class PostgresReleaseStore implements ReleaseStore {
           release.percent > 0 ? release.publishedMs : null,
         ],
       );
-      if (inserted.rowCount === 0) return false;
+      if (inserted.rowCount === 0) return 'version-exists';
       await client.query(INSERT_DECISION_SQL, decisionParams(decision));
-      return true;
+      return 'published';
     });
   }
 

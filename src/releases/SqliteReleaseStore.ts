@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { Decision, NewRelease, Release, ReleaseEntry, ReleaseState, ReleaseStore, Evaluation } from './ReleaseStore';
+import type { Decision, Evaluation, NewRelease, PublishOutcome, Release, ReleaseEntry, ReleaseState, ReleaseStore } from './ReleaseStore';
 
 interface ReleaseRow {
   model_id: string;
@@ -35,6 +35,7 @@ interface DecisionRow {
 export class SqliteReleaseStore implements ReleaseStore {
   private readonly insertBlob;
   private readonly insertRelease;
+  private readonly selectStable;
   private readonly insertDecision;
   private readonly selectOne;
   private readonly selectModel;
@@ -54,6 +55,7 @@ export class SqliteReleaseStore implements ReleaseStore {
       (model_id, version, at_ms, action, from_percent, to_percent, actor, reason, evidence)
       VALUES (@modelId, @version, @atMs, @action, @fromPercent, @toPercent, @actor, @reason, @evidence)`);
     this.selectOne = db.prepare('SELECT * FROM releases WHERE model_id = ? AND version = ?');
+    this.selectStable = db.prepare("SELECT 1 FROM releases WHERE model_id = ? AND state = 'stable' LIMIT 1");
     this.selectModel = db.prepare('SELECT * FROM releases WHERE model_id = ? ORDER BY seq');
     this.selectIds = db.prepare('SELECT DISTINCT model_id FROM releases ORDER BY model_id');
     this.selectBlob = db.prepare('SELECT bytes FROM release_blobs WHERE sha256 = ?');
@@ -66,8 +68,11 @@ export class SqliteReleaseStore implements ReleaseStore {
     this.selectDecisions = db.prepare('SELECT * FROM release_decisions WHERE model_id = ? ORDER BY at_ms DESC, id DESC LIMIT ?');
   }
 
-  async publish(release: NewRelease, decision: Decision): Promise<boolean> {
-    return this.db.transaction(() => {
+  async publish(release: NewRelease, decision: Decision): Promise<PublishOutcome> {
+    // IMMEDIATE: the write lock from the start, so another process sharing the file cannot slip a stable
+    // release in between the check and the insert.
+    return this.db.transaction((): PublishOutcome => {
+      if (release.state === 'stable' && this.selectStable.get(release.modelId)) return 'stable-exists';
       if (release.bytes)
         this.insertBlob.run({
           sha256: release.sha256,
@@ -91,10 +96,10 @@ export class SqliteReleaseStore implements ReleaseStore {
         percent: release.percent,
         rolloutStartedMs: release.percent > 0 ? release.publishedMs : null,
       });
-      if (inserted.changes === 0) return false;
+      if (inserted.changes === 0) return 'version-exists';
       this.insertDecision.run(decisionParams(decision));
-      return true;
-    })();
+      return 'published';
+    }).immediate();
   }
 
   async get(modelId: string, version: string): Promise<Release | undefined> {

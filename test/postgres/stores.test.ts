@@ -222,9 +222,12 @@ describe.each([sqlite, postgres])('stores on $name', (backend) => {
         reason: `${action} ${version}`,
         evidence: { n: 1 },
       });
-      expect(await store.publish(release('1', 'stable', 100), decision('1', 'publish', NOON + 1, 100))).toBe(true);
-      expect(await store.publish(release('2', 'candidate', 0), decision('2', 'publish', NOON + 2))).toBe(true);
-      expect(await store.publish(release('2', 'candidate', 0), decision('2', 'publish', NOON + 3))).toBe(false);
+      expect(await store.publish(release('1', 'stable', 100), decision('1', 'publish', NOON + 1, 100))).toBe('published');
+      expect(await store.publish(release('2', 'candidate', 0), decision('2', 'publish', NOON + 2))).toBe('published');
+      expect(await store.publish(release('2', 'candidate', 0), decision('2', 'publish', NOON + 3))).toBe('version-exists');
+      // A second stable is never stored: the model's first release is decided in the store's transaction.
+      expect(await store.publish(release('9', 'stable', 100), decision('9', 'publish', NOON + 3, 100))).toBe('stable-exists');
+      expect(await store.get('digits', '9')).toBeUndefined();
       expect(Array.from((await store.readBlob(sha256)) ?? [])).toEqual(Array.from(bytes));
       expect(await store.readBlob('0'.repeat(64))).toBeUndefined();
       expect(await store.modelIds()).toEqual(['digits']);
@@ -313,14 +316,14 @@ describe.each([sqlite, postgres])('stores on $name', (backend) => {
       expect(await store.readBlob(sha(bytes))).toBeUndefined();
       expect(await store.get('tiny-mlp', '2')).toBeUndefined();
 
-      expect(await store.publish(release('2'), decision)).toBe(true);
+      expect(await store.publish(release('2'), decision)).toBe('published');
       expect((await store.get('tiny-mlp', '2'))!.entry.optimized).toEqual(optimized);
       const stored = await store.readBlob(optimized.sha256);
       expect(stored && sha(stored)).toBe(optimized.sha256);
       expect(Buffer.from(stored!).equals(Buffer.from(copy.bytes))).toBe(true);
       expect(sha((await store.readBlob(sha(bytes)))!)).toBe(sha(bytes));
       // The same bytes as another version: both blobs are shared, not stored twice (and not an error).
-      expect(await store.publish(release('3'), { ...decision, version: '3' })).toBe(true);
+      expect(await store.publish({ ...release('3'), state: 'candidate', percent: 0 }, { ...decision, version: '3' })).toBe('published');
       expect((await store.get('tiny-mlp', '3'))!.entry.optimized).toEqual(optimized);
     } finally {
       await close();
