@@ -5,7 +5,7 @@ import { isLoopbackHost } from '../http/isLoopbackHost';
 import { readBody } from '../http/readBody';
 import { sendJson } from '../http/sendJson';
 import { checkReadAccess, checkWriteAccess, type ReadAccessPolicy } from '../http/checkWriteAccess';
-import type { JobStore } from './JobStore';
+import type { Job, JobStore } from './JobStore';
 import { JobRefusal, RetrainJobs } from './RetrainJobs';
 import type { RetrainConfig } from './retrainConfig';
 import type { RetrainPorts } from './runRetrainJob';
@@ -78,6 +78,9 @@ export function createRetrainControl(options: RetrainControlOptions): RetrainCon
         .catch((e: Error) => log(`retrain: resolving the alert failed: ${e.message}`)),
   });
 
+  // Jobs a stopped server left running: failed (alert, trainer killed) once their lease has lapsed.
+  jobs.recoverAbandoned();
+
   const read: ReadAccessPolicy = { required: readRequired, token: options.readToken || undefined, openHosts };
   const readAllowed = (req: IncomingMessage, res: ServerResponse, url: URL): boolean => checkReadAccess(req, res, url, read);
 
@@ -100,7 +103,7 @@ export function createRetrainControl(options: RetrainControlOptions): RetrainCon
         if (typeof model !== 'string') return refuse(res, 400, 'INVALID_INPUT', 'expected {"model": "<id>"}', '$.model');
         try {
           const { job } = await jobs.start(model, 'manual');
-          sendJson(res, 202, { job });
+          sendJson(res, 202, { job: jobAnswer(job) });
         } catch (e) {
           if (!(e instanceof JobRefusal)) throw e;
           sendJson(res, e.status, { error: e.message, code: e.code, path: '$' });
@@ -113,7 +116,7 @@ export function createRetrainControl(options: RetrainControlOptions): RetrainCon
       const model = url.searchParams.get('model') ?? undefined;
       const list = await options.store.list({ modelId: model, limit });
       // The list leaves the log tails out (up to 16 KiB each); GET /v1/jobs/{id} has it.
-      sendJson(res, 200, { jobs: list.map(({ logTail: _logTail, ...j }) => j), models: Object.keys(options.config.models) });
+      sendJson(res, 200, { jobs: list.map(({ logTail: _logTail, ...j }) => jobAnswer(j)), models: Object.keys(options.config.models) });
       return true;
     }
     if (!url.pathname.startsWith('/v1/jobs/')) return false;
@@ -122,7 +125,7 @@ export function createRetrainControl(options: RetrainControlOptions): RetrainCon
     const id = url.pathname.slice('/v1/jobs/'.length);
     const job = JOB_ID.test(id) ? await options.store.get(id) : undefined;
     if (!job) sendJson(res, 404, { error: `no job ${JSON.stringify(id.slice(0, 64))}`, code: 'NOT_FOUND', path: '$' });
-    else sendJson(res, 200, { job });
+    else sendJson(res, 200, { job: jobAnswer(job) });
     return true;
   }
 
@@ -147,6 +150,11 @@ export function createRetrainControl(options: RetrainControlOptions): RetrainCon
     },
     close: () => jobs.close(),
   };
+}
+
+/** A job as the API shows it: where its trainer ran (host, process group) stays on the server. */
+function jobAnswer<T extends Pick<Job, 'trainer'>>({ trainer: _trainer, ...job }: T): Omit<T, 'trainer'> {
+  return job;
 }
 
 function refuse(res: ServerResponse, status: number, code: string, error: string, path = '$'): true {

@@ -17,6 +17,7 @@ import { openReleaseControl } from '../releases/openReleaseControl';
 import { releaseOptionsFromEnv } from '../releases/releaseOptionsFromEnv';
 import { JOB_FAILED_ALERT } from '../retrain/createRetrainControl';
 import { openRetrainControl } from '../retrain/openRetrainControl';
+import { retrainLeaseMsFromEnv } from '../retrain/retrainConfig';
 import { storeFieldSamples } from '../retrain/storeFieldSamples';
 import { createAppServer } from './createAppServer';
 
@@ -61,6 +62,7 @@ const retrain = await (async () => {
     releases: releases.service,
     modelsDir: path.join(root, 'public/models'),
     cwd: root,
+    lockLeaseMs: retrainLeaseMsFromEnv(process.env),
     fieldSamples: storeFieldSamples(collector.storage.samples),
     countSamples: collector.storage.samples
       ? (modelId, sinceMs) => collector.storage.samples!.countSamples(modelId, undefined, sinceMs)

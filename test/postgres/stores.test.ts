@@ -13,7 +13,7 @@ import { openSqliteDatabase } from '../../src/db/openSqliteDatabase';
 import { openSqliteStorage } from '../../src/collector/openSqliteStorage';
 import { openPostgresPool } from '../../src/db/openPostgresPool';
 import { openPostgresStorage } from '../../src/collector/postgres/openPostgresStorage';
-import { migratePostgres } from '../../src/db/postgresMigrations';
+import { migratePostgres, POSTGRES_MIGRATIONS } from '../../src/db/postgresMigrations';
 import type { PruneResult, RetentionPolicy } from '../../src/collector/Retention';
 import type { TimeWindow } from '../../src/collector/storeRows';
 import { deriveOptimizedCopy } from '../../src/releases/deriveOptimizedCopy';
@@ -436,6 +436,10 @@ describe.each([sqlite, postgres])('stores on $name', (backend) => {
         reason: null,
       });
       expect(updated).toMatchObject({ state: 'succeeded', startedMs: NOON + 1, metrics: { accuracy: 0.9 }, logTail: 'ok', reason: null });
+      // Where the trainer runs, for the server after a crash (src/retrain/trainerProcess.ts).
+      expect(created.trainer).toBeNull();
+      const trainer = { pgid: 4242, host: 'host-1', bootId: 'boot-1', startTicks: 123 };
+      expect((await jobs.update('job-1', { trainer })).trainer).toEqual(trainer);
       expect(await jobs.get('job-3')).toBeUndefined();
       await expect(jobs.update('job-3', { state: 'failed' })).rejects.toThrow('no job job-3');
       expect((await jobs.list({ limit: 10 })).map((j) => j.id)).toEqual(['job-2', 'job-1']);
@@ -606,10 +610,10 @@ describe('SQLite and PostgreSQL answer every query alike on the same events', ()
 
   it('migration 3 backfills the device-mix tables from the events already stored', async () => {
     const pool = (b as Storage & { pool: pg.Pool }).pool;
-    // Back to version 2 (migration 4, release_evaluations, is empty here), then forward again.
+    // Back to version 2 (the later migrations add empty tables and columns, or add them if missing), then forward again.
     await pool.query('DROP TABLE rollup_session_minutes, session_devices, release_evaluations');
     await pool.query('DELETE FROM schema_migrations WHERE version >= 3');
-    expect(await migratePostgres(pool)).toEqual({ from: 2, to: 4 });
+    expect(await migratePostgres(pool)).toEqual({ from: 2, to: POSTGRES_MIGRATIONS.at(-1)!.version });
     for (const [, w] of windows) expect(canonical(await b.queries.deviceMix(w))).toEqual(canonical(await a.queries.deviceMix(w)));
     expect((await b.queries.deviceMix(windows[3][1])).length).toBeGreaterThan(2);
   });
