@@ -2,6 +2,7 @@ import type { Feeds, TensorData } from '../core/protocol';
 import { fromFloat16Bits } from '../core/float16';
 import { toV2Datatype } from '../core/v2Datatypes';
 import { V2Error } from './V2Error';
+import { ownValue } from '../core/ownValue';
 
 export interface EncodedResponse {
   body: Uint8Array;
@@ -29,7 +30,8 @@ export function encodeInferResponse(
   const dataTexts: string[] = [];
   let budget = maxBytes;
   const described = selection.map(({ name, binary }) => {
-    const tensor = outputs[name];
+    const tensor = ownValue(outputs, name);
+    if (!tensor) throw new Error(`the model returned no output ${JSON.stringify(name)}`);
     const head = { name, datatype: toV2Datatype(tensor.type), shape: tensor.dims };
     if (binary && tensor.type !== 'string') {
       const view = tensor.data as Exclude<TensorData['data'], string[]>;
