@@ -49,7 +49,7 @@ export async function runServe(args: string[]): Promise<void> {
     const address = server.address();
     const actual = typeof address === 'object' && address ? address.port : port;
     console.log(
-      `ondevice serve: ${inference.pool.size} workers, ${inference.catalog.entries.length} models${
+      `ondevice serve: ${inference.pool.size} workers, ${inference.catalog.entries.length} models (${[...new Set(inference.catalog.entries.map((e) => e.id))].join(', ')})${
         collectorUrl ? `, telemetry to ${collectorUrl}` : ''
       }; listening on http://${host}:${actual}`,
     );
