@@ -1,5 +1,5 @@
 import type { BackendPreference, Feeds, ModelSource, Progress, TensorTypes, WebGpuOptions } from '../core/protocol';
-import { getConfig, serverUrl } from './configure';
+import { getConfig, servedBackends, serverUrl } from './configure';
 import type { TelemetryConfig } from '../telemetry/TelemetryConfig';
 import { telemetryFor } from '../telemetry/telemetryClient';
 import { requestPersistentStorage } from '../cache/requestPersistentStorage';
@@ -145,7 +145,18 @@ export async function loadModel<In extends TensorTypes = TensorTypes, Out extend
     let fallbackReason: string | undefined;
     let loaded;
     try {
-      if (preference === 'auto') {
+      const served = servedBackends();
+      if (preference !== 'auto' && !served.includes(preference)) {
+        throw new OnDeviceError(
+          'BACKEND_UNAVAILABLE',
+          `backend '${preference}' was asked for, but this app serves only the ${served.join(' and ')} runtime files (configure({ backends }), the Vite plugin's backends option)`,
+          { backend: preference, backends: served },
+        );
+      }
+      if (preference === 'auto' && !served.includes('webgpu')) {
+        // A build without the WebGPU files: never fetch what was not emitted.
+        loaded = await loadOnBackend(resolved, 'wasm', settings);
+      } else if (preference === 'auto') {
         try {
           loaded = await loadOnBackend(resolved, 'webgpu', settings);
         } catch (error) {
@@ -153,7 +164,8 @@ export async function loadModel<In extends TensorTypes = TensorTypes, Out extend
           // Only backend trouble falls back; a missing or corrupt model fails the same on WASM.
           if (
             !(e instanceof OnDeviceError) ||
-            !['BACKEND_UNAVAILABLE', 'MODEL_LOAD_FAILED', 'OUT_OF_MEMORY', 'WORKER_CRASHED', 'BACKEND_LOST'].includes(e.code)
+            !['BACKEND_UNAVAILABLE', 'MODEL_LOAD_FAILED', 'OUT_OF_MEMORY', 'WORKER_CRASHED', 'BACKEND_LOST'].includes(e.code) ||
+            !served.includes('wasm')
           )
             throw e;
           fallbackReason = e.message;
