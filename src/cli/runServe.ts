@@ -1,4 +1,6 @@
 import { createServer } from 'node:http';
+import { chainHandlers } from '../http/chainHandlers';
+import { serveUntilSignal } from '../http/serveUntilSignal';
 import { deliverToCollector } from '../inference/collectorDelivery';
 import { createInferenceServer } from '../inference/createInferenceServer';
 import { InferenceEventQueue } from '../inference/InferenceEventQueue';
@@ -40,26 +42,17 @@ export async function runServe(args: string[]): Promise<void> {
     workers: values.workers === undefined ? fromEnv.workers : positiveInt(values.workers, 'workers', 1),
     modelsDir: (values['models-dir'] as string | undefined) ?? fromEnv.modelsDir,
   });
-  const server = createServer((req, res) => {
-    void inference.handle(req, res).then((handled) => {
-      if (!handled) res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found","code":"NOT_FOUND"}');
-    });
-  });
-  server.listen(port, host, () => {
-    const address = server.address();
-    const actual = typeof address === 'object' && address ? address.port : port;
-    console.log(
+  const server = createServer(chainHandlers([inference.handle], { shape: 'v2' }));
+  serveUntilSignal(server, {
+    host,
+    port,
+    announce: (url) =>
       `ondevice serve: ${inference.pool.size} workers, ${inference.catalog.entries.length} models (${[...new Set(inference.catalog.entries.map((e) => e.id))].join(', ')})${
         collectorUrl ? `, telemetry to ${collectorUrl}` : ''
-      }; listening on http://${host}:${actual}`,
-    );
+      }; listening on ${url}`,
+    close: async () => {
+      await events?.close(3000);
+      await inference.close();
+    },
   });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      const force = setTimeout(() => process.exit(1), 5000);
-      force.unref();
-      server.close(() => void (events?.close(3000) ?? Promise.resolve()).then(() => inference.close()).finally(() => process.exit(0)));
-      server.closeIdleConnections();
-    });
-  }
 }

@@ -1,4 +1,5 @@
-import type { ElementType, Feeds, TensorSpec } from './protocol';
+import type { ElementType, Feeds } from './protocol';
+import type { TensorSpec } from './schema/TensorSpec';
 import { OnDeviceError } from './OnDeviceError';
 import { isFixedDim } from './normalizeDim';
 import { ownValue } from './ownValue';

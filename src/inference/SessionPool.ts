@@ -4,7 +4,7 @@ import type { ModelEntry } from '../registry/ModelEntry';
 import { SandboxPool, type SandboxSettings } from '../sandbox';
 import type { InferResult, ResponsePart } from './inferProtocol';
 import type { tasks } from './inferTasks';
-import { V2Error } from './V2Error';
+import { v2Error } from './v2Error';
 
 export interface SessionPoolOptions {
   modelsDir: string;
@@ -14,7 +14,7 @@ export interface SessionPoolOptions {
   queueLimit: number;
   /** onnxruntime intra-op threads per session. Default 1 (parallelism comes from the processes). */
   threadsPerWorker?: number;
-  /** Bound on one run; a model not yet loaded in the process also gets its load time (sandbox limits). Default 60 s. */
+  /** Bound on one run, from the moment its model is loaded (loading has its own limit, `sandbox`). Default 60 s. */
   runTimeoutMs?: number;
   /** Largest encoded response body. Default 64 MiB. */
   maxResponseBytes?: number;
@@ -65,12 +65,12 @@ export class SessionPool {
     return this.pool.pids;
   }
 
-  /** Run `entry` on the next free process and encode each part's answer. Rejects with `V2Error` 503 when the queue is full. */
+  /** Run `entry` on the next free process and encode each part's answer. Rejects with a /v2 HttpError 503 when the queue is full. */
   run(entry: ModelEntry, feeds: Feeds, parts: ResponsePart[]): Promise<InferResult> {
-    if (this.closed) return Promise.reject(new V2Error(503, 'QUEUE_FULL', 'the server is shutting down', { 'retry-after': '1' }));
+    if (this.closed) return Promise.reject(v2Error(503, 'QUEUE_FULL', 'the server is shutting down', { 'retry-after': '1' }));
     if (this.pool.busy >= this.pool.size && this.pool.queued >= this.options.queueLimit) {
       return Promise.reject(
-        new V2Error(503, 'QUEUE_FULL', `all ${this.pool.size} workers are busy and ${this.pool.queued} requests are waiting`, {
+        v2Error(503, 'QUEUE_FULL', `all ${this.pool.size} workers are busy and ${this.pool.queued} requests are waiting`, {
           'retry-after': '1',
         }),
       );

@@ -4,10 +4,12 @@ import { loadModel } from '../node/loadModel';
 import { loadOrt } from '../node/loadOrt';
 import type { Model } from '../node/Model';
 import type { ModelEntry } from '../registry/ModelEntry';
+import { reportRunning } from '../sandbox/reportRunning';
 import { encodeInferResponse } from './encodeInferResponse';
 import type { EncodedPart, InferArgs, InferResult } from './inferProtocol';
 import { splitRows } from './splitRows';
-import { V2Error } from './V2Error';
+import { HttpError } from '../http/HttpError';
+import type { V2ErrorCode } from './v2Error';
 
 // Loaded before the first request arrives: onnxruntime-node's import is most of a child's start.
 await loadOrt();
@@ -29,6 +31,7 @@ export const tasks = {
   /** Load `entry` on first use (verified against its sha256), run it, and encode each part's answer. */
   async infer(a: InferArgs): Promise<InferResult> {
     const model = await modelFor(a.entry, a.modelsDir, a.threads);
+    reportRunning(); // loading (its own limit) is over: the run timeout counts from here
     const t0 = performance.now();
     const outputs = await model.run(a.feeds);
     const ms = performance.now() - t0;
@@ -46,8 +49,8 @@ export const tasks = {
         const head = { modelName: a.entry.id, modelVersion: a.entry.version, id: part.id };
         return { ok: true, ...encodeInferResponse(head, split[i], part.outputs, a.maxResponseBytes) };
       } catch (error) {
-        if (!(error instanceof V2Error)) throw error;
-        return { ok: false, status: error.status, code: error.code, message: error.message, details: error.details };
+        if (!(error instanceof HttpError)) throw error;
+        return { ok: false, status: error.status, code: error.code as V2ErrorCode, message: error.message, details: error.details };
       }
     });
     return { ms, parts };

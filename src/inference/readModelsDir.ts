@@ -5,7 +5,7 @@ import path from 'node:path';
 import { OnDeviceError } from '../core/OnDeviceError';
 import { assertTensorsFitFiles, externalDataFiles } from '../core/onnx/externalDataFiles';
 import { readModelTensors } from '../core/onnx/readExternalData';
-import type { TensorSpec } from '../core/protocol';
+import type { TensorSpec } from '../core/schema/TensorSpec';
 import { readRegistry } from '../node/readRegistry';
 import type { ModelEntry } from '../registry/ModelEntry';
 import { readSignatureInSandbox, type ModelFiles, type SandboxSettings } from '../sandbox';

@@ -4,7 +4,8 @@
 import * as v from 'valibot';
 import { problemWithLocation } from '../core/onnx/dataLocation';
 import { ownRecord } from '../core/schema/ownRecord';
-import { SampleHintSchema, TensorSpecSchema } from './ModelEntry';
+import { SampleHintSchema } from '../core/schema/SampleHint';
+import { TensorSpecSchema } from '../core/schema/TensorSpec';
 
 const nonEmptyString = v.pipe(v.string(), v.minLength(1));
 

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as v from 'valibot';
-import type { TensorSpec } from '../core/protocol';
+import type { TensorSpec } from '../core/schema/TensorSpec';
 import { OnDeviceError } from '../core/OnDeviceError';
+import { HttpError } from '../http/HttpError';
 import { assignBucket } from './assignBucket';
 import { decideRollout, evidenceOf, type RolloutDecision } from './decideRollout';
 import { zFor } from './intervals';
@@ -13,28 +14,16 @@ import { policyFor, type RolloutConfig } from './rolloutPolicy';
 import { signatureIncompatibilities } from './signatureIncompatibilities';
 import type { VersionMetricsSource } from './VersionMetrics';
 
-/** A refusal the HTTP layer answers as `{error, code}` with `status`. */
-export class ReleaseError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
-}
-
 /**
  * A publish whose model work passed a sandbox limit, or killed its sandbox process, is refused as 422
  * MODEL_LOAD_FAILED with `details.reason` ('TIMEOUT' | 'MEMORY' | 'CRASHED') and the limit it passed.
  */
-function sandboxRefusal(error: unknown): ReleaseError | undefined {
+function sandboxRefusal(error: unknown): HttpError | undefined {
   if (!(error instanceof OnDeviceError)) return undefined;
   const { reason, limitMs, limitBytes } = error.details;
   if (reason !== 'TIMEOUT' && reason !== 'MEMORY' && error.code !== 'WORKER_CRASHED') return undefined;
   const details = reason === 'TIMEOUT' ? { reason, limitMs } : reason === 'MEMORY' ? { reason, limitBytes } : { reason: 'CRASHED' };
-  return new ReleaseError(422, 'MODEL_LOAD_FAILED', error.message, { details });
+  return new HttpError(422, 'MODEL_LOAD_FAILED', error.message, { details: { details } });
 }
 
 export interface ReleaseServiceOptions {
@@ -64,8 +53,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** Publishing, rollout changes, the manifest and the decision loop's step, over a ReleaseStore. */
 export class ReleaseService {
   private readonly now: () => number;
-  /** The last evaluation per model (holds are not logged as decisions; the status shows the latest). */
-  /** When the decision loop last finished a pass (null: not yet). */
+  // The last evaluation per model and when the decision loop last finished a pass are kept in the store
+  // (saveEvaluation, lastEvaluation, lastPassAtMs), so every instance on a shared database shows them.
 
   /** Pre-optimised copies of registry versions (registry `optimized`), by `id@version#sha256`: served in the manifest. */
   private readonly copies = new Map<string, NonNullable<ReleaseManifest['models'][string]['optimized']>>();
@@ -133,13 +122,13 @@ export class ReleaseService {
     breaking?: boolean;
   }): Promise<Release & { optimizedError?: string }> {
     const { modelId, version, bytes } = input;
-    if (await this.store.get(modelId, version)) throw new ReleaseError(409, 'VERSION_EXISTS', `${modelId} ${version} is already published`);
-    if (bytes.byteLength === 0) throw new ReleaseError(400, 'INVALID_INPUT', 'the body is empty: send the ONNX bytes');
+    if (await this.store.get(modelId, version)) throw new HttpError(409, 'VERSION_EXISTS', `${modelId} ${version} is already published`);
+    if (bytes.byteLength === 0) throw new HttpError(400, 'INVALID_INPUT', 'the body is empty: send the ONNX bytes');
     let signature;
     try {
       signature = await this.options.readSignature(bytes);
     } catch (e) {
-      if (e instanceof OnDeviceError) throw sandboxRefusal(e) ?? new ReleaseError(422, e.code, e.message);
+      if (e instanceof OnDeviceError) throw sandboxRefusal(e) ?? new HttpError(422, e.code, e.message);
       throw e;
     }
     const sha256 = createHash('sha256').update(bytes).digest('hex');
@@ -151,11 +140,11 @@ export class ReleaseService {
       const stable = versions.find((r) => r.state === 'stable');
       const problems = stable ? signatureIncompatibilities(stable.entry, signature) : [];
       if (problems.length > 0 && !input.breaking)
-        throw new ReleaseError(
+        throw new HttpError(
           409,
           'INCOMPATIBLE_SIGNATURE',
           `${modelId} ${version} is not compatible with stable ${stable!.version}: ${problems.join('; ')} (publish with --breaking to accept)`,
-          { problems },
+          { details: { problems } },
         );
       const base: Record<string, unknown> = stable?.entry ?? {};
       const entry: ReleaseEntry = {
@@ -209,7 +198,7 @@ export class ReleaseService {
         ),
       );
       if (outcome === 'published') break;
-      if (outcome === 'version-exists') throw new ReleaseError(409, 'VERSION_EXISTS', `${modelId} ${version} is already published`);
+      if (outcome === 'version-exists') throw new HttpError(409, 'VERSION_EXISTS', `${modelId} ${version} is already published`);
       // 'stable-exists' can only answer a stable attempt; the next one is a candidate.
       if (attempt > 0) throw new Error(`${modelId} ${version}: the store refused a candidate as if it were stable`);
     }
@@ -241,14 +230,14 @@ export class ReleaseService {
     const release = await this.requireRelease(modelId, version);
     if (percent === 100) return this.promote(modelId, version, 'operator', 'rolled out to 100 %');
     if (release.state !== 'candidate')
-      throw new ReleaseError(
+      throw new HttpError(
         409,
         'NOT_A_CANDIDATE',
         `${modelId} ${version} is ${release.state.replace('_', ' ')}; only a candidate can be rolled out`,
       );
     const other = (await this.store.list(modelId)).find((r) => r.state === 'candidate' && r.percent > 0 && r.version !== version);
     if (other && percent > 0)
-      throw new ReleaseError(
+      throw new HttpError(
         409,
         'ROLLOUT_IN_PROGRESS',
         `${modelId} ${other.version} is already rolling out at ${other.percent} %; promote or roll it back first`,
@@ -270,7 +259,7 @@ export class ReleaseService {
     const release = await this.requireRelease(modelId, version);
     if (release.state === 'stable') return release;
     if (release.state !== 'candidate')
-      throw new ReleaseError(
+      throw new HttpError(
         409,
         'NOT_A_CANDIDATE',
         `${modelId} ${version} is ${release.state.replace('_', ' ')}; only a candidate can be promoted`,
@@ -291,7 +280,7 @@ export class ReleaseService {
   ): Promise<Release> {
     const release = await this.requireRelease(modelId, version);
     if (release.state !== 'candidate')
-      throw new ReleaseError(
+      throw new HttpError(
         409,
         'NOT_A_CANDIDATE',
         `${modelId} ${version} is ${release.state.replace('_', ' ')}; only a candidate can be rolled back`,
@@ -333,7 +322,7 @@ export class ReleaseService {
   /** Status of every version with its field metrics over the last `windowMs` (receive time). */
   async status(modelId: string, windowMs = DAY_MS) {
     const versions = await this.store.list(modelId);
-    if (versions.length === 0) throw new ReleaseError(404, 'NOT_FOUND', `no releases of ${JSON.stringify(modelId)}`);
+    if (versions.length === 0) throw new HttpError(404, 'NOT_FOUND', `no releases of ${JSON.stringify(modelId)}`);
     const policy = policyFor(this.options.config, modelId);
     const z = zFor(policy.confidence);
     const sinceMs = this.now() - windowMs;
@@ -441,7 +430,7 @@ export class ReleaseService {
 
   private async requireRelease(modelId: string, version: string): Promise<Release> {
     const release = await this.store.get(modelId, version);
-    if (!release) throw new ReleaseError(404, 'NOT_FOUND', `${modelId} ${version} is not published`);
+    if (!release) throw new HttpError(404, 'NOT_FOUND', `${modelId} ${version} is not published`);
     return release;
   }
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { TensorSpec } from '../core/protocol';
+import type { TensorSpec } from '../core/schema/TensorSpec';
 import { sampleFeeds, type SampleHint } from '../core/sampleFeeds';
 import { writeOptimizedCopyInSandbox, type SandboxSettings } from '../sandbox';
 import { withModelOnDisk } from './withModelOnDisk';

@@ -1,21 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { SandboxSettings } from '../sandbox';
+import { HttpError } from '../http/HttpError';
 import type { Job, JobStore, JobTrigger } from './JobStore';
 import type { RetrainConfig } from './retrainConfig';
 import { runRetrainJob, type JobOutcome, type RetrainPorts } from './runRetrainJob';
 import { ownValue } from '../core/ownValue';
 import { describeTrainer, killTrainerGroup } from './trainerProcess';
-
-/** A refusal to start a job, answered over HTTP as `{ error: { code, message } }` with `status`. */
-export class JobRefusal extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: 'UNKNOWN_MODEL' | 'JOB_RUNNING',
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface RetrainJobsOptions {
   config: RetrainConfig;
@@ -64,16 +54,16 @@ export class RetrainJobs {
 
   /**
    * Start a job now; resolves with it (state `running`) once it holds the lock, and `finished` with its
-   * end. Refused while any job runs (here or in another process) or for a model without a config.
+   * end. Refused with an HttpError (answered as is over /v1/jobs) while any job runs, here or in another
+   * process (409 `JOB_RUNNING`), or for a model without a config (404 `UNKNOWN_MODEL`).
    */
   async start(modelId: string, trigger: JobTrigger): Promise<{ job: Job; finished: Promise<Job> }> {
     const config = ownValue(this.options.config.models, modelId);
-    if (!config)
-      throw new JobRefusal(404, 'UNKNOWN_MODEL', `no retraining configured for ${JSON.stringify(modelId)} (config/retrain.json)`);
+    if (!config) throw new HttpError(404, 'UNKNOWN_MODEL', `no retraining configured for ${JSON.stringify(modelId)} (config/retrain.json)`);
     // Under this process's lock sequence until `running` is set, so a recovery pass never sees the new job as abandoned.
     return this.underLock(async () => {
       if (this.running || this.closed || !(await this.options.store.acquireLock(this.holder, this.now(), this.leaseMs)))
-        throw new JobRefusal(409, 'JOB_RUNNING', 'a retraining job is already running; one at a time');
+        throw new HttpError(409, 'JOB_RUNNING', 'a retraining job is already running; one at a time');
       // Holding the lock, every job still `running` is one a stopped server left behind.
       await this.failAbandoned().catch((e: Error) => this.log(`retrain: recovering abandoned jobs failed: ${e.message}`));
       const startedMs = this.now();

@@ -1,5 +1,5 @@
 import type { TelemetryEvent } from '../core/eventSchema';
-import type { Collector } from '../collector/createCollector';
+import type { Collector } from '../collector/Collector';
 import { openSqliteDatabase } from '../db/openSqliteDatabase';
 import { describePostgresUrl, openPostgresPool } from '../db/openPostgresPool';
 import { migratePostgres } from '../db/postgresMigrations';

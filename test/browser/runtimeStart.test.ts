@@ -78,3 +78,53 @@ test("onnxruntime's wasm is up before the model's bytes arrive, and the model th
   // The test page has no favicon: its 404 is the only console error allowed.
   expect(session.errors.filter((e) => !/404|Failed to load resource/.test(e))).toEqual([]);
 });
+
+test("onnxruntime's wasm is compiled on the page and the worker instantiates that module", async () => {
+  const fresh = await session.open('/test-page.html');
+  const r = await fresh.evaluate(async () => {
+    const { loadModel, __testing } = (window as any).OnDevice;
+    const model = await loadModel('tiny-mlp', { backend: 'wasm', cache: false, warmup: false });
+    const fromPage = await __testing.runtimeFromPage(model);
+    const { probs } = await model.run({ x: { type: 'float32', data: new Float32Array(16).fill(0.5), dims: [1, 16] } });
+    model.dispose();
+    const fetchedByPage = performance.getEntriesByType('resource').some((e) => e.name.endsWith('/ort/ort-wasm-simd-threaded.wasm'));
+    return { fromPage, fetchedByPage, dims: probs.dims };
+  });
+  await fresh.close();
+  expect(r).toEqual({ fromPage: true, fetchedByPage: true, dims: [1, 4] });
+});
+
+test('where the page cannot compile the wasm, the worker compiles its own', async () => {
+  const fresh = await session.open('/test-page.html');
+  const r = await fresh.evaluate(async () => {
+    const { loadModel, __testing } = (window as any).OnDevice;
+    // As in a browser without streaming compilation.
+    (WebAssembly as any).compileStreaming = undefined;
+    const model = await loadModel('tiny-mlp', { backend: 'wasm', cache: false, warmup: false });
+    const fromPage = await __testing.runtimeFromPage(model);
+    const { probs } = await model.run({ x: { type: 'float32', data: new Float32Array(16).fill(0.5), dims: [1, 16] } });
+    model.dispose();
+    return { fromPage, dims: probs.dims };
+  });
+  await fresh.close();
+  expect(r).toEqual({ fromPage: false, dims: [1, 4] });
+});
+
+test("backend 'auto' on a page without a WebGPU adapter starts no WebGPU worker, and says why", async () => {
+  const fresh = await session.open('/test-page.html');
+  const r = await fresh.evaluate(async () => {
+    const { loadModel } = (window as any).OnDevice;
+    const model = await loadModel('tiny-mlp', { warmup: false, cache: false });
+    const r = {
+      backend: model.backend,
+      reason: model.fallbackReason,
+      workersCreated: performance.getEntriesByName('ondevice:worker-created').map((m) => (m as PerformanceMark).detail),
+    };
+    model.dispose();
+    return r;
+  });
+  await fresh.close();
+  expect(r.backend).toBe('wasm');
+  expect(r.reason).toMatch(/^WebGPU unavailable: /);
+  expect(r.workersCreated).toEqual(['wasm']);
+});

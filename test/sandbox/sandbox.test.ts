@@ -3,7 +3,7 @@
 // never outlives its server.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OnDeviceError } from '../../src/core/OnDeviceError';
@@ -88,6 +88,17 @@ describe('SandboxProcess', () => {
     expect(isAlive(child.pid)).toBe(false);
   });
 
+  it('with runTimeoutMs, loading and running are timed apart: the run limit counts from reportRunning()', async () => {
+    const child = await SandboxProcess.start<TestTasks>(TASKS);
+    cleanups.push(() => child.kill());
+    const started = Date.now();
+    const args = { loadMs: 1500, onnx: path.join(dir, 'endless.onnx'), feeds: x1 };
+    const error = await caught(child.call('loadThenRun', args, { timeoutMs: 20_000, runTimeoutMs: 700, memoryBytes: 1024 * MiB }));
+    expect(error).toMatchObject({ code: 'TIMEOUT', details: { reason: 'TIMEOUT', limitMs: 700 } });
+    expect(error.message).toMatch(/the run gave no result within 700 ms/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1500 + 700); // the load did not count against the run
+  });
+
   it('a child past its memory cap is killed: OUT_OF_MEMORY, reason MEMORY, with the RSS it reached', async () => {
     const child = await SandboxProcess.start<TestTasks>(TASKS);
     cleanups.push(() => child.kill());
@@ -132,13 +143,25 @@ describe('model work in a fresh child', () => {
     expect(error.details).toEqual({ reason: 'TIMEOUT', limitMs: 1000 });
   });
 
+  it('runs at most one fresh child per core at a time; the others wait their turn', async () => {
+    const cores = availableParallelism();
+    const calls = Array.from({ length: cores + 1 }, () =>
+      runSandboxed<TestTasks, 'wait'>(TASKS, 'wait', { ms: 1500 }, { modelBytes: 0, settings: SMALL }),
+    );
+    const spans = await Promise.all(calls);
+    // The most waits running at one moment: at some wait's start, every wait that had begun and not ended.
+    const most = Math.max(...spans.map((a) => spans.filter((b) => b.start <= a.start && a.start < b.end).length));
+    expect(most).toBe(cores);
+  });
+
   it('limits and settings: a base plus a multiple of the bytes, from the environment', async () => {
     await writeFile(path.join(dir, 'set.onnx'), new Uint8Array(1000));
     await writeFile(path.join(dir, 'set.onnx.data'), new Uint8Array(24));
     expect(await modelFilesBytes({ onnx: path.join(dir, 'set.onnx'), externalData: ['set.onnx.data'] })).toBe(1024);
-    await expect(modelFilesBytes({ onnx: path.join(dir, 'set.onnx'), externalData: ['../x'] })).rejects.toMatchObject({
-      code: 'INVALID_INPUT',
-    });
+    for (const escape of ['../x', '/etc/passwd', 'a/../../x'])
+      await expect(modelFilesBytes({ onnx: path.join(dir, 'set.onnx'), externalData: [escape] })).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+      });
     const settings = sandboxSettingsFromEnv({
       ONDEVICE_SANDBOX_TIME_BASE_MS: '1000',
       ONDEVICE_SANDBOX_TIME_MS_PER_MIB: '10',
