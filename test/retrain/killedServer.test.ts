@@ -136,10 +136,19 @@ describe('kill -9 during a retraining job', () => {
     expect(failed.logTail).toContain(failed.reason);
     expect(failed.trainer).toBeUndefined(); // where it ran stays on the server
     await waitFor(async () => (!alive(pids!.trainer) && !alive(pids!.child) ? true : undefined), 10_000, 'the trainer group to die');
-    const alerts = (await (await fetch(`${server.url}/v1/alerts`)).json()) as {
-      firing: { rule: string; labels: Record<string, string> }[];
-    };
-    expect(alerts.firing.filter((a) => a.rule === 'retrain-job-failed').map((a) => a.labels)).toEqual([{ model: 'hang' }]);
+    // The alert is raised beside the job's update, asynchronously: wait for it, bounded.
+    const firing = await waitFor(
+      async () => {
+        const alerts = (await (await fetch(`${server!.url}/v1/alerts`)).json()) as {
+          firing: { rule: string; labels: Record<string, string> }[];
+        };
+        const raised = alerts.firing.filter((a) => a.rule === 'retrain-job-failed');
+        return raised.length > 0 ? raised : undefined;
+      },
+      10_000,
+      'the retrain-job-failed alert',
+    );
+    expect(firing.map((a) => a.labels)).toEqual([{ model: 'hang' }]);
     // The lock is free again: the next job starts.
     const next = await fetch(`${server.url}/v1/jobs`, {
       method: 'POST',
