@@ -71,35 +71,37 @@ export class SqliteReleaseStore implements ReleaseStore {
   async publish(release: NewRelease, decision: Decision): Promise<PublishOutcome> {
     // IMMEDIATE: the write lock from the start, so another process sharing the file cannot slip a stable
     // release in between the check and the insert.
-    return this.db.transaction((): PublishOutcome => {
-      if (release.state === 'stable' && this.selectStable.get(release.modelId)) return 'stable-exists';
-      if (release.bytes)
-        this.insertBlob.run({
+    return this.db
+      .transaction((): PublishOutcome => {
+        if (release.state === 'stable' && this.selectStable.get(release.modelId)) return 'stable-exists';
+        if (release.bytes)
+          this.insertBlob.run({
+            sha256: release.sha256,
+            bytes: Buffer.from(release.bytes.buffer, release.bytes.byteOffset, release.bytes.byteLength),
+          });
+        if (release.optimized) {
+          const copy = release.optimized.bytes;
+          this.insertBlob.run({ sha256: release.optimized.sha256, bytes: Buffer.from(copy.buffer, copy.byteOffset, copy.byteLength) });
+        }
+        const inserted = this.insertRelease.run({
+          modelId: release.modelId,
+          version: release.version,
           sha256: release.sha256,
-          bytes: Buffer.from(release.bytes.buffer, release.bytes.byteOffset, release.bytes.byteLength),
+          bytes: release.entry.bytes,
+          entry: JSON.stringify(release.entry),
+          url: release.entry.url,
+          notes: release.notes,
+          metrics: release.metrics === undefined ? null : JSON.stringify(release.metrics),
+          publishedMs: release.publishedMs,
+          state: release.state,
+          percent: release.percent,
+          rolloutStartedMs: release.percent > 0 ? release.publishedMs : null,
         });
-      if (release.optimized) {
-        const copy = release.optimized.bytes;
-        this.insertBlob.run({ sha256: release.optimized.sha256, bytes: Buffer.from(copy.buffer, copy.byteOffset, copy.byteLength) });
-      }
-      const inserted = this.insertRelease.run({
-        modelId: release.modelId,
-        version: release.version,
-        sha256: release.sha256,
-        bytes: release.entry.bytes,
-        entry: JSON.stringify(release.entry),
-        url: release.entry.url,
-        notes: release.notes,
-        metrics: release.metrics === undefined ? null : JSON.stringify(release.metrics),
-        publishedMs: release.publishedMs,
-        state: release.state,
-        percent: release.percent,
-        rolloutStartedMs: release.percent > 0 ? release.publishedMs : null,
-      });
-      if (inserted.changes === 0) return 'version-exists';
-      this.insertDecision.run(decisionParams(decision));
-      return 'published';
-    }).immediate();
+        if (inserted.changes === 0) return 'version-exists';
+        this.insertDecision.run(decisionParams(decision));
+        return 'published';
+      })
+      .immediate();
   }
 
   async get(modelId: string, version: string): Promise<Release | undefined> {
