@@ -47,7 +47,7 @@ export async function runServe(args: string[]): Promise<void> {
     host,
     port,
     announce: (url) =>
-      `ondevice serve: ${inference.pool.size} workers, ${inference.catalog.entries.length} models${
+      `ondevice serve: ${inference.pool.size} workers, ${inference.catalog.entries.length} models (${[...new Set(inference.catalog.entries.map((e) => e.id))].join(', ')})${
         collectorUrl ? `, telemetry to ${collectorUrl}` : ''
       }; listening on ${url}`,
     close: async () => {

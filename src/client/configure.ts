@@ -1,4 +1,6 @@
 import { OnDeviceError } from '../core/OnDeviceError';
+import type { Backend } from '../core/protocol';
+import { ALL_BACKENDS } from '../core/RuntimeFiles';
 import type { TelemetryConfig } from '../telemetry/TelemetryConfig';
 import { configureTelemetry } from '../telemetry/telemetryClient';
 import { validateTelemetryConfig } from '../telemetry/validateTelemetryConfig';
@@ -11,6 +13,12 @@ export interface OnDeviceConfig {
   registryUrl?: string;
   /** Default WASM thread count (only used when crossOriginIsolated). */
   threads?: number;
+  /**
+   * The backends whose runtime files the app serves (default both). `backend: 'auto'` tries only these, so a
+   * WASM-only build never fetches the WebGPU files it did not emit; asking for a backend outside them is
+   * BACKEND_UNAVAILABLE. The Vite plugin sets it from its own `backends` option.
+   */
+  backends?: Backend[];
   telemetry?: TelemetryConfig | false;
   /**
    * The ondevice server (what `npm start` runs). It is asked which model versions this install is assigned
@@ -41,6 +49,7 @@ function defaultBaseUrl(): string {
  */
 export function configure(next: Partial<OnDeviceConfig>): OnDeviceConfig {
   if (next.telemetry !== undefined && next.telemetry !== false) validateTelemetryConfig(next.telemetry);
+  if (next.backends !== undefined) checkBackends(next.backends);
   const server = next.server !== undefined ? serverBaseUrl(next.server) : undefined;
   const base = getConfig();
   current = { ...base, ...next };
@@ -54,6 +63,23 @@ export function configure(next: Partial<OnDeviceConfig>): OnDeviceConfig {
 export function getConfig(): OnDeviceConfig {
   current ??= { baseUrl: defaultBaseUrl() };
   return current;
+}
+
+/** The backends this app serves the runtime files of (`configure({ backends })`), by default every one. */
+export function servedBackends(): readonly Backend[] {
+  return getConfig().backends ?? ALL_BACKENDS;
+}
+
+function checkBackends(backends: unknown): void {
+  if (!Array.isArray(backends) || backends.length === 0 || backends.some((b) => !ALL_BACKENDS.includes(b as Backend))) {
+    throw new OnDeviceError(
+      'INVALID_INPUT',
+      `backends must name at least one of ${ALL_BACKENDS.join(', ')} (got ${JSON.stringify(backends)})`,
+      {
+        backends,
+      },
+    );
+  }
 }
 
 /** The inference server's base URL, ending with `/` so `v2/…` resolves below any path prefix. */

@@ -1,5 +1,5 @@
 import type { BackendPreference, Feeds, ModelSource, Progress, TensorTypes, WebGpuOptions } from '../core/protocol';
-import { getConfig, serverUrl } from './configure';
+import { getConfig, servedBackends, serverUrl } from './configure';
 import type { TelemetryConfig } from '../telemetry/TelemetryConfig';
 import { telemetryFor } from '../telemetry/telemetryClient';
 import { requestPersistentStorage } from '../cache/requestPersistentStorage';
@@ -116,7 +116,8 @@ export async function loadModel<In extends TensorTypes = TensorTypes, Out extend
   }
   // `auto` where this page has no WebGPU adapter: straight to WASM (a WebGPU worker would find none either).
   // Asked now, while the model reference resolves; never rejects.
-  const webGpu = preference === 'auto' ? requestGpuAdapter() : undefined;
+  // Asked for at once (it takes a while), unless this app serves no WebGPU files at all.
+  const webGpu = preference === 'auto' && servedBackends().includes('webgpu') ? requestGpuAdapter() : undefined;
   let modelId: string | undefined;
   const telemetry = options.telemetry === false ? undefined : (options.telemetry ?? getConfig().telemetry);
   if (telemetry) telemetryFor(telemetry);
@@ -152,8 +153,19 @@ export async function loadModel<In extends TensorTypes = TensorTypes, Out extend
     let fallbackReason: string | undefined;
     let loaded;
     try {
+      const served = servedBackends();
+      if (preference !== 'auto' && !served.includes(preference)) {
+        throw new OnDeviceError(
+          'BACKEND_UNAVAILABLE',
+          `backend '${preference}' was asked for, but this app serves only the ${served.join(' and ')} runtime files (configure({ backends }), the Vite plugin's backends option)`,
+          { backend: preference, backends: served },
+        );
+      }
       const noWebGpu = await webGpu?.then((found) => (found.ok ? undefined : found.reason));
-      if (preference === 'auto' && noWebGpu !== undefined) {
+      if (preference === 'auto' && !served.includes('webgpu')) {
+        // A build without the WebGPU files: never fetch what was not emitted (not a fallback).
+        loaded = await loadOnBackend(resolved, 'wasm', settings);
+      } else if (preference === 'auto' && noWebGpu !== undefined && served.includes('wasm')) {
         fallbackReason = `WebGPU unavailable: ${noWebGpu}`;
         loaded = await loadOnBackend(resolved, 'wasm', settings);
       } else if (preference === 'auto') {
@@ -164,7 +176,8 @@ export async function loadModel<In extends TensorTypes = TensorTypes, Out extend
           // Only backend trouble falls back; a missing or corrupt model fails the same on WASM.
           if (
             !(e instanceof OnDeviceError) ||
-            !['BACKEND_UNAVAILABLE', 'MODEL_LOAD_FAILED', 'OUT_OF_MEMORY', 'WORKER_CRASHED', 'BACKEND_LOST'].includes(e.code)
+            !['BACKEND_UNAVAILABLE', 'MODEL_LOAD_FAILED', 'OUT_OF_MEMORY', 'WORKER_CRASHED', 'BACKEND_LOST'].includes(e.code) ||
+            !served.includes('wasm')
           )
             throw e;
           fallbackReason = e.message;

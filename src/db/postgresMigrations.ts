@@ -266,6 +266,11 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; sql: string }
       );
     `,
   },
+  {
+    version: 6,
+    // Where a retraining job's trainer runs (SQLite migration 9).
+    sql: `ALTER TABLE retrain_jobs ADD COLUMN IF NOT EXISTS trainer TEXT;`,
+  },
 ];
 
 /** Arbitrary fixed key of the advisory lock that serialises migrations across instances. */

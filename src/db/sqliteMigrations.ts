@@ -225,6 +225,12 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> 
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 9,
+    // Where a retraining job's trainer runs (src/retrain/trainerProcess.ts, JSON): a server started after a
+    // crash fails the job its lease no longer covers and kills that process group if it is still alive.
+    sql: `ALTER TABLE retrain_jobs ADD COLUMN trainer TEXT;`,
+  },
 ];
 
 /** Bring `db` up to the latest version. Refuses a database written by a newer collector. */

@@ -1,12 +1,13 @@
 import type { ModelEntry } from '../registry/ModelEntry';
-import { readRegistry } from '../node/readRegistry';
+import type { SandboxSettings } from '../sandbox';
+import { readModelsDir } from './readModelsDir';
 
-/** The servable models: every registry entry, every version it lists. */
+/** The servable models: every registry entry, every version it lists (or each .onnx file of a plain folder). */
 export class ModelCatalog {
   private constructor(readonly entries: readonly ModelEntry[]) {}
 
-  static async open(modelsDir: string): Promise<ModelCatalog> {
-    return new ModelCatalog(await readRegistry(modelsDir));
+  static async open(modelsDir: string, options: { sandbox?: SandboxSettings } = {}): Promise<ModelCatalog> {
+    return new ModelCatalog(await readModelsDir(modelsDir, options));
   }
 
   /** The entry for `id` at `version`, or its newest version; undefined when there is none. */

@@ -19,7 +19,10 @@ import { v2Routes } from './v2Routes';
 export interface InferenceServerOptions {
   /** The address the HTTP server listens on: on loopback /v2/* is open, elsewhere it needs `apiToken`. */
   host: string;
-  /** Folder with `registry.json` and the model files. Default `$ONDEVICE_MODELS_DIR` or `public/models`. */
+  /**
+   * Folder with `registry.json` and the model files, or a plain folder of `.onnx` files (each served as its
+   * file name, see readModelsDir). Default `$ONDEVICE_MODELS_DIR` or `public/models`.
+   */
   modelsDir?: string;
   /** Sandbox child processes running sessions. Default: the number of cores. */
   workers?: number;
@@ -65,7 +68,7 @@ export interface InferenceServer {
  */
 export async function createInferenceServer(options: InferenceServerOptions): Promise<InferenceServer> {
   const modelsDir = options.modelsDir ?? defaultModelsDir();
-  const catalog = await ModelCatalog.open(modelsDir);
+  const catalog = await ModelCatalog.open(modelsDir, { sandbox: options.sandbox });
   const workers = options.workers ?? availableParallelism();
   const pool = new SessionPool({
     modelsDir,

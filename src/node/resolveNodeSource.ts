@@ -58,7 +58,9 @@ export async function resolveNodeSource(
 }
 
 function fromEntry(entry: ModelEntry, modelsDir: string): NodeModelSource {
-  if (typeof entry.file !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(entry.file) || typeof entry.id !== 'string') {
+  // One name inside modelsDir: a registry's names are stricter still (ModelEntry), and a plain folder's are
+  // what readdir listed there (src/inference/readModelsDir.ts).
+  if (typeof entry.file !== 'string' || !isPlainFileName(entry.file) || typeof entry.id !== 'string') {
     throw new OnDeviceError('INVALID_INPUT', 'A registry entry needs an `id` and a plain `file` name (no folders)');
   }
   return {
@@ -74,4 +76,8 @@ function fromEntry(entry: ModelEntry, modelsDir: string): NodeModelSource {
 function idFromPath(p: string): string {
   const base = decodeURIComponent(p.split(/[\\/]/).pop() ?? '');
   return base.replace(/\.[^.]+$/, '') || 'model';
+}
+
+function isPlainFileName(name: string): boolean {
+  return name !== '' && name !== '.' && name !== '..' && !/[/\\\0]/.test(name);
 }

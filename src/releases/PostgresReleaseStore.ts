@@ -10,7 +10,7 @@ import {
   type DecisionRow,
   type ReleaseRow,
 } from './releaseRows';
-import type { Decision, NewRelease, Release, ReleaseState, ReleaseStore, Evaluation } from './ReleaseStore';
+import type { Decision, Evaluation, NewRelease, PublishOutcome, Release, ReleaseState, ReleaseStore } from './ReleaseStore';
 
 /** `$1, $2, …` for `columns`. */
 const placeholders = (columns: readonly string[]) => columns.map((_, i) => `$${i + 1}`).join(', ');
@@ -31,9 +31,14 @@ const PUBLISH_LOCK_NAMESPACE = 7_114_003;
 export class PostgresReleaseStore implements ReleaseStore {
   constructor(private readonly pool: pg.Pool) {}
 
-  async publish(release: NewRelease, decision: Decision): Promise<boolean> {
-    return inTransaction(this.pool, async (client) => {
+  async publish(release: NewRelease, decision: Decision): Promise<PublishOutcome> {
+    return inTransaction(this.pool, async (client): Promise<PublishOutcome> => {
+      // Publishes of one model take turns (released at commit), so the stable check below sees the one before.
       await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [PUBLISH_LOCK_NAMESPACE, release.modelId]);
+      if (release.state === 'stable') {
+        const stable = await client.query("SELECT 1 FROM releases WHERE model_id = $1 AND state = 'stable' LIMIT 1", [release.modelId]);
+        if ((stable.rowCount ?? 0) > 0) return 'stable-exists';
+      }
       if (release.bytes)
         await client.query('INSERT INTO release_blobs (sha256, bytes) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING', [
           release.sha256,
@@ -52,9 +57,9 @@ export class PostgresReleaseStore implements ReleaseStore {
         INSERT_RELEASE_SQL,
         NEW_RELEASE_COLUMNS.map((c) => row[c]),
       );
-      if (inserted.rowCount === 0) return false;
+      if (inserted.rowCount === 0) return 'version-exists';
       await client.query(INSERT_DECISION_SQL, decisionValues(decision));
-      return true;
+      return 'published';
     });
   }
 

@@ -165,91 +165,102 @@ export class ReleaseService {
       if (e instanceof OnDeviceError) throw sandboxRefusal(e) ?? new HttpError(422, e.code, e.message);
       throw e;
     }
-    const versions = await this.store.list(modelId);
-    const stable = versions.find((r) => r.state === 'stable');
-    const problems = stable ? signatureIncompatibilities(stable.entry, signature) : [];
-    if (problems.length > 0 && !input.breaking)
-      throw new HttpError(
-        409,
-        'INCOMPATIBLE_SIGNATURE',
-        `${modelId} ${version} is not compatible with stable ${stable!.version}: ${problems.join('; ')} (publish with --breaking to accept)`,
-        { details: { problems } },
-      );
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const base: Record<string, unknown> = stable?.entry ?? {};
-    const entry: PublishedEntry = {
-      ...pick(base, ['license', 'task', 'description']),
-      id: modelId,
-      version,
-      file: `releases/${modelId}/${version}/model.onnx`,
-      url: releaseBytesUrl(modelId, version),
-      sha256,
-      bytes: bytes.byteLength,
-      inputs: signature.inputs,
-      outputs: signature.outputs,
-      // The stable version's sample hint still fits a compatible signature.
-      ...(problems.length === 0 && base.sample !== undefined ? { sample: base.sample } : {}),
-    };
-    const { copy, optimizedError } = await this.deriveCopy(bytes, entry);
-    if (copy) entry.optimized = { url: releaseOptimizedUrl(modelId, version), ...copy.entry };
-    const inherited = stable ? (await this.trainableOf(modelId, stable.version))?.trainable : undefined;
-    const spec =
-      input.trainable === null
-        ? undefined
-        : (input.trainable ?? (inherited && { features: inherited.features, weight: inherited.weight, bias: inherited.bias }));
-    let features: { trainable: ReleaseTrainable; bytes: Uint8Array } | undefined;
+    let derived: Awaited<ReturnType<typeof this.deriveCopy>> | undefined;
     let trainableError: string | undefined;
-    if (spec) {
-      try {
-        if (!this.options.deriveFeatures) throw new Error('this server derives no features variants');
-        features = await this.deriveTrainable(bytes, spec, entry);
-        entry.trainable = features.trainable;
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        if (input.trainable) throw new HttpError(422, 'NOT_TRAINABLE', `${modelId} ${version}: ${message}`);
-        trainableError = `not trainable: ${message}`;
-      }
-    }
-    const first = stable === undefined;
-    const atMs = this.now();
-    const published = await this.store.publish(
-      {
-        modelId,
+    // Twice at most: the model's first version is stable only if no other publish got there first (the store
+    // decides that in its transaction); one that lost that race is a candidate of the winner, checked against it.
+    for (let attempt = 0; ; attempt++) {
+      const versions = await this.store.list(modelId);
+      const stable = versions.find((r) => r.state === 'stable');
+      const problems = stable ? signatureIncompatibilities(stable.entry, signature) : [];
+      if (problems.length > 0 && !input.breaking)
+        throw new HttpError(
+          409,
+          'INCOMPATIBLE_SIGNATURE',
+          `${modelId} ${version} is not compatible with stable ${stable!.version}: ${problems.join('; ')} (publish with --breaking to accept)`,
+          { details: { problems } },
+        );
+      const base: Record<string, unknown> = stable?.entry ?? {};
+      const entry: PublishedEntry = {
+        ...pick(base, ['license', 'task', 'description']),
+        id: modelId,
         version,
+        file: `releases/${modelId}/${version}/model.onnx`,
+        url: releaseBytesUrl(modelId, version),
         sha256,
-        entry,
-        notes: input.notes ?? null,
-        metrics: input.metrics ?? null,
-        publishedMs: atMs,
-        bytes,
-        ...(copy ? { optimized: { sha256: copy.entry.sha256, bytes: copy.bytes } } : {}),
-        ...(features ? { features: { sha256: features.trainable.variant.sha256, bytes: features.bytes } } : {}),
-        state: first ? 'stable' : 'candidate',
-        percent: first ? 100 : 0,
-      },
-      this.decision(
-        modelId,
-        version,
-        'publish',
-        0,
-        first ? 100 : 0,
-        'operator',
-        first ? 'first release of the model: stable' : 'published at 0 %',
+        bytes: bytes.byteLength,
+        inputs: signature.inputs,
+        outputs: signature.outputs,
+        // The stable version's sample hint still fits a compatible signature.
+        ...(problems.length === 0 && base.sample !== undefined ? { sample: base.sample } : {}),
+      };
+      derived ??= await this.deriveCopy(bytes, entry);
+      const { copy, optimizedError } = derived;
+      if (copy) entry.optimized = { url: releaseOptimizedUrl(modelId, version), ...copy.entry };
+      const inherited = stable ? (await this.trainableOf(modelId, stable.version))?.trainable : undefined;
+      const spec =
+        input.trainable === null
+          ? undefined
+          : (input.trainable ?? (inherited && { features: inherited.features, weight: inherited.weight, bias: inherited.bias }));
+      let features: { trainable: ReleaseTrainable; bytes: Uint8Array } | undefined;
+      trainableError = undefined;
+      if (spec) {
+        try {
+          if (!this.options.deriveFeatures) throw new Error('this server derives no features variants');
+          features = await this.deriveTrainable(bytes, spec, entry);
+          entry.trainable = features.trainable;
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          if (input.trainable) throw new HttpError(422, 'NOT_TRAINABLE', `${modelId} ${version}: ${message}`);
+          trainableError = `not trainable: ${message}`;
+        }
+      }
+      const first = stable === undefined;
+      const atMs = this.now();
+      const outcome = await this.store.publish(
         {
+          modelId,
+          version,
           sha256,
-          bytes: bytes.byteLength,
-          breaking: problems.length > 0,
-          problems,
-          optimized: copy ? { sha256: copy.entry.sha256, bytes: copy.entry.bytes, onnxruntime: copy.entry.onnxruntime } : null,
-          ...(optimizedError ? { optimizedError } : {}),
-          trainable: features ? { features: features.trainable.features, variant: features.trainable.variant.sha256 } : null,
-          ...(trainableError ? { trainableError } : {}),
+          entry,
+          notes: input.notes ?? null,
+          metrics: input.metrics ?? null,
+          publishedMs: atMs,
+          bytes,
+          ...(copy ? { optimized: { sha256: copy.entry.sha256, bytes: copy.bytes } } : {}),
+          ...(features ? { features: { sha256: features.trainable.variant.sha256, bytes: features.bytes } } : {}),
+          state: first ? 'stable' : 'candidate',
+          percent: first ? 100 : 0,
         },
-      ),
-    );
-    if (!published) throw new HttpError(409, 'VERSION_EXISTS', `${modelId} ${version} is already published`);
+        this.decision(
+          modelId,
+          version,
+          'publish',
+          0,
+          first ? 100 : 0,
+          'operator',
+          first ? 'first release of the model: stable' : 'published at 0 %',
+          {
+            sha256,
+            bytes: bytes.byteLength,
+            breaking: problems.length > 0,
+            problems,
+            optimized: copy ? { sha256: copy.entry.sha256, bytes: copy.entry.bytes, onnxruntime: copy.entry.onnxruntime } : null,
+            ...(optimizedError ? { optimizedError } : {}),
+            trainable: features ? { features: features.trainable.features, variant: features.trainable.variant.sha256 } : null,
+            ...(trainableError ? { trainableError } : {}),
+          },
+        ),
+      );
+      if (outcome === 'published') break;
+      if (outcome === 'version-exists') throw new HttpError(409, 'VERSION_EXISTS', `${modelId} ${version} is already published`);
+      // 'stable-exists' can only answer a stable attempt; the next one is a candidate.
+      if (attempt > 0) throw new Error(`${modelId} ${version}: the store refused a candidate as if it were stable`);
+    }
     this.options.onKnownVersion?.(modelId, version);
     const release = (await this.store.get(modelId, version))!;
+    const optimizedError = derived?.optimizedError;
     return { ...release, ...(optimizedError ? { optimizedError } : {}), ...(trainableError ? { trainableError } : {}) };
   }
 

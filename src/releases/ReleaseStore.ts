@@ -69,9 +69,16 @@ export interface NewRelease {
   percent: number;
 }
 
+/** What `ReleaseStore.publish` did: stored it, or nothing because the version exists, or because a `stable` one was asked for and the model has one. */
+export type PublishOutcome = 'published' | 'version-exists' | 'stable-exists';
+
 export interface ReleaseStore {
-  /** Insert the blobs (if new: the bytes, their pre-optimised copy and features variant) and the release in one transaction; false when the version already exists. */
-  publish(release: NewRelease, decision: Decision): Promise<boolean>;
+  /**
+   * Insert the blobs (if new: the bytes, their pre-optimised copy and features variant) and the release in one
+   * transaction. A release asked for as `stable` (a model's first) is stored only if the model has no stable
+   * release when the transaction runs, so concurrent first publishes make exactly one stable.
+   */
+  publish(release: NewRelease, decision: Decision): Promise<PublishOutcome>;
   get(modelId: string, version: string): Promise<Release | undefined>;
   /** All versions of a model in publish order. */
   list(modelId: string): Promise<Release[]>;

@@ -9,7 +9,7 @@ import {
   type DecisionRow,
   type ReleaseRow,
 } from './releaseRows';
-import type { Decision, NewRelease, Release, ReleaseState, ReleaseStore, Evaluation } from './ReleaseStore';
+import type { Decision, Evaluation, NewRelease, PublishOutcome, Release, ReleaseState, ReleaseStore } from './ReleaseStore';
 
 /**
  * Releases in the collector's SQLite database (migration 4). Rows are mapped by column name; every write
@@ -18,6 +18,7 @@ import type { Decision, NewRelease, Release, ReleaseState, ReleaseStore, Evaluat
 export class SqliteReleaseStore implements ReleaseStore {
   private readonly insertBlob;
   private readonly insertRelease;
+  private readonly selectStable;
   private readonly insertDecision;
   private readonly selectOne;
   private readonly selectModel;
@@ -36,6 +37,7 @@ export class SqliteReleaseStore implements ReleaseStore {
       `INSERT INTO release_decisions (${DECISION_COLUMNS.join(', ')}) VALUES (${DECISION_COLUMNS.map((c) => `@${c}`).join(', ')})`,
     );
     this.selectOne = db.prepare('SELECT * FROM releases WHERE model_id = ? AND version = ?');
+    this.selectStable = db.prepare("SELECT 1 FROM releases WHERE model_id = ? AND state = 'stable' LIMIT 1");
     this.selectModel = db.prepare('SELECT * FROM releases WHERE model_id = ? ORDER BY seq');
     this.selectIds = db.prepare('SELECT DISTINCT model_id FROM releases ORDER BY model_id');
     this.selectBlob = db.prepare('SELECT bytes FROM release_blobs WHERE sha256 = ?');
@@ -48,23 +50,28 @@ export class SqliteReleaseStore implements ReleaseStore {
     this.selectDecisions = db.prepare('SELECT * FROM release_decisions WHERE model_id = ? ORDER BY at_ms DESC, id DESC LIMIT ?');
   }
 
-  async publish(release: NewRelease, decision: Decision): Promise<boolean> {
-    return this.db.transaction(() => {
-      if (release.bytes)
-        this.insertBlob.run({
-          sha256: release.sha256,
-          bytes: Buffer.from(release.bytes.buffer, release.bytes.byteOffset, release.bytes.byteLength),
-        });
-      for (const derived of [release.optimized, release.features]) {
-        if (!derived) continue;
-        const copy = derived.bytes;
-        this.insertBlob.run({ sha256: derived.sha256, bytes: Buffer.from(copy.buffer, copy.byteOffset, copy.byteLength) });
-      }
-      const inserted = this.insertRelease.run(releaseRowOf(release));
-      if (inserted.changes === 0) return false;
-      this.insertDecision.run(decisionRowOf(decision));
-      return true;
-    })();
+  async publish(release: NewRelease, decision: Decision): Promise<PublishOutcome> {
+    // IMMEDIATE: the write lock from the start, so another process sharing the file cannot slip a stable
+    // release in between the check and the insert.
+    return this.db
+      .transaction((): PublishOutcome => {
+        if (release.state === 'stable' && this.selectStable.get(release.modelId)) return 'stable-exists';
+        if (release.bytes)
+          this.insertBlob.run({
+            sha256: release.sha256,
+            bytes: Buffer.from(release.bytes.buffer, release.bytes.byteOffset, release.bytes.byteLength),
+          });
+        for (const derived of [release.optimized, release.features]) {
+          if (!derived) continue;
+          const copy = derived.bytes;
+          this.insertBlob.run({ sha256: derived.sha256, bytes: Buffer.from(copy.buffer, copy.byteOffset, copy.byteLength) });
+        }
+        const inserted = this.insertRelease.run(releaseRowOf(release));
+        if (inserted.changes === 0) return 'version-exists';
+        this.insertDecision.run(decisionRowOf(decision));
+        return 'published';
+      })
+      .immediate();
   }
 
   async get(modelId: string, version: string): Promise<Release | undefined> {

@@ -1,4 +1,5 @@
 // Types-only: where retraining jobs and the one-job-at-a-time lock are kept (SQLite: SqliteJobStore).
+import type { TrainerProcess } from './trainerProcess';
 
 export const JOB_STATES = ['queued', 'running', 'succeeded', 'refused', 'failed'] as const;
 export type JobState = (typeof JOB_STATES)[number];
@@ -26,6 +27,8 @@ export interface Job {
   logTail: string;
   /** The published release (succeeded only). */
   resultVersion: string | null;
+  /** The trainer's process group and machine, recorded when it starts: a server started after a crash ends it. */
+  trainer: TrainerProcess | null;
 }
 
 export type JobUpdate = Partial<Omit<Job, 'id' | 'modelId' | 'trigger' | 'createdMs'>>;

@@ -5,6 +5,7 @@ import type { Job, JobStore, JobTrigger } from './JobStore';
 import type { ModelRetrainConfig, RetrainConfig } from './retrainConfig';
 import { runRetrainJob, type JobOutcome, type RetrainPorts } from './runRetrainJob';
 import { ownValue } from '../core/ownValue';
+import { describeTrainer, killTrainerGroup } from './trainerProcess';
 
 export interface RetrainJobsOptions {
   config: RetrainConfig;
@@ -50,6 +51,9 @@ export class RetrainJobs {
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
   private readonly stop = new AbortController();
+  /** Taking the lock and what is done under it (start, recovery) one at a time in this process. */
+  private exclusive: Promise<unknown> = Promise.resolve();
+  private recoveryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: RetrainJobsOptions) {
     this.now = options.now ?? Date.now;
@@ -68,26 +72,31 @@ export class RetrainJobs {
   async start(modelId: string, trigger: JobTrigger, overrides: { rounds?: number } = {}): Promise<{ job: Job; finished: Promise<Job> }> {
     const config = ownValue(this.options.config.models, modelId);
     if (!config) throw new HttpError(404, 'UNKNOWN_MODEL', `no retraining configured for ${JSON.stringify(modelId)} (config/retrain.json)`);
-    if (this.running || this.closed || !(await this.options.store.acquireLock(this.holder, this.now(), this.leaseMs)))
-      throw new HttpError(409, 'JOB_RUNNING', 'a retraining job is already running; one at a time');
-    const startedMs = this.now();
-    this.lastStartMs.set(modelId, startedMs);
-    const id = randomUUID();
-    let job: Job;
-    try {
-      await this.options.store.create({ id, modelId, trigger, createdMs: startedMs });
-      job = await this.options.store.update(id, { state: 'running', startedMs });
-    } catch (e) {
-      await this.options.store.releaseLock(this.holder);
-      throw e;
-    }
-    this.log(`retrain: job ${id} (${modelId}, ${trigger}) started`);
-    const finished = this.run(job, config, overrides);
-    this.running = finished;
-    void finished.finally(() => {
-      this.running = undefined;
+    // Under this process's lock sequence until `running` is set, so a recovery pass never sees the new job as abandoned.
+    return this.underLock(async () => {
+      if (this.running || this.closed || !(await this.options.store.acquireLock(this.holder, this.now(), this.leaseMs)))
+        throw new HttpError(409, 'JOB_RUNNING', 'a retraining job is already running; one at a time');
+      // Holding the lock, every job still `running` is one a stopped server left behind.
+      await this.failAbandoned().catch((e: Error) => this.log(`retrain: recovering abandoned jobs failed: ${e.message}`));
+      const startedMs = this.now();
+      this.lastStartMs.set(modelId, startedMs);
+      const id = randomUUID();
+      let job: Job;
+      try {
+        await this.options.store.create({ id, modelId, trigger, createdMs: startedMs });
+        job = await this.options.store.update(id, { state: 'running', startedMs });
+      } catch (e) {
+        await this.options.store.releaseLock(this.holder);
+        throw e;
+      }
+      this.log(`retrain: job ${id} (${modelId}, ${trigger}) started`);
+      const finished = this.run(job, config, overrides);
+      this.running = finished;
+      void finished.finally(() => {
+        this.running = undefined;
+      });
+      return { job, finished };
     });
-    return { job, finished };
   }
 
   /** Start a job for a trigger unless one runs or the model's cooldown has not passed; never throws. */
@@ -120,12 +129,80 @@ export class RetrainJobs {
     return this.running;
   }
 
+  /**
+   * Fail the jobs a stopped server (kill -9, a crash) left `running`: once the lock's lease has lapsed (no
+   * live server renews it), each is marked failed with the reason, its alert fires (`onFailed`), and its
+   * trainer's process group, when still alive on this machine, is killed. Called when the server starts;
+   * retried every third of the lease while another holder's lease is live. Never throws.
+   */
+  recoverAbandoned(): void {
+    if (this.closed) return;
+    clearTimeout(this.recoveryTimer);
+    this.recoveryTimer = undefined;
+    void this.underLock(async () => {
+      if (this.running || this.closed) return 'done';
+      const abandoned = (await this.options.store.list({ limit: 50 })).filter((j) => j.state === 'running' || j.state === 'queued');
+      if (abandoned.length === 0) return 'done';
+      if (!(await this.options.store.acquireLock(this.holder, this.now(), this.leaseMs))) return 'wait';
+      try {
+        await this.failAbandoned();
+      } finally {
+        await this.options.store.releaseLock(this.holder);
+      }
+      return 'done';
+    }).then(
+      (result) => {
+        if (result !== 'wait' || this.closed) return;
+        this.recoveryTimer = setTimeout(() => this.recoverAbandoned(), Math.max(1000, Math.floor(this.leaseMs / 3)));
+        this.recoveryTimer.unref();
+      },
+      (e: Error) => this.log(`retrain: recovering abandoned jobs failed: ${e.message}`),
+    );
+  }
+
   /** Stop: no new jobs, the running one's trainer is killed and the job recorded as failed. */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.recoveryTimer);
     for (const t of this.timers) clearInterval(t);
     this.stop.abort();
     await this.running?.catch(() => {});
+  }
+
+  /** `fn` after every earlier `underLock` of this process has settled. */
+  private underLock<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.exclusive.then(fn);
+    this.exclusive = result.catch(() => undefined);
+    return result;
+  }
+
+  /** With the lock held by this process: every job in `running` (or `queued`) state is abandoned. */
+  private async failAbandoned(): Promise<void> {
+    const abandoned = (await this.options.store.list({ limit: 50 })).filter((j) => j.state === 'running' || j.state === 'queued');
+    for (const job of abandoned) {
+      const kill = job.trainer ? killTrainerGroup(job.trainer) : undefined;
+      const trainerNote =
+        kill === undefined
+          ? 'no trainer had started'
+          : kill === 'killed'
+            ? `its trainer (process group ${job.trainer!.pgid}) was still running and was killed`
+            : kill === 'gone'
+              ? `its trainer (process group ${job.trainer!.pgid}) had ended`
+              : kill === 'reused'
+                ? `its trainer's process id ${job.trainer!.pgid} belongs to another process now: left alone`
+                : `its trainer ran on ${job.trainer!.host}: kill process group ${job.trainer!.pgid} there if it still runs`;
+      const reason = `the server stopped while the job ran (its lease lapsed); ${trainerNote}`;
+      const finishedMs = this.now();
+      const failed = await this.options.store.update(job.id, {
+        state: 'failed',
+        finishedMs,
+        durationMs: job.startedMs === null ? null : finishedMs - job.startedMs,
+        reason,
+        logTail: `${job.logTail}${new Date(finishedMs).toISOString()} ${reason}\n`,
+      });
+      this.log(`retrain: job ${job.id} (${job.modelId}) failed: ${reason}`);
+      this.options.onFailed?.(failed);
+    }
   }
 
   private async run(job: Job, config: RetrainConfig['models'][string], overrides: { rounds?: number }): Promise<Job> {
@@ -166,6 +243,11 @@ export class RetrainJobs {
           cwd: this.options.cwd,
           signal: this.stop.signal,
           sandbox: this.options.sandbox,
+          // Recorded at once: a server killed while the trainer runs leaves it to the next server to end.
+          onTrainerStarted: (pid) =>
+            void this.options.store
+              .update(job.id, { trainer: describeTrainer(pid) })
+              .catch((e: Error) => log(`recording the trainer's process group failed: ${e.message}`)),
         });
     } catch (e) {
       outcome = { state: 'failed', reason: (e as Error).message, baseVersion: null, resultVersion: null, metrics: null, dataSummary: null };

@@ -68,6 +68,9 @@ export function createRetrainControl(options: RetrainControlOptions): RetrainCon
         .catch((e: Error) => log(`retrain: resolving the alert failed: ${e.message}`)),
   });
 
+  // Jobs a stopped server left running: failed (alert, trainer killed) once their lease has lapsed.
+  jobs.recoverAbandoned();
+
   const table: RouteTable = {
     name: 'retrain',
     routes: jobRoutes(jobs, options.store, options.config),

@@ -2,7 +2,7 @@ import { HttpError } from '../http/HttpError';
 import { readJsonBody } from '../http/readJsonBody';
 import type { Route } from '../http/Route';
 import { sendJson } from '../http/sendJson';
-import type { JobStore } from './JobStore';
+import type { Job, JobStore } from './JobStore';
 import type { RetrainConfig } from './retrainConfig';
 import type { RetrainJobs } from './RetrainJobs';
 
@@ -30,7 +30,7 @@ export function jobRoutes(jobs: RetrainJobs, store: JobStore, config: RetrainCon
           const model = url.searchParams.get('model') ?? undefined;
           const list = await store.list({ modelId: model, limit });
           // The list leaves the log tails out (up to 16 KiB each); GET /v1/jobs/{id} has it.
-          sendJson(res, 200, { jobs: list.map(({ logTail: _logTail, ...j }) => j), models: Object.keys(config.models) });
+          sendJson(res, 200, { jobs: list.map(({ logTail: _logTail, ...j }) => jobAnswer(j)), models: Object.keys(config.models) });
         },
       },
       {
@@ -42,7 +42,7 @@ export function jobRoutes(jobs: RetrainJobs, store: JobStore, config: RetrainCon
           const { model } = await readJsonBody(req);
           if (typeof model !== 'string') throw new HttpError(400, 'INVALID_INPUT', 'expected {"model": "<id>"}', { path: '$.model' });
           const { job } = await jobs.start(model, 'manual');
-          sendJson(res, 202, { job });
+          sendJson(res, 202, { job: jobAnswer(job) });
         },
       },
     ])
@@ -54,7 +54,12 @@ export function jobRoutes(jobs: RetrainJobs, store: JobStore, config: RetrainCon
       handle: async (_req, res, { rest: id }) => {
         const job = JOB_ID.test(id) ? await store.get(id) : undefined;
         if (!job) throw new HttpError(404, 'NOT_FOUND', `no job ${JSON.stringify(id.slice(0, 64))}`);
-        sendJson(res, 200, { job });
+        sendJson(res, 200, { job: jobAnswer(job) });
       },
     });
+}
+
+/** A job as the API shows it: where its trainer ran (host, process group) stays on the server. */
+function jobAnswer<T extends Pick<Job, 'trainer'>>({ trainer: _trainer, ...job }: T): Omit<T, 'trainer'> {
+  return job;
 }

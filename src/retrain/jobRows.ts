@@ -1,6 +1,7 @@
 // Job rows as both job stores keep them (SqliteJobStore, PostgresJobStore): one column per field, by name,
 // the figures as JSON text.
 import type { Job, JobState, JobTrigger, JobUpdate } from './JobStore';
+import type { TrainerProcess } from './trainerProcess';
 
 export interface JobRow {
   id: string;
@@ -17,6 +18,7 @@ export interface JobRow {
   reason: string | null;
   log_tail: string;
   result_version: string | null;
+  trainer: string | null;
 }
 
 /** Job fields → columns, by name. */
@@ -31,8 +33,9 @@ export const COLUMNS: Record<keyof JobUpdate, keyof JobRow> = {
   reason: 'reason',
   logTail: 'log_tail',
   resultVersion: 'result_version',
+  trainer: 'trainer',
 };
-export const JSON_FIELDS = new Set<keyof JobUpdate>(['metrics', 'dataSummary']);
+export const JSON_FIELDS = new Set<keyof JobUpdate>(['metrics', 'dataSummary', 'trainer']);
 
 export function jobOf(row: JobRow): Job {
   return {
@@ -50,5 +53,6 @@ export function jobOf(row: JobRow): Job {
     reason: row.reason,
     logTail: row.log_tail,
     resultVersion: row.result_version,
+    trainer: row.trainer === null ? null : (JSON.parse(row.trainer) as TrainerProcess),
   };
 }

@@ -144,6 +144,19 @@ export type RetrainConfig = v.InferOutput<typeof RetrainConfigSchema>;
 
 export const DEFAULT_RETRAIN_CONFIG_PATH = 'config/retrain.json';
 
+/**
+ * `ONDEVICE_RETRAIN_LEASE_MS`: the retraining lock's lease (default 60 s; renewed every third of it while a
+ * job runs). After a crash the job it covered is failed, and its trainer killed, once the lease has lapsed.
+ */
+export function retrainLeaseMsFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env.ONDEVICE_RETRAIN_LEASE_MS;
+  if (raw === undefined || raw === '') return undefined;
+  const ms = Number(raw);
+  if (!Number.isSafeInteger(ms) || ms < 1000)
+    throw new Error(`ONDEVICE_RETRAIN_LEASE_MS must be an integer ≥ 1000, got ${JSON.stringify(raw)}`);
+  return ms;
+}
+
 /** Validate a retrain config; the first problem comes back as `models.digits.gate.minFieldGainPoints must be ≥ 0`. */
 export function parseRetrainConfig(value: unknown): { ok: true; config: RetrainConfig } | { ok: false; error: string } {
   const result = v.safeParse(RetrainConfigSchema, value, { abortEarly: true });

@@ -49,6 +49,8 @@ export interface RunJobOptions {
   signal?: AbortSignal;
   /** Limits of the sandbox process that evaluates both versions. Default DEFAULT_SANDBOX_SETTINGS. */
   sandbox?: SandboxSettings;
+  /** The trainer started as `pid`, leader of its own process group (recorded on the job). */
+  onTrainerStarted?: (pid: number) => void;
 }
 
 /**
@@ -99,7 +101,11 @@ export async function runRetrainJob(o: RunJobOptions): Promise<JobOutcome> {
     const { trainer } = config;
     if (!trainer) return outcome('failed', 'no trainer is configured (config/retrain.json `trainer`)');
     log(`trainer: ${trainer.join(' ')}`);
-    const run = await runTrainer(trainer, { dataset, out }, { timeoutMs: config.trainerTimeoutMs, cwd: o.cwd, log, signal: o.signal });
+    const run = await runTrainer(
+      trainer,
+      { dataset, out },
+      { timeoutMs: config.trainerTimeoutMs, cwd: o.cwd, log, signal: o.signal, onSpawn: o.onTrainerStarted },
+    );
     if (run.timedOut) return outcome('failed', `the trainer ran longer than ${config.trainerTimeoutMs} ms`);
     if (o.signal?.aborted) return outcome('failed', 'stopped: the server is shutting down');
     if (run.exitCode !== 0)

@@ -14,7 +14,15 @@ export interface TrainerResult {
 export function runTrainer(
   argv: readonly string[],
   args: { dataset: string; out: string },
-  options: { timeoutMs: number; cwd?: string; env?: NodeJS.ProcessEnv; log: (line: string) => void; signal?: AbortSignal },
+  options: {
+    timeoutMs: number;
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    log: (line: string) => void;
+    signal?: AbortSignal;
+    /** The trainer started as `pid`, leader of its own process group. */
+    onSpawn?: (pid: number) => void;
+  },
 ): Promise<TrainerResult> {
   return new Promise((resolve) => {
     const child = spawn(argv[0], [...argv.slice(1), '--dataset', args.dataset, '--out', args.out], {
@@ -23,6 +31,7 @@ export function runTrainer(
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
+    if (child.pid !== undefined) options.onSpawn?.(child.pid);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;

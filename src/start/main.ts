@@ -18,6 +18,7 @@ import { openReleaseControl } from '../releases/openReleaseControl';
 import { releaseOptionsFromEnv } from '../releases/releaseOptionsFromEnv';
 import { JOB_FAILED_ALERT } from '../retrain/createRetrainControl';
 import { openRetrainControl } from '../retrain/openRetrainControl';
+import { retrainLeaseMsFromEnv } from '../retrain/retrainConfig';
 import { storeFieldSamples } from '../retrain/storeFieldSamples';
 import { federatedOptionsFromEnv } from '../federated/federatedOptionsFromEnv';
 import { openFederatedControl } from '../federated/openFederatedControl';
@@ -88,6 +89,7 @@ const retrain = await (async () => {
     modelsDir: path.join(root, 'public/models'),
     cwd: root,
     runFederated: (o) => federated.runJob(o),
+    lockLeaseMs: retrainLeaseMsFromEnv(process.env),
     fieldSamples: storeFieldSamples(collector.storage.samples),
     countSamples: collector.storage.samples
       ? (modelId, sinceMs) => collector.storage.samples!.countSamples(modelId, undefined, sinceMs)

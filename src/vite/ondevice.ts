@@ -10,7 +10,10 @@ import { ISOLATION_HEADERS } from '../sw/withCrossOriginIsolation';
 import { serveRuntimeFiles } from './serveRuntimeFiles';
 
 export interface OnDeviceViteOptions {
-  /** The backends the app uses; only their onnxruntime files are served and emitted. Default both. */
+  /**
+   * The backends the app uses; only their onnxruntime files are served and emitted, and the library is told
+   * (`configure({ backends })`), so `backend: 'auto'` never fetches the others. Default both.
+   */
   backends?: Backend[];
   /** Where the runtime files go, relative to Vite's `base`. Default `'ondevice/'`. */
   base?: string;
@@ -24,7 +27,7 @@ const CONFIGURED_ID = '\0ondevice:configured';
 
 /**
  * The Vite plugin: serves the runtime worker, its chunks and the onnxruntime files of `backends` in
- * `vite dev`, emits them under `base` in `vite build`, sets `configure({ baseUrl })` for the app, and
+ * `vite dev`, emits them under `base` in `vite build`, sets `configure({ baseUrl, backends })` for the app, and
  * sends COOP/COEP from `vite dev` and `vite preview` unless `isolation: false`.
  *
  * @example
@@ -63,9 +66,11 @@ export function ondevice(options: OnDeviceViteOptions = {}): Plugin {
       if (id !== CONFIGURED_ID) return null;
       // A relative Vite base ('./') resolves against the page, so it suits pages at the app's root.
       const baseUrl = JSON.stringify(publicBase + dir);
+      // The backends whose files are emitted: `backend: 'auto'` must not fetch the others.
+      const backends = options.backends ? `, backends: ${JSON.stringify(options.backends)}` : '';
       return [
         `import { configure } from 'ondevice';`,
-        `configure({ baseUrl: new URL(${baseUrl}, globalThis.document?.baseURI ?? globalThis.location.href).href });`,
+        `configure({ baseUrl: new URL(${baseUrl}, globalThis.document?.baseURI ?? globalThis.location.href).href${backends} });`,
         `export * from 'ondevice';`,
       ].join('\n');
     },

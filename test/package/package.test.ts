@@ -6,7 +6,10 @@
 // 3. `ondevice/node` without and with onnxruntime-node (the optional peer dependency), and the `ondevice` bin
 //    (`npx ondevice batch`) running the compiled CLI from lib/, without tsx,
 // 4. `vite build` with the `ondevice/vite` plugin (one line in vite.config.ts, WASM only), served by
-//    `vite preview`, and `vite dev`: each runs a model the app serves itself (by URL) in Chromium.
+//    `vite preview`, and `vite dev`: each runs a model the app serves itself (by URL) in Chromium, and
+//    `backend: 'auto'` never asks for the WebGPU files the build did not emit,
+// 5. onnxruntime-node installed the way docs/use-in-your-app.md says: its install script (which downloads CUDA
+//    binaries) skipped through npm's `allowScripts`.
 // The app calls no configure(): the plugin points the library at the files it serves and emits.
 import {
   copyFileSync,
@@ -35,6 +38,7 @@ import { packAndInstall, type PackedApp } from './packAndInstall';
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const tsc = path.join(repoRoot, 'node_modules/typescript/bin/tsc');
 const NPX = process.platform === 'win32' ? 'npx.cmd' : 'npx';
+const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const UNPACKED_BUDGET_BYTES = 50_000_000; // ≤ 50 MB unpacked: an app's install must stay small
 
 const VITE_CONFIG_TS = `
@@ -50,8 +54,14 @@ import { defineOnDeviceModelElement, loadModel, OnDeviceError, type Feeds } from
 defineOnDeviceModelElement();
 
 async function main(): Promise<void> {
-  // The app's own model, served from its public/ folder.
-  const model = await loadModel(new URL('tiny-mlp.onnx', document.baseURI).href, { backend: 'wasm', threads: 2 });
+  // The app's own model, served from its public/ folder, on the default backend ('auto'): the plugin emits only
+  // the WASM files, so the library must not try (and fetch) WebGPU.
+  const url = new URL('tiny-mlp.onnx', document.baseURI).href;
+  const model = await loadModel(url, { threads: 2 });
+  let webgpuCode = '';
+  await loadModel(url, { backend: 'webgpu' }).catch((error: unknown) => {
+    if (error instanceof OnDeviceError) webgpuCode = error.code;
+  });
   const feeds: Feeds = { x: { type: 'float32', data: new Float32Array(16).fill(0.25), dims: [1, 16] } };
   const { probs } = await model.run(feeds);
   let code = '';
@@ -63,6 +73,8 @@ async function main(): Promise<void> {
   const sum = Array.from(probs.data as Float32Array).reduce((a, b) => a + b, 0);
   document.body.dataset.result = JSON.stringify({
     backend: model.backend,
+    fallbackReason: model.fallbackReason ?? null,
+    webgpuCode,
     dims: probs.dims,
     sum,
     code,
@@ -221,7 +233,8 @@ async function appResult(page: Page): Promise<Record<string, unknown>> {
 
 /** Opens `url` in Chromium; returns what the app's main.ts wrote and every URL the page and its workers requested. */
 async function runApp(url: string): Promise<{ result: Record<string, unknown>; errors: string[]; requests: string[] }> {
-  const browser = await launchChromium();
+  // With a WebGPU adapter (SwiftShader), so that `backend: 'auto'` would try WebGPU if the library let it.
+  const browser = await launchChromium({ webgpu: true });
   try {
     const context = await browser.newContext();
     const requests: string[] = [];
@@ -237,10 +250,12 @@ async function runApp(url: string): Promise<{ result: Record<string, unknown>; e
   }
 }
 
-/** The runtime came from where the plugin put it (not, say, from Vite serving node_modules). */
+/** The runtime came from where the plugin put it (not, say, from Vite serving node_modules), and only the WASM backend's. */
 function expectRuntimeFrom(requests: string[], base: string): void {
   expect(requests).toContain(`${base}ondevice-worker.mjs`);
   expect(requests).toContain(`${base}ort/ort-wasm-simd-threaded.wasm`);
+  // `backend: 'auto'` in a WASM-only build: the WebGPU bundle (not emitted) is never asked for.
+  expect(requests.filter((url) => /webgpu|asyncify|jsep/i.test(url))).toEqual([]);
   const fromNodeModules = requests.map((url) => new URL(url).pathname).filter((p) => p.startsWith('/node_modules/ondevice/lib/'));
   // In vite dev the library module itself comes from node_modules; nothing else may.
   expect(fromNodeModules.filter((p) => p !== '/node_modules/ondevice/lib/ondevice.mjs')).toEqual([]);
@@ -406,6 +421,52 @@ describe('the packed package, installed from its tarball into a fresh app', () =
     },
   );
 
+  test('onnxruntime-node installed with "allowScripts": {"onnxruntime-node": false} skips its download script, and ondevice/node runs', async () => {
+    // A second fresh app: ondevice from the tarball and onnxruntime-node from npm (its cache, as after the
+    // repository's own install), the deny in package.json as the docs say. Any download the script tried would
+    // go to a closed port (its proxy settings), never to the internet.
+    const second = path.join(path.dirname(project), 'app-ort');
+    mkdirSync(second);
+    const manifest = { name: 'ondevice-user-ort', private: true, type: 'module', allowScripts: { 'onnxruntime-node': false } };
+    writeFileSync(path.join(second, 'package.json'), JSON.stringify(manifest));
+    const peer = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { peerDependencies: Record<string, string> })
+      .peerDependencies['onnxruntime-node'];
+    const noDownloads = { ...process.env, GLOBAL_AGENT_HTTP_PROXY: 'http://127.0.0.1:1', GLOBAL_AGENT_HTTPS_PROXY: 'http://127.0.0.1:1' };
+    const install = spawnSync(NPM, ['install', '--prefer-offline', '--no-audit', '--no-fund', app.tarball, `onnxruntime-node@${peer}`], {
+      cwd: second,
+      env: noDownloads,
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
+    expect(install.status, install.stderr).toBe(0);
+    // The CPU binary ships in the package; the CUDA providers the script would fetch are not there.
+    const bin = path.join(second, 'node_modules/onnxruntime-node/bin/napi-v6', `${process.platform}/${process.arch}`);
+    expect(readdirSync(bin)).toContain('onnxruntime_binding.node');
+    expect(readdirSync(bin).filter((f) => f.includes('providers_cuda'))).toEqual([]);
+    copyFileSync(path.join(repoRoot, 'models/generated/tiny-mlp.onnx'), path.join(second, 'tiny-mlp.onnx'));
+    const run = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { loadModel } = await import('ondevice/node');
+         const model = await loadModel('./tiny-mlp.onnx');
+         const { probs } = await model.run({ x: { type: 'float32', data: new Float32Array(16), dims: [1, 16] } });
+         console.log(JSON.stringify({ backend: model.backend, dims: probs.dims }));
+         model.dispose();`,
+      ],
+      { cwd: second, encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}'), run.stderr).toEqual({ backend: 'cpu', dims: [1, 4] });
+    // What the deny saves the app from: without it the same script runs and tries to download.
+    const installed = JSON.parse(readFileSync(path.join(second, 'package.json'), 'utf8')) as Record<string, unknown>;
+    delete installed.allowScripts;
+    writeFileSync(path.join(second, 'package.json'), JSON.stringify(installed));
+    const rebuild = spawnSync(NPM, ['rebuild', 'onnxruntime-node'], { cwd: second, env: noDownloads, encoding: 'utf8', timeout: 120_000 });
+    expect(rebuild.status).not.toBe(0);
+    expect(rebuild.stderr).toContain('ECONNREFUSED 127.0.0.1:1');
+  });
+
   test('ondevice/sw lists the runtime files of the chosen backends, as shipped', async () => {
     const pkgDir = path.join(project, 'node_modules/ondevice');
     const sw = (await import(pathToFileURL(path.join(pkgDir, 'lib/sw.mjs')).href)) as typeof import('../../src/sw/index');
@@ -451,6 +512,8 @@ describe('the packed package, installed from its tarball into a fresh app', () =
     const { result, errors, requests } = await runApp(`http://127.0.0.1:${port}/`);
     expectRuntimeFrom(requests, `http://127.0.0.1:${port}/ondevice/`);
     expect(result).toMatchObject({ backend: 'wasm', dims: [1, 4], code: 'INVALID_INPUT', element: true, isolated: true, threads: 2 });
+    // Not a fallback: WebGPU was never tried, and asking for it says why it is unavailable.
+    expect(result).toMatchObject({ fallbackReason: null, webgpuCode: 'BACKEND_UNAVAILABLE' });
     expect(result.sum as number).toBeCloseTo(1, 4); // tiny-mlp ends in a softmax
     expect(errors).toEqual([]);
   });
@@ -479,6 +542,7 @@ describe('the packed package, installed from its tarball into a fresh app', () =
     const { result, errors, requests } = await runApp(`${origin}/`);
     expectRuntimeFrom(requests, `${origin}/ondevice/`);
     expect(result).toMatchObject({ backend: 'wasm', dims: [1, 4], code: 'INVALID_INPUT', element: true, isolated: true, threads: 2 });
+    expect(result).toMatchObject({ fallbackReason: null, webgpuCode: 'BACKEND_UNAVAILABLE' });
     expect(result.sum as number).toBeCloseTo(1, 4);
     expect(errors).toEqual([]);
   });

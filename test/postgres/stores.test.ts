@@ -13,7 +13,7 @@ import { openSqliteDatabase } from '../../src/db/openSqliteDatabase';
 import { openSqliteStorage } from '../../src/collector/openSqliteStorage';
 import { openPostgresPool } from '../../src/db/openPostgresPool';
 import { openPostgresStorage } from '../../src/collector/postgres/openPostgresStorage';
-import { migratePostgres } from '../../src/db/postgresMigrations';
+import { migratePostgres, POSTGRES_MIGRATIONS } from '../../src/db/postgresMigrations';
 import type { PruneResult, RetentionPolicy } from '../../src/collector/Retention';
 import type { TimeWindow } from '../../src/collector/storeRows';
 import { deriveOptimizedCopy } from '../../src/releases/deriveOptimizedCopy';
@@ -222,9 +222,12 @@ describe.each([sqlite, postgres])('stores on $name', (backend) => {
         reason: `${action} ${version}`,
         evidence: { n: 1 },
       });
-      expect(await store.publish(release('1', 'stable', 100), decision('1', 'publish', NOON + 1, 100))).toBe(true);
-      expect(await store.publish(release('2', 'candidate', 0), decision('2', 'publish', NOON + 2))).toBe(true);
-      expect(await store.publish(release('2', 'candidate', 0), decision('2', 'publish', NOON + 3))).toBe(false);
+      expect(await store.publish(release('1', 'stable', 100), decision('1', 'publish', NOON + 1, 100))).toBe('published');
+      expect(await store.publish(release('2', 'candidate', 0), decision('2', 'publish', NOON + 2))).toBe('published');
+      expect(await store.publish(release('2', 'candidate', 0), decision('2', 'publish', NOON + 3))).toBe('version-exists');
+      // A second stable is never stored: the model's first release is decided in the store's transaction.
+      expect(await store.publish(release('9', 'stable', 100), decision('9', 'publish', NOON + 3, 100))).toBe('stable-exists');
+      expect(await store.get('digits', '9')).toBeUndefined();
       expect(Array.from((await store.readBlob(sha256)) ?? [])).toEqual(Array.from(bytes));
       expect(await store.readBlob('0'.repeat(64))).toBeUndefined();
       expect(await store.modelIds()).toEqual(['digits']);
@@ -313,14 +316,14 @@ describe.each([sqlite, postgres])('stores on $name', (backend) => {
       expect(await store.readBlob(sha(bytes))).toBeUndefined();
       expect(await store.get('tiny-mlp', '2')).toBeUndefined();
 
-      expect(await store.publish(release('2'), decision)).toBe(true);
+      expect(await store.publish(release('2'), decision)).toBe('published');
       expect((await store.get('tiny-mlp', '2'))!.entry.optimized).toEqual(optimized);
       const stored = await store.readBlob(optimized.sha256);
       expect(stored && sha(stored)).toBe(optimized.sha256);
       expect(Buffer.from(stored!).equals(Buffer.from(copy.bytes))).toBe(true);
       expect(sha((await store.readBlob(sha(bytes)))!)).toBe(sha(bytes));
       // The same bytes as another version: both blobs are shared, not stored twice (and not an error).
-      expect(await store.publish(release('3'), { ...decision, version: '3' })).toBe(true);
+      expect(await store.publish({ ...release('3'), state: 'candidate', percent: 0 }, { ...decision, version: '3' })).toBe('published');
       expect((await store.get('tiny-mlp', '3'))!.entry.optimized).toEqual(optimized);
     } finally {
       await close();
@@ -433,6 +436,10 @@ describe.each([sqlite, postgres])('stores on $name', (backend) => {
         reason: null,
       });
       expect(updated).toMatchObject({ state: 'succeeded', startedMs: NOON + 1, metrics: { accuracy: 0.9 }, logTail: 'ok', reason: null });
+      // Where the trainer runs, for the server after a crash (src/retrain/trainerProcess.ts).
+      expect(created.trainer).toBeNull();
+      const trainer = { pgid: 4242, host: 'host-1', bootId: 'boot-1', startTicks: 123 };
+      expect((await jobs.update('job-1', { trainer })).trainer).toEqual(trainer);
       expect(await jobs.get('job-3')).toBeUndefined();
       await expect(jobs.update('job-3', { state: 'failed' })).rejects.toThrow('no job job-3');
       expect((await jobs.list({ limit: 10 })).map((j) => j.id)).toEqual(['job-2', 'job-1']);
@@ -603,10 +610,10 @@ describe('SQLite and PostgreSQL answer every query alike on the same events', ()
 
   it('migration 3 backfills the device-mix tables from the events already stored', async () => {
     const pool = (b as Storage & { pool: pg.Pool }).pool;
-    // Back to version 2 (migrations 4 and 5, release_evaluations and the federated rounds, are empty here), then forward again.
+    // Back to version 2 (the later migrations add empty tables and columns, or add them if missing), then forward again.
     await pool.query('DROP TABLE rollup_session_minutes, session_devices, release_evaluations, federated_rounds, federated_updates');
     await pool.query('DELETE FROM schema_migrations WHERE version >= 3');
-    expect(await migratePostgres(pool)).toEqual({ from: 2, to: 5 });
+    expect(await migratePostgres(pool)).toEqual({ from: 2, to: POSTGRES_MIGRATIONS.at(-1)!.version });
     for (const [, w] of windows) expect(canonical(await b.queries.deviceMix(w))).toEqual(canonical(await a.queries.deviceMix(w)));
     expect((await b.queries.deviceMix(windows[3][1])).length).toBeGreaterThan(2);
   });
