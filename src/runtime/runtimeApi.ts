@@ -26,6 +26,8 @@ import { transferablesOf } from '../core/transferablesOf';
 import { fromOrtTensor, toOrtFeeds } from './tensors';
 import { translateError } from './translateError';
 import { modelBytes } from './modelBytes';
+import { assertSetFits } from './assertSetFits';
+import { assertTensorsFitFiles } from '../core/onnx/externalDataFiles';
 import type { StoreLoadResult } from '../cache/loadThroughStore';
 import { wasmHeapBytes } from './trackWasmMemory';
 import { startWasmRuntime } from './startWasmRuntime';
@@ -268,7 +270,8 @@ async function loadSession(
       backend: request.backend,
       inputs,
       outputs,
-      bytes: fetched.bytes.byteLength,
+      bytes: fetched.bytes,
+      ...(fetched.dataFiles.length > 0 ? { dataFiles: fetched.dataFiles } : {}),
       fromCache: fetched.fromCache,
       timings: { fetchMs: t1 - t0, sessionMs: t2 - t1, warmupMs },
       warmedUp,
@@ -292,31 +295,63 @@ function copyIsUnusable(error: SerializedError): boolean {
   return error.code === 'MODEL_FETCH_FAILED' && error.details?.reason !== 'NETWORK';
 }
 
-/** A session for `request`'s bytes (store or network, verified), or why there is none. */
+/** What a session was made from: sizes and provenance only (the bytes themselves are dropped once onnxruntime has them). */
+interface OpenedFiles {
+  /** The ONNX file plus every data file. */
+  bytes: number;
+  sha256: string;
+  fromCache: boolean;
+  storeWarning?: SerializedError;
+  servedSource?: StoreLoadResult['servedSource'];
+  dataFiles: { location: string; bytes: number }[];
+}
+
+/** A session for `request`'s files (store or network, verified), or why there is none. */
 async function openSession(
   request: LoadRequest,
   signal: AbortSignal,
   onProgress?: (p: Progress) => void,
-): Promise<{ ok: true; fetched: StoreLoadResult; session: InferenceSession; t1: number } | { ok: false; error: SerializedError }> {
+): Promise<{ ok: true; fetched: OpenedFiles; session: InferenceSession; t1: number } | { ok: false; error: SerializedError }> {
   if (!ort) return fail(new Error('worker not initialised'), 'MODEL_LOAD_FAILED', 'load');
-  let fetched: StoreLoadResult;
+  let files: StoreLoadResult | undefined;
   try {
-    fetched = await modelBytes(request, (p) => onProgress?.(p), signal);
+    files = await modelBytes(
+      request,
+      (p) => onProgress?.(p),
+      signal,
+      (plan) => assertSetFits(plan, request),
+    );
   } catch (error) {
     if (signal.aborted) return aborted(request.source.id);
     return fail(error, 'MODEL_FETCH_FAILED', `Could not fetch model ${request.source.id}`);
   }
   if (signal.aborted) return aborted(request.source.id);
   const t1 = performance.now();
+  const fetched: OpenedFiles = {
+    bytes: files.bytes.byteLength + files.dataFiles.reduce((sum, f) => sum + f.bytes.byteLength, 0),
+    sha256: files.sha256,
+    fromCache: files.fromCache && files.dataFiles.every((f) => f.fromCache),
+    storeWarning: files.storeWarning,
+    servedSource: files.servedSource,
+    dataFiles: files.dataFiles.map((f) => ({ location: f.location, bytes: f.bytes.byteLength })),
+  };
   // Two first-time initialisations of one onnxruntime backend must not overlap; its failure is the session's to report.
   await runtimeStart;
   const gpuOptions = request.backend === 'webgpu' ? (request.webgpu ?? {}) : {};
   const graphCapture = gpuOptions.graphCapture === true;
   const keepOutputsOnGpu = gpuOptions.keepOutputsOnGpu === true;
   try {
-    const session = await ort.InferenceSession.create(fetched.bytes, {
+    // Every tensor must lie inside its file before onnxruntime reads it (it would read past the end, or fail vaguely).
+    assertTensorsFitFiles(files.plan.tensors.external, new Map(fetched.dataFiles.map((f) => [f.location, f.bytes])), request.source.id);
+    const model = files.bytes;
+    // onnxruntime copies each tensor's bytes into its heap as it creates the session: handing it the verified files
+    // as they are (no copy of ours), and letting go of them right after, is the fewest copies its API allows.
+    const externalData = files.dataFiles.map((f) => ({ path: f.location, data: f.bytes }));
+    files = undefined;
+    const session = await ort.InferenceSession.create(model, {
       executionProviders: [request.backend === 'webgpu' ? { name: 'webgpu' } : { name: 'wasm' }],
       graphOptimizationLevel: 'all',
+      ...(externalData.length > 0 ? { externalData } : {}),
       ...(graphCapture || keepOutputsOnGpu ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
       ...(graphCapture ? { enableGraphCapture: true } : {}),
     });
@@ -334,7 +369,9 @@ async function openSession(
  */
 function withOptimizedBytes(request: LoadRequest, ortVersion: string | undefined): LoadRequest | undefined {
   const optimized = request.source.optimized;
-  if (request.backend !== 'wasm' || !optimized || optimized.onnxruntime !== ortVersion) return undefined;
+  // A multi-file model loads its original: a copy would need its own set of data files.
+  if (request.backend !== 'wasm' || !optimized || optimized.onnxruntime !== ortVersion || request.source.externalData?.length)
+    return undefined;
   const { url, sha256, bytes } = optimized;
   return { ...request, source: { ...request.source, url, sha256, bytes } };
 }

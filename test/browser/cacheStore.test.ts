@@ -181,7 +181,7 @@ describe('model store', () => {
     await page.reload();
     const second = await load(page, 'ppocr-v4-det');
     expect(second).toMatchObject({ ok: true, fromCache: true });
-    expect(second.progress.at(-1)).toEqual({ loaded: DET.bytes, total: DET.bytes, fromCache: true });
+    expect(second.progress.at(-1)).toEqual({ loaded: DET.bytes, total: DET.bytes, lengthComputable: true, fromCache: true });
     expect(server.requestsFor(path)).toHaveLength(1);
   });
 

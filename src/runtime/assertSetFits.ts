@@ -1,0 +1,46 @@
+import { assertFitsDeviceMemory } from '../cache/assertFitsDeviceMemory';
+import { OnDeviceError } from '../core/OnDeviceError';
+import { ONNX_FLOAT16 } from '../core/onnx/readExternalData';
+import type { ModelSetPlan } from '../core/onnx/planDataFiles';
+import type { LoadRequest } from '../core/protocol';
+
+const MB = 1e6;
+
+/**
+ * The most weight bytes the WASM backend holds, measured here with onnxruntime-web 1.30 (wasm32: a 4 GiB heap,
+ * less the runtime and what a session needs besides its weights): see `npm run bench -- big` and docs/models.md.
+ */
+export const WASM_HEAP_LIMIT_BYTES = 3.6e9;
+
+/**
+ * Heap bytes onnxruntime-web's WASM backend needs per byte of weights, by ONNX data type: fp16 weights run as fp32
+ * (its CPU kernels cast them, keeping an fp32 copy), so each fp16 byte takes two more.
+ */
+export function heapBytesPerByte(dataType: number): number {
+  return dataType === ONNX_FLOAT16 ? 3 : 1;
+}
+
+/** The heap a set's weights need on WASM (see heapBytesPerByte). */
+export function wasmHeapBytesFor(plan: ModelSetPlan): number {
+  let bytes = 0;
+  for (const ref of plan.tensors.external) bytes += (ref.length ?? ref.expectedBytes ?? 0) * heapBytesPerByte(ref.dataType);
+  for (const [dataType, inline] of plan.tensors.inlineBytesByType) bytes += inline * heapBytesPerByte(dataType);
+  return bytes;
+}
+
+/**
+ * Refuse, before any data file is downloaded, a set this device cannot hold: over `navigator.deviceMemory`'s rule
+ * (the set's total), or on WASM over what the wasm32 heap holds — OUT_OF_MEMORY naming both sizes, so
+ * `fallback: 'server'` can take the model to the server. WebGPU keeps weights in GPU memory: not refused here.
+ */
+export function assertSetFits(plan: ModelSetPlan, request: LoadRequest): void {
+  assertFitsDeviceMemory(plan.totalBytes);
+  if (request.backend !== 'wasm') return;
+  const needed = wasmHeapBytesFor(plan);
+  if (needed <= WASM_HEAP_LIMIT_BYTES) return;
+  throw new OnDeviceError(
+    'OUT_OF_MEMORY',
+    `${request.source.id} is ${(plan.totalBytes / MB).toFixed(0)} MB and needs about ${(needed / MB).toFixed(0)} MB of WebAssembly heap for its weights; onnxruntime-web's WASM backend holds at most ${(WASM_HEAP_LIMIT_BYTES / MB).toFixed(0)} MB (a 32-bit heap). Use a smaller or quantized model, WebGPU, or fallback: 'server'.`,
+    { modelBytes: plan.totalBytes, heapBytesNeeded: needed, heapLimitBytes: WASM_HEAP_LIMIT_BYTES },
+  );
+}
