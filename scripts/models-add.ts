@@ -5,7 +5,7 @@
 // external data files has them read from its tensors' locations beside it and recorded (externalData, totalBytes);
 // each is stored as a plain file name (the location itself when it is one, else `<id>.<location made plain>`).
 import { existsSync, readFileSync } from 'node:fs';
-import { copyFile, mkdir, open } from 'node:fs/promises';
+import { copyFile, mkdir } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DataFileEntry, ModelEntry, ModelSourceRef } from '../src/registry/ModelEntry';
