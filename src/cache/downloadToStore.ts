@@ -73,11 +73,13 @@ export async function downloadToStore(db: ModelDb, target: StoreTarget | ModelSo
   const { key, url } = t;
   const storeName = t.model ? 'manifests' : 'files';
   const purge = () => (t.model ? deleteEntry(db, key) : deleteDataFile(db, key));
+  const writes = new ChunkWriter();
   const fail = async (
     message: string,
     details: Record<string, unknown> = {},
     code: 'MODEL_FETCH_FAILED' | 'INTEGRITY_MISMATCH' = 'MODEL_FETCH_FAILED',
   ) => {
+    await writes.settled();
     await purge().catch(() => undefined);
     return new OnDeviceError(code, message, { url, ...t.details, ...details });
   };
@@ -168,6 +170,7 @@ export async function downloadToStore(db: ModelDb, target: StoreTarget | ModelSo
 
   const report = (p: FileProgress) => options.onProgress?.(p);
   let lastReport = buffer.length;
+  let queued = entry.storedBytes;
   if (!response.body) throw await fail(`${describe(t)}: the response has no body`);
   try {
     // readChunks cancels the body when this loop stops early (a failed check below, a stall, an abort).
@@ -180,8 +183,11 @@ export async function downloadToStore(db: ModelDb, target: StoreTarget | ModelSo
       if (t.bytes !== undefined && buffer.length > t.bytes) {
         throw await fail(`${describe(t)}: received more than the ${t.bytes} bytes the registry announces`);
       }
-      while (storing && buffer.length - entry.storedBytes >= CHUNK_BYTES) {
-        await writeChunk(db, storeName, entry, buffer.view(entry.storedBytes, entry.storedBytes + CHUNK_BYTES)).catch(stopStoring);
+      // Chunks are written in order behind the download, never holding it up by more than a couple of chunks.
+      while (storing && buffer.length - queued >= CHUNK_BYTES) {
+        const chunk = buffer.view(queued, queued + CHUNK_BYTES);
+        queued += CHUNK_BYTES;
+        await writes.add(() => (storing ? writeChunk(db, storeName, entry, chunk).catch(stopStoring) : Promise.resolve()));
       }
       if (buffer.length - lastReport >= PROGRESS_STEP_BYTES) {
         lastReport = buffer.length;
@@ -189,6 +195,8 @@ export async function downloadToStore(db: ModelDb, target: StoreTarget | ModelSo
       }
     }
   } catch (error) {
+    // The chunks already queued are the resume point: let them land first.
+    await writes.settled();
     if (error instanceof OnDeviceError) throw error;
     // A dropped connection: the chunks written so far stay, and the next load resumes after them.
     throw new OnDeviceError(
@@ -215,6 +223,7 @@ export async function downloadToStore(db: ModelDb, target: StoreTarget | ModelSo
     );
   }
   report({ loaded: bytes.byteLength, total: bytes.byteLength, lengthComputable: true, fromCache: false });
+  await writes.settled();
   if (storing) {
     entry.bytes = bytes.byteLength;
     entry.sha256 = sha256;
@@ -253,6 +262,22 @@ function declaredLength(response: Response, offset: number): number | undefined 
   // Content-Length counts encoded bytes; a compressed response says nothing about the file size.
   if (length === null || response.headers.get('content-encoding')) return undefined;
   return offset + Number(length);
+}
+
+/** Chunk writes run one after another behind the download; `add` waits only when more than two are queued. */
+class ChunkWriter {
+  private tail: Promise<void> = Promise.resolve();
+  private pending = 0;
+
+  async add(write: () => Promise<void>): Promise<void> {
+    this.pending++;
+    this.tail = this.tail.then(write).finally(() => this.pending--);
+    if (this.pending > 2) await this.tail;
+  }
+
+  settled(): Promise<void> {
+    return this.tail.catch(() => undefined);
+  }
 }
 
 /** Store one chunk and the record that counts it, atomically. */

@@ -57,25 +57,49 @@ export async function loadDataFiles(
     storeWarning = missing > 0 ? await reserveSpace(db, new Set([modelKey]), missing, options.budgetBytes) : undefined;
     if (storeWarning) storing = await dropPartialSet(db, modelKey);
   }
-  const dataFiles: LoadedDataFile[] = [];
-  for (const [i, file] of plan.files.entries()) {
-    const report = progress.reporter(file.location, file.location);
-    const target: StoreTarget = { ...dataFileTarget(source, file), key: refs[i].key, modelKey };
-    const stored = await readStoredFile(db, target, options.storedOnly);
-    if (stored) {
-      report({ loaded: stored.bytes.byteLength, total: stored.bytes.byteLength, lengthComputable: true, fromCache: true });
-      dataFiles.push({ location: file.location, ...stored, fromCache: true });
-      continue;
+  // All files at once, as onnxruntime-web's own loader fetches them: one file's hashing and store writes overlap the
+  // others' downloads. The first failure stops the rest (their stored chunks stay for a resume).
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  options.signal?.addEventListener('abort', stop, { once: true });
+  let setStoreWarning = storeWarning;
+  let integrityFailed = false;
+  const tasks = plan.files.map(async (file, i): Promise<LoadedDataFile | undefined> => {
+    try {
+      const report = progress.reporter(file.location, file.location);
+      const target: StoreTarget = { ...dataFileTarget(source, file), key: refs[i].key, modelKey };
+      const stored = await readStoredFile(db, target, options.storedOnly);
+      if (stored) {
+        report({ loaded: stored.bytes.byteLength, total: stored.bytes.byteLength, lengthComputable: true, fromCache: true });
+        return { location: file.location, ...stored, fromCache: true };
+      }
+      if (options.storedOnly) return undefined;
+      const signal = controller.signal;
+      const downloaded = await downloadVerified(db, target, { ...options, signal, onProgress: report, noStore: !storing });
+      setStoreWarning ??= downloaded.storeWarning;
+      return { location: file.location, bytes: downloaded.bytes, sha256: downloaded.sha256, fromCache: false };
+    } catch (error) {
+      if (error instanceof OnDeviceError && error.code === 'INTEGRITY_MISMATCH') integrityFailed = true;
+      stop();
+      throw error;
     }
-    if (options.storedOnly) return undefined;
-    const downloaded = await downloadVerified(db, target, { ...options, onProgress: report, noStore: !storing }, modelKey);
-    dataFiles.push({ location: file.location, bytes: downloaded.bytes, sha256: downloaded.sha256, fromCache: false });
-    if (downloaded.storeWarning && storing) {
-      storeWarning = downloaded.storeWarning;
-      storing = await dropPartialSet(db, modelKey);
-    }
-  }
-  return { dataFiles, storeWarning };
+  });
+  const settled = await Promise.allSettled(tasks);
+  options.signal?.removeEventListener('abort', stop);
+  // A file that failed its sha256 twice leaves nothing of the set stored; one that could not be stored (quota) leaves
+  // no partial set behind either: it would run out at the same place again. Only once every download has stopped.
+  if (integrityFailed || (setStoreWarning && storing)) await dropPartialSet(db, modelKey);
+  const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected' && !isOurAbort(r.reason, options.signal));
+  const anyFailure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure ?? anyFailure) throw (failure ?? anyFailure)!.reason;
+  const dataFiles = settled.map((r) => (r as PromiseFulfilledResult<LoadedDataFile | undefined>).value);
+  if (dataFiles.some((f) => f === undefined)) return undefined;
+  return { dataFiles: dataFiles as LoadedDataFile[], storeWarning: setStoreWarning };
+}
+
+/** An ABORTED that this loader caused by stopping the other downloads after a failure (not the caller's abort). */
+function isOurAbort(reason: unknown, callerSignal: AbortSignal | undefined): boolean {
+  return reason instanceof OnDeviceError && reason.code === 'ABORTED' && !callerSignal?.aborted;
 }
 
 /** The verified bytes of a complete stored data file, or undefined (a damaged one is purged first). */
@@ -99,19 +123,14 @@ async function readStoredFile(
   return undefined;
 }
 
-/** Download (resuming), and once more from scratch after a sha256 mismatch; a second mismatch removes the whole set. */
-async function downloadVerified(db: ModelDb, target: StoreTarget, options: Omit<DownloadOptions, 'resume'>, modelKey: string) {
+/** Download (resuming), and once more from scratch after a sha256 mismatch. */
+async function downloadVerified(db: ModelDb, target: StoreTarget, options: Omit<DownloadOptions, 'resume'>) {
   try {
     return await downloadToStore(db, target, { ...options, resume: true });
   } catch (error) {
     if (!(error instanceof OnDeviceError) || error.code !== 'INTEGRITY_MISMATCH') throw error;
   }
-  try {
-    return await downloadToStore(db, target, { ...options, resume: false });
-  } catch (error) {
-    if (error instanceof OnDeviceError && error.code === 'INTEGRITY_MISMATCH') await deleteEntry(db, modelKey).catch(() => undefined);
-    throw error;
-  }
+  return downloadToStore(db, target, { ...options, resume: false });
 }
 
 /** Note on the model's manifest which data files it uses; false when the model is not stored (nothing to record on). */

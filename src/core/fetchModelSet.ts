@@ -38,12 +38,27 @@ export async function fetchModelSet(source: ModelSource, options: FetchModelSetO
   const plan = planDataFiles(source, model.bytes);
   options.checkSet?.(plan);
   for (const f of plan.files) progress.expect(f.location, f.bytes);
-  const dataFiles: LoadedDataFile[] = [];
-  for (const f of plan.files) {
-    const fetched = await fetchFile(dataFileTarget(source, f), { ...options, onProgress: progress.reporter(f.location, f.location) });
-    dataFiles.push({ location: f.location, bytes: fetched.bytes, sha256: fetched.sha256, fromCache: false });
+  // All at once, as onnxruntime-web's own loader does; the first failure stops the others.
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  options.signal?.addEventListener('abort', stop, { once: true });
+  try {
+    const dataFiles = await Promise.all(
+      plan.files.map(async (f): Promise<LoadedDataFile> => {
+        try {
+          const report = progress.reporter(f.location, f.location);
+          const fetched = await fetchFile(dataFileTarget(source, f), { ...options, signal: controller.signal, onProgress: report });
+          return { location: f.location, bytes: fetched.bytes, sha256: fetched.sha256, fromCache: false };
+        } catch (error) {
+          stop();
+          throw error;
+        }
+      }),
+    );
+    return { ...model, dataFiles, plan };
+  } finally {
+    options.signal?.removeEventListener('abort', stop);
   }
-  return { ...model, dataFiles, plan };
 }
 
 /** Progress over a source's set: the ONNX file (key '') and the data files its registry entry lists. */
