@@ -12,7 +12,7 @@ import pg from 'pg';
 import { eventRow } from '../src/collector/eventRow';
 import { percentile } from '../src/collector/percentile';
 import { DAY_MS, EventPartitions } from '../src/collector/postgres/eventPartitions';
-import { migratePostgres } from '../src/collector/postgres/pgMigrations';
+import { migratePostgres } from '../src/db/postgresMigrations';
 import { CLAIM_IDS_SQL, COLUMNS, INSERT_EVENTS_SQL } from '../src/collector/postgres/PostgresEventWriter';
 import { FailoverSender } from '../test/helpers/failoverSender';
 import { createDatabase, startPostgres } from '../test/helpers/postgres';

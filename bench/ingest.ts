@@ -8,7 +8,7 @@ import { Agent, request } from 'node:http';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { migrate } from '../src/collector/migrations';
+import { migrateSqlite } from '../src/db/sqliteMigrations';
 import { eventRow, INSERT_EVENT_SQL, type EventRow } from '../src/collector/eventRow';
 import { percentile } from '../src/collector/percentile';
 import type { TelemetryEvent } from '../src/core/eventSchema';
@@ -84,7 +84,7 @@ function benchRawInsert(dbPath: string, o: Required<IngestBenchOptions>): Ingest
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('wal_autocheckpoint = 0');
-  migrate(db);
+  migrateSqlite(db);
   const insert = db.prepare<[EventRow]>(INSERT_EVENT_SQL);
   const insertBatch = db.transaction((rows: EventRow[]) => {
     for (const row of rows) insert.run(row);

@@ -1,15 +1,25 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { OnDeviceError } from '../core/OnDeviceError';
+import { checkServerRoute } from './checkServerRoute';
 import { formatReleaseStatus, type ReleaseStatusBody } from './formatReleaseStatus';
+import { parseCommandLine } from './parseArgs';
+import { UsageError } from './UsageError';
 
-export const RELEASE_USAGE = `  ondevice release publish <file.onnx> --model <id> --version <v> [--notes …] [--metrics file.json] [--breaking]
-  ondevice release rollout <id> <version> --percent <N>
-  ondevice release promote <id> <version>
-  ondevice release rollback <id> <version> [--reason …]
-  ondevice release status <id>
-    every command: [--server URL] (default $ONDEVICE_SERVER or http://127.0.0.1:8080); writes send $ONDEVICE_ADMIN_TOKEN,
-    status sends $COLLECTOR_READ_TOKEN when set`;
+const SUBCOMMANDS = new Map([
+  ['publish', 'ondevice release publish <file.onnx> --model <id> --version <v> [--notes …] [--metrics file.json] [--breaking]'],
+  ['rollout', 'ondevice release rollout <id> <version> --percent <N>'],
+  ['promote', 'ondevice release promote <id> <version> [--reason …]'],
+  ['rollback', 'ondevice release rollback <id> <version> [--reason …]'],
+  ['status', 'ondevice release status <id>'],
+]);
+const COMMON = `    every release command: [--server URL] (default $ONDEVICE_SERVER or http://127.0.0.1:8080); writes send
+    $ONDEVICE_ADMIN_TOKEN, status sends $COLLECTOR_READ_TOKEN when set`;
+
+/** The usage of `ondevice release <sub>`, or of every release command. */
+export function releaseUsage(sub?: string): string {
+  const one = sub === undefined ? undefined : SUBCOMMANDS.get(sub);
+  return `${(one ? [one] : [...SUBCOMMANDS.values()]).map((line) => `  ${line}`).join('\n')}\n${COMMON}`;
+}
 
 const PUBLISH_TIMEOUT_MS = 10 * 60_000;
 const CALL_TIMEOUT_MS = 30_000;
@@ -20,31 +30,21 @@ const CALL_TIMEOUT_MS = 30_000;
  */
 export async function runRelease(args: string[], env: NodeJS.ProcessEnv = process.env, print = console.log): Promise<number> {
   const [sub, ...rest] = args;
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        server: { type: 'string' },
-        model: { type: 'string' },
-        version: { type: 'string' },
-        notes: { type: 'string' },
-        metrics: { type: 'string' },
-        breaking: { type: 'boolean' },
-        percent: { type: 'string' },
-        reason: { type: 'string' },
-      },
-    });
-  } catch (error) {
-    throw new OnDeviceError('INVALID_INPUT', (error as Error).message);
-  }
-  const { values: o, positionals: p } = parsed;
+  if (sub === undefined || !SUBCOMMANDS.has(sub)) throw new UsageError(`unknown release command ${JSON.stringify(sub ?? '')}`);
+  const { values: o, positionals: p } = parseCommandLine(rest, {
+    server: { type: 'string' },
+    model: { type: 'string' },
+    version: { type: 'string' },
+    notes: { type: 'string' },
+    metrics: { type: 'string' },
+    breaking: { type: 'boolean' },
+    percent: { type: 'string' },
+    reason: { type: 'string' },
+  });
   const server = (o.server ?? env.ONDEVICE_SERVER ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
   const admin: Record<string, string> = env.ONDEVICE_ADMIN_TOKEN ? { authorization: `Bearer ${env.ONDEVICE_ADMIN_TOKEN}` } : {};
   const need = (count: number, what: string) => {
-    if (p.length !== count) throw new OnDeviceError('INVALID_INPUT', `release ${sub} takes ${what}`);
+    if (p.length !== count) throw new UsageError(`release ${sub} takes ${what}`);
   };
   const seg = encodeURIComponent;
 
@@ -52,7 +52,7 @@ export async function runRelease(args: string[], env: NodeJS.ProcessEnv = proces
   switch (sub) {
     case 'publish': {
       need(1, '<file.onnx> --model <id> --version <v>');
-      if (!o.model || !o.version) throw new OnDeviceError('INVALID_INPUT', 'release publish needs --model <id> and --version <v>');
+      if (!o.model || !o.version) throw new UsageError('release publish needs --model <id> and --version <v>');
       const bytes = await readFile(p[0]).catch((e: Error) => {
         throw new OnDeviceError('INVALID_INPUT', `cannot read ${p[0]}: ${e.message}`);
       });
@@ -83,7 +83,7 @@ export async function runRelease(args: string[], env: NodeJS.ProcessEnv = proces
       need(2, '<id> <version> --percent <N>');
       const percent = Number(o.percent);
       if (o.percent === undefined || !Number.isInteger(percent) || percent < 0 || percent > 100)
-        throw new OnDeviceError('INVALID_INPUT', `--percent must be an integer 0–100, got ${String(o.percent)}`);
+        throw new UsageError(`--percent must be an integer 0–100, got ${String(o.percent)}`);
       response = await send(
         `${server}/v1/releases/${seg(p[0])}/${seg(p[1])}/rollout`,
         'PUT',
@@ -115,8 +115,9 @@ export async function runRelease(args: string[], env: NodeJS.ProcessEnv = proces
       break;
     }
     default:
-      throw new OnDeviceError('INVALID_INPUT', `unknown release command ${JSON.stringify(sub ?? '')}`);
+      throw new UsageError(`unknown release command ${JSON.stringify(sub)}`);
   }
+  if (response.status === 404) await checkServerRoute(server, '/v1/releases', 'release API');
   if (response.status >= 200 && response.status < 300) {
     const r = (response.body as { release: { modelId: string; version: string; state: string; percent: number; sha256: string } }).release;
     print(`${r.modelId} ${r.version}: ${r.state.replace('_', ' ')} at ${r.percent}% (sha256 ${r.sha256.slice(0, 12)}…)`);

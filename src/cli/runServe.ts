@@ -1,10 +1,14 @@
 import { createServer } from 'node:http';
-import { OnDeviceError } from '../core/OnDeviceError';
-import { deliverToCollector } from '../serve/collectorDelivery';
-import { createInferenceServer } from '../serve/createInferenceServer';
-import { InferenceEventQueue } from '../serve/InferenceEventQueue';
-import { inferenceServerOptionsFromEnv } from '../serve/inferenceServerOptionsFromEnv';
+import { deliverToCollector } from '../inference/collectorDelivery';
+import { createInferenceServer } from '../inference/createInferenceServer';
+import { InferenceEventQueue } from '../inference/InferenceEventQueue';
+import { inferenceServerOptionsFromEnv } from '../inference/inferenceServerOptionsFromEnv';
 import { parseArgs, positiveInt } from './parseArgs';
+import { UsageError } from './UsageError';
+
+export const SERVE_USAGE = `  ondevice serve [--port 8080] [--host 127.0.0.1] [--workers N] [--models-dir DIR] [--collector URL] [--site-key KEY]
+    the /v2 inference server alone; --models-dir (or $ONDEVICE_MODELS_DIR): a folder with a registry.json,
+    or a plain folder of .onnx files (each served as its file name, lower-cased)`;
 
 /**
  * `ondevice serve [--port 8080] [--host 127.0.0.1] [--workers N] [--models-dir DIR] [--collector URL] [--site-key KEY]`:
@@ -27,7 +31,7 @@ export async function runServe(args: string[]): Promise<void> {
   const collectorUrl = (values.collector as string | undefined) ?? (process.env.ONDEVICE_COLLECTOR_URL || undefined);
   const siteKey = (values['site-key'] as string | undefined) ?? (process.env.ONDEVICE_COLLECTOR_SITE_KEY || 'demo');
   if (collectorUrl !== undefined && !URL.canParse(collectorUrl)) {
-    throw new OnDeviceError('INVALID_INPUT', `--collector must be a URL, got ${JSON.stringify(collectorUrl)}`);
+    throw new UsageError(`--collector must be a URL, got ${JSON.stringify(collectorUrl)}`);
   }
   const events = collectorUrl ? new InferenceEventQueue({ deliver: deliverToCollector({ url: collectorUrl, siteKey }) }) : undefined;
   const inference = await createInferenceServer({

@@ -3,34 +3,34 @@ import { AlertMonitor, type AlertTransition } from './AlertMonitor';
 import { loadAlertRules, parseAlertRules, type AlertConfig, type AlertRule } from './alertRules';
 import { CollectorMetrics } from './CollectorMetrics';
 import type { CollectorStorage } from './CollectorStorage';
-import type { OriginPolicy } from './corsHeaders';
+import type { OriginPolicy } from '../http/corsHeaders';
 import type { EventWriter } from './EventWriter';
 import type { TelemetryEvent } from '../core/eventSchema';
 import { handleIngest, type IngestContext } from './handleIngest';
-import { LOOPBACK_HOST_NAMES } from './hostAllowed';
+import { LOOPBACK_HOST_NAMES } from '../http/hostAllowed';
 import { InstallEventLimiter } from './InstallEventLimiter';
-import { isLoopbackHost } from './isLoopbackHost';
-import { alwaysLeader } from './leader/alwaysLeader';
-import { defaultInstanceId } from './leader/defaultInstanceId';
-import type { LeaderLease } from './leader/LeaderLease';
-import { openPostgresLeaderLease } from './leader/openPostgresLeaderLease';
+import { isLoopbackHost } from '../http/isLoopbackHost';
+import { alwaysLeader } from '../db/alwaysLeader';
+import { defaultInstanceId } from '../db/defaultInstanceId';
+import type { LeaderLease } from '../db/LeaderLease';
+import { openPostgresLeaderLease } from '../db/openPostgresLeaderLease';
 import { openSqliteStorage } from './openSqliteStorage';
-import { describePostgresUrl } from './postgres/openPostgresPool';
+import { describePostgresUrl } from '../db/openPostgresPool';
 import { openPostgresStorage } from './postgres/openPostgresStorage';
 import type { RetentionPolicy } from './Retention';
 import { parseWindow } from './parseWindow';
 import { QueryWorker } from './QueryWorker';
 import { inlineReadQueries, type ReadQueries } from './ReadQueries';
-import type { ReadAccessPolicy } from './readAccess';
-import type { Route } from './Route';
-import { routeRequest, type RouteTable } from './routeRequest';
-import { sendJson } from './sendJson';
+import type { ReadAccessPolicy } from '../http/readAccess';
+import type { Route } from '../http/Route';
+import { routeRequest, type RouteTable } from '../http/routeRequest';
+import { sendJson } from '../http/sendJson';
 import { DATASET_PATH_PREFIX, serveDataset } from './serveDataset';
 import { loadKnownModels } from './loadKnownModels';
 import { ModelKeyBudget } from './ModelKeyBudget';
 import { loadDashboardAssets, sendAsset, type DashboardAssets } from './serveDashboard';
-import { TokenBucketLimiter } from './TokenBucketLimiter';
-import { WebhookNotifier } from './WebhookNotifier';
+import { TokenBucketLimiter } from '../http/TokenBucketLimiter';
+import { WebhookNotifier } from '../http/WebhookNotifier';
 import { writeInSlices } from './writeInSlices';
 
 export interface CollectorOptions {
@@ -104,9 +104,9 @@ export interface CollectorOptions {
   knownModels?: Array<{ modelId: string; modelVersion?: string }>;
   /** Feedback events one install contributes to an accuracy alert window at most. Default 20. */
   maxFeedbackPerInstall?: number;
-  /** Events per install per minute (per site key); a batch over it gets 429. Default 600; 0 disables. */
+  /** Events per install per minute (per site key); those over it are deferred (a 429 listing them). Default 600; 0 disables. */
   installEventsPerMinute?: number;
-  /** `sample` events per install per minute (per site key), on top of the event limit; 429 beyond. Default 30; 0 disables. */
+  /** `sample` events per install per minute (per site key), on top of the event limit; deferred beyond. Default 30; 0 disables. */
   installSamplesPerMinute?: number;
   /** Bound on receiving an ingest request body. Default 10 s. */
   bodyTimeoutMs?: number;
@@ -312,9 +312,11 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
   pruneTimer?.unref();
   if (pruneTimer) prune();
 
-  const installLimiter = new InstallEventLimiter(options.installEventsPerMinute ?? 600);
   // Samples are up to 128 KiB each: one install must not fill the disk with them at the event rate.
-  const sampleLimiter = new InstallEventLimiter(options.installSamplesPerMinute ?? 30, 'sample events');
+  const installLimiter = new InstallEventLimiter({
+    eventsPerMinute: options.installEventsPerMinute ?? 600,
+    samplesPerMinute: options.installSamplesPerMinute ?? 30,
+  });
   const ingest: IngestContext = {
     store: storage.writer,
     limiter: new TokenBucketLimiter(options.rateLimit ?? { perSecond: 20, burst: 60 }),
@@ -324,13 +326,7 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
     bodyTimeoutMs: options.bodyTimeoutMs ?? DEFAULT_INGEST_BODY_TIMEOUT_MS,
     now,
     onResponse: (status, code) => metrics.recordIngestResponse(status, code),
-    admitBatch: (events, siteKey) =>
-      installLimiter.admit(events, siteKey, now()) ??
-      sampleLimiter.admit(
-        events.filter((e) => e.type === 'sample'),
-        siteKey,
-        now(),
-      ),
+    admitBatch: (events, siteKey) => installLimiter.admit(events, siteKey, now()),
     onStored: (stored, duplicates) => {
       metrics.recordStored(stored, duplicates);
       if (stored.length > 0) monitor.evaluateSoon();

@@ -5,7 +5,7 @@
 import { createServer } from 'node:http';
 import { collectorOptionsFromEnv } from './collectorOptionsFromEnv';
 import { createCollector } from './createCollector';
-import { applyServerTimeouts, serverOptions, serverTimeoutsFromEnv, type ServerTimeouts } from './serverTimeouts';
+import { applyServerTimeouts, serverOptions, serverTimeoutsFromEnv, type ServerTimeouts } from '../http/serverTimeouts';
 
 const host = process.env.HOST || '127.0.0.1';
 const port = Number(process.env.PORT ?? 8787);

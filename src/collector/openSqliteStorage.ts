@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { CollectorStorage } from './CollectorStorage';
 import { ModelKeyBudget } from './ModelKeyBudget';
-import { openSqliteDatabase, type SqliteOptions } from './openSqliteDatabase';
+import { openSqliteDatabase, type SqliteOptions } from '../db/openSqliteDatabase';
 import { pruneSqliteEvents } from './pruneSqliteEvents';
 import type { PruneResult, RetentionPolicy } from './Retention';
 import { SqliteAlertStore } from './SqliteAlertStore';

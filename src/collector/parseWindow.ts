@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { sendJson } from './sendJson';
+import { sendJson } from '../http/sendJson';
 
 const HOUR_MS = 60 * 60 * 1000;
 export const MAX_WINDOW_MS = 90 * 24 * HOUR_MS;

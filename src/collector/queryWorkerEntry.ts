@@ -4,7 +4,7 @@ import * as Comlink from 'comlink/dist/esm/comlink.mjs';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { checkpointWal } from './checkpointWal';
-import { openSqliteDatabase } from './openSqliteDatabase';
+import { openSqliteDatabase } from '../db/openSqliteDatabase';
 import type { QueryApi, QueryWorkerData } from './queryProtocol';
 import { createQueryApi } from './ReadQueries';
 import { SqliteAlertStore } from './SqliteAlertStore';

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { LIMITS } from '../core/eventSchema';
 import type { DatasetCursor, SampleStore } from './SampleStore';
-import { sendJson } from './sendJson';
+import { sendJson } from '../http/sendJson';
 import { drained } from './writeInSlices';
 
 export const DATASET_PATH_PREFIX = '/v1/datasets/';

@@ -3,6 +3,7 @@
 // The page reads it (src/client/resolveRelease.ts); the server writes it (src/releases/).
 import * as v from 'valibot';
 import { problemWithLocation } from '../core/onnx/dataLocation';
+import { ownRecord } from '../core/schema/ownRecord';
 import { SampleHintSchema, TensorSpecSchema } from './ModelEntry';
 
 const nonEmptyString = v.pipe(v.string(), v.minLength(1));
@@ -51,5 +52,6 @@ export const ReleaseEntrySchema = v.object({
 });
 export type ReleaseEntry = v.InferOutput<typeof ReleaseEntrySchema>;
 
-export const ReleaseManifestSchema = v.object({ models: v.record(v.string(), ReleaseEntrySchema) });
+// ownRecord, not v.record: a model may be called `constructor`.
+export const ReleaseManifestSchema = v.object({ models: ownRecord(v.string(), ReleaseEntrySchema) });
 export type ReleaseManifest = v.InferOutput<typeof ReleaseManifestSchema>;

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { inTransaction } from '../collector/postgres/openPostgresPool';
+import { inTransaction } from '../db/openPostgresPool';
 import type { Decision, NewRelease, Release, ReleaseEntry, ReleaseState, ReleaseStore, Evaluation } from './ReleaseStore';
 
 interface ReleaseRow {

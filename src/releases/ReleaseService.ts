@@ -25,6 +25,18 @@ export class ReleaseError extends Error {
   }
 }
 
+/**
+ * A publish whose model work passed a sandbox limit, or killed its sandbox process, is refused as 422
+ * MODEL_LOAD_FAILED with `details.reason` ('TIMEOUT' | 'MEMORY' | 'CRASHED') and the limit it passed.
+ */
+function sandboxRefusal(error: unknown): ReleaseError | undefined {
+  if (!(error instanceof OnDeviceError)) return undefined;
+  const { reason, limitMs, limitBytes } = error.details;
+  if (reason !== 'TIMEOUT' && reason !== 'MEMORY' && error.code !== 'WORKER_CRASHED') return undefined;
+  const details = reason === 'TIMEOUT' ? { reason, limitMs } : reason === 'MEMORY' ? { reason, limitBytes } : { reason: 'CRASHED' };
+  return new ReleaseError(422, 'MODEL_LOAD_FAILED', error.message, { details });
+}
+
 export interface ReleaseServiceOptions {
   store: ReleaseStore;
   metrics: VersionMetricsSource;
@@ -127,7 +139,7 @@ export class ReleaseService {
     try {
       signature = await this.options.readSignature(bytes);
     } catch (e) {
-      if (e instanceof OnDeviceError) throw new ReleaseError(422, e.code, e.message);
+      if (e instanceof OnDeviceError) throw sandboxRefusal(e) ?? new ReleaseError(422, e.code, e.message);
       throw e;
     }
     const versions = await this.store.list(modelId);
@@ -208,6 +220,9 @@ export class ReleaseService {
       const sha256 = createHash('sha256').update(copy.bytes).digest('hex');
       return { copy: { bytes: copy.bytes, entry: { sha256, bytes: copy.bytes.byteLength, onnxruntime: copy.onnxruntime } } };
     } catch (e) {
+      // Running the upload on sample inputs past a sandbox limit refuses the upload; any other failure only costs the copy.
+      const refusal = sandboxRefusal(e);
+      if (refusal) throw refusal;
       return { optimizedError: `no pre-optimised copy: ${e instanceof Error ? e.message : String(e)}` };
     }
   }

@@ -1,15 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { LOOPBACK_HOST_NAMES } from '../collector/hostAllowed';
+import { LOOPBACK_HOST_NAMES } from '../http/hostAllowed';
 import { parseRegistry } from '../registry/parseRegistry';
-import { isLoopbackHost } from '../collector/isLoopbackHost';
-import { readBody } from '../collector/readBody';
-import { sendJson } from '../collector/sendJson';
-import { WebhookNotifier } from '../collector/WebhookNotifier';
-import type { LeaderLease } from '../collector/leader/LeaderLease';
-import { checkReadAccess, checkWriteAccess, type ReadAccessPolicy, type WriteAccessPolicy } from './checkWriteAccess';
+import { holdIdleTimeout } from '../http/holdIdleTimeout';
+import { isLoopbackHost } from '../http/isLoopbackHost';
+import { readBody } from '../http/readBody';
+import { sendJson } from '../http/sendJson';
+import { WebhookNotifier } from '../http/WebhookNotifier';
+import type { LeaderLease } from '../db/LeaderLease';
+import { checkReadAccess, checkWriteAccess, type ReadAccessPolicy, type WriteAccessPolicy } from '../http/checkWriteAccess';
+import type { SandboxSettings } from '../sandbox';
 import { deriveOptimizedCopy } from './deriveOptimizedCopy';
-import { readBinaryBody } from './readBinaryBody';
+import { readBinaryBody } from '../http/readBinaryBody';
 import { readSignature } from './readSignature';
 import { INSTALL_ID, MODEL_ID, VERSION, releaseOptimizedUrl } from './releaseIds';
 import { ReleaseError, ReleaseService } from './ReleaseService';
@@ -43,6 +45,8 @@ export interface ReleaseControlOptions {
    * `leader`), so a stage is decided once. Default: this instance always decides.
    */
   leader?: LeaderLease;
+  /** Limits of the sandbox processes that load and run uploads (publish checks). Default DEFAULT_SANDBOX_SETTINGS. */
+  sandbox?: SandboxSettings;
   /** Largest accepted upload. Default 512 MiB. */
   maxPublishBytes?: number;
   /** Deadline for receiving an upload. Default 10 minutes. */
@@ -94,8 +98,8 @@ export async function createReleaseControl(options: ReleaseControlOptions): Prom
     store: options.store,
     metrics: options.metrics,
     config,
-    readSignature,
-    deriveOptimized: deriveOptimizedCopy,
+    readSignature: (bytes) => readSignature(bytes, options.sandbox),
+    deriveOptimized: (bytes, release) => deriveOptimizedCopy(bytes, release, options.sandbox),
     onKnownVersion: options.addKnownModel,
     now: options.now,
     onRollback: (d) => {
@@ -194,7 +198,15 @@ export async function createReleaseControl(options: ReleaseControlOptions): Prom
         sendJson(res, body.status, { error: body.error, code: body.code, path: '$' }, { connection: 'close' });
         return true;
       }
-      const { optimizedError, ...release } = await service.publish({ modelId, version, bytes: body.bytes, ...params });
+      // Checking the upload takes as long as its sandbox limits allow, longer than the idle-socket timeout.
+      const restoreIdleTimeout = holdIdleTimeout(req);
+      let published;
+      try {
+        published = await service.publish({ modelId, version, bytes: body.bytes, ...params });
+      } finally {
+        restoreIdleTimeout();
+      }
+      const { optimizedError, ...release } = published;
       // The pre-optimised copy (null when none could be derived; optimizedError says why) beside the release.
       sendJson(res, 201, { release, optimized: release.entry.optimized ?? null, ...(optimizedError ? { optimizedError } : {}) });
       return true;

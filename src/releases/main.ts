@@ -4,7 +4,7 @@
 import { createServer } from 'node:http';
 import { collectorOptionsFromEnv } from '../collector/collectorOptionsFromEnv';
 import { createCollector } from '../collector/createCollector';
-import { applyServerTimeouts, serverOptions, serverTimeoutsFromEnv } from '../collector/serverTimeouts';
+import { applyServerTimeouts, serverOptions, serverTimeoutsFromEnv } from '../http/serverTimeouts';
 import { openReleaseControl } from './openReleaseControl';
 import { releaseOptionsFromEnv } from './releaseOptionsFromEnv';
 

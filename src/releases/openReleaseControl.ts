@@ -1,6 +1,6 @@
-import { describePostgresUrl, openPostgresPool } from '../collector/postgres/openPostgresPool';
-import { migratePostgres } from '../collector/postgres/pgMigrations';
-import { openSqliteDatabase } from '../collector/openSqliteDatabase';
+import { describePostgresUrl, openPostgresPool } from '../db/openPostgresPool';
+import { migratePostgres } from '../db/postgresMigrations';
+import { openSqliteDatabase } from '../db/openSqliteDatabase';
 import { createReleaseControl, type ReleaseControl, type ReleaseControlOptions } from './createReleaseControl';
 import { PostgresReleaseStore } from './PostgresReleaseStore';
 import { PostgresVersionMetrics } from './PostgresVersionMetrics';

@@ -1,5 +1,6 @@
 import { databaseUrlFromEnv } from '../collector/collectorOptionsFromEnv';
-import { isLoopbackHost } from '../collector/isLoopbackHost';
+import { isLoopbackHost } from '../http/isLoopbackHost';
+import { sandboxSettingsFromEnv } from '../sandbox';
 import type { ReleaseControlOptions } from './createReleaseControl';
 
 /**
@@ -9,6 +10,7 @@ import type { ReleaseControlOptions } from './createReleaseControl';
  *   ONDEVICE_RELEASE_EVAL_INTERVAL_MS decision-loop period (default: the policy file's evaluationIntervalMs)
  *   ONDEVICE_MAX_PUBLISH_BYTES        largest upload (default 512 MiB)
  *   ONDEVICE_PUBLISH_BODY_TIMEOUT_MS  deadline for receiving an upload (default 600000)
+ *   ONDEVICE_SANDBOX_*                limits of the sandbox processes that check uploads (sandboxSettingsFromEnv)
  * and the collector's COLLECTOR_DB_PATH, COLLECTOR_DATABASE_URL, COLLECTOR_READ_TOKEN, COLLECTOR_REQUIRE_TOKEN,
  * COLLECTOR_ALLOWED_HOSTS, COLLECTOR_WEBHOOK_URL and COLLECTOR_REGISTRY.
  */
@@ -40,5 +42,6 @@ export function releaseOptionsFromEnv(
     evaluationIntervalMs: int('ONDEVICE_RELEASE_EVAL_INTERVAL_MS'),
     maxPublishBytes: int('ONDEVICE_MAX_PUBLISH_BYTES'),
     publishBodyTimeoutMs: int('ONDEVICE_PUBLISH_BODY_TIMEOUT_MS'),
+    sandbox: sandboxSettingsFromEnv(env),
   };
 }

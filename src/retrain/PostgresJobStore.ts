@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { inTransaction } from '../collector/postgres/openPostgresPool';
+import { inTransaction } from '../db/openPostgresPool';
 import type { Job, JobStore, JobTrigger, JobUpdate } from './JobStore';
 import { COLUMNS, JSON_FIELDS, jobOf, type JobRow } from './jobRows';
 

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import type { SandboxSettings } from '../sandbox';
 import type { Job, JobStore, JobTrigger } from './JobStore';
 import type { RetrainConfig } from './retrainConfig';
 import { runRetrainJob, type JobOutcome, type RetrainPorts } from './runRetrainJob';
+import { ownValue } from '../core/ownValue';
 
 /** A refusal to start a job, answered over HTTP as `{ error: { code, message } }` with `status`. */
 export class JobRefusal extends Error {
@@ -25,6 +27,8 @@ export interface RetrainJobsOptions {
   lockLeaseMs?: number;
   /** Working directory of trainer commands. */
   cwd?: string;
+  /** Limits of the sandbox processes that evaluate candidates. Default DEFAULT_SANDBOX_SETTINGS. */
+  sandbox?: SandboxSettings;
   /** Bytes of log kept per job (the tail). Default 16 KiB. */
   maxLogBytes?: number;
   log?: (line: string) => void;
@@ -59,7 +63,7 @@ export class RetrainJobs {
    * end. Refused while any job runs (here or in another process) or for a model without a config.
    */
   async start(modelId: string, trigger: JobTrigger): Promise<{ job: Job; finished: Promise<Job> }> {
-    const config = this.options.config.models[modelId];
+    const config = ownValue(this.options.config.models, modelId);
     if (!config)
       throw new JobRefusal(404, 'UNKNOWN_MODEL', `no retraining configured for ${JSON.stringify(modelId)} (config/retrain.json)`);
     if (this.running || this.closed || !(await this.options.store.acquireLock(this.holder, this.now(), this.leaseMs)))
@@ -86,7 +90,7 @@ export class RetrainJobs {
 
   /** Start a job for a trigger unless one runs or the model's cooldown has not passed; never throws. */
   trigger(modelId: string, trigger: Exclude<JobTrigger, 'manual'>): void {
-    const config = this.options.config.models[modelId];
+    const config = ownValue(this.options.config.models, modelId);
     if (!config || this.closed) return;
     const last = this.lastStartMs.get(modelId);
     if (last !== undefined && this.now() - last < config.cooldownMs) {
@@ -148,6 +152,7 @@ export class RetrainJobs {
         log,
         cwd: this.options.cwd,
         signal: this.stop.signal,
+        sandbox: this.options.sandbox,
       });
     } catch (e) {
       outcome = { state: 'failed', reason: (e as Error).message, baseVersion: null, resultVersion: null, metrics: null, dataSummary: null };

@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LOOPBACK_HOST_NAMES } from '../collector/hostAllowed';
-import { isLoopbackHost } from '../collector/isLoopbackHost';
-import { readBody } from '../collector/readBody';
-import { sendJson } from '../collector/sendJson';
-import { checkReadAccess, checkWriteAccess, type ReadAccessPolicy } from '../releases/checkWriteAccess';
+import type { SandboxSettings } from '../sandbox';
+import { LOOPBACK_HOST_NAMES } from '../http/hostAllowed';
+import { isLoopbackHost } from '../http/isLoopbackHost';
+import { readBody } from '../http/readBody';
+import { sendJson } from '../http/sendJson';
+import { checkReadAccess, checkWriteAccess, type ReadAccessPolicy } from '../http/checkWriteAccess';
 import type { JobStore } from './JobStore';
 import { JobRefusal, RetrainJobs } from './RetrainJobs';
 import type { RetrainConfig } from './retrainConfig';
@@ -27,6 +28,8 @@ export interface RetrainControlOptions {
   clearAlert?: (rule: string, labels: Record<string, string>, value: number) => Promise<unknown>;
   lockLeaseMs?: number;
   cwd?: string;
+  /** Limits of the sandbox processes that evaluate candidates. Default DEFAULT_SANDBOX_SETTINGS. */
+  sandbox?: SandboxSettings;
   log?: (line: string) => void;
   now?: () => number;
 }
@@ -57,6 +60,7 @@ export function createRetrainControl(options: RetrainControlOptions): RetrainCon
     ports: options.ports,
     lockLeaseMs: options.lockLeaseMs,
     cwd: options.cwd,
+    sandbox: options.sandbox,
     log,
     now: options.now,
     onFailed: (job) =>

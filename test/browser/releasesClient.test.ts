@@ -1,5 +1,5 @@
 // The browser side of releases (staged rollout and rollback) in real Chromium against the real release control plane: the
-// `npm start` server (src/server/main.ts) as a process on its own temp database, its decision loop parked
+// `npm start` server (src/start/main.ts) as a process on its own temp database, its decision loop parked
 // (an hour's interval) so only this test's operator calls change the rollout. tiny-mlp v1 is the registry's
 // seeded stable release; v2 (same model, other weights: same signature, other outputs) is published through
 // the real HTTP API from Node (no Origin header), rolled out to 50 % and rolled back. Each browser context is

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ModelKeyBudget, OTHER_MODEL } from '../../src/collector/ModelKeyBudget';
-import { TokenBucketLimiter } from '../../src/collector/TokenBucketLimiter';
+import { TokenBucketLimiter } from '../../src/http/TokenBucketLimiter';
 
 const key = (b: ModelKeyBudget, site: string, id: string, version: string | null) => {
   const k = b.admit(site, id, version);

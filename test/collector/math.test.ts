@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { isLoopbackHost } from '../../src/collector/isLoopbackHost';
+import { isLoopbackHost } from '../../src/http/isLoopbackHost';
 import { median, percentile } from '../../src/collector/percentile';
 import { populationStabilityIndex, PSI_EPSILON } from '../../src/collector/populationStabilityIndex';
 import { PrometheusRegistry } from '../../src/collector/PrometheusRegistry';
-import { TokenBucketLimiter } from '../../src/collector/TokenBucketLimiter';
+import { TokenBucketLimiter } from '../../src/http/TokenBucketLimiter';
 
 describe('percentile', () => {
   const sorted = Float64Array.from({ length: 100 }, (_, i) => i + 1); // 1..100

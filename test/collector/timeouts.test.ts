@@ -36,7 +36,7 @@ async function exchange(port: number, text: string): Promise<{ socket: Socket; c
 }
 
 for (const [name, entry] of [
-  ['npm start (src/server/main.ts)', 'src/server/main.ts'],
+  ['npm start (src/start/main.ts)', 'src/start/main.ts'],
   ['standalone collector (src/collector/main.ts)', 'src/collector/main.ts'],
 ] as const) {
   describe(`server timeouts: ${name}`, () => {
@@ -76,7 +76,7 @@ for (const [name, entry] of [
 
 describe('configuration errors of npm start', () => {
   it('says "collector:" once', async () => {
-    const started = spawnServer(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], {
+    const started = spawnServer(process.execPath, ['--import', 'tsx', 'src/start/main.ts'], {
       env: { HOST: '0.0.0.0', COLLECTOR_READ_TOKEN: '', COLLECTOR_DB_PATH: ':memory:' },
       timeoutMs: 20_000,
     });

@@ -6,7 +6,7 @@ import { launchChromium, type LaunchChromiumOptions } from './chromium';
 import { spawnServer, type SpawnedServer } from './spawnServer';
 
 /**
- * Start the real `npm start` server (src/server/main.ts, built dist/) on a free port.
+ * Start the real `npm start` server (src/start/main.ts, built dist/) on a free port.
  * `env` can turn off isolation headers (ONDEVICE_ISOLATION=0) or serve test fixtures (ONDEVICE_FIXTURES_DIR).
  */
 export function startAppServer(env: Record<string, string> = {}): Promise<SpawnedServer> {
@@ -14,7 +14,7 @@ export function startAppServer(env: Record<string, string> = {}): Promise<Spawne
   // profile — one install id, shared by its pages and workers — through many runs, so the per-install event
   // limit (600 a minute; tested in test/collector/backdating.test.ts) is off unless the test sets it.
   const dbPath = path.join(mkdtempSync(path.join(tmpdir(), 'ondevice-app-')), 'collector.sqlite');
-  return spawnServer(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], {
+  return spawnServer(process.execPath, ['--import', 'tsx', 'src/start/main.ts'], {
     // No retraining unless the test configures it: a test's wrong feedback on digits must not start a
     // trainer (minutes of CPU) behind its back.
     env: {

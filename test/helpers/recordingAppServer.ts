@@ -1,11 +1,11 @@
-// The real app server (src/server/createAppServer.ts) in-process on 127.0.0.1, recording every request
+// The real app server (src/start/createAppServer.ts) in-process on 127.0.0.1, recording every request
 // it receives and every body byte it sends, with per-test handlers in front (cut a connection, serve the
 // wrong bytes, deploy a new build). Used by the model-store, offline and service-worker tests.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createAppServer } from '../../src/server/createAppServer';
+import { createAppServer } from '../../src/start/createAppServer';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DIST = path.join(ROOT, 'dist');

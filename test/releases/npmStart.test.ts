@@ -1,4 +1,4 @@
-// The release routes are part of `npm start` (src/server/main.ts, needs `npm run build`), ahead of the
+// The release routes are part of `npm start` (src/start/main.ts, needs `npm run build`), ahead of the
 // collector's /v1/ 404 and beside the app's /models/.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';

@@ -104,7 +104,7 @@ describe('retraining in npm start (real server process, real ingest, real traine
     writeFileSync(path.join(v1, 'dataset', 'field-train.jsonl'), '');
     execFileSync(TRAINER[0], [...TRAINER.slice(1), '--dataset', path.join(v1, 'dataset'), '--out', v1]);
 
-    server = await spawnServer(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], {
+    server = await spawnServer(process.execPath, ['--import', 'tsx', 'src/start/main.ts'], {
       env: {
         COLLECTOR_DB_PATH: path.join(dir, 'collector.sqlite'),
         COLLECTOR_ALERT_RULES: path.join(dir, 'alerts.json'),

@@ -1,4 +1,4 @@
-// `npm start` (src/server/main.ts) answers the Open Inference Protocol on the same port as the rest, and
+// `npm start` (src/start/main.ts) answers the Open Inference Protocol on the same port as the rest, and
 // its collector stores every answered inference as an `inference` event with backend 'server'.
 import Database from 'better-sqlite3';
 import { mkdtempSync } from 'node:fs';

@@ -3,9 +3,9 @@
 import Database from 'better-sqlite3';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deliverToCollector } from '../../src/serve/collectorDelivery';
-import { InferenceEventQueue } from '../../src/serve/InferenceEventQueue';
-import type { ServerInferenceRecord } from '../../src/serve/ServerInferenceRecord';
+import { deliverToCollector } from '../../src/inference/collectorDelivery';
+import { InferenceEventQueue } from '../../src/inference/InferenceEventQueue';
+import type { ServerInferenceRecord } from '../../src/inference/ServerInferenceRecord';
 import { startCollector, type StartedCollector } from '../collector/startCollector';
 import { spawnServer, type SpawnedServer } from '../helpers/spawnServer';
 import { infer } from './v2client';

@@ -114,7 +114,8 @@ describe('every CLI command, subcommand and flag is documented', () => {
   const cliFiles = readdirSync(path.join(root, 'src/cli'))
     .filter((f) => f.endsWith('.ts'))
     .map((f) => read(`src/cli/${f}`));
-  const commands = [...read('src/cli/main.ts').matchAll(/command === '([a-z-]+)'/g)].map((m) => m[1]).filter((c) => c !== '--help');
+  // main.ts declares its commands as a table: `['serve', { usage, run }]`.
+  const commands = [...read('src/cli/main.ts').matchAll(/\[\s*'([a-z-]+)',\s*\{/g)].map((m) => m[1]);
   const subcommands = cliFiles.flatMap((source) => {
     const command = /`ondevice ([a-z]+) …`/.exec(source)?.[1] ?? /ondevice ([a-z]+) [a-z]+ /.exec(source)?.[1];
     return [...source.matchAll(/case '([a-z-]+)':/g)].map((m) => `${command} ${m[1]}`);
@@ -143,8 +144,11 @@ describe('every CLI command, subcommand and flag is documented', () => {
 
 // ---- HTTP routes ----------------------------------------------------------------------------------
 
-/** Every folder under src/ that holds a Node server (and its shared HTTP plumbing, wherever it lives). */
-const SERVER_DIRS = ['collector', 'releases', 'retrain', 'serve', 'server', 'http'].map((d) => `src/${d}`);
+/** Every folder under src/ that runs in Node: the servers and their shared HTTP plumbing, whatever they are called. */
+const BROWSER_DIRS = new Set(['app', 'cache', 'client', 'core', 'embed', 'runtime', 'sw', 'telemetry', 'registry', 'vite']);
+const SERVER_DIRS = readdirSync(path.join(root, 'src'), { withFileTypes: true })
+  .filter((d) => d.isDirectory() && !BROWSER_DIRS.has(d.name))
+  .map((d) => `src/${d.name}`);
 
 function sourcesUnder(dir: string): string[] {
   const full = path.join(root, dir);

@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { decodeV2Response } from '../../src/client/decodeV2Response';
 import { errorFromV2Response } from '../../src/client/errorFromV2Response';
-import { encodeInferResponse } from '../../src/serve/encodeInferResponse';
+import { encodeInferResponse } from '../../src/inference/encodeInferResponse';
 import type { Feeds } from '../../src/core/protocol';
 
 const outputs: Feeds = {

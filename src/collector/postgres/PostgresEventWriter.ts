@@ -6,7 +6,7 @@ import { LATENCY_BUCKETS_MS } from '../latencyBuckets';
 import type { ModelKey, ModelKeyBudget } from '../ModelKeyBudget';
 import type { InsertMeta, InsertResult } from '../storeRows';
 import type { EventPartitions } from './eventPartitions';
-import { inTransaction } from './openPostgresPool';
+import { inTransaction } from '../../db/openPostgresPool';
 import type { PostgresSampleStore } from './PostgresSampleStore';
 
 const MINUTE_MS = 60_000;

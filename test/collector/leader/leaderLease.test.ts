@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { alwaysLeader } from '../../../src/collector/leader/alwaysLeader';
-import type { LeaderLease } from '../../../src/collector/leader/LeaderLease';
-import { openPostgresLeaderLease } from '../../../src/collector/leader/openPostgresLeaderLease';
+import { alwaysLeader } from '../../../src/db/alwaysLeader';
+import type { LeaderLease } from '../../../src/db/LeaderLease';
+import { openPostgresLeaderLease } from '../../../src/db/openPostgresLeaderLease';
 import { createDatabase, startPostgres } from '../../helpers/postgres';
 import { waitFor } from '../startCollector';
 

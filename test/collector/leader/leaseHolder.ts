@@ -1,6 +1,6 @@
 // A process that only holds a leader lease, for the fail-over tests: prints `lease: leader` and
 // `lease: follower` on each change, and stays up until killed.
-import { openPostgresLeaderLease } from '../../../src/collector/leader/openPostgresLeaderLease';
+import { openPostgresLeaderLease } from '../../../src/db/openPostgresLeaderLease';
 
 const lease = await openPostgresLeaderLease({
   url: process.env.LEASE_URL!,

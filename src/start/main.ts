@@ -1,0 +1,127 @@
+// `npm start`: app + library + models + collector on one port.
+// Env: PORT (default 8080), HOST (default 127.0.0.1), ONDEVICE_ISOLATION=0 to omit COOP/COEP,
+// ONDEVICE_CSP to add a Content-Security-Policy header, ONDEVICE_FIXTURES_DIR to also serve a folder at
+// /fixtures/ (tests), the collector's COLLECTOR_* variables (src/collector/collectorOptionsFromEnv.ts)
+// and the server timeouts HTTP_*_TIMEOUT_MS (src/http/serverTimeouts.ts). Inferences answered on /v2
+// are stored by the collector in process as `inference` events with backend 'server'.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { collectorOptionsFromEnv } from '../collector/collectorOptionsFromEnv';
+import { createCollector } from '../collector/createCollector';
+import { applyServerTimeouts, serverOptions, serverTimeoutsFromEnv, type ServerTimeouts } from '../http/serverTimeouts';
+import { deliverToWriter } from '../inference/collectorDelivery';
+import { createInferenceServer } from '../inference/createInferenceServer';
+import { InferenceEventQueue } from '../inference/InferenceEventQueue';
+import { inferenceServerOptionsFromEnv } from '../inference/inferenceServerOptionsFromEnv';
+import { openReleaseControl } from '../releases/openReleaseControl';
+import { releaseOptionsFromEnv } from '../releases/releaseOptionsFromEnv';
+import { JOB_FAILED_ALERT } from '../retrain/createRetrainControl';
+import { openRetrainControl } from '../retrain/openRetrainControl';
+import { storeFieldSamples } from '../retrain/storeFieldSamples';
+import { createAppServer } from './createAppServer';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const port = Number(process.env.PORT ?? 8080);
+const host = process.env.HOST ?? '127.0.0.1';
+
+let timeouts: ServerTimeouts;
+let siteKey = 'demo';
+const collector = await (async () => {
+  timeouts = serverTimeoutsFromEnv(process.env);
+  const options = collectorOptionsFromEnv(process.env, host);
+  siteKey = options.siteKeys?.[0] ?? siteKey;
+  return createCollector({ ...options, releaseView: true, jobsView: true, externalAlertRules: [JOB_FAILED_ALERT] });
+})().catch((e: Error) => {
+  // One prefix: createCollector's messages carry none of their own.
+  console.error(`collector: ${e.message}`);
+  process.exit(1);
+});
+
+// The release control plane (/v1/manifest, /v1/releases/…) on the collector's database; ONDEVICE_ADMIN_TOKEN etc.
+// in src/releases/releaseOptionsFromEnv.ts.
+const releases = await (async () => {
+  const { dbPath, ...options } = releaseOptionsFromEnv(process.env, host);
+  return openReleaseControl(dbPath, {
+    ...options,
+    addKnownModel: (id, v) => collector.budget.addKnown(id, v),
+    leader: collector.leader,
+  });
+})().catch((e: Error) => {
+  console.error(`releases: ${e.message}`);
+  process.exit(1);
+});
+
+// Retraining jobs (/v1/jobs) and their triggers (config/retrain.json, or ONDEVICE_RETRAIN_CONFIG); the
+// trainer runs as a child process. Field samples come from the collector's sample store.
+const retrain = await (async () => {
+  const { dbPath, ...options } = releaseOptionsFromEnv(process.env, host);
+  return openRetrainControl(dbPath, {
+    ...options,
+    collector,
+    releases: releases.service,
+    modelsDir: path.join(root, 'public/models'),
+    cwd: root,
+    fieldSamples: storeFieldSamples(collector.storage.samples),
+    countSamples: collector.storage.samples
+      ? (modelId, sinceMs) => collector.storage.samples!.countSamples(modelId, undefined, sinceMs)
+      : undefined,
+  });
+})().catch((e: Error) => {
+  console.error(`retrain: ${e.message}`);
+  process.exit(1);
+});
+
+// The Open Inference Protocol server (/v2/*); ONDEVICE_* variables in src/inference/inferenceServerOptionsFromEnv.ts.
+// Its inferences reach the collector batched, off the response path, under the first accepted site key.
+const serverEvents = new InferenceEventQueue({ deliver: deliverToWriter(collector.writer, siteKey) });
+const inference = await createInferenceServer({
+  ...inferenceServerOptionsFromEnv(process.env, host),
+  recordInference: serverEvents.record,
+});
+
+const server = createAppServer({
+  distDir: path.join(root, 'dist'),
+  modelsDir: path.join(root, 'public/models'),
+  registryFile: path.join(root, 'models/registry.json'),
+  isolation: process.env.ONDEVICE_ISOLATION !== '0',
+  headers: process.env.ONDEVICE_CSP ? { 'Content-Security-Policy': process.env.ONDEVICE_CSP } : {},
+  mounts: process.env.ONDEVICE_FIXTURES_DIR ? { '/fixtures/': process.env.ONDEVICE_FIXTURES_DIR } : {},
+  handlers: [
+    (req, res) => retrain.handle(req, res),
+    (req, res) => releases.handle(req, res),
+    (req, res) => collector.handle(req, res),
+    (req, res) => inference.handle(req, res),
+  ],
+  serverOptions: serverOptions(timeouts!),
+});
+// Deliberate bounds instead of Node's defaults (idle and trickling connections lived ~87 s): headers,
+// whole request (never shorter than the longest route body deadline), idle keep-alive, idle socket.
+applyServerTimeouts(server, timeouts!, Math.max(collector.longestBodyTimeoutMs, releases.longestBodyTimeoutMs));
+
+server.listen(port, host, () => {
+  const address = server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  console.log(`ondevice listening on http://${host}:${actualPort} (app, models, collector at /v1/, dashboard at /dashboard)`);
+});
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    const force = setTimeout(() => process.exit(1), 5000);
+    force.unref();
+    server.close(
+      () =>
+        void serverEvents
+          .close(2000)
+          .then(() => inference.close())
+          .then(() => retrain.close())
+          .then(() => Promise.all([releases.close(), collector.close()]))
+          .finally(() => process.exit(0)),
+    );
+    server.closeIdleConnections();
+    // Runs in flight end now (503), not when they would: their sandbox processes are killed.
+    void inference.close();
+  });
+}
