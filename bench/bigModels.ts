@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { freemem, tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { resolveUnderRoot, serveFile } from '../src/server/staticFiles';
+import { resolveUnderRoot, serveFile } from '../src/start/staticFiles';
 import { writeTransformerModel, type TransformerSet } from '../scripts/onnx/transformer/writeTransformerModel';
 import { BASE_FLAGS, CHROMIUM_PATH } from '../test/helpers/chromium';
 import { startRecordingAppServer } from '../test/helpers/recordingAppServer';

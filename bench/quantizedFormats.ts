@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { quantizedFormats } from '../scripts/onnx/quantizedFormats';
-import { resolveUnderRoot, serveFile } from '../src/server/staticFiles';
+import { resolveUnderRoot, serveFile } from '../src/start/staticFiles';
 import { launchChromium } from '../test/helpers/chromium';
 import { startRecordingAppServer } from '../test/helpers/recordingAppServer';
 

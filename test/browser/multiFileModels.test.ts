@@ -13,7 +13,7 @@ import { CHUNK_BYTES } from '../../src/cache/chunkBytes';
 import { encodeModel } from '../../src/node/onnx/encodeModel';
 import type { Feeds } from '../../src/core/protocol';
 import { toFloat16Bits } from '../../src/core/float16';
-import { resolveUnderRoot, serveFile } from '../../src/server/staticFiles';
+import { resolveUnderRoot, serveFile } from '../../src/start/staticFiles';
 import { transformerEntry, writeTransformerModel, type TransformerSet } from '../../scripts/onnx/transformer/writeTransformerModel';
 import { launchChromium } from '../helpers/chromium';
 import { startRecordingAppServer, type RecordingAppServer } from '../helpers/recordingAppServer';
