@@ -1,11 +1,12 @@
-// Real-size models (`npm run bench -- big`): transformer-shaped fp32 sets of 400 MB and 2.5 GB, weights in 3 external
-// data files (scripts/onnx/transformer), loaded in headless Chromium on WASM by (A) ondevice by URL — cold (fresh
+// Real-size models (`npm run bench -- big`): transformer-shaped fp32 models of 400 MB (one file, and weights in 3
+// external data files) and 2.5 GB (3 data files), written by scripts/onnx/transformer, loaded in headless Chromium on WASM by (A) ondevice by URL — cold (fresh
 // profile, network → model store → first result) and warm (reload: store → first result) — and by (B) naive
 // onnxruntime-web on the page (`InferenceSession.create(url, { externalData: [{ path, data: url }] })`, no store), from
 // the same localhost server, each in a browser of its own. Also: the model store's read throughput (verified), and
 // the renderer processes' memory (page + worker, Pss) before, at the peak during the load and after it (2 s after
 // the first result, then after a forced GC), as ratios of the set's bytes.
-// BENCH_BIG_SIZES=400e6,2.5e9 picks sizes; BENCH_BIG_DIR keeps the generated sets (default bench-results/big).
+// BENCH_BIG_SETS=400e6/1,400e6/4,2.5e9/4 picks sizes / files; BENCH_BIG_DIR keeps the generated sets (default
+// bench-results/big).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { freemem, tmpdir } from 'node:os';
@@ -17,7 +18,10 @@ import { BASE_FLAGS, CHROMIUM_PATH } from '../test/helpers/chromium';
 import { startRecordingAppServer } from '../test/helpers/recordingAppServer';
 import { rendererBytes, trackRendererMemory } from './rendererMemory';
 
-const SIZES = (process.env.BENCH_BIG_SIZES ?? '400e6,2.5e9').split(',').map(Number);
+const SETS = (process.env.BENCH_BIG_SETS ?? '400e6/1,400e6/4,2.5e9/4').split(',').map((s) => {
+  const [bytes, files] = s.split('/').map(Number);
+  return { bytes, shards: (files || 4) - 1 };
+});
 const DIR = path.resolve(process.env.BENCH_BIG_DIR ?? 'bench-results/big');
 const ORT_DIST = path.resolve('node_modules/onnxruntime-web/dist');
 const SETTLE_MS = 2000;
@@ -52,13 +56,13 @@ export interface BigModelResult {
   memory: Record<'cold' | 'warm' | 'naive', { during: number; after: number; afterGc: number }>;
 }
 
-function setFor(bytes: number): TransformerSet {
-  const dir = path.join(DIR, `fp32-${bytes}`);
+function setFor(bytes: number, shards: number): TransformerSet {
+  const dir = path.join(DIR, shards === 3 ? `fp32-${bytes}` : `fp32-${bytes}-${shards}`);
   const marker = path.join(dir, 'set.json');
   if (existsSync(marker)) return JSON.parse(readFileSync(marker, 'utf8')) as TransformerSet;
   mkdirSync(dir, { recursive: true });
   const started = performance.now();
-  const set = writeTransformerModel({ dir, bytes, shards: 3 });
+  const set = writeTransformerModel({ dir, bytes, shards });
   console.log(
     `  wrote ${(set.totalBytes / 1e6).toFixed(0)} MB in ${set.files.length + 1} files in ${((performance.now() - started) / 1000).toFixed(0)} s`,
   );
@@ -128,7 +132,10 @@ function naiveFirstResult(page: Page, url: string, locations: string[], hidden: 
       const t0 = performance.now();
       const base = new URL(url, window.location.href);
       const externalData = locations.map((location) => ({ path: location, data: new URL(location, base).href }));
-      const session = await ort.InferenceSession.create(url, { executionProviders: ['wasm'], externalData });
+      const session = await ort.InferenceSession.create(url, {
+        executionProviders: ['wasm'],
+        ...(externalData.length ? { externalData } : {}),
+      });
       const sessionMs = performance.now() - t0;
       const data = Float32Array.from({ length: 4 * hidden }, (_, i) => Math.sin(i / 3));
       await session.run({ input: new ort.Tensor('float32', data, [1, 4, hidden]) });
@@ -140,7 +147,7 @@ function naiveFirstResult(page: Page, url: string, locations: string[], hidden: 
 }
 
 export async function runBigModelsBench(): Promise<BigModelResult[]> {
-  const sets = SIZES.map((bytes) => ({ bytes, set: setFor(bytes) }));
+  const sets = SETS.map(({ bytes, shards }) => ({ bytes, set: setFor(bytes, shards) }));
   const server = await startRecordingAppServer({
     handlers: [
       async (req, res, url) => {
@@ -162,7 +169,7 @@ export async function runBigModelsBench(): Promise<BigModelResult[]> {
       if (freemem() < 3 * set.totalBytes + 2e9)
         console.warn(`  only ${(freemem() / 1e9).toFixed(1)} GB free: memory figures may be pressured`);
       const url = `/big/${path.relative(DIR, set.model)}`;
-      console.log(`  ${(bytes / 1e6).toFixed(0)} MB: ondevice cold, warm…`);
+      console.log(`  ${(bytes / 1e6).toFixed(0)} MB in ${set.files.length + 1} files: ondevice cold, warm…`);
       const a = await launch();
       let cold: LoadMeasurement;
       let warm: LoadMeasurement;

@@ -15,6 +15,7 @@ import { printOptimizedModelsBench, runOptimizedModelsBench } from './optimizedM
 import { printWasmCompileBench, runWasmCompileBench } from './wasmCompile';
 import { printBigModelsBench, runBigModelsBench } from './bigModels';
 import { printQuantizedFormatsBench, runQuantizedFormatsBench } from './quantizedFormats';
+import { printWasmCeilingBench, runWasmCeilingBench } from './wasmCeiling';
 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
@@ -100,6 +101,14 @@ if (only.includes('quantized')) {
   printQuantizedFormatsBench(quantized);
   summary.quantized = quantized;
   await writeFile('bench-results/quantized.json', JSON.stringify(quantized, null, 2));
+}
+
+// Only when asked for (`npm run bench -- ceiling`): the largest set the WASM heap holds, per precision (bisection).
+if (only.includes('ceiling')) {
+  const ceiling = await runWasmCeilingBench();
+  printWasmCeilingBench(ceiling);
+  summary.ceiling = ceiling;
+  await writeFile('bench-results/ceiling.json', JSON.stringify(ceiling, null, 2));
 }
 
 // Only when asked for (`npm run bench -- big`): 400 MB and 2.5 GB models, minutes and gigabytes of memory.

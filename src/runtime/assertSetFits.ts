@@ -7,17 +7,19 @@ import type { LoadRequest } from '../core/protocol';
 const MB = 1e6;
 
 /**
- * The most weight bytes the WASM backend holds, measured here with onnxruntime-web 1.30 (wasm32: a 4 GiB heap,
- * less the runtime and what a session needs besides its weights): see `npm run bench -- big` and docs/models.md.
+ * The most weight bytes the WASM backend holds: onnxruntime-web 1.30 ships wasm32 builds only, a heap of at most
+ * 4 GiB. Measured here (`npm run bench -- ceiling`, transformer-shaped sets in 3 data files, prepacking on): fp32
+ * loads up to 4.12 GB and fails from 4.15 GB (the heap then at 4.00 GiB); int8 (MatMulInteger) loads at 4.25 GB.
  */
-export const WASM_HEAP_LIMIT_BYTES = 3.6e9;
+export const WASM_HEAP_LIMIT_BYTES = 4.12e9;
 
 /**
- * Heap bytes onnxruntime-web's WASM backend needs per byte of weights, by ONNX data type: fp16 weights run as fp32
- * (its CPU kernels cast them, keeping an fp32 copy), so each fp16 byte takes two more.
+ * Heap bytes onnxruntime-web's WASM backend needs per byte of weights, by ONNX data type. Its CPU kernels run fp16
+ * weights as fp32 (casts folded into fp32 copies): measured 2.34–2.47 heap bytes per fp16 byte (1.70 GB of fp16 weights
+ * load, 1.80 GB do not). Everything else about one (fp32 1.00–1.04 with prepacking, int8 0.94–1.01).
  */
 export function heapBytesPerByte(dataType: number): number {
-  return dataType === ONNX_FLOAT16 ? 3 : 1;
+  return dataType === ONNX_FLOAT16 ? 2.4 : 1;
 }
 
 /** The heap a set's weights need on WASM (see heapBytesPerByte). */

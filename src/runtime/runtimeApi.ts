@@ -28,6 +28,7 @@ import { translateError } from './translateError';
 import { modelBytes } from './modelBytes';
 import { assertSetFits } from './assertSetFits';
 import { assertTensorsFitFiles } from '../core/onnx/externalDataFiles';
+import { externalizeWeights, SELF_LOCATION } from '../core/onnx/externalizeWeights';
 import type { StoreLoadResult } from '../cache/loadThroughStore';
 import { wasmHeapBytes } from './trackWasmMemory';
 import { startWasmRuntime } from './startWasmRuntime';
@@ -343,10 +344,16 @@ async function openSession(
   try {
     // Every tensor must lie inside its file before onnxruntime reads it (it would read past the end, or fail vaguely).
     assertTensorsFitFiles(files.plan.tensors.external, new Map(fetched.dataFiles.map((f) => [f.location, f.bytes])), request.source.id);
-    const model = files.bytes;
     // onnxruntime copies each tensor's bytes into its heap as it creates the session: handing it the verified files
-    // as they are (no copy of ours), and letting go of them right after, is the fewest copies its API allows.
-    const externalData = files.dataFiles.map((f) => ({ path: f.location, data: f.bytes }));
+    // as they are (no copy of ours), and letting go of them right after, is the fewest copies its API allows. Weights
+    // inside the ONNX file are handed over the same way, as references into the file's own bytes: otherwise the
+    // whole file is copied into the heap first and every tensor out of it again (twice the weights, for good).
+    const slim = externalizeWeights(files.bytes);
+    const model = slim ?? files.bytes;
+    const externalData = [
+      ...files.dataFiles.map((f) => ({ path: f.location, data: f.bytes })),
+      ...(slim ? [{ path: SELF_LOCATION, data: files.bytes }] : []),
+    ];
     files = undefined;
     const session = await ort.InferenceSession.create(model, {
       executionProviders: [request.backend === 'webgpu' ? { name: 'webgpu' } : { name: 'wasm' }],

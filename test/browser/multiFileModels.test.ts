@@ -7,6 +7,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import type { ServerResponse } from 'node:http';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { CHUNK_BYTES } from '../../src/cache/chunkBytes';
@@ -18,6 +19,7 @@ import { transformerEntry, writeTransformerModel, type TransformerSet } from '..
 import { launchChromium } from '../helpers/chromium';
 import { startRecordingAppServer, type RecordingAppServer } from '../helpers/recordingAppServer';
 import { closeReferenceSessions, compareOutputs, runReference } from '../helpers/reference';
+import { waitFor } from '../collector/startCollector';
 
 const root = mkdtempSync(join(tmpdir(), 'ondevice-multifile-'));
 /** 3 shards of ~6 MB: each spans two 4 MiB store chunks, so a cut mid-shard leaves a chunk to resume after. */
@@ -107,8 +109,9 @@ writeFileSync(join(root, 'registry.json'), JSON.stringify(registry));
 let server: RecordingAppServer;
 let browser: Browser;
 let context: BrowserContext;
-/** Paths whose next request is answered with this many bytes of the file, then the connection is cut. */
+/** Paths whose next request is answered with this many bytes of the file, then held open until the test cuts it. */
 const cutAfter = new Map<string, number>();
+let held: ServerResponse | undefined;
 
 beforeAll(async () => {
   server = await startRecordingAppServer({
@@ -122,8 +125,9 @@ beforeAll(async () => {
         if (cut !== undefined) {
           cutAfter.delete(url.pathname);
           const body = readFileSync(file);
-          res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(body.length), ETag: '"cut"' });
-          res.write(body.subarray(0, cut), () => res.destroy());
+          res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(body.length) });
+          res.write(body.subarray(0, cut));
+          held = res;
           return true;
         }
         if (gz) {
@@ -236,6 +240,28 @@ const rawCounts = (page: Page) =>
       }),
   );
 
+/** How many chunks the store holds for the file record `key`. */
+const storedChunksOf = (page: Page, key: string) =>
+  page.evaluate(
+    (key) =>
+      new Promise<number>((resolve, reject) => {
+        const open = indexedDB.open('ondevice-models');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          const count = db
+            .transaction('chunks')
+            .objectStore('chunks')
+            .count(IDBKeyRange.bound([key, 0], [key, Number.MAX_SAFE_INTEGER]));
+          count.onsuccess = () => {
+            resolve(count.result);
+            db.close();
+          };
+        };
+      }),
+    key,
+  );
+
 async function expectSameAsNode(set: TransformerSet, outcome: Outcome, tolerance: { atol: number; rtol: number }) {
   expect(outcome.ok, outcome.message).toBe(true);
   const expected = await runReference(set.model, inputFor(set));
@@ -342,7 +368,16 @@ describe('multi-file models', () => {
     const [, second] = FP32.files;
     const path = `/big/fp32/${second.location}`;
     cutAfter.set(path, CHUNK_BYTES + 500_000);
-    const cut = await load(page, '/big/fp32/transformer.onnx');
+    const loading = load(page, '/big/fp32/transformer.onnx');
+    // Cut once the browser has stored the first 4 MiB of that file (cutting earlier could lose bytes in flight).
+    await waitFor(
+      async () => (held && (await storedChunksOf(page, `data:url:${server.url}${path}`)) >= 1) || undefined,
+      30_000,
+      'the first 4 MiB of the file to be stored',
+    );
+    held!.destroy();
+    held = undefined;
+    const cut = await loading;
     expect(cut).toMatchObject({ ok: false, code: 'MODEL_FETCH_FAILED', details: { location: second.location, reason: 'NETWORK' } });
     const before = server.requests.length;
     await page.reload();

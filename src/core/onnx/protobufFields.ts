@@ -7,6 +7,9 @@ export interface ProtobufField {
   fixed32?: number;
   /** Wire type 2 (length-delimited): a view into the message, never a copy. */
   bytes?: Uint8Array;
+  /** Where the whole field (tag included) starts and ends in the message. */
+  start: number;
+  end: number;
 }
 
 /**
@@ -33,25 +36,29 @@ export function* protobufFields(buf: Uint8Array): Generator<ProtobufField> {
     throw new Error('protobuf varint longer than 10 bytes');
   };
   while (at < buf.length) {
+    const start = at;
     const tag = varint();
     const field = Math.floor(tag / 8);
     const wire = tag % 8;
     if (field < 1) throw new Error(`protobuf field number ${field}`);
-    if (wire === 0) yield { field, varint: varint() };
-    else if (wire === 1) {
+    if (wire === 0) {
+      const value = varint();
+      yield { field, varint: value, start, end: at };
+    } else if (wire === 1) {
       if (at + 8 > buf.length) throw new Error('truncated protobuf fixed64');
       at += 8;
-      yield { field };
+      yield { field, start, end: at };
     } else if (wire === 2) {
       const length = varint();
       if (at + length > buf.length) throw new Error(`protobuf field ${field}: ${length} bytes, ${buf.length - at} left`);
-      yield { field, bytes: buf.subarray(at, at + length) };
+      const bytes = buf.subarray(at, at + length);
       at += length;
+      yield { field, bytes, start, end: at };
     } else if (wire === 5) {
       if (at + 4 > buf.length) throw new Error('truncated protobuf fixed32');
       const value = new DataView(buf.buffer, buf.byteOffset + at, 4).getFloat32(0, true);
       at += 4;
-      yield { field, fixed32: value };
+      yield { field, fixed32: value, start, end: at };
     } else throw new Error(`unsupported protobuf wire type ${wire} (field ${field})`);
   }
 }
