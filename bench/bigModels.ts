@@ -25,6 +25,9 @@ const SETS = (process.env.BENCH_BIG_SETS ?? '400e6/1,400e6/4,2.5e9/4').split(','
 const DIR = path.resolve(process.env.BENCH_BIG_DIR ?? 'bench-results/big');
 const ORT_DIST = path.resolve('node_modules/onnxruntime-web/dist');
 const SETTLE_MS = 2000;
+/** Rounds per set (each: naive, then ondevice cold and warm, in alternating order); medians are reported. */
+const ROUNDS = Number(process.env.BENCH_BIG_ROUNDS ?? 3);
+const ROUNDS_LARGE = Number(process.env.BENCH_BIG_ROUNDS_LARGE ?? 1);
 
 export interface LoadMeasurement {
   /** Navigation-independent: from the call that loads to the first result. */
@@ -33,6 +36,8 @@ export interface LoadMeasurement {
   fetchMs?: number;
   sessionMs?: number;
   fromCache?: boolean;
+  /** The wasm heap after the load (ondevice's worker, or the page's onnxruntime), bytes. */
+  wasmHeapBytes?: number;
   /** Renderer Pss (page + workers) before the load, at its peak during it, after it, and after a forced GC. */
   baselineBytes: number;
   peakBytes: number;
@@ -53,7 +58,15 @@ export interface BigModelResult {
   /** Store read incl. sha256 of every file, MB/s (1e6 bytes). */
   storeReadMBps: number;
   /** Memory growth over the set's bytes: peak during the load, after it, after a GC. */
-  memory: Record<'cold' | 'warm' | 'naive', { during: number; after: number; afterGc: number }>;
+  memory: Record<'cold' | 'warm' | 'naive', { during: number; after: number; afterGc: number; heap: number }>;
+  rounds: number;
+  /** Every round's measurements (`cold`, `warm`, `naive` above are the median rounds by time). */
+  all: { cold: LoadMeasurement; warm: LoadMeasurement; naive: LoadMeasurement }[];
+}
+
+/** The measurement whose `key` is the median (the lower middle for an even count). */
+function medianBy<T>(items: T[], key: (item: T) => number): T {
+  return [...items].sort((a, b) => key(a) - key(b))[Math.floor((items.length - 1) / 2)];
 }
 
 function setFor(bytes: number, shards: number): TransformerSet {
@@ -70,6 +83,14 @@ function setFor(bytes: number, shards: number): TransformerSet {
   return set;
 }
 
+// The page's WebAssembly.Memory objects, so the naive page's heap can be read (onnxruntime keeps its module private).
+const TRACK_MEMORY = `(() => {
+  const Original = WebAssembly.Memory;
+  window.__memories = [];
+  WebAssembly.Memory = function (d) { const m = new Original(d); window.__memories.push(m); return m; };
+  WebAssembly.Memory.prototype = Original.prototype;
+})();`;
+
 async function launch(): Promise<{ context: BrowserContext; page: Page; close(): Promise<void> }> {
   const profile = await mkdtemp(path.join(tmpdir(), 'ondevice-big-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -78,6 +99,7 @@ async function launch(): Promise<{ context: BrowserContext; page: Page; close():
     args: [...BASE_FLAGS, '--disable-gpu', '--js-flags=--expose-gc'],
   });
   const page = context.pages()[0] ?? (await context.newPage());
+  await page.addInitScript(TRACK_MEMORY);
   return {
     context,
     page,
@@ -119,7 +141,8 @@ function ondeviceFirstResult(page: Page, url: string, hidden: number) {
       const firstResultMs = performance.now() - t0;
       (window as any).__model = model; // keep it loaded while memory is measured
       const { fetchMs, sessionMs } = model.info.timings;
-      return { firstResultMs, fetchMs, sessionMs, fromCache: model.info.fromCache };
+      const { wasmHeapBytes } = await O.__testing.memory(model);
+      return { firstResultMs, fetchMs, sessionMs, fromCache: model.info.fromCache, wasmHeapBytes };
     },
     { url, hidden },
   );
@@ -140,7 +163,9 @@ function naiveFirstResult(page: Page, url: string, locations: string[], hidden: 
       const data = Float32Array.from({ length: 4 * hidden }, (_, i) => Math.sin(i / 3));
       await session.run({ input: new ort.Tensor('float32', data, [1, 4, hidden]) });
       (window as any).__session = session;
-      return { firstResultMs: performance.now() - t0, sessionMs };
+      const firstResultMs = performance.now() - t0;
+      const wasmHeapBytes = ((window as any).__memories as WebAssembly.Memory[]).reduce((sum, m) => sum + m.buffer.byteLength, 0);
+      return { firstResultMs, sessionMs, wasmHeapBytes };
     },
     { url, locations, hidden },
   );
@@ -169,51 +194,58 @@ export async function runBigModelsBench(): Promise<BigModelResult[]> {
       if (freemem() < 3 * set.totalBytes + 2e9)
         console.warn(`  only ${(freemem() / 1e9).toFixed(1)} GB free: memory figures may be pressured`);
       const url = `/big/${path.relative(DIR, set.model)}`;
-      console.log(`  ${(bytes / 1e6).toFixed(0)} MB in ${set.files.length + 1} files: ondevice cold, warm…`);
-      const a = await launch();
-      let cold: LoadMeasurement;
-      let warm: LoadMeasurement;
-      try {
-        await a.page.goto(`${server.url}/test-page.html`);
-        cold = await measure(a.page, () => ondeviceFirstResult(a.page, url, set.hidden));
-        await a.page.reload();
-        warm = await measure(a.page, () => ondeviceFirstResult(a.page, url, set.hidden));
-      } finally {
-        await a.close();
+      const rounds: { cold: LoadMeasurement; warm: LoadMeasurement; naive: LoadMeasurement }[] = [];
+      const count = set.totalBytes > 1e9 ? ROUNDS_LARGE : ROUNDS;
+      for (let round = 0; round < count; round++) {
+        // Alternate which side goes first, so a burst of load from elsewhere hits both alike.
+        const ondeviceFirst = round % 2 === 1;
+        const measured: Partial<(typeof rounds)[number]> = {};
+        for (const side of ondeviceFirst ? ['ondevice', 'naive'] : ['naive', 'ondevice']) {
+          console.log(`  ${(bytes / 1e6).toFixed(0)} MB in ${set.files.length + 1} files, round ${round + 1}/${count}: ${side}…`);
+          const browser = await launch();
+          try {
+            await browser.page.goto(`${server.url}/test-page.html`);
+            if (side === 'ondevice') {
+              measured.cold = await measure(browser.page, () => ondeviceFirstResult(browser.page, url, set.hidden));
+              await browser.page.reload();
+              measured.warm = await measure(browser.page, () => ondeviceFirstResult(browser.page, url, set.hidden));
+            } else {
+              const locations = set.files.map((f) => f.location);
+              measured.naive = await measure(browser.page, () => naiveFirstResult(browser.page, url, locations, set.hidden));
+            }
+          } finally {
+            await browser.close();
+          }
+        }
+        rounds.push(measured as (typeof rounds)[number]);
       }
-      console.log(`  ${(bytes / 1e6).toFixed(0)} MB: naive onnxruntime-web…`);
-      const b = await launch();
-      let naive: LoadMeasurement;
-      try {
-        await b.page.goto(`${server.url}/test-page.html`);
-        naive = await measure(b.page, () =>
-          naiveFirstResult(
-            b.page,
-            url,
-            set.files.map((f) => f.location),
-            set.hidden,
-          ),
+      const pick = (side: 'cold' | 'warm' | 'naive') =>
+        medianBy(
+          rounds.map((r) => r[side]),
+          (m) => m.firstResultMs,
         );
-      } finally {
-        await b.close();
-      }
+      const [cold, warm, naive] = [pick('cold'), pick('warm'), pick('naive')];
       const growth = (m: LoadMeasurement) => ({
         during: (m.peakBytes - m.baselineBytes) / set.totalBytes,
         after: (m.afterBytes - m.baselineBytes) / set.totalBytes,
         afterGc: (m.afterGcBytes - m.baselineBytes) / set.totalBytes,
+        heap: (m.wasmHeapBytes ?? 0) / set.totalBytes,
       });
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
       results.push({
         bytes: set.totalBytes,
         files: set.files.length + 1,
         layers: set.layers,
         hidden: set.hidden,
+        rounds: rounds.length,
         cold,
         warm,
         naive,
-        coldOverNaive: cold.firstResultMs / naive.firstResultMs,
-        warmOverNaiveCold: warm.firstResultMs / naive.firstResultMs,
-        storeReadMBps: set.totalBytes / 1e6 / (warm.fetchMs! / 1000),
+        coldOverNaive: median(rounds.map((r) => r.cold.firstResultMs)) / median(rounds.map((r) => r.naive.firstResultMs)),
+        warmOverNaiveCold: median(rounds.map((r) => r.warm.firstResultMs)) / median(rounds.map((r) => r.naive.firstResultMs)),
+        storeReadMBps: set.totalBytes / 1e6 / (median(rounds.map((r) => r.warm.fetchMs!)) / 1000),
         memory: { cold: growth(cold), warm: growth(warm), naive: growth(naive) },
+        all: rounds,
       });
       printBigModelsBench([results.at(-1)!]);
     }
@@ -243,7 +275,9 @@ export function printBigModelsBench(results: BigModelResult[]): void {
       `  cold/naive ${x(r.coldOverNaive)} (target ≤ 1.1); warm/naive cold ${x(r.warmOverNaiveCold)} (target ≤ 0.5); store read ${r.storeReadMBps.toFixed(0)} MB/s verified`,
     );
     for (const [k, m] of Object.entries(r.memory)) {
-      console.log(`  memory ${k}: ${x(m.during)} the set's bytes during, ${x(m.after)} after, ${x(m.afterGc)} after GC`);
+      console.log(
+        `  memory ${k}: ${x(m.during)} the set's bytes during, ${x(m.after)} after, ${x(m.afterGc)} after GC; wasm heap ${x(m.heap)}`,
+      );
     }
   }
 }

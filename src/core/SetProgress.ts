@@ -1,5 +1,8 @@
 import type { Progress } from './protocol';
 
+/** Reports cross a thread boundary (a message each way): a few dozen a second is plenty for a progress bar. */
+const REPORT_EVERY_MS = 50;
+
 /** One file's progress as its loader reports it (the same shape as Progress, for that file alone). */
 export type FileProgress = Pick<Progress, 'loaded' | 'total' | 'lengthComputable' | 'fromCache'>;
 
@@ -14,6 +17,7 @@ export type FileProgress = Pick<Progress, 'loaded' | 'total' | 'lengthComputable
  */
 export class SetProgress {
   private readonly files = new Map<string, { loaded: number; bytes?: number }>();
+  private lastReportMs = -Infinity;
 
   constructor(
     private readonly onProgress: ((p: Progress) => void) | undefined,
@@ -36,6 +40,11 @@ export class SetProgress {
       const entry = this.files.get(key)!;
       entry.loaded = p.loaded;
       if (p.lengthComputable) entry.bytes = p.total;
+      // Each report crosses to the page: at most one every REPORT_EVERY_MS, and always the end of a file.
+      const now = performance.now();
+      const fileDone = p.lengthComputable && p.loaded >= p.total;
+      if (!fileDone && now - this.lastReportMs < REPORT_EVERY_MS) return;
+      this.lastReportMs = now;
       this.report(file, p.fromCache);
     };
   }
