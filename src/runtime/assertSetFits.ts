@@ -37,12 +37,25 @@ export function wasmHeapBytesFor(plan: ModelSetPlan): number {
  */
 export function assertSetFits(plan: ModelSetPlan, request: LoadRequest): void {
   assertFitsDeviceMemory(plan.totalBytes);
-  if (request.backend !== 'wasm') return;
-  const needed = wasmHeapBytesFor(plan);
+  if (request.backend === 'wasm') assertHeapHolds(request.source.id, plan.totalBytes, wasmHeapBytesFor(plan));
+}
+
+/**
+ * Before anything is downloaded: a source whose listed size alone (registry `totalBytes`) is over the heap limit
+ * cannot fit on WASM whatever its precision (every type takes at least about a byte of heap per byte).
+ */
+export function assertListedSizeFits(request: LoadRequest): void {
+  const listed = request.source.totalBytes ?? request.source.bytes;
+  if (listed === undefined) return;
+  assertFitsDeviceMemory(listed);
+  if (request.backend === 'wasm') assertHeapHolds(request.source.id, listed, listed);
+}
+
+function assertHeapHolds(id: string, bytes: number, needed: number): void {
   if (needed <= WASM_HEAP_LIMIT_BYTES) return;
   throw new OnDeviceError(
     'OUT_OF_MEMORY',
-    `${request.source.id} is ${(plan.totalBytes / MB).toFixed(0)} MB and needs about ${(needed / MB).toFixed(0)} MB of WebAssembly heap for its weights; onnxruntime-web's WASM backend holds at most ${(WASM_HEAP_LIMIT_BYTES / MB).toFixed(0)} MB (a 32-bit heap). Use a smaller or quantized model, WebGPU, or fallback: 'server'.`,
-    { modelBytes: plan.totalBytes, heapBytesNeeded: needed, heapLimitBytes: WASM_HEAP_LIMIT_BYTES },
+    `${id} is ${(bytes / MB).toFixed(0)} MB and needs about ${(needed / MB).toFixed(0)} MB of WebAssembly heap for its weights; onnxruntime-web's WASM backend holds at most ${(WASM_HEAP_LIMIT_BYTES / MB).toFixed(0)} MB (a 32-bit heap). Use a smaller or quantized model, WebGPU, or fallback: 'server'.`,
+    { modelBytes: bytes, heapBytesNeeded: needed, heapLimitBytes: WASM_HEAP_LIMIT_BYTES },
   );
 }

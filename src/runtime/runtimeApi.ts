@@ -26,7 +26,7 @@ import { transferablesOf } from '../core/transferablesOf';
 import { fromOrtTensor, toOrtFeeds } from './tensors';
 import { translateError } from './translateError';
 import { modelBytes } from './modelBytes';
-import { assertSetFits } from './assertSetFits';
+import { assertListedSizeFits, assertSetFits } from './assertSetFits';
 import { assertTensorsFitFiles } from '../core/onnx/externalDataFiles';
 import { externalizeWeights, SELF_LOCATION } from '../core/onnx/externalizeWeights';
 import type { StoreLoadResult } from '../cache/loadThroughStore';
@@ -316,6 +316,7 @@ async function openSession(
   if (!ort) return fail(new Error('worker not initialised'), 'MODEL_LOAD_FAILED', 'load');
   let files: StoreLoadResult | undefined;
   try {
+    assertListedSizeFits(request);
     files = await modelBytes(
       request,
       (p) => onProgress?.(p),

@@ -7,6 +7,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
@@ -102,6 +103,24 @@ const registry = [
     })),
   },
 ];
+// Two versions of one model that share their data files (v2's ONNX file differs only by a doc_string appended).
+writeFileSync(join(root, 'fp32/transformer-v2.onnx'), Buffer.concat([readFileSync(FP32.model), Buffer.from([0x32, 0x02, 0x76, 0x32])]));
+const v2Bytes = readFileSync(join(root, 'fp32/transformer-v2.onnx'));
+const sharedEntry = (version: string, file: string, bytes: Buffer) => ({
+  ...transformerEntry(FP32, { id: 'tf-shared', version, file }),
+  sha256: createHash('sha256').update(bytes).digest('hex'),
+  bytes: bytes.length,
+  totalBytes: FP32.totalBytes - FP32.modelBytes + bytes.length,
+  externalData: FP32.files.map((f) => ({ location: f.location, file: `fp32/${f.location}`, sha256: f.sha256, bytes: f.bytes })),
+});
+// A registry entry over the WASM heap (its files need not exist: it must be refused before anything is asked for).
+registry.push({
+  ...transformerEntry(NAMED, { id: 'tf-huge', file: 'bad/huge.onnx' }),
+  bytes: 20_000,
+  externalData: [{ location: 'huge-1.bin', file: 'bad/huge-1.bin', sha256: 'a'.repeat(64), bytes: 4.8e9 }],
+  totalBytes: 4.8e9 + 20_000,
+});
+registry.push(sharedEntry('1', 'fp32/transformer.onnx', readFileSync(FP32.model)), sharedEntry('2', 'fp32/transformer-v2.onnx', v2Bytes));
 copyFileSync(NAMED.files[0].path, join(root, 'named/onnx--MatMul_12'));
 copyFileSync(NAMED.files[1].path, join(root, 'named/weights/b-b.bin'));
 writeFileSync(join(root, 'registry.json'), JSON.stringify(registry));
@@ -218,7 +237,7 @@ function load(page: Page, source: string, options: Record<string, unknown> = {},
 
 const stored = (page: Page) =>
   page.evaluate(() => (window as any).OnDevice.modelStore.list()) as Promise<
-    { id: string; bytes: number; storedBytes: number; complete: boolean; dataFiles: number }[]
+    { id: string; version?: string; bytes: number; storedBytes: number; complete: boolean; dataFiles: number }[]
   >;
 
 /** Records and chunks in the store, straight from IndexedDB. */
@@ -332,6 +351,28 @@ describe('multi-file models', () => {
     expect(server.requestsFor('/big/named/weights/b%20b.bin')).toHaveLength(1);
   });
 
+  test('a new version that shares its data files with a stored one downloads only its ONNX file; dropping the old version keeps the shared files', async () => {
+    const page = await openPage();
+    const v1 = await load(page, 'tf-shared@1', {}, inputFor(FP32));
+    await expectSameAsNode(FP32, v1, { atol: 1e-4, rtol: 1e-3 });
+    const before = server.requests.length;
+    // The stored version stands in while the new one downloads in the background (as for single-file models).
+    const v2 = await load(page, 'tf-shared@2', {}, inputFor(FP32));
+    await expectSameAsNode(FP32, v2, { atol: 1e-4, rtol: 1e-3 });
+    await waitFor(
+      async () => ((await stored(page)).some((m) => m.version === '2' && m.complete) && (await stored(page)).length === 1) || undefined,
+      30_000,
+      'version 2 stored and version 1 dropped',
+    );
+    expect(server.requests.slice(before).map((r) => r.path)).toEqual(['/big/fp32/transformer-v2.onnx']);
+    // Version 1 went once version 2 was verified; the data files stayed, version 2 uses them.
+    expect(await rawCounts(page)).toMatchObject({ manifests: 1, files: 3 });
+    const again = await load(page, 'tf-shared@2', {}, inputFor(FP32));
+    expect(again.info?.fromCache).toBe(true);
+    await page.evaluate(() => (window as any).OnDevice.modelStore.delete('tf-shared'));
+    expect(await rawCounts(page)).toEqual({ manifests: 0, files: 0, chunks: 0 });
+  });
+
   test('dataFiles moves a file and pins its sha256; a wrong sha256 (by URL or in the registry) is INTEGRITY_MISMATCH naming the file, nothing of the set stored', async () => {
     const page = await openPage();
     const [a, b] = NAMED.files;
@@ -414,13 +455,22 @@ describe('multi-file models', () => {
     expect(outcome.message).toMatch(/reaches byte \d+ of external data file "weights\/b b.bin", which holds \d+ bytes/);
   });
 
-  test('a set over what the wasm32 heap holds is OUT_OF_MEMORY naming both sizes, before its data files are asked for', async () => {
+  test('a set over what the wasm32 heap holds is OUT_OF_MEMORY naming both sizes, before its data files are asked for; fallback: server takes it there', async () => {
     const page = await openPage();
-    const before = server.requests.length;
+    let before = server.requests.length;
     const outcome = await load(page, '/big/bad/huge.onnx');
     expect(outcome).toMatchObject({ ok: false, code: 'OUT_OF_MEMORY' });
-    expect(outcome.message).toMatch(/is 4800 MB and needs about 4800 MB of WebAssembly heap .* holds at most \d+ MB/);
+    expect(outcome.message).toMatch(/is 4800 MB and needs about 4800 MB of WebAssembly heap .* holds at most 4120 MB/);
     expect(server.requests.slice(before).filter((r) => r.path.includes('huge-'))).toEqual([]);
+    // By id the registry's totalBytes says so before even the ONNX file is asked for.
+    before = server.requests.length;
+    expect(await load(page, 'tf-huge')).toMatchObject({ ok: false, code: 'OUT_OF_MEMORY' });
+    expect(server.requests.slice(before).filter((r) => r.path.startsWith('/big/bad/'))).toEqual([]);
+    // fallback: 'server' goes to the inference server (none here: its failure carries the device's reason).
+    const fallback = await load(page, 'tf-huge', { fallback: 'server' });
+    expect(fallback.ok).toBe(false);
+    expect(fallback.message).toMatch(/cannot run on this device \(OUT_OF_MEMORY: .*4800 MB/);
+    expect(fallback.details?.deviceError).toMatchObject({ code: 'OUT_OF_MEMORY' });
   });
 
   test('quota that runs out part-way through the set: the model loads from the network with QUOTA_EXCEEDED, and the partial set is removed', async () => {
