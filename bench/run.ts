@@ -14,6 +14,9 @@ import { printOcrBench, runOcrBench } from './ocrBench';
 import { printOptimizedModelsBench, runOptimizedModelsBench } from './optimizedModels';
 import { printWasmCompileBench, runWasmCompileBench } from './wasmCompile';
 import { runFirstResultBench } from './firstResult';
+import { printBigModelsBench, runBigModelsBench } from './bigModels';
+import { printQuantizedFormatsBench, runQuantizedFormatsBench } from './quantizedFormats';
+import { printWasmCeilingBench, runWasmCeilingBench } from './wasmCeiling';
 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
@@ -98,6 +101,30 @@ if (only.includes('wasm-compile')) {
   printWasmCompileBench(wasmCompile);
   summary.wasmCompile = wasmCompile;
   await writeFile('bench-results/wasm-compile.json', JSON.stringify(wasmCompile, null, 2));
+}
+
+// Only when asked for (`npm run bench -- quantized`): which quantized formats the WASM kernels run.
+if (only.includes('quantized')) {
+  const quantized = await runQuantizedFormatsBench();
+  printQuantizedFormatsBench(quantized);
+  summary.quantized = quantized;
+  await writeFile('bench-results/quantized.json', JSON.stringify(quantized, null, 2));
+}
+
+// Only when asked for (`npm run bench -- ceiling`): the largest set the WASM heap holds, per precision (bisection).
+if (only.includes('ceiling')) {
+  const ceiling = await runWasmCeilingBench();
+  printWasmCeilingBench(ceiling);
+  summary.ceiling = ceiling;
+  await writeFile('bench-results/ceiling.json', JSON.stringify(ceiling, null, 2));
+}
+
+// Only when asked for (`npm run bench -- big`): 400 MB and 2.5 GB models, minutes and gigabytes of memory.
+if (only.includes('big')) {
+  const big = await runBigModelsBench();
+  printBigModelsBench(big);
+  summary.big = big;
+  await writeFile('bench-results/big.json', JSON.stringify(big, null, 2));
 }
 
 await writeFile('bench-results/summary.json', JSON.stringify(summary, null, 2));

@@ -9,13 +9,13 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { AssetEntry, ModelEntry, OptimizedEntry } from '../src/registry/ModelEntry';
+import type { AssetEntry, DataFileEntry, ModelEntry, OptimizedEntry } from '../src/registry/ModelEntry';
 import { GENERATED_MODELS } from './onnx/generatedModels';
 import { onnxruntimeVersion, writeOptimizedModel } from '../src/node/optimizeModel';
 import { PUBLIC_MODELS_DIR, REGISTRY_PATH, REPO_ROOT } from './onnx/paths';
 import { readRegistry } from './onnx/registryFile';
 import { sha256File } from './onnx/sha256File';
-import { sourcePath } from './onnx/sourcePath';
+import { dataFileSourcePath, sourcePath } from './onnx/sourcePath';
 import { writeGeneratedModel } from './onnx/writeGeneratedModel';
 
 const { values: args } = parseArgs({ options: { registry: { type: 'string' }, out: { type: 'string' } } });
@@ -36,6 +36,10 @@ async function main(): Promise<void> {
       if (await syncFile(item, entry, label)) copied++;
       files++;
     }
+    for (const data of entry.externalData ?? []) {
+      if (await syncFile(data, entry, `${entry.id}@${entry.version} data file "${data.location}"`)) copied++;
+      files++;
+    }
     if (entry.optimized) {
       if (await syncOptimized(entry, entry.optimized, `${entry.id}@${entry.version} optimized`)) copied++;
       files++;
@@ -48,21 +52,22 @@ async function main(): Promise<void> {
 }
 
 /** Returns true when the file had to be copied. */
-async function syncFile(item: ModelEntry | AssetEntry, entry: ModelEntry, label: string): Promise<boolean> {
+async function syncFile(item: ModelEntry | AssetEntry | DataFileEntry, entry: ModelEntry, label: string): Promise<boolean> {
   if (item.file === 'registry.json') throw new Error(`${label}: the file name registry.json is reserved for the registry itself`);
-  const from = sourcePath(item);
-  if (!existsSync(from) && 'generator' in item.source) {
+  const from = 'location' in item ? dataFileSourcePath(entry, item.location) : sourcePath(item);
+  const source = 'location' in item ? entry.source : item.source;
+  if (!existsSync(from) && 'generator' in source) {
     const model = GENERATED_MODELS.find((m) => m.entry.id === entry.id && m.entry.file === item.file);
     if (!model) throw new Error(`${label}: no generator in scripts/onnx/generatedModels.ts writes ${item.file}`);
     await writeGeneratedModel(model);
   }
   if (!existsSync(from)) {
-    const hint = 'package' in item.source ? ` (is ${item.source.package} installed? run npm install)` : '';
+    const hint = 'package' in source ? ` (is ${source.package} installed? run npm install)` : '';
     throw new Error(`${label}: source file ${display(from)} is missing${hint}`);
   }
   const actual = await sha256File(from);
   if (actual.sha256 !== item.sha256 || actual.bytes !== item.bytes) {
-    const fix = 'generator' in item.source ? '; run npm run models:generate' : '';
+    const fix = 'generator' in source ? '; run npm run models:generate' : '';
     throw new Error(
       `${label}: ${display(from)} does not match the registry: expected sha256 ${item.sha256} (${item.bytes} bytes), actual ${actual.sha256} (${actual.bytes} bytes)${fix}`,
     );

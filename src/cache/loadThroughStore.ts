@@ -1,8 +1,12 @@
 import { OnDeviceError, serializeError, type SerializedError } from '../core/OnDeviceError';
-import { fetchModel, type FetchedModel } from '../core/fetchModel';
+import { fetchModelSet, setProgressFor, type FetchedModelSet } from '../core/fetchModelSet';
+import { planDataFiles, type ModelSetPlan } from '../core/onnx/planDataFiles';
 import type { ModelSource, Progress } from '../core/protocol';
+import type { SetProgress } from '../core/SetProgress';
 import { deleteEntry } from './deleteEntry';
 import { downloadToStore, type DownloadOptions } from './downloadToStore';
+import { loadDataFiles } from './loadDataFiles';
+import type { ModelManifest } from './ModelManifest';
 import { openModelDb, type ModelDb } from './openModelDb';
 import { readStoredModel } from './readStoredModel';
 import { revalidateStoredModel } from './revalidateStoredModel';
@@ -16,9 +20,11 @@ export interface StoreLoadOptions {
   signal?: AbortSignal;
   /** Longest wait for the next bytes of a download (TIMEOUT); default 30 s. */
   stallTimeoutMs?: number;
+  /** Called once the ONNX file is verified, before any data file is fetched: throw to refuse the set (memory limits). */
+  checkSet?: (plan: ModelSetPlan) => void;
 }
 
-export interface StoreLoadResult extends FetchedModel {
+export interface StoreLoadResult extends FetchedModelSet {
   /** The load succeeded but the model could not be stored (QUOTA_EXCEEDED, NOT_SUPPORTED). */
   storeWarning?: SerializedError;
   /** Set when an older stored version stands in while the requested one downloads in the background. */
@@ -28,8 +34,8 @@ export interface StoreLoadResult extends FetchedModel {
 const updating = new Map<string, Promise<void>>();
 
 /**
- * Model bytes through the offline model store: a verified stored copy when there is one, else a
- * download that is stored as it arrives. Integrity failures purge the entry and re-download once.
+ * Model bytes through the offline model store, every file of the model: a verified stored copy when there is one,
+ * else a download that is stored as it arrives. Integrity failures purge the file and re-download once.
  */
 export async function loadThroughStore(source: ModelSource, options: StoreLoadOptions = {}): Promise<StoreLoadResult> {
   let db: ModelDb;
@@ -37,10 +43,11 @@ export async function loadThroughStore(source: ModelSource, options: StoreLoadOp
     db = await openModelDb();
   } catch (error) {
     // No IndexedDB (or it is broken): the page keeps working from the network.
-    const fetched = await fetchModel(source, options);
+    const fetched = await fetchModelSet(source, options);
     return { ...fetched, storeWarning: serializeError(error, 'NOT_SUPPORTED') };
   }
   const key = storeKeyOf(source);
+  const progress = setProgressFor(source, options.onProgress);
   await purgeRolledBack(db, source);
   const manifest = await db.get('manifests', key);
   let mustNotResume = false;
@@ -51,27 +58,51 @@ export async function loadThroughStore(source: ModelSource, options: StoreLoadOp
       const outcome = await revalidateStoredModel(manifest);
       if (outcome !== 'unchanged') changed = outcome;
     }
-    if (changed) return download(db, source, { ...options, resume: false, response: changed }, false);
-    const read = await readStoredModel(db, manifest, source.sha256);
-    if (read.ok) {
-      await touchEntry(db, manifest);
-      options.onProgress?.({ loaded: read.bytes.byteLength, total: read.bytes.byteLength, lengthComputable: true, fromCache: true });
-      return { bytes: read.bytes, sha256: read.sha256, fromCache: true };
+    if (!changed) {
+      const read = await readStoredModel(db, manifest, source.sha256);
+      if (read.ok) {
+        await touchEntry(db, manifest);
+        progress.reporter('')({ loaded: read.bytes.byteLength, total: read.bytes.byteLength, lengthComputable: true, fromCache: true });
+        return withDataFiles(db, source, key, { bytes: read.bytes, sha256: read.sha256, fromCache: true }, progress, options);
+      }
+      // A truncated or corrupted chunk is an integrity failure like any other: purge, download once.
+      await deleteEntry(db, key);
+      mustNotResume = true;
+    } else {
+      const model = await download(db, source, { ...options, onProgress: progress.reporter(''), resume: false, response: changed }, false);
+      return withDataFiles(db, source, key, model, progress, options);
     }
-    // A truncated or corrupted chunk is an integrity failure like any other: purge, download once.
-    await deleteEntry(db, key);
-    mustNotResume = true;
   } else if (source.version && !source.release?.exact) {
     const stale = await serveOlderVersion(db, source, options);
     if (stale) return stale;
   }
-  const result = await download(db, source, { ...options, resume: !mustNotResume }, mustNotResume);
+  const model = await download(db, source, { ...options, onProgress: progress.reporter(''), resume: !mustNotResume }, mustNotResume);
+  const result = await withDataFiles(db, source, key, model, progress, options);
   // Loaded in the foreground (a fresh install, a rollback, `model.update()`): older versions go once this one is verified.
   if (source.release && source.version && !result.storeWarning) await dropOtherVersions(db, source);
   return result;
 }
 
-async function download(db: ModelDb, source: ModelSource, options: DownloadOptions, alreadyRetried: boolean): Promise<StoreLoadResult> {
+type ModelFile = { bytes: Uint8Array<ArrayBuffer>; sha256: string; fromCache: boolean; storeWarning?: SerializedError };
+
+/** The rest of the set once the ONNX file is in hand: its data files, from the store or the network. */
+async function withDataFiles(
+  db: ModelDb,
+  source: ModelSource,
+  key: string,
+  model: ModelFile,
+  progress: SetProgress,
+  options: StoreLoadOptions,
+): Promise<StoreLoadResult> {
+  const plan = planDataFiles(source, model.bytes);
+  options.checkSet?.(plan);
+  for (const f of plan.files) progress.expect(f.location, f.bytes);
+  const data = await loadDataFiles(db, source, key, plan, progress, { ...options, noStore: model.storeWarning !== undefined });
+  const storeWarning = model.storeWarning ?? data?.storeWarning?.toJSON();
+  return { ...model, dataFiles: data?.dataFiles ?? [], plan, ...(storeWarning ? { storeWarning } : {}) };
+}
+
+async function download(db: ModelDb, source: ModelSource, options: DownloadOptions, alreadyRetried: boolean): Promise<ModelFile> {
   let result;
   try {
     result = await downloadToStore(db, source, options);
@@ -83,31 +114,46 @@ async function download(db: ModelDb, source: ModelSource, options: DownloadOptio
 }
 
 /**
- * The registry moved to a version we have not stored, but an older one is stored: use the old one
- * now (verified), fetch the new one in the background, and drop the old once the new is verified.
+ * The registry moved to a version we have not stored, but an older one is stored whole: use the old one now
+ * (verified), fetch the new one in the background, and drop the old once the new is verified.
  */
 async function serveOlderVersion(db: ModelDb, source: ModelSource, options: StoreLoadOptions): Promise<StoreLoadResult | undefined> {
   const others = (await db.getAllFromIndex('manifests', 'id', source.id)).filter((m) => m.complete && m.version !== undefined);
   const newest = others.sort((a, b) => b.lastUsed - a.lastUsed)[0];
   if (!newest) return undefined;
-  const read = await readStoredModel(db, newest);
+  const stored = await readStoredSet(db, newest, options);
+  if (!stored) return undefined;
+  await touchEntry(db, newest);
+  if (isOnline()) startBackgroundUpdate(db, source, options.budgetBytes);
+  return { ...stored, servedSource: newest.source };
+}
+
+/** A stored model whose every file is stored and verified, or undefined (a damaged ONNX file is purged). */
+async function readStoredSet(db: ModelDb, manifest: ModelManifest, options: StoreLoadOptions): Promise<FetchedModelSet | undefined> {
+  const read = await readStoredModel(db, manifest);
   if (!read.ok) {
-    await deleteEntry(db, newest.key);
+    await deleteEntry(db, manifest.key);
     return undefined;
   }
-  await touchEntry(db, newest);
-  options.onProgress?.({ loaded: read.bytes.byteLength, total: read.bytes.byteLength, lengthComputable: true, fromCache: true });
-  if (isOnline()) startBackgroundUpdate(db, source, options.budgetBytes);
-  return { bytes: read.bytes, sha256: read.sha256, fromCache: true, servedSource: newest.source };
+  const progress = setProgressFor(manifest.source, options.onProgress);
+  const plan = planDataFiles(manifest.source, read.bytes);
+  options.checkSet?.(plan);
+  for (const f of plan.files) progress.expect(f.location, f.bytes);
+  const data = await loadDataFiles(db, manifest.source, manifest.key, plan, progress, { storedOnly: true });
+  if (!data) return undefined;
+  progress.reporter('')({ loaded: read.bytes.byteLength, total: read.bytes.byteLength, lengthComputable: true, fromCache: true });
+  return { bytes: read.bytes, sha256: read.sha256, fromCache: true, dataFiles: data.dataFiles, plan };
 }
 
 function startBackgroundUpdate(db: ModelDb, source: ModelSource, budgetBytes?: number): void {
   const key = storeKeyOf(source);
   if (updating.has(key)) return;
   const job = (async () => {
-    await download(db, source, { resume: true, budgetBytes }, false);
+    const progress = setProgressFor(source, undefined);
+    const model = await download(db, source, { resume: true, budgetBytes }, false);
+    const result = await withDataFiles(db, source, key, model, progress, { budgetBytes });
     const stored = await db.get('manifests', key);
-    if (!stored?.complete) return; // not storable (quota): keep serving the old version
+    if (result.storeWarning || !stored?.complete) return; // not storable (quota): keep serving the old version
     await dropOtherVersions(db, source);
   })()
     // Fire-and-forget by design: a failed update leaves the old version in place and is retried on the next load.

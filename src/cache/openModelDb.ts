@@ -1,13 +1,16 @@
 import type { DBSchema, IDBPDatabase } from 'idb';
 import { OnDeviceError } from '../core/OnDeviceError';
 import { openDatabase } from '../core/openDatabase';
-import type { ChunkRecord, ModelManifest } from './ModelManifest';
+import type { ChunkRecord, ModelManifest, StoredFile } from './ModelManifest';
 
 export const MODEL_DB_NAME = 'ondevice-models';
-const MODEL_DB_VERSION = 1;
+// 2: the `files` store (external data files, shared by content between models).
+const MODEL_DB_VERSION = 2;
 
 export interface ModelDbSchema extends DBSchema {
   manifests: { key: string; value: ModelManifest; indexes: { id: string } };
+  /** External data files, keyed `data:sha256:<hex>` or `data:url:<url>`; their chunks share the `chunks` store. */
+  files: { key: string; value: StoredFile };
   chunks: { key: [string, number]; value: ChunkRecord };
 }
 
@@ -25,7 +28,7 @@ export function openModelDb(): Promise<ModelDb> {
   return opening;
 }
 
-/** Every key range over the chunks of one model. */
+/** Every key range over the chunks of one stored file. */
 export function chunkRange(key: string): IDBKeyRange {
   return IDBKeyRange.bound([key, 0], [key, Number.MAX_SAFE_INTEGER]);
 }
@@ -33,10 +36,13 @@ export function chunkRange(key: string): IDBKeyRange {
 function open(): Promise<ModelDb> {
   return openDatabase<ModelDbSchema>(MODEL_DB_NAME, MODEL_DB_VERSION, {
     what: 'the model store',
-    upgrade(database) {
-      const manifests = database.createObjectStore('manifests', { keyPath: 'key' });
-      manifests.createIndex('id', 'id');
-      database.createObjectStore('chunks', { keyPath: ['key', 'index'] });
+    upgrade(database, oldVersion) {
+      if (oldVersion < 1) {
+        const manifests = database.createObjectStore('manifests', { keyPath: 'key' });
+        manifests.createIndex('id', 'id');
+        database.createObjectStore('chunks', { keyPath: ['key', 'index'] });
+      }
+      if (oldVersion < 2) database.createObjectStore('files', { keyPath: 'key' });
     },
     onClosed: () => (opening = undefined),
   });

@@ -1,11 +1,11 @@
-import type { ModelManifest } from './ModelManifest';
+import type { StoredFile } from './ModelManifest';
 import { chunkRange, type ModelDb } from './openModelDb';
 
 /**
  * The bytes of every stored chunk, concatenated; a string describing the damage when a chunk is
  * missing, truncated or unreadable (the caller purges the entry).
  */
-export async function readStoredChunks(db: ModelDb, manifest: ModelManifest): Promise<Uint8Array<ArrayBuffer> | string> {
+export async function readStoredChunks(db: ModelDb, manifest: StoredFile): Promise<Uint8Array<ArrayBuffer> | string> {
   const records = await db.getAll('chunks', chunkRange(manifest.key));
   if (records.length !== manifest.chunkCount) return `expected ${manifest.chunkCount} chunks, found ${records.length}`;
   let total = 0;

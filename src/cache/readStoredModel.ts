@@ -1,5 +1,5 @@
 import { sha256Hex } from '../core/sha256';
-import type { ModelManifest } from './ModelManifest';
+import type { StoredFile } from './ModelManifest';
 import type { ModelDb } from './openModelDb';
 import { readStoredChunks } from './readStoredChunks';
 
@@ -9,7 +9,7 @@ export type StoredRead = { ok: true; bytes: Uint8Array<ArrayBuffer>; sha256: str
  * A complete stored model, verified against its sha256 (and `expectedSha256` when the caller knows
  * it) on every read: unverified bytes never leave the store.
  */
-export async function readStoredModel(db: ModelDb, manifest: ModelManifest, expectedSha256?: string): Promise<StoredRead> {
+export async function readStoredModel(db: ModelDb, manifest: StoredFile, expectedSha256?: string): Promise<StoredRead> {
   if (!manifest.complete || !manifest.sha256) return { ok: false, reason: 'the stored copy is incomplete' };
   const bytes = await readStoredChunks(db, manifest);
   if (typeof bytes === 'string') return { ok: false, reason: bytes };

@@ -3,28 +3,29 @@ import { chooseEvictions } from './chooseEvictions';
 import { deleteEntry } from './deleteEntry';
 import type { ModelDb } from './openModelDb';
 import { storageEstimate } from './storageEstimate';
+import { storedModelSizes } from './storedModelSizes';
 
 /**
  * Make room for `bytesNeeded` more bytes before a download starts, evicting least-recently-used models
- * (never `key`, the one being loaded). Returns QUOTA_EXCEEDED when it cannot fit; the caller then loads
- * from the network without storing.
+ * (never those in `keep`: the model being loaded). Returns QUOTA_EXCEEDED when it cannot fit; the caller then
+ * loads from the network without storing.
  */
 export async function reserveSpace(
   db: ModelDb,
-  key: string,
+  keep: ReadonlySet<string>,
   bytesNeeded: number,
   budgetBytes?: number,
 ): Promise<OnDeviceError | undefined> {
-  const manifests = await db.getAll('manifests');
+  const { manifests, usedBytes } = await storedModelSizes(db);
   let freeBytes: number;
   if (budgetBytes !== undefined) {
-    freeBytes = budgetBytes - manifests.reduce((sum, m) => sum + m.storedBytes, 0);
+    freeBytes = budgetBytes - usedBytes;
   } else {
     const estimate = await storageEstimate();
     freeBytes = estimate ? estimate.quotaBytes - estimate.usageBytes : Number.POSITIVE_INFINITY;
   }
   if (bytesNeeded <= freeBytes) return undefined;
-  const victims = chooseEvictions(manifests, bytesNeeded - freeBytes, new Set([key]));
+  const victims = chooseEvictions(manifests, bytesNeeded - freeBytes, keep);
   if (!victims) {
     return new OnDeviceError(
       'QUOTA_EXCEEDED',

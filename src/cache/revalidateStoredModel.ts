@@ -1,4 +1,4 @@
-import type { ModelManifest } from './ModelManifest';
+import type { StoredFile } from './ModelManifest';
 
 const REVALIDATE_TIMEOUT_MS = 5_000;
 
@@ -7,7 +7,7 @@ const REVALIDATE_TIMEOUT_MS = 5_000;
  * Returns the 200 response when it did, 'unchanged' when it did not or the server cannot be reached
  * (the stored copy is verified anyway).
  */
-export async function revalidateStoredModel(manifest: ModelManifest): Promise<Response | 'unchanged'> {
+export async function revalidateStoredModel(manifest: StoredFile): Promise<Response | 'unchanged'> {
   if (!manifest.etag && !manifest.lastModified) return 'unchanged';
   const headers: Record<string, string> = {};
   if (manifest.etag) headers['If-None-Match'] = manifest.etag;

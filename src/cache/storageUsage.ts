@@ -1,8 +1,9 @@
 import { openModelDb } from './openModelDb';
+import { storedModelSizes } from './storedModelSizes';
 import { storageEstimate } from './storageEstimate';
 
 export interface StorageUsage {
-  /** Bytes held by stored models. */
+  /** Bytes held by stored models (every file; a data file two models share counted once). */
   modelBytes: number;
   /** Bytes this origin uses in all (models, service-worker caches, …), from `navigator.storage.estimate()`. */
   usedBytes: number;
@@ -16,8 +17,7 @@ export interface StorageUsage {
 
 /** How much the model store and this origin use, and how much is left. */
 export async function storageUsage(): Promise<StorageUsage> {
-  const manifests = typeof indexedDB === 'undefined' ? [] : await (await openModelDb()).getAll('manifests');
-  const modelBytes = manifests.reduce((sum, m) => sum + m.storedBytes, 0);
+  const modelBytes = typeof indexedDB === 'undefined' ? 0 : (await storedModelSizes(await openModelDb())).usedBytes;
   const estimate = await storageEstimate();
   const usedBytes = estimate?.usageBytes ?? modelBytes;
   const quotaBytes = estimate?.quotaBytes ?? Number.POSITIVE_INFINITY;

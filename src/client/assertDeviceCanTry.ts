@@ -19,5 +19,6 @@ export function assertDeviceCanTry(source: ModelSource): void {
     usable = false;
   }
   if (!usable) throw new OnDeviceError('NOT_SUPPORTED', 'WebAssembly is not available in this page, and onnxruntime-web needs it');
-  if (source.bytes) assertFitsDeviceMemory(source.bytes);
+  const bytes = source.totalBytes ?? source.bytes;
+  if (bytes) assertFitsDeviceMemory(bytes);
 }

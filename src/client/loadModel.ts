@@ -1,4 +1,4 @@
-import type { BackendPreference, Feeds, ModelSource, Progress, TensorTypes, WebGpuOptions } from '../core/protocol';
+import type { BackendPreference, DataFileOverride, Feeds, ModelSource, Progress, TensorTypes, WebGpuOptions } from '../core/protocol';
 import { getConfig, servedBackends, serverUrl } from './configure';
 import type { TelemetryConfig } from '../telemetry/TelemetryConfig';
 import { telemetryFor } from '../telemetry/telemetryClient';
@@ -36,6 +36,13 @@ export interface LoadModelOptions {
   stallTimeoutMs?: number;
   /** Expected sha256 for a model loaded by URL. */
   sha256?: string;
+  /**
+   * For a model loaded by URL whose weights are in external data files: per location (the name the model gives
+   * the file, e.g. `model.onnx_data`), the file's URL (default: the location beside the model's URL) and/or its
+   * expected sha256. Files the model names but this does not list are fetched beside the model and hashed on first
+   * download. (onnxruntime's own `externalData` option is what ondevice hands it, after verifying each file.)
+   */
+  dataFiles?: Record<string, DataFileOverride>;
   /** Store the model in IndexedDB for offline use (default true where IndexedDB exists). */
   cache?: boolean;
   /**
@@ -122,7 +129,7 @@ export async function loadModel<In extends TensorTypes = TensorTypes, Out extend
   const telemetry = options.telemetry === false ? undefined : (options.telemetry ?? getConfig().telemetry);
   if (telemetry) telemetryFor(telemetry);
   try {
-    const resolved = await resolveSource(source, { sha256: options.sha256, signal: options.signal });
+    const resolved = await resolveSource(source, { sha256: options.sha256, dataFiles: options.dataFiles, signal: options.signal });
     modelId = resolved.id;
     const settings: LoadSettings = {
       threads: options.threads ?? getConfig().threads ?? defaultThreads(),
@@ -254,7 +261,7 @@ async function loadOnServer<In extends TensorTypes, Out extends TensorTypes>(
     backend: 'server',
     inputs: server.inputs,
     outputs: server.outputs,
-    bytes: source.bytes ?? 0,
+    bytes: source.totalBytes ?? source.bytes ?? 0,
     fromCache: false,
     timings: { fetchMs: server.openMs, sessionMs: 0, warmupMs: 0 },
     threads: 0,

@@ -2,7 +2,8 @@ import { findModel } from '../registry/findModel';
 import { parseRegistryResponse } from '../registry/parseRegistryResponse';
 import type { ModelEntry } from '../registry/ModelEntry';
 import { toModelSource } from '../registry/toModelSource';
-import type { ModelSource } from '../core/protocol';
+import type { DataFileOverride, ModelSource } from '../core/protocol';
+import { problemWithLocation } from '../core/onnx/dataLocation';
 import { getConfig } from './configure';
 import { OnDeviceError } from '../core/OnDeviceError';
 import { untilAborted } from '../core/untilAborted';
@@ -67,6 +68,37 @@ function idFromUrl(url: string): string {
   return decodeURIComponent(file).replace(/\.[^.]+$/, '') || 'model';
 }
 
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/** `loadModel(url, { dataFiles })`, checked: locations as the model may name them, URLs resolved against the page. */
+function checkDataFiles(dataFiles: unknown): Record<string, DataFileOverride> {
+  if (typeof dataFiles !== 'object' || dataFiles === null || Array.isArray(dataFiles)) {
+    throw new OnDeviceError('INVALID_INPUT', 'dataFiles must be an object: { [location]: { url?, sha256? } }');
+  }
+  const out: Record<string, DataFileOverride> = {};
+  for (const [location, value] of Object.entries(dataFiles as Record<string, unknown>)) {
+    const problem = problemWithLocation(location);
+    if (problem) throw new OnDeviceError('INVALID_INPUT', `dataFiles: the location "${location}" ${problem}`, { location });
+    const { url, sha256, ...rest } = (value ?? {}) as { url?: unknown; sha256?: unknown };
+    if (typeof value !== 'object' || value === null || Object.keys(rest).length > 0) {
+      throw new OnDeviceError('INVALID_INPUT', `dataFiles["${location}"] must be { url?, sha256? }`, { location });
+    }
+    if (sha256 !== undefined && !(typeof sha256 === 'string' && SHA256.test(sha256))) {
+      throw new OnDeviceError('INVALID_INPUT', `dataFiles["${location}"].sha256 must be 64 lower-case hex digits`, { location });
+    }
+    let resolved: string | undefined;
+    if (url !== undefined) {
+      try {
+        resolved = new URL(String(url), globalThis.location?.href).href;
+      } catch {
+        throw new OnDeviceError('INVALID_INPUT', `dataFiles["${location}"].url is not a URL: ${String(url)}`, { location });
+      }
+    }
+    out[location] = { ...(resolved ? { url: resolved } : {}), ...(sha256 ? { sha256 } : {}) };
+  }
+  return out;
+}
+
 export function sourceFromEntry(entry: RegistryEntry): ModelSource {
   const config = getConfig();
   return toModelSource(entry, config.registryUrl ?? new URL('models/registry.json', config.baseUrl).href);
@@ -78,9 +110,13 @@ export function sourceFromEntry(entry: RegistryEntry): ModelSource {
  */
 export async function resolveSource(
   input: ModelReference,
-  options: { sha256?: string; signal?: AbortSignal; fresh?: boolean } = {},
+  options: { sha256?: string; dataFiles?: Record<string, DataFileOverride>; signal?: AbortSignal; fresh?: boolean } = {},
 ): Promise<ModelSource> {
   if (input instanceof URL) input = input.href;
+  const dataFiles = options.dataFiles === undefined ? undefined : checkDataFiles(options.dataFiles);
+  if (dataFiles && !(typeof input === 'string' && looksLikeUrl(input))) {
+    throw new OnDeviceError('INVALID_INPUT', 'dataFiles is for a model loaded by URL; a registry entry lists its own data files');
+  }
   if (typeof input === 'object' && input !== null) {
     if (typeof input.file !== 'string' || typeof input.id !== 'string') {
       throw new OnDeviceError('INVALID_INPUT', 'A registry entry needs at least `id` and `file`');
@@ -92,7 +128,7 @@ export async function resolveSource(
   }
   if (looksLikeUrl(input)) {
     const url = new URL(input, globalThis.location?.href).href;
-    return { url, id: idFromUrl(url), sha256: options.sha256 };
+    return { url, id: idFromUrl(url), sha256: options.sha256, ...(dataFiles ? { dataFiles } : {}) };
   }
   // A registry id follows the server: the version assigned to this install, when a release server answers.
   // `id@version` pins a version and skips it.

@@ -171,7 +171,7 @@ export interface StoreOptions {
 
 /**
  * How far a load is, over every file of the model (the ONNX file and its external data files). Reported at
- * most every 64 KiB and once at the end of each file.
+ * most every 64 KiB and 50 ms, and once at the end of each file.
  */
 export interface Progress {
   /** Bytes received (or read from the store) so far, over the whole set. */

@@ -19,6 +19,9 @@ export interface NodeModelSource {
   file?: string;
   url?: string;
   sha256?: string;
+  /** A registry entry's external data files (file names under `modelsDir`). */
+  externalData?: { location: string; file: string; sha256: string; bytes: number }[];
+  modelsDir?: string;
   /** From the registry entry: symbolic dim names survive here, onnxruntime-node may not report them. */
   inputs?: TensorSpec[];
   outputs?: TensorSpec[];
@@ -63,11 +66,17 @@ function fromEntry(entry: ModelEntry, modelsDir: string): NodeModelSource {
   if (typeof entry.file !== 'string' || !isPlainFileName(entry.file) || typeof entry.id !== 'string') {
     throw new OnDeviceError('INVALID_INPUT', 'A registry entry needs an `id` and a plain `file` name (no folders)');
   }
+  for (const d of entry.externalData ?? []) {
+    if (typeof d?.file !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(d.file)) {
+      throw new OnDeviceError('INVALID_INPUT', `${entry.id}: every externalData file must be a plain file name (no folders)`);
+    }
+  }
   return {
     file: path.join(modelsDir, entry.file),
     id: entry.id,
     version: entry.version,
     sha256: entry.sha256,
+    ...(entry.externalData ? { externalData: entry.externalData, modelsDir } : {}),
     inputs: entry.inputs,
     outputs: entry.outputs,
   };

@@ -28,6 +28,9 @@ import { transferablesOf } from '../core/transferablesOf';
 import { fromOrtTensor, toOrtFeeds } from './tensors';
 import { translateError } from './translateError';
 import { modelBytes } from './modelBytes';
+import { assertListedSizeFits, assertSetFits } from './assertSetFits';
+import { assertTensorsFitFiles } from '../core/onnx/externalDataFiles';
+import { externalizeWeights, SELF_LOCATION } from '../core/onnx/externalizeWeights';
 import type { StoreLoadResult } from '../cache/loadThroughStore';
 import { wasmHeapBytes } from './trackWasmMemory';
 import { startWasmRuntime } from './startWasmRuntime';
@@ -184,7 +187,15 @@ async function prefetch(request: LoadRequest): Promise<Result<{ bytes: number; f
   if (!ort) return fail(new Error('worker not initialised'), 'MODEL_FETCH_FAILED', 'preload');
   const fetchBytes = async (r: LoadRequest): Promise<Result<StoreLoadResult>> => {
     try {
-      return { ok: true, value: await modelBytes(r, () => undefined) };
+      return {
+        ok: true,
+        value: await modelBytes(
+          r,
+          () => undefined,
+          undefined,
+          (plan) => assertSetFits(plan, r),
+        ),
+      };
     } catch (error) {
       return fail(error, 'MODEL_FETCH_FAILED', `Could not fetch model ${r.source.id}`);
     }
@@ -195,7 +206,14 @@ async function prefetch(request: LoadRequest): Promise<Result<{ bytes: number; f
   fetched ??= await fetchBytes(request);
   if (!fetched.ok) return fetched;
   await runtimeStart;
-  return { ok: true, value: { bytes: fetched.value.bytes.byteLength, fromCache: fetched.value.fromCache } };
+  const files = fetched.value;
+  return {
+    ok: true,
+    value: {
+      bytes: files.bytes.byteLength + files.dataFiles.reduce((sum, f) => sum + f.bytes.byteLength, 0),
+      fromCache: files.fromCache && files.dataFiles.every((f) => f.fromCache),
+    },
+  };
 }
 
 async function abortLoad(key: string): Promise<void> {
@@ -268,7 +286,7 @@ async function loadSession(
       backend: request.backend,
       inputs,
       sample: served.sample,
-      compared: needsGeneratedValues(request.warmup, inputs, served.sample) ? comparedConstants(fetched.bytes) : undefined,
+      compared: needsGeneratedValues(request.warmup, inputs, served.sample) ? fetched.compared : undefined,
       memory,
     });
     const smoke = await warmup.smoke(candidates, extras);
@@ -295,7 +313,8 @@ async function loadSession(
       backend: request.backend,
       inputs,
       outputs,
-      bytes: fetched.bytes.byteLength,
+      bytes: fetched.bytes,
+      ...(fetched.dataFiles.length > 0 ? { dataFiles: fetched.dataFiles } : {}),
       fromCache: fetched.fromCache,
       timings: { fetchMs: t1 - t0, sessionMs: t2 - t1, warmupMs },
       warmedUp: false,
@@ -326,16 +345,35 @@ function copyIsUnusable(error: SerializedError): boolean {
   return error.code === 'MODEL_FETCH_FAILED' && error.details?.reason !== 'NETWORK';
 }
 
-/** A session for `request`'s bytes (store or network, verified), or why there is none. */
+/** What a session was made from: sizes and provenance only (the bytes themselves are dropped once onnxruntime has them). */
+interface OpenedFiles {
+  /** The ONNX file plus every data file. */
+  bytes: number;
+  sha256: string;
+  fromCache: boolean;
+  storeWarning?: SerializedError;
+  servedSource?: StoreLoadResult['servedSource'];
+  dataFiles: { location: string; bytes: number }[];
+  /** Integer constants the graph compares inputs with (generated warm-up values), read before the bytes went. */
+  compared: Record<string, number[]>;
+}
+
+/** A session for `request`'s files (store or network, verified), or why there is none. */
 async function openSession(
   request: LoadRequest,
   signal: AbortSignal,
   onProgress?: (p: Progress) => void,
-): Promise<{ ok: true; fetched: StoreLoadResult; session: InferenceSession; t1: number } | { ok: false; error: SerializedError }> {
+): Promise<{ ok: true; fetched: OpenedFiles; session: InferenceSession; t1: number } | { ok: false; error: SerializedError }> {
   if (!ort) return fail(new Error('worker not initialised'), 'MODEL_LOAD_FAILED', 'load');
-  let fetched: StoreLoadResult;
+  let files: StoreLoadResult | undefined;
   try {
-    fetched = await modelBytes(request, (p) => onProgress?.(p), signal);
+    assertListedSizeFits(request);
+    files = await modelBytes(
+      request,
+      (p) => onProgress?.(p),
+      signal,
+      (plan) => assertSetFits(plan, request),
+    );
   } catch (error) {
     if (signal.aborted) return aborted(request.source.id);
     return fail(error, 'MODEL_FETCH_FAILED', `Could not fetch model ${request.source.id}`);
@@ -343,15 +381,38 @@ async function openSession(
   if (signal.aborted) return aborted(request.source.id);
   markStartup('bytes-ready', request.source.id);
   const t1 = performance.now();
+  const fetched: OpenedFiles = {
+    bytes: files.bytes.byteLength + files.dataFiles.reduce((sum, f) => sum + f.bytes.byteLength, 0),
+    sha256: files.sha256,
+    fromCache: files.fromCache && files.dataFiles.every((f) => f.fromCache),
+    storeWarning: files.storeWarning,
+    servedSource: files.servedSource,
+    dataFiles: files.dataFiles.map((f) => ({ location: f.location, bytes: f.bytes.byteLength })),
+    compared: request.warmup === false ? {} : comparedConstants(files.bytes),
+  };
   // Two first-time initialisations of one onnxruntime backend must not overlap; its failure is the session's to report.
   await runtimeStart;
   const gpuOptions = request.backend === 'webgpu' ? (request.webgpu ?? {}) : {};
   const graphCapture = gpuOptions.graphCapture === true;
   const keepOutputsOnGpu = gpuOptions.keepOutputsOnGpu === true;
   try {
-    const session = await ort.InferenceSession.create(fetched.bytes, {
+    // Every tensor must lie inside its file before onnxruntime reads it (it would read past the end, or fail vaguely).
+    assertTensorsFitFiles(files.plan.tensors.external, new Map(fetched.dataFiles.map((f) => [f.location, f.bytes])), request.source.id);
+    // onnxruntime copies each tensor's bytes into its heap as it creates the session: handing it the verified files
+    // as they are (no copy of ours), and letting go of them right after, is the fewest copies its API allows. Weights
+    // inside the ONNX file are handed over the same way, as references into the file's own bytes: otherwise the
+    // whole file is copied into the heap first and every tensor out of it again (twice the weights, for good).
+    const slim = externalizeWeights(files.bytes);
+    const model = slim ?? files.bytes;
+    const externalData = [
+      ...files.dataFiles.map((f) => ({ path: f.location, data: f.bytes })),
+      ...(slim ? [{ path: SELF_LOCATION, data: files.bytes }] : []),
+    ];
+    files = undefined;
+    const session = await ort.InferenceSession.create(model, {
       executionProviders: [request.backend === 'webgpu' ? { name: 'webgpu' } : { name: 'wasm' }],
       graphOptimizationLevel: 'all',
+      ...(externalData.length > 0 ? { externalData } : {}),
       ...(graphCapture || keepOutputsOnGpu ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
       ...(graphCapture ? { enableGraphCapture: true } : {}),
     });
@@ -370,7 +431,9 @@ async function openSession(
  */
 function withOptimizedBytes(request: LoadRequest, ortVersion: string | undefined): LoadRequest | undefined {
   const optimized = request.source.optimized;
-  if (request.backend !== 'wasm' || !optimized || optimized.onnxruntime !== ortVersion) return undefined;
+  // A multi-file model loads its original: a copy would need its own set of data files.
+  if (request.backend !== 'wasm' || !optimized || optimized.onnxruntime !== ortVersion || request.source.externalData?.length)
+    return undefined;
   const { url, sha256, bytes } = optimized;
   return { ...request, source: { ...request.source, url, sha256, bytes } };
 }

@@ -18,11 +18,25 @@ import { OnDeviceError } from '../../src/core/OnDeviceError';
 import type { ModelSource } from '../../src/core/protocol';
 import { waitFor } from '../helpers/waitFor';
 
+/**
+ * `bytes` bytes of a well-formed ModelProto (the store reads which external data files a model names): ir_version,
+ * then a doc_string of seeded noise filling the rest.
+ */
 function fakeModel(bytes: number, seed: number): Buffer {
   const out = Buffer.alloc(bytes);
   let x = seed;
   for (let i = 0; i < bytes; i++) out[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
-  out[0] = 0x08; // ModelProto.ir_version: passes the content check
+  const header = (length: number) => {
+    const varint: number[] = [];
+    for (let rest = length; ; rest = Math.floor(rest / 128)) {
+      if (rest < 128) return [0x08, 0x08, 0x32, ...varint, rest];
+      varint.push((rest % 128) | 0x80);
+    }
+  };
+  // The header's length varint depends on the length it announces: settle it.
+  let head = header(bytes - 5);
+  head = header(bytes - head.length);
+  out.set(head, 0);
   return out;
 }
 

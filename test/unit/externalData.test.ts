@@ -12,6 +12,9 @@ import { readModelTensors, type ExternalDataReference } from '../../src/core/onn
 import { encodeModel, type ExternalDataSpec, type ModelSpec } from '../../src/node/onnx/encodeModel';
 import { ProtobufWriter } from '../../src/node/onnx/ProtobufWriter';
 import { writeTransformerModel } from '../../scripts/onnx/transformer/writeTransformerModel';
+import { externalizeWeights, SELF_LOCATION } from '../../src/core/onnx/externalizeWeights';
+import { writeFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
 
 const temp = mkdtempSync(join(tmpdir(), 'ondevice-external-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
@@ -200,5 +203,41 @@ describe('externalDataFiles and assertTensorsFitFiles', () => {
     expect(past.message).toContain('tensor "b" reaches byte 48 of external data file "w.bin", which holds 40 bytes');
     const wrongLength = thrown(() => assertTensorsFitFiles([{ ...ref('c', 'w.bin', 0, 12), expectedBytes: 16 }], sizes));
     expect(wrongLength.message).toContain('says length 12, its dims and type need 16 bytes');
+  });
+});
+
+describe('externalizeWeights', () => {
+  it("turns a single-file model's large initializers into references to its own bytes: same outputs, a graph of a few KB", async () => {
+    const set = writeTransformerModel({ dir: join(temp, 'single'), bytes: 2e6, shards: 0, hidden: 64 });
+    const original = readFileSync(set.model);
+    const slim = externalizeWeights(original)!;
+    expect(slim.byteLength).toBeLessThan(original.byteLength / 20);
+    const { external, inlineBytesByType } = readModelTensors(slim);
+    expect(new Set(external.map((r) => r.location))).toEqual(new Set([SELF_LOCATION]));
+    // Every reference points at the tensor's bytes where they sit in the original.
+    expect(external.reduce((sum, r) => sum + r.length!, 0) + (inlineBytesByType.get(1) ?? 0)).toBeGreaterThan(original.byteLength * 0.99);
+    // onnxruntime-node reads the data file beside the model: the original bytes, under SELF_LOCATION.
+    writeFileSync(join(temp, 'single', 'slim.onnx'), slim);
+    writeFileSync(join(temp, 'single', SELF_LOCATION), original);
+    const input = {
+      input: new ort.Tensor(
+        'float32',
+        Float32Array.from({ length: 4 * 64 }, (_, i) => Math.sin(i)),
+        [1, 4, 64],
+      ),
+    };
+    const [a, b] = await Promise.all([
+      ort.InferenceSession.create(set.model),
+      ort.InferenceSession.create(join(temp, 'single', 'slim.onnx')),
+    ]);
+    expect(Array.from((await b.run(input)).logits.data as Float32Array)).toEqual(
+      Array.from((await a.run(input)).logits.data as Float32Array),
+    );
+    await Promise.all([a.release(), b.release()]);
+  });
+
+  it('leaves a model with no large inline weight alone', () => {
+    const set = writeTransformerModel({ dir: join(temp, 'sharded'), bytes: 1e6, shards: 2, hidden: 64 });
+    expect(externalizeWeights(readFileSync(set.model))).toBeUndefined();
   });
 });

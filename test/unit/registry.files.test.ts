@@ -12,6 +12,8 @@ import type { AssetEntry } from '../../src/registry/ModelEntry';
 import { makeInputs } from '../helpers/inputs';
 import { closeReferenceSessions, compareOutputs, runReference } from '../helpers/reference';
 import { parseRegistry } from '../../src/registry/parseRegistry';
+import { loadModel } from '../../src/node';
+import { writeTransformerModel } from '../../scripts/onnx/transformer/writeTransformerModel';
 
 const registryText = readFileSync('models/registry.json', 'utf8');
 const registry = parseRegistry(registryText);
@@ -232,6 +234,43 @@ describe('models:add', () => {
       id: 'silero_vad_v5',
       source: { package: '@ricky0123/vad-web', path: 'dist/silero_vad_v5.onnx', license: 'ISC' },
     });
+  });
+
+  it('records a multi-file model: every data file its tensors name, plain file names, totalBytes; models:sync copies the set and ondevice/node loads it', async () => {
+    // Inside the repository (a gitignored folder), so the source is a repoPath and nothing is copied to models/local/.
+    const dir = join('test-results', `models-add-${process.pid}`);
+    const set = writeTransformerModel({ dir, name: 'tf', bytes: 1e6, shards: 2, hidden: 64, locations: ['onnx::MatMul_3', 'w.bin'] });
+    try {
+      const path = join(temp, 'add-multi.json');
+      writeFileSync(path, '[]\n');
+      const added = await script('models-add.ts', [set.model, '--id', 'tf-add', '--license', 'MIT', '--registry', path]);
+      expect(added.stderr).toBe('');
+      const [entry] = parseRegistry(readFileSync(path, 'utf8'));
+      expect(entry).toMatchObject({
+        file: 'tf.onnx',
+        bytes: set.modelBytes,
+        totalBytes: set.totalBytes,
+        source: { repoPath: `${dir}/tf.onnx` },
+        externalData: [
+          { location: 'onnx::MatMul_3', file: 'tf-add.onnx-MatMul_3', sha256: set.files[0].sha256, bytes: set.files[0].bytes },
+          { location: 'w.bin', file: 'w.bin', sha256: set.files[1].sha256, bytes: set.files[1].bytes },
+        ],
+      });
+      const out = join(temp, 'sync-multi');
+      const synced = await script('models-sync.ts', ['--registry', path, '--out', out]);
+      expect(synced.stdout).toMatch(/3 files in .* \(3 copied, 0 up to date\)/);
+      const model = await loadModel('tf-add', { modelsDir: out, threads: 1 });
+      expect(model.info.bytes).toBe(set.totalBytes);
+      model.dispose();
+
+      // A data file that is not beside the model stops models:add with its name.
+      rmSync(set.files[1].path);
+      const missing = await script('models-add.ts', [set.model, '--id', 'tf-missing', '--registry', path]);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toMatch(/^models:add: tf\.onnx names external data file "w\.bin", which is not beside it/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a file that onnxruntime cannot load', async () => {

@@ -32,6 +32,11 @@ export interface TransformerOptions {
   hidden?: number;
   /** Seed of the weights. Default 1. */
   seed?: number;
+  /**
+   * false: write the ONNX file only, naming data files that are not written (`sha256` is then ''): for probing
+   * limits that are reached before any weight is read, e.g. a set too big for the WASM heap. Default true.
+   */
+  writeWeights?: boolean;
 }
 
 export interface TransformerFile {
@@ -114,7 +119,7 @@ export function writeTransformerModel(options: TransformerOptions): TransformerS
   const graph = buildGraph({ hidden, layers, vocab, precision, io, seed });
 
   mkdirSync(options.dir, { recursive: true });
-  const files = shards > 0 ? writeShards(options.dir, graph.weights, locations) : [];
+  const files = shards > 0 ? writeShards(options.dir, graph.weights, locations, options.writeWeights ?? true) : [];
   const bytes = encode(graph, layers, vocab, shards > 0);
   const inputs: TensorSpec[] = [{ name: 'input', type: ioType, shape: ['batch', 'sequence', hidden] }];
   const outputs: TensorSpec[] = [{ name: 'logits', type: ioType, shape: ['batch', 'sequence', vocab] }];
@@ -172,7 +177,7 @@ interface Weight {
 }
 
 /** Spread the weights over the shards by size, in order (a tensor is never split), writing each shard and hashing it as it goes. */
-function writeShards(dir: string, weights: Weight[], locations: string[]): TransformerFile[] {
+function writeShards(dir: string, weights: Weight[], locations: string[], write: boolean): TransformerFile[] {
   const total = weights.reduce((sum, w) => sum + w.count * BYTES_PER_WEIGHT[w.precision], 0);
   const share = total / locations.length;
   const files: TransformerFile[] = [];
@@ -180,7 +185,7 @@ function writeShards(dir: string, weights: Weight[], locations: string[]): Trans
   for (const [i, location] of locations.entries()) {
     const path = join(dir, location);
     mkdirSync(dirname(path), { recursive: true });
-    const fd = openSync(path, 'w');
+    const fd = write ? openSync(path, 'w') : undefined;
     const hash = createHash('sha256');
     let offset = 0;
     try {
@@ -194,17 +199,19 @@ function writeShards(dir: string, weights: Weight[], locations: string[]): Trans
         const w = weights[next++];
         const length = w.count * BYTES_PER_WEIGHT[w.precision];
         w.external = { location, offset, length };
-        for (const chunk of weightBytes(w.count, w.precision, w.limit, w.seed)) {
-          writeSync(fd, chunk);
-          hash.update(chunk);
+        if (fd !== undefined) {
+          for (const chunk of weightBytes(w.count, w.precision, w.limit, w.seed)) {
+            writeSync(fd, chunk);
+            hash.update(chunk);
+          }
         }
         offset += length;
       }
     } finally {
-      closeSync(fd);
+      if (fd !== undefined) closeSync(fd);
     }
     if (offset === 0) throw new Error(`shard ${location} got no tensor: ask for fewer shards`);
-    files.push({ location, path, bytes: offset, sha256: hash.digest('hex') });
+    files.push({ location, path, bytes: offset, sha256: fd !== undefined ? hash.digest('hex') : '' });
   }
   return files;
 }

@@ -9,6 +9,9 @@ export interface ProtobufField {
   bytes?: Uint8Array;
   /** The whole field as encoded (tag and payload), a view: a message is rewritten by keeping the fields it does not change. */
   raw: Uint8Array;
+  /** Where the whole field (tag included) starts and ends in the message. */
+  start: number;
+  end: number;
 }
 
 /**
@@ -42,22 +45,22 @@ export function* protobufFields(buf: Uint8Array): Generator<ProtobufField> {
     if (field < 1) throw new Error(`protobuf field number ${field}`);
     if (wire === 0) {
       const value = varint();
-      yield { field, varint: value, raw: buf.subarray(start, at) };
+      yield { field, varint: value, raw: buf.subarray(start, at), start, end: at };
     } else if (wire === 1) {
       if (at + 8 > buf.length) throw new Error('truncated protobuf fixed64');
       at += 8;
-      yield { field, raw: buf.subarray(start, at) };
+      yield { field, raw: buf.subarray(start, at), start, end: at };
     } else if (wire === 2) {
       const length = varint();
       if (at + length > buf.length) throw new Error(`protobuf field ${field}: ${length} bytes, ${buf.length - at} left`);
       const bytes = buf.subarray(at, at + length);
       at += length;
-      yield { field, bytes, raw: buf.subarray(start, at) };
+      yield { field, bytes, raw: buf.subarray(start, at), start, end: at };
     } else if (wire === 5) {
       if (at + 4 > buf.length) throw new Error('truncated protobuf fixed32');
       const value = new DataView(buf.buffer, buf.byteOffset + at, 4).getFloat32(0, true);
       at += 4;
-      yield { field, fixed32: value, raw: buf.subarray(start, at) };
+      yield { field, fixed32: value, raw: buf.subarray(start, at), start, end: at };
     } else throw new Error(`unsupported protobuf wire type ${wire} (field ${field})`);
   }
 }
