@@ -1,6 +1,9 @@
 import type pg from 'pg';
 import { inTransaction } from '../db/openPostgresPool';
-import type { Decision, NewRelease, Release, ReleaseEntry, ReleaseState, ReleaseStore, Evaluation } from './ReleaseStore';
+import { MissingObjectsError } from './ObjectStore';
+import { readWhole } from './readWhole';
+import { PostgresObjectStore } from './PostgresObjectStore';
+import type { Decision, NewRelease, Release, ReleaseEntry, ReleaseFile, ReleaseState, ReleaseStore, Evaluation } from './ReleaseStore';
 
 interface ReleaseRow {
   model_id: string;
@@ -37,28 +40,29 @@ const INSERT_DECISION_SQL = `INSERT INTO release_decisions
 const PUBLISH_LOCK_NAMESPACE = 7_114_003;
 
 /**
- * Releases on PostgreSQL (the schema of pgMigrations.ts), the counterpart of SqliteReleaseStore: bytes
- * content-addressed in `release_blobs` (BYTEA), every write that spans tables in one transaction. Several
+ * Releases on PostgreSQL (the schema of postgresMigrations.ts), the counterpart of SqliteReleaseStore: files
+ * content-addressed in chunks (PostgresObjectStore), every write that spans tables in one transaction. Several
  * instances may publish at once: a per-model advisory lock orders their `seq`.
  */
 export class PostgresReleaseStore implements ReleaseStore {
-  constructor(private readonly pool: pg.Pool) {}
+  readonly objects: PostgresObjectStore;
+
+  constructor(private readonly pool: pg.Pool) {
+    this.objects = new PostgresObjectStore(pool);
+  }
 
   async publish(release: NewRelease, decision: Decision): Promise<boolean> {
+    const files = release.files ?? [];
     return inTransaction(this.pool, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [PUBLISH_LOCK_NAMESPACE, release.modelId]);
-      if (release.bytes)
-        await client.query('INSERT INTO release_blobs (sha256, bytes) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING', [
-          release.sha256,
-          Buffer.from(release.bytes.buffer, release.bytes.byteOffset, release.bytes.byteLength),
-        ]);
-      if (release.optimized) {
-        const copy = release.optimized.bytes;
-        await client.query('INSERT INTO release_blobs (sha256, bytes) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING', [
-          release.optimized.sha256,
-          Buffer.from(copy.buffer, copy.byteOffset, copy.byteLength),
-        ]);
-      }
+      // Share-locks the objects the version names until it commits (the garbage collection's delete waits, then
+      // fails on the foreign key), and finds the missing ones before anything is inserted.
+      const found = await client.query<{ sha256: string }>('SELECT sha256 FROM release_objects WHERE sha256 = ANY($1) FOR KEY SHARE', [
+        files.map((f) => f.sha256),
+      ]);
+      const present = new Set(found.rows.map((r) => r.sha256));
+      const missing = files.filter((f) => !present.has(f.sha256)).map((f) => f.sha256);
+      if (missing.length > 0) throw new MissingObjectsError(missing);
       const inserted = await client.query(
         `INSERT INTO releases
            (model_id, version, seq, sha256, bytes, entry, url, notes, metrics, published_ms, state, percent, rollout_started_ms)
@@ -80,9 +84,27 @@ export class PostgresReleaseStore implements ReleaseStore {
         ],
       );
       if (inserted.rowCount === 0) return false;
+      for (const f of files)
+        await client.query('INSERT INTO release_files (model_id, version, role, location, sha256, bytes) VALUES ($1, $2, $3, $4, $5, $6)', [
+          release.modelId,
+          release.version,
+          f.role,
+          f.location,
+          f.sha256,
+          f.bytes,
+        ]);
       await client.query(INSERT_DECISION_SQL, decisionParams(decision));
       return true;
     });
+  }
+
+  async files(modelId: string, version: string): Promise<ReleaseFile[]> {
+    const { rows } = await this.pool.query<ReleaseFile>(
+      `SELECT role, location, sha256, bytes FROM release_files WHERE model_id = $1 AND version = $2
+       ORDER BY CASE role WHEN 'model' THEN 0 WHEN 'data' THEN 1 ELSE 2 END, location COLLATE "C"`,
+      [modelId, version],
+    );
+    return rows;
   }
 
   async get(modelId: string, version: string): Promise<Release | undefined> {
@@ -104,6 +126,8 @@ export class PostgresReleaseStore implements ReleaseStore {
   }
 
   async readBlob(sha256: string): Promise<Uint8Array | undefined> {
+    const object = await this.objects.object(sha256);
+    if (object) return readWhole(this.objects, object);
     const { rows } = await this.pool.query<{ bytes: Buffer }>('SELECT bytes FROM release_blobs WHERE sha256 = $1', [sha256]);
     const b = rows[0]?.bytes;
     return b && new Uint8Array(b.buffer, b.byteOffset, b.byteLength);

@@ -1,45 +1,52 @@
-import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
 import * as v from 'valibot';
 import type { TensorSpec } from '../core/protocol';
 import { OnDeviceError } from '../core/OnDeviceError';
+import { normalizeLocation } from '../core/onnx/dataLocation';
 import { assignBucket } from './assignBucket';
+import { ReleaseError } from './ReleaseError';
 import { decideRollout, evidenceOf, type RolloutDecision } from './decideRollout';
 import { zFor } from './intervals';
-import type { OptimizedCopy } from './deriveOptimizedCopy';
-import { releaseBytesUrl, releaseOptimizedUrl } from './releaseIds';
+import { MissingObjectsError } from './ObjectStore';
+import { parsePublishRequest, type PublishLimits, type PublishRequest } from './PublishRequest';
+import { MODEL_FILE_NAME, type AssembledSet, type ReleaseFileCache } from './ReleaseFileCache';
+import { releaseBytesUrl, releaseFileUrl, releaseOptimizedUrl } from './releaseIds';
 import type { Decision, Evaluation, Release, ReleaseEntry, ReleaseStore } from './ReleaseStore';
+import { writeObject, type WrittenObject } from './writeObject';
 import { ReleaseManifestSchema, type ReleaseManifest } from '../registry/ReleaseManifest';
 import { policyFor, type RolloutConfig } from './rolloutPolicy';
 import { signatureIncompatibilities } from './signatureIncompatibilities';
 import type { VersionMetricsSource } from './VersionMetrics';
 
-/** A refusal the HTTP layer answers as `{error, code}` with `status`. */
-export class ReleaseError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
-}
+export { ReleaseError };
 
 export interface ReleaseServiceOptions {
   store: ReleaseStore;
   metrics: VersionMetricsSource;
   config: RolloutConfig;
-  /** Loads the bytes into onnxruntime and reads the signature (readSignature); injectable for tests of the policy. */
-  readSignature: (bytes: Uint8Array) => Promise<{ inputs: TensorSpec[]; outputs: TensorSpec[] }>;
+  /** The release files on this server's disk, where the checks read them. */
+  files: ReleaseFileCache;
+  limits: PublishLimits;
   /**
-   * Derives the pre-optimised copy of a published version and checks its outputs against the upload's
-   * (deriveOptimizedCopy); injectable for tests of the policy. Omitted: versions are published without a copy.
-   * A copy that cannot be derived never fails the publish: the version is published without one.
+   * Checks an assembled set as one model and reads its signature, in a child process (publishTasks `inspect`):
+   * an OnDeviceError refuses the publish with its code.
+   */
+  inspect: (
+    set: AssembledSet,
+    dataFiles: ReadonlyArray<{ location: string; bytes: number }>,
+    label: string,
+  ) => Promise<{ inputs: TensorSpec[]; outputs: TensorSpec[] }>;
+  /**
+   * Writes the pre-optimised copy of a single-file set to `to` and checks its outputs against the original's, in
+   * a child process (deriveOptimizedCopy). Omitted: versions are published without a copy. A copy that cannot be
+   * derived never fails the publish: the version is published without one.
    */
   deriveOptimized?: (
-    bytes: Uint8Array,
+    set: AssembledSet,
+    to: string,
     release: { id: string; version: string; inputs: TensorSpec[]; sample?: unknown },
-  ) => Promise<OptimizedCopy>;
+  ) => Promise<{ onnxruntime: string }>;
   /** Called for every version that becomes a release (ModelKeyBudget.addKnown: its events always count). */
   onKnownVersion?: (modelId: string, version: string) => void;
   /** An automatic rollback (webhook, log). */
@@ -85,8 +92,19 @@ export class ReleaseService {
     for (const e of entries) if (!firstPerModel.has(e.id)) firstPerModel.set(e.id, e);
     for (const e of firstPerModel.values()) {
       if (known.has(e.id)) continue;
-      const { source: _source, optimized: _optimized, ...fields } = e;
-      const entry = { ...fields, url: `/models/${e.file}` } as unknown as ReleaseEntry;
+      const { source: _source, optimized: _optimized, externalData, ...fields } = e;
+      // A registry model's data files are served beside it under /models/, each by its registry file name.
+      const data = Array.isArray(externalData)
+        ? {
+            externalData: (externalData as Array<{ location: string; file: string; sha256: string; bytes: number }>).map((d) => ({
+              location: d.location,
+              url: `/models/${d.file}`,
+              sha256: d.sha256,
+              bytes: d.bytes,
+            })),
+          }
+        : {};
+      const entry = { ...fields, ...data, url: `/models/${e.file}` } as unknown as ReleaseEntry;
       await this.store.publish(
         {
           modelId: e.id,
@@ -106,11 +124,25 @@ export class ReleaseService {
   }
 
   /**
-   * Publish `bytes` as `version` of `modelId`: stored content-addressed, loaded by onnxruntime (bytes that
-   * do not load are refused), signature checked against the current stable version unless `breaking`.
-   * A new version starts at 0 %; the first version of an unknown model is its stable release. Its pre-optimised
-   * copy (`entry.optimized`, served at …/model.extended.onnx) is derived and checked here; when it cannot be,
-   * the version is published without one and `optimizedError` says why.
+   * Store the bytes `source` yields as one release file (PUT /v1/uploads/{sha256}, a single-body publish),
+   * streamed: in chunks into the database and beside it on this server's disk (ReleaseFileCache), hashed as
+   * they come. `sha256`, when given, is what they must hash to (422 INTEGRITY_MISMATCH, nothing kept).
+   */
+  async receiveFile(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, sha256?: string): Promise<WrittenObject> {
+    const scratch = this.options.files.scratchPath();
+    const written = await writeObject(this.store.objects, source, {
+      sha256,
+      maxBytes: this.options.limits.maxFileBytes,
+      copyTo: scratch,
+      now: this.now,
+    });
+    await this.options.files.keep(scratch, written.sha256);
+    return written;
+  }
+
+  /**
+   * Publish `bytes` (one ONNX file with no external data, e.g. a retrained model) as `version` of `modelId`:
+   * stored as a release file, then published as publishFiles does.
    */
   async publish(input: {
     modelId: string;
@@ -120,94 +152,205 @@ export class ReleaseService {
     metrics?: unknown;
     breaking?: boolean;
   }): Promise<Release & { optimizedError?: string }> {
-    const { modelId, version, bytes } = input;
-    if (await this.store.get(modelId, version)) throw new ReleaseError(409, 'VERSION_EXISTS', `${modelId} ${version} is already published`);
-    if (bytes.byteLength === 0) throw new ReleaseError(400, 'INVALID_INPUT', 'the body is empty: send the ONNX bytes');
-    let signature;
-    try {
-      signature = await this.options.readSignature(bytes);
-    } catch (e) {
-      if (e instanceof OnDeviceError) throw new ReleaseError(422, e.code, e.message);
-      throw e;
-    }
-    const versions = await this.store.list(modelId);
-    const stable = versions.find((r) => r.state === 'stable');
-    const problems = stable ? signatureIncompatibilities(stable.entry, signature) : [];
-    if (problems.length > 0 && !input.breaking)
-      throw new ReleaseError(
-        409,
-        'INCOMPATIBLE_SIGNATURE',
-        `${modelId} ${version} is not compatible with stable ${stable!.version}: ${problems.join('; ')} (publish with --breaking to accept)`,
-        { problems },
-      );
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const base: Record<string, unknown> = stable?.entry ?? {};
-    const entry: ReleaseEntry = {
-      ...pick(base, ['license', 'task', 'description']),
-      id: modelId,
-      version,
-      file: `releases/${modelId}/${version}/model.onnx`,
-      url: releaseBytesUrl(modelId, version),
-      sha256,
-      bytes: bytes.byteLength,
-      inputs: signature.inputs,
-      outputs: signature.outputs,
-      // The stable version's sample hint still fits a compatible signature.
-      ...(problems.length === 0 && base.sample !== undefined ? { sample: base.sample } : {}),
-    };
-    const { copy, optimizedError } = await this.deriveCopy(bytes, entry);
-    if (copy) entry.optimized = { url: releaseOptimizedUrl(modelId, version), ...copy.entry };
-    const first = stable === undefined;
-    const atMs = this.now();
-    const published = await this.store.publish(
-      {
-        modelId,
-        version,
-        sha256,
-        entry,
-        notes: input.notes ?? null,
-        metrics: input.metrics ?? null,
-        publishedMs: atMs,
-        bytes,
-        ...(copy ? { optimized: { sha256: copy.entry.sha256, bytes: copy.bytes } } : {}),
-        state: first ? 'stable' : 'candidate',
-        percent: first ? 100 : 0,
-      },
-      this.decision(
-        modelId,
-        version,
-        'publish',
-        0,
-        first ? 100 : 0,
-        'operator',
-        first ? 'first release of the model: stable' : 'published at 0 %',
-        {
-          sha256,
-          bytes: bytes.byteLength,
-          breaking: problems.length > 0,
-          problems,
-          optimized: copy ? { sha256: copy.entry.sha256, bytes: copy.entry.bytes, onnxruntime: copy.entry.onnxruntime } : null,
-          ...(optimizedError ? { optimizedError } : {}),
-        },
-      ),
-    );
-    if (!published) throw new ReleaseError(409, 'VERSION_EXISTS', `${modelId} ${version} is already published`);
-    this.options.onKnownVersion?.(modelId, version);
-    const release = (await this.store.get(modelId, version))!;
-    return optimizedError ? { ...release, optimizedError } : release;
+    const { bytes, ...rest } = input;
+    if (await this.store.get(input.modelId, input.version))
+      throw new ReleaseError(409, 'VERSION_EXISTS', `${input.modelId} ${input.version} is already published`);
+    const model = await this.receiveFile([bytes]);
+    return this.publishFiles({ ...rest, model, metrics: rest.metrics as Record<string, unknown> | undefined });
   }
 
-  /** The pre-optimised copy of uploaded bytes, or why there is none (a failure here never fails the publish). */
-  private async deriveCopy(
-    bytes: Uint8Array,
-    entry: ReleaseEntry,
-  ): Promise<{ copy?: { bytes: Uint8Array; entry: { sha256: string; bytes: number; onnxruntime: string } }; optimizedError?: string }> {
-    if (!this.options.deriveOptimized) return {};
+  /**
+   * Publish a version from its files, already stored (receiveFile): the ONNX file and the external data files
+   * its tensors name, at their locations. Checked first without the bytes (parsePublishRequest: shape, sizes;
+   * 409 VERSION_EXISTS; 409 FILES_MISSING listing what to upload first), then on the assembled files on disk in
+   * a child process (publishTasks `inspect`: the locations the model names are the files listed, no overlaps,
+   * every tensor inside its file, onnxruntime-node loads the set), then the signature against the stable
+   * version unless `breaking`. The version, its files and the decision are stored in one transaction: a publish
+   * that stops anywhere before leaves no version. A new version starts at 0 %; the first version of a model is
+   * its stable release. A single-file model gets its pre-optimised copy (`entry.optimized`, served at
+   * …/model.extended.onnx) when one can be derived; otherwise, and always for a multi-file model, `optimizedError`
+   * says why there is none.
+   */
+  async publishFiles(input: PublishRequest & { modelId: string; version: string }): Promise<Release & { optimizedError?: string }> {
+    const { modelId, version } = input;
+    const request = parsePublishRequest(
+      { model: input.model, externalData: input.externalData, notes: input.notes, metrics: input.metrics, breaking: input.breaking },
+      this.options.limits,
+    );
+    if (await this.store.get(modelId, version)) throw new ReleaseError(409, 'VERSION_EXISTS', `${modelId} ${version} is already published`);
+    const listed = [
+      { role: 'model' as const, location: '', ...request.model },
+      ...(request.externalData ?? []).map((f) => ({ role: 'data' as const, ...f, location: normalizeLocation(f.location) })),
+    ];
+    const objects = await Promise.all(listed.map((f) => this.store.objects.object(f.sha256)));
+    const missing = listed.filter((_, i) => !objects[i]);
+    if (missing.length > 0)
+      throw new ReleaseError(
+        409,
+        'FILES_MISSING',
+        `upload ${missing.length} of the version's files first (PUT /v1/uploads/{sha256}), then publish again`,
+        {
+          missing: missing.map((f) => ({ location: f.role === 'model' ? MODEL_FILE_NAME : f.location, sha256: f.sha256, bytes: f.bytes })),
+        },
+      );
+    listed.forEach((f, i) => {
+      if (objects[i]!.bytes !== f.bytes)
+        throw new ReleaseError(
+          400,
+          'INVALID_INPUT',
+          `${f.role === 'model' ? MODEL_FILE_NAME : f.location} is listed as ${f.bytes} bytes; the uploaded file with its sha256 has ${objects[i]!.bytes}`,
+          { location: f.location, sha256: f.sha256 },
+        );
+    });
+    const data = listed.slice(1).map((f, i) => ({ location: f.location, object: objects[i + 1]! }));
+    const set = await this.options.files.assemble(objects[0]!, data);
     try {
-      const copy = await this.options.deriveOptimized(bytes, entry);
-      const sha256 = createHash('sha256').update(copy.bytes).digest('hex');
-      return { copy: { bytes: copy.bytes, entry: { sha256, bytes: copy.bytes.byteLength, onnxruntime: copy.onnxruntime } } };
+      const signature = await this.check(
+        () => this.options.inspect(set, listed.slice(1), `${modelId}@${version}`),
+        `${modelId}@${version}`,
+      );
+      const versions = await this.store.list(modelId);
+      const stable = versions.find((r) => r.state === 'stable');
+      const problems = stable ? signatureIncompatibilities(stable.entry, signature) : [];
+      if (problems.length > 0 && !request.breaking)
+        throw new ReleaseError(
+          409,
+          'INCOMPATIBLE_SIGNATURE',
+          `${modelId} ${version} is not compatible with stable ${stable!.version}: ${problems.join('; ')} (publish with --breaking to accept)`,
+          { problems },
+        );
+      const base: Record<string, unknown> = stable?.entry ?? {};
+      const totalBytes = listed.reduce((sum, f) => sum + f.bytes, 0);
+      const entry: ReleaseEntry = {
+        ...pick(base, ['license', 'task', 'description']),
+        id: modelId,
+        version,
+        file: `releases/${modelId}/${version}/${MODEL_FILE_NAME}`,
+        url: releaseBytesUrl(modelId, version),
+        sha256: request.model.sha256,
+        bytes: request.model.bytes,
+        ...(data.length > 0
+          ? {
+              externalData: listed.slice(1).map((f) => ({
+                location: f.location,
+                url: releaseFileUrl(modelId, version, f.location),
+                sha256: f.sha256,
+                bytes: f.bytes,
+              })),
+              totalBytes,
+            }
+          : {}),
+        inputs: signature.inputs,
+        outputs: signature.outputs,
+        // The stable version's sample hint still fits a compatible signature.
+        ...(problems.length === 0 && base.sample !== undefined ? { sample: base.sample } : {}),
+      };
+      const { copy, optimizedError } = await this.deriveCopy(set, entry, data.length);
+      if (copy) entry.optimized = { url: releaseOptimizedUrl(modelId, version), ...copy };
+      const first = stable === undefined;
+      const atMs = this.now();
+      let published;
+      try {
+        published = await this.store.publish(
+          {
+            modelId,
+            version,
+            sha256: request.model.sha256,
+            entry,
+            notes: request.notes ?? null,
+            metrics: request.metrics ?? null,
+            publishedMs: atMs,
+            files: [
+              ...listed.map(({ role, location, sha256, bytes }) => ({ role, location, sha256, bytes })),
+              ...(copy ? [{ role: 'optimized' as const, location: '', sha256: copy.sha256, bytes: copy.bytes }] : []),
+            ],
+            state: first ? 'stable' : 'candidate',
+            percent: first ? 100 : 0,
+          },
+          this.decision(
+            modelId,
+            version,
+            'publish',
+            0,
+            first ? 100 : 0,
+            'operator',
+            first ? 'first release of the model: stable' : 'published at 0 %',
+            {
+              sha256: request.model.sha256,
+              bytes: request.model.bytes,
+              ...(data.length > 0 ? { files: data.length + 1, totalBytes } : {}),
+              breaking: problems.length > 0,
+              problems,
+              optimized: copy ?? null,
+              ...(optimizedError ? { optimizedError } : {}),
+            },
+          ),
+        );
+      } catch (error) {
+        if (error instanceof MissingObjectsError)
+          throw new ReleaseError(409, 'FILES_MISSING', 'files of the version were removed before it was published: upload them again', {
+            missing: listed
+              .filter((f) => error.sha256s.includes(f.sha256))
+              .map(({ location, sha256, bytes }) => ({ location, sha256, bytes })),
+          });
+        throw error;
+      }
+      if (!published) throw new ReleaseError(409, 'VERSION_EXISTS', `${modelId} ${version} is already published`);
+      this.options.onKnownVersion?.(modelId, version);
+      const release = (await this.store.get(modelId, version))!;
+      return optimizedError ? { ...release, optimizedError } : release;
+    } finally {
+      await set.dispose();
+    }
+  }
+
+  /**
+   * Remove what no version names (ObjectStore.collectGarbage) from the database, then from this server's disk copy.
+   */
+  async collectGarbage(cutoffs: { writesStartedBeforeMs: number; objectsTouchedBeforeMs: number }) {
+    const removed = await this.store.objects.collectGarbage(cutoffs);
+    const diskFiles = await this.options.files.prune(await this.store.objects.storedObjects());
+    return { ...removed, diskFiles };
+  }
+
+  /** Run a check of uploaded files in its child process; what it refuses is a 422 with the check's code. */
+  private async check<T>(work: () => Promise<T>, label: string): Promise<T> {
+    try {
+      return await work();
     } catch (e) {
+      if (!(e instanceof OnDeviceError)) throw e;
+      const reason = e.details.reason;
+      if (reason === 'TIMEOUT' || reason === 'MEMORY' || e.code === 'WORKER_CRASHED')
+        throw new ReleaseError(422, 'MODEL_LOAD_FAILED', `${label}: ${e.message}`, {
+          details: { reason: e.code === 'WORKER_CRASHED' ? 'CRASHED' : reason, ...pick(e.details, ['limitMs', 'limitBytes']) },
+        });
+      throw new ReleaseError(422, e.code, e.message, Object.keys(e.details).length > 0 ? { details: e.details } : {});
+    }
+  }
+
+  /**
+   * The pre-optimised copy of a single-file set, stored as a release file, or why there is none: a copy that
+   * cannot be derived never fails the publish. A multi-file model gets none: onnxruntime-node would write its
+   * optimised weights as a second copy of the set, and the browser loads a multi-file model from the files it
+   * was published with.
+   */
+  private async deriveCopy(
+    set: AssembledSet,
+    entry: ReleaseEntry,
+    dataFiles: number,
+  ): Promise<{ copy?: { sha256: string; bytes: number; onnxruntime: string }; optimizedError?: string }> {
+    if (!this.options.deriveOptimized) return {};
+    if (dataFiles > 0)
+      return {
+        optimizedError: `no pre-optimised copy: the model keeps its weights in ${dataFiles} external data file${dataFiles === 1 ? '' : 's'}; a copy would repeat them, and the browser loads a multi-file model from the files it was published with`,
+      };
+    const to = path.join(set.dir, 'model.extended.onnx');
+    try {
+      const { onnxruntime } = await this.options.deriveOptimized(set, to, entry);
+      const written = await this.receiveFile(createReadStream(to));
+      return { copy: { sha256: written.sha256, bytes: written.bytes, onnxruntime } };
+    } catch (e) {
+      if (e instanceof ReleaseError) return { optimizedError: `no pre-optimised copy: ${e.message}` };
       return { optimizedError: `no pre-optimised copy: ${e instanceof Error ? e.message : String(e)}` };
     }
   }

@@ -1,6 +1,7 @@
 // Types-only: what the release control plane keeps, as one interface a database implements
-// (SqliteReleaseStore; a PostgreSQL one would map the same rows).
+// (SqliteReleaseStore, PostgresReleaseStore map the same rows).
 import type { TensorSpec } from '../core/protocol';
+import type { ObjectStore } from './ObjectStore';
 
 export type ReleaseState = 'stable' | 'candidate' | 'rolled_back' | 'retired';
 
@@ -56,21 +57,41 @@ export interface NewRelease {
   notes: string | null;
   metrics: unknown;
   publishedMs: number;
-  /** The bytes; absent for a seeded registry entry (served from /models/). */
-  bytes?: Uint8Array;
-  /** The pre-optimised copy's bytes (entry `optimized`), stored content-addressed in the same transaction. */
-  optimized?: { sha256: string; bytes: Uint8Array };
+  /** The version's stored files (objects already in `ReleaseStore.objects`); absent for a seeded registry entry (served from /models/). */
+  files?: ReleaseFile[];
   state: ReleaseState;
   percent: number;
 }
 
+/**
+ * One file of a published version, an object of the store: the ONNX file (`model`), an external data file
+ * (`data`, at the location the model names it) or the pre-optimised copy (`optimized`). `location` is '' but for data.
+ */
+export interface ReleaseFile {
+  role: 'model' | 'data' | 'optimized';
+  location: string;
+  sha256: string;
+  bytes: number;
+}
+
 export interface ReleaseStore {
-  /** Insert the blobs (if new: the bytes and their pre-optimised copy) and the release in one transaction; false when the version already exists. */
+  /** The release files' bytes, content-addressed in chunks. */
+  readonly objects: ObjectStore;
+  /**
+   * Insert the release, its files and the decision in one transaction; false when the version already exists.
+   * Throws MissingObjectsError when a file's object is not stored (nothing is inserted).
+   */
   publish(release: NewRelease, decision: Decision): Promise<boolean>;
   get(modelId: string, version: string): Promise<Release | undefined>;
+  /** A published version's stored files (none for a seeded registry entry or a version published before files were chunked). */
+  files(modelId: string, version: string): Promise<ReleaseFile[]>;
   /** All versions of a model in publish order. */
   list(modelId: string): Promise<Release[]>;
   modelIds(): Promise<string[]>;
+  /**
+   * A stored file's bytes, whole, in memory (a stored object, or a value a version published before files were
+   * stored in chunks keeps): for small models only, e.g. the one a retraining job starts from.
+   */
   readBlob(sha256: string): Promise<Uint8Array | undefined>;
   /**
    * Change one version's state and percent (and, for a promotion, retire the previous stable) together

@@ -1,5 +1,8 @@
 import type Database from 'better-sqlite3';
-import type { Decision, NewRelease, Release, ReleaseEntry, ReleaseState, ReleaseStore, Evaluation } from './ReleaseStore';
+import { MissingObjectsError } from './ObjectStore';
+import { readWhole } from './readWhole';
+import type { Decision, NewRelease, Release, ReleaseEntry, ReleaseFile, ReleaseState, ReleaseStore, Evaluation } from './ReleaseStore';
+import { SqliteObjectStore } from './SqliteObjectStore';
 
 interface ReleaseRow {
   model_id: string;
@@ -29,11 +32,14 @@ interface DecisionRow {
 }
 
 /**
- * Releases in the collector's SQLite database (migration 4). Rows are mapped by column name; every write
+ * Releases in the collector's SQLite database (migrations 4 and 8). Rows are mapped by column name; every write
  * that spans tables is one transaction, so a crash leaves a version either wholly published or absent.
  */
 export class SqliteReleaseStore implements ReleaseStore {
-  private readonly insertBlob;
+  readonly objects: SqliteObjectStore;
+  private readonly insertFile;
+  private readonly selectFiles;
+  private readonly objectExists;
   private readonly insertRelease;
   private readonly insertDecision;
   private readonly selectOne;
@@ -45,7 +51,13 @@ export class SqliteReleaseStore implements ReleaseStore {
   private readonly selectDecisions;
 
   constructor(private readonly db: Database.Database) {
-    this.insertBlob = db.prepare('INSERT OR IGNORE INTO release_blobs (sha256, bytes) VALUES (@sha256, @bytes)');
+    this.objects = new SqliteObjectStore(db);
+    this.insertFile = db.prepare(`INSERT INTO release_files (model_id, version, role, location, sha256, bytes)
+      VALUES (@modelId, @version, @role, @location, @sha256, @bytes)`);
+    this.selectFiles = db.prepare(
+      "SELECT role, location, sha256, bytes FROM release_files WHERE model_id = ? AND version = ? ORDER BY CASE role WHEN 'model' THEN 0 WHEN 'data' THEN 1 ELSE 2 END, location",
+    );
+    this.objectExists = db.prepare('SELECT 1 FROM release_objects WHERE sha256 = ?');
     this.insertRelease = db.prepare(`INSERT OR IGNORE INTO releases
       (model_id, version, seq, sha256, bytes, entry, url, notes, metrics, published_ms, state, percent, rollout_started_ms)
       VALUES (@modelId, @version, (SELECT COALESCE(MAX(seq), 0) + 1 FROM releases WHERE model_id = @modelId), @sha256, @bytes,
@@ -68,15 +80,10 @@ export class SqliteReleaseStore implements ReleaseStore {
 
   async publish(release: NewRelease, decision: Decision): Promise<boolean> {
     return this.db.transaction(() => {
-      if (release.bytes)
-        this.insertBlob.run({
-          sha256: release.sha256,
-          bytes: Buffer.from(release.bytes.buffer, release.bytes.byteOffset, release.bytes.byteLength),
-        });
-      if (release.optimized) {
-        const copy = release.optimized.bytes;
-        this.insertBlob.run({ sha256: release.optimized.sha256, bytes: Buffer.from(copy.buffer, copy.byteOffset, copy.byteLength) });
-      }
+      // One transaction with the garbage collection's deletes (SQLite runs one writer at a time), so an object
+      // found here is still there when the version commits.
+      const missing = (release.files ?? []).filter((f) => !this.objectExists.get(f.sha256)).map((f) => f.sha256);
+      if (missing.length > 0) throw new MissingObjectsError(missing);
       const inserted = this.insertRelease.run({
         modelId: release.modelId,
         version: release.version,
@@ -92,9 +99,14 @@ export class SqliteReleaseStore implements ReleaseStore {
         rolloutStartedMs: release.percent > 0 ? release.publishedMs : null,
       });
       if (inserted.changes === 0) return false;
+      for (const f of release.files ?? []) this.insertFile.run({ modelId: release.modelId, version: release.version, ...f });
       this.insertDecision.run(decisionParams(decision));
       return true;
     })();
+  }
+
+  async files(modelId: string, version: string): Promise<ReleaseFile[]> {
+    return this.selectFiles.all(modelId, version) as ReleaseFile[];
   }
 
   async get(modelId: string, version: string): Promise<Release | undefined> {
@@ -111,6 +123,8 @@ export class SqliteReleaseStore implements ReleaseStore {
   }
 
   async readBlob(sha256: string): Promise<Uint8Array | undefined> {
+    const object = await this.objects.object(sha256);
+    if (object) return readWhole(this.objects, object);
     const row = this.selectBlob.get(sha256) as { bytes: Buffer } | undefined;
     return row && new Uint8Array(row.bytes.buffer, row.bytes.byteOffset, row.bytes.byteLength);
   }

@@ -8,14 +8,17 @@ import { sendJson } from '../http/sendJson';
 import { WebhookNotifier } from '../http/WebhookNotifier';
 import type { LeaderLease } from '../db/LeaderLease';
 import { checkReadAccess, checkWriteAccess, type ReadAccessPolicy, type WriteAccessPolicy } from '../http/checkWriteAccess';
+import path from 'node:path';
+import { bodyWithDeadline } from './bodyWithDeadline';
 import { deriveOptimizedCopy } from './deriveOptimizedCopy';
-import { readBinaryBody } from '../http/readBinaryBody';
-import { readSignature } from './readSignature';
-import { INSTALL_ID, MODEL_ID, VERSION, releaseOptimizedUrl } from './releaseIds';
+import { inspectModelSet } from './inspectModelSet';
+import { ReleaseFileCache } from './ReleaseFileCache';
+import { INSTALL_ID, MODEL_ID, VERSION } from './releaseIds';
+import type { PublishRequest } from './PublishRequest';
 import { ReleaseError, ReleaseService } from './ReleaseService';
 import type { ReleaseStore } from './ReleaseStore';
 import { loadRolloutConfig, parseRolloutConfig, type RolloutConfig } from './rolloutPolicy';
-import { sendReleaseBytes } from './sendReleaseBytes';
+import { sendReleaseFile } from './sendReleaseFile';
 import type { VersionMetricsSource } from './VersionMetrics';
 
 export interface ReleaseControlOptions {
@@ -43,10 +46,19 @@ export interface ReleaseControlOptions {
    * `leader`), so a stage is decided once. Default: this instance always decides.
    */
   leader?: LeaderLease;
-  /** Largest accepted upload. Default 512 MiB. */
+  /** Largest file of a version (each upload, and a single-body publish). Default 4 GiB. */
   maxPublishBytes?: number;
-  /** Deadline for receiving an upload. Default 10 minutes. */
+  /** Largest version: its ONNX file and external data files together. Default 4 GiB. */
+  maxVersionBytes?: number;
+  /** Deadline for receiving one upload. Default 10 minutes. */
   publishBodyTimeoutMs?: number;
+  /**
+   * Where this server keeps its disk copy of the release files (the publish checks and /v2 read them there; the
+   * database holds them). Default `release-files` beside the SQLite database, else `data/release-files`.
+   */
+  filesDir?: string;
+  /** Uploaded files no version names are removed after this. Default 24 hours. */
+  uploadGraceMs?: number;
   log?: (line: string) => void;
   now?: () => number;
 }
@@ -84,8 +96,9 @@ export async function createReleaseControl(options: ReleaseControlOptions): Prom
   const readRequired = options.requireReadToken ?? !loopback;
   if (!loopback && !write.adminToken)
     log('releases: listening off loopback without ONDEVICE_ADMIN_TOKEN: publishing and rollout changes are refused');
-  const maxPublishBytes = options.maxPublishBytes ?? 512 * 1024 * 1024;
+  const limits = { maxFileBytes: options.maxPublishBytes ?? 4 * 1024 ** 3, maxVersionBytes: options.maxVersionBytes ?? 4 * 1024 ** 3 };
   const publishBodyTimeoutMs = options.publishBodyTimeoutMs ?? 10 * 60_000;
+  const files = await ReleaseFileCache.open(options.filesDir ?? path.resolve('data/release-files'), options.store.objects);
   const notifier = options.webhookUrl
     ? new WebhookNotifier({ url: options.webhookUrl, onResult: (r, d) => r !== 'delivered' && log(`releases: webhook ${r}: ${d}`) })
     : undefined;
@@ -94,7 +107,9 @@ export async function createReleaseControl(options: ReleaseControlOptions): Prom
     store: options.store,
     metrics: options.metrics,
     config,
-    readSignature,
+    files,
+    limits,
+    inspect: inspectModelSet,
     deriveOptimized: deriveOptimizedCopy,
     onKnownVersion: options.addKnownModel,
     now: options.now,
@@ -135,6 +150,26 @@ export async function createReleaseControl(options: ReleaseControlOptions): Prom
   }, options.evaluationIntervalMs ?? config.evaluationIntervalMs);
   timer.unref();
 
+  // Uploads that never became part of a version (a killed or abandoned publish) are removed after a grace period;
+  // unfinished writes once no upload can still be receiving them. Nothing collected was ever served.
+  const uploadGraceMs = options.uploadGraceMs ?? 24 * 60 * 60_000;
+  let collecting: Promise<unknown> | undefined;
+  const collectGarbage = () => {
+    const now = (options.now ?? Date.now)();
+    collecting ??= service
+      .collectGarbage({ writesStartedBeforeMs: now - 2 * publishBodyTimeoutMs, objectsTouchedBeforeMs: now - uploadGraceMs })
+      .then((removed) => {
+        if (removed.writes + removed.objects > 0)
+          log(`releases: removed ${removed.writes} unfinished upload(s) and ${removed.objects} file(s) no version names`);
+      })
+      .catch((e: Error) => log(`releases: removing unused uploads failed: ${e.stack ?? e.message}`))
+      .finally(() => (collecting = undefined));
+    return collecting;
+  };
+  await collectGarbage();
+  const collector = setInterval(() => void collectGarbage(), Math.min(uploadGraceMs, 60 * 60_000));
+  collector.unref();
+
   const read: ReadAccessPolicy = { required: readRequired, token: options.readToken || undefined, openHosts };
   const readAllowed = (req: IncomingMessage, res: ServerResponse, url: URL): boolean => checkReadAccess(req, res, url, read);
 
@@ -157,6 +192,23 @@ export async function createReleaseControl(options: ReleaseControlOptions): Prom
       res.end(method === 'HEAD' ? undefined : text);
       return true;
     }
+    if (url.pathname.startsWith('/v1/uploads/')) {
+      const sha256 = decodePart(url.pathname.slice('/v1/uploads/'.length));
+      if (sha256 === undefined || !/^[0-9a-f]{64}$/.test(sha256))
+        throw new ReleaseError(
+          400,
+          'INVALID_INPUT',
+          'expected PUT /v1/uploads/{sha256} with the sha256 of the file in 64 lower-case hex digits',
+        );
+      if (!allow(res, method, ['PUT'])) return true;
+      if (!checkWriteAccess(req, res, write, 'application/octet-stream')) return drain(req);
+      const written = await service.receiveFile(
+        bodyWithDeadline(req, { timeoutMs: publishBodyTimeoutMs, maxBytes: limits.maxFileBytes }),
+        sha256,
+      );
+      sendJson(res, written.existed ? 200 : 201, { sha256: written.sha256, bytes: written.bytes, existed: written.existed });
+      return true;
+    }
     if (url.pathname !== '/v1/releases' && !url.pathname.startsWith('/v1/releases/')) return false;
     if (url.pathname === '/v1/releases' || url.pathname === '/v1/releases/') {
       if (!allow(res, method, READ)) return true;
@@ -166,7 +218,9 @@ export async function createReleaseControl(options: ReleaseControlOptions): Prom
     }
     const parts = url.pathname.split('/').slice(3).map(decodePart);
     const [modelId, version, leaf, ...rest] = parts;
-    if (modelId === undefined || rest.length > 0 || parts.some((p) => p === undefined || p === ''))
+    // A data file's location is one or more path segments (`files/weights/a.bin`), each percent-encoded.
+    const location = leaf === 'files' && rest.length > 0 ? rest.join('/') : undefined;
+    if (modelId === undefined || (rest.length > 0 && location === undefined) || parts.some((p) => p === undefined || p === ''))
       throw new ReleaseError(404, 'NOT_FOUND', 'no such release endpoint');
     if (!MODEL_ID.test(modelId)) throw new ReleaseError(400, 'INVALID_INPUT', `model id ${JSON.stringify(modelId)} must match ${MODEL_ID}`);
     if (version !== undefined && !VERSION.test(version))
@@ -189,38 +243,24 @@ export async function createReleaseControl(options: ReleaseControlOptions): Prom
         throw new ReleaseError(409, 'VERSION_EXISTS', `${modelId} ${version} is already published`);
       }
       const params = publishParams(url);
-      const body = await readBinaryBody(req, { maxBytes: maxPublishBytes, timeoutMs: publishBodyTimeoutMs });
-      if (!body.ok) {
-        sendJson(res, body.status, { error: body.error, code: body.code, path: '$' }, { connection: 'close' });
-        return true;
-      }
-      const { optimizedError, ...release } = await service.publish({ modelId, version, bytes: body.bytes, ...params });
-      // The pre-optimised copy (null when none could be derived; optimizedError says why) beside the release.
-      sendJson(res, 201, { release, optimized: release.entry.optimized ?? null, ...(optimizedError ? { optimizedError } : {}) });
+      const model = await service.receiveFile(bodyWithDeadline(req, { timeoutMs: publishBodyTimeoutMs, maxBytes: limits.maxFileBytes }));
+      const published = await whileChecking(req, () =>
+        service.publishFiles({ modelId, version, model: { sha256: model.sha256, bytes: model.bytes }, ...params }),
+      );
+      sendPublished(res, published);
       return true;
     }
-    if (leaf === 'model.onnx') {
-      if (!allow(res, method, READ)) return true;
-      const release = await service.store.get(modelId, version);
-      if (!release) throw new ReleaseError(404, 'NOT_FOUND', `${modelId} ${version} is not published`);
-      const bytes = await service.store.readBlob(release.sha256);
-      if (!bytes)
-        throw new ReleaseError(404, 'NOT_FOUND', `${modelId} ${version} is a seeded registry model: its bytes are at ${release.entry.url}`);
-      sendReleaseBytes(req, res, bytes, release.sha256);
+    if (leaf === 'files' && location === undefined) {
+      if (!allow(res, method, ['POST'])) return true;
+      if (!checkWriteAccess(req, res, write, 'application/json')) return drain(req);
+      const body = await readJsonBody(req, (o) => o, 1024 * 1024);
+      sendPublished(res, await whileChecking(req, () => service.publishFiles({ ...(body as PublishRequest), modelId, version })));
       return true;
     }
-    if (leaf === 'model.extended.onnx') {
+    if (leaf === 'files' || leaf === 'model.onnx' || leaf === 'model.extended.onnx') {
       if (!allow(res, method, READ)) return true;
-      const release = await service.store.get(modelId, version);
-      if (!release) throw new ReleaseError(404, 'NOT_FOUND', `${modelId} ${version} is not published`);
-      const copy = release.entry.optimized as { url?: unknown; sha256?: unknown } | undefined;
-      const bytes =
-        copy?.url === releaseOptimizedUrl(modelId, version) && typeof copy.sha256 === 'string'
-          ? await service.store.readBlob(copy.sha256)
-          : undefined;
-      if (!bytes || typeof copy?.sha256 !== 'string')
-        throw new ReleaseError(404, 'NOT_FOUND', `${modelId} ${version} has no pre-optimised copy on this server`);
-      sendReleaseBytes(req, res, bytes, copy.sha256);
+      const role = leaf === 'files' ? 'data' : leaf === 'model.onnx' ? 'model' : 'optimized';
+      await sendReleaseFile(req, res, service.store, { modelId, version, role, location });
       return true;
     }
     if (leaf === 'rollout') {
@@ -269,7 +309,11 @@ export async function createReleaseControl(options: ReleaseControlOptions): Prom
         return await route(req, res, url);
       } catch (e) {
         if (e instanceof ReleaseError) {
-          if (!res.headersSent) sendJson(res, e.status, { error: e.message, code: e.code, path: '$', ...e.details });
+          // A refusal in the middle of an upload (too large, a wrong hash, a deadline): the answer closes the
+          // connection so the client stops sending instead of the server reading the rest.
+          const closing: Record<string, string> = !req.complete ? { connection: 'close' } : {};
+          if (!res.headersSent) sendJson(res, e.status, { error: e.message, code: e.code, path: '$', ...e.details }, closing);
+          if (!req.complete) res.once('finish', () => req.destroy());
           return true;
         }
         log(`releases: ${req.method} ${url.pathname} failed: ${(e as Error).stack ?? e}`);
@@ -280,6 +324,8 @@ export async function createReleaseControl(options: ReleaseControlOptions): Prom
     },
     async close() {
       clearInterval(timer);
+      clearInterval(collector);
+      await collecting;
       await running?.catch(() => {});
       await notifier?.close();
     },
@@ -305,11 +351,32 @@ function decodePart(p: string): string | undefined {
   }
 }
 
-function publishParams(url: URL): { notes?: string; metrics?: unknown; breaking: boolean } {
+/** 201 with the release and its pre-optimised copy (null when none was derived; `optimizedError` says why). */
+function sendPublished(res: ServerResponse, published: Awaited<ReturnType<ReleaseService['publishFiles']>>): void {
+  const { optimizedError, ...release } = published;
+  sendJson(res, 201, { release, optimized: release.entry.optimized ?? null, ...(optimizedError ? { optimizedError } : {}) });
+}
+
+/**
+ * Run a publish's checks with the idle-socket timeout lifted: they take as long as their own limits allow (minutes
+ * for a large set), while the client waits without traffic. It is put back before the answer is written.
+ */
+async function whileChecking<T>(req: IncomingMessage, work: () => Promise<T>): Promise<T> {
+  const { socket } = req;
+  const previous = socket.timeout ?? 0;
+  if (previous > 0) socket.setTimeout(0);
+  try {
+    return await work();
+  } finally {
+    if (previous > 0 && !socket.destroyed) socket.setTimeout(previous);
+  }
+}
+
+function publishParams(url: URL): { notes?: string; metrics?: Record<string, unknown>; breaking: boolean } {
   const notes = url.searchParams.get('notes') ?? undefined;
   if (notes !== undefined && notes.length > 4000) throw new ReleaseError(400, 'INVALID_INPUT', 'notes: at most 4000 characters');
   const metricsText = url.searchParams.get('metrics');
-  let metrics: unknown;
+  let metrics: Record<string, unknown> | undefined;
   if (metricsText !== null) {
     if (metricsText.length > 8000) throw new ReleaseError(400, 'INVALID_INPUT', 'metrics: at most 8000 characters of JSON');
     try {
@@ -326,8 +393,8 @@ function publishParams(url: URL): { notes?: string; metrics?: unknown; breaking:
   return { notes, metrics, breaking: breaking === '1' || breaking === 'true' };
 }
 
-async function readJsonBody<T>(req: IncomingMessage, check: (o: object) => T): Promise<T> {
-  const body = await readBody(req, { maxBytes: 4096, timeoutMs: 10_000 });
+async function readJsonBody<T>(req: IncomingMessage, check: (o: object) => T, maxBytes = 4096): Promise<T> {
+  const body = await readBody(req, { maxBytes, timeoutMs: 10_000 });
   if (!body.ok) throw new ReleaseError(body.status, body.code, body.error);
   let value: unknown;
   try {

@@ -1,25 +1,21 @@
 import type { TensorSpec } from '../core/protocol';
 import { sampleFeeds, type SampleHint } from '../core/sampleFeeds';
-import { checkSameOutputs } from '../node/checkSameOutputs';
-import { onnxruntimeVersion, optimizeModelBytes } from '../node/optimizeModel';
-
-/** A published version's pre-optimised copy: its bytes and the onnxruntime version that wrote them. */
-export interface OptimizedCopy {
-  bytes: Uint8Array;
-  onnxruntime: string;
-}
+import type { AssembledSet } from './ReleaseFileCache';
+import { publishCheckTimeoutMs } from './inspectModelSet';
+import { runPublishTask } from './runPublishTask';
 
 /**
- * The `extended` copy of uploaded model bytes (the same writer as `npm run models:optimize`), checked with
- * onnxruntime-node to compute the upload's outputs on sample inputs (the version's sample hint, else
- * deterministic ones); throws when it cannot be written or differs. The upload itself is not changed.
+ * Write the `extended` copy of an uploaded single-file model to `to` (the same writer as `npm run models:optimize`)
+ * and check with onnxruntime-node that it computes the upload's outputs on sample inputs (the version's sample
+ * hint, else deterministic ones), in a child process; throws when it cannot be written or differs. The upload
+ * itself is not changed.
  */
 export async function deriveOptimizedCopy(
-  bytes: Uint8Array,
+  set: AssembledSet,
+  to: string,
   release: { id: string; version: string; inputs: TensorSpec[]; sample?: unknown },
-): Promise<OptimizedCopy> {
-  const copy = await optimizeModelBytes(bytes, 'extended');
+): Promise<{ onnxruntime: string }> {
   const feeds = sampleFeeds(release.inputs, (release.sample ?? {}) as SampleHint);
-  await checkSameOutputs(bytes, copy, feeds, `${release.id}@${release.version}`);
-  return { bytes: copy, onnxruntime: await onnxruntimeVersion() };
+  const label = `${release.id}@${release.version}`;
+  return runPublishTask('optimizedCopy', { onnx: set.onnx, to, feeds, label }, { timeoutMs: publishCheckTimeoutMs(set.bytes), label });
 }

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { describePostgresUrl, openPostgresPool } from '../db/openPostgresPool';
 import { migratePostgres } from '../db/postgresMigrations';
 import { openSqliteDatabase } from '../db/openSqliteDatabase';
@@ -20,7 +21,12 @@ export async function openReleaseControl(
   if (options.databaseUrl) return openOnPostgres(options.databaseUrl, options);
   const db = openSqliteDatabase(dbPath);
   try {
-    const control = await createReleaseControl({ ...options, store: new SqliteReleaseStore(db), metrics: new SqliteVersionMetrics(db) });
+    const control = await createReleaseControl({
+      ...options,
+      filesDir: options.filesDir ?? path.join(path.dirname(path.resolve(dbPath)), 'release-files'),
+      store: new SqliteReleaseStore(db),
+      metrics: new SqliteVersionMetrics(db),
+    });
     return {
       ...control,
       async close() {
