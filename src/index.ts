@@ -22,7 +22,14 @@ export type {
   LoadInfo,
 } from './core/protocol';
 export { defineOnDeviceModelElement, type OnDeviceModelElement, type OnDeviceModelElementEventMap } from './embed/OnDeviceModelElement';
-export { reportFeedback, flushTelemetry, telemetryStatus, type Feedback, type TelemetryStatus } from './telemetry/telemetryClient';
+export {
+  reportFeedback,
+  flushTelemetry,
+  telemetryStatus,
+  type Feedback,
+  type TelemetryError,
+  type TelemetryStatus,
+} from './telemetry/telemetryClient';
 export type { TelemetryConfig } from './telemetry/TelemetryConfig';
 export type { TelemetryEvent, EventBatch } from './core/eventSchema';
 // Offline model store (src/cache).

@@ -25,8 +25,8 @@ import type { CollectorOptions } from './createCollector';
  *   COLLECTOR_MAX_VERSIONS_PER_MODEL  distinct versions per model id kept apart (default 20)
  *   COLLECTOR_REGISTRY            registry file whose models always count (default models/registry.json)
  *   COLLECTOR_MAX_FEEDBACK_PER_INSTALL  feedback events one install weighs per accuracy alert window (default 20)
- *   COLLECTOR_INSTALL_EVENTS_PER_MINUTE events per install per minute, 429 beyond (default 600; 0 disables)
- *   COLLECTOR_INSTALL_SAMPLES_PER_MINUTE sample events per install per minute, 429 beyond (default 30; 0 disables)
+ *   COLLECTOR_INSTALL_EVENTS_PER_MINUTE events per install per minute, deferred beyond (default 600; 0 disables)
+ *   COLLECTOR_INSTALL_SAMPLES_PER_MINUTE sample events per install per minute, deferred beyond (default 30; 0 disables)
  *   COLLECTOR_INGEST_BODY_TIMEOUT_MS  deadline for receiving a POST /v1/events body (default 10000)
  *   COLLECTOR_INSTANCE_ID         this instance's name: `instance` label, pg_stat_activity (default hostname:pid)
  * Server timeouts (HTTP_*_TIMEOUT_MS) are read by serverTimeoutsFromEnv.

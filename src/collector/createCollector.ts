@@ -104,9 +104,9 @@ export interface CollectorOptions {
   knownModels?: Array<{ modelId: string; modelVersion?: string }>;
   /** Feedback events one install contributes to an accuracy alert window at most. Default 20. */
   maxFeedbackPerInstall?: number;
-  /** Events per install per minute (per site key); a batch over it gets 429. Default 600; 0 disables. */
+  /** Events per install per minute (per site key); those over it are deferred (a 429 listing them). Default 600; 0 disables. */
   installEventsPerMinute?: number;
-  /** `sample` events per install per minute (per site key), on top of the event limit; 429 beyond. Default 30; 0 disables. */
+  /** `sample` events per install per minute (per site key), on top of the event limit; deferred beyond. Default 30; 0 disables. */
   installSamplesPerMinute?: number;
   /** Bound on receiving an ingest request body. Default 10 s. */
   bodyTimeoutMs?: number;
@@ -312,9 +312,11 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
   pruneTimer?.unref();
   if (pruneTimer) prune();
 
-  const installLimiter = new InstallEventLimiter(options.installEventsPerMinute ?? 600);
   // Samples are up to 128 KiB each: one install must not fill the disk with them at the event rate.
-  const sampleLimiter = new InstallEventLimiter(options.installSamplesPerMinute ?? 30, 'sample events');
+  const installLimiter = new InstallEventLimiter({
+    eventsPerMinute: options.installEventsPerMinute ?? 600,
+    samplesPerMinute: options.installSamplesPerMinute ?? 30,
+  });
   const ingest: IngestContext = {
     store: storage.writer,
     limiter: new TokenBucketLimiter(options.rateLimit ?? { perSecond: 20, burst: 60 }),
@@ -324,13 +326,7 @@ export async function createCollector(options: CollectorOptions = {}): Promise<C
     bodyTimeoutMs: options.bodyTimeoutMs ?? DEFAULT_INGEST_BODY_TIMEOUT_MS,
     now,
     onResponse: (status, code) => metrics.recordIngestResponse(status, code),
-    admitBatch: (events, siteKey) =>
-      installLimiter.admit(events, siteKey, now()) ??
-      sampleLimiter.admit(
-        events.filter((e) => e.type === 'sample'),
-        siteKey,
-        now(),
-      ),
+    admitBatch: (events, siteKey) => installLimiter.admit(events, siteKey, now()),
     onStored: (stored, duplicates) => {
       metrics.recordStored(stored, duplicates);
       if (stored.length > 0) monitor.evaluateSoon();

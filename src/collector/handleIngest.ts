@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkBatch, LIMITS, type EventRejectionCode, type TelemetryEvent } from '../core/eventSchema';
 import { corsHeaders, PREFLIGHT_HEADERS, type OriginPolicy } from '../http/corsHeaders';
 import type { EventWriter } from './EventWriter';
+import type { InstallAdmission } from './InstallEventLimiter';
 import { readBody } from '../http/readBody';
 import { sendJson } from '../http/sendJson';
 import type { TokenBucketLimiter } from '../http/TokenBucketLimiter';
@@ -32,11 +33,14 @@ export interface IngestContext {
   now: () => number;
   onResponse: (status: number, code: IngestErrorCode | 'OK') => void;
   onStored: (stored: readonly TelemetryEvent[], duplicates: number) => void;
-  /** Per-install limits, checked once the batch is valid and before it is stored: null admits it. */
-  admitBatch?: (events: readonly TelemetryEvent[], siteKey: string) => { retryAfterSeconds: number; error: string } | null;
+  /** Per-install limits, checked once the batch is valid and before it is stored: what to store now, what to defer. */
+  admitBatch?: (events: readonly TelemetryEvent[], siteKey: string) => InstallAdmission;
 }
 
-/** The 200 answer of `POST /v1/events`. */
+/**
+ * The answer of `POST /v1/events` to a batch: 200, or 429 (with `error`, `code: 'RATE_LIMITED'` and
+ * `Retry-After`) when `deferred` is not empty. Either way `accepted` events are committed.
+ */
 export interface IngestAck {
   /** Valid events of the batch, now committed (new ones plus duplicates): the client may forget them. */
   accepted: number;
@@ -46,11 +50,18 @@ export interface IngestAck {
   duplicates: number;
   /** Invalid events, never stored; retrying them cannot succeed. `id` is null when the id itself is bad. */
   rejected: { id: string | null; code: EventRejectionCode; path: string }[];
+  /**
+   * Valid events over a per-install limit, not stored: send them again after `retryAfterMs`. The answer
+   * is then a 429, so a client that does not know this field keeps the whole batch and sends it again
+   * later (what was stored comes back as duplicates): nothing is acknowledged that was not stored.
+   */
+  deferred: { id: string; code: 'RATE_LIMITED'; retryAfterMs: number }[];
 }
 
 /**
  * `POST /v1/events` (and its CORS preflight). Responds 200 only after the valid events of the batch
  * are committed, listing each invalid event with a code; a body that is not a batch stores nothing.
+ * Events over a per-install limit are deferred: the rest is committed and the answer is a 429 listing them.
  */
 export async function handleIngest(ctx: IngestContext, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   const origin = req.headers.origin;
@@ -95,25 +106,32 @@ export async function handleIngest(ctx: IngestContext, req: IncomingMessage, res
   if (siteKey === null) return reject(403, 'UNKNOWN_SITE_KEY', 'site key required (body siteKey or ?key=)', '$.siteKey');
   if (!ctx.siteKeys.has(siteKey)) return reject(403, 'UNKNOWN_SITE_KEY', 'unknown site key', '$.siteKey');
 
-  const refused = ctx.admitBatch?.(batch.events, siteKey) ?? null;
-  if (refused) return reject(429, 'RATE_LIMITED', refused.error, '$', { 'retry-after': String(refused.retryAfterSeconds) });
+  const { admitted, deferred, reason } = ctx.admitBatch?.(batch.events, siteKey) ?? { admitted: batch.events, deferred: [], reason: null };
 
   let result: { stored: readonly TelemetryEvent[]; duplicates: number } = { stored: [], duplicates: 0 };
   try {
-    if (batch.events.length > 0) result = await ctx.store.insertBatch(batch.events, { siteKey, receivedAtMs });
+    if (admitted.length > 0) result = await ctx.store.insertBatch(admitted, { siteKey, receivedAtMs });
   } catch (e) {
     // The transaction rolled back: nothing was stored, so the client may safely retry.
     return reject(503, 'STORAGE_FAILED', `storage failed: ${(e as Error).message}`, '$', { 'retry-after': '5' });
   }
   ctx.onStored(result.stored, result.duplicates);
-  ctx.onResponse(200, 'OK');
   const ack: IngestAck = {
-    accepted: batch.events.length,
+    accepted: admitted.length,
     stored: result.stored.length,
     duplicates: result.duplicates,
     rejected: batch.rejected.map(({ id, code, path }) => ({ id, code, path })),
+    deferred: deferred.map(({ event, retryAfterMs }) => ({ id: event.id, code: 'RATE_LIMITED', retryAfterMs })),
   };
-  sendJson(res, 200, ack, cors ?? {});
+  if (deferred.length === 0) {
+    ctx.onResponse(200, 'OK');
+    return sendJson(res, 200, ack, cors ?? {});
+  }
+  ctx.onResponse(429, 'RATE_LIMITED');
+  const error = `${deferred.length} event(s) deferred: ${reason ?? 'over a per-install limit'}; the rest of the batch is stored`;
+  // Retry-After says when the first deferred event may come back.
+  const retryAfterSeconds = Math.max(1, Math.ceil(Math.min(...deferred.map((d) => d.retryAfterMs)) / 1000));
+  sendJson(res, 429, { error, code: 'RATE_LIMITED', path: '$', ...ack }, { ...(cors ?? {}), 'retry-after': String(retryAfterSeconds) });
 }
 
 interface EarlyRejection {

@@ -47,6 +47,24 @@ export class TokenBucketLimiter {
     return { ok: true };
   }
 
+  /** The tokens `key` has now (fractional; Infinity when limiting is off). Take some with `takeTokens`. */
+  available(key: string, nowMs: number): number {
+    if (this.options.perSecond <= 0) return Infinity;
+    return this.refill(key, nowMs).tokens;
+  }
+
+  /** Take `count` tokens from `key`'s bucket, refilled at `available` (the caller checked there are enough). */
+  takeTokens(key: string, count: number, nowMs: number): void {
+    if (this.options.perSecond <= 0 || count <= 0) return;
+    this.refill(key, nowMs).tokens -= count;
+  }
+
+  /** How long until a bucket that has `tokens` now holds `needed`, in ms (0 when it does already). */
+  msUntil(tokens: number, needed: number): number {
+    if (this.options.perSecond <= 0 || needed <= tokens) return 0;
+    return Math.ceil(((needed - tokens) / this.options.perSecond) * 1000);
+  }
+
   private refill(key: string, nowMs: number): { tokens: number; updatedMs: number } {
     const { perSecond, burst } = this.options;
     let bucket = this.buckets.get(key);

@@ -36,7 +36,13 @@ export class EventQueue {
       return;
     }
     const tx = db.transaction(STORE, 'readwrite');
-    await Promise.all([...events.map((e) => tx.store.put(e)), tx.done]);
+    const writes = events.map((e) => tx.store.put(e));
+    // Commit now, not when the browser has answered the last put: a page that closes before that
+    // answer comes back aborts the transaction and loses the events (seen with an event recorded just
+    // before a navigation). A requested commit is carried out without the page.
+    // https://w3c.github.io/IndexedDB/#dom-idbtransaction-commit
+    tx.commit?.();
+    await Promise.all([...writes, tx.done]);
   }
 
   async peek(limit: number): Promise<TelemetryEvent[]> {

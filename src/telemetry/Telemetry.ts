@@ -7,7 +7,7 @@ import { EventQueue } from './EventQueue';
 import { installId, sharedInstallId } from './installId';
 import { newId } from './newId';
 import { rememberPrediction } from './recentPredictions';
-import { readCollectorAnswer, type CollectorAnswer, type RejectedEvent } from './readCollectorAnswer';
+import { readCollectorAnswer, type CollectorAnswer, type DeferredEvent, type RejectedEvent } from './readCollectorAnswer';
 import { splitBatches } from './splitBatches';
 import { openTelemetryChannel, type TelemetryChannelMessage } from './telemetryChannel';
 import type { TelemetryConfig } from './TelemetryConfig';
@@ -31,8 +31,22 @@ export interface TelemetryStatus {
   sent: number;
   /** Events given up on: refused one by one by the collector, or the oldest when the queue was full. */
   dropped: number;
-  /** The last thing that went wrong (the collector's error code, or a client code), `at` in ms since epoch. */
-  lastError: { code: string; message: string; at: number } | null;
+  /**
+   * The last thing that went wrong (the collector's error code, or a client code), `at` in ms since epoch.
+   * `RATE_LIMITED` (with `retryAfterMs`) while events wait because the collector deferred them; it turns
+   * back to `null` after the next send that leaves nothing deferred.
+   */
+  lastError: TelemetryError | null;
+}
+
+/** `telemetryStatus().lastError`. */
+export interface TelemetryError {
+  code: string;
+  message: string;
+  /** When it happened, ms since epoch. */
+  at: number;
+  /** `RATE_LIMITED` only: the events wait this long after `at` before they are sent again. */
+  retryAfterMs?: number;
 }
 
 /**
@@ -56,6 +70,9 @@ export class Telemetry {
   private readonly forwarded = new Set<string>();
   private readonly inFlight = new Set<string>();
   private readonly unloadInFlight = new Set<string>();
+  /** Events the collector deferred (over its per-install limit): not sent again before this time (ms since epoch). */
+  private readonly notBefore = new Map<string, number>();
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly isPage = pageGlobals().document !== undefined;
   private channel: BroadcastChannel | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -132,6 +149,8 @@ export class Telemetry {
     for (const s of this.stops.splice(0)) s();
     clearTimeout(this.timer);
     this.timer = undefined;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
   }
 
   /** Record an event; it is persisted before any attempt to send it. */
@@ -159,7 +178,7 @@ export class Telemetry {
     return { pending: this.pending.size, sent: this.sent, dropped: this.dropped, lastError: this.lastError };
   }
 
-  /** Send everything pending; resolves when the attempt is over (acknowledged or kept for later). */
+  /** Send everything pending (but what the collector deferred); resolves when the attempt is over (acknowledged or kept for later). */
   flush(): Promise<void> {
     this.flushing ??= this.sendPending().finally(() => (this.flushing = undefined));
     return this.flushing;
@@ -184,11 +203,11 @@ export class Telemetry {
     if (this.stopped) return;
     // Known offline: keep everything in IndexedDB and wait for the 'online' event instead of failing sends.
     if (isOffline()) return;
-    let events = [...this.pending.values()].filter((e) => !this.inFlight.has(e.id));
+    let events = [...this.pending.values()].filter((e) => !this.inFlight.has(e.id) && !this.isDeferred(e.id));
     // Each round either settles at least one event or stops, so this ends.
     while (events.length > 0) {
       const [batch] = splitBatches(events, this.config.siteKey, LIMITS.maxBodyBytes - 1024);
-      if (!batch) return;
+      if (!batch) break;
       const { body, ids } = batch;
       ids.forEach((id) => this.inFlight.add(id));
       let answer: CollectorAnswer;
@@ -207,19 +226,21 @@ export class Telemetry {
         ids.forEach((id) => this.inFlight.delete(id));
       }
       const settled = await this.settle(ids, answer);
-      if (settled.length === 0) return;
+      if (settled.length === 0) break;
       const done = new Set(settled);
       events = events.filter((e) => !done.has(e.id) && this.pending.has(e.id));
     }
+    this.scheduleDeferred();
   }
 
-  /** Apply the collector's answer to the batch `ids`; returns the ids that left the queue. */
+  /** Apply the collector's answer to the batch `ids`; returns the ids this flush is done with (settled or deferred). */
   private async settle(ids: string[], answer: CollectorAnswer): Promise<string[]> {
     switch (answer.kind) {
       case 'accepted':
         this.failures = 0;
         await this.acknowledge(answer.acknowledged);
         await this.drop(answer.rejected);
+        this.defer(answer.deferred);
         return ids;
       case 'invalid':
         await this.drop(answer.rejected);
@@ -233,7 +254,15 @@ export class Telemetry {
         this.retryLater();
         return [];
       case 'retry':
-        this.retryLater();
+        if (answer.code === 'RATE_LIMITED') {
+          const retryAfterMs = answer.retryAfterMs ?? this.backoffMs(this.failures + 1);
+          this.report(
+            'RATE_LIMITED',
+            `the collector refused a batch of ${ids.length} events (${answer.message}); ${this.waitingMessage(retryAfterMs)}`,
+            retryAfterMs,
+          );
+        }
+        this.retryLater(answer.retryAfterMs);
         return [];
     }
   }
@@ -254,9 +283,52 @@ export class Telemetry {
   }
 
   /** Record and say (once per code) what went wrong. */
-  private report(code: string, message: string): void {
-    this.lastError = { code, message, at: Date.now() };
+  private report(code: string, message: string, retryAfterMs?: number): void {
+    this.lastError = retryAfterMs === undefined ? { code, message, at: Date.now() } : { code, message, retryAfterMs, at: Date.now() };
     warnOnce(`${this.url()} ${code}`, `ondevice telemetry ${code}: ${message}`);
+  }
+
+  private waitingMessage(retryAfterMs: number): string {
+    return `they stay queued and are sent again in ${Math.ceil(retryAfterMs / 1000)} s`;
+  }
+
+  /**
+   * Keep the events the collector deferred and send exactly those again after their `retryAfterMs`.
+   * With nothing deferred any more, a `RATE_LIMITED` lastError is over: it turns back to null.
+   */
+  private defer(deferred: DeferredEvent[]): void {
+    const now = Date.now();
+    for (const d of deferred) if (this.pending.has(d.id)) this.notBefore.set(d.id, now + d.retryAfterMs);
+    const [first] = deferred;
+    if (first) {
+      const retryAfterMs = Math.max(...deferred.map((d) => d.retryAfterMs));
+      this.report(
+        first.code,
+        `the collector deferred ${deferred.length} event(s) over its per-install limit (first: ${first.id}); ${this.waitingMessage(retryAfterMs)}`,
+        retryAfterMs,
+      );
+    } else if (this.lastError?.code === 'RATE_LIMITED' && this.notBefore.size === 0) {
+      this.lastError = null;
+    }
+  }
+
+  private isDeferred(id: string): boolean {
+    const until = this.notBefore.get(id);
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    this.notBefore.delete(id);
+    return false;
+  }
+
+  /** A flush when the earliest deferred event may go again. */
+  private scheduleDeferred(): void {
+    if (this.stopped || this.notBefore.size === 0) return;
+    const delayMs = Math.max(0, Math.min(...this.notBefore.values()) - Date.now());
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.flush();
+    }, delayMs);
   }
 
   private async acknowledge(ids: string[]): Promise<void> {
@@ -288,6 +360,7 @@ export class Telemetry {
   private forget(id: string): void {
     this.replayed.delete(id);
     this.forwarded.delete(id);
+    this.notBefore.delete(id);
   }
 
   /** Keep at most MAX_PENDING_EVENTS (and MAX_PENDING_SAMPLES samples): drop the oldest, count them and say so. */
@@ -342,9 +415,14 @@ export class Telemetry {
     }
   }
 
-  private retryLater(): void {
+  /** Try again after the collector's `retryAfterMs`, else with exponential backoff. */
+  private retryLater(retryAfterMs?: number): void {
     this.failures++;
-    this.schedule(Math.min(60_000, FLUSH_INTERVAL_MS * 2 ** Math.min(this.failures, 4)));
+    this.schedule(retryAfterMs ?? this.backoffMs(this.failures));
+  }
+
+  private backoffMs(failures: number): number {
+    return Math.min(60_000, FLUSH_INTERVAL_MS * 2 ** Math.min(failures, 4));
   }
 
   /**
@@ -356,10 +434,12 @@ export class Telemetry {
   private flushOnUnload(): void {
     const all = [...this.pending.values()].filter((e) => !this.unloadInFlight.has(e.id));
     if (all.length === 0) return;
+    // Deferred events are written again below but not sent: the collector asked for them later.
+    const sendable = all.filter((e) => !this.isDeferred(e.id));
     // Forwarded events are already in IndexedDB (the worker wrote them); a second write may not finish.
     void this.queue.put(all.filter((e) => !this.forwarded.has(e.id))).catch(() => undefined);
     if (isOffline()) return;
-    const events = [...all.filter((e) => !this.replayed.has(e.id)), ...all.filter((e) => this.replayed.has(e.id))];
+    const events = [...sendable.filter((e) => !this.replayed.has(e.id)), ...sendable.filter((e) => this.replayed.has(e.id))];
     const [first] = splitBatches(events, this.config.siteKey, KEEPALIVE_BODY_BYTES);
     if (!first) return;
     const { body, ids } = first;

@@ -7,7 +7,7 @@ import type { TelemetryConfig } from './TelemetryConfig';
 import { sharesInputs, validateTelemetryConfig } from './validateTelemetryConfig';
 
 export type { Feedback } from './feedbackEvent';
-export type { TelemetryStatus } from './Telemetry';
+export type { TelemetryError, TelemetryStatus } from './Telemetry';
 
 const clients = new Map<string, Telemetry>();
 /** The client `configure({ telemetry })` set up, replaced when the configuration changes. */
@@ -80,9 +80,19 @@ export function reportFeedback(feedback: Feedback): void {
   }
 }
 
-/** Send everything pending now (e.g. before a test reads the collector). */
-export async function flushTelemetry(): Promise<void> {
+/**
+ * Send everything pending now (e.g. before a test reads the collector); resolves when the attempt is
+ * over, with `telemetryStatus()` after it: `pending: 0` when everything was delivered, else what waits
+ * and why (`lastError`, e.g. `RATE_LIMITED` with `retryAfterMs` when the collector deferred samples over
+ * its per-install limit: they are sent again by themselves).
+ *
+ * @example
+ * const { pending, lastError } = await flushTelemetry();
+ * if (pending > 0 && lastError?.code === 'RATE_LIMITED') showNote(`sending in ${lastError.retryAfterMs} ms`);
+ */
+export async function flushTelemetry(): Promise<TelemetryStatus> {
   await Promise.all([...clients.values()].map((c) => c.flush()));
+  return telemetryStatus();
 }
 
 /**

@@ -373,4 +373,84 @@ describe('telemetry', () => {
     expect(warnings.filter((w) => w.includes('legacy-bad-1'))).toHaveLength(1);
     await page.close();
   });
+
+  test('over the per-install sample limit: the rest is stored at once, exactly the deferred samples are sent again after retryAfterMs', async () => {
+    const page = await session.open('/test-page.html');
+    // What the page sent (event ids, when) and what the collector deferred (from its answers).
+    const sends: { at: number; ids: string[] }[] = [];
+    const deferrals: { at: number; deferred: { id: string; retryAfterMs: number }[] }[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && request.url().includes('/v1/events'))
+        sends.push({ at: Date.now(), ids: JSON.parse(request.postData() ?? '{}').events.map((e: { id: string }) => e.id) });
+    });
+    page.on('response', async (response) => {
+      if (!response.url().includes('/v1/events') || response.status() !== 429) return;
+      const at = Date.now();
+      const body = await response.json().catch(() => ({}));
+      if (Array.isArray(body.deferred)) deferrals.push({ at, deferred: body.deferred });
+    });
+    const count = 40; // the collector takes 30 samples a minute from one install (its default), one every 2 s after that
+    const waiting = await page.evaluate(async (count) => {
+      const { configure, reportFeedback, flushTelemetry } = (window as any).OnDevice;
+      configure({ telemetry: { endpoint: '/v1/events', siteKey: 'demo', shareInputs: true } });
+      await flushTelemetry();
+      for (let i = 0; i < count; i++) {
+        const x = { type: 'float32', data: new Float32Array(16).fill(i), dims: [1, 16] };
+        reportFeedback({ modelId: 'tiny-mlp', modelVersion: '1', predictionId: `limited-${i}`, label: i % 10, inputs: { x } });
+      }
+      return flushTelemetry();
+    }, count);
+    const stored = () => {
+      const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+      try {
+        const rows = db.prepare(`SELECT type, count(*) AS n FROM events WHERE prediction_id LIKE 'limited-%' GROUP BY type`).all() as {
+          type: string;
+          n: number;
+        }[];
+        return Object.fromEntries(rows.map((r) => [r.type, r.n]));
+      } finally {
+        db.close();
+      }
+    };
+    // flushTelemetry() said the samples over the limit wait, and for how long; every feedback event is stored already.
+    expect(waiting.pending).toBeGreaterThanOrEqual(count - 30);
+    expect(waiting.dropped).toBe(0);
+    expect(waiting.lastError).toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: expect.any(Number), at: expect.any(Number) });
+    expect(waiting.lastError.retryAfterMs).toBeGreaterThan(0);
+    expect(waiting.lastError.message).toMatch(/deferred/);
+    const first = stored();
+    expect(first.feedback).toBe(count);
+    expect(first.sample).toBeLessThan(count);
+
+    // The deferred samples go again by themselves; bounded.
+    const done = await page.evaluate(async () => {
+      const { telemetryStatus } = (window as any).OnDevice;
+      const deadline = Date.now() + 90_000;
+      while (telemetryStatus().pending > 0) {
+        if (Date.now() > deadline) throw new Error(`still pending after 90 s: ${JSON.stringify(telemetryStatus())}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      return telemetryStatus();
+    });
+    // Once they are delivered, nothing waits and the error is over.
+    expect(done).toMatchObject({ pending: 0, dropped: 0, lastError: null });
+    expect(stored()).toEqual({ feedback: count, sample: count });
+    // Only deferred events were sent more than once, each no sooner than (about) its retryAfterMs.
+    const deferredIds = new Set(deferrals.flatMap((d) => d.deferred.map((e) => e.id)));
+    expect(deferredIds.size).toBeGreaterThanOrEqual(count - 30);
+    const timesSent = new Map<string, number>();
+    for (const send of sends) for (const id of send.ids) timesSent.set(id, (timesSent.get(id) ?? 0) + 1);
+    const resent = [...timesSent].filter(([, n]) => n > 1).map(([id]) => id);
+    expect(resent.length).toBeGreaterThan(0);
+    expect(resent.filter((id) => !deferredIds.has(id))).toEqual([]);
+    for (const { at, deferred } of deferrals) {
+      for (const { id, retryAfterMs } of deferred) {
+        const next = sends.find((s) => s.at > at && s.ids.includes(id));
+        expect(next, id).toBeDefined();
+        // Observed from this process (the answer may be seen late): half the wait is the bound that still tells.
+        expect(next!.at - at).toBeGreaterThanOrEqual(retryAfterMs / 2);
+      }
+    }
+    await page.close();
+  });
 });

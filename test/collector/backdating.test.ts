@@ -81,16 +81,26 @@ describe('events per install per minute (real process)', () => {
     c?.cleanup();
   });
 
-  it('answers 429 for a batch that takes an install past the limit and stores none of it', async () => {
+  it('defers the events that take an install past the limit (a 429 listing them) and stores the rest of the batch', async () => {
     const batch = (n: number, installId: string) => Array.from({ length: n }, () => inferenceEvent({ modelId: 'limited', installId }));
     expect((await postEvents(c.url, { siteKey: 'demo', events: batch(500, 'busy') })).status).toBe(200);
-    const refused = await postEvents(c.url, { siteKey: 'demo', events: [...batch(150, 'busy'), ...batch(10, 'quiet')] });
-    expect(refused.status).toBe(429);
-    expect(refused.body).toMatchObject({ code: 'RATE_LIMITED' });
-    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    const busy = batch(150, 'busy');
+    const quiet = batch(10, 'quiet');
+    const limited = await postEvents(c.url, { siteKey: 'demo', events: [...busy, ...quiet] });
+    expect(limited.status).toBe(429);
+    expect(limited.body).toMatchObject({ code: 'RATE_LIMITED', rejected: [] });
+    expect(limited.body.error).toMatch(/600 events per install per minute/);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    // The busy install's first ~100 (its tokens left, plus what refilled meanwhile) and all of the quiet one's are stored.
+    const deferred: { id: string; code: string; retryAfterMs: number }[] = limited.body.deferred;
+    expect(limited.body.accepted + deferred.length).toBe(160);
+    expect(deferred.length).toBeGreaterThan(0);
+    // The last of the busy install's events are deferred, in order, each later than the one before.
+    expect(deferred.map((d) => d.id)).toEqual(busy.slice(150 - deferred.length).map((e) => e.id));
+    expect(deferred.every((d, i) => d.code === 'RATE_LIMITED' && (i === 0 || d.retryAfterMs > deferred[i - 1].retryAfterMs))).toBe(true);
     // Another install is not held back by the busy one.
     expect((await postEvents(c.url, { siteKey: 'demo', events: batch(100, 'quiet') })).status).toBe(200);
     const summary = (await getJson(`${c.url}/v1/summary`)).body;
-    expect(summary.events.inference).toBe(600);
+    expect(summary.events.inference).toBe(500 + limited.body.accepted + 100);
   });
 });

@@ -60,7 +60,7 @@ describe('collector durability', () => {
     // And through the API: replaying an acknowledged batch is all duplicates.
     for (const events of acknowledged.slice(-5)) {
       const r = await postEvents(c.url, { siteKey: 'demo', events });
-      expect(r.body).toEqual({ accepted: 50, stored: 0, duplicates: 50, rejected: [] });
+      expect(r.body).toEqual({ accepted: 50, stored: 0, duplicates: 50, rejected: [], deferred: [] });
     }
   });
 });

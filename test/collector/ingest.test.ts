@@ -32,7 +32,7 @@ describe('collector ingest (real process)', () => {
     };
     const r = await postEvents(c.url, batch);
     expect(r.status).toBe(200);
-    expect(r.body).toEqual({ accepted: 136, stored: 136, duplicates: 0, rejected: [] });
+    expect(r.body).toEqual({ accepted: 136, stored: 136, duplicates: 0, rejected: [], deferred: [] });
 
     const { status, body } = await getJson(`${c.url}/v1/summary?windowMs=3600000`);
     expect(status).toBe(200);
@@ -66,11 +66,17 @@ describe('collector ingest (real process)', () => {
   it('counts duplicate ids once, within and across batches', async () => {
     const model = { modelId: 'dupe-model', modelVersion: '1' };
     const events = Array.from({ length: 10 }, () => inferenceEvent(model));
-    expect((await postEvents(c.url, { siteKey: 'demo', events })).body).toEqual({ accepted: 10, stored: 10, duplicates: 0, rejected: [] });
+    expect((await postEvents(c.url, { siteKey: 'demo', events })).body).toEqual({
+      accepted: 10,
+      stored: 10,
+      duplicates: 0,
+      rejected: [],
+      deferred: [],
+    });
     // A client replaying from IndexedDB resends the same ids, plus one new event repeated in-batch.
     const extra = inferenceEvent(model);
     const replay = await postEvents(c.url, { siteKey: 'demo', events: [...events, extra, extra] });
-    expect(replay.body).toEqual({ accepted: 12, stored: 1, duplicates: 11, rejected: [] });
+    expect(replay.body).toEqual({ accepted: 12, stored: 1, duplicates: 11, rejected: [], deferred: [] });
     const { body } = await getJson(`${c.url}/v1/summary`);
     expect(body.groups.find((g: any) => g.modelId === 'dupe-model').count).toBe(11);
     const metrics = (await getJson(`${c.url}/metrics`)).body as string;
@@ -140,6 +146,7 @@ describe('collector ingest (real process)', () => {
         { id: badKey.id, code: 'INVALID_EVENT', path: '$.events[3].rawInput' },
         { id: null, code: 'INVALID_EVENT', path: '$.events[4].id' },
       ],
+      deferred: [],
     });
     expect(storedIds([...good, badMs, badKey].map((e) => e.id))).toEqual(good.map((e) => e.id).sort());
     // A batch with nothing valid is still answered (200, nothing stored), so the client can drop it knowingly.
@@ -149,6 +156,7 @@ describe('collector ingest (real process)', () => {
       stored: 0,
       duplicates: 0,
       rejected: [{ id: badMs.id, code: 'INVALID_EVENT', path: '$.events[0].ms' }],
+      deferred: [],
     });
   });
 
@@ -171,6 +179,7 @@ describe('collector ingest (real process)', () => {
         { id: ahead.id, code: 'TIMESTAMP_OUT_OF_RANGE', path: '$.events[2].ts' },
         { id: epoch2020.id, code: 'TIMESTAMP_OUT_OF_RANGE', path: '$.events[4].ts' },
       ],
+      deferred: [],
     });
     expect(storedIds([...inside, tooOld, ahead, epoch2020].map((e) => e.id))).toEqual(inside.map((e) => e.id).sort());
   });

@@ -112,9 +112,9 @@ describe('samples on a running collector', () => {
     const sample = sampleEvent({ predictionId, installId: 'install-a' });
     const first = await postEvents(c.url, { siteKey: 'demo', events: [inference, feedback, sample] });
     expect(first.status).toBe(200);
-    expect(first.body).toEqual({ accepted: 3, stored: 3, duplicates: 0, rejected: [] });
+    expect(first.body).toEqual({ accepted: 3, stored: 3, duplicates: 0, rejected: [], deferred: [] });
     const again = await postEvents(c.url, { siteKey: 'demo', events: [sample] });
-    expect(again.body).toEqual({ accepted: 1, stored: 0, duplicates: 1, rejected: [] });
+    expect(again.body).toEqual({ accepted: 1, stored: 0, duplicates: 1, rejected: [], deferred: [] });
 
     const db = new Database(c.dbPath, { readonly: true, fileMustExist: true });
     try {
@@ -181,21 +181,44 @@ describe('samples on a running collector', () => {
     expect((await getDataset(c.url, `?since=${last + 1}`)).lines).toHaveLength(0);
   });
 
-  it('refuses more samples per install and minute than the limit, with 429 and nothing stored', async () => {
+  it('defers the samples over the per-install limit, stores the rest of the batch, and takes them after retryAfterMs', async () => {
     const events = Array.from({ length: 5 }, () => sampleEvent({ installId: 'install-flood' }));
     expect((await postEvents(c.url, { siteKey: 'demo', events })).body.stored).toBe(5);
-    const extra = sampleEvent({ installId: 'install-flood' });
-    const refused = await postEvents(c.url, { siteKey: 'demo', events: [extra] });
-    expect(refused.status).toBe(429);
-    expect(refused.body.code).toBe('RATE_LIMITED');
-    expect(refused.body.error).toMatch(/sample events per install/);
-    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
-    const flood = (await getDataset(c.url)).lines.filter((l) => l.installId === 'install-flood');
-    expect(flood).toHaveLength(5);
-    expect(flood.some((l) => l.id === extra.id)).toBe(false);
-    // Other events of that install still go through.
-    const ok = await postEvents(c.url, { siteKey: 'demo', events: [inferenceEvent({ installId: 'install-flood' })] });
-    expect(ok.status).toBe(200);
+    // What one page sends: its inference and feedback events with the sample it shares, and another install's sample.
+    const predictionId = randomUUID();
+    const inference = inferenceEvent({ modelId: 'digits', predictionId, installId: 'install-flood' });
+    const feedback = feedbackEvent({ modelId: 'digits', predictionId, label: 7, predicted: 1, installId: 'install-flood' });
+    const extra = sampleEvent({ installId: 'install-flood', predictionId });
+    const other = sampleEvent({ installId: 'install-calm' });
+    const limited = await postEvents(c.url, { siteKey: 'demo', events: [inference, extra, feedback, other] });
+    expect(limited.status).toBe(429);
+    expect(limited.body).toMatchObject({ code: 'RATE_LIMITED', accepted: 3, stored: 3, duplicates: 0, rejected: [] });
+    expect(limited.body.error).toMatch(/5 sample events per install per minute/);
+    // 5 a minute: the next token comes within 12 s.
+    expect(limited.body.deferred).toEqual([{ id: extra.id, code: 'RATE_LIMITED', retryAfterMs: expect.any(Number) }]);
+    const { retryAfterMs } = limited.body.deferred[0];
+    expect(retryAfterMs).toBeGreaterThan(0);
+    expect(retryAfterMs).toBeLessThanOrEqual(12_000);
+    expect(Number(limited.headers.get('retry-after'))).toBe(Math.ceil(retryAfterMs / 1000));
+    const stored = (await getDataset(c.url)).lines;
+    expect(stored.filter((l) => l.installId === 'install-flood')).toHaveLength(5);
+    expect(stored.some((l) => l.id === other.id)).toBe(true);
+    const db = new Database(c.dbPath, { readonly: true, fileMustExist: true });
+    try {
+      expect(db.prepare('SELECT type FROM events WHERE prediction_id = ? ORDER BY type').all(predictionId)).toEqual([
+        { type: 'feedback' },
+        { type: 'inference' },
+      ]);
+    } finally {
+      db.close();
+    }
+    // Sent again after retryAfterMs, the deferred sample is stored (an old client resends the whole batch:
+    // the rest comes back as duplicates).
+    await new Promise((resolve) => setTimeout(resolve, retryAfterMs));
+    const again = await postEvents(c.url, { siteKey: 'demo', events: [inference, extra, feedback, other] });
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual({ accepted: 4, stored: 1, duplicates: 3, rejected: [], deferred: [] });
+    expect((await getDataset(c.url)).lines.filter((l) => l.installId === 'install-flood')).toHaveLength(6);
   });
 
   it('is token-gated and answers a bad query with 400 INVALID_QUERY', async () => {

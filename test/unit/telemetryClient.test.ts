@@ -63,7 +63,57 @@ describe('readCollectorAnswer', () => {
   const answer = (status: number, body: unknown) => readCollectorAnswer(new Response(JSON.stringify(body), { status }), ids);
 
   test('a 200 without `rejected` acknowledges every event (a collector that stores all or nothing)', async () => {
-    expect(await answer(200, { accepted: 3, stored: 3, duplicates: 0 })).toEqual({ kind: 'accepted', acknowledged: ids, rejected: [] });
+    expect(await answer(200, { accepted: 3, stored: 3, duplicates: 0 })).toEqual({
+      kind: 'accepted',
+      acknowledged: ids,
+      rejected: [],
+      deferred: [],
+    });
+  });
+
+  test('a 429 listing `deferred` acknowledges the rest of the batch and keeps exactly the deferred events', async () => {
+    const deferred = [
+      { id: ids[1], code: 'RATE_LIMITED', retryAfterMs: 2000 },
+      { id: ids[2], code: 'RATE_LIMITED', retryAfterMs: 4000 },
+      { id: 'not-in-this-batch', code: 'RATE_LIMITED', retryAfterMs: 1000 },
+    ];
+    const body = {
+      error: 'over the limit',
+      code: 'RATE_LIMITED',
+      path: '$',
+      accepted: 1,
+      stored: 1,
+      duplicates: 0,
+      rejected: [],
+      deferred,
+    };
+    expect(await answer(429, body)).toEqual({ kind: 'accepted', acknowledged: [ids[0]], rejected: [], deferred: deferred.slice(0, 2) });
+    // The collector's wish is bounded: never a busy loop, never an hour's wait; Retry-After when the event says nothing.
+    const response = new Response(
+      JSON.stringify({ ...body, deferred: [{ id: ids[0], retryAfterMs: 0 }, { id: ids[1], retryAfterMs: 1e12 }, { id: ids[2] }] }),
+      { status: 429, headers: { 'retry-after': '7' } },
+    );
+    expect(await readCollectorAnswer(response, ids)).toMatchObject({
+      acknowledged: [],
+      deferred: [
+        { id: ids[0], code: 'RATE_LIMITED', retryAfterMs: 1000 },
+        { id: ids[1], retryAfterMs: 3_600_000 },
+        { id: ids[2], retryAfterMs: 7000 },
+      ],
+    });
+  });
+
+  test('a 429 without `deferred` (the whole batch, or an older collector) retries it after Retry-After', async () => {
+    const response = new Response(JSON.stringify({ code: 'RATE_LIMITED', error: 'too many requests' }), {
+      status: 429,
+      headers: { 'retry-after': '3' },
+    });
+    expect(await readCollectorAnswer(response, ids)).toEqual({
+      kind: 'retry',
+      code: 'RATE_LIMITED',
+      message: 'too many requests',
+      retryAfterMs: 3000,
+    });
   });
 
   test('a 200 with `rejected` acknowledges the others and drops only those', async () => {
@@ -72,6 +122,7 @@ describe('readCollectorAnswer', () => {
       kind: 'accepted',
       acknowledged: [ids[0], ids[2]],
       rejected,
+      deferred: [],
     });
   });
 
