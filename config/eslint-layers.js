@@ -24,16 +24,19 @@ export const LAYERS = {
   testing: ['core', 'client', 'runtime', 'embed', 'telemetry'],
   collector: ['core', 'http', 'db'],
   node: ['core', 'registry'],
-  // The /v2 Open Inference Protocol server.
-  inference: ['core', 'registry', 'node', 'http'],
-  cli: ['core', 'registry', 'node', 'inference', 'retrain'],
+  // sandbox runs model work in child processes it can kill; its children use node/ to load models.
+  sandbox: ['core', 'registry', 'node'],
+  // The /v2 Open Inference Protocol server; its sessions run in sandbox children.
+  inference: ['core', 'registry', 'node', 'http', 'sandbox'],
+  cli: ['core', 'registry', 'node', 'inference', 'retrain', 'sandbox'],
   // releases reads field metrics through the collector's database (src/releases/main.ts also starts a
-  // standalone collector beside it) and loads uploads with onnxruntime-node to read their signature.
-  releases: ['core', 'registry', 'collector', 'node', 'http', 'db'],
+  // standalone collector beside it) and loads uploads with onnxruntime-node in the sandbox to read their
+  // signature and derive their pre-optimised copy.
+  releases: ['core', 'registry', 'collector', 'node', 'http', 'db', 'sandbox'],
   // retrain (Node only) runs jobs beside the collector (its alerts, field samples), trains and exports
-  // models (digits/ with tfjs and the ONNX encoder in node/), evaluates with onnxruntime-node and ships
-  // candidates through releases.
-  retrain: ['core', 'registry', 'collector', 'releases', 'node', 'http', 'db'],
+  // models (digits/ with tfjs and the ONNX encoder in node/), evaluates with onnxruntime-node in the sandbox
+  // and ships candidates through releases.
+  retrain: ['core', 'registry', 'collector', 'releases', 'node', 'http', 'db', 'sandbox'],
   // What `npm start` runs: the app server with every service above mounted on one port.
   start: ['core', 'http', 'collector', 'inference', 'releases', 'retrain'],
 };

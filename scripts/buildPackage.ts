@@ -4,7 +4,7 @@
 //   .mjs/.wasm), ondevice.d.ts + types/, integrity.json, runtime-files.json (what to serve, per backend),
 //   vite.mjs (`ondevice/vite`, runs in Node) and sw.mjs (`ondevice/sw`, for a service worker of the app's own),
 //   node.mjs + node.d.ts (`ondevice/node`, on onnxruntime-node, which stays an optional peer dependency) and
-//   cli.mjs with sessionWorker.js (the `ondevice` bin, run without tsx).
+//   cli.mjs with sandboxChild.js and the task modules its sandbox children load (the `ondevice` bin, run without tsx).
 import { createHash } from 'node:crypto';
 import { readFile, rm, mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -79,8 +79,19 @@ async function buildEntries(lib: string, files: RuntimeFiles): Promise<void> {
 }
 
 /**
- * The Node side: `ondevice/node` (node.mjs), the CLI (cli.mjs) and the inference server's worker thread
- * (sessionWorker.js, which SessionPool finds next to the code that starts it).
+ * What sandbox child processes load, by file name beside the code that starts them (SandboxProcess, SessionPool,
+ * evaluateInSandbox, modelTasksUrl): the child entry and the task modules of the CLI's servers and jobs.
+ */
+const SANDBOX_ENTRIES: Record<string, string> = {
+  sandboxChild: path.join(root, 'src/sandbox/sandboxChild.ts'),
+  modelTasks: path.join(root, 'src/sandbox/modelTasks.ts'),
+  inferTasks: path.join(root, 'src/inference/inferTasks.ts'),
+  evaluationTasks: path.join(root, 'src/retrain/evaluationTasks.ts'),
+};
+
+/**
+ * The Node side: `ondevice/node` (node.mjs), the CLI (cli.mjs) and what the CLI's sandbox children load
+ * (SANDBOX_ENTRIES: sandboxChild.js and the task modules).
  * Everything of ours and our small dependencies (valibot, comlink) is bundled; onnxruntime-node is the
  * user's (an optional peer dependency, imported lazily), tsx is never needed.
  */
@@ -100,10 +111,10 @@ async function buildNodeEntries(lib: string): Promise<void> {
         entry: {
           node: path.join(root, 'src/node/index.ts'),
           cli: path.join(root, 'src/cli/main.ts'),
-          sessionWorker: path.join(root, 'src/inference/sessionWorker.ts'),
+          ...SANDBOX_ENTRIES,
         },
         formats: ['es'],
-        fileName: (_format, name) => (name === 'sessionWorker' ? 'sessionWorker.js' : `${name}.mjs`),
+        fileName: (_format, name) => (name in SANDBOX_ENTRIES ? `${name}.js` : `${name}.mjs`),
       },
       rollupOptions: {
         external: [/^node:/, 'onnxruntime-node', 'better-sqlite3', /^tsx(\/|$)/],

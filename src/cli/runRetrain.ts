@@ -3,6 +3,7 @@ import { httpPorts } from '../retrain/httpPorts';
 import type { Job } from '../retrain/JobStore';
 import { loadRetrainConfig } from '../retrain/retrainConfig';
 import { runRetrainJob, type JobOutcome } from '../retrain/runRetrainJob';
+import { sandboxSettingsFromEnv } from '../sandbox';
 import { parseArgs } from './parseArgs';
 
 export const RETRAIN_USAGE = `  ondevice retrain --model <id> [--server URL] [--token T] [--config config/retrain.json] [--on-server]
@@ -38,12 +39,14 @@ export async function runRetrain(args: string[], env: NodeJS.ProcessEnv = proces
         'INVALID_INPUT',
         `no retraining configured for ${JSON.stringify(o.model)} in ${o.config ?? 'config/retrain.json'}`,
       );
+    const sandbox = sandboxSettingsFromEnv(env);
     outcome = await runRetrainJob({
       jobId: `cli-${Date.now().toString(36)}`,
       modelId: o.model,
       config,
-      ports: httpPorts({ server, readToken, adminToken }),
+      ports: httpPorts({ server, readToken, adminToken, sandbox }),
       log: (line) => print(line),
+      sandbox,
     });
   }
   print(summaryOf(o.model, outcome));

@@ -1,5 +1,6 @@
 import type { Feeds, TensorArray, TensorData } from '../core/protocol';
 import type { ModelEntry } from '../registry/ModelEntry';
+import type { EncodedPart, InferResult, ResponsePart } from './inferProtocol';
 
 export interface DynamicBatchingOptions {
   /** Rows (sum of the batch dims) merged into one run at most. */
@@ -8,12 +9,19 @@ export interface DynamicBatchingOptions {
   maxDelayMs: number;
 }
 
-type RunFn = (entry: ModelEntry, feeds: Feeds) => Promise<{ outputs: Feeds; ms: number }>;
+type RunFn = (entry: ModelEntry, feeds: Feeds, parts: ResponsePart[]) => Promise<InferResult>;
+
+/** One request's answer from a run (possibly shared with other requests). */
+export interface PartResult {
+  ms: number;
+  part: EncodedPart;
+}
 
 interface Item {
   feeds: Feeds;
+  part: ResponsePart;
   rows: number;
-  resolve: (value: { outputs: Feeds; ms: number }) => void;
+  resolve: (value: PartResult) => void;
   reject: (error: unknown) => void;
 }
 
@@ -26,8 +34,9 @@ interface Group {
 
 /**
  * Merges concurrent requests for a model whose inputs and outputs all lead with the same symbolic batch dim
- * (`['batch', …]`) into one run, up to `maxBatch` rows or `maxDelayMs`, and splits the outputs back. Requests
- * merge only when their other dims and element types match. Other models run one request per run.
+ * (`['batch', …]`) into one run, up to `maxBatch` rows or `maxDelayMs`; the run's process splits the outputs back
+ * into each request's rows and answer. Requests merge only when their other dims and element types match. Other
+ * models run one request per run.
  */
 export class DynamicBatcher {
   private readonly groups = new Map<string, Group>();
@@ -49,11 +58,11 @@ export class DynamicBatcher {
     );
   }
 
-  run(entry: ModelEntry, feeds: Feeds): Promise<{ outputs: Feeds; ms: number }> {
+  run(entry: ModelEntry, feeds: Feeds, part: ResponsePart): Promise<PartResult> {
     this.stats.requests++;
     if (!DynamicBatcher.batchable(entry)) {
       this.stats.runs++;
-      return this.runOnPool(entry, feeds);
+      return this.runOnPool(entry, feeds, [part]).then(({ ms, parts }) => ({ ms, part: parts[0] }));
     }
     const rows = Object.values(feeds)[0].dims[0];
     const key = `${entry.id}@${entry.version}|${entry.inputs.map((s) => `${feeds[s.name].type}[${feeds[s.name].dims.slice(1).join(',')}]`).join(';')}`;
@@ -67,7 +76,7 @@ export class DynamicBatcher {
         group = { entry, items: [], rows: 0, timer: setTimeout(() => this.flush(key), this.options.maxDelayMs) };
         this.groups.set(key, group);
       }
-      group.items.push({ feeds, rows, resolve, reject });
+      group.items.push({ feeds, part, rows, resolve, reject });
       group.rows += rows;
       if (group.rows >= this.options.maxBatch) this.flush(key);
     });
@@ -80,25 +89,15 @@ export class DynamicBatcher {
     clearTimeout(group.timer);
     this.stats.runs++;
     const { entry, items } = group;
-    if (items.length === 1) {
-      const [only] = items;
-      return void this.runOnPool(entry, only.feeds).then(only.resolve, only.reject);
-    }
     const merged: Feeds = {};
-    for (const spec of entry.inputs) merged[spec.name] = concatRows(items.map((item) => item.feeds[spec.name]));
-    this.runOnPool(entry, merged).then(
-      ({ outputs, ms }) => {
-        try {
-          const split = splitRows(
-            outputs,
-            items.map((item) => item.rows),
-            group.rows,
-          );
-          items.forEach((item, i) => item.resolve({ outputs: split[i], ms }));
-        } catch (error) {
-          items.forEach((item) => item.reject(error));
-        }
-      },
+    if (items.length === 1) Object.assign(merged, items[0].feeds);
+    else for (const spec of entry.inputs) merged[spec.name] = concatRows(items.map((item) => item.feeds[spec.name]));
+    this.runOnPool(
+      entry,
+      merged,
+      items.map((item) => ({ ...item.part, rows: item.rows })),
+    ).then(
+      ({ ms, parts }) => items.forEach((item, i) => item.resolve({ ms, part: parts[i] })),
       (error: unknown) => items.forEach((item) => item.reject(error)),
     );
   }
@@ -115,19 +114,4 @@ function concatRows(tensors: TensorData[]): TensorData {
     offset += t.data.length;
   }
   return { type: first.type, data, dims: [tensors.reduce((n, t) => n + t.dims[0], 0), ...first.dims.slice(1)] } as TensorData;
-}
-
-function splitRows(outputs: Feeds, rows: number[], totalRows: number): Feeds[] {
-  const parts: Feeds[] = rows.map(() => ({}));
-  for (const [name, tensor] of Object.entries(outputs)) {
-    if (tensor.dims[0] !== totalRows) throw new Error(`${name}: a batched run answered ${tensor.dims[0]} rows for ${totalRows}`);
-    const perRow = totalRows === 0 ? 0 : tensor.data.length / totalRows;
-    let offset = 0;
-    rows.forEach((n, i) => {
-      const data = (tensor.data as Float32Array).slice(offset * perRow, (offset + n) * perRow);
-      parts[i][name] = { type: tensor.type, data, dims: [n, ...tensor.dims.slice(1)] } as TensorData;
-      offset += n;
-    });
-  }
-  return parts;
 }

@@ -11,9 +11,13 @@ export type V2ErrorCode =
   | 'TIMEOUT'
   | 'INFERENCE_FAILED'
   | 'WORKER_CRASHED'
-  | 'MODEL_LOAD_FAILED';
+  | 'MODEL_LOAD_FAILED'
+  | 'RESPONSE_TOO_LARGE';
 
-/** A failure that becomes an HTTP status and a JSON `{ error, code }` body (the protocol's `$inference_error_response`, plus a code). */
+/**
+ * A failure that becomes an HTTP status and a JSON `{ error, code }` body (the protocol's `$inference_error_response`,
+ * plus a code), with `details` when there are any (e.g. `{ reason: 'MEMORY', limitBytes }`).
+ */
 export class V2Error extends Error {
   override readonly name = 'V2Error';
   constructor(
@@ -21,6 +25,7 @@ export class V2Error extends Error {
     readonly code: V2ErrorCode,
     message: string,
     readonly headers: Record<string, string> = {},
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
   }

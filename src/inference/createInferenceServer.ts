@@ -5,8 +5,9 @@ import { isLoopbackHost } from '../http/isLoopbackHost';
 import { hasReadAccess } from '../http/readAccess';
 import { TokenBucketLimiter } from '../http/TokenBucketLimiter';
 import { defaultModelsDir } from '../node/defaultModelsDir';
+import type { SandboxSettings } from '../sandbox';
 import { DynamicBatcher, type DynamicBatchingOptions } from './DynamicBatcher';
-import { handleInfer } from './handleInfer';
+import { handleInfer, type InferContext } from './handleInfer';
 import { ModelCatalog } from './ModelCatalog';
 import { modelMetadata } from './modelMetadata';
 import { parseV2Path } from './parseV2Path';
@@ -20,14 +21,19 @@ export interface InferenceServerOptions {
   host: string;
   /** Folder with `registry.json` and the model files. Default `$ONDEVICE_MODELS_DIR` or `public/models`. */
   modelsDir?: string;
-  /** Worker threads running sessions. Default: the number of cores. */
+  /** Sandbox child processes running sessions. Default: the number of cores. */
   workers?: number;
   /** Requests waiting for a worker at most before 503 + Retry-After. Default 8 per worker. */
   queueLimit?: number;
   /** Largest request body. Default 64 MiB. */
   maxBodyBytes?: number;
   bodyTimeoutMs?: number;
+  /** Bound on one run (504 TIMEOUT past it; the process is killed and replaced). Default 60 s. */
   runTimeoutMs?: number;
+  /** Largest response body (413 RESPONSE_TOO_LARGE past it, decided before encoding). Default 64 MiB. */
+  maxResponseBytes?: number;
+  /** The sandbox processes' memory cap and model load time. Default DEFAULT_SANDBOX_SETTINGS. */
+  sandbox?: SandboxSettings;
   /** Bearer token required off loopback (`ONDEVICE_API_TOKEN`). Without one, /v2/* is closed off loopback. */
   apiToken?: string;
   /** Per-client limit off loopback. Default 50/s, burst 100. */
@@ -49,8 +55,9 @@ export interface InferenceServer {
 }
 
 /**
- * The Open Inference Protocol (KServe v2 REST) for every registry model, on a pool of onnxruntime-node
- * worker threads. Stateless: run several processes behind any HTTP load balancer.
+ * The Open Inference Protocol (KServe v2 REST) for every registry model, on a pool of onnxruntime-node sessions in
+ * sandbox child processes (the server's thread never loads or runs a model). Stateless: run several processes
+ * behind any HTTP load balancer.
  *
  * @example
  * const inference = await createInferenceServer({ host: '127.0.0.1' });
@@ -60,13 +67,24 @@ export async function createInferenceServer(options: InferenceServerOptions): Pr
   const modelsDir = options.modelsDir ?? defaultModelsDir();
   const catalog = await ModelCatalog.open(modelsDir);
   const workers = options.workers ?? availableParallelism();
-  const pool = new SessionPool({ modelsDir, workers, queueLimit: options.queueLimit ?? 8 * workers, runTimeoutMs: options.runTimeoutMs });
+  const pool = new SessionPool({
+    modelsDir,
+    workers,
+    queueLimit: options.queueLimit ?? 8 * workers,
+    runTimeoutMs: options.runTimeoutMs,
+    maxResponseBytes: options.maxResponseBytes,
+    sandbox: options.sandbox,
+  });
   const protectedAccess = !isLoopbackHost(options.host);
   const limiter = new TokenBucketLimiter(options.rateLimit ?? { perSecond: 50, burst: 100 });
   const serverIds = { installId: `server-${randomUUID()}`, sessionId: randomUUID() };
-  const batcher = options.batching ? new DynamicBatcher((entry, feeds) => pool.run(entry, feeds), options.batching) : undefined;
-  const context = {
-    run: batcher ? batcher.run.bind(batcher) : pool.run.bind(pool),
+  const batcher = options.batching
+    ? new DynamicBatcher((entry, feeds, parts) => pool.run(entry, feeds, parts), options.batching)
+    : undefined;
+  const context: InferContext = {
+    run: batcher
+      ? (entry, feeds, part) => batcher.run(entry, feeds, part)
+      : (entry, feeds, part) => pool.run(entry, feeds, [part]).then(({ ms, parts }) => ({ ms, part: parts[0] })),
     maxBodyBytes: options.maxBodyBytes ?? 64 * 1024 * 1024,
     bodyTimeoutMs: options.bodyTimeoutMs ?? 30_000,
     recordInference: options.recordInference,

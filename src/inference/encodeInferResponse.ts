@@ -1,23 +1,33 @@
 import type { Feeds, TensorData } from '../core/protocol';
 import { fromFloat16Bits } from '../core/float16';
 import { toV2Datatype } from '../core/v2Datatypes';
+import { V2Error } from './V2Error';
 
 export interface EncodedResponse {
-  body: Buffer;
+  body: Uint8Array;
   headers: Record<string, string>;
 }
 
+/** Values written as JSON text per step: the text of a huge output is never one string. */
+const CHUNK = 65_536;
+
 /**
- * The `$inference_response`: JSON, or JSON followed by binary tensor data (with
- * `Inference-Header-Content-Length`) when any selected output asked for binary.
+ * The `$inference_response`: JSON, or JSON followed by binary tensor data (with `Inference-Header-Content-Length`)
+ * when any selected output asked for binary. A body over `maxBytes` is refused with V2Error 413 RESPONSE_TOO_LARGE,
+ * decided before encoding from the tensor sizes (binary data exactly, JSON at least two bytes a value), and JSON
+ * text that still grows past it stops being written at once.
  */
 export function encodeInferResponse(
   response: { modelName: string; modelVersion: string | undefined; id: string | undefined },
   outputs: Feeds,
   selection: { name: string; binary: boolean }[],
+  maxBytes = Number.POSITIVE_INFINITY,
 ): EncodedResponse {
+  const least = selection.reduce((n, { name, binary }) => n + leastBytes(outputs[name], binary), 0);
+  if (least > maxBytes) throw tooLarge(`at least ${least}`, maxBytes);
   const binaries: Uint8Array[] = [];
   const dataTexts: string[] = [];
+  let budget = maxBytes;
   const described = selection.map(({ name, binary }) => {
     const tensor = outputs[name];
     const head = { name, datatype: toV2Datatype(tensor.type), shape: tensor.dims };
@@ -25,9 +35,13 @@ export function encodeInferResponse(
       const view = tensor.data as Exclude<TensorData['data'], string[]>;
       const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
       binaries.push(bytes);
+      budget -= bytes.byteLength;
       return { ...head, parameters: { binary_data_size: bytes.byteLength } };
     }
-    dataTexts.push(jsonData(tensor));
+    const text = jsonData(tensor, budget);
+    if (text === undefined) throw tooLarge(`more than ${maxBytes}`, maxBytes);
+    budget -= text.length;
+    dataTexts.push(text);
     return { ...head, data: `\u0000DATA${dataTexts.length - 1}\u0000` };
   });
   const envelope = {
@@ -38,22 +52,55 @@ export function encodeInferResponse(
   };
   // int64 values do not survive JSON.stringify (BigInt) or Number (> 2^53): data arrays are written as text.
   const json = JSON.stringify(envelope).replace(/"\\u0000DATA(\d+)\\u0000"/g, (_, i: string) => dataTexts[Number(i)]);
-  if (binaries.length === 0) {
-    return { body: Buffer.from(json), headers: { 'content-type': 'application/json; charset=utf-8' } };
-  }
   const head = Buffer.from(json);
+  const total = head.byteLength + binaries.reduce((n, b) => n + b.byteLength, 0);
+  if (total > maxBytes) throw tooLarge(String(total), maxBytes);
+  if (binaries.length === 0) return { body: head, headers: { 'content-type': 'application/json; charset=utf-8' } };
   return {
     body: Buffer.concat([head, ...binaries]),
     headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(head.byteLength) },
   };
 }
 
-function jsonData(tensor: TensorData): string {
+function tooLarge(size: string, maxBytes: number): V2Error {
+  return new V2Error(
+    413,
+    'RESPONSE_TOO_LARGE',
+    `the response would be ${size} bytes, over the ${maxBytes}-byte limit (ONDEVICE_MAX_RESPONSE_BYTES): ask for fewer outputs, or for binary data`,
+    {},
+    { limitBytes: maxBytes },
+  );
+}
+
+/** The fewest bytes an output can take in the body: its binary size, or "[v,v,…]" with one-character values. */
+function leastBytes(tensor: TensorData, binary: boolean): number {
+  if (binary && tensor.type !== 'string') return (tensor.data as ArrayBufferView).byteLength;
+  if (tensor.type === 'string') return (tensor.data as string[]).reduce((n, s) => n + s.length + 3, 2);
+  return 2 * tensor.data.length + 1;
+}
+
+/** The JSON array of a tensor's values, written in chunks; undefined as soon as it would pass `budget` characters. */
+function jsonData(tensor: TensorData, budget: number): string | undefined {
   const { type, data } = tensor;
-  if (type === 'string') return JSON.stringify(data);
-  if (type === 'bool') return `[${Array.from(data as Uint8Array, (x) => (x ? 'true' : 'false')).join(',')}]`;
-  if (type === 'float16') return JSON.stringify(Array.from(data as Uint16Array, fromFloat16Bits));
-  if (type === 'int64' || type === 'uint64') return `[${(data as BigInt64Array).join(',')}]`;
+  if (type === 'string') {
+    const text = JSON.stringify(data);
+    return text.length > budget ? undefined : text;
+  }
+  const parts: string[] = [];
+  let length = 2;
+  for (let start = 0; start < data.length; start += CHUNK) {
+    const part = chunkText(tensor, start, Math.min(start + CHUNK, data.length));
+    length += part.length + (parts.length > 0 ? 1 : 0);
+    if (length > budget) return undefined;
+    parts.push(part);
+  }
+  return `[${parts.join(',')}]`;
+}
+
+function chunkText({ type, data }: TensorData, start: number, end: number): string {
+  if (type === 'bool') return Array.from((data as Uint8Array).subarray(start, end), (x) => (x ? 'true' : 'false')).join(',');
+  if (type === 'float16') return JSON.stringify(Array.from((data as Uint16Array).subarray(start, end), fromFloat16Bits)).slice(1, -1);
+  if (type === 'int64' || type === 'uint64') return (data as BigInt64Array).subarray(start, end).join(',');
   // NaN and ±Infinity have no JSON spelling; null is what JSON.stringify writes for them.
-  return JSON.stringify(Array.from(data as Float32Array));
+  return JSON.stringify(Array.from((data as Float32Array).subarray(start, end))).slice(1, -1);
 }

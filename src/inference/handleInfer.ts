@@ -1,41 +1,44 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { holdIdleTimeout } from '../http/holdIdleTimeout';
 import { OnDeviceError } from '../core/OnDeviceError';
 import type { ModelEntry } from '../registry/ModelEntry';
 import { decodeInferRequest } from './decodeInferRequest';
-import { encodeInferResponse } from './encodeInferResponse';
 import { readRequestBytes } from './readRequestBytes';
 import type { RecordInference } from './ServerInferenceRecord';
 import type { Feeds } from '../core/protocol';
+import type { PartResult } from './DynamicBatcher';
+import type { ResponsePart } from './inferProtocol';
 import { sendV2 } from './sendV2';
 import { V2Error } from './V2Error';
 
 export interface InferContext {
-  /** The pool's run, or the dynamic batcher's. */
-  run: (entry: ModelEntry, feeds: Feeds) => Promise<{ outputs: Feeds; ms: number }>;
+  /** The pool's run, or the dynamic batcher's: runs the request and encodes its answer in a sandbox child. */
+  run: (entry: ModelEntry, feeds: Feeds, part: ResponsePart) => Promise<PartResult>;
   maxBodyBytes: number;
   bodyTimeoutMs: number;
   recordInference?: RecordInference;
   serverIds: { installId: string; sessionId: string };
 }
 
-/** `POST /v2/models/{id}[/versions/{v}]/infer`: decode, validate, run on the pool, answer, record. */
+/** `POST /v2/models/{id}[/versions/{v}]/infer`: decode, validate, run and encode on the pool, answer, record. */
 export async function handleInfer(req: IncomingMessage, res: ServerResponse, entry: ModelEntry, context: InferContext): Promise<void> {
   const body = await readRequestBytes(req, { maxBytes: context.maxBodyBytes, timeoutMs: context.bodyTimeoutMs });
   const header = req.headers['inference-header-content-length'];
   const request = decodeInferRequest(body, Array.isArray(header) ? header[0] : header, entry);
   const inputDims = Object.fromEntries(Object.entries(request.feeds).map(([name, t]) => [name, [...t.dims]]));
+  // The run has its own time limit, which may be longer than the idle-socket timeout: the client gets its 504.
+  const restoreIdleTimeout = holdIdleTimeout(req);
   let result;
   try {
-    result = await context.run(entry, request.feeds);
+    result = await context.run(entry, request.feeds, { id: request.id, outputs: request.outputs });
   } catch (error) {
     throw toV2Error(error);
+  } finally {
+    restoreIdleTimeout();
   }
-  const encoded = encodeInferResponse(
-    { modelName: entry.id, modelVersion: entry.version, id: request.id },
-    result.outputs,
-    request.outputs,
-  );
-  sendV2(res, 200, encoded.body, encoded.headers);
+  const { part } = result;
+  if (!part.ok) throw new V2Error(part.status, part.code, part.message, {}, part.details);
+  sendV2(res, 200, part.body, part.headers);
   try {
     context.recordInference?.({
       type: 'inference',
@@ -62,8 +65,12 @@ function headerId(req: IncomingMessage, name: string): string | undefined {
 function toV2Error(error: unknown): V2Error {
   if (error instanceof V2Error) return error;
   if (error instanceof OnDeviceError) {
+    const limit = (keys: string[]) => Object.fromEntries(keys.filter((k) => k in error.details).map((k) => [k, error.details[k]]));
     if (error.code === 'INVALID_INPUT') return new V2Error(400, 'INVALID_INPUT', error.message);
-    if (error.code === 'TIMEOUT') return new V2Error(504, 'TIMEOUT', error.message);
+    if (error.code === 'TIMEOUT') return new V2Error(504, 'TIMEOUT', error.message, {}, { reason: 'TIMEOUT', ...limit(['limitMs']) });
+    // Past the sandbox's memory cap (the process was killed), or onnxruntime's own allocation failure.
+    if (error.code === 'OUT_OF_MEMORY')
+      return new V2Error(422, 'INFERENCE_FAILED', error.message, {}, { reason: 'MEMORY', ...limit(['limitBytes', 'rssBytes']) });
     if (error.code === 'WORKER_CRASHED') return new V2Error(500, 'WORKER_CRASHED', error.message);
     if (['MODEL_LOAD_FAILED', 'MODEL_FETCH_FAILED', 'INTEGRITY_MISMATCH'].includes(error.code)) {
       return new V2Error(500, 'MODEL_LOAD_FAILED', error.message);

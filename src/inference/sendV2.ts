@@ -9,7 +9,7 @@ const COMMON = {
 };
 
 /** Write a response body with the headers every /v2 answer carries. */
-export function sendV2(res: ServerResponse, status: number, body: Buffer | string, headers: Record<string, string> = {}): void {
+export function sendV2(res: ServerResponse, status: number, body: Uint8Array | string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { ...COMMON, 'content-length': String(Buffer.byteLength(body)), ...headers });
   res.end(body);
 }
@@ -18,7 +18,12 @@ export function sendV2Json(res: ServerResponse, status: number, value: unknown, 
   sendV2(res, status, JSON.stringify(value), { 'content-type': 'application/json; charset=utf-8', ...headers });
 }
 
-/** `{ error, code }`: the protocol's error body plus a stable code. */
+/** `{ error, code, details? }`: the protocol's error body plus a stable code. */
 export function sendV2Error(res: ServerResponse, error: V2Error): void {
-  sendV2Json(res, error.status, { error: error.message, code: error.code }, error.headers);
+  sendV2Json(
+    res,
+    error.status,
+    { error: error.message, code: error.code, ...(error.details ? { details: error.details } : {}) },
+    error.headers,
+  );
 }

@@ -21,6 +21,18 @@ import type { VersionMetricsSource } from './VersionMetrics';
 
 export { ReleaseError };
 
+/**
+ * A publish whose model work passed a sandbox limit, or killed its sandbox process, is refused as 422
+ * MODEL_LOAD_FAILED with `details.reason` ('TIMEOUT' | 'MEMORY' | 'CRASHED') and the limit it passed.
+ */
+function sandboxRefusal(error: unknown): ReleaseError | undefined {
+  if (!(error instanceof OnDeviceError)) return undefined;
+  const { reason, limitMs, limitBytes } = error.details;
+  if (reason !== 'TIMEOUT' && reason !== 'MEMORY' && error.code !== 'WORKER_CRASHED') return undefined;
+  const details = reason === 'TIMEOUT' ? { reason, limitMs } : reason === 'MEMORY' ? { reason, limitBytes } : { reason: 'CRASHED' };
+  return new ReleaseError(422, 'MODEL_LOAD_FAILED', error.message, { details });
+}
+
 export interface ReleaseServiceOptions {
   store: ReleaseStore;
   metrics: VersionMetricsSource;
@@ -205,10 +217,7 @@ export class ReleaseService {
     const data = listed.slice(1).map((f, i) => ({ location: f.location, object: objects[i + 1]! }));
     const set = await this.options.files.assemble(objects[0]!, data);
     try {
-      const signature = await this.check(
-        () => this.options.inspect(set, listed.slice(1), `${modelId}@${version}`),
-        `${modelId}@${version}`,
-      );
+      const signature = await this.check(() => this.options.inspect(set, listed.slice(1), `${modelId}@${version}`));
       const versions = await this.store.list(modelId);
       const stable = versions.find((r) => r.state === 'stable');
       const problems = stable ? signatureIncompatibilities(stable.entry, signature) : [];
@@ -313,18 +322,13 @@ export class ReleaseService {
     return { ...removed, diskFiles };
   }
 
-  /** Run a check of uploaded files in its child process; what it refuses is a 422 with the check's code. */
-  private async check<T>(work: () => Promise<T>, label: string): Promise<T> {
+  /** Run a check of uploaded files in its sandbox process; what it refuses is a 422 with the check's code. */
+  private async check<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work();
     } catch (e) {
       if (!(e instanceof OnDeviceError)) throw e;
-      const reason = e.details.reason;
-      if (reason === 'TIMEOUT' || reason === 'MEMORY' || e.code === 'WORKER_CRASHED')
-        throw new ReleaseError(422, 'MODEL_LOAD_FAILED', `${label}: ${e.message}`, {
-          details: { reason: e.code === 'WORKER_CRASHED' ? 'CRASHED' : reason, ...pick(e.details, ['limitMs', 'limitBytes']) },
-        });
-      throw new ReleaseError(422, e.code, e.message, Object.keys(e.details).length > 0 ? { details: e.details } : {});
+      throw sandboxRefusal(e) ?? new ReleaseError(422, e.code, e.message, Object.keys(e.details).length > 0 ? { details: e.details } : {});
     }
   }
 
@@ -350,7 +354,9 @@ export class ReleaseService {
       const written = await this.receiveFile(createReadStream(to));
       return { copy: { sha256: written.sha256, bytes: written.bytes, onnxruntime } };
     } catch (e) {
-      if (e instanceof ReleaseError) return { optimizedError: `no pre-optimised copy: ${e.message}` };
+      // Running the upload on sample inputs past a sandbox limit refuses the upload; any other failure only costs the copy.
+      const refusal = sandboxRefusal(e);
+      if (refusal) throw refusal;
       return { optimizedError: `no pre-optimised copy: ${e instanceof Error ? e.message : String(e)}` };
     }
   }

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { LOOPBACK_HOST_NAMES } from '../http/hostAllowed';
 import { parseRegistry } from '../registry/parseRegistry';
+import { holdIdleTimeout } from '../http/holdIdleTimeout';
 import { isLoopbackHost } from '../http/isLoopbackHost';
 import { readBody } from '../http/readBody';
 import { sendJson } from '../http/sendJson';
@@ -10,6 +11,7 @@ import type { LeaderLease } from '../db/LeaderLease';
 import { checkReadAccess, checkWriteAccess, type ReadAccessPolicy, type WriteAccessPolicy } from '../http/checkWriteAccess';
 import path from 'node:path';
 import { bodyWithDeadline } from './bodyWithDeadline';
+import type { SandboxSettings } from '../sandbox';
 import { deriveOptimizedCopy } from './deriveOptimizedCopy';
 import { inspectModelSet } from './inspectModelSet';
 import { ReleaseFileCache } from './ReleaseFileCache';
@@ -46,6 +48,8 @@ export interface ReleaseControlOptions {
    * `leader`), so a stage is decided once. Default: this instance always decides.
    */
   leader?: LeaderLease;
+  /** Limits of the sandbox processes that load and run uploads (publish checks). Default DEFAULT_SANDBOX_SETTINGS. */
+  sandbox?: SandboxSettings;
   /** Largest file of a version (each upload, and a single-body publish). Default 4 GiB. */
   maxPublishBytes?: number;
   /** Largest version: its ONNX file and external data files together. Default 4 GiB. */
@@ -109,8 +113,8 @@ export async function createReleaseControl(options: ReleaseControlOptions): Prom
     config,
     files,
     limits,
-    inspect: inspectModelSet,
-    deriveOptimized: deriveOptimizedCopy,
+    inspect: (set, dataFiles, label) => inspectModelSet(set, dataFiles, label, options.sandbox),
+    deriveOptimized: (set, to, release) => deriveOptimizedCopy(set, to, release, options.sandbox),
     onKnownVersion: options.addKnownModel,
     now: options.now,
     onRollback: (d) => {
@@ -357,18 +361,13 @@ function sendPublished(res: ServerResponse, published: Awaited<ReturnType<Releas
   sendJson(res, 201, { release, optimized: release.entry.optimized ?? null, ...(optimizedError ? { optimizedError } : {}) });
 }
 
-/**
- * Run a publish's checks with the idle-socket timeout lifted: they take as long as their own limits allow (minutes
- * for a large set), while the client waits without traffic. It is put back before the answer is written.
- */
+/** Checking a publish takes as long as its sandbox limits allow (minutes for a large set), longer than the idle-socket timeout. */
 async function whileChecking<T>(req: IncomingMessage, work: () => Promise<T>): Promise<T> {
-  const { socket } = req;
-  const previous = socket.timeout ?? 0;
-  if (previous > 0) socket.setTimeout(0);
+  const restoreIdleTimeout = holdIdleTimeout(req);
   try {
     return await work();
   } finally {
-    if (previous > 0 && !socket.destroyed) socket.setTimeout(previous);
+    restoreIdleTimeout();
   }
 }
 

@@ -1,14 +1,14 @@
 import type { TensorSpec } from '../core/protocol';
+import { runSandboxed, type SandboxSettings } from '../sandbox';
+import type { tasks } from './publishTasks';
 import type { AssembledSet } from './ReleaseFileCache';
-import { runPublishTask } from './runPublishTask';
 
-/** A check of uploaded files gets 60 s plus 100 ms per MiB of the set (a 2.5 GB set: about 5 minutes). */
-export function publishCheckTimeoutMs(setBytes: number): number {
-  return Math.ceil(60_000 + (100 * setBytes) / 1024 ** 2);
-}
+// From the sources the TypeScript task module, next to compiled code the compiled one.
+const publishTasksUrl = new URL(import.meta.url.endsWith('.ts') ? './publishTasks.ts' : './publishTasks.js', import.meta.url);
 
 /**
- * Check an assembled set as one model and read its signature, in a child process (publishTasks `inspect`).
+ * Check an assembled set as one model and read its signature, in a fresh sandbox child under the limits for the
+ * set's bytes (publishTasks `inspect`). Past a limit: TIMEOUT or OUT_OF_MEMORY with `details.reason`.
  *
  * @example
  * const { inputs, outputs } = await inspectModelSet(set, [{ location: 'model.onnx_data', bytes: 81920 }], 'big@1');
@@ -17,10 +17,12 @@ export function inspectModelSet(
   set: AssembledSet,
   dataFiles: ReadonlyArray<{ location: string; bytes: number }>,
   label: string,
+  settings?: SandboxSettings,
 ): Promise<{ inputs: TensorSpec[]; outputs: TensorSpec[] }> {
-  return runPublishTask(
+  return runSandboxed<typeof tasks, 'inspect'>(
+    publishTasksUrl,
     'inspect',
     { onnx: set.onnx, dataFiles: dataFiles.map(({ location, bytes }) => ({ location, bytes })) },
-    { timeoutMs: publishCheckTimeoutMs(set.bytes), label: `${label}: checking the uploaded files` },
+    { modelBytes: set.bytes, settings, label: `${label}: checking the uploaded files` },
   );
 }

@@ -1,15 +1,13 @@
-// Child side: the checks a publish runs on the uploaded files, only ever inside a child process (the server's
-// thread never parses or loads a model someone uploaded). The files are read from an assembled folder on disk
+// Child side: the checks a publish runs on the uploaded files, only ever inside a sandbox child (the server's
+// thread never parses or loads a model someone uploaded; inspectModelSet starts it). The files are read from an assembled folder on disk
 // (ReleaseFileCache): the ONNX file as model.onnx, each data file at its location beside it.
 import { readFile } from 'node:fs/promises';
-import type { Feeds, TensorSpec } from '../core/protocol';
+import type { TensorSpec } from '../core/protocol';
 import { OnDeviceError } from '../core/OnDeviceError';
 import { normalizeLocation } from '../core/onnx/dataLocation';
 import { assertTensorsFitFiles, externalDataFiles } from '../core/onnx/externalDataFiles';
 import { readModelTensors } from '../core/onnx/readExternalData';
-import { checkSameOutputs } from '../node/checkSameOutputs';
 import { loadOrt } from '../node/loadOrt';
-import { onnxruntimeVersion, writeOptimizedModel } from '../node/optimizeModel';
 import { sessionSpecs } from '../node/sessionSpecs';
 
 export interface InspectArgs {
@@ -18,6 +16,9 @@ export interface InspectArgs {
   /** The data files the publish lists, beside it at their locations. */
   dataFiles: Array<{ location: string; bytes: number }>;
 }
+
+// Loaded before the server's call arrives: onnxruntime-node's import is most of a child's start.
+await loadOrt();
 
 export const tasks = {
   /**
@@ -55,12 +56,5 @@ export const tasks = {
     } finally {
       await session.release();
     }
-  },
-
-  /** Write the `extended` copy of a single-file model to `to` and check it computes what the original does on `feeds`. */
-  async optimizedCopy(a: { onnx: string; to: string; feeds: Feeds; label: string }): Promise<{ onnxruntime: string }> {
-    await writeOptimizedModel(a.onnx, a.to, 'extended');
-    await checkSameOutputs(a.onnx, a.to, a.feeds, a.label);
-    return { onnxruntime: await onnxruntimeVersion() };
   },
 };

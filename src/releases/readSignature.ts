@@ -1,23 +1,13 @@
 import type { TensorSpec } from '../core/protocol';
-import { OnDeviceError } from '../core/OnDeviceError';
-import { loadOrt } from '../node/loadOrt';
-import { sessionSpecs } from '../node/sessionSpecs';
+import { readSignatureInSandbox, type SandboxSettings } from '../sandbox';
+import { withModelOnDisk } from './withModelOnDisk';
 
 /**
- * Load `bytes` into onnxruntime-node to prove they are a model this runtime accepts, and read its
- * inputs and outputs. Bytes that do not load are MODEL_LOAD_FAILED.
+ * Load uploaded `bytes` into onnxruntime-node in a sandbox child (never on the server's thread) to prove they
+ * are a model this runtime accepts, and read its inputs and outputs. Bytes that do not load are
+ * MODEL_LOAD_FAILED; loading past the sandbox limits for their size is TIMEOUT or OUT_OF_MEMORY with
+ * `details.reason` `'TIMEOUT'` | `'MEMORY'`.
  */
-export async function readSignature(bytes: Uint8Array): Promise<{ inputs: TensorSpec[]; outputs: TensorSpec[] }> {
-  const ort = await loadOrt();
-  let session;
-  try {
-    session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
-  } catch (error) {
-    throw new OnDeviceError('MODEL_LOAD_FAILED', `onnxruntime could not load the uploaded bytes: ${(error as Error).message}`);
-  }
-  try {
-    return sessionSpecs(session);
-  } finally {
-    await session.release();
-  }
+export function readSignature(bytes: Uint8Array, settings?: SandboxSettings): Promise<{ inputs: TensorSpec[]; outputs: TensorSpec[] }> {
+  return withModelOnDisk(bytes, (files) => readSignatureInSandbox(files, { settings, label: 'loading the upload' }));
 }

@@ -1,5 +1,6 @@
 import { databaseUrlFromEnv } from '../collector/collectorOptionsFromEnv';
 import { isLoopbackHost } from '../http/isLoopbackHost';
+import { sandboxSettingsFromEnv } from '../sandbox';
 import type { ReleaseControlOptions } from './createReleaseControl';
 
 /**
@@ -13,6 +14,7 @@ import type { ReleaseControlOptions } from './createReleaseControl';
  *   ONDEVICE_RELEASE_FILES_DIR        this server's disk copy of the release files (default: release-files beside
  *                                     the SQLite database, or data/release-files with PostgreSQL)
  *   ONDEVICE_UPLOAD_GRACE_MS          uploaded files no version names are removed after this (default 86400000)
+ *   ONDEVICE_SANDBOX_*                limits of the sandbox processes that check uploads (sandboxSettingsFromEnv)
  * and the collector's COLLECTOR_DB_PATH, COLLECTOR_DATABASE_URL, COLLECTOR_READ_TOKEN, COLLECTOR_REQUIRE_TOKEN,
  * COLLECTOR_ALLOWED_HOSTS, COLLECTOR_WEBHOOK_URL and COLLECTOR_REGISTRY.
  */
@@ -47,5 +49,6 @@ export function releaseOptionsFromEnv(
     filesDir: env.ONDEVICE_RELEASE_FILES_DIR || undefined,
     uploadGraceMs: int('ONDEVICE_UPLOAD_GRACE_MS'),
     publishBodyTimeoutMs: int('ONDEVICE_PUBLISH_BODY_TIMEOUT_MS'),
+    sandbox: sandboxSettingsFromEnv(env),
   };
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { SandboxSettings } from '../sandbox';
 import type { Job, JobStore, JobTrigger } from './JobStore';
 import type { RetrainConfig } from './retrainConfig';
 import { runRetrainJob, type JobOutcome, type RetrainPorts } from './runRetrainJob';
@@ -25,6 +26,8 @@ export interface RetrainJobsOptions {
   lockLeaseMs?: number;
   /** Working directory of trainer commands. */
   cwd?: string;
+  /** Limits of the sandbox processes that evaluate candidates. Default DEFAULT_SANDBOX_SETTINGS. */
+  sandbox?: SandboxSettings;
   /** Bytes of log kept per job (the tail). Default 16 KiB. */
   maxLogBytes?: number;
   log?: (line: string) => void;
@@ -148,6 +151,7 @@ export class RetrainJobs {
         log,
         cwd: this.options.cwd,
         signal: this.stop.signal,
+        sandbox: this.options.sandbox,
       });
     } catch (e) {
       outcome = { state: 'failed', reason: (e as Error).message, baseVersion: null, resultVersion: null, metrics: null, dataSummary: null };

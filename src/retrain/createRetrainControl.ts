@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SandboxSettings } from '../sandbox';
 import { LOOPBACK_HOST_NAMES } from '../http/hostAllowed';
 import { isLoopbackHost } from '../http/isLoopbackHost';
 import { readBody } from '../http/readBody';
@@ -27,6 +28,8 @@ export interface RetrainControlOptions {
   clearAlert?: (rule: string, labels: Record<string, string>, value: number) => Promise<unknown>;
   lockLeaseMs?: number;
   cwd?: string;
+  /** Limits of the sandbox processes that evaluate candidates. Default DEFAULT_SANDBOX_SETTINGS. */
+  sandbox?: SandboxSettings;
   log?: (line: string) => void;
   now?: () => number;
 }
@@ -57,6 +60,7 @@ export function createRetrainControl(options: RetrainControlOptions): RetrainCon
     ports: options.ports,
     lockLeaseMs: options.lockLeaseMs,
     cwd: options.cwd,
+    sandbox: options.sandbox,
     log,
     now: options.now,
     onFailed: (job) =>

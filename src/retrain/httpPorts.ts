@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readSignature } from '../releases/readSignature';
+import type { SandboxSettings } from '../sandbox';
 import { parseFieldSamples, type FieldSample } from './FieldSample';
 import type { RetrainPorts } from './runRetrainJob';
 
@@ -10,7 +11,7 @@ const PAGE = 20_000;
  * Ports for a job run by the CLI against a server: the dataset export and release status with the read
  * token, publishing and the rollout with the admin token (the same calls as `ondevice release`).
  */
-export function httpPorts(o: { server: string; readToken?: string; adminToken?: string }): RetrainPorts {
+export function httpPorts(o: { server: string; readToken?: string; adminToken?: string; sandbox?: SandboxSettings }): RetrainPorts {
   const server = o.server.replace(/\/+$/, '');
   const read: Record<string, string> = o.readToken ? { authorization: `Bearer ${o.readToken}` } : {};
   const admin: Record<string, string> = o.adminToken ? { authorization: `Bearer ${o.adminToken}` } : {};
@@ -64,7 +65,7 @@ export function httpPorts(o: { server: string; readToken?: string; adminToken?: 
       }
       if (createHash('sha256').update(bytes).digest('hex') !== stable.sha256)
         throw new Error(`${modelId} ${stable.version}: the downloaded bytes do not match their sha256`);
-      const signature = await readSignature(bytes);
+      const signature = await readSignature(bytes, o.sandbox);
       return { version: stable.version, bytes, ...signature, versions: s.versions.map((r) => r.version) };
     },
     async fieldSamples(modelId, limit) {

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TensorSpec } from '../core/protocol';
 import { loadBaseEvaluation } from './baseEvaluation';
-import { evaluateClassifier, type Accuracy } from './evaluateClassifier';
+import type { SandboxSettings } from '../sandbox';
+import type { Accuracy } from './evaluateClassifier';
+import { evaluateInSandbox } from './evaluateInSandbox';
 import type { FieldSample } from './FieldSample';
 import { decideGate, type GateDecision } from './gate';
 import type { JobState } from './JobStore';
@@ -44,11 +46,13 @@ export interface RunJobOptions {
   cwd?: string;
   /** Stops the job (the trainer is killed): a failed job. */
   signal?: AbortSignal;
+  /** Limits of the sandbox process that evaluates both versions. Default DEFAULT_SANDBOX_SETTINGS. */
+  sandbox?: SandboxSettings;
 }
 
 /**
  * One retraining job: field samples → dedupe, hold back, balance → dataset dir → trainer (child
- * process) → both versions evaluated on the base set and the held-back field slice → gate → publish or
+ * process) → both versions evaluated on the base set and the held-back field slice (in a sandbox child) → gate → publish or
  * refuse. Never throws: every failure becomes a `failed` outcome with its reason.
  */
 export async function runRetrainJob(o: RunJobOptions): Promise<JobOutcome> {
@@ -116,10 +120,12 @@ export async function runRetrainJob(o: RunJobOptions): Promise<JobOutcome> {
     const held = prepared.heldBack.map((s) => ({ inputs: s.inputs, label: s.label }));
     let evaluated: { base: { current: Accuracy; candidate: Accuracy }; field: { current: Accuracy; candidate: Accuracy } };
     try {
-      evaluated = {
-        base: { current: await evaluateClassifier(current.bytes, base), candidate: await evaluateClassifier(candidate, base) },
-        field: { current: await evaluateClassifier(current.bytes, held), candidate: await evaluateClassifier(candidate, held) },
-      };
+      evaluated = await evaluateInSandbox({
+        models: { current: path.join(dataset, 'current.onnx'), candidate: path.join(out, 'model.onnx') },
+        base,
+        field: held,
+        settings: o.sandbox,
+      });
     } catch (e) {
       return outcome('failed', `evaluation failed: ${(e as Error).message}`);
     }

@@ -121,5 +121,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
           .finally(() => process.exit(0)),
     );
     server.closeIdleConnections();
+    // Runs in flight end now (503), not when they would: their sandbox processes are killed.
+    void inference.close();
   });
 }

@@ -272,7 +272,10 @@ describe('the packed package, installed from its tarball into a fresh app', () =
       'lib/node.mjs',
       'lib/node.d.ts',
       'lib/cli.mjs',
-      'lib/sessionWorker.js',
+      'lib/sandboxChild.js',
+      'lib/inferTasks.js',
+      'lib/modelTasks.js',
+      'lib/evaluationTasks.js',
       'bin/ondevice.mjs',
       'lib/runtime-files.json',
       'lib/ort/ort-wasm-simd-threaded.mjs',
@@ -350,7 +353,7 @@ describe('the packed package, installed from its tarball into a fresh app', () =
     }
   });
 
-  test('ondevice serve from the tarball answers /v2 infer on its compiled worker thread', async () => {
+  test('ondevice serve from the tarball answers /v2 infer in its compiled sandbox child process', async () => {
     linkOnnxruntimeNode();
     // The installed bin itself: npx would not pass our SIGTERM on to it.
     const server = await spawnServer(

@@ -15,6 +15,7 @@ import type { Job } from '../../src/retrain/JobStore';
 import { RetrainJobs } from '../../src/retrain/RetrainJobs';
 import { parseRetrainConfig, type RetrainConfig } from '../../src/retrain/retrainConfig';
 import { SqliteJobStore } from '../../src/retrain/SqliteJobStore';
+import { DEFAULT_SANDBOX_SETTINGS, type SandboxSettings } from '../../src/sandbox';
 import { toySamples } from './toyDigits';
 
 const TRAINER = [process.execPath, '--import', 'tsx', 'test/retrain/prototypeTrainer.ts'];
@@ -29,11 +30,11 @@ function trainV1(dir: string): Uint8Array {
   return new Uint8Array(readFileSync(path.join(dir, 'v1', 'model.onnx')));
 }
 
-function configWith(dir: string, trainerFlags: string[]): RetrainConfig {
+function configWith(dir: string, trainerFlags: string[], trainer = TRAINER): RetrainConfig {
   const checked = parseRetrainConfig({
     models: {
       toy: {
-        trainer: [...TRAINER, ...trainerFlags],
+        trainer: [...trainer, ...trainerFlags],
         evaluator: { file: path.join(dir, 'base.jsonl') },
         minFieldSamples: 100,
         heldBackFraction: 0.25,
@@ -53,9 +54,10 @@ describe('a retraining job (in process, real trainer child process, real release
   let field: FieldSample[] = [];
   const failed: Job[] = [];
 
-  function jobs(trainerFlags: string[] = []) {
+  function jobs(trainerFlags: string[] = [], options: { trainer?: string[]; sandbox?: SandboxSettings } = {}) {
     return new RetrainJobs({
-      config: configWith(dir, trainerFlags),
+      config: configWith(dir, trainerFlags, options.trainer),
+      sandbox: options.sandbox,
       store,
       ports: inProcessPorts({ releases: releases.service, fieldSamples: async (_m, limit) => field.slice(-limit), modelsDir: dir }),
       cwd: process.cwd(),
@@ -132,6 +134,19 @@ describe('a retraining job (in process, real trainer child process, real release
     expect(v2!.metrics).toMatchObject({ jobId: job.id, gate: { passed: true }, data: { heldBack: 150, train: 450 } });
     expect(job.durationMs).toBeGreaterThan(0);
     expect(await store.get(job.id)).toEqual(job);
+  }, 60_000);
+
+  it('a candidate is evaluated only in a sandbox child: a memory bomb fails the job at the cap, this process never loads it', async () => {
+    field = toySamples({ start: 300, perClass: 60, drifted: true });
+    const before = process.memoryUsage.rss();
+    const sandbox = { ...DEFAULT_SANDBOX_SETTINGS, memoryBaseBytes: 400 * 1024 ** 2, memoryPerModelByte: 0 };
+    const job = await (
+      await jobs([], { trainer: [process.execPath, '--import', 'tsx', 'test/retrain/bombTrainer.ts'], sandbox }).start('toy', 'manual')
+    ).finished;
+    expect(job.state).toBe('failed');
+    expect(job.reason).toMatch(/^evaluation failed: evaluating the candidate: the sandbox process used \d+ MiB, over its 400 MiB limit/);
+    expect(process.memoryUsage.rss() - before).toBeLessThan(256 * 1024 ** 2); // the bomb takes 2 GiB where it loads
+    expect((await releases.service.store.list('toy')).map((r) => r.version)).not.toContain('3');
   }, 60_000);
 
   it('one job at a time, across two connections (two processes) on the same database', async () => {

@@ -1,0 +1,39 @@
+import { DEFAULT_SANDBOX_SETTINGS, sandboxLimits, type SandboxSettings } from './sandboxLimits';
+import { SandboxProcess } from './SandboxProcess';
+import type { SandboxTasks, TaskArgs, TaskName, TaskResult } from './sandboxProtocol';
+
+export interface RunSandboxedOptions {
+  /** Bytes of the model set the call loads: its limits are sandboxLimits(modelBytes, settings). */
+  modelBytes: number;
+  settings?: SandboxSettings;
+  /** Names the work in error messages. */
+  label?: string;
+  /** The child's environment. Default the server's. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Run one call of a task module in a fresh child process under the limits for `modelBytes`, then kill the
+ * child: nothing an untrusted model loaded survives the call.
+ *
+ * @example
+ * const signature = await runSandboxed<typeof import('./modelTasks').tasks, 'signature'>(MODEL_TASKS, 'signature', { files }, { modelBytes });
+ */
+export async function runSandboxed<T extends SandboxTasks, K extends TaskName<T>>(
+  tasks: URL,
+  task: K,
+  args: TaskArgs<T, K>,
+  options: RunSandboxedOptions,
+): Promise<TaskResult<T, K>> {
+  const settings = options.settings ?? DEFAULT_SANDBOX_SETTINGS;
+  const child = await SandboxProcess.start<T>(tasks, { env: options.env });
+  try {
+    return await child.call(task, args, {
+      ...sandboxLimits(options.modelBytes, settings),
+      label: options.label,
+      memoryPollMs: settings.memoryPollMs,
+    });
+  } finally {
+    await child.kill();
+  }
+}

@@ -1,0 +1,40 @@
+// The /v2 response size limit: refused before encoding when the tensor sizes already pass it, and JSON text that
+// passes it while being written stops at once; exact bodies under it.
+import { describe, expect, it } from 'vitest';
+import { encodeInferResponse } from '../../src/inference/encodeInferResponse';
+import { V2Error } from '../../src/inference/V2Error';
+
+const head = { modelName: 'm', modelVersion: '1', id: undefined };
+const outputs = { y: { type: 'float32' as const, data: Float32Array.from({ length: 1000 }, (_, i) => i / 7), dims: [1000] } };
+const json = [{ name: 'y', binary: false }];
+
+function refusal(maxBytes: number, selection = json): V2Error {
+  try {
+    encodeInferResponse(head, outputs, selection, maxBytes);
+  } catch (e) {
+    expect(e).toBeInstanceOf(V2Error);
+    return e as V2Error;
+  }
+  throw new Error('expected RESPONSE_TOO_LARGE');
+}
+
+describe('encodeInferResponse with a size limit', () => {
+  it('answers under the limit exactly as without one', () => {
+    const unlimited = encodeInferResponse(head, outputs, json);
+    const limited = encodeInferResponse(head, outputs, json, unlimited.body.byteLength);
+    expect(Buffer.from(limited.body).equals(Buffer.from(unlimited.body))).toBe(true);
+  });
+
+  it('refuses before encoding when two bytes a value (or the binary size) already pass it', () => {
+    expect(refusal(1000)).toMatchObject({ status: 413, code: 'RESPONSE_TOO_LARGE', details: { limitBytes: 1000 } });
+    expect(refusal(1000).message).toMatch(/at least 2001 bytes/);
+    expect(refusal(3999, [{ name: 'y', binary: true }]).message).toMatch(/at least 4000 bytes/);
+  });
+
+  it('stops writing JSON text as soon as it passes the limit', () => {
+    // 1000 values like 142.14285278320312: far more than 2001 bytes of text, under the floor-based check.
+    const error = refusal(5000);
+    expect(error.code).toBe('RESPONSE_TOO_LARGE');
+    expect(error.message).toMatch(/more than 5000 bytes/);
+  });
+});
