@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeModel } from '../../src/node/onnx/encodeModel';
-import { writeTransformerModel, type TransformerSet } from '../../scripts/onnx/transformer/writeTransformerModel';
+import { transformerEntry, writeTransformerModel, type TransformerSet } from '../../scripts/onnx/transformer/writeTransformerModel';
 import { call, startReleaseServer, type StartedReleaseServer } from './startReleaseServer';
 
 const temp = mkdtempSync(join(tmpdir(), 'ondevice-multifile-'));
@@ -314,6 +314,26 @@ describe('a multi-file model, published and served', () => {
       /INVALID_INPUT: bad.onnx: tensor "w1" names external data file "..\/w.bin", which contains a ".." segment/,
     );
   }, 120_000);
+});
+
+describe('a registry model with external data', () => {
+  it('is seeded with its data files in the manifest, each at /models/<file>', async () => {
+    const set = writeTransformerModel({ dir: join(temp, 'registry'), bytes: 2e6, shards: 2, hidden: 64 });
+    const registry = join(temp, 'registry', 'registry.json');
+    writeFileSync(registry, JSON.stringify([transformerEntry(set, { id: 'seeded-shards' })]));
+    const srv = await startReleaseServer({ env: { COLLECTOR_REGISTRY: registry } });
+    try {
+      const entry = (await call(`${srv.url}/v1/manifest?install=i`)).body.models['seeded-shards'];
+      expect(entry).toMatchObject({
+        url: '/models/transformer.onnx',
+        totalBytes: set.totalBytes,
+        externalData: set.files.map((f) => ({ location: f.location, url: `/models/${f.location}`, sha256: f.sha256, bytes: f.bytes })),
+      });
+    } finally {
+      await srv.stop();
+      srv.cleanup();
+    }
+  }, 60_000);
 });
 
 describe('a publish killed mid-upload', () => {
