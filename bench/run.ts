@@ -13,6 +13,7 @@ import { printRunBatchBench, runRunBatchBench } from './runBatchBench';
 import { printOcrBench, runOcrBench } from './ocrBench';
 import { printOptimizedModelsBench, runOptimizedModelsBench } from './optimizedModels';
 import { printWasmCompileBench, runWasmCompileBench } from './wasmCompile';
+import { printReleaseFilesBench, runReleaseFilesBench } from './releaseFiles';
 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
@@ -90,6 +91,14 @@ if (only.includes('wasm-compile')) {
   printWasmCompileBench(wasmCompile);
   summary.wasmCompile = wasmCompile;
   await writeFile('bench-results/wasm-compile.json', JSON.stringify(wasmCompile, null, 2));
+}
+
+// Only when asked for (`npm run bench -- release-files`, or with `big`): gigabytes through the release server.
+if (only.includes('release-files') || only.includes('big')) {
+  const releaseFiles = await runReleaseFilesBench();
+  printReleaseFilesBench(releaseFiles);
+  summary.releaseFiles = releaseFiles;
+  await writeFile('bench-results/release-files.json', JSON.stringify(releaseFiles, null, 2));
 }
 
 await writeFile('bench-results/summary.json', JSON.stringify(summary, null, 2));

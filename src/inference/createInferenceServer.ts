@@ -9,6 +9,7 @@ import type { SandboxSettings } from '../sandbox';
 import { DynamicBatcher, type DynamicBatchingOptions } from './DynamicBatcher';
 import { handleInfer, type InferContext } from './handleInfer';
 import { ModelCatalog } from './ModelCatalog';
+import type { ReleasedModels, ServableEntry } from './ReleasedModels';
 import { modelMetadata } from './modelMetadata';
 import { parseV2Path } from './parseV2Path';
 import type { RecordInference } from './ServerInferenceRecord';
@@ -40,6 +41,11 @@ export interface InferenceServerOptions {
   rateLimit?: { perSecond: number; burst: number };
   /** Called once per answered inference (telemetry; see ServerInferenceRecord). */
   recordInference?: RecordInference;
+  /**
+   * Versions a release server published (npm start): a request without a version runs the stable one, and
+   * `/v2/models/{id}/versions/{v}` any published one, multi-file sets included. Registry entries answer the rest.
+   */
+  releases?: ReleasedModels;
   /** Merge concurrent requests of batchable models into one run. Default off. */
   batching?: DynamicBatchingOptions;
 }
@@ -91,6 +97,13 @@ export async function createInferenceServer(options: InferenceServerOptions): Pr
     serverIds,
   };
 
+  /** A published version (the stable one when none is named), else the registry's entry. */
+  async function findEntry(id: string, version: string | undefined): Promise<ServableEntry | undefined> {
+    const releases = options.releases;
+    const wanted = version ?? (await releases?.stable(id));
+    return (wanted !== undefined ? await releases?.entry(id, wanted) : undefined) ?? catalog.find(id, wanted);
+  }
+
   async function route(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
     if (req.method === 'OPTIONS') {
       return sendV2(res, 204, '', {
@@ -128,12 +141,15 @@ export async function createInferenceServer(options: InferenceServerOptions): Pr
     }
     if (target.kind === 'live') return sendV2Json(res, 200, { live: true });
     if (target.kind === 'ready') return sendV2Json(res, 200, { ready: pool.size > 0 });
-    const entry = catalog.find(target.id, target.version);
+    const entry = await findEntry(target.id, target.version);
     if (!entry) {
       const what = target.version === undefined ? `model "${target.id}"` : `version "${target.version}" of model "${target.id}"`;
       throw new V2Error(404, 'NOT_FOUND', `unknown ${what}`);
     }
-    if (target.kind === 'metadata') return sendV2Json(res, 200, modelMetadata(entry, catalog.versionsOf(entry.id)));
+    if (target.kind === 'metadata') {
+      const versions = [...new Set([...catalog.versionsOf(entry.id), ...((await options.releases?.versions(entry.id)) ?? [])])];
+      return sendV2Json(res, 200, modelMetadata(entry, versions));
+    }
     if (target.kind === 'model-ready') return sendV2Json(res, 200, { name: entry.id, version: entry.version, ready: true });
     return handleInfer(req, res, entry, context);
   }

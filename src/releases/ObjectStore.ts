@@ -2,7 +2,7 @@
 // PostgreSQL implement (SqliteObjectStore, PostgresObjectStore).
 
 /** Bytes per chunk of newly written objects: no stored value is larger, whatever the file's size. */
-export const CHUNK_BYTES = 4 * 1024 * 1024;
+export const CHUNK_BYTES = 1024 * 1024;
 
 /** A complete object: its bytes were all received and hash to `sha256`. */
 export interface StoredObject {

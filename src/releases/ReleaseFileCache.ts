@@ -56,10 +56,17 @@ export class ReleaseFileCache {
     await rename(scratch, this.objectPath(sha256));
   }
 
+  /** The object's path on disk when this server has a complete copy of it; undefined otherwise. */
+  async pathIfPresent(object: { sha256: string; bytes: number }): Promise<string | undefined> {
+    const target = this.objectPath(object.sha256);
+    return (await stat(target).catch(() => undefined))?.size === object.bytes ? target : undefined;
+  }
+
   /** The object's path on disk, copied out of the database first when it is not there yet. */
   async ensure(object: StoredObject): Promise<string> {
+    const present = await this.pathIfPresent(object);
+    if (present) return present;
     const target = this.objectPath(object.sha256);
-    if ((await stat(target).catch(() => undefined))?.size === object.bytes) return target;
     let copying = this.copying.get(object.sha256);
     if (!copying) {
       copying = this.copyOut(object, target).finally(() => this.copying.delete(object.sha256));

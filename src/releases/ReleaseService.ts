@@ -14,6 +14,7 @@ import { MODEL_FILE_NAME, type AssembledSet, type ReleaseFileCache } from './Rel
 import { releaseBytesUrl, releaseFileUrl, releaseOptimizedUrl } from './releaseIds';
 import type { Decision, Evaluation, Release, ReleaseEntry, ReleaseStore } from './ReleaseStore';
 import { writeObject, type WrittenObject } from './writeObject';
+import type { ModelEntry } from '../registry/ModelEntry';
 import { ReleaseManifestSchema, type ReleaseManifest } from '../registry/ReleaseManifest';
 import { policyFor, type RolloutConfig } from './rolloutPolicy';
 import { signatureIncompatibilities } from './signatureIncompatibilities';
@@ -311,6 +312,44 @@ export class ReleaseService {
     } finally {
       await set.dispose();
     }
+  }
+
+  /**
+   * A published version as a registry entry whose files are in a folder of this server's disk (the ONNX file as
+   * model.onnx, each data file at its location beside it), for /v2 to run; undefined when the version is not
+   * published or keeps no files here (a seeded registry version runs from the registry). The folder is assembled
+   * once per version, copying files out of the database when this instance has not seen them yet.
+   */
+  async servableEntry(modelId: string, version: string): Promise<(ModelEntry & { modelsDir: string }) | undefined> {
+    const release = await this.store.get(modelId, version);
+    if (!release) return undefined;
+    const files = await this.store.files(modelId, version);
+    const model = files.find((f) => f.role === 'model');
+    if (!model) return undefined;
+    const data = files.filter((f) => f.role === 'data');
+    const objects = await Promise.all([model, ...data].map((f) => this.store.objects.object(f.sha256)));
+    if (objects.some((o) => !o)) throw new Error(`${modelId} ${version}: a file of the version is missing from the store`);
+    const modelsDir = await this.options.files.versionFolder(
+      modelId,
+      version,
+      objects[0]!,
+      data.map((f, i) => ({ location: f.location, object: objects[i + 1]! })),
+    );
+    const { url: _url, optimized: _optimized, externalData: _externalData, ...entry } = release.entry;
+    return {
+      ...({ license: 'unknown', task: 'unknown', description: '' } as const),
+      ...(entry as Omit<ModelEntry, 'source' | 'file'>),
+      source: { repoPath: `releases/${modelId}/${version}` },
+      file: MODEL_FILE_NAME,
+      ...(data.length > 0
+        ? {
+            // The data files are named by their locations in the version's folder.
+            externalData: data.map((f) => ({ location: f.location, file: f.location, sha256: f.sha256, bytes: f.bytes })),
+            totalBytes: data.reduce((sum, f) => sum + f.bytes, model.bytes),
+          }
+        : {}),
+      modelsDir,
+    };
   }
 
   /**

@@ -264,7 +264,7 @@ export async function createReleaseControl(options: ReleaseControlOptions): Prom
     if (leaf === 'files' || leaf === 'model.onnx' || leaf === 'model.extended.onnx') {
       if (!allow(res, method, READ)) return true;
       const role = leaf === 'files' ? 'data' : leaf === 'model.onnx' ? 'model' : 'optimized';
-      await sendReleaseFile(req, res, service.store, { modelId, version, role, location });
+      await sendReleaseFile(req, res, service.store, files, { modelId, version, role, location });
       return true;
     }
     if (leaf === 'rollout') {

@@ -20,6 +20,9 @@ export async function openReleaseControl(
 ): Promise<ReleaseControl> {
   if (options.databaseUrl) return openOnPostgres(options.databaseUrl, options);
   const db = openSqliteDatabase(dbPath);
+  // Release files stream through this connection a chunk at a time and are never read twice in a row: caching
+  // their pages would only hold memory (better-sqlite3 builds SQLite with a 16 MB page cache per connection).
+  db.pragma('cache_size = -2048');
   try {
     const control = await createReleaseControl({
       ...options,

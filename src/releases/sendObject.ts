@@ -1,17 +1,32 @@
+import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
 import type { ObjectStore, StoredObject } from './ObjectStore';
 import { startReleaseFile } from './releaseFileHeaders';
 
 /**
- * Serve a stored object (a release file) chunk by chunk, with the release files' headers and Range
- * (startReleaseFile). One chunk is read at a time and the next only once the socket took the last one
- * (back-pressure), so a slow client or many at once never make the server hold a file; a client that goes
- * away stops the reads.
+ * Serve a stored object (a release file) with the release files' headers and Range (startReleaseFile): from
+ * `diskCopy`, this server's copy checked against the sha256 when it was written, when there is one, else from the
+ * database chunk by chunk. Either way a piece is read only once the socket took the last one (back-pressure), so a
+ * slow client or many at once never make the server hold a file; a client that goes away stops the reads.
  */
-export async function sendObject(req: IncomingMessage, res: ServerResponse, objects: ObjectStore, object: StoredObject): Promise<void> {
+export async function sendObject(
+  req: IncomingMessage,
+  res: ServerResponse,
+  objects: ObjectStore,
+  object: StoredObject,
+  diskCopy?: string,
+): Promise<void> {
   const range = startReleaseFile(req, res, object);
   if (!range) return;
   if (req.method === 'HEAD') return void res.end();
+  if (diskCopy !== undefined) {
+    // A client that goes away ends the pipeline with an error: nothing is left to answer.
+    await pipeline(createReadStream(diskCopy, { start: range.start, end: range.end, highWaterMark: 256 * 1024 }), res).catch(() => {
+      res.destroy();
+    });
+    return;
+  }
   const first = Math.floor(range.start / object.chunkBytes);
   const last = Math.floor(range.end / object.chunkBytes);
   for (let seq = first; seq <= last; seq++) {

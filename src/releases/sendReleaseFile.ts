@@ -4,16 +4,19 @@ import { ReleaseError } from './ReleaseError';
 import type { ReleaseFile, ReleaseStore } from './ReleaseStore';
 import { startReleaseFile } from './releaseFileHeaders';
 import { sendObject } from './sendObject';
+import type { ReleaseFileCache } from './ReleaseFileCache';
 
 /**
  * Serve one file of a published version — its ONNX file (`model`), a data file by location (`data`) or its
- * pre-optimised copy (`optimized`) — streamed from the store with Range and immutable caching (sendObject). A
+ * pre-optimised copy (`optimized`) — streamed with Range and immutable caching from this server's disk copy when it
+ * has one, else from the database (sendObject). A
  * version published before files were stored in chunks is served from its one stored value.
  */
 export async function sendReleaseFile(
   req: IncomingMessage,
   res: ServerResponse,
   store: ReleaseStore,
+  files: ReleaseFileCache,
   at: { modelId: string; version: string; role: ReleaseFile['role']; location?: string },
 ): Promise<void> {
   const { modelId, version, role } = at;
@@ -22,7 +25,7 @@ export async function sendReleaseFile(
   const location = role === 'data' ? normalizeLocation(at.location ?? '') : '';
   const file = (await store.files(modelId, version)).find((f) => f.role === role && f.location === location);
   const object = file && (await store.objects.object(file.sha256));
-  if (object) return sendObject(req, res, store.objects, object);
+  if (object) return sendObject(req, res, store.objects, object, await files.pathIfPresent(object));
   const legacy = role === 'model' ? release.sha256 : role === 'optimized' ? legacyCopySha256(release.entry) : undefined;
   const bytes = legacy === undefined ? undefined : await store.readBlob(legacy);
   if (bytes && legacy) {

@@ -3,7 +3,7 @@
 // child process, lists every file in the manifest and serves each with Range and immutable caching.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,6 +132,13 @@ describe('a multi-file model, published and served', () => {
     expect(ranged.status).toBe(206);
     expect(ranged.headers.get('content-range')).toBe(`bytes ${start}-${start + 99}/${bytes.byteLength}`);
     expect(Buffer.from(await ranged.arrayBuffer()).equals(bytes.subarray(start, start + 100))).toBe(true);
+    // The same from the database, where the server keeps the files (its disk copy is only a copy).
+    for (const name of readdirSync(join(srv.dir, 'release-files', 'objects'))) rmSync(join(srv.dir, 'release-files', 'objects', name));
+    const fromDb = await fetch(new URL(manifest.externalData[0].url, srv.url), { headers: { range: `bytes=${start}-${start + 99}` } });
+    expect(fromDb.status).toBe(206);
+    expect(Buffer.from(await fromDb.arrayBuffer()).equals(bytes.subarray(start, start + 100))).toBe(true);
+    const whole = await fetch(new URL(manifest.externalData[1].url, srv.url));
+    expect(sha(new Uint8Array(await whole.arrayBuffer()))).toBe(set.files[1].sha256);
     const head = await fetch(new URL(manifest.externalData[2].url, srv.url), { method: 'HEAD' });
     expect(head.headers.get('content-length')).toBe(String(set.files[2].bytes));
     const unknown = await call(`${srv.url}/v1/releases/shards/1/files/nope.bin`);

@@ -1,0 +1,3 @@
+import { runReleaseFilesBench, printReleaseFilesBench } from '/work/wt-bigserver/bench/releaseFiles.ts';
+const r = await runReleaseFilesBench();
+printReleaseFilesBench(r);
