@@ -626,10 +626,12 @@ describe('SQLite and PostgreSQL answer every query alike on the same events', ()
 
   it('migration 3 backfills the device-mix tables from the events already stored', async () => {
     const pool = (b as Storage & { pool: pg.Pool }).pool;
-    // Back to version 2 (migration 4, release_evaluations, is empty here), then forward again.
-    await pool.query('DROP TABLE rollup_session_minutes, session_devices, release_evaluations');
+    // Back to version 2 (migrations 4 and 5, release_evaluations and the release files, are empty here), then forward again.
+    await pool.query(
+      'DROP TABLE rollup_session_minutes, session_devices, release_evaluations, release_files, release_objects, release_object_chunks, release_object_writes',
+    );
     await pool.query('DELETE FROM schema_migrations WHERE version >= 3');
-    expect(await migratePostgres(pool)).toEqual({ from: 2, to: 4 });
+    expect(await migratePostgres(pool)).toEqual({ from: 2, to: 5 });
     for (const [, w] of windows) expect(canonical(await b.queries.deviceMix(w))).toEqual(canonical(await a.queries.deviceMix(w)));
     expect((await b.queries.deviceMix(windows[3][1])).length).toBeGreaterThan(2);
   });

@@ -30,7 +30,7 @@ function ondevice(args: string[], env: Record<string, string> = {}) {
   });
 }
 
-/** Three shards of about 5 MB each (more than one 4 MiB chunk), at locations a URL must encode. */
+/** Three shards of about 5 MB each (several chunks each), at locations a URL must encode. */
 function writeSet(name: string, seed = 1): TransformerSet {
   return writeTransformerModel({
     dir: join(temp, name),
@@ -125,7 +125,7 @@ describe('a multi-file model, published and served', () => {
     const model = await fetch(`${srv.url}/v1/releases/shards/1/model.onnx`);
     expect(sha(new Uint8Array(await model.arrayBuffer()))).toBe(set.modelSha256);
 
-    // A range across a chunk boundary (4 MiB) of the first shard, and the end of the last.
+    // A range across a chunk boundary (1 MiB chunks) of the first shard.
     const bytes = readFileSync(set.files[0].path);
     const start = 4 * 1024 * 1024 - 10;
     const ranged = await fetch(new URL(manifest.externalData[0].url, srv.url), { headers: { range: `bytes=${start}-${start + 99}` } });
