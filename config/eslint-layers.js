@@ -28,7 +28,7 @@ export const LAYERS = {
   sandbox: ['core', 'registry', 'node'],
   // The /v2 Open Inference Protocol server; its sessions run in sandbox children.
   inference: ['core', 'registry', 'node', 'http', 'sandbox'],
-  cli: ['core', 'registry', 'node', 'inference', 'retrain', 'sandbox'],
+  cli: ['core', 'registry', 'node', 'http', 'inference', 'retrain', 'sandbox'],
   // releases reads field metrics through the collector's database (src/releases/main.ts also starts a
   // standalone collector beside it) and loads uploads with onnxruntime-node in the sandbox to read their
   // signature and derive their pre-optimised copy.

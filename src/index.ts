@@ -16,11 +16,11 @@ export type {
   TensorArray,
   TensorArrayOf,
   TensorData,
-  TensorSpec,
   TensorTypes,
   TensorsOf,
   LoadInfo,
 } from './core/protocol';
+export type { TensorSpec } from './core/schema/TensorSpec';
 export { defineOnDeviceModelElement, type OnDeviceModelElement, type OnDeviceModelElementEventMap } from './embed/OnDeviceModelElement';
 export {
   reportFeedback,

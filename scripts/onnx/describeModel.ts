@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
-import type { ElementType, TensorSpec } from '../../src/registry/ModelEntry';
-import { isElementType } from '../../src/registry/elementTypes';
+import type { ElementType } from '../../src/core/protocol';
+import type { TensorSpec } from '../../src/core/schema/TensorSpec';
+import { isElementType } from '../../src/core/elementTypes';
 import { normalizeDim } from '../../src/core/normalizeDim';
 
 /** Inputs and outputs as onnxruntime-node reads them (symbolic dims keep the model's own names; unnamed ones are '?'). */

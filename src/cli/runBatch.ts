@@ -1,13 +1,16 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { OnDeviceError } from '../core/OnDeviceError';
 import { loadModel } from '../node/loadModel';
 import { decodeInferRequest } from '../inference/decodeInferRequest';
 import { encodeInferResponse } from '../inference/encodeInferResponse';
 import { createProgress } from './createProgress';
 import { parseArgs, positiveInt } from './parseArgs';
 import { readWrittenIds } from './readWrittenIds';
+import { UsageError } from './UsageError';
+
+export const BATCH_USAGE = `  ondevice batch --model <id|file.onnx|url> --input in.jsonl|- --output out.jsonl|- [--concurrency N] [--threads N] [--models-dir DIR]
+    one v2 infer request per input line, its response per output line, in order; resumes where the output stops`;
 
 /**
  * `ondevice batch --model M --input in.jsonl --output out.jsonl [--concurrency N]`: each input line is a
@@ -25,7 +28,7 @@ export async function runBatch(args: string[]): Promise<number> {
     'models-dir': { type: 'string' },
   });
   const { model: source, input, output } = values as Record<string, string | undefined>;
-  if (!source || !input || !output) throw new OnDeviceError('INVALID_INPUT', 'batch needs --model, --input and --output');
+  if (!source || !input || !output) throw new UsageError('batch needs --model, --input and --output');
   const concurrency = positiveInt(values.concurrency, 'concurrency', 1);
   const model = await loadModel(source, {
     modelsDir: values['models-dir'] as string | undefined,

@@ -1,19 +1,31 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { OnDeviceError } from '../core/OnDeviceError';
+import { checkServerRoute } from './checkServerRoute';
 import { formatReleaseStatus, type ReleaseStatusBody } from './formatReleaseStatus';
 import { readLocalModelSet, type LocalModelSet } from './readLocalModelSet';
 import { uploadFile } from './uploadFile';
+import { parseCommandLine } from './parseArgs';
+import { UsageError } from './UsageError';
 
-export const RELEASE_USAGE = `  ondevice release publish <file.onnx> --model <id> --version <v> [--notes …] [--metrics file.json] [--breaking]
-    (with the external data files the model names, found beside it)
-  ondevice release rollout <id> <version> --percent <N>
-  ondevice release promote <id> <version>
-  ondevice release rollback <id> <version> [--reason …]
-  ondevice release status <id>
-    every command: [--server URL] (default $ONDEVICE_SERVER or http://127.0.0.1:8080); writes send $ONDEVICE_ADMIN_TOKEN,
-    status sends $COLLECTOR_READ_TOKEN when set`;
+const SUBCOMMANDS = new Map([
+  [
+    'publish',
+    'ondevice release publish <file.onnx> --model <id> --version <v> [--notes …] [--metrics file.json] [--breaking]\n    (with the external data files the model names, found beside it by their locations)',
+  ],
+  ['rollout', 'ondevice release rollout <id> <version> --percent <N>'],
+  ['promote', 'ondevice release promote <id> <version> [--reason …]'],
+  ['rollback', 'ondevice release rollback <id> <version> [--reason …]'],
+  ['status', 'ondevice release status <id>'],
+]);
+const COMMON = `    every release command: [--server URL] (default $ONDEVICE_SERVER or http://127.0.0.1:8080); writes send
+    $ONDEVICE_ADMIN_TOKEN, status sends $COLLECTOR_READ_TOKEN when set`;
+
+/** The usage of `ondevice release <sub>`, or of every release command. */
+export function releaseUsage(sub?: string): string {
+  const one = sub === undefined ? undefined : SUBCOMMANDS.get(sub);
+  return `${(one ? [one] : [...SUBCOMMANDS.values()]).map((line) => `  ${line}`).join('\n')}\n${COMMON}`;
+}
 
 /** A publish's checks run on the server under limits that grow with the set (minutes for gigabytes). */
 const PUBLISH_TIMEOUT_MS = 30 * 60_000;
@@ -27,31 +39,21 @@ const UPLOAD_STALL_TIMEOUT_MS = 60_000;
  */
 export async function runRelease(args: string[], env: NodeJS.ProcessEnv = process.env, print = console.log): Promise<number> {
   const [sub, ...rest] = args;
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        server: { type: 'string' },
-        model: { type: 'string' },
-        version: { type: 'string' },
-        notes: { type: 'string' },
-        metrics: { type: 'string' },
-        breaking: { type: 'boolean' },
-        percent: { type: 'string' },
-        reason: { type: 'string' },
-      },
-    });
-  } catch (error) {
-    throw new OnDeviceError('INVALID_INPUT', (error as Error).message);
-  }
-  const { values: o, positionals: p } = parsed;
+  if (sub === undefined || !SUBCOMMANDS.has(sub)) throw new UsageError(`unknown release command ${JSON.stringify(sub ?? '')}`);
+  const { values: o, positionals: p } = parseCommandLine(rest, {
+    server: { type: 'string' },
+    model: { type: 'string' },
+    version: { type: 'string' },
+    notes: { type: 'string' },
+    metrics: { type: 'string' },
+    breaking: { type: 'boolean' },
+    percent: { type: 'string' },
+    reason: { type: 'string' },
+  });
   const server = (o.server ?? env.ONDEVICE_SERVER ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
   const admin: Record<string, string> = env.ONDEVICE_ADMIN_TOKEN ? { authorization: `Bearer ${env.ONDEVICE_ADMIN_TOKEN}` } : {};
   const need = (count: number, what: string) => {
-    if (p.length !== count) throw new OnDeviceError('INVALID_INPUT', `release ${sub} takes ${what}`);
+    if (p.length !== count) throw new UsageError(`release ${sub} takes ${what}`);
   };
   const seg = encodeURIComponent;
 
@@ -59,7 +61,7 @@ export async function runRelease(args: string[], env: NodeJS.ProcessEnv = proces
   switch (sub) {
     case 'publish': {
       need(1, '<file.onnx> --model <id> --version <v>');
-      if (!o.model || !o.version) throw new OnDeviceError('INVALID_INPUT', 'release publish needs --model <id> and --version <v>');
+      if (!o.model || !o.version) throw new UsageError('release publish needs --model <id> and --version <v>');
       await stat(p[0]).catch((e: Error) => {
         throw new OnDeviceError('INVALID_INPUT', `cannot read ${p[0]}: ${e.message}`);
       });
@@ -94,7 +96,7 @@ export async function runRelease(args: string[], env: NodeJS.ProcessEnv = proces
       need(2, '<id> <version> --percent <N>');
       const percent = Number(o.percent);
       if (o.percent === undefined || !Number.isInteger(percent) || percent < 0 || percent > 100)
-        throw new OnDeviceError('INVALID_INPUT', `--percent must be an integer 0–100, got ${String(o.percent)}`);
+        throw new UsageError(`--percent must be an integer 0–100, got ${String(o.percent)}`);
       response = await send(
         `${server}/v1/releases/${seg(p[0])}/${seg(p[1])}/rollout`,
         'PUT',
@@ -126,8 +128,9 @@ export async function runRelease(args: string[], env: NodeJS.ProcessEnv = proces
       break;
     }
     default:
-      throw new OnDeviceError('INVALID_INPUT', `unknown release command ${JSON.stringify(sub ?? '')}`);
+      throw new UsageError(`unknown release command ${JSON.stringify(sub)}`);
   }
+  if (response.status === 404) await checkServerRoute(server, '/v1/releases', 'release API');
   if (response.status >= 200 && response.status < 300) {
     const { release: r, optimizedError } = response.body as {
       release: {

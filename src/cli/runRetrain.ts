@@ -1,10 +1,13 @@
 import { OnDeviceError } from '../core/OnDeviceError';
+import { ownValue } from '../core/ownValue';
 import { httpPorts } from '../retrain/httpPorts';
 import type { Job } from '../retrain/JobStore';
 import { loadRetrainConfig } from '../retrain/retrainConfig';
 import { runRetrainJob, type JobOutcome } from '../retrain/runRetrainJob';
 import { sandboxSettingsFromEnv } from '../sandbox';
+import { checkServerRoute } from './checkServerRoute';
 import { parseArgs } from './parseArgs';
+import { UsageError } from './UsageError';
 
 export const RETRAIN_USAGE = `  ondevice retrain --model <id> [--server URL] [--token T] [--config config/retrain.json] [--on-server]
     runs one retraining job here against the server's dataset export and publishes through its release API
@@ -24,7 +27,7 @@ export async function runRetrain(args: string[], env: NodeJS.ProcessEnv = proces
     'on-server': { type: 'boolean' },
   });
   const o = values as { model?: string; server?: string; token?: string; config?: string; 'on-server'?: boolean };
-  if (!o.model) throw new OnDeviceError('INVALID_INPUT', 'retrain needs --model <id>');
+  if (!o.model) throw new UsageError('retrain needs --model <id>');
   const server = (o.server ?? env.ONDEVICE_SERVER ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
   const readToken = o.token ?? env.COLLECTOR_READ_TOKEN;
   const adminToken = env.ONDEVICE_ADMIN_TOKEN;
@@ -33,13 +36,15 @@ export async function runRetrain(args: string[], env: NodeJS.ProcessEnv = proces
   if (o['on-server']) {
     outcome = await runOnServer(server, o.model, { readToken, adminToken }, print);
   } else {
-    const config = (await loadRetrainConfig(o.config, env)).models[o.model];
+    const config = ownValue((await loadRetrainConfig(o.config, env)).models, o.model);
     if (!config)
       throw new OnDeviceError(
         'INVALID_INPUT',
         `no retraining configured for ${JSON.stringify(o.model)} in ${o.config ?? 'config/retrain.json'}`,
       );
     const sandbox = sandboxSettingsFromEnv(env);
+    // The job reads the dataset export and publishes through the release API: say at once when the server has neither.
+    await checkServerRoute(server, '/v1/releases', 'release API');
     outcome = await runRetrainJob({
       jobId: `cli-${Date.now().toString(36)}`,
       modelId: o.model,
@@ -82,8 +87,11 @@ async function runOnServer(
     headers: { 'content-type': 'application/json', ...(tokens.adminToken ? { authorization: `Bearer ${tokens.adminToken}` } : {}) },
     body: JSON.stringify({ model }),
     signal: AbortSignal.timeout(30_000),
+  }).catch((e: Error) => {
+    throw new OnDeviceError('MODEL_FETCH_FAILED', `POST ${server}/v1/jobs: ${(e.cause as Error | undefined)?.message ?? e.message}`);
   });
   const body = (await started.json().catch(() => ({}))) as { job?: Job; code?: string; error?: string };
+  if (started.status === 404) await checkServerRoute(server, '/v1/jobs', 'retraining API');
   if (started.status !== 202 || !body.job)
     return {
       state: 'failed',

@@ -1,10 +1,16 @@
 import { createServer } from 'node:http';
-import { OnDeviceError } from '../core/OnDeviceError';
+import { chainHandlers } from '../http/chainHandlers';
+import { serveUntilSignal } from '../http/serveUntilSignal';
 import { deliverToCollector } from '../inference/collectorDelivery';
 import { createInferenceServer } from '../inference/createInferenceServer';
 import { InferenceEventQueue } from '../inference/InferenceEventQueue';
 import { inferenceServerOptionsFromEnv } from '../inference/inferenceServerOptionsFromEnv';
 import { parseArgs, positiveInt } from './parseArgs';
+import { UsageError } from './UsageError';
+
+export const SERVE_USAGE = `  ondevice serve [--port 8080] [--host 127.0.0.1] [--workers N] [--models-dir DIR] [--collector URL] [--site-key KEY]
+    the /v2 inference server alone; --models-dir (or $ONDEVICE_MODELS_DIR): a folder with a registry.json,
+    or a plain folder of .onnx files (each served as its file name, lower-cased)`;
 
 /**
  * `ondevice serve [--port 8080] [--host 127.0.0.1] [--workers N] [--models-dir DIR] [--collector URL] [--site-key KEY]`:
@@ -27,7 +33,7 @@ export async function runServe(args: string[]): Promise<void> {
   const collectorUrl = (values.collector as string | undefined) ?? (process.env.ONDEVICE_COLLECTOR_URL || undefined);
   const siteKey = (values['site-key'] as string | undefined) ?? (process.env.ONDEVICE_COLLECTOR_SITE_KEY || 'demo');
   if (collectorUrl !== undefined && !URL.canParse(collectorUrl)) {
-    throw new OnDeviceError('INVALID_INPUT', `--collector must be a URL, got ${JSON.stringify(collectorUrl)}`);
+    throw new UsageError(`--collector must be a URL, got ${JSON.stringify(collectorUrl)}`);
   }
   const events = collectorUrl ? new InferenceEventQueue({ deliver: deliverToCollector({ url: collectorUrl, siteKey }) }) : undefined;
   const inference = await createInferenceServer({
@@ -36,26 +42,17 @@ export async function runServe(args: string[]): Promise<void> {
     workers: values.workers === undefined ? fromEnv.workers : positiveInt(values.workers, 'workers', 1),
     modelsDir: (values['models-dir'] as string | undefined) ?? fromEnv.modelsDir,
   });
-  const server = createServer((req, res) => {
-    void inference.handle(req, res).then((handled) => {
-      if (!handled) res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found","code":"NOT_FOUND"}');
-    });
-  });
-  server.listen(port, host, () => {
-    const address = server.address();
-    const actual = typeof address === 'object' && address ? address.port : port;
-    console.log(
+  const server = createServer(chainHandlers([inference.handle], { shape: 'v2' }));
+  serveUntilSignal(server, {
+    host,
+    port,
+    announce: (url) =>
       `ondevice serve: ${inference.pool.size} workers, ${inference.catalog.entries.length} models${
         collectorUrl ? `, telemetry to ${collectorUrl}` : ''
-      }; listening on http://${host}:${actual}`,
-    );
+      }; listening on ${url}`,
+    close: async () => {
+      await events?.close(3000);
+      await inference.close();
+    },
   });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      const force = setTimeout(() => process.exit(1), 5000);
-      force.unref();
-      server.close(() => void (events?.close(3000) ?? Promise.resolve()).then(() => inference.close()).finally(() => process.exit(0)));
-      server.closeIdleConnections();
-    });
-  }
 }

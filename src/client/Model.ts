@@ -1,5 +1,6 @@
 import * as Comlink from 'comlink';
-import type { Backend, Feeds, LoadInfo, ModelSource, TensorSpec, TensorTypes, TensorsOf, WarmedOn } from '../core/protocol';
+import type { Backend, Feeds, LoadInfo, ModelSource, TensorTypes, TensorsOf, WarmedOn } from '../core/protocol';
+import type { TensorSpec } from '../core/schema/TensorSpec';
 import { sampleFeeds } from '../core/sampleFeeds';
 import { transferablesOf } from '../core/transferablesOf';
 import { newId } from '../telemetry/newId';

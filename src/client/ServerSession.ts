@@ -1,5 +1,6 @@
 import { OnDeviceError } from '../core/OnDeviceError';
-import type { Feeds, ModelSource, TensorSpec } from '../core/protocol';
+import type { Feeds, ModelSource } from '../core/protocol';
+import type { TensorSpec } from '../core/schema/TensorSpec';
 import { newId } from '../telemetry/newId';
 import { decodeV2Response } from './decodeV2Response';
 import { encodeV2Request } from './encodeV2Request';

@@ -5,6 +5,7 @@ import { sharedInstallId } from '../telemetry/installId';
 import { rememberAssignment, storedAssignment } from './assignmentStore';
 import { getConfig } from './configure';
 import { fetchReleaseManifest, type ManifestAnswer } from './fetchReleaseManifest';
+import { ownValue } from '../core/ownValue';
 
 let answerPromise: Promise<ManifestAnswer> | undefined;
 let answerServer: string | undefined;
@@ -29,7 +30,7 @@ export async function resolveRelease(
   const server = releaseServer();
   const answer = await untilAborted(manifestAnswer(server, options.fresh ?? false), options.signal);
   if (answer.kind === 'manifest') {
-    const entry = answer.manifest.models[id];
+    const entry = ownValue(answer.manifest.models, id);
     if (!entry) return undefined;
     // Fire-and-forget: the stored assignment only serves later offline loads; failing to keep it changes nothing now.
     void rememberAssignment(server, entry).catch(() => undefined);

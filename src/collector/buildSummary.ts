@@ -100,7 +100,14 @@ export async function buildSummary(store: EventQueries, windowMs: number, nowMs:
     m.feedback = r.total;
     m.accuracy = r.total > 0 ? r.correct / r.total : null;
   }
-  for (const r of await store.deviceMix(w)) group(r.modelId, r.modelVersion, r.backend).devices[r.device] = r.sessions;
+  // defineProperty: a device named `__proto__` is a count like any other, not the object's prototype.
+  for (const r of await store.deviceMix(w))
+    Object.defineProperty(group(r.modelId, r.modelVersion, r.backend).devices, r.device, {
+      value: r.sessions,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   for (const m of models.values()) {
     const attempts = m.inferences + m.errors;
     m.errorRate = attempts > 0 ? m.errors / attempts : null;

@@ -1,4 +1,4 @@
-import type { CollectorOptions } from './createCollector';
+import type { CollectorOptions } from './CollectorOptions';
 
 /**
  * Collector options from the environment, shared by `npm run collector` and `npm start`:

@@ -3,7 +3,9 @@ import { checkBatch, LIMITS, type EventRejectionCode, type TelemetryEvent } from
 import { corsHeaders, PREFLIGHT_HEADERS, type OriginPolicy } from '../http/corsHeaders';
 import type { EventWriter } from './EventWriter';
 import type { InstallAdmission } from './InstallEventLimiter';
-import { readBody } from '../http/readBody';
+import { HttpError } from '../http/HttpError';
+import { readBodyText } from '../http/readBodyText';
+import { sendError } from '../http/sendError';
 import { sendJson } from '../http/sendJson';
 import type { TokenBucketLimiter } from '../http/TokenBucketLimiter';
 
@@ -64,47 +66,61 @@ export interface IngestAck {
  * Events over a per-install limit are deferred: the rest is committed and the answer is a 429 listing them.
  */
 export async function handleIngest(ctx: IngestContext, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-  const origin = req.headers.origin;
-  const cors = corsHeaders(origin, ctx.origins);
-  const reject = (status: number, code: IngestErrorCode, error: string, path = '$', headers: Record<string, string> = {}) => {
-    ctx.onResponse(status, code);
-    sendJson(res, status, { error, code, path }, { ...(cors ?? {}), ...headers });
-  };
+  const cors = corsHeaders(req.headers.origin, ctx.origins);
+  try {
+    await ingest(ctx, req, res, url, cors);
+  } catch (error) {
+    if (!(error instanceof HttpError)) throw error;
+    ctx.onResponse(error.status, error.code as IngestErrorCode);
+    sendError(res, error, { headers: cors ?? {} });
+  }
+}
+
+async function ingest(
+  ctx: IngestContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  cors: Record<string, string> | null,
+): Promise<void> {
+  const refuse = (status: number, code: IngestErrorCode, error: string, path = '$', headers: Record<string, string> = {}) =>
+    new HttpError(status, code, error, { path, headers });
 
   if (req.method === 'OPTIONS') {
-    if (!cors) return reject(403, 'ORIGIN_NOT_ALLOWED', 'origin not allowed');
+    if (!cors) throw refuse(403, 'ORIGIN_NOT_ALLOWED', 'origin not allowed');
     res.writeHead(204, { ...cors, ...PREFLIGHT_HEADERS, 'content-length': '0' });
     res.end();
     return;
   }
-  if (req.method !== 'POST') return reject(405, 'METHOD_NOT_ALLOWED', 'use POST', '$', { allow: 'POST, OPTIONS' });
+  if (req.method !== 'POST') throw refuse(405, 'METHOD_NOT_ALLOWED', 'use POST', '$', { allow: 'POST, OPTIONS' });
 
   const early = checkBeforeBody(ctx, req, url, cors !== null);
   // Read (bounded) even a request we already know we reject: answering while the client is still
   // sending makes the kernel reset the connection and the client never sees the status.
-  const body = await readBody(req, { maxBytes: LIMITS.maxBodyBytes, timeoutMs: ctx.bodyTimeoutMs });
-  if (early) return reject(early.status, early.code, early.error, early.path, early.headers);
-  if (!body.ok) return reject(body.status, body.code, body.error, '$', body.status === 408 ? { connection: 'close' } : {});
+  const body = await readBodyText(req, { maxBytes: LIMITS.maxBodyBytes, timeoutMs: ctx.bodyTimeoutMs }).catch((e: unknown) => {
+    throw early ?? e;
+  });
+  if (early) throw early;
 
   let parsed: unknown;
   try {
     // V8's JSON.parse is iterative, so deep nesting cannot overflow the stack; the 256 KiB cap bounds
     // the work. Numbers beyond float range parse to Infinity and fail validation.
-    parsed = JSON.parse(body.text);
+    parsed = JSON.parse(body);
   } catch {
-    return reject(400, 'INVALID_JSON', 'body is not valid JSON');
+    throw refuse(400, 'INVALID_JSON', 'body is not valid JSON');
   }
   const receivedAtMs = ctx.now();
   const batch = checkBatch(parsed, { receivedAtMs });
-  if (!batch.ok) return reject(400, 'INVALID_BATCH', batch.error, batch.path);
+  if (!batch.ok) throw refuse(400, 'INVALID_BATCH', batch.error, batch.path);
 
   const urlKey = url.searchParams.get('key');
   if (urlKey !== null && batch.siteKey !== undefined && urlKey !== batch.siteKey) {
-    return reject(400, 'SITE_KEY_MISMATCH', 'site key in URL and body differ', '$.siteKey');
+    throw refuse(400, 'SITE_KEY_MISMATCH', 'site key in URL and body differ', '$.siteKey');
   }
   const siteKey = batch.siteKey ?? urlKey;
-  if (siteKey === null) return reject(403, 'UNKNOWN_SITE_KEY', 'site key required (body siteKey or ?key=)', '$.siteKey');
-  if (!ctx.siteKeys.has(siteKey)) return reject(403, 'UNKNOWN_SITE_KEY', 'unknown site key', '$.siteKey');
+  if (siteKey === null) throw refuse(403, 'UNKNOWN_SITE_KEY', 'site key required (body siteKey or ?key=)', '$.siteKey');
+  if (!ctx.siteKeys.has(siteKey)) throw refuse(403, 'UNKNOWN_SITE_KEY', 'unknown site key', '$.siteKey');
 
   const { admitted, deferred, reason } = ctx.admitBatch?.(batch.events, siteKey) ?? { admitted: batch.events, deferred: [], reason: null };
 
@@ -113,7 +129,7 @@ export async function handleIngest(ctx: IngestContext, req: IncomingMessage, res
     if (admitted.length > 0) result = await ctx.store.insertBatch(admitted, { siteKey, receivedAtMs });
   } catch (e) {
     // The transaction rolled back: nothing was stored, so the client may safely retry.
-    return reject(503, 'STORAGE_FAILED', `storage failed: ${(e as Error).message}`, '$', { 'retry-after': '5' });
+    throw refuse(503, 'STORAGE_FAILED', `storage failed: ${(e as Error).message}`, '$', { 'retry-after': '5' });
   }
   ctx.onStored(result.stored, result.duplicates);
   const ack: IngestAck = {
@@ -134,27 +150,18 @@ export async function handleIngest(ctx: IngestContext, req: IncomingMessage, res
   sendJson(res, 429, { error, code: 'RATE_LIMITED', path: '$', ...ack }, { ...(cors ?? {}), 'retry-after': String(retryAfterSeconds) });
 }
 
-interface EarlyRejection {
-  status: number;
-  code: IngestErrorCode;
-  error: string;
-  path: string;
-  headers: Record<string, string>;
-}
-
-function checkBeforeBody(ctx: IngestContext, req: IncomingMessage, url: URL, originAllowed: boolean): EarlyRejection | null {
+/** The refusal a request earns before its body is read (rate, origin, media type, a URL site key), or null. */
+function checkBeforeBody(ctx: IngestContext, req: IncomingMessage, url: URL, originAllowed: boolean): HttpError | null {
   const limited = ctx.limiter.take(clientAddress(req, ctx.trustProxy), ctx.now());
   if (!limited.ok) {
-    const headers = { 'retry-after': String(limited.retryAfterSeconds) };
-    return { status: 429, code: 'RATE_LIMITED', error: 'too many requests', path: '$', headers };
+    return new HttpError(429, 'RATE_LIMITED', 'too many requests', { headers: { 'retry-after': String(limited.retryAfterSeconds) } });
   }
-  if (!originAllowed) return { status: 403, code: 'ORIGIN_NOT_ALLOWED', error: 'origin not allowed', path: '$', headers: {} };
+  if (!originAllowed) return new HttpError(403, 'ORIGIN_NOT_ALLOWED', 'origin not allowed');
   const mediaType = checkMediaType(req);
-  if (mediaType) return { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', error: mediaType, path: '$', headers: {} };
+  if (mediaType) return new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', mediaType);
   const urlKey = url.searchParams.get('key');
-  if (urlKey !== null && !ctx.siteKeys.has(urlKey)) {
-    return { status: 403, code: 'UNKNOWN_SITE_KEY', error: 'unknown site key', path: '$.siteKey', headers: {} };
-  }
+  if (urlKey !== null && !ctx.siteKeys.has(urlKey))
+    return new HttpError(403, 'UNKNOWN_SITE_KEY', 'unknown site key', { path: '$.siteKey' });
   return null;
 }
 

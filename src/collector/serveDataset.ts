@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { LIMITS } from '../core/eventSchema';
 import type { DatasetCursor, SampleStore } from './SampleStore';
-import { sendJson } from '../http/sendJson';
+import { HttpError } from '../http/HttpError';
 import { drained } from './writeInSlices';
 
 export const DATASET_PATH_PREFIX = '/v1/datasets/';
@@ -16,29 +16,29 @@ const MODEL_PATTERN = /^[A-Za-z0-9_.:@/+-]+$/;
 /**
  * `GET /v1/datasets/{model}?since=<receivedMs>&limit=<n>&version=<v>`: the model's consented samples as
  * NDJSON, oldest received first, one JSON object per line. Streamed page by page, waiting for the
- * socket to drain (bounded) so a slow reader holds at most one page; 400 INVALID_QUERY for a bad query.
+ * socket to drain (bounded) so a slow reader holds at most one page; throws 400 INVALID_QUERY for a bad query.
  */
 export async function serveDataset(samples: SampleStore | undefined, res: ServerResponse, url: URL, method: string): Promise<void> {
-  const bad = (error: string, path: string) => sendJson(res, 400, { error, code: 'INVALID_QUERY', path });
+  const bad = (error: string, path: string) => new HttpError(400, 'INVALID_QUERY', error, { path });
   let modelId: string;
   try {
     modelId = decodeURIComponent(url.pathname.slice(DATASET_PATH_PREFIX.length));
   } catch {
-    return bad('the model id is not valid percent-encoding', 'model');
+    throw bad('the model id is not valid percent-encoding', 'model');
   }
   if (modelId === '' || modelId.length > LIMITS.maxModelIdLength || !MODEL_PATTERN.test(modelId)) {
-    return bad(`model must be 1..${LIMITS.maxModelIdLength} characters of A-Z a-z 0-9 _ . : @ / + -`, 'model');
+    throw bad(`model must be 1..${LIMITS.maxModelIdLength} characters of A-Z a-z 0-9 _ . : @ / + -`, 'model');
   }
   const since = integerParam(url, 'since', 0, Number.MAX_SAFE_INTEGER, 0);
-  if (since === null) return bad('since must be an integer ≥ 0 (ms since epoch, collector clock)', 'since');
+  if (since === null) throw bad('since must be an integer ≥ 0 (ms since epoch, collector clock)', 'since');
   const limit = integerParam(url, 'limit', 1, MAX_DATASET_LIMIT, DEFAULT_DATASET_LIMIT);
-  if (limit === null) return bad(`limit must be an integer within [1, ${MAX_DATASET_LIMIT}]`, 'limit');
+  if (limit === null) throw bad(`limit must be an integer within [1, ${MAX_DATASET_LIMIT}]`, 'limit');
   const version = url.searchParams.get('version') ?? undefined;
   if (version !== undefined && (version === '' || version.length > LIMITS.maxModelVersionLength || !MODEL_PATTERN.test(version))) {
-    return bad(`version must be 1..${LIMITS.maxModelVersionLength} characters of A-Z a-z 0-9 _ . : @ / + -`, 'version');
+    throw bad(`version must be 1..${LIMITS.maxModelVersionLength} characters of A-Z a-z 0-9 _ . : @ / + -`, 'version');
   }
   if (!samples) {
-    return sendJson(res, 501, { error: 'this collector storage keeps no samples', code: 'NOT_IMPLEMENTED', path: '$' });
+    throw new HttpError(501, 'NOT_IMPLEMENTED', 'this collector storage keeps no samples');
   }
 
   res.writeHead(200, {

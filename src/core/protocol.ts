@@ -1,6 +1,8 @@
 // Types-only protocol between the main thread (src/client) and the runtime worker (src/runtime).
 // Nothing here may import onnxruntime-web: the main-thread bundle must stay free of it.
 import type { SerializedError } from './OnDeviceError';
+import type { SampleHint } from './schema/SampleHint';
+import type { TensorSpec } from './schema/TensorSpec';
 
 /**
  * The typed array that carries each element type. float16 travels as its raw bits (Uint16Array);
@@ -50,16 +52,6 @@ export type TensorTypes = Record<string, ElementType>;
 /** Feeds (or results) for tensors named and typed by `T`: `TensorsOf<{ x: 'float32' }>` is `{ x: Tensor<'float32'> }`. */
 export type TensorsOf<T extends TensorTypes> = { [K in keyof T]: Tensor<T[K]> };
 
-/**
- * A model input or output. In `shape`, a fixed dim is a number; a symbolic dim is its name (`'batch'`),
- * or `'?'` when the model leaves it unnamed. Symbolic dims accept any size.
- */
-export interface TensorSpec {
-  name: string;
-  type: ElementType;
-  shape: (number | string)[];
-}
-
 export type Backend = 'webgpu' | 'wasm';
 export type BackendPreference = 'auto' | Backend;
 
@@ -82,7 +74,7 @@ export interface ModelSource {
   inputs?: TensorSpec[];
   outputs?: TensorSpec[];
   /** Concrete dims/values for warm-up and smoke runs of models with symbolic dims. */
-  sample?: { dims?: Record<string, number[]>; fill?: Record<string, number> };
+  sample?: SampleHint;
   /** What the server's release manifest says about this model (src/client/resolveRelease.ts), for the model store. */
   release?: ReleaseHint;
   /**

@@ -1,5 +1,7 @@
-import type { ElementType, Feeds, TensorArray, TensorData, TensorSpec } from './protocol';
+import type { ElementType, Feeds, TensorArray, TensorData } from './protocol';
+import type { TensorSpec } from './schema/TensorSpec';
 import { isFixedDim } from './normalizeDim';
+import { ownValue } from './ownValue';
 
 export interface SampleHint {
   /** Concrete dims per input, for inputs with symbolic dims. */
@@ -16,9 +18,9 @@ export interface SampleHint {
 export function sampleFeeds(inputs: TensorSpec[], hint: SampleHint = {}, freeDim = 1): Feeds {
   const feeds: Feeds = {};
   for (const spec of inputs) {
-    const dims = hint.dims?.[spec.name] ?? spec.shape.map((d, i) => (isFixedDim(d) && d > 0 ? d : i === 0 ? 1 : freeDim));
+    const dims = ownValue(hint.dims, spec.name) ?? spec.shape.map((d, i) => (isFixedDim(d) && d > 0 ? d : i === 0 ? 1 : freeDim));
     const size = dims.reduce((a, b) => a * b, 1);
-    const fill = hint.fill?.[spec.name];
+    const fill = ownValue(hint.fill, spec.name);
     // The type/array pairing is makeArray's switch; TypeScript cannot follow it through spec.type.
     feeds[spec.name] = { type: spec.type, dims, data: makeArray(spec.type, size, fill) } as TensorData;
   }

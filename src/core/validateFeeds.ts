@@ -1,6 +1,8 @@
-import type { ElementType, Feeds, TensorSpec } from './protocol';
+import type { ElementType, Feeds } from './protocol';
+import type { TensorSpec } from './schema/TensorSpec';
 import { OnDeviceError } from './OnDeviceError';
 import { isFixedDim } from './normalizeDim';
+import { ownValue } from './ownValue';
 
 const ARRAY_FOR_TYPE: Record<ElementType, string[]> = {
   float32: ['Float32Array'],
@@ -50,7 +52,7 @@ export function validateFeeds(feeds: unknown, inputs: TensorSpec[], modelId: str
       bad(`unknown input "${name}"; the model's inputs are ${[...expected].map((n) => `"${n}"`).join(', ')}`, { input: name });
   }
   for (const spec of inputs) {
-    const feed = given[spec.name] as { type?: unknown; data?: unknown; dims?: unknown } | undefined;
+    const feed = ownValue(given as Record<string, unknown>, spec.name) as { type?: unknown; data?: unknown; dims?: unknown } | undefined;
     if (!feed) bad(`missing input "${spec.name}" (${spec.type} [${spec.shape.join(', ')}])`, { input: spec.name });
     const where = `input "${spec.name}"`;
     if (feed!.type !== spec.type)

@@ -4,7 +4,7 @@ import type { ServableEntry } from './ReleasedModels';
 import { SandboxPool, type SandboxSettings } from '../sandbox';
 import type { InferResult, ResponsePart } from './inferProtocol';
 import type { tasks } from './inferTasks';
-import { V2Error } from './V2Error';
+import { v2Error } from './v2Error';
 
 export interface SessionPoolOptions {
   modelsDir: string;
@@ -65,12 +65,15 @@ export class SessionPool {
     return this.pool.pids;
   }
 
-  /** Run `entry` (from `entry.modelsDir`, else the registry's folder) on the next free process and encode each part's answer. Rejects with `V2Error` 503 when the queue is full. */
+  /**
+   * Run `entry` (from `entry.modelsDir`, else the registry's folder) on the next free process and encode each part's
+   * answer. Rejects with a /v2 HttpError 503 when the queue is full.
+   */
   run(entry: ServableEntry, feeds: Feeds, parts: ResponsePart[]): Promise<InferResult> {
-    if (this.closed) return Promise.reject(new V2Error(503, 'QUEUE_FULL', 'the server is shutting down', { 'retry-after': '1' }));
+    if (this.closed) return Promise.reject(v2Error(503, 'QUEUE_FULL', 'the server is shutting down', { 'retry-after': '1' }));
     if (this.pool.busy >= this.pool.size && this.pool.queued >= this.options.queueLimit) {
       return Promise.reject(
-        new V2Error(503, 'QUEUE_FULL', `all ${this.pool.size} workers are busy and ${this.pool.queued} requests are waiting`, {
+        v2Error(503, 'QUEUE_FULL', `all ${this.pool.size} workers are busy and ${this.pool.queued} requests are waiting`, {
           'retry-after': '1',
         }),
       );

@@ -2,20 +2,20 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { isLoopbackHost } from '../http/isLoopbackHost';
-import { hasReadAccess } from '../http/readAccess';
+import { hasBearerToken } from '../http/accessPolicy';
+import { routeRequest, type RouteTable } from '../http/routeRequest';
 import { TokenBucketLimiter } from '../http/TokenBucketLimiter';
 import { defaultModelsDir } from '../node/defaultModelsDir';
 import type { SandboxSettings } from '../sandbox';
 import { DynamicBatcher, type DynamicBatchingOptions } from './DynamicBatcher';
-import { handleInfer, type InferContext } from './handleInfer';
+import type { InferContext } from './handleInfer';
 import { ModelCatalog } from './ModelCatalog';
-import type { ReleasedModels, ServableEntry } from './ReleasedModels';
-import { modelMetadata } from './modelMetadata';
-import { parseV2Path } from './parseV2Path';
 import type { RecordInference } from './ServerInferenceRecord';
 import { SessionPool } from './SessionPool';
-import { sendV2, sendV2Error, sendV2Json } from './sendV2';
-import { V2Error } from './V2Error';
+import { sendV2, V2_HEADERS } from './sendV2';
+import { v2Error } from './v2Error';
+import type { ReleasedModels } from './ReleasedModels';
+import { v2Routes, type ServableModels } from './v2Routes';
 
 export interface InferenceServerOptions {
   /** The address the HTTP server listens on: on loopback /v2/* is open, elsewhere it needs `apiToken`. */
@@ -97,79 +97,58 @@ export async function createInferenceServer(options: InferenceServerOptions): Pr
     serverIds,
   };
 
-  /** A published version (the stable one when none is named), else the registry's entry. */
-  async function findEntry(id: string, version: string | undefined): Promise<ServableEntry | undefined> {
-    const releases = options.releases;
-    const wanted = version ?? (await releases?.stable(id));
-    return (wanted !== undefined ? await releases?.entry(id, wanted) : undefined) ?? catalog.find(id, wanted);
-  }
-
-  async function route(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
-    if (req.method === 'OPTIONS') {
-      return sendV2(res, 204, '', {
-        'access-control-allow-methods': 'GET, POST, OPTIONS',
-        'access-control-allow-headers':
-          'Authorization, Content-Type, Inference-Header-Content-Length, X-OnDevice-Install-Id, X-OnDevice-Session-Id',
-        'access-control-max-age': '600',
-      });
-    }
-    if (protectedAccess) {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      if (!hasReadAccess(req, url, { required: true, token: options.apiToken }, false)) {
-        throw new V2Error(
-          401,
-          'UNAUTHORIZED',
-          options.apiToken
-            ? 'send Authorization: Bearer <ONDEVICE_API_TOKEN>'
-            : '/v2 is closed off loopback until ONDEVICE_API_TOKEN is set',
-          {
-            'www-authenticate': 'Bearer',
-          },
-        );
+  const table: RouteTable = {
+    name: 'inference',
+    routes: v2Routes(servableModels(catalog, options.releases), () => pool.size > 0, context),
+    owns: (pathname) => pathname === '/v2' || pathname.startsWith('/v2/'),
+    notFound: (pathname) => `no such endpoint: ${pathname.slice(0, 200)}`,
+    errors: {
+      shape: 'v2',
+      headers: V2_HEADERS,
+      internal: (error) => v2Error(500, 'INFERENCE_FAILED', (error as Error)?.message ?? String(error)),
+    },
+    // Before any route: the CORS preflight, then off loopback the API token and the per-client rate.
+    guard: (req, res) => {
+      if (req.method === 'OPTIONS') {
+        sendV2(res, 204, '', {
+          'access-control-allow-methods': 'GET, POST, OPTIONS',
+          'access-control-allow-headers':
+            'Authorization, Content-Type, Inference-Header-Content-Length, X-OnDevice-Install-Id, X-OnDevice-Session-Id',
+          'access-control-max-age': '600',
+        });
+        return true;
+      }
+      if (!protectedAccess) return false;
+      if (!hasBearerToken(req, options.apiToken)) {
+        const why = options.apiToken
+          ? 'send Authorization: Bearer <ONDEVICE_API_TOKEN>'
+          : '/v2 is closed off loopback until ONDEVICE_API_TOKEN is set';
+        throw v2Error(401, 'UNAUTHORIZED', why, { 'www-authenticate': 'Bearer' });
       }
       const taken = limiter.take(req.socket.remoteAddress ?? '', Date.now());
-      if (!taken.ok) throw new V2Error(429, 'RATE_LIMITED', 'too many requests', { 'retry-after': String(taken.retryAfterSeconds) });
-    }
-    const target = parseV2Path(pathname);
-    if (!target) throw new V2Error(404, 'NOT_FOUND', `no such endpoint: ${pathname.slice(0, 200)}`);
-    const method = target.kind === 'infer' ? 'POST' : 'GET';
-    if (req.method !== method && !(method === 'GET' && req.method === 'HEAD')) {
-      throw new V2Error(405, 'METHOD_NOT_ALLOWED', `${pathname} accepts ${method}`, { allow: method });
-    }
-    if (target.kind === 'server') {
-      return sendV2Json(res, 200, { name: 'ondevice', version: '0.1.0', extensions: ['binary_tensor_data'] });
-    }
-    if (target.kind === 'live') return sendV2Json(res, 200, { live: true });
-    if (target.kind === 'ready') return sendV2Json(res, 200, { ready: pool.size > 0 });
-    const entry = await findEntry(target.id, target.version);
-    if (!entry) {
-      const what = target.version === undefined ? `model "${target.id}"` : `version "${target.version}" of model "${target.id}"`;
-      throw new V2Error(404, 'NOT_FOUND', `unknown ${what}`);
-    }
-    if (target.kind === 'metadata') {
-      const versions = [...new Set([...catalog.versionsOf(entry.id), ...((await options.releases?.versions(entry.id)) ?? [])])];
-      return sendV2Json(res, 200, modelMetadata(entry, versions));
-    }
-    if (target.kind === 'model-ready') return sendV2Json(res, 200, { name: entry.id, version: entry.version, ready: true });
-    return handleInfer(req, res, entry, context);
-  }
+      if (!taken.ok) throw v2Error(429, 'RATE_LIMITED', 'too many requests', { 'retry-after': String(taken.retryAfterSeconds) });
+      return false;
+    },
+  };
 
   return {
     pool,
     catalog,
     batcher,
-    async handle(req, res) {
-      const pathname = (req.url ?? '/').split('?', 1)[0];
-      if (pathname !== '/v2' && !pathname.startsWith('/v2/')) return false;
-      try {
-        await route(req, res, pathname);
-      } catch (error) {
-        const v2 = error instanceof V2Error ? error : new V2Error(500, 'INFERENCE_FAILED', (error as Error)?.message ?? String(error));
-        if (res.headersSent) res.destroy();
-        else sendV2Error(res, v2);
-      }
-      return true;
-    },
+    handle: (req, res) => routeRequest(table, req, res),
     close: () => pool.close(),
+  };
+}
+
+/** The registry's entries and, when given, the published versions: the stable one answers a request without a version. */
+function servableModels(catalog: ModelCatalog, releases: ReleasedModels | undefined): ServableModels {
+  return {
+    async find(id, version) {
+      const wanted = version ?? (await releases?.stable(id));
+      return (wanted !== undefined ? await releases?.entry(id, wanted) : undefined) ?? catalog.find(id, wanted);
+    },
+    async versionsOf(id) {
+      return [...new Set([...catalog.versionsOf(id), ...((await releases?.versions(id)) ?? [])])];
+    },
   };
 }

@@ -1,11 +1,12 @@
 import * as v from 'valibot';
 import { OnDeviceError } from '../core/OnDeviceError';
-import type { ElementType, Feeds, TensorArray, TensorData, TensorSpec } from '../core/protocol';
+import type { ElementType, Feeds, TensorArray, TensorData } from '../core/protocol';
+import type { TensorSpec } from '../core/schema/TensorSpec';
 import { validateFeeds } from '../core/validateFeeds';
 import { InferRequest } from './inferRequestSchema';
 import { tensorFromJson } from './tensorFromJson';
 import { BYTES_PER_ELEMENT, isV2Datatype, V2_DATATYPES, V2_TO_ELEMENT } from '../core/v2Datatypes';
-import { V2Error } from './V2Error';
+import { v2Error } from './v2Error';
 
 export interface DecodedInferRequest {
   id: string | undefined;
@@ -19,7 +20,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 /**
  * An Open Inference Protocol infer request body — JSON, or JSON followed by binary tensor data when
  * `Inference-Header-Content-Length` is given (Triton's binary tensor data extension) — as validated feeds
- * for `model`. Every problem is a `V2Error` 400 naming the input; the browser's `validateFeeds` has the
+ * for `model`. Every problem is an HttpError 400 naming the input; the browser's `validateFeeds` has the
  * last word, so the server accepts exactly what `Model.run` accepts.
  */
 export function decodeInferRequest(
@@ -31,7 +32,7 @@ export function decodeInferRequest(
   if (headerLength !== undefined) {
     jsonEnd = Number(headerLength);
     if (!/^\d+$/.test(headerLength) || jsonEnd > body.byteLength) {
-      throw new V2Error(
+      throw v2Error(
         400,
         'INVALID_INPUT',
         `Inference-Header-Content-Length must be a byte count within the body (${body.byteLength} bytes)`,
@@ -42,13 +43,13 @@ export function decodeInferRequest(
   try {
     json = JSON.parse(utf8.decode(body.subarray(0, jsonEnd)));
   } catch (error) {
-    throw new V2Error(400, 'INVALID_INPUT', `the request body is not JSON: ${(error as Error).message}`);
+    throw v2Error(400, 'INVALID_INPUT', `the request body is not JSON: ${(error as Error).message}`);
   }
   const parsed = v.safeParse(InferRequest, json);
   if (!parsed.success) {
     const issue = parsed.issues[0];
     const at = v.getDotPath(issue) ?? 'body';
-    throw new V2Error(400, 'INVALID_INPUT', `invalid infer request at ${at}: ${issue.message}`);
+    throw v2Error(400, 'INVALID_INPUT', `invalid infer request at ${at}: ${issue.message}`);
   }
   const request = parsed.output;
   const binary = body.subarray(jsonEnd);
@@ -56,9 +57,9 @@ export function decodeInferRequest(
   const feeds: Feeds = {};
   for (const input of request.inputs) {
     const where = `input "${input.name}"`;
-    if (Object.hasOwn(feeds, input.name)) throw new V2Error(400, 'INVALID_INPUT', `${where} is given twice`);
+    if (Object.hasOwn(feeds, input.name)) throw v2Error(400, 'INVALID_INPUT', `${where} is given twice`);
     if (!isV2Datatype(input.datatype)) {
-      throw new V2Error(
+      throw v2Error(
         400,
         'INVALID_INPUT',
         `${where}: unknown datatype ${JSON.stringify(input.datatype)}; expected one of ${V2_DATATYPES.join(', ')}`,
@@ -70,7 +71,7 @@ export function decodeInferRequest(
     let data: TensorArray;
     if (size !== undefined) {
       if (!Number.isSafeInteger(size) || (size as number) < 0)
-        throw new V2Error(400, 'INVALID_INPUT', `${where}: binary_data_size must be a byte count`);
+        throw v2Error(400, 'INVALID_INPUT', `${where}: binary_data_size must be a byte count`);
       data = tensorFromBinary(binary.subarray(offset, offset + (size as number)), type, count, size as number, where);
       offset += size as number;
     } else {
@@ -79,7 +80,7 @@ export function decodeInferRequest(
     feeds[input.name] = { type, data, dims: input.shape } as TensorData;
   }
   if (offset !== binary.byteLength) {
-    throw new V2Error(
+    throw v2Error(
       400,
       'INVALID_INPUT',
       `the binary tensor data is ${binary.byteLength} bytes but the inputs' binary_data_size add up to ${offset}`,
@@ -88,16 +89,16 @@ export function decodeInferRequest(
   try {
     validateFeeds(feeds, model.inputs, model.id);
   } catch (error) {
-    if (error instanceof OnDeviceError) throw new V2Error(400, 'INVALID_INPUT', error.message);
+    if (error instanceof OnDeviceError) throw v2Error(400, 'INVALID_INPUT', error.message);
     throw error;
   }
   return { id: request.id, feeds, outputs: selectOutputs(request, model.outputs) };
 }
 
 function tensorFromBinary(bytes: Uint8Array, type: ElementType, count: number, size: number, where: string): TensorArray {
-  if (type === 'string') throw new V2Error(400, 'INVALID_INPUT', `${where}: BYTES tensors are accepted as JSON only`);
+  if (type === 'string') throw v2Error(400, 'INVALID_INPUT', `${where}: BYTES tensors are accepted as JSON only`);
   if (bytes.byteLength !== size || size !== count * BYTES_PER_ELEMENT[type]) {
-    throw new V2Error(
+    throw v2Error(
       400,
       'INVALID_INPUT',
       `${where}: shape needs ${count * BYTES_PER_ELEMENT[type]} bytes of binary data, binary_data_size is ${size} (${bytes.byteLength} available)`,
@@ -130,7 +131,7 @@ function selectOutputs(request: InferRequest, outputs: TensorSpec[]): { name: st
   const wanted = new Map<string, boolean>();
   for (const o of request.outputs) {
     if (!known.has(o.name)) {
-      throw new V2Error(
+      throw v2Error(
         400,
         'INVALID_INPUT',
         `unknown output "${o.name}"; the model's outputs are ${[...known].map((n) => `"${n}"`).join(', ')}`,

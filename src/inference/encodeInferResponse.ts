@@ -1,7 +1,9 @@
 import type { Feeds, TensorData } from '../core/protocol';
 import { fromFloat16Bits } from '../core/float16';
 import { toV2Datatype } from '../core/v2Datatypes';
-import { V2Error } from './V2Error';
+import { HttpError } from '../http/HttpError';
+import { v2Error } from './v2Error';
+import { ownValue } from '../core/ownValue';
 
 export interface EncodedResponse {
   body: Uint8Array;
@@ -13,7 +15,7 @@ const CHUNK = 65_536;
 
 /**
  * The `$inference_response`: JSON, or JSON followed by binary tensor data (with `Inference-Header-Content-Length`)
- * when any selected output asked for binary. A body over `maxBytes` is refused with V2Error 413 RESPONSE_TOO_LARGE,
+ * when any selected output asked for binary. A body over `maxBytes` is refused with HttpError 413 RESPONSE_TOO_LARGE,
  * decided before encoding from the tensor sizes (binary data exactly, JSON at least two bytes a value), and JSON
  * text that still grows past it stops being written at once.
  */
@@ -29,7 +31,8 @@ export function encodeInferResponse(
   const dataTexts: string[] = [];
   let budget = maxBytes;
   const described = selection.map(({ name, binary }) => {
-    const tensor = outputs[name];
+    const tensor = ownValue(outputs, name);
+    if (!tensor) throw new Error(`the model returned no output ${JSON.stringify(name)}`);
     const head = { name, datatype: toV2Datatype(tensor.type), shape: tensor.dims };
     if (binary && tensor.type !== 'string') {
       const view = tensor.data as Exclude<TensorData['data'], string[]>;
@@ -62,8 +65,8 @@ export function encodeInferResponse(
   };
 }
 
-function tooLarge(size: string, maxBytes: number): V2Error {
-  return new V2Error(
+function tooLarge(size: string, maxBytes: number): HttpError {
+  return v2Error(
     413,
     'RESPONSE_TOO_LARGE',
     `the response would be ${size} bytes, over the ${maxBytes}-byte limit (ONDEVICE_MAX_RESPONSE_BYTES): ask for fewer outputs, or for binary data`,

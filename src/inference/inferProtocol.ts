@@ -3,7 +3,7 @@
 // request's rows and encodes each request's answer, so the server only forwards bytes.
 import type { Feeds } from '../core/protocol';
 import type { ModelEntry } from '../registry/ModelEntry';
-import type { V2ErrorCode } from './V2Error';
+import type { V2ErrorCode } from './v2Error';
 
 /** One client request's share of a run: its rows of the merged feeds, its id and the outputs it asked for. */
 export interface ResponsePart {

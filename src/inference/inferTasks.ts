@@ -7,7 +7,8 @@ import type { ModelEntry } from '../registry/ModelEntry';
 import { encodeInferResponse } from './encodeInferResponse';
 import type { EncodedPart, InferArgs, InferResult } from './inferProtocol';
 import { splitRows } from './splitRows';
-import { V2Error } from './V2Error';
+import { HttpError } from '../http/HttpError';
+import type { V2ErrorCode } from './v2Error';
 
 // Loaded before the first request arrives: onnxruntime-node's import is most of a child's start.
 await loadOrt();
@@ -47,8 +48,8 @@ export const tasks = {
         const head = { modelName: a.entry.id, modelVersion: a.entry.version, id: part.id };
         return { ok: true, ...encodeInferResponse(head, split[i], part.outputs, a.maxResponseBytes) };
       } catch (error) {
-        if (!(error instanceof V2Error)) throw error;
-        return { ok: false, status: error.status, code: error.code, message: error.message, details: error.details };
+        if (!(error instanceof HttpError)) throw error;
+        return { ok: false, status: error.status, code: error.code as V2ErrorCode, message: error.message, details: error.details };
       }
     });
     return { ms, parts };

@@ -1,7 +1,8 @@
 import type { ServerResponse } from 'node:http';
-import type { V2Error } from './V2Error';
+import { sendJson } from '../http/sendJson';
 
-const COMMON = {
+/** Headers of every /v2 answer, errors included. */
+export const V2_HEADERS = {
   'cache-control': 'no-store',
   'x-content-type-options': 'nosniff',
   'access-control-allow-origin': '*',
@@ -10,20 +11,10 @@ const COMMON = {
 
 /** Write a response body with the headers every /v2 answer carries. */
 export function sendV2(res: ServerResponse, status: number, body: Uint8Array | string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { ...COMMON, 'content-length': String(Buffer.byteLength(body)), ...headers });
+  res.writeHead(status, { ...V2_HEADERS, 'content-length': String(Buffer.byteLength(body)), ...headers });
   res.end(body);
 }
 
 export function sendV2Json(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
-  sendV2(res, status, JSON.stringify(value), { 'content-type': 'application/json; charset=utf-8', ...headers });
-}
-
-/** `{ error, code, details? }`: the protocol's error body plus a stable code. */
-export function sendV2Error(res: ServerResponse, error: V2Error): void {
-  sendV2Json(
-    res,
-    error.status,
-    { error: error.message, code: error.code, ...(error.details ? { details: error.details } : {}) },
-    error.headers,
-  );
+  sendJson(res, status, value, { ...V2_HEADERS, ...headers });
 }

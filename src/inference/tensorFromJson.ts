@@ -1,6 +1,6 @@
 import type { ElementType, TensorArray } from '../core/protocol';
 import { toFloat16Bits } from '../core/float16';
-import { V2Error } from './V2Error';
+import { v2Error } from './v2Error';
 
 const INT_RANGE: Partial<Record<ElementType, [number, number]>> = {
   int8: [-128, 127],
@@ -27,18 +27,18 @@ const ARRAYS = {
  * the protocol's JSON has no typed arrays, so a string in an FP32 tensor must be a 400, not a NaN.
  */
 export function tensorFromJson(data: unknown, type: ElementType, count: number, where: string): TensorArray {
-  if (!Array.isArray(data)) throw new V2Error(400, 'INVALID_INPUT', `${where}: "data" must be an array`);
+  if (!Array.isArray(data)) throw v2Error(400, 'INVALID_INPUT', `${where}: "data" must be an array`);
   let flat: unknown[];
   try {
     flat = data.flat(Infinity) as unknown[];
   } catch {
-    throw new V2Error(400, 'INVALID_INPUT', `${where}: "data" is nested too deeply`); // RangeError: call stack size
+    throw v2Error(400, 'INVALID_INPUT', `${where}: "data" is nested too deeply`); // RangeError: call stack size
   }
   if (flat.length !== count) {
-    throw new V2Error(400, 'INVALID_INPUT', `${where}: shape needs ${count} elements but "data" has ${flat.length}`);
+    throw v2Error(400, 'INVALID_INPUT', `${where}: shape needs ${count} elements but "data" has ${flat.length}`);
   }
   const bad = (i: number, want: string): never => {
-    throw new V2Error(400, 'INVALID_INPUT', `${where}: data[${i}] must be ${want}, got ${JSON.stringify(flat[i])?.slice(0, 40)}`);
+    throw v2Error(400, 'INVALID_INPUT', `${where}: data[${i}] must be ${want}, got ${JSON.stringify(flat[i])?.slice(0, 40)}`);
   };
   switch (type) {
     case 'bool': {

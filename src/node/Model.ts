@@ -1,5 +1,6 @@
 import { OnDeviceError } from '../core/OnDeviceError';
-import type { Feeds, TensorSpec } from '../core/protocol';
+import type { Feeds } from '../core/protocol';
+import type { TensorSpec } from '../core/schema/TensorSpec';
 import { validateFeeds } from '../core/validateFeeds';
 import { fromOrtOutputs } from './fromOrtOutputs';
 import type { Ort } from './loadOrt';

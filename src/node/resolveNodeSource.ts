@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OnDeviceError } from '../core/OnDeviceError';
-import type { TensorSpec } from '../core/protocol';
+import type { TensorSpec } from '../core/schema/TensorSpec';
 import { findModel } from '../registry/findModel';
 import type { ModelEntry } from '../registry/ModelEntry';
 import { readRegistry } from './readRegistry';

@@ -1,5 +1,6 @@
-import type { ElementType, TensorSpec } from '../core/protocol';
-import { isElementType } from '../registry/elementTypes';
+import type { ElementType } from '../core/protocol';
+import type { TensorSpec } from '../core/schema/TensorSpec';
+import { isElementType } from '../core/elementTypes';
 
 interface SessionLike {
   inputNames: readonly string[];

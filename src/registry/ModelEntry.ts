@@ -1,9 +1,10 @@
 // The shape of one models/registry.json entry, written once as a valibot schema; the types are
 // inferred from it. Read by the page (fetched registry), the worker (types) and Node scripts.
 import * as v from 'valibot';
-import type { ElementType, TensorSpec as ProtocolTensorSpec } from '../core/protocol';
-import { ELEMENT_TYPES } from './elementTypes';
 import { normalizeLocation, problemWithLocation } from '../core/onnx/dataLocation';
+import { SampleHintSchema, type SampleHint } from '../core/schema/SampleHint';
+import { got, nonEmptyString, strict, whole } from '../core/schema/schemaMessages';
+import { TensorSpecSchema, type TensorSpec } from '../core/schema/TensorSpec';
 
 const ID = /^[a-z0-9][a-z0-9._-]*$/;
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -11,32 +12,6 @@ const SHA256 = /^[0-9a-f]{64}$/;
 // The repository's own registry is stricter (plain names: models:sync puts files side by side), see parseRegistry.
 const FILE = /^[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*)*$/;
 
-const got = (issue: v.BaseIssue<unknown>) => JSON.stringify(issue.input);
-
-/**
- * `schema`, reported as one problem for the whole value (with `message`) instead of one per part:
- * "expected {package, path, license}, …" says more than the first failing key of a union option.
- */
-const whole = <const TSchema extends v.GenericSchema>(schema: TSchema, message: v.ErrorMessage<v.CheckIssue<unknown>>) =>
-  v.pipe(
-    v.unknown(),
-    v.check((input) => v.is(schema, input), message),
-    schema,
-  );
-
-/** The message of a strict object: not an object, a missing key, or an unknown one (listing the allowed). */
-const objectMessage =
-  (expected: string, allowed: string[]): v.ErrorMessage<v.StrictObjectIssue> =>
-  (issue) => {
-    if (issue.expected === 'never') return `unknown field ${issue.received} (allowed: ${allowed.join(', ')})`;
-    if (issue.received === 'undefined' && issue.path?.length) return `is required`;
-    return `expected ${expected}`;
-  };
-
-const strict = <const TEntries extends v.ObjectEntries>(entries: TEntries, expected: string) =>
-  v.strictObject(entries, objectMessage(expected, Object.keys(entries)));
-
-const nonEmptyString = v.pipe(v.string('expected a non-empty string'), v.minLength(1, 'expected a non-empty string'));
 const positiveInteger = whole(v.pipe(v.number(), v.safeInteger(), v.minValue(1)), (i) => `expected a positive integer, got ${got(i)}`);
 const fileName = whole(
   v.pipe(v.string(), v.regex(FILE)),
@@ -66,22 +41,6 @@ export const ModelSourceRefSchema = whole(
 );
 export type ModelSourceRef = v.InferOutput<typeof ModelSourceRefSchema>;
 
-const elementType = v.picklist(ELEMENT_TYPES, (i) => `${got(i)} is not an onnxruntime element type (${ELEMENT_TYPES.join(', ')})`);
-
-export const TensorSpecSchema = strict(
-  {
-    name: nonEmptyString,
-    type: elementType,
-    // Symbolic dims are strings; onnxruntime reports an unnamed one as ''.
-    shape: whole(
-      v.array(v.union([v.string(), v.pipe(v.number(), v.safeInteger(), v.minValue(0))])),
-      'expected an array of fixed dims (integers >= 0) and symbolic dims (strings)',
-    ),
-  },
-  '{name, type, shape}',
-);
-export type TensorSpec = v.InferOutput<typeof TensorSpecSchema>;
-
 /** Items of an array whose `key` repeats, reported once each at the array. */
 const uniqueBy = <T>(key: (item: Partial<T> | undefined) => unknown, message: (value: string) => string) =>
   v.rawCheck<T[]>(({ dataset, addIssue }) => {
@@ -100,40 +59,6 @@ const tensorSpecs = v.pipe(
     (name) => `duplicate name "${name}"`,
   ),
 );
-
-const safeDim = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
-
-/** Concrete values for demos, warm-up and tests of models with symbolic dims. */
-export const SampleHintSchema = strict(
-  {
-    /** Concrete dims per input name. */
-    dims: v.exactOptional(v.record(v.string(), v.array(safeDim, 'expected an array of dims'), 'expected an object keyed by input name')),
-    /** A constant per input (e.g. a sample rate, or 0 for an initial recurrent state). */
-    fill: v.exactOptional(
-      v.record(
-        v.string(),
-        v.pipe(v.number('expected a finite number'), v.finite('expected a finite number')),
-        'expected an object keyed by input name',
-      ),
-    ),
-    /** Value range [min, max] per input for generated data (e.g. a normalised image). */
-    range: v.exactOptional(
-      v.record(
-        v.string(),
-        whole(
-          v.pipe(
-            v.strictTuple([v.pipe(v.number(), v.finite()), v.pipe(v.number(), v.finite())]),
-            v.check(([min, max]) => min < max),
-          ),
-          'expected [min, max] with min < max',
-        ),
-        'expected an object keyed by input name',
-      ),
-    ),
-  },
-  '{dims?, fill?, range?}',
-);
-export type SampleHint = v.InferOutput<typeof SampleHintSchema>;
 
 /** A non-model file a model needs at run time (e.g. the character list of an OCR recogniser). */
 export const AssetEntrySchema = strict(
@@ -291,9 +216,3 @@ export const ModelEntrySchema = v.pipe(
   totalBytesAddUp<v.InferOutput<typeof ModelEntryFields>>(),
 );
 export type ModelEntry = v.InferOutput<typeof ModelEntrySchema>;
-
-export type { ElementType };
-
-// Compile-time guard: a registry tensor spec is the worker protocol's TensorSpec.
-const sameSpec: [TensorSpec, ProtocolTensorSpec] extends [ProtocolTensorSpec, TensorSpec] ? true : false = true;
-void sameSpec;

@@ -3,7 +3,9 @@
 // The page reads it (src/client/resolveRelease.ts); the server writes it (src/releases/).
 import * as v from 'valibot';
 import { problemWithLocation } from '../core/onnx/dataLocation';
-import { SampleHintSchema, TensorSpecSchema } from './ModelEntry';
+import { ownRecord } from '../core/schema/ownRecord';
+import { SampleHintSchema } from '../core/schema/SampleHint';
+import { TensorSpecSchema } from '../core/schema/TensorSpec';
 
 const nonEmptyString = v.pipe(v.string(), v.minLength(1));
 
@@ -51,5 +53,6 @@ export const ReleaseEntrySchema = v.object({
 });
 export type ReleaseEntry = v.InferOutput<typeof ReleaseEntrySchema>;
 
-export const ReleaseManifestSchema = v.object({ models: v.record(v.string(), ReleaseEntrySchema) });
+// ownRecord, not v.record: a model may be called `constructor`.
+export const ReleaseManifestSchema = v.object({ models: ownRecord(v.string(), ReleaseEntrySchema) });
 export type ReleaseManifest = v.InferOutput<typeof ReleaseManifestSchema>;

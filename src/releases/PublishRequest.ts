@@ -3,7 +3,7 @@
 import * as v from 'valibot';
 import { normalizeLocation, problemWithLocation } from '../core/onnx/dataLocation';
 import { MODEL_FILE_NAME } from './ReleaseFileCache';
-import { ReleaseError } from './ReleaseError';
+import { HttpError } from '../http/HttpError';
 
 const sha256 = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'expected 64 lower-case hex digits'));
 const bytes = v.pipe(v.number(), v.safeInteger(), v.minValue(1, 'expected a positive number of bytes'));
@@ -58,7 +58,7 @@ export function parsePublishRequest(body: unknown, limits: PublishLimits): Publi
   if (!parsed.success) {
     const issue = parsed.issues[0];
     const path = v.getDotPath(issue);
-    throw new ReleaseError(400, 'INVALID_INPUT', `${path ? `${path}: ` : ''}${issue.message}`, { path: `$${path ? `.${path}` : ''}` });
+    throw new HttpError(400, 'INVALID_INPUT', `${path ? `${path}: ` : ''}${issue.message}`, { path: `$${path ? `.${path}` : ''}` });
   }
   const request = parsed.output;
   const data = request.externalData ?? [];
@@ -66,24 +66,27 @@ export function parsePublishRequest(body: unknown, limits: PublishLimits): Publi
   for (const file of data) {
     const location = normalizeLocation(file.location);
     if (seen.has(location))
-      throw new ReleaseError(400, 'INVALID_INPUT', `location "${location}" is listed twice`, { path: '$.externalData', location });
+      throw new HttpError(400, 'INVALID_INPUT', `location "${location}" is listed twice`, {
+        path: '$.externalData',
+        details: { location },
+      });
     seen.add(location);
   }
   for (const file of [{ location: MODEL_FILE_NAME, ...request.model }, ...data])
     if (file.bytes > limits.maxFileBytes)
-      throw new ReleaseError(
+      throw new HttpError(
         413,
         'PUBLISH_TOO_LARGE',
         `${file.location} is ${file.bytes} bytes, over the ${limits.maxFileBytes}-byte limit per file (ONDEVICE_MAX_PUBLISH_BYTES)`,
-        { location: file.location, bytes: file.bytes, limitBytes: limits.maxFileBytes },
+        { details: { location: file.location, bytes: file.bytes, limitBytes: limits.maxFileBytes } },
       );
   const total = request.model.bytes + data.reduce((sum, f) => sum + f.bytes, 0);
   if (total > limits.maxVersionBytes)
-    throw new ReleaseError(
+    throw new HttpError(
       413,
       'PUBLISH_TOO_LARGE',
       `the version's files add up to ${total} bytes, over the ${limits.maxVersionBytes}-byte limit per version (ONDEVICE_MAX_VERSION_BYTES)`,
-      { totalBytes: total, limitBytes: limits.maxVersionBytes },
+      { details: { totalBytes: total, limitBytes: limits.maxVersionBytes } },
     );
   return request;
 }

@@ -1,11 +1,11 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import * as v from 'valibot';
-import type { TensorSpec } from '../core/protocol';
+import type { TensorSpec } from '../core/schema/TensorSpec';
 import { OnDeviceError } from '../core/OnDeviceError';
 import { normalizeLocation } from '../core/onnx/dataLocation';
+import { HttpError } from '../http/HttpError';
 import { assignBucket } from './assignBucket';
-import { ReleaseError } from './ReleaseError';
 import { decideRollout, evidenceOf, type RolloutDecision } from './decideRollout';
 import { zFor } from './intervals';
 import { MissingObjectsError } from './ObjectStore';
@@ -20,18 +20,16 @@ import { policyFor, type RolloutConfig } from './rolloutPolicy';
 import { signatureIncompatibilities } from './signatureIncompatibilities';
 import type { VersionMetricsSource } from './VersionMetrics';
 
-export { ReleaseError };
-
 /**
  * A publish whose model work passed a sandbox limit, or killed its sandbox process, is refused as 422
  * MODEL_LOAD_FAILED with `details.reason` ('TIMEOUT' | 'MEMORY' | 'CRASHED') and the limit it passed.
  */
-function sandboxRefusal(error: unknown): ReleaseError | undefined {
+function sandboxRefusal(error: unknown): HttpError | undefined {
   if (!(error instanceof OnDeviceError)) return undefined;
   const { reason, limitMs, limitBytes } = error.details;
   if (reason !== 'TIMEOUT' && reason !== 'MEMORY' && error.code !== 'WORKER_CRASHED') return undefined;
   const details = reason === 'TIMEOUT' ? { reason, limitMs } : reason === 'MEMORY' ? { reason, limitBytes } : { reason: 'CRASHED' };
-  return new ReleaseError(422, 'MODEL_LOAD_FAILED', error.message, { details });
+  return new HttpError(422, 'MODEL_LOAD_FAILED', error.message, { details: { details } });
 }
 
 export interface ReleaseServiceOptions {
@@ -72,8 +70,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** Publishing, rollout changes, the manifest and the decision loop's step, over a ReleaseStore. */
 export class ReleaseService {
   private readonly now: () => number;
-  /** The last evaluation per model (holds are not logged as decisions; the status shows the latest). */
-  /** When the decision loop last finished a pass (null: not yet). */
+  // The last evaluation per model and when the decision loop last finished a pass are kept in the store
+  // (saveEvaluation, lastEvaluation, lastPassAtMs), so every instance on a shared database shows them.
 
   /** Pre-optimised copies of registry versions (registry `optimized`), by `id@version#sha256`: served in the manifest. */
   private readonly copies = new Map<string, NonNullable<ReleaseManifest['models'][string]['optimized']>>();
@@ -167,7 +165,7 @@ export class ReleaseService {
   }): Promise<Release & { optimizedError?: string }> {
     const { bytes, ...rest } = input;
     if (await this.store.get(input.modelId, input.version))
-      throw new ReleaseError(409, 'VERSION_EXISTS', `${input.modelId} ${input.version} is already published`);
+      throw new HttpError(409, 'VERSION_EXISTS', `${input.modelId} ${input.version} is already published`);
     const model = await this.receiveFile([bytes]);
     return this.publishFiles({ ...rest, model, metrics: rest.metrics as Record<string, unknown> | undefined });
   }
@@ -190,7 +188,7 @@ export class ReleaseService {
       { model: input.model, externalData: input.externalData, notes: input.notes, metrics: input.metrics, breaking: input.breaking },
       this.options.limits,
     );
-    if (await this.store.get(modelId, version)) throw new ReleaseError(409, 'VERSION_EXISTS', `${modelId} ${version} is already published`);
+    if (await this.store.get(modelId, version)) throw new HttpError(409, 'VERSION_EXISTS', `${modelId} ${version} is already published`);
     const listed = [
       { role: 'model' as const, location: '', ...request.model },
       ...(request.externalData ?? []).map((f) => ({ role: 'data' as const, ...f, location: normalizeLocation(f.location) })),
@@ -198,21 +196,27 @@ export class ReleaseService {
     const objects = await Promise.all(listed.map((f) => this.store.objects.object(f.sha256)));
     const missing = listed.filter((_, i) => !objects[i]);
     if (missing.length > 0)
-      throw new ReleaseError(
+      throw new HttpError(
         409,
         'FILES_MISSING',
         `upload ${missing.length} of the version's files first (PUT /v1/uploads/{sha256}), then publish again`,
         {
-          missing: missing.map((f) => ({ location: f.role === 'model' ? MODEL_FILE_NAME : f.location, sha256: f.sha256, bytes: f.bytes })),
+          details: {
+            missing: missing.map((f) => ({
+              location: f.role === 'model' ? MODEL_FILE_NAME : f.location,
+              sha256: f.sha256,
+              bytes: f.bytes,
+            })),
+          },
         },
       );
     listed.forEach((f, i) => {
       if (objects[i]!.bytes !== f.bytes)
-        throw new ReleaseError(
+        throw new HttpError(
           400,
           'INVALID_INPUT',
           `${f.role === 'model' ? MODEL_FILE_NAME : f.location} is listed as ${f.bytes} bytes; the uploaded file with its sha256 has ${objects[i]!.bytes}`,
-          { location: f.location, sha256: f.sha256 },
+          { details: { location: f.location, sha256: f.sha256 } },
         );
     });
     const data = listed.slice(1).map((f, i) => ({ location: f.location, object: objects[i + 1]! }));
@@ -223,11 +227,11 @@ export class ReleaseService {
       const stable = versions.find((r) => r.state === 'stable');
       const problems = stable ? signatureIncompatibilities(stable.entry, signature) : [];
       if (problems.length > 0 && !request.breaking)
-        throw new ReleaseError(
+        throw new HttpError(
           409,
           'INCOMPATIBLE_SIGNATURE',
           `${modelId} ${version} is not compatible with stable ${stable!.version}: ${problems.join('; ')} (publish with --breaking to accept)`,
-          { problems },
+          { details: { problems } },
         );
       const base: Record<string, unknown> = stable?.entry ?? {};
       const totalBytes = listed.reduce((sum, f) => sum + f.bytes, 0);
@@ -298,14 +302,16 @@ export class ReleaseService {
         );
       } catch (error) {
         if (error instanceof MissingObjectsError)
-          throw new ReleaseError(409, 'FILES_MISSING', 'files of the version were removed before it was published: upload them again', {
-            missing: listed
-              .filter((f) => error.sha256s.includes(f.sha256))
-              .map(({ location, sha256, bytes }) => ({ location, sha256, bytes })),
+          throw new HttpError(409, 'FILES_MISSING', 'files of the version were removed before it was published: upload them again', {
+            details: {
+              missing: listed
+                .filter((f) => error.sha256s.includes(f.sha256))
+                .map(({ location, sha256, bytes }) => ({ location, sha256, bytes })),
+            },
           });
         throw error;
       }
-      if (!published) throw new ReleaseError(409, 'VERSION_EXISTS', `${modelId} ${version} is already published`);
+      if (!published) throw new HttpError(409, 'VERSION_EXISTS', `${modelId} ${version} is already published`);
       this.options.onKnownVersion?.(modelId, version);
       const release = (await this.store.get(modelId, version))!;
       return optimizedError ? { ...release, optimizedError } : release;
@@ -367,7 +373,10 @@ export class ReleaseService {
       return await work();
     } catch (e) {
       if (!(e instanceof OnDeviceError)) throw e;
-      throw sandboxRefusal(e) ?? new ReleaseError(422, e.code, e.message, Object.keys(e.details).length > 0 ? { details: e.details } : {});
+      throw (
+        sandboxRefusal(e) ??
+        new HttpError(422, e.code, e.message, { details: Object.keys(e.details).length > 0 ? { details: e.details } : {} })
+      );
     }
   }
 
@@ -405,14 +414,14 @@ export class ReleaseService {
     const release = await this.requireRelease(modelId, version);
     if (percent === 100) return this.promote(modelId, version, 'operator', 'rolled out to 100 %');
     if (release.state !== 'candidate')
-      throw new ReleaseError(
+      throw new HttpError(
         409,
         'NOT_A_CANDIDATE',
         `${modelId} ${version} is ${release.state.replace('_', ' ')}; only a candidate can be rolled out`,
       );
     const other = (await this.store.list(modelId)).find((r) => r.state === 'candidate' && r.percent > 0 && r.version !== version);
     if (other && percent > 0)
-      throw new ReleaseError(
+      throw new HttpError(
         409,
         'ROLLOUT_IN_PROGRESS',
         `${modelId} ${other.version} is already rolling out at ${other.percent} %; promote or roll it back first`,
@@ -434,7 +443,7 @@ export class ReleaseService {
     const release = await this.requireRelease(modelId, version);
     if (release.state === 'stable') return release;
     if (release.state !== 'candidate')
-      throw new ReleaseError(
+      throw new HttpError(
         409,
         'NOT_A_CANDIDATE',
         `${modelId} ${version} is ${release.state.replace('_', ' ')}; only a candidate can be promoted`,
@@ -455,7 +464,7 @@ export class ReleaseService {
   ): Promise<Release> {
     const release = await this.requireRelease(modelId, version);
     if (release.state !== 'candidate')
-      throw new ReleaseError(
+      throw new HttpError(
         409,
         'NOT_A_CANDIDATE',
         `${modelId} ${version} is ${release.state.replace('_', ' ')}; only a candidate can be rolled back`,
@@ -497,7 +506,7 @@ export class ReleaseService {
   /** Status of every version with its field metrics over the last `windowMs` (receive time). */
   async status(modelId: string, windowMs = DAY_MS) {
     const versions = await this.store.list(modelId);
-    if (versions.length === 0) throw new ReleaseError(404, 'NOT_FOUND', `no releases of ${JSON.stringify(modelId)}`);
+    if (versions.length === 0) throw new HttpError(404, 'NOT_FOUND', `no releases of ${JSON.stringify(modelId)}`);
     const policy = policyFor(this.options.config, modelId);
     const z = zFor(policy.confidence);
     const sinceMs = this.now() - windowMs;
@@ -605,7 +614,7 @@ export class ReleaseService {
 
   private async requireRelease(modelId: string, version: string): Promise<Release> {
     const release = await this.store.get(modelId, version);
-    if (!release) throw new ReleaseError(404, 'NOT_FOUND', `${modelId} ${version} is not published`);
+    if (!release) throw new HttpError(404, 'NOT_FOUND', `${modelId} ${version} is not published`);
     return release;
   }
 

@@ -1,6 +1,6 @@
 // Types-only: what the release control plane keeps, as one interface a database implements
 // (SqliteReleaseStore, PostgresReleaseStore map the same rows).
-import type { TensorSpec } from '../core/protocol';
+import type { TensorSpec } from '../core/schema/TensorSpec';
 import type { ObjectStore } from './ObjectStore';
 
 export type ReleaseState = 'stable' | 'candidate' | 'rolled_back' | 'retired';

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { ReleaseError } from './ReleaseError';
+import { HttpError } from '../http/HttpError';
 
 /**
  * The request body as it arrives, for streaming it somewhere (writeObject): past `timeoutMs` the request is
@@ -14,12 +14,14 @@ export async function* bodyWithDeadline(
 ): AsyncGenerator<Uint8Array> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > options.maxBytes)
-    throw new ReleaseError(413, 'BODY_TOO_LARGE', `the file is larger than ${options.maxBytes} bytes (ONDEVICE_MAX_PUBLISH_BYTES)`, {
-      limitBytes: options.maxBytes,
+    throw new HttpError(413, 'BODY_TOO_LARGE', `the file is larger than ${options.maxBytes} bytes (ONDEVICE_MAX_PUBLISH_BYTES)`, {
+      details: {
+        limitBytes: options.maxBytes,
+      },
     });
   const pieces: Buffer[] = [];
   let ended = false;
-  let failure: ReleaseError | undefined;
+  let failure: HttpError | undefined;
   let wake: (() => void) | undefined;
   const notify = () => {
     wake?.();
@@ -35,11 +37,13 @@ export async function* bodyWithDeadline(
     notify();
   };
   const onClose = () => {
-    if (!req.complete) failure ??= new ReleaseError(400, 'BODY_ABORTED', 'the upload was cut off before its end');
+    if (!req.complete) failure ??= new HttpError(400, 'BODY_ABORTED', 'the upload was cut off before its end');
     notify();
   };
   const timer = setTimeout(() => {
-    failure = new ReleaseError(408, 'BODY_TIMEOUT', `the body was not received within ${options.timeoutMs} ms`);
+    failure = new HttpError(408, 'BODY_TIMEOUT', `the body was not received within ${options.timeoutMs} ms`, {
+      headers: { connection: 'close' },
+    });
     req.destroy();
     notify();
   }, options.timeoutMs);

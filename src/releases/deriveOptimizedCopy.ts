@@ -1,4 +1,4 @@
-import type { TensorSpec } from '../core/protocol';
+import type { TensorSpec } from '../core/schema/TensorSpec';
 import { sampleFeeds, type SampleHint } from '../core/sampleFeeds';
 import { writeOptimizedCopyInSandbox, type SandboxSettings } from '../sandbox';
 import type { AssembledSet } from './ReleaseFileCache';

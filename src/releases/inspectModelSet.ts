@@ -1,4 +1,4 @@
-import type { TensorSpec } from '../core/protocol';
+import type { TensorSpec } from '../core/schema/TensorSpec';
 import { runSandboxed, type SandboxSettings } from '../sandbox';
 import type { tasks } from './publishTasks';
 import type { AssembledSet } from './ReleaseFileCache';

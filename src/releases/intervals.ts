@@ -9,11 +9,15 @@ export interface Interval {
   high: number;
 }
 
-const Z: Record<number, number> = { 0.9: 1.6448536, 0.95: 1.959964, 0.99: 2.5758293 };
+const Z = new Map([
+  [0.9, 1.6448536],
+  [0.95, 1.959964],
+  [0.99, 2.5758293],
+]);
 
 /** The two-sided normal quantile for a confidence of 0.9, 0.95 or 0.99. */
 export function zFor(confidence: number): number {
-  const z = Z[confidence];
+  const z = Z.get(confidence);
   if (z === undefined) throw new RangeError(`confidence must be 0.9, 0.95 or 0.99, got ${confidence}`);
   return z;
 }

@@ -2,7 +2,7 @@
 // thread never parses or loads a model someone uploaded; inspectModelSet starts it). The files are read from an assembled folder on disk
 // (ReleaseFileCache): the ONNX file as model.onnx, each data file at its location beside it.
 import { readFile } from 'node:fs/promises';
-import type { TensorSpec } from '../core/protocol';
+import type { TensorSpec } from '../core/schema/TensorSpec';
 import { OnDeviceError } from '../core/OnDeviceError';
 import { normalizeLocation } from '../core/onnx/dataLocation';
 import { assertTensorsFitFiles, externalDataFiles } from '../core/onnx/externalDataFiles';

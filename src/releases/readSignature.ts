@@ -1,4 +1,4 @@
-import type { TensorSpec } from '../core/protocol';
+import type { TensorSpec } from '../core/schema/TensorSpec';
 import { readSignatureInSandbox, type SandboxSettings } from '../sandbox';
 import { withModelOnDisk } from './withModelOnDisk';
 

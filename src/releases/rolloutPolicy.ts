@@ -2,6 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import * as v from 'valibot';
 import { OnDeviceError } from '../core/OnDeviceError';
+import { ownValue } from '../core/ownValue';
+import { ownRecord } from '../core/schema/ownRecord';
 
 const count = v.pipe(v.number(), v.safeInteger(), v.minValue(1));
 const fraction = v.pipe(v.number(), v.minValue(0), v.maxValue(1));
@@ -35,7 +37,8 @@ export type RolloutPolicy = v.InferOutput<typeof PolicySchema>;
 export const RolloutConfigSchema = v.strictObject({
   evaluationIntervalMs: v.pipe(v.number(), v.safeInteger(), v.minValue(100)),
   default: PolicySchema,
-  models: v.record(v.string(), v.partial(PolicySchema)),
+  // ownRecord, not v.record: a model may be called `constructor`.
+  models: ownRecord(v.string(), v.partial(PolicySchema)),
 });
 export type RolloutConfig = v.InferOutput<typeof RolloutConfigSchema>;
 
@@ -72,7 +75,7 @@ export function parseRolloutConfig(json: unknown): RolloutConfig {
 
 /** The policy for one model: the default with its override. */
 export function policyFor(config: RolloutConfig, modelId: string): RolloutPolicy {
-  return { ...config.default, ...config.models[modelId] } as RolloutPolicy;
+  return { ...config.default, ...ownValue(config.models, modelId) } as RolloutPolicy;
 }
 
 /** Read a rollout config file; a missing file gives the defaults. */

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { normalizeLocation } from '../core/onnx/dataLocation';
-import { ReleaseError } from './ReleaseError';
+import { HttpError } from '../http/HttpError';
 import type { ReleaseFile, ReleaseStore } from './ReleaseStore';
 import { startReleaseFile } from './releaseFileHeaders';
 import { sendObject } from './sendObject';
@@ -21,7 +21,7 @@ export async function sendReleaseFile(
 ): Promise<void> {
   const { modelId, version, role } = at;
   const release = await store.get(modelId, version);
-  if (!release) throw new ReleaseError(404, 'NOT_FOUND', `${modelId} ${version} is not published`);
+  if (!release) throw new HttpError(404, 'NOT_FOUND', `${modelId} ${version} is not published`);
   const location = role === 'data' ? normalizeLocation(at.location ?? '') : '';
   const file = (await store.files(modelId, version)).find((f) => f.role === role && f.location === location);
   const object = file && (await store.objects.object(file.sha256));
@@ -34,9 +34,11 @@ export async function sendReleaseFile(
     return;
   }
   if (role === 'data')
-    throw new ReleaseError(404, 'NOT_FOUND', `${modelId} ${version} has no external data file ${JSON.stringify(location)}`, { location });
-  if (role === 'optimized') throw new ReleaseError(404, 'NOT_FOUND', `${modelId} ${version} has no pre-optimised copy on this server`);
-  throw new ReleaseError(404, 'NOT_FOUND', `${modelId} ${version} is a seeded registry model: its bytes are at ${release.entry.url}`);
+    throw new HttpError(404, 'NOT_FOUND', `${modelId} ${version} has no external data file ${JSON.stringify(location)}`, {
+      details: { location },
+    });
+  if (role === 'optimized') throw new HttpError(404, 'NOT_FOUND', `${modelId} ${version} has no pre-optimised copy on this server`);
+  throw new HttpError(404, 'NOT_FOUND', `${modelId} ${version} is a seeded registry model: its bytes are at ${release.entry.url}`);
 }
 
 function legacyCopySha256(entry: Record<string, unknown>): string | undefined {

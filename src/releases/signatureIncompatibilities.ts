@@ -1,4 +1,4 @@
-import type { TensorSpec } from '../core/protocol';
+import type { TensorSpec } from '../core/schema/TensorSpec';
 
 /**
  * Why a new version cannot replace `current` for existing callers (empty: compatible). Every current

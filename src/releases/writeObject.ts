@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
 import { CHUNK_BYTES, type ObjectStore } from './ObjectStore';
-import { ReleaseError } from './ReleaseError';
+import { HttpError } from '../http/HttpError';
 
 export interface WriteObjectOptions {
   /** The sha256 the bytes must have (an upload names it): otherwise 422 INTEGRITY_MISMATCH and nothing is kept. */
@@ -58,8 +58,10 @@ export async function writeObject(
     for await (const data of source) {
       bytes += data.byteLength;
       if (bytes > options.maxBytes)
-        throw new ReleaseError(413, 'BODY_TOO_LARGE', `the file is larger than ${options.maxBytes} bytes (ONDEVICE_MAX_PUBLISH_BYTES)`, {
-          limitBytes: options.maxBytes,
+        throw new HttpError(413, 'BODY_TOO_LARGE', `the file is larger than ${options.maxBytes} bytes (ONDEVICE_MAX_PUBLISH_BYTES)`, {
+          details: {
+            limitBytes: options.maxBytes,
+          },
         });
       hash.update(data);
       let offset = 0;
@@ -74,11 +76,13 @@ export async function writeObject(
     await flush();
     const sha256 = hash.digest('hex');
     if (options.sha256 !== undefined && sha256 !== options.sha256)
-      throw new ReleaseError(422, 'INTEGRITY_MISMATCH', `the bytes received hash to ${sha256}, not ${options.sha256}`, {
-        expected: options.sha256,
-        actual: sha256,
+      throw new HttpError(422, 'INTEGRITY_MISMATCH', `the bytes received hash to ${sha256}, not ${options.sha256}`, {
+        details: {
+          expected: options.sha256,
+          actual: sha256,
+        },
       });
-    if (bytes === 0) throw new ReleaseError(400, 'INVALID_INPUT', 'the body is empty: send the file');
+    if (bytes === 0) throw new HttpError(400, 'INVALID_INPUT', 'the body is empty: send the file');
     await copy?.close();
     const stored = await objects.finishWrite(key, { sha256, bytes, chunkBytes, chunks: seq }, now());
     finished = true;

@@ -1,19 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { SandboxSettings } from '../sandbox';
+import { HttpError } from '../http/HttpError';
 import type { Job, JobStore, JobTrigger } from './JobStore';
 import type { RetrainConfig } from './retrainConfig';
 import { runRetrainJob, type JobOutcome, type RetrainPorts } from './runRetrainJob';
-
-/** A refusal to start a job, answered over HTTP as `{ error: { code, message } }` with `status`. */
-export class JobRefusal extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: 'UNKNOWN_MODEL' | 'JOB_RUNNING',
-    message: string,
-  ) {
-    super(message);
-  }
-}
+import { ownValue } from '../core/ownValue';
 
 export interface RetrainJobsOptions {
   config: RetrainConfig;
@@ -59,14 +50,14 @@ export class RetrainJobs {
 
   /**
    * Start a job now; resolves with it (state `running`) once it holds the lock, and `finished` with its
-   * end. Refused while any job runs (here or in another process) or for a model without a config.
+   * end. Refused with an HttpError (answered as is over /v1/jobs) while any job runs, here or in another
+   * process (409 `JOB_RUNNING`), or for a model without a config (404 `UNKNOWN_MODEL`).
    */
   async start(modelId: string, trigger: JobTrigger): Promise<{ job: Job; finished: Promise<Job> }> {
-    const config = this.options.config.models[modelId];
-    if (!config)
-      throw new JobRefusal(404, 'UNKNOWN_MODEL', `no retraining configured for ${JSON.stringify(modelId)} (config/retrain.json)`);
+    const config = ownValue(this.options.config.models, modelId);
+    if (!config) throw new HttpError(404, 'UNKNOWN_MODEL', `no retraining configured for ${JSON.stringify(modelId)} (config/retrain.json)`);
     if (this.running || this.closed || !(await this.options.store.acquireLock(this.holder, this.now(), this.leaseMs)))
-      throw new JobRefusal(409, 'JOB_RUNNING', 'a retraining job is already running; one at a time');
+      throw new HttpError(409, 'JOB_RUNNING', 'a retraining job is already running; one at a time');
     const startedMs = this.now();
     this.lastStartMs.set(modelId, startedMs);
     const id = randomUUID();
@@ -89,7 +80,7 @@ export class RetrainJobs {
 
   /** Start a job for a trigger unless one runs or the model's cooldown has not passed; never throws. */
   trigger(modelId: string, trigger: Exclude<JobTrigger, 'manual'>): void {
-    const config = this.options.config.models[modelId];
+    const config = ownValue(this.options.config.models, modelId);
     if (!config || this.closed) return;
     const last = this.lastStartMs.get(modelId);
     if (last !== undefined && this.now() - last < config.cooldownMs) {

@@ -1,12 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SandboxSettings } from '../sandbox';
-import { LOOPBACK_HOST_NAMES } from '../http/hostAllowed';
-import { isLoopbackHost } from '../http/isLoopbackHost';
-import { readBody } from '../http/readBody';
-import { sendJson } from '../http/sendJson';
-import { checkReadAccess, checkWriteAccess, type ReadAccessPolicy } from '../http/checkWriteAccess';
+import { accessPolicy } from '../http/accessPolicy';
+import { routeRequest, type RouteTable } from '../http/routeRequest';
+import { jobRoutes, jobsOwn } from './jobRoutes';
 import type { JobStore } from './JobStore';
-import { JobRefusal, RetrainJobs } from './RetrainJobs';
+import { RetrainJobs } from './RetrainJobs';
 import type { RetrainConfig } from './retrainConfig';
 import type { RetrainPorts } from './runRetrainJob';
 
@@ -41,9 +39,6 @@ export interface RetrainControl {
   close(): Promise<void>;
 }
 
-const READ = ['GET', 'HEAD'];
-const JOB_ID = /^[A-Za-z0-9-]{1,64}$/;
-
 /**
  * Retraining jobs over HTTP: `GET /v1/jobs` (history), `GET /v1/jobs/{id}` (one, with its log tail),
  * `POST /v1/jobs {"model": id}` (start one by hand; write-gated like publishing). Triggers call
@@ -51,9 +46,6 @@ const JOB_ID = /^[A-Za-z0-9-]{1,64}$/;
  */
 export function createRetrainControl(options: RetrainControlOptions): RetrainControl {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const loopback = options.listenHost === undefined || isLoopbackHost(options.listenHost);
-  const openHosts = new Set([...LOOPBACK_HOST_NAMES, ...(options.allowedHosts ?? []).map((h) => h.trim().toLowerCase())]);
-  const readRequired = options.requireReadToken ?? !loopback;
   const jobs = new RetrainJobs({
     config: options.config,
     store: options.store,
@@ -78,84 +70,12 @@ export function createRetrainControl(options: RetrainControlOptions): RetrainCon
         .catch((e: Error) => log(`retrain: resolving the alert failed: ${e.message}`)),
   });
 
-  const read: ReadAccessPolicy = { required: readRequired, token: options.readToken || undefined, openHosts };
-  const readAllowed = (req: IncomingMessage, res: ServerResponse, url: URL): boolean => checkReadAccess(req, res, url, read);
-
-  async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
-    const method = req.method ?? 'GET';
-    if (url.pathname === '/v1/jobs' || url.pathname === '/v1/jobs/') {
-      if (method === 'POST') {
-        if (!checkWriteAccess(req, res, { adminToken: options.adminToken || undefined, loopback, openHosts }, 'application/json')) {
-          req.resume();
-          return true;
-        }
-        const body = await readBody(req, { maxBytes: 4096, timeoutMs: 10_000 });
-        if (!body.ok) return refuse(res, body.status, body.code, body.error);
-        let model: unknown;
-        try {
-          model = (JSON.parse(body.text) as { model?: unknown } | null)?.model;
-        } catch {
-          return refuse(res, 400, 'INVALID_INPUT', 'body is not JSON');
-        }
-        if (typeof model !== 'string') return refuse(res, 400, 'INVALID_INPUT', 'expected {"model": "<id>"}', '$.model');
-        try {
-          const { job } = await jobs.start(model, 'manual');
-          sendJson(res, 202, { job });
-        } catch (e) {
-          if (!(e instanceof JobRefusal)) throw e;
-          sendJson(res, e.status, { error: e.message, code: e.code, path: '$' });
-        }
-        return true;
-      }
-      if (!allow(res, method, [...READ, 'POST'])) return true;
-      if (!readAllowed(req, res, url)) return true;
-      const limit = Math.min(500, Math.max(1, Number(url.searchParams.get('limit')) || 50));
-      const model = url.searchParams.get('model') ?? undefined;
-      const list = await options.store.list({ modelId: model, limit });
-      // The list leaves the log tails out (up to 16 KiB each); GET /v1/jobs/{id} has it.
-      sendJson(res, 200, { jobs: list.map(({ logTail: _logTail, ...j }) => j), models: Object.keys(options.config.models) });
-      return true;
-    }
-    if (!url.pathname.startsWith('/v1/jobs/')) return false;
-    if (!allow(res, method, READ)) return true;
-    if (!readAllowed(req, res, url)) return true;
-    const id = url.pathname.slice('/v1/jobs/'.length);
-    const job = JOB_ID.test(id) ? await options.store.get(id) : undefined;
-    if (!job) sendJson(res, 404, { error: `no job ${JSON.stringify(id.slice(0, 64))}`, code: 'NOT_FOUND', path: '$' });
-    else sendJson(res, 200, { job });
-    return true;
-  }
-
-  return {
-    jobs,
-    async handle(req, res) {
-      let url: URL;
-      try {
-        url = new URL(req.url ?? '/', 'http://jobs.invalid');
-      } catch {
-        return false;
-      }
-      if (url.pathname !== '/v1/jobs' && !url.pathname.startsWith('/v1/jobs/')) return false;
-      try {
-        return await route(req, res, url);
-      } catch (e) {
-        log(`retrain: ${req.method} ${url.pathname} failed: ${(e as Error).stack ?? e}`);
-        if (!res.headersSent) sendJson(res, 500, { error: 'internal error', code: 'INTERNAL', path: '$' });
-        else res.destroy();
-        return true;
-      }
-    },
-    close: () => jobs.close(),
+  const table: RouteTable = {
+    name: 'retrain',
+    routes: jobRoutes(jobs, options.store, options.config),
+    owns: jobsOwn,
+    access: accessPolicy(options),
+    log,
   };
-}
-
-function refuse(res: ServerResponse, status: number, code: string, error: string, path = '$'): true {
-  sendJson(res, status, { error, code, path });
-  return true;
-}
-
-function allow(res: ServerResponse, method: string, methods: string[]): boolean {
-  if (methods.includes(method)) return true;
-  sendJson(res, 405, { error: `use ${methods.join(', ')}`, code: 'METHOD_NOT_ALLOWED', path: '$' }, { allow: methods.join(', ') });
-  return false;
+  return { jobs, handle: (req, res) => routeRequest(table, req, res), close: () => jobs.close() };
 }

@@ -1,5 +1,5 @@
 import type { TelemetryEvent } from '../core/eventSchema';
-import type { Collector } from '../collector/createCollector';
+import type { Collector } from '../collector/Collector';
 import { openSqliteDatabase } from '../db/openSqliteDatabase';
 import { describePostgresUrl, openPostgresPool } from '../db/openPostgresPool';
 import { migratePostgres } from '../db/postgresMigrations';
@@ -11,6 +11,7 @@ import { loadRetrainConfig } from './retrainConfig';
 import type { JobStore } from './JobStore';
 import { PostgresJobStore } from './PostgresJobStore';
 import { SqliteJobStore } from './SqliteJobStore';
+import { ownValue } from '../core/ownValue';
 
 /**
  * Retraining inside the server (`npm start`): jobs on the collector's SQLite file (own connection), the
@@ -50,7 +51,7 @@ export async function openRetrainControl(
   const unsubscribeAlerts = collector.onAlertTransition((t) => {
     const modelId = t.alert.labels.modelId;
     if (t.status !== 'firing' || t.alert.metric !== 'accuracy' || modelId === undefined) return;
-    if (config.models[modelId]?.triggers.accuracyAlert) jobs.trigger(modelId, 'accuracy-alert');
+    if (ownValue(config.models, modelId)?.triggers.accuracyAlert) jobs.trigger(modelId, 'accuracy-alert');
   });
   // N new labelled samples: counted in the shared database since the model's last job, so that samples
   // stored by every instance count, and judged by the leader alone (like the other triggers): at once
@@ -85,7 +86,7 @@ export async function openRetrainControl(
     }
   };
   const unsubscribeStored = collector.onEventsStored((events: readonly TelemetryEvent[]) => {
-    if (events.some((e) => e.type === 'sample' && config.models[e.modelId]?.triggers.newLabelledSamples)) void checkNewSamples();
+    if (events.some((e) => e.type === 'sample' && ownValue(config.models, e.modelId)?.triggers.newLabelledSamples)) void checkNewSamples();
   });
   const samplesTimer = watched.length > 0 ? setInterval(() => void checkNewSamples(), options.samplesCheckMs ?? 5000) : undefined;
   samplesTimer?.unref();

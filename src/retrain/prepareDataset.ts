@@ -104,7 +104,8 @@ function balance(samples: readonly FieldSample[]): FieldSample[] {
 }
 
 function countPerClass(samples: readonly FieldSample[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const s of samples) out[String(s.label)] = (out[String(s.label)] ?? 0) + 1;
-  return out;
+  // A Map: labels come from the field, and a label `toString` must count like any other.
+  const counts = new Map<string, number>();
+  for (const s of samples) counts.set(String(s.label), (counts.get(String(s.label)) ?? 0) + 1);
+  return Object.fromEntries(counts);
 }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import * as v from 'valibot';
 import { issuePath } from '../core/schema/issuePath';
+import { ownRecord } from '../core/schema/ownRecord';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -66,7 +67,8 @@ export const ModelRetrainSchema = v.strictObject({
 export type ModelRetrainConfig = v.InferOutput<typeof ModelRetrainSchema>;
 
 export const RetrainConfigSchema = v.strictObject({
-  models: v.record(
+  // ownRecord, not v.record: a model may be called `constructor`.
+  models: ownRecord(
     v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9._-]{0,127}$/, 'model ids are lower-case registry ids')),
     ModelRetrainSchema,
   ),

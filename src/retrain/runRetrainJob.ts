@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { TensorSpec } from '../core/protocol';
+import type { TensorSpec } from '../core/schema/TensorSpec';
 import { loadBaseEvaluation } from './baseEvaluation';
 import type { SandboxSettings } from '../sandbox';
 import type { Accuracy } from './evaluateClassifier';

@@ -15,11 +15,11 @@ import type {
   RunPortRequest,
   RunResult,
   RuntimeWorkerApi,
-  TensorSpec,
   WarmedOn,
   WorkerConfig,
   WorkerMemory,
 } from '../core/protocol';
+import type { TensorSpec } from '../core/schema/TensorSpec';
 import { sampleFeeds } from '../core/sampleFeeds';
 import { normalizeDim } from '../core/normalizeDim';
 import { transferablesOf } from '../core/transferablesOf';

@@ -1,7 +1,8 @@
 // Child side: the model work the servers do with models they did not write (a publish's checks), run only inside
 // a sandbox child (readSignatureInSandbox, writeOptimizedCopyInSandbox). Sessions load from the files, so
 // onnxruntime-node resolves external data beside the `.onnx` file.
-import type { Feeds, TensorSpec } from '../core/protocol';
+import type { Feeds } from '../core/protocol';
+import type { TensorSpec } from '../core/schema/TensorSpec';
 import { OnDeviceError } from '../core/OnDeviceError';
 import { checkSameOutputs } from '../node/checkSameOutputs';
 import { loadOrt } from '../node/loadOrt';

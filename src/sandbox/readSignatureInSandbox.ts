@@ -1,4 +1,4 @@
-import type { TensorSpec } from '../core/protocol';
+import type { TensorSpec } from '../core/schema/TensorSpec';
 import type { tasks } from './modelTasks';
 import { modelFilesBytes, type ModelFiles } from './ModelFiles';
 import { modelTasksUrl } from './modelTasksUrl';

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import path from 'node:path';
-import { sendJson } from '../http/sendJson';
+import { chainHandlers, type Handler } from '../http/chainHandlers';
+import { HttpError } from '../http/HttpError';
 import { resolveUnderRoot, serveFile } from './staticFiles';
 
 export interface AppServerOptions {
@@ -13,7 +14,7 @@ export interface AppServerOptions {
   /** Send COOP/COEP so the page is cross-origin isolated (WASM threads). Default true. */
   isolation?: boolean;
   /** Extra handlers tried first (the collector mounts here); return true when handled. */
-  handlers?: ((req: IncomingMessage, res: ServerResponse) => Promise<boolean> | boolean)[];
+  handlers?: Handler[];
   /** Extra headers on every response (e.g. a Content-Security-Policy in tests). */
   headers?: Record<string, string>;
   /** Extra folders served under a URL prefix, e.g. { '/fixtures/': 'test/fixtures' }. */
@@ -34,17 +35,15 @@ export function createAppServer(options: AppServerOptions): Server {
     ...(isolation ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {}),
     ...options.headers,
   };
-  return createServer(options.serverOptions ?? {}, (req, res) => {
-    handle(req, res).catch((error: Error) => {
-      // The cause goes to the log, not to the client; a response already under way can only be cut.
-      console.error(`app server: ${req.method} ${req.url}: ${error.stack ?? error.message}`);
-      if (res.headersSent) return void res.destroy();
-      sendJson(res, 500, { error: 'internal error', code: 'INTERNAL', path: '$' }, common);
-    });
+  // A failure's cause goes to the log, not to the client; a response already under way can only be cut.
+  const listener = chainHandlers(options.handlers ?? [], {
+    headers: common,
+    fallback: serveStatic,
+    log: (line) => console.error(`app server: ${line}`),
   });
+  return createServer(options.serverOptions ?? {}, listener);
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    for (const h of options.handlers ?? []) if (await h(req, res)) return;
+  async function serveStatic(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method === 'OPTIONS') {
       res.writeHead(204, {
@@ -56,12 +55,7 @@ export function createAppServer(options: AppServerOptions): Server {
       return void res.end();
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return sendJson(
-        res,
-        405,
-        { error: `use GET or HEAD, not ${req.method}`, code: 'METHOD_NOT_ALLOWED', path: '$' },
-        { ...common, Allow: 'GET, HEAD, OPTIONS' },
-      );
+      throw new HttpError(405, 'METHOD_NOT_ALLOWED', `use GET or HEAD, not ${req.method}`, { headers: { Allow: 'GET, HEAD, OPTIONS' } });
     }
     const headers = { ...common, 'Access-Control-Expose-Headers': 'Content-Length, Content-Range, ETag, Last-Modified, Accept-Ranges' };
     let pathname = url.pathname;
@@ -80,6 +74,6 @@ export function createAppServer(options: AppServerOptions): Server {
     if (pathname.endsWith('/')) pathname += 'index.html';
     const file = await resolveUnderRoot(distDir, pathname);
     if (file && (await serveFile(req, res, file, headers))) return;
-    sendJson(res, 404, { error: `not found: ${url.pathname}`, code: 'NOT_FOUND', path: '$' }, common);
+    throw new HttpError(404, 'NOT_FOUND', `not found: ${url.pathname}`);
   }
 }

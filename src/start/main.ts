@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { collectorOptionsFromEnv } from '../collector/collectorOptionsFromEnv';
 import { createCollector } from '../collector/createCollector';
+import { serveUntilSignal } from '../http/serveUntilSignal';
 import { applyServerTimeouts, serverOptions, serverTimeoutsFromEnv, type ServerTimeouts } from '../http/serverTimeouts';
 import { deliverToWriter } from '../inference/collectorDelivery';
 import { createInferenceServer } from '../inference/createInferenceServer';
@@ -89,42 +90,23 @@ const server = createAppServer({
   isolation: process.env.ONDEVICE_ISOLATION !== '0',
   headers: process.env.ONDEVICE_CSP ? { 'Content-Security-Policy': process.env.ONDEVICE_CSP } : {},
   mounts: process.env.ONDEVICE_FIXTURES_DIR ? { '/fixtures/': process.env.ONDEVICE_FIXTURES_DIR } : {},
-  handlers: [
-    (req, res) => retrain.handle(req, res),
-    (req, res) => releases.handle(req, res),
-    (req, res) => collector.handle(req, res),
-    (req, res) => inference.handle(req, res),
-  ],
+  handlers: [retrain.handle, releases.handle, collector.handle, inference.handle],
   serverOptions: serverOptions(timeouts!),
 });
 // Deliberate bounds instead of Node's defaults (idle and trickling connections lived ~87 s): headers,
 // whole request (never shorter than the longest route body deadline), idle keep-alive, idle socket.
 applyServerTimeouts(server, timeouts!, Math.max(collector.longestBodyTimeoutMs, releases.longestBodyTimeoutMs));
 
-server.listen(port, host, () => {
-  const address = server.address();
-  const actualPort = typeof address === 'object' && address ? address.port : port;
-  console.log(`ondevice listening on http://${host}:${actualPort} (app, models, collector at /v1/, dashboard at /dashboard)`);
+serveUntilSignal(server, {
+  host,
+  port,
+  announce: (url) => `ondevice listening on ${url} (app, models, collector at /v1/, dashboard at /dashboard)`,
+  // Runs in flight end now (503), not when they would: their sandbox processes are killed.
+  onSignal: () => void inference.close(),
+  close: async () => {
+    await serverEvents.close(2000);
+    await inference.close();
+    await retrain.close();
+    await Promise.all([releases.close(), collector.close()]);
+  },
 });
-
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    const force = setTimeout(() => process.exit(1), 5000);
-    force.unref();
-    server.close(
-      () =>
-        void serverEvents
-          .close(2000)
-          .then(() => inference.close())
-          .then(() => retrain.close())
-          .then(() => Promise.all([releases.close(), collector.close()]))
-          .finally(() => process.exit(0)),
-    );
-    server.closeIdleConnections();
-    // Runs in flight end now (503), not when they would: their sandbox processes are killed.
-    void inference.close();
-  });
-}

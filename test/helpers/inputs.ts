@@ -1,6 +1,8 @@
 import { toFloat16Bits } from '../../src/core/float16';
 import { mulberry32 } from '../../scripts/onnx/mulberry32';
-import type { ElementType, ModelEntry, TensorSpec } from '../../src/registry/ModelEntry';
+import type { ElementType } from '../../src/core/protocol';
+import type { TensorSpec } from '../../src/core/schema/TensorSpec';
+import type { ModelEntry } from '../../src/registry/ModelEntry';
 import type { Feeds, TensorArray, TensorData } from '../../src/core/protocol';
 
 export interface MakeInputsOptions {

@@ -99,7 +99,8 @@ describe('ondevice batch', () => {
 
   it('a missing model is a clear error with a non-zero exit', async () => {
     const result = await runCli(['batch', '--model', 'no-such-model', '--input', '-', '--output', '-']);
-    expect(result.code).toBe(2);
+    // Exit 2 is for usage mistakes only (a missing flag); a model that cannot be found fails the command: 1.
+    expect(result.code).toBe(1);
     expect(result.stderr).toContain('INVALID_INPUT');
   });
 });

@@ -2,18 +2,18 @@
 // passes it while being written stops at once; exact bodies under it.
 import { describe, expect, it } from 'vitest';
 import { encodeInferResponse } from '../../src/inference/encodeInferResponse';
-import { V2Error } from '../../src/inference/V2Error';
+import { HttpError } from '../../src/http/HttpError';
 
 const head = { modelName: 'm', modelVersion: '1', id: undefined };
 const outputs = { y: { type: 'float32' as const, data: Float32Array.from({ length: 1000 }, (_, i) => i / 7), dims: [1000] } };
 const json = [{ name: 'y', binary: false }];
 
-function refusal(maxBytes: number, selection = json): V2Error {
+function refusal(maxBytes: number, selection = json): HttpError {
   try {
     encodeInferResponse(head, outputs, selection, maxBytes);
   } catch (e) {
-    expect(e).toBeInstanceOf(V2Error);
-    return e as V2Error;
+    expect(e).toBeInstanceOf(HttpError);
+    return e as HttpError;
   }
   throw new Error('expected RESPONSE_TOO_LARGE');
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { sampleFeeds } from '../../src/core/sampleFeeds';
-import type { TensorSpec } from '../../src/core/protocol';
+import type { TensorSpec } from '../../src/core/schema/TensorSpec';
 
 describe('sampleFeeds', () => {
   test('sizes buffers from fixed dims only: named, "?" and raw free dims (-1, 2³²−1) become 1', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { OnDeviceError } from '../../src/core/OnDeviceError';
 import { validateFeeds } from '../../src/core/validateFeeds';
-import type { TensorSpec } from '../../src/core/protocol';
+import type { TensorSpec } from '../../src/core/schema/TensorSpec';
 
 const inputs: TensorSpec[] = [
   { name: 'x', type: 'float32', shape: ['batch', 3, 'h', 'w'] },

@@ -1,6 +1,6 @@
 import { encodeModel, type NodeSpec, type ValueInfo } from '../../../src/node/onnx/encodeModel';
 import { GENERATED_IR_VERSION, GENERATED_OPSET, GENERATED_PRODUCER, type GeneratedModel } from '../generatedModel';
-import type { ElementType } from '../../../src/registry/ModelEntry';
+import type { ElementType } from '../../../src/core/protocol';
 
 /**
  * One input per element type onnxruntime-web moves in and out of a session (float64, int16, uint16,

@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { ElementType, TensorSpec } from '../../../src/core/protocol';
+import type { ElementType } from '../../../src/core/protocol';
+import type { TensorSpec } from '../../../src/core/schema/TensorSpec';
 import { ONNX_DATA_TYPES, encodeModel, type NodeSpec, type TensorSpecInit } from '../../../src/node/onnx/encodeModel';
 import type { ModelEntry } from '../../../src/registry/ModelEntry';
 import { GENERATED_IR_VERSION, GENERATED_OPSET, GENERATED_PRODUCER } from '../generatedModel';

@@ -1,4 +1,4 @@
-import type { ElementType } from '../core/protocol';
+import type { ElementType } from './protocol';
 
 /** Every element type the runtime knows, as onnxruntime spells it. */
 export const ELEMENT_TYPES = [
