@@ -166,8 +166,8 @@ export class ReleaseService {
     const { bytes, ...rest } = input;
     if (await this.store.get(input.modelId, input.version))
       throw new HttpError(409, 'VERSION_EXISTS', `${input.modelId} ${input.version} is already published`);
-    const model = await this.receiveFile([bytes]);
-    return this.publishFiles({ ...rest, model, metrics: rest.metrics as Record<string, unknown> | undefined });
+    const { sha256, bytes: size } = await this.receiveFile([bytes]);
+    return this.publishFiles({ ...rest, model: { sha256, bytes: size }, metrics: rest.metrics as Record<string, unknown> | undefined });
   }
 
   /**

@@ -107,7 +107,12 @@ export function releaseRoutes(service: ReleaseService, files: ReleaseFileCache, 
         if (await service.store.get(model, version)) throw new HttpError(409, 'VERSION_EXISTS', `${model} ${version} is already published`);
         const query = publishParams(url);
         const file = await receive(req, res, () => service.receiveFile(bodyWithDeadline(req, upload)));
-        sendPublished(res, await whileChecking(req, () => service.publishFiles({ modelId: model, version, model: file, ...query })));
+        sendPublished(
+          res,
+          await whileChecking(req, () =>
+            service.publishFiles({ modelId: model, version, model: { sha256: file.sha256, bytes: file.bytes }, ...query }),
+          ),
+        );
       },
     },
     {
