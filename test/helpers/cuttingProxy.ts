@@ -1,5 +1,5 @@
 // An HTTP proxy in front of a real server that can drop one connection part-way through a response, as a flaky
-// network does: the client sees the headers and the first bytes, then a reset. Everything else passes through
+// network does: the client sees the headers and the first bytes, then the connection ends short of the length. Everything else passes through
 // unchanged; every request's path and Range header are recorded.
 import { createServer, request, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -35,9 +35,10 @@ export async function startCuttingProxy(target: string): Promise<CuttingProxy> {
         if (room <= 0) return;
         sent += piece.length;
         if (piece.length < room) return void res.write(piece);
+        // FIN rather than a reset, so the client reads every byte sent before it sees the body end short.
         res.write(piece.subarray(0, room), () => {
           answer.destroy();
-          res.destroy();
+          res.socket?.end();
         });
       });
     });
