@@ -20,8 +20,8 @@ export interface AssembledSet {
 /**
  * The release files on this server's disk, where onnxruntime-node (in a sandbox process) reads them: the
  * database is the truth, this is a copy made as files are uploaded or, on another instance, copied out of the
- * database on first use, each checked against its sha256. Objects live at `objects/<sha256>`; a model set is
- * assembled as hard links under `tmp/` (a publish's checks) or `versions/<model>/<version>/` (/v2 runs).
+ * database on first use, each checked against its sha256. Objects live at `objects/<sha256>` (what /v2 runs a
+ * published version from); a model set is assembled as hard links under `tmp/` for a publish's checks.
  */
 export class ReleaseFileCache {
   private readonly copying = new Map<string, Promise<string>>();
@@ -87,32 +87,7 @@ export class ReleaseFileCache {
     };
   }
 
-  /**
-   * The lasting folder of a published version (assembled once, then reused): what /v2 loads a released version
-   * from. A version's files never change, so a folder that exists is complete (it is renamed into place whole).
-   */
-  async versionFolder(
-    modelId: string,
-    version: string,
-    model: StoredObject,
-    data: ReadonlyArray<{ location: string; object: StoredObject }>,
-  ): Promise<string> {
-    const dir = path.join(this.root, 'versions', modelId, version);
-    if (await stat(dir).catch(() => undefined)) return dir;
-    const scratch = path.join(this.root, 'tmp', `version-${randomUUID()}`);
-    await this.fill(scratch, model, data);
-    await mkdir(path.dirname(dir), { recursive: true });
-    try {
-      await rename(scratch, dir);
-    } catch (error) {
-      // Another request assembled it first.
-      await rm(scratch, { recursive: true, force: true });
-      if (!(await stat(dir).catch(() => undefined))) throw error;
-    }
-    return dir;
-  }
-
-  /** Remove objects on disk that `keep` does not name, and version folders of versions no longer published. */
+  /** Remove objects on disk that `keep` does not name. */
   async prune(keep: ReadonlySet<string>): Promise<number> {
     let removed = 0;
     for (const name of await readdir(path.join(this.root, 'objects'))) {

@@ -321,10 +321,10 @@ export class ReleaseService {
   }
 
   /**
-   * A published version as a registry entry whose files are in a folder of this server's disk (the ONNX file as
-   * model.onnx, each data file at its location beside it), for /v2 to run; undefined when the version is not
-   * published or keeps no files here (a seeded registry version runs from the registry). The folder is assembled
-   * once per version, copying files out of the database when this instance has not seen them yet.
+   * A published version as a registry entry for /v2 to run: its files are this server's verified disk copies (copied
+   * out of the database first when this instance has not seen them), named by their sha256 in one folder, the data
+   * files listed with the locations the model names them by (ondevice/node lays them out beside the model). Undefined
+   * when the version is not published or keeps no files here (a seeded registry version runs from the registry).
    */
   async servableEntry(modelId: string, version: string): Promise<(ModelEntry & { modelsDir: string }) | undefined> {
     const release = await this.store.get(modelId, version);
@@ -335,26 +335,20 @@ export class ReleaseService {
     const data = files.filter((f) => f.role === 'data');
     const objects = await Promise.all([model, ...data].map((f) => this.store.objects.object(f.sha256)));
     if (objects.some((o) => !o)) throw new Error(`${modelId} ${version}: a file of the version is missing from the store`);
-    const modelsDir = await this.options.files.versionFolder(
-      modelId,
-      version,
-      objects[0]!,
-      data.map((f, i) => ({ location: f.location, object: objects[i + 1]! })),
-    );
+    const paths = await Promise.all(objects.map((o) => this.options.files.ensure(o!)));
     const { url: _url, optimized: _optimized, externalData: _externalData, ...entry } = release.entry;
     return {
       ...({ license: 'unknown', task: 'unknown', description: '' } as const),
       ...(entry as Omit<ModelEntry, 'source' | 'file'>),
       source: { repoPath: `releases/${modelId}/${version}` },
-      file: MODEL_FILE_NAME,
+      file: model.sha256,
       ...(data.length > 0
         ? {
-            // The data files are named by their locations in the version's folder.
-            externalData: data.map((f) => ({ location: f.location, file: f.location, sha256: f.sha256, bytes: f.bytes })),
+            externalData: data.map((f) => ({ location: f.location, file: f.sha256, sha256: f.sha256, bytes: f.bytes })),
             totalBytes: data.reduce((sum, f) => sum + f.bytes, model.bytes),
           }
         : {}),
-      modelsDir,
+      modelsDir: path.dirname(paths[0]),
     };
   }
 
