@@ -101,5 +101,8 @@ if (only.includes('release-files') || only.includes('big')) {
   await writeFile('bench-results/release-files.json', JSON.stringify(releaseFiles, null, 2));
 }
 
+// Only when asked for (`npm run bench -- acceptance-big`): the 2.5 GB set published, rolled out, resumed, run and served.
+if (only.includes('acceptance-big')) await import('./acceptanceBig');
+
 await writeFile('bench-results/summary.json', JSON.stringify(summary, null, 2));
 console.log('\nwrote bench-results/');
