@@ -49,7 +49,14 @@ interface PageOutcome {
   code?: string;
   message?: string;
   ms: number;
-  info?: { version: string; bytes: number; fromCache: boolean; backend: string; location?: string };
+  info?: {
+    version: string;
+    bytes: number;
+    fromCache: boolean;
+    backend: string;
+    location?: string;
+    storeWarning?: { code: string; message: string };
+  };
   runMs?: number;
   logits?: number[];
 }
@@ -66,10 +73,11 @@ function loadAndRun(page: Page, hidden: number, options: Record<string, unknown>
         const t1 = performance.now();
         const out = await model.run({ input: { type: 'float32', data, dims: [1, 4, hidden] } });
         const runMs = performance.now() - t1;
-        const { version, bytes, fromCache, backend, location } = model.info;
+        const { version, bytes, fromCache, backend, location, storeWarning } = model.info;
         const logits = Array.from(out.logits.data as Float32Array);
         model.dispose();
-        return { ok: true, ms, info: { version, bytes, fromCache, backend, location }, runMs, logits };
+        const warning = storeWarning && { code: storeWarning.code, message: storeWarning.message };
+        return { ok: true, ms, info: { version, bytes, fromCache, backend, location, storeWarning: warning }, runMs, logits };
       } catch (e: any) {
         return { ok: false, ms: performance.now() - t0, code: e.code, message: e.message };
       }
@@ -126,7 +134,9 @@ try {
     const page = await context.newPage();
     await page.goto(`${proxy.url}/test-page.html`);
     const shard = `/v1/releases/${ID}/1/files/${set.files[0].location}`;
-    proxy.cutNext(shard, Math.floor(set.files[0].bytes * 0.4));
+    // Past the store's first 4 MiB chunk, so that there is something to resume after.
+    const cutAfter = Math.min(set.files[0].bytes - 1, Math.max(Math.floor(set.files[0].bytes * 0.4), 6 * 1024 * 1024));
+    proxy.cutNext(shard, cutAfter);
     const first = await within(30 * 60_000, 'first load', loadAndRun(page, set.hidden, { backend: 'wasm' }));
     say(
       `load 1 (connection cut in ${set.files[0].location} after ${((set.files[0].bytes * 0.4) / MB).toFixed(0)} MB): ${first.ok ? 'loaded' : `${first.code}: ${first.message}`} after ${(first.ms / 1000).toFixed(1)} s`,
@@ -147,11 +157,22 @@ try {
     const shardRequests = proxy.requests.filter((r) => decodeURIComponent(r.path) === shard);
     say(`requests for ${set.files[0].location}: ${shardRequests.map((r) => `${r.status} ${r.range ?? 'whole file'}`).join(', ')}`);
     if (!loaded.ok) throw new Error(`load failed: ${loaded.code}: ${loaded.message}`);
+    if (
+      !first.ok &&
+      first.code !== 'OUT_OF_MEMORY' &&
+      !shardRequests.some((r) => r.status === 206 && /^bytes=[1-9]\d*-$/.test(r.range ?? ''))
+    )
+      throw new Error('the second load did not resume the cut shard with a Range request');
+    const stored = await page.evaluate(() => (window as any).OnDevice.modelStore.list());
     say(
-      `load ${first.ok ? 1 : 2}: ${(loaded.ms / 1000).toFixed(1)} s (${loaded.info?.backend}, ${((loaded.info?.bytes ?? 0) / MB).toFixed(0)} MB verified and stored), first run ${loaded.runMs?.toFixed(0)} ms`,
+      `load ${first.ok ? 1 : 2}: ${(loaded.ms / 1000).toFixed(1)} s (${loaded.info?.backend}, ${((loaded.info?.bytes ?? 0) / MB).toFixed(0)} MB verified${loaded.info?.storeWarning ? `; store: ${loaded.info.storeWarning.code} ${loaded.info.storeWarning.message}` : ''}), first run ${loaded.runMs?.toFixed(0)} ms; the store holds ${JSON.stringify(stored)}`,
     );
+    const before = proxy.requests.length;
     const again = await within(30 * 60_000, 'load from the store', loadAndRun(page, set.hidden, { backend: 'wasm' }));
-    say(`load from the store: ${(again.ms / 1000).toFixed(1)} s (fromCache ${again.info?.fromCache}), run ${again.runMs?.toFixed(0)} ms`);
+    const refetched = proxy.requests.slice(before).filter((r) => r.path.includes('/files/') || r.path.endsWith('/model.onnx'));
+    say(
+      `load from the store: ${(again.ms / 1000).toFixed(1)} s (fromCache ${again.info?.fromCache}, ${refetched.length} file requests${again.info?.storeWarning ? `, store: ${again.info.storeWarning.code}` : ''}), run ${again.runMs?.toFixed(0)} ms`,
+    );
     await context.close();
 
     // 4. /v2 answers the stable version; the browser's logits must equal it.
