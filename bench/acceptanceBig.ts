@@ -1,7 +1,7 @@
 // The real-size acceptance run (`npm run bench -- acceptance-big`; outside `npm test`: minutes and ~12 GB of memory):
 // a 2.5 GB transformer-shaped fp32 model in 3 external data shards is
 //   1. published with `ondevice release publish` to a real `npm start` process (the server's RSS sampled meanwhile),
-//   2. rolled out to a fresh Chromium profile: `loadModel('<id>')` through the manifest, its shards from the release
+//   2. rolled out to a fresh Chromium profile (a new user-data folder on disk): `loadModel('<id>')` through the manifest, its shards from the release
 //      files route, one of them cut mid-way by a proxy (the load fails), then resumed with Range by the next load,
 //      verified and stored,
 //   3. run on WASM in Chromium, and
@@ -13,10 +13,10 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { writeTransformerModel } from '../scripts/onnx/transformer/writeTransformerModel';
 import { startAppServer } from '../test/helpers/appServer';
-import { launchChromium } from '../test/helpers/chromium';
+import { BASE_FLAGS, CHROMIUM_PATH } from '../test/helpers/chromium';
 import { startCuttingProxy } from '../test/helpers/cuttingProxy';
 
 const MB = 1e6;
@@ -102,7 +102,14 @@ try {
 
   const server = await startAppServer({ ONDEVICE_WORKERS: '1', ONDEVICE_RELEASE_EVAL_INTERVAL_MS: String(3_600_000) });
   const proxy = await startCuttingProxy(server.url);
-  const browser = await launchChromium();
+  // A fresh profile on disk, as a first-time visitor has: a non-persistent context keeps IndexedDB in memory,
+  // with a quota a few GB of model cannot fit.
+  const profile = join(dir, 'profile');
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: [...BASE_FLAGS, '--disable-gpu'],
+  });
   try {
     // 1. Publish, with the server's RSS sampled every 25 ms.
     const pid = server.process.pid!;
@@ -130,7 +137,6 @@ try {
     );
 
     // 2–3. A fresh profile loads it by id through the manifest; the first shard is cut at 40 %.
-    const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${proxy.url}/test-page.html`);
     const shard = `/v1/releases/${ID}/1/files/${set.files[0].location}`;
@@ -173,7 +179,7 @@ try {
     say(
       `load from the store: ${(again.ms / 1000).toFixed(1)} s (fromCache ${again.info?.fromCache}, ${refetched.length} file requests${again.info?.storeWarning ? `, store: ${again.info.storeWarning.code}` : ''}), run ${again.runMs?.toFixed(0)} ms`,
     );
-    await context.close();
+    await page.close();
 
     // 4. /v2 answers the stable version; the browser's logits must equal it.
     const data = Array.from({ length: 4 * set.hidden }, (_, i) => Math.sin(i / 3));
@@ -195,7 +201,7 @@ try {
     );
     if (!(worst <= 1e-3)) throw new Error(`the browser's answer differs from /v2's by ${worst}`);
   } finally {
-    await browser.close();
+    await context.close();
     await proxy.close();
     await server.stop();
   }
