@@ -11,6 +11,7 @@ import { build, type InlineConfig, type Rolldown } from 'vite';
 import { buildServiceWorker } from './buildServiceWorker';
 import { emitDeclarationsInBackground } from './emitDeclarations';
 import { writeIntegrity } from './writeIntegrity';
+import { ORT_WASM_FILE } from '../src/core/ortWasmFile';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
@@ -19,8 +20,8 @@ const ortDist = path.join(root, 'node_modules/onnxruntime-web/dist');
 // The files the lean bundles load at run time: plain SIMD-threaded build for WASM, the asyncify build
 // for onnxruntime-web/webgpu.
 export const ORT_FILES_BY_BACKEND = {
-  wasm: ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'],
-  webgpu: ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'],
+  wasm: ['ort-wasm-simd-threaded.mjs', ORT_WASM_FILE.wasm],
+  webgpu: ['ort-wasm-simd-threaded.asyncify.mjs', ORT_WASM_FILE.webgpu],
 } as const;
 export const ORT_FILES = [...ORT_FILES_BY_BACKEND.wasm, ...ORT_FILES_BY_BACKEND.webgpu];
 

@@ -1,7 +1,7 @@
 // How the digits trainer's fine-tuning recipe trades MNIST for the drifted field, over several seeds:
 //   npx tsx scripts/digits-finetune-sweep.ts [--epochs n] [--learning-rate x] [--schedule constant|cosine]
 //                                            [--field-repeat n] [--seeds 1,2,3,4]
-// It stands in for the acceptance test's job (test/retrain/endToEnd.test.ts) without the browser and the
+// It stands in for the acceptance test's job (test/acceptance/retrainEndToEnd.test.ts) without the browser and the
 // server: field = driftedDigits(500, 1, 'train'), the last 150 held back (as the job holds back the most recent
 // slice), the first 350 trained on with ~7 % of them left out per seed (as class balancing leaves some out),
 // fine-tuning v1 (models/trained/digits-1.onnx) on MNIST's training side + the field samples. The seed moves

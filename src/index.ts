@@ -1,6 +1,14 @@
 // The public API of ondevice. Everything not re-exported here is internal.
 export { loadModel, type LoadModelOptions, type ServerFallbackOptions } from './client/loadModel';
-export { Model, type RunOptions, type ModelBackend, type ModelLocation, type ModelInfo } from './client/Model';
+export {
+  Model,
+  type RunOptions,
+  type ModelBackend,
+  type ModelLocation,
+  type ModelInfo,
+  type ModelEventMap,
+  type WarmedUpDetail,
+} from './client/Model';
 export type { RunBatchOptions, BatchResult, BatchProgress } from './client/runBatch';
 export { OnDeviceError, ERROR_CODES, type ErrorCode, isOnDeviceError } from './core/OnDeviceError';
 export { configure, type OnDeviceConfig } from './client/configure';
@@ -19,6 +27,7 @@ export type {
   TensorTypes,
   TensorsOf,
   LoadInfo,
+  WarmupInputs,
 } from './core/protocol';
 export type { TensorSpec } from './core/schema/TensorSpec';
 export { defineOnDeviceModelElement, type OnDeviceModelElement, type OnDeviceModelElementEventMap } from './embed/OnDeviceModelElement';

@@ -7,6 +7,7 @@ import { configure, getConfig } from './client/configure';
 import type { Model } from './client/Model';
 import { liveWorkers, useWorkerFile, workerCount } from './client/workerPool';
 import type { RuntimeTestingApi } from './runtime/RuntimeTestingApi';
+import { startupTimeline } from './core/startupTimeline';
 import { installGlobals } from './embed/installGlobals';
 import { activeTelemetry } from './telemetry/telemetryClient';
 import { onLifecycle } from './core/lifecycle';
@@ -50,6 +51,13 @@ export const testing = {
   workerRunMs: () => [...workerRunMs],
   /** Per live worker (a model need not be loaded yet): whether onnxruntime's wasm runtime is up. */
   runtimeReady: () => Promise.all(liveWorkers().map((h) => h.call((api) => (api as RuntimeTestingApi).runtimeReady()))),
+  /** Whether the model's worker instantiated onnxruntime's wasm from the module this page compiled. */
+  runtimeFromPage: (model: Model) => testingCall(model, (api) => api.runtimeFromPage()),
+  /** The page's and each live worker's start-up marks and resource timings (bench/warmStart.ts lines them up). */
+  startupTimelines: async () => ({
+    page: startupTimeline(),
+    workers: await Promise.all(liveWorkers().map((h) => h.call((api) => (api as RuntimeTestingApi).startupTimeline()))),
+  }),
 };
 
 installGlobals({ __testing: testing });

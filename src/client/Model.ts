@@ -1,11 +1,11 @@
 import * as Comlink from 'comlink';
-import type { Backend, Feeds, LoadInfo, ModelSource, TensorTypes, TensorsOf, WarmedOn } from '../core/protocol';
+import type { Backend, Feeds, LoadInfo, ModelSource, TensorTypes, TensorsOf, WarmupInputs, WarmupReport } from '../core/protocol';
 import type { TensorSpec } from '../core/schema/TensorSpec';
 import { sampleFeeds } from '../core/sampleFeeds';
 import { transferablesOf } from '../core/transferablesOf';
 import { newId } from '../telemetry/newId';
 import { emitLifecycle, lifecycleObserved } from '../core/lifecycle';
-import { loadOnBackend, type LoadSettings } from './loadOnBackend';
+import { loadOnBackend, type LoadedOnBackend, type LoadSettings } from './loadOnBackend';
 import { OnDeviceError, deserializeError } from '../core/OnDeviceError';
 import { validateFeeds } from '../core/validateFeeds';
 import type { WorkerHandle } from './WorkerHandle';
@@ -22,8 +22,36 @@ export type ModelLocation = 'device' | 'server';
 /** `model.info`: the device's load details, or on the server `backend: 'server'`, `threads: 0` and the metadata request as `fetchMs`. */
 export type ModelInfo<B extends ModelBackend = ModelBackend> = Omit<LoadInfo, 'backend'> & { backend: B };
 
+/** `event.detail` of a model's `warmedup` event: what the warm-up ran, and on what. */
+export interface WarmedUpDetail {
+  /** Runs that passed inside the worker: the smoke run `loadModel` waited for, the background runs, and calls of the same dims. */
+  runs: number;
+  /** Their total time inside the worker (ms). */
+  ms: number;
+  /**
+   * What it ran on: `'caller'` (your `warmup` feeds), `'remembered'` (the input dims of an earlier load's first
+   * calls), `'sample'` (the registry's sample, or generated inputs), `'first-call'` (your first call's inputs,
+   * when the others did not suit the model).
+   */
+  on: WarmupInputs;
+  /** The input dims it warmed on. */
+  dims: Record<string, number[]>;
+}
+
+/** A model's events (`model.addEventListener(type, listener)`). */
+export interface ModelEventMap {
+  /** The WebGPU device was lost; the model was rebuilt on WASM (`detail.reason`, `model.fallbackReason`). */
+  backendlost: CustomEvent<{ reason: string }>;
+  /**
+   * The warm-up finished: the runs in the worker were steady (or their 1.5 s budget was spent), and
+   * `info.warmedUp` is now true. It continues after `loadModel` resolved, between calls; never fires with
+   * `warmup: false`.
+   */
+  warmedup: CustomEvent<WarmedUpDetail>;
+}
+
 /**
- * What `warmRealPath` may add to a load: runs through the real path while they fit in this many ms
+ * What `warmRealPath` may add: runs through the real path while they fit in this many ms
  * (at most REAL_PATH_MAX_RUNS), and none for a model whose run alone takes more than half of it.
  */
 const REAL_PATH_BUDGET_MS = 5;
@@ -85,6 +113,8 @@ export class Model<
   /** runBatch's extra sessions, each in a dedicated worker; undefined where one could not be loaded. */
   private replicas: Promise<{ handle: WorkerHandle; key: string } | undefined>[] = [];
   private disposed = false;
+  /** Calls made through `run` (the page's own warm-up runs are not calls). */
+  private calls = 0;
   private tail: Promise<unknown> = Promise.resolve();
   private crashEpoch = 0;
   private reloading: Promise<void> | undefined;
@@ -94,9 +124,7 @@ export class Model<
 
   /** @internal */
   constructor(
-    loaded:
-      | { handle: WorkerHandle; key: string; info: LoadInfo; fallbackReason?: string }
-      | { server: ServerSession; info: ModelInfo<'server'>; fallbackReason: string },
+    loaded: (LoadedOnBackend & { fallbackReason?: string }) | { server: ServerSession; info: ModelInfo<'server'>; fallbackReason: string },
     source: ModelSource,
     settings: LoadSettings,
     resolveUpdate?: (signal?: AbortSignal) => Promise<ModelSource>,
@@ -123,6 +151,35 @@ export class Model<
     this.handle = loaded.handle;
     this.key = loaded.key;
     this.watch(loaded.handle);
+    this.followWarmup(loaded);
+  }
+
+  override addEventListener<K extends keyof ModelEventMap>(
+    type: K,
+    listener: (this: Model<In, Out, B>, event: ModelEventMap[K]) => unknown,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  override addEventListener(type: string, listener: unknown, options?: boolean | AddEventListenerOptions): void {
+    super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
+  }
+
+  override removeEventListener<K extends keyof ModelEventMap>(
+    type: K,
+    listener: (this: Model<In, Out, B>, event: ModelEventMap[K]) => unknown,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  override removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  override removeEventListener(type: string, listener: unknown, options?: boolean | EventListenerOptions): void {
+    super.removeEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
   }
 
   /** Run the model. Feeds are `{ type, data, dims }` per input; results come back the same way. */
@@ -137,6 +194,7 @@ export class Model<
     const { signal, transfer = true } = options;
     const predictionId = options.predictionId ?? newId();
     if (signal?.aborted) throw new OnDeviceError('ABORTED', 'The run was aborted before it started');
+    if (report) this.calls++;
     // The server is stateless: calls overlap instead of queueing.
     if (this.server) return (await this.runOnServer(this.server, feeds, predictionId, signal)) as TensorsOf<Out>;
     const epoch = this.crashEpoch;
@@ -280,21 +338,39 @@ export class Model<
   }
 
   /**
-   * @internal loadModel, before it resolves: the warm-up's inputs once or twice more through the real
-   * path (this class, comlink, the worker's `run`, the outputs' copy and transfer), which the worker's
-   * own warm-up does not take, so that the first real call finds that code compiled. Not reported as
-   * inference; results and failures are dropped.
+   * When the worker's warm-up of `loaded` finished: the page's own warm-up runs (`warmRealPath`), then
+   * `info.warmedUp` and the `warmedup` event — unless the model was disposed or moved to another session meanwhile.
    */
-  async warmRealPath(warmedOn: WarmedOn | undefined, callerFeeds?: Feeds): Promise<void> {
-    if (!warmedOn || this.server || this.disposed || warmedOn.runMs > REAL_PATH_BUDGET_MS / 2) return;
+  private followWarmup(loaded: LoadedOnBackend): void {
+    const current = () => !this.disposed && this.key === loaded.key;
+    // Never rejects: a warm-up that does not finish simply never reports.
+    void loaded.warmedUp.then(async (report) => {
+      if (!current()) return;
+      await this.warmRealPath(report);
+      if (!current()) return;
+      this.info.warmedUp = true;
+      const { runs, ms, on, dims } = report;
+      this.dispatchEvent(new CustomEvent<WarmedUpDetail>('warmedup', { detail: { runs, ms, on, dims } }));
+    });
+  }
+
+  /**
+   * The warm-up's inputs once or twice more through the real path (this class, the run port, the worker's
+   * `run`, the outputs' copy and transfer), which the worker's own warm-up does not take, so that the first
+   * call finds that code compiled — unless calls already took it. Not reported as inference; results and
+   * failures are dropped. A call made meanwhile waits for one such run (at most REAL_PATH_BUDGET_MS / 2).
+   */
+  private async warmRealPath(report: WarmupReport): Promise<void> {
+    if (this.server || this.disposed || this.calls > 0 || report.on === 'first-call' || report.lastRunMs > REAL_PATH_BUDGET_MS / 2) return;
+    const callerFeeds = report.on === 'caller' && typeof this.settings.warmup === 'object' ? this.settings.warmup : undefined;
     const started = performance.now();
     // Enough runs for the path's functions to be compiled past the interpreter, within the budget. The
     // first is the slow one (cold code); the next ones take about the worker's warm run plus the trip.
-    for (let i = 0; i < REAL_PATH_MAX_RUNS && performance.now() - started + warmedOn.runMs <= REAL_PATH_BUDGET_MS; i++) {
+    for (let i = 0; i < REAL_PATH_MAX_RUNS && performance.now() - started + report.lastRunMs <= REAL_PATH_BUDGET_MS; i++) {
+      if (this.calls > 0) return;
       // The caller's feeds are theirs: copied, never transferred.
-      const feeds = warmedOn.caller && callerFeeds ? callerFeeds : sampleFeeds(this.inputs, warmedOn);
-      const transfer = !(warmedOn.caller && callerFeeds);
-      const ok = await this.runOnce(feeds as TensorsOf<In>, { transfer }, false).then(
+      const feeds = callerFeeds ?? sampleFeeds(this.inputs, report);
+      const ok = await this.runOnce(feeds as TensorsOf<In>, { transfer: !callerFeeds }, false).then(
         () => true,
         () => false,
       );
@@ -520,7 +596,7 @@ export class Model<
     return this.backend as Backend;
   }
 
-  private adopt(loaded: { handle: WorkerHandle; key: string; info: LoadInfo }): void {
+  private adopt(loaded: LoadedOnBackend): void {
     if (this.disposed) {
       releaseFromWorker(loaded.handle, loaded.key);
       return;
@@ -529,6 +605,7 @@ export class Model<
     this.key = loaded.key;
     this.info = loaded.info as ModelInfo<B>;
     this.watch(loaded.handle);
+    this.followWarmup(loaded);
   }
 }
 

@@ -3,6 +3,7 @@ import type { Feeds, RunPortReply, RunPortRequest, RunResult, RuntimeWorkerApi, 
 import { WorkerLink } from '../core/WorkerLink';
 import { transferablesOf } from '../core/transferablesOf';
 import { createRuntimeWorker } from './createRuntimeWorker';
+import { markStartup } from '../core/markStartup';
 
 let nextId = 1;
 
@@ -26,6 +27,7 @@ export class WorkerHandle {
         `the worker crashed: ${event.message || `uncaught error (could ${workerUrl} not be loaded? check configure({ baseUrl }) and CSP; or out of memory)`}`,
       details: { workerId: this.id },
     });
+    markStartup('worker-created', config.bundle);
     const channel = new MessageChannel();
     this.runPort = channel.port1;
     this.runPort.onmessage = (event: MessageEvent<RunPortReply>) => {

@@ -12,6 +12,8 @@ import { defaultThreads } from './workerPool';
 import { assertDeviceCanTry } from './assertDeviceCanTry';
 import { ServerSession } from './ServerSession';
 import { installId } from '../telemetry/installId';
+import { markStartup } from '../core/markStartup';
+import { requestGpuAdapter } from '../core/requestGpuAdapter';
 
 export interface LoadModelOptions {
   /** 'auto' (default): WebGPU when it works for this model, else WASM, with the reason recorded. */
@@ -22,10 +24,12 @@ export interface LoadModelOptions {
   onProgress?: (progress: Progress) => void;
   signal?: AbortSignal;
   /**
-   * Run the model a few times after loading so the first real call is fast (default true: on generated
-   * sample inputs). Pass feeds to warm up on your own inputs (they are copied, not transferred). A model
-   * the warm-up inputs do not suit loads anyway, quietly, and is warmed in the background on the shape
-   * of its first real call (`model.info.warmedUp` says which happened).
+   * Run the model until its runs are steady, so that calls are fast from the first (default true: on the input
+   * dims of an earlier load's first calls, else on generated sample inputs). Pass feeds to warm up on your own
+   * inputs (they are copied, not transferred). `loadModel` waits for one smoke run only; the rest continues in
+   * the worker between calls (a call waits at most for one warm-up run), and the model's `warmedup` event and
+   * `info.warmedUp` say when it is done. A model the warm-up inputs do not suit loads anyway, quietly, and is
+   * warmed on the inputs of its first call.
    */
   warmup?: boolean | Feeds;
   /** A download that sends no bytes for this long fails with TIMEOUT (default 30 000 ms). */
@@ -110,6 +114,9 @@ export async function loadModel<In extends TensorTypes = TensorTypes, Out extend
   if (typeof warmup !== 'boolean' && (typeof warmup !== 'object' || warmup === null || Array.isArray(warmup))) {
     throw new OnDeviceError('INVALID_INPUT', 'warmup must be true, false or feeds ({ [input]: { type, data, dims } })');
   }
+  // `auto` where this page has no WebGPU adapter: straight to WASM (a WebGPU worker would find none either).
+  // Asked now, while the model reference resolves; never rejects.
+  const webGpu = preference === 'auto' ? requestGpuAdapter() : undefined;
   let modelId: string | undefined;
   const telemetry = options.telemetry === false ? undefined : (options.telemetry ?? getConfig().telemetry);
   if (telemetry) telemetryFor(telemetry);
@@ -145,7 +152,11 @@ export async function loadModel<In extends TensorTypes = TensorTypes, Out extend
     let fallbackReason: string | undefined;
     let loaded;
     try {
-      if (preference === 'auto') {
+      const noWebGpu = await webGpu?.then((found) => (found.ok ? undefined : found.reason));
+      if (preference === 'auto' && noWebGpu !== undefined) {
+        fallbackReason = `WebGPU unavailable: ${noWebGpu}`;
+        loaded = await loadOnBackend(resolved, 'wasm', settings);
+      } else if (preference === 'auto') {
         try {
           loaded = await loadOnBackend(resolved, 'webgpu', settings);
         } catch (error) {
@@ -175,10 +186,9 @@ export async function loadModel<In extends TensorTypes = TensorTypes, Out extend
       settings,
       followsReleases ? (signal) => resolveSource(source, { signal, fresh: true }) : undefined,
     );
-    // The first real call should find the page → worker → page path warm, not only the session.
-    await model.warmRealPath(loaded.warmedOn, typeof warmup === 'object' ? warmup : undefined);
     // Stored models should survive storage pressure; fire-and-forget (only pages may ask).
     if (settings.store?.enabled && typeof window !== 'undefined') void requestPersistentStorage();
+    markStartup('loaded', resolved.id);
     emitLifecycle({
       type: 'model_load',
       modelId: resolved.id,

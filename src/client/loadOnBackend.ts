@@ -1,5 +1,5 @@
 import * as Comlink from 'comlink';
-import type { Backend, Feeds, LoadInfo, ModelSource, Progress, StoreOptions, WarmedOn, WebGpuOptions } from '../core/protocol';
+import type { Backend, Feeds, LoadInfo, ModelSource, Progress, StoreOptions, WarmupReport, WebGpuOptions } from '../core/protocol';
 import { explainThreads } from './explainThreads';
 import { OnDeviceError, deserializeError } from '../core/OnDeviceError';
 import type { WorkerHandle } from './WorkerHandle';
@@ -21,19 +21,31 @@ export interface LoadSettings {
 
 let nextKey = 1;
 
+/** A model loaded in a worker. `warmedUp` resolves when the worker's warm-up finished; never when it was off or did not pass. */
+export interface LoadedOnBackend {
+  handle: WorkerHandle;
+  key: string;
+  info: LoadInfo;
+  warmedUp: Promise<WarmupReport>;
+}
+
 /** Load a session for `source` in a worker running `backend` (the shared one, or with `dedicated` a worker of its own). */
 export async function loadOnBackend(
   source: ModelSource,
   backend: Backend,
   settings: LoadSettings,
   placement: { dedicated?: boolean } = {},
-): Promise<{ handle: WorkerHandle; key: string; info: LoadInfo; warmedOn?: WarmedOn }> {
+): Promise<LoadedOnBackend> {
   const { signal } = settings;
   if (signal?.aborted) throw new OnDeviceError('ABORTED', 'Loading was aborted');
   const handle = await acquireWorker(backend, settings.threads, placement);
   const key = `${source.id}#${nextKey++}`;
   handle.models.add(key);
   const progress = settings.onProgress ? Comlink.proxy(settings.onProgress) : undefined;
+  let reportWarmedUp!: (report: WarmupReport) => void;
+  const warmedUp = new Promise<WarmupReport>((resolve) => (reportWarmedUp = resolve));
+  // Without a warm-up the worker never calls back, so there is no callback (nor its MessagePort) to keep.
+  const onWarmedUp = settings.warmup === false ? undefined : Comlink.proxy((report: WarmupReport) => reportWarmedUp(report));
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
     onAbort = () => {
@@ -61,13 +73,13 @@ export async function loadOnBackend(
             webgpu: settings.webgpu,
           },
           progress,
+          onWarmedUp,
         ),
       ),
       aborted,
     ]);
     if (!result.ok) throw deserializeError(result.error);
-    const { warmedOn, ...info } = result.value;
-    return { handle, key, info: explainThreads(info, settings.threads), warmedOn };
+    return { handle, key, info: explainThreads(result.value, settings.threads), warmedUp };
   } catch (error) {
     releaseFromWorker(handle, key);
     throw error;

@@ -2,6 +2,8 @@ import type { Backend, WorkerConfig } from '../core/protocol';
 import { getConfig } from './configure';
 import { OnDeviceError, deserializeError } from '../core/OnDeviceError';
 import { WorkerHandle } from './WorkerHandle';
+import { markStartup } from '../core/markStartup';
+import { compileRuntime, forgetCompiledRuntime } from './compileRuntime';
 
 // Workers are shared by models with the same bundle and thread count (onnxruntime-web fixes both
 // when a worker creates its first session) and terminated when their last model is released.
@@ -46,15 +48,27 @@ export async function acquireWorker(bundle: Backend, threads: number, options: {
   handle.onDead(() => {
     all.delete(handle);
     if (pool.get(poolKey) === handle) pool.delete(poolKey);
+    // The page's compiled runtime lives as long as a worker of its bundle does.
+    if (![...all].some((h) => h.alive && h.config.bundle === bundle)) forgetCompiledRuntime(config.ortBaseUrl, bundle);
   });
   if (!options.dedicated) pool.set(poolKey, handle);
+  // onnxruntime's wasm is compiled here, on the page (src/client/compileRuntime.ts), while the worker starts.
+  // WebGPU's 27 MB only once the worker has its device: a load that cannot run there needs none.
+  const compiling = bundle === 'wasm' ? compileRuntime(config.ortBaseUrl, bundle) : undefined;
+  void compiling?.then((module) => module && markStartup('runtime-compiled', bundle));
   const init = (async () => {
     const result = await handle.call((api) => api.init(config));
     if (!result.ok) {
       handle.terminate('worker initialisation failed');
       throw deserializeError(result.error);
     }
+    markStartup('worker-ready', bundle);
   })();
+  // Fire-and-forget: a worker that died meanwhile has no runtime to start.
+  void init
+    .then(() => compiling ?? compileRuntime(config.ortBaseUrl, bundle))
+    .then((module) => handle.call((api) => api.startRuntime(module)))
+    .catch(() => undefined);
   initialised.set(handle, init);
   await init;
   return handle;

@@ -198,11 +198,12 @@ export interface LoadInfo {
   /** The external data files the session was given (location and bytes); absent for a single-file model. */
   dataFiles?: { location: string; bytes: number }[];
   fromCache: boolean;
-  /** Milliseconds: fetch (or store read), session creation, warm-up. */
+  /** Milliseconds: fetch (or store read), session creation, and the warm-up `loadModel` waited for (its smoke run). */
   timings: { fetchMs: number; sessionMs: number; warmupMs: number };
   /**
-   * Whether the warm-up runs passed. false when warm-up was off, or when the inputs it used did not
-   * suit the model: the model is then warmed in the background on its first real input shape.
+   * Whether the warm-up finished. It continues in the worker after `loadModel` resolved, between calls, and
+   * turns true with the model's `warmedup` event. Stays false when warm-up is off, and until the first real
+   * call when the warm-up inputs did not suit the model (it is then warmed on that call's inputs).
    */
   warmedUp?: boolean;
   threads: number;
@@ -224,17 +225,28 @@ export interface LoadInfo {
 export type Result<T> = { ok: true; value: T } | { ok: false; error: SerializedError };
 
 /**
- * What a load's warm-up ran on, when it passed (internal, never in `model.info`): the page runs the
- * same inputs once more through the real path (page → worker → page) before the load resolves, so the
- * first real call finds that code warm. `caller`: the warm-up ran on the caller's `warmup` feeds.
+ * What a warm-up ran on: the caller's `warmup` feeds, the input dims of an earlier load's first calls
+ * (remembered per model version), the registry's sample or generated inputs, or the first real call's inputs.
  */
-export interface WarmedOn {
-  /** The warm-up's input dims and constant fills: `sampleFeeds(inputs, { dims, fill })` rebuilds its inputs. */
+export type WarmupInputs = 'caller' | 'remembered' | 'sample' | 'first-call';
+
+/**
+ * The worker's report when a model's warm-up finished (its runs were steady, or its 1.5 s of runs were
+ * spent): the page then sets `info.warmedUp` and fires `warmedup`. The warm-up continues in the worker
+ * after `loadModel` resolved, between calls.
+ */
+export interface WarmupReport {
+  /** Warm-up runs that passed, the smoke run included (and calls of the same dims, which warm the same code). */
+  runs: number;
+  /** Their total time inside the worker (ms). */
+  ms: number;
+  on: WarmupInputs;
+  /** The input dims it warmed on. */
   dims: Record<string, number[]>;
+  /** Constant fills of generated inputs: with `dims`, `sampleFeeds` rebuilds them (the page's own warm-up runs). */
   fill?: Record<string, number>;
-  caller?: boolean;
   /** The last warm-up run inside the worker (ms). */
-  runMs: number;
+  lastRunMs: number;
 }
 
 /** A failed run hands its feeds back (transferred) so the caller can retry elsewhere, e.g. after a device loss. */
@@ -266,7 +278,16 @@ export interface WorkerMemory {
 /** The runtime worker's API, exposed with comlink. Every method resolves; failures are values. */
 export interface RuntimeWorkerApi {
   init(config: WorkerConfig): Promise<Result<{ threads: number; crossOriginIsolated: boolean }>>;
-  load(request: LoadRequest, onProgress?: (p: Progress) => void): Promise<Result<LoadInfo & { warmedOn?: WarmedOn }>>;
+  /**
+   * Start onnxruntime's wasm runtime (sessions wait for it): from `module` when the page compiled the wasm
+   * (src/client/compileRuntime.ts), else from its own fetch. Called once, right after `init`.
+   */
+  startRuntime(module?: WebAssembly.Module): Promise<void>;
+  /**
+   * Create the session and, unless `warmup` is false, smoke-run it once; resolves then. The rest of the warm-up
+   * continues between calls, and `onWarmedUp` is called once when it finished (never when it was off or failed).
+   */
+  load(request: LoadRequest, onProgress?: (p: Progress) => void, onWarmedUp?: (report: WarmupReport) => void): Promise<Result<LoadInfo>>;
   /** Stop the load of `key` where it is (download, session creation, warm-up); its `load` resolves ABORTED. */
   abortLoad(key: string): Promise<void>;
   run(key: string, feeds: Feeds): Promise<RunResult>;

@@ -17,14 +17,24 @@ export interface SampleHint {
  */
 export function sampleFeeds(inputs: TensorSpec[], hint: SampleHint = {}, freeDim = 1): Feeds {
   const feeds: Feeds = {};
+  const allDims = sampleDims(inputs, hint, freeDim);
   for (const spec of inputs) {
-    const dims = ownValue(hint.dims, spec.name) ?? spec.shape.map((d, i) => (isFixedDim(d) && d > 0 ? d : i === 0 ? 1 : freeDim));
+    const dims = allDims[spec.name];
     const size = dims.reduce((a, b) => a * b, 1);
     const fill = ownValue(hint.fill, spec.name);
     // The type/array pairing is makeArray's switch; TypeScript cannot follow it through spec.type.
     feeds[spec.name] = { type: spec.type, dims, data: makeArray(spec.type, size, fill) } as TensorData;
   }
   return feeds;
+}
+
+/** The dims `sampleFeeds` gives each input, without making the data. */
+export function sampleDims(inputs: TensorSpec[], hint: SampleHint = {}, freeDim = 1): Record<string, number[]> {
+  const dims: Record<string, number[]> = {};
+  for (const spec of inputs) {
+    dims[spec.name] = ownValue(hint.dims, spec.name) ?? spec.shape.map((d, i) => (isFixedDim(d) && d > 0 ? d : i === 0 ? 1 : freeDim));
+  }
+  return dims;
 }
 
 function makeArray(type: ElementType, size: number, fill?: number): TensorArray {

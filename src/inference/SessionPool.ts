@@ -14,7 +14,7 @@ export interface SessionPoolOptions {
   queueLimit: number;
   /** onnxruntime intra-op threads per session. Default 1 (parallelism comes from the processes). */
   threadsPerWorker?: number;
-  /** Bound on one run; a model not yet loaded in the process also gets its load time (sandbox limits). Default 60 s. */
+  /** Bound on one run, from the moment its model is loaded (loading has its own limit, `sandbox`). Default 60 s. */
   runTimeoutMs?: number;
   /** Largest encoded response body. Default 64 MiB. */
   maxResponseBytes?: number;

@@ -29,7 +29,7 @@ export interface InferenceServerOptions {
   /** Largest request body. Default 64 MiB. */
   maxBodyBytes?: number;
   bodyTimeoutMs?: number;
-  /** Bound on one run (504 TIMEOUT past it; the process is killed and replaced). Default 60 s. */
+  /** Bound on one run once its model is loaded (504 TIMEOUT past it; the process is killed and replaced). Default 60 s. */
   runTimeoutMs?: number;
   /** Largest response body (413 RESPONSE_TOO_LARGE past it, decided before encoding). Default 64 MiB. */
   maxResponseBytes?: number;

@@ -16,8 +16,9 @@ const CHUNK = 65_536;
 /**
  * The `$inference_response`: JSON, or JSON followed by binary tensor data (with `Inference-Header-Content-Length`)
  * when any selected output asked for binary. A body over `maxBytes` is refused with HttpError 413 RESPONSE_TOO_LARGE,
- * decided before encoding from the tensor sizes (binary data exactly, JSON at least two bytes a value), and JSON
- * text that still grows past it stops being written at once.
+ * decided before encoding from the tensor sizes: binary data exactly; JSON at least two bytes a value, or an
+ * estimate from up to 4,096 values spread over each output that passes it by more than a quarter. JSON text that
+ * still grows past it (near the limit, or values the sample missed) stops being written at once.
  */
 export function encodeInferResponse(
   response: { modelName: string; modelVersion: string | undefined; id: string | undefined },
@@ -27,6 +28,9 @@ export function encodeInferResponse(
 ): EncodedResponse {
   const least = selection.reduce((n, { name, binary }) => n + leastBytes(outputs[name], binary), 0);
   if (least > maxBytes) throw tooLarge(`at least ${least}`, maxBytes);
+  const estimate = selection.reduce((n, { name, binary }) => n + estimatedBytes(outputs[name], binary), 0);
+  // Only an estimate clearly over refuses early: one near the limit is left to the exact count while writing.
+  if (estimate > ESTIMATE_MARGIN * maxBytes) throw tooLarge(`about ${estimate}`, maxBytes);
   const binaries: Uint8Array[] = [];
   const dataTexts: string[] = [];
   let budget = maxBytes;
@@ -80,6 +84,21 @@ function leastBytes(tensor: TensorData, binary: boolean): number {
   if (binary && tensor.type !== 'string') return (tensor.data as ArrayBufferView).byteLength;
   if (tensor.type === 'string') return (tensor.data as string[]).reduce((n, s) => n + s.length + 3, 2);
   return 2 * tensor.data.length + 1;
+}
+
+/** Values sampled for the size estimate, spread evenly over the output. */
+const SAMPLE = 4096;
+const ESTIMATE_MARGIN = 1.25;
+
+/** An output's size in the body: binary exactly, JSON text from a sample of its values written out. */
+function estimatedBytes(tensor: TensorData, binary: boolean): number {
+  const count = tensor.data.length;
+  if ((binary && tensor.type !== 'string') || tensor.type === 'string' || count <= 1) return leastBytes(tensor, binary);
+  const step = Math.max(1, Math.floor(count / SAMPLE));
+  let sampled = 0;
+  let chars = 0;
+  for (let i = 0; i < count && sampled < SAMPLE; i += step, sampled++) chars += chunkText(tensor, i, i + 1).length + 1;
+  return Math.ceil((chars / sampled) * count) + 1;
 }
 
 /** The JSON array of a tensor's values, written in chunks; undefined as soon as it would pass `budget` characters. */

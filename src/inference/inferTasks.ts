@@ -4,6 +4,7 @@ import { loadModel } from '../node/loadModel';
 import { loadOrt } from '../node/loadOrt';
 import type { Model } from '../node/Model';
 import type { ModelEntry } from '../registry/ModelEntry';
+import { reportRunning } from '../sandbox/reportRunning';
 import { encodeInferResponse } from './encodeInferResponse';
 import type { EncodedPart, InferArgs, InferResult } from './inferProtocol';
 import { splitRows } from './splitRows';
@@ -31,6 +32,7 @@ export const tasks = {
   /** Load `entry` on first use (verified against its sha256), run it, and encode each part's answer. */
   async infer(a: InferArgs): Promise<InferResult> {
     const model = await modelFor(a.entry, a.modelsDir, a.threads);
+    reportRunning(); // loading (its own limit) is over: the run timeout counts from here
     const t0 = performance.now();
     const outputs = await model.run(a.feeds);
     const ms = performance.now() - t0;

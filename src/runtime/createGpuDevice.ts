@@ -1,4 +1,6 @@
 /// <reference types="@webgpu/types" />
+import { requestGpuAdapter } from '../core/requestGpuAdapter';
+
 export interface GpuContext {
   device: GPUDevice;
   adapter: { vendor: string; architecture: string; device: string; description: string };
@@ -20,15 +22,9 @@ const FEATURES = ['shader-f16', 'subgroups', 'timestamp-query'] as const;
 
 /** Returns the device, or a reason why WebGPU cannot be used here. */
 export async function createGpuDevice(): Promise<{ ok: true; value: GpuContext } | { ok: false; reason: string }> {
-  const gpu = (globalThis.navigator as Navigator & { gpu?: GPU }).gpu;
-  if (!gpu) return { ok: false, reason: 'navigator.gpu is missing (WebGPU not supported or disabled in this browser)' };
-  let adapter: GPUAdapter | null;
-  try {
-    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  } catch (error) {
-    return { ok: false, reason: `requestAdapter failed: ${(error as Error).message}` };
-  }
-  if (!adapter) return { ok: false, reason: 'no WebGPU adapter available (blocklisted GPU or no GPU)' };
+  const found = await requestGpuAdapter();
+  if (!found.ok) return found;
+  const { adapter } = found;
   const requiredLimits: Record<string, number> = {};
   for (const name of LIMITS) requiredLimits[name] = adapter.limits[name] as number;
   const requiredFeatures = FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];

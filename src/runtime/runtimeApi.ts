@@ -15,12 +15,11 @@ import type {
   RunPortRequest,
   RunResult,
   RuntimeWorkerApi,
-  WarmedOn,
+  WarmupReport,
   WorkerConfig,
   WorkerMemory,
 } from '../core/protocol';
 import type { TensorSpec } from '../core/schema/TensorSpec';
-import { sampleFeeds } from '../core/sampleFeeds';
 import { normalizeDim } from '../core/normalizeDim';
 import { transferablesOf } from '../core/transferablesOf';
 import { fromOrtTensor, toOrtFeeds } from './tensors';
@@ -29,7 +28,11 @@ import { modelBytes } from './modelBytes';
 import type { StoreLoadResult } from '../cache/loadThroughStore';
 import { wasmHeapBytes } from './trackWasmMemory';
 import { startWasmRuntime } from './startWasmRuntime';
-import { isWarmedUp } from './isWarmedUp';
+import { SessionWarmup } from './SessionWarmup';
+import { warmupCandidates } from './warmupCandidates';
+import { warmupMemory, type WarmupRecord } from '../cache/warmupMemory';
+import { storeKeyOf } from '../cache/storeKeyOf';
+import { markStartup } from '../core/markStartup';
 import { destroyGpuFeeds, uploadGpuFeeds, type GpuFeeds } from './gpuFeeds';
 
 interface Entry {
@@ -37,13 +40,10 @@ interface Entry {
   session: InferenceSession;
   inputs: TensorSpec[];
   outputs: TensorSpec[];
-  /** Warm-up ran, or was not wanted. Else the first real run's inputs warm the session in the background. */
-  warm: boolean;
-  /** The session is busy with a warm-up run (a session is not re-entrant): real runs wait for it. */
-  warming?: Promise<unknown>;
-  /** Real runs waiting or running; a background warm-up stops as soon as one arrives. */
-  pendingRuns: number;
-  warmupRuns: number;
+  /** The rest of the warm-up, between calls (calls wait for its run in flight: a session is not re-entrant). */
+  warmup: SessionWarmup;
+  /** The page's `onWarmedUp` callback until it was called (a comlink proxy: released then, or with the session). */
+  onWarmedUp?: (report: WarmupReport) => void;
   /** Calls of `run` this session answered (the test hooks count them). */
   runs: number;
   /** Inputs must be GPU buffers (WebGPU graph capture); they are held here between runs. */
@@ -61,22 +61,16 @@ let gpu: GpuContext | undefined;
 let deviceLostReason: string | undefined;
 let deviceLost: Promise<string> | undefined;
 const deviceLostCallbacks = new Map<string, (reason: string) => void>();
-/** onnxruntime's wasm, started at `init` so that it compiles while the first model downloads. */
+/** onnxruntime's wasm, started right after `init` so that it compiles while the first model downloads. */
 let runtimeStart: Promise<{ ok: boolean; ms: number }> | undefined;
+/** The page's compiled wasm module (or none: compile here), offered once by `startRuntime`. */
+let offerRuntimeModule: (module: WebAssembly.Module | undefined) => void = () => undefined;
+const offeredRuntimeModule = new Promise<WebAssembly.Module | undefined>((resolve) => (offerRuntimeModule = resolve));
 let runtimeReady = false;
+/** Whether the runtime was instantiated from the page's compiled module (the test hooks ask). */
+let runtimeFromPage = false;
 const sessions = new Map<string, Entry>();
 const loading = new Map<string, AbortController>();
-
-const WARMUP_BUDGET_MS = 1500;
-/**
- * Symbolic dims past the batch dim, tried in turn when a model has no sample hint (loaded by URL):
- * 32 first, because many vision models need multiples of 32 and a 1-pixel input warms little of the
- * code a real input runs; then 1.
- */
-const FREE_DIM_GUESSES = [32, 1];
-// Warm-up runs are expected to fail for some models (a generated sample that does not suit them);
-// onnxruntime would print each kernel error on the page's console. 4 = fatal only.
-const QUIET: InferenceSession.RunOptions = { logSeverityLevel: 4 };
 
 function fail(
   error: unknown,
@@ -107,19 +101,26 @@ async function init(next: WorkerConfig): Promise<Result<{ threads: number; cross
       gpu = created.value;
       deviceLost = gpu.device.lost.then((info) => {
         deviceLostReason = `${info.reason}: ${info.message}`;
+        for (const entry of sessions.values()) entry.warmup.stop();
         for (const cb of deviceLostCallbacks.values()) cb(deviceLostReason);
         deviceLostCallbacks.clear();
         return deviceLostReason;
       });
     }
     ort = await loadOrt(next.bundle, next.ortBaseUrl, threads);
+    markStartup('ort-imported');
     if (gpu) ort.env.webgpu.device = gpu.device as never;
     config = { ...next, threads };
     // Fire-and-forget here; the first load awaits it before creating its session.
-    runtimeStart = startWasmRuntime(ort, next.bundle).then((started) => {
-      runtimeReady = started.ok;
-      return started;
-    });
+    const loaded = ort;
+    runtimeStart = offeredRuntimeModule
+      .then((module) => startWasmRuntime(loaded, next.bundle, module))
+      .then((started) => {
+        runtimeReady = started.ok;
+        runtimeFromPage = started.fromPage;
+        markStartup('wasm-ready');
+        return started;
+      });
     return { ok: true, value: { threads, crossOriginIsolated: self.crossOriginIsolated } };
   } catch (error) {
     return fail(error, 'BACKEND_UNAVAILABLE', `Could not start onnxruntime-web (${next.bundle})`);
@@ -148,14 +149,27 @@ function aborted(id: string): { ok: false; error: ReturnType<typeof serializeErr
   return { ok: false, error: new OnDeviceError('ABORTED', `Loading ${id} was aborted`).toJSON() };
 }
 
-async function load(request: LoadRequest, onProgress?: (p: Progress) => void): Promise<Result<LoadInfo & { warmedOn?: WarmedOn }>> {
+async function load(
+  request: LoadRequest,
+  onProgress?: (p: Progress) => void,
+  onWarmedUp?: (report: WarmupReport) => void,
+): Promise<Result<LoadInfo>> {
+  markStartup('load', request.source.id);
   const controller = new AbortController();
   loading.set(request.key, controller);
   try {
-    return await loadSession(request, controller.signal, onProgress);
+    const result = await loadSession(request, controller.signal, onProgress, onWarmedUp);
+    // A session that did not load will never call back: let the page's end of the callback go.
+    if (!result.ok) releaseCallback(onWarmedUp);
+    return result;
   } finally {
     loading.delete(request.key);
   }
+}
+
+/** Close a comlink callback proxy (its MessagePort), if it is one. */
+function releaseCallback(callback: unknown): void {
+  (callback as Partial<Record<typeof Comlink.releaseProxy, () => void>> | undefined)?.[Comlink.releaseProxy]?.();
 }
 
 async function abortLoad(key: string): Promise<void> {
@@ -166,12 +180,20 @@ async function loadSession(
   request: LoadRequest,
   signal: AbortSignal,
   onProgress?: (p: Progress) => void,
-): Promise<Result<LoadInfo & { warmedOn?: WarmedOn }>> {
+  onWarmedUp?: (report: WarmupReport) => void,
+): Promise<Result<LoadInfo>> {
   if (!ort || !config) return fail(new Error('worker not initialised'), 'MODEL_LOAD_FAILED', 'load');
   if (deviceLostReason) {
     return { ok: false, error: new OnDeviceError('BACKEND_LOST', `WebGPU device lost: ${deviceLostReason}`).toJSON() };
   }
   const t0 = performance.now();
+  const wanted = request.warmup !== false;
+  // The warm-up memory of this model version (the dims of an earlier load's first calls), read while the session
+  // is made. Kept with the model store: `cache: false` remembers nothing.
+  const memoryKey = wanted && request.store?.enabled ? storeKeyOf(request.source) : undefined;
+  const memoryRead: Promise<WarmupRecord | undefined> = memoryKey
+    ? warmupMemory.read(memoryKey).catch(() => undefined)
+    : Promise.resolve(undefined);
   // On WASM the model's pre-optimised copy when it has one; a copy the server does not have, or that fails its sha256
   // or does not open, leaves the original (verified like any bytes) to load, and says why in `optimizedError`. A
   // network failure is the load's, as for any download (the stored part of the copy resumes next time).
@@ -194,52 +216,41 @@ async function loadSession(
   const inputs = served.inputs ?? metadataOf(session, session.inputNames, 'input');
   const outputs = served.outputs ?? metadataOf(session, session.outputNames, 'output');
   const t2 = performance.now();
-  // Warm-up doubles as the smoke run that decides whether WebGPU really works for this model.
-  const wanted = request.warmup !== false;
-  let warmedUp = false;
-  let warmedOn: WarmedOn | undefined;
+  const memory = await memoryRead;
+  const entryKey = request.key;
+  const warmup = new SessionWarmup({
+    run: (feeds) => runQuietly(session, inputsOnGpu, feeds),
+    wanted,
+    memoryKey,
+    remembered: memory?.shapes,
+    onDone: (report) => {
+      const entry = sessions.get(entryKey);
+      if (entry?.warmup !== warmup || !entry.onWarmedUp) return;
+      entry.onWarmedUp(report);
+      releaseCallback(entry.onWarmedUp);
+      entry.onWarmedUp = undefined;
+    },
+  });
+  // Before the load resolves: one smoke run. On WebGPU it decides that the backend works for this model (and with
+  // graph capture it is the capture run), so it runs even with `warmup: false`. The rest of the warm-up continues
+  // between calls once the load resolved. On WASM inputs that do not suit the model leave the session as it is:
+  // it is then warmed on its first call's inputs.
   let warmupMs = 0;
   if (wanted || request.backend === 'webgpu') {
-    // Generating the sample is part of the attempt: metadata it cannot make inputs from fails like a bad sample.
-    // WebGPU keeps its one small smoke input (SwiftShader is slow); WASM may guess larger free dims first.
-    const guesses =
-      typeof request.warmup === 'object'
-        ? [() => request.warmup as Feeds]
-        : served.sample?.dims || request.backend === 'webgpu'
-          ? [() => sampleFeeds(inputs, served.sample)]
-          : FREE_DIM_GUESSES.map((freeDim) => () => sampleFeeds(inputs, served.sample, freeDim));
-    for (const [attempt, guess] of guesses.entries()) {
-      try {
-        const feeds = guess();
-        const runMs: number[] = [];
-        while (!signal.aborted && performance.now() - t2 < WARMUP_BUDGET_MS) {
-          const started = performance.now();
-          const out = await session.run(await ortFeedsOf(inputsOnGpu, feeds), QUIET);
-          runMs.push(performance.now() - started);
-          for (const t of Object.values(out)) t.dispose();
-          if (!wanted || isWarmedUp(runMs)) break;
-        }
-        // A later guess may find the budget already spent by a failed one: no run, not warm.
-        warmedUp = wanted && runMs.length > 0;
-        if (warmedUp) {
-          const dims = Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, [...t.dims]]));
-          const caller = typeof request.warmup === 'object';
-          warmedOn = { dims, fill: caller ? undefined : served.sample?.fill, caller, runMs: runMs[runMs.length - 1] };
-        }
-        break;
-      } catch (error) {
-        destroyGpuFeeds(inputsOnGpu.held);
-        inputsOnGpu.held = undefined;
-        if (attempt < guesses.length - 1) continue;
-        if (request.backend === 'webgpu') {
-          await session.release().catch(() => undefined);
-          return fail(error, 'BACKEND_UNAVAILABLE', `WebGPU smoke run failed for ${request.source.id}`);
-        }
-        // On WASM a failing warm-up means these inputs do not suit the model (e.g. a dim that must be a
-        // multiple of 32); the session itself is fine. It is warmed on its first real inputs instead.
-      }
-    }
+    const { candidates, extras } = warmupCandidates({
+      warmup: request.warmup,
+      backend: request.backend,
+      inputs,
+      sample: served.sample,
+      memory,
+    });
+    const smoke = await warmup.smoke(candidates, extras);
     warmupMs = performance.now() - t2;
+    markStartup('smoke-run', request.source.id);
+    if (!smoke.ok && request.backend === 'webgpu') {
+      await session.release().catch(() => undefined);
+      return fail(smoke.error ?? new Error('no inputs to run'), 'BACKEND_UNAVAILABLE', `WebGPU smoke run failed for ${request.source.id}`);
+    }
   }
   if (signal.aborted) {
     await session.release().catch(() => undefined);
@@ -247,21 +258,10 @@ async function loadSession(
     return aborted(request.source.id);
   }
   const previous = sessions.get(request.key);
-  if (previous) {
-    await previous.session.release().catch(() => undefined);
-    destroyGpuFeeds(previous.inputsOnGpu.held);
-  }
-  sessions.set(request.key, {
-    key: request.key,
-    session,
-    inputs,
-    outputs,
-    warm: warmedUp || !wanted,
-    pendingRuns: 0,
-    warmupRuns: 0,
-    runs: 0,
-    inputsOnGpu,
-  });
+  if (previous) await releaseEntry(previous);
+  sessions.set(request.key, { key: request.key, session, inputs, outputs, warmup, onWarmedUp, runs: 0, inputsOnGpu });
+  // Its first step is a task of its own: the load's answer goes out first.
+  warmup.start();
   return {
     ok: true,
     value: {
@@ -271,14 +271,13 @@ async function loadSession(
       bytes: fetched.bytes.byteLength,
       fromCache: fetched.fromCache,
       timings: { fetchMs: t1 - t0, sessionMs: t2 - t1, warmupMs },
-      warmedUp,
+      warmedUp: false,
       threads: config.threads,
       adapter: gpu?.adapter,
       storeWarning: fetched.storeWarning,
       version: served.version,
       ...(optimizedRequest && fetched.sha256 === optimizedRequest.source.sha256 ? { optimized: true } : {}),
       ...(optimizedError ? { optimizedError } : {}),
-      warmedOn,
     },
   };
 }
@@ -307,6 +306,7 @@ async function openSession(
     return fail(error, 'MODEL_FETCH_FAILED', `Could not fetch model ${request.source.id}`);
   }
   if (signal.aborted) return aborted(request.source.id);
+  markStartup('bytes-ready', request.source.id);
   const t1 = performance.now();
   // Two first-time initialisations of one onnxruntime backend must not overlap; its failure is the session's to report.
   await runtimeStart;
@@ -320,6 +320,7 @@ async function openSession(
       ...(graphCapture || keepOutputsOnGpu ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
       ...(graphCapture ? { enableGraphCapture: true } : {}),
     });
+    markStartup('session-ready', request.source.id);
     return { ok: true, fetched, session, t1 };
   } catch (error) {
     return fail(error, 'MODEL_LOAD_FAILED', `Could not create a session for ${request.source.id}`);
@@ -339,50 +340,22 @@ function withOptimizedBytes(request: LoadRequest, ortVersion: string | undefined
   return { ...request, source: { ...request.source, url, sha256, bytes } };
 }
 
-/**
- * Warm a session on inputs that are known to suit it (a real call's), between real calls: each run
- * waits its turn, and the loop stops as soon as a real call is waiting. Fire-and-forget by design:
- * warm-up only makes later calls faster, so its failures are not reported.
- */
-function warmInBackground(entry: Entry, feeds: Feeds): void {
-  if (!ort) return;
-  entry.warm = true;
-  const started = performance.now();
-  const ortModule = ort;
-  void (async () => {
-    // Start after the real call that found these inputs has returned (and released its turn).
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    const runMs: number[] = [];
-    while (!isWarmedUp(runMs) && performance.now() - started < WARMUP_BUDGET_MS) {
-      if (entry.pendingRuns > 0 || sessions.get(entry.key) !== entry || deviceLostReason) return;
-      const runStarted = performance.now();
-      const turn = ortFeedsOf(entry.inputsOnGpu, feeds, ortModule).then((f) => entry.session.run(f, QUIET));
-      entry.warming = turn;
-      const out = await turn;
-      entry.warming = undefined;
-      runMs.push(performance.now() - runStarted);
-      for (const t of Object.values(out)) t.dispose();
-      entry.warmupRuns++;
-    }
-  })()
-    .catch(() => undefined)
-    .finally(() => (entry.warming = undefined));
-}
-
 async function run(key: string, feeds: Feeds): Promise<RunResult> {
   const entry = sessions.get(key);
   if (!entry || !ort) {
     return { ok: false, error: new OnDeviceError('DISPOSED', 'This model was disposed or never loaded in this worker').toJSON() };
   }
   if (deviceLostReason) return lostResult(feeds);
-  entry.pendingRuns++;
   entry.runs++;
+  // A warm-up run may hold the session: wait for that one (its failure is not ours); no other starts meanwhile.
+  await entry.warmup.enterCall();
+  let result: RunResult | undefined;
   try {
-    // A background warm-up run may hold the session; wait for it (its failure is not ours).
-    if (entry.warming) await entry.warming.catch(() => undefined);
-    return await runNow(entry, feeds);
+    result = await runNow(entry, feeds);
+    return result;
   } finally {
-    entry.pendingRuns--;
+    // A passed call's feeds are still here (only a lost device hands them back).
+    entry.warmup.leaveCall(result?.ok ? feeds : undefined, result?.ok ? result.ms : undefined);
   }
 }
 
@@ -402,13 +375,27 @@ async function runNow(entry: Entry, feeds: Feeds): Promise<RunResult> {
       tensor.dispose();
     }
     const ms = performance.now() - t0;
-    // These inputs suit the model, so they can warm it where the load-time warm-up could not.
-    if (!entry.warm) warmInBackground(entry, feeds);
     const value = { ok: true as const, value: results, ms };
     return Comlink.transfer(value, transferablesOf(results));
   } catch (error) {
     if (deviceLostReason) return lostResult(feeds);
     return fail(error, 'INFERENCE_FAILED', 'Inference failed');
+  }
+}
+
+// Warm-up runs are expected to fail for some models (a generated sample that does not suit them);
+// onnxruntime would print each kernel error on the page's console. 4 = fatal only.
+const QUIET: InferenceSession.RunOptions = { logSeverityLevel: 4 };
+
+/** A warm-up run: once on `feeds`, the outputs dropped; no kernel error reaches the console. */
+async function runQuietly(session: InferenceSession, inputsOnGpu: InputsOnGpu, feeds: Feeds): Promise<void> {
+  try {
+    const out = await session.run(await ortFeedsOf(inputsOnGpu, feeds), QUIET);
+    for (const t of Object.values(out)) t.dispose();
+  } catch (error) {
+    destroyGpuFeeds(inputsOnGpu.held);
+    inputsOnGpu.held = undefined;
+    throw error;
   }
 }
 
@@ -451,11 +438,10 @@ async function runChain(keys: string[], feeds: Feeds): Promise<RunResult> {
   }
   if (deviceLostReason) return lostResult(feeds);
   const chain = entries as Entry[];
-  for (const entry of chain) entry.pendingRuns++;
   const t0 = performance.now();
   let current: Record<string, OrtTensor> | undefined;
   try {
-    for (const entry of chain) if (entry.warming) await entry.warming.catch(() => undefined);
+    for (const entry of chain) await entry.warmup.enterCall();
     for (const [i, entry] of chain.entries()) {
       const ortFeeds = i === 0 ? await ortFeedsOf(entry.inputsOnGpu, feeds) : chainFeeds(current!, entry);
       const pending = entry.session.run(ortFeeds);
@@ -474,7 +460,7 @@ async function runChain(keys: string[], feeds: Feeds): Promise<RunResult> {
     return fail(error, 'INFERENCE_FAILED', 'Inference failed');
   } finally {
     if (current) for (const t of Object.values(current)) t.dispose();
-    for (const entry of chain) entry.pendingRuns--;
+    for (const entry of chain) entry.warmup.leaveCall();
   }
 }
 
@@ -493,8 +479,15 @@ async function release(key: string): Promise<void> {
   sessions.delete(key);
   deviceLostCallbacks.delete(key);
   loading.get(key)?.abort();
-  if (!entry) return;
-  if (entry.warming) await entry.warming.catch(() => undefined);
+  if (entry) await releaseEntry(entry);
+}
+
+/** Stop the entry's warm-up (waiting for its run in flight and its memory writes) and free the session. */
+async function releaseEntry(entry: Entry): Promise<void> {
+  entry.warmup.stop();
+  releaseCallback(entry.onWarmedUp);
+  entry.onWarmedUp = undefined;
+  await entry.warmup.settled();
   await entry.session.release().catch(() => undefined);
   destroyGpuFeeds(entry.inputsOnGpu.held);
 }
@@ -523,6 +516,9 @@ async function openRunPort(port: MessagePort): Promise<void> {
 /** The runtime worker's API (src/core/protocol.ts). */
 export const runtimeApi: RuntimeWorkerApi = {
   init,
+  async startRuntime(module) {
+    offerRuntimeModule(module);
+  },
   load,
   abortLoad,
   run,
@@ -548,9 +544,8 @@ export const runtimeInternals = {
   deviceLostCallbackCount: () => deviceLostCallbacks.size,
   /** Whether onnxruntime's wasm runtime is up (started at init, before any model's bytes arrive). */
   runtimeReady: () => runtimeReady,
+  /** Whether onnxruntime's wasm was instantiated from the module the page compiled (src/client/compileRuntime.ts). */
+  runtimeFromPage: () => runtimeFromPage,
   runsOf: (key: string): number | undefined => sessions.get(key)?.runs,
-  warmupOf(key: string): { warm: boolean; backgroundRuns: number } | undefined {
-    const entry = sessions.get(key);
-    return entry && { warm: entry.warm, backgroundRuns: entry.warmupRuns };
-  },
+  warmupOf: (key: string): ReturnType<SessionWarmup['state']> | undefined => sessions.get(key)?.warmup.state(),
 };

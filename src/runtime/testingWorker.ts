@@ -5,6 +5,10 @@ import * as Comlink from 'comlink';
 import type { RuntimeTestingApi } from './RuntimeTestingApi';
 import { runtimeApi, runtimeInternals } from './runtimeApi';
 import { trackWasmMemory } from './trackWasmMemory';
+import { markStartup } from '../core/markStartup';
+import { startupTimeline } from '../core/startupTimeline';
+
+markStartup('worker');
 
 const testingApi: RuntimeTestingApi = {
   ...runtimeApi,
@@ -13,6 +17,8 @@ const testingApi: RuntimeTestingApi = {
   warmupOf: async (key) => runtimeInternals.warmupOf(key),
   runsOf: async (key) => runtimeInternals.runsOf(key),
   runtimeReady: async () => runtimeInternals.runtimeReady(),
+  runtimeFromPage: async () => runtimeInternals.runtimeFromPage(),
+  startupTimeline: async () => startupTimeline(),
 };
 
 trackWasmMemory();

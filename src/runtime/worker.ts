@@ -3,6 +3,9 @@
 import * as Comlink from 'comlink';
 import { runtimeApi } from './runtimeApi';
 import { trackWasmMemory } from './trackWasmMemory';
+import { markStartup } from '../core/markStartup';
+
+markStartup('worker');
 
 trackWasmMemory();
 Comlink.expose(runtimeApi);

@@ -32,7 +32,8 @@ export interface PoolCallOptions {
   models?: readonly ModelCost[];
   /**
    * Time for the work once its models are loaded. Models the chosen process has not loaded yet add their
-   * load time (sandboxLimits). Default: sandboxLimits of all the call's models.
+   * load time (sandboxLimits); a task that calls `reportRunning()` after loading gets exactly this from then on.
+   * Default: sandboxLimits of all the call's models.
    */
   timeoutMs?: number;
   /** Names the work in error messages. */
@@ -146,7 +147,12 @@ export class SandboxPool<T extends SandboxTasks = SandboxTasks> {
       const child = slot.process?.alive ? slot.process : await this.start(slot);
       const models = job.options.models ?? [];
       const limits = this.limitsFor(models, slot.warm, job.options.timeoutMs);
-      const value = await child.call(job.task, job.args, { ...limits, label: job.options.label, memoryPollMs: this.settings.memoryPollMs });
+      const value = await child.call(job.task, job.args, {
+        ...limits,
+        runTimeoutMs: job.options.timeoutMs,
+        label: job.options.label,
+        memoryPollMs: this.settings.memoryPollMs,
+      });
       for (const m of models) slot.warm.set(m.key, m.bytes);
       job.resolve(value);
     } catch (error) {

@@ -20,6 +20,11 @@ export interface SandboxStartOptions {
 }
 
 export interface SandboxCallOptions extends SandboxLimits {
+  /**
+   * Once the task says its run starts (`reportRunning()`, after loading its model), the call's deadline becomes this
+   * many ms from then instead of what is left of `timeoutMs`: loading and running each get their own limit.
+   */
+  runTimeoutMs?: number;
   /** Names the work in error messages (`tiny-mlp@1`). */
   label?: string;
   /** How often the child's RSS is read. Default 20 ms. */
@@ -140,6 +145,11 @@ export class SandboxProcess<T extends SandboxTasks = SandboxTasks> {
       const onMessage = (message: FromChild) => {
         if (message.type === 'result' && message.id === id) finish(() => resolve(message.value as TaskResult<T, K>));
         else if (message.type === 'failure' && message.id === id) finish(() => reject(deserializeError(message.error)));
+        else if (message.type === 'running' && message.id === id && limits.runTimeoutMs !== undefined && !settled) {
+          // Loading is over: the run gets its own limit from now on.
+          clearTimeout(deadline);
+          deadline = timeOut(limits.runTimeoutMs, 'the run gave no result');
+        }
       };
       const onExit = (code: number | null, signal: string | null) =>
         finish(() =>
@@ -151,16 +161,18 @@ export class SandboxProcess<T extends SandboxTasks = SandboxTasks> {
         this.kill(error);
         finish(() => reject(error));
       };
-      const deadline = setTimeout(
-        () =>
-          killFor(
-            new OnDeviceError('TIMEOUT', `${label}: no result within ${limits.timeoutMs} ms; the sandbox process was killed`, {
-              reason: 'TIMEOUT',
-              limitMs: limits.timeoutMs,
-            }),
-          ),
-        limits.timeoutMs,
-      );
+      const timeOut = (limitMs: number, what: string) =>
+        setTimeout(
+          () =>
+            killFor(
+              new OnDeviceError('TIMEOUT', `${label}: ${what} within ${limitMs} ms; the sandbox process was killed`, {
+                reason: 'TIMEOUT',
+                limitMs,
+              }),
+            ),
+          limitMs,
+        );
+      let deadline = timeOut(limits.timeoutMs, 'no result');
       const watchMemory = async () => {
         const rss = await readRssBytes(child.pid!);
         if (settled) return;
@@ -182,7 +194,8 @@ export class SandboxProcess<T extends SandboxTasks = SandboxTasks> {
         if (error)
           finish(() => reject(new OnDeviceError('WORKER_CRASHED', `${label}: could not reach the sandbox process: ${error.message}`)));
       });
-      void watchMemory();
+      // The first read after one interval: a call that answers sooner (most /v2 runs) costs no /proc read.
+      poll = setTimeout(() => void watchMemory(), limits.memoryPollMs ?? 20);
     });
   }
 

@@ -25,12 +25,15 @@
  *   - `readSignatureInSandbox(files)` → `{ inputs, outputs }`: proves the set loads (publish checks).
  *   - `writeOptimizedCopyInSandbox(files, to, feeds, { level, label })`: writes the pre-optimised copy and
  *     checks it computes the same outputs as the original on `feeds`.
- *   - `runSandboxed(tasksUrl, task, args, { modelBytes })`: one call of your own task module in a fresh child.
+ *   - `runSandboxed(tasksUrl, task, args, { modelBytes })`: one call of your own task module in a fresh child
+ *     (these three run at most one child per core at a time; later calls wait their turn).
  *   - `new SandboxPool({ tasks, processes })`, `pool.call(task, args, { models, timeoutMs })`: long-lived
  *     children that keep what they loaded (warm sessions), FIFO, replaced when killed or crashed.
  *
  * A task module is a file that exports `tasks`, an object of async functions of one structured-cloneable
- * argument (typed arrays and BigInts travel as they are); the child imports it by URL. The messages between
+ * argument (typed arrays and BigInts travel as they are); the child imports it by URL. A task that loads a model
+ * and then runs it calls `reportRunning()` in between: with `runTimeoutMs` (SandboxPool's `timeoutMs`) the run
+ * then gets its own limit, apart from the load's. The messages between
  * server and child are written down in sandboxProtocol.ts.
  *
  * @example
@@ -43,6 +46,7 @@
  */
 export { modelFilesBytes, modelFilePaths, type ModelFiles } from './ModelFiles';
 export { readSignatureInSandbox } from './readSignatureInSandbox';
+export { reportRunning } from './reportRunning';
 export { runSandboxed, type RunSandboxedOptions } from './runSandboxed';
 export { SandboxPool, type ModelCost, type PoolCallOptions, type SandboxPoolOptions } from './SandboxPool';
 export { SandboxProcess, type SandboxCallOptions, type SandboxStartOptions } from './SandboxProcess';

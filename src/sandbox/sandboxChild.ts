@@ -3,6 +3,7 @@
 // and kills it with SIGKILL.
 import { Worker } from 'node:worker_threads';
 import { OnDeviceError, serializeError } from '../core/OnDeviceError';
+import { setRunningReporter } from './reportRunning';
 import type { FromChild, SandboxTasks, ToChild } from './sandboxProtocol';
 
 function send(message: FromChild): void {
@@ -36,9 +37,12 @@ process.on('message', (message: ToChild) => {
   void (async () => {
     try {
       if (typeof run !== 'function') throw new OnDeviceError('INVALID_INPUT', `the sandbox has no task ${JSON.stringify(task)}`);
+      setRunningReporter(() => send({ type: 'running', id }));
       send({ type: 'result', id, value: await run(args) });
     } catch (error) {
       send({ type: 'failure', id, error: serializeError(error) });
+    } finally {
+      setRunningReporter(undefined);
     }
   })();
 });

@@ -14,9 +14,13 @@ export type TaskResult<T extends SandboxTasks, K extends TaskName<T>> = Awaited<
 /** Server → child. */
 export type ToChild = { type: 'call'; id: number; task: string; args: unknown };
 
-/** Child → server. `ready` once the task module is imported; a child that cannot start says `unavailable` and exits. */
+/**
+ * Child → server. `ready` once the task module is imported; a child that cannot start says `unavailable` and exits.
+ * `running`: the call's task has loaded what it needs and starts its run (reportRunning).
+ */
 export type FromChild =
   | { type: 'ready' }
   | { type: 'unavailable'; error: SerializedError }
+  | { type: 'running'; id: number }
   | { type: 'result'; id: number; value: unknown }
   | { type: 'failure'; id: number; error: SerializedError };

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startBrowserSession, type BrowserSession } from '../helpers/appServer';
+import { waitFor } from '../helpers/waitFor';
 
 const dbPath = path.join(mkdtempSync(path.join(tmpdir(), 'ondevice-digits-')), 'collector.sqlite');
 let session: BrowserSession;
@@ -26,17 +27,6 @@ function rows<T>(sql: string, ...params: unknown[]): T[] {
     return db.prepare(sql).all(...params) as T[];
   } finally {
     db.close();
-  }
-}
-
-/** Poll until `fn` returns a value, at most `timeoutMs`; throws (never returns quietly) when it does not. */
-async function waitForValue<T>(fn: () => T | undefined, what: string, timeoutMs = 20_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = fn();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -108,12 +98,12 @@ describe('Digits tab', () => {
     await page.click('#digits-wrong');
     await page.click('#digits-correct [data-digit="7"]');
     await page.locator('#digits-sent').filter({ hasText: 'stays here' }).waitFor();
-    const unshared = await waitForValue(
+    const unshared = await waitFor(
+      'the feedback event',
       () =>
         rows<{ predictionId: string; label: string; predicted: string }>(
           `SELECT prediction_id AS predictionId, label, predicted FROM events WHERE type = 'feedback' AND model_id = 'digits'`,
         )[0],
-      'the feedback event',
     );
     expect(unshared).toMatchObject({ label: '7', predicted: String(first[0].digit) });
     // The inference event of that prediction is there; no sample anywhere.
@@ -129,12 +119,12 @@ describe('Digits tab', () => {
     expect(second[0].digit).toBe(7);
     await page.click('#digits-right');
     await page.locator('#digits-sent').filter({ hasText: 'and your drawing' }).waitFor();
-    const sample = await waitForValue(
+    const sample = await waitFor(
+      'the sample',
       () =>
         rows<{ label: string; predictionId: string; inputs: string }>(
           `SELECT label, prediction_id AS predictionId, inputs FROM samples`,
         )[0],
-      'the sample',
     );
     expect(JSON.parse(sample.label)).toBe(second[0].digit);
     const { image } = JSON.parse(sample.inputs) as { image: { type: string; dims: number[]; data: number[] } };

@@ -88,6 +88,15 @@ describe('<ondevice-model>', () => {
   });
 
   test('removing the element releases the model: the worker count drops to 0', async () => {
+    await reset();
+    await page.evaluate(async () => {
+      const el = document.createElement('ondevice-model') as HTMLElement & { whenReady(): Promise<unknown> };
+      el.id = 'm';
+      el.setAttribute('src', 'tiny-mlp');
+      el.setAttribute('backend', 'wasm');
+      document.body.append(el);
+      await el.whenReady();
+    });
     expect(await workerCount()).toBe(1);
     await page.evaluate(() => document.getElementById('m')!.remove());
     await waitForWorkers(0);

@@ -15,6 +15,7 @@ import { startAppServer } from '../helpers/appServer';
 import { launchChromium } from '../helpers/chromium';
 import { MODELS } from '../helpers/recordingAppServer';
 import type { SpawnedServer } from '../helpers/spawnServer';
+import { waitFor } from '../helpers/waitFor';
 import { call, publish, setPercent } from '../releases/startReleaseServer';
 import registry from '../../models/registry.json';
 
@@ -113,16 +114,14 @@ function storedVersions(page: Page): Promise<string[]> {
   );
 }
 
-/** Poll until the store holds exactly `versions` complete; throws past the deadline. */
-async function untilStored(page: Page, versions: string[], timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+/** Wait until the store holds exactly `versions` complete (bounded). */
+async function untilStored(page: Page, versions: string[]): Promise<void> {
+  const want = JSON.stringify([...versions].sort());
   let last: string[] = [];
-  while (Date.now() < deadline) {
-    last = await storedVersions(page);
-    if (JSON.stringify(last) === JSON.stringify([...versions].sort())) return;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`store never held versions ${JSON.stringify(versions)}; last seen ${JSON.stringify(last)}`);
+  await waitFor(
+    () => `the store to hold versions ${want}; last seen ${JSON.stringify(last)}`,
+    async () => JSON.stringify((last = await storedVersions(page))) === want,
+  );
 }
 
 interface Install {
@@ -132,39 +131,50 @@ interface Install {
 }
 
 const INSTALLS = 16;
-const installs: Install[] = [];
+let field: Promise<Install[]> | undefined;
+
+/**
+ * 16 fresh installs at 50 %, each after its first load of tiny-mlp: made once per file, by the first test that asks
+ * (so each test also runs alone). The tests after the first move some of them on, as a field moves.
+ */
+function installs(): Promise<Install[]> {
+  field ??= (async () => {
+    await rollout(50);
+    const made: Install[] = [];
+    for (let i = 0; i < INSTALLS; i++) {
+      const { context, page } = await newInstall();
+      await page.goto(`${server.url}/test-page.html`);
+      made.push({ context, page, first: await loadTiny(page) });
+    }
+    return made;
+  })();
+  return field;
+}
 
 /** Installs that started on v1 and move to v2 at 99 %. */
-function movableV1Installs(): Install[] {
-  return installs.filter((i) => i.first.version === '1' && assignBucket(i.first.installId, TINY.id) < 99);
+function movableV1Installs(all: Install[]): Install[] {
+  return all.filter((i) => i.first.version === '1' && assignBucket(i.first.installId, TINY.id) < 99);
 }
 
 describe('the client follows the server', () => {
   test('16 installs at 50 %: each loads what the server assigns it, the count on v2 within binomial bounds', async () => {
-    await rollout(50);
-    for (let i = 0; i < INSTALLS; i++) {
-      const { context, page } = await newInstall();
-      await page.goto(`${server.url}/test-page.html`);
-      const first = await loadTiny(page);
-      installs.push({ context, page, first });
-      // A fresh install loads its assigned version directly, from the network.
-      expect(first.version).toBe(assignedVersion(first.installId));
-      expect(first.fromCache).toBe(false);
-    }
-    const ids = new Set(installs.map((i) => i.first.installId));
+    const all = await installs();
+    // A fresh install loads its assigned version directly, from the network.
+    for (const { first } of all) expect([first.version, first.fromCache]).toEqual([assignedVersion(first.installId), false]);
+    const ids = new Set(all.map((i) => i.first.installId));
     expect(ids.size).toBe(INSTALLS);
     // Every manifest request carried the page's install id (the one stored for the profile).
     for (const id of ids) expect(manifestInstalls).toContain(id);
-    const onV2 = installs.filter((i) => i.first.version === '2').length;
+    const onV2 = all.filter((i) => i.first.version === '2').length;
     console.info(`releases: ${onV2} of ${INSTALLS} installs assigned v2 at 50 %`);
     // Binomial(16, 0.5): P(X <= 1) = P(X >= 15) = 17 / 65536, so [2, 14] holds with probability > 0.9994.
     expect(onV2).toBeGreaterThanOrEqual(2);
     expect(onV2).toBeLessThanOrEqual(14);
-    const outputsOf = (v: string) => installs.find((i) => i.first.version === v)!.first.probs;
+    const outputsOf = (v: string) => all.find((i) => i.first.version === v)!.first.probs;
     expect(outputsOf('1')).not.toEqual(outputsOf('2'));
     // On WASM the published v2 runs its pre-optimised copy (published through the release server), and computes
     // what onnxruntime-node computes on the uploaded bytes; v1 (no copy) runs its original.
-    for (const { first } of installs)
+    for (const { first } of all)
       expect([first.version, first.optimized, first.optimizedError]).toEqual([first.version, first.version === '2', null]);
     const session = await ort.InferenceSession.create(new Uint8Array(v2Bytes));
     const x = Float32Array.from({ length: 16 }, (_, i) => i / 16);
@@ -174,7 +184,7 @@ describe('the client follows the server', () => {
   });
 
   test('the same install gets the same version after reload, from the store', async () => {
-    for (const install of installs) {
+    for (const install of await installs()) {
       await install.page.reload();
       const again = await loadTiny(install.page);
       expect(again.installId).toBe(install.first.installId);
@@ -188,8 +198,9 @@ describe('the client follows the server', () => {
   test('a stored install whose assignment changed keeps its version, fetches the new one in the background and uses it next load', async () => {
     // 100 % would promote v2 (the real server's rule); 99 % moves every v1 install whose bucket is below 99.
     // At least 2 of the >= 2 v1 installs (buckets 50–99) have a bucket below 99, but for a chance < 1e-3.
-    expect(movableV1Installs().length).toBeGreaterThanOrEqual(2);
-    const install = movableV1Installs()[0];
+    const all = await installs();
+    expect(movableV1Installs(all).length).toBeGreaterThanOrEqual(2);
+    const install = movableV1Installs(all)[0];
     await rollout(99);
     try {
       await install.page.reload();
@@ -203,14 +214,15 @@ describe('the client follows the server', () => {
       expect(next.version).toBe('2');
       expect(next.fromCache).toBe(true);
       expect(next.optimized).toBe(true); // the background download fetched v2's copy
-      expect(next.probs).toEqual(installs.find((i) => i.first.version === '2')!.first.probs);
+      expect(next.probs).toEqual(all.find((i) => i.first.version === '2')!.first.probs);
     } finally {
       await rollout(50);
     }
   });
 
   test('model.update() resolves to a new Model on the new assignment; the old one stays usable until disposed', async () => {
-    const install = movableV1Installs()[1];
+    const all = await installs();
+    const install = movableV1Installs(all)[1];
     expect(install).toBeDefined();
     await install.page.reload();
     const before = await loadTiny(install.page);
@@ -240,11 +252,12 @@ describe('the client follows the server', () => {
       .finally(() => rollout(50));
     expect(updated).toMatchObject({ oldVersion: '1', newVersion: '2', distinct: true, sameAgain: true, afterDispose: 'DISPOSED' });
     expect(updated.oldOut).toEqual(before.probs);
-    expect(updated.newOut).toEqual(installs.find((i) => i.first.version === '2')!.first.probs);
+    expect(updated.newOut).toEqual(all.find((i) => i.first.version === '2')!.first.probs);
   });
 
   test('after a rollback every install is back on v1 at its next load, an install offline meanwhile included', async () => {
-    const v2Installs = installs.filter((i) => i.first.version === '2');
+    const all = await installs();
+    const v2Installs = all.filter((i) => i.first.version === '2');
     const offline = v2Installs[0];
     // Offline: no manifest can be fetched; the stored assignment (v2) loads from the store.
     const asked = manifestInstalls.length;
@@ -269,7 +282,7 @@ describe('the client follows the server', () => {
     expect(rolledBack.status, JSON.stringify(rolledBack.body)).toBe(200);
     expect(rolledBack.body.release).toMatchObject({ version: '2', state: 'rolled_back', percent: 0 });
     release.candidate = undefined;
-    for (const install of installs) {
+    for (const install of all) {
       if (install === offline) continue;
       await install.page.reload();
       const after = await loadTiny(install.page);
@@ -281,8 +294,7 @@ describe('the client follows the server', () => {
     const back = await loadTiny(offline.page);
     expect(back.version).toBe('1');
     // Its v1 was never stored (it started on v2): the rollback loads v1 directly, not v2 while v1 downloads.
-    expect(back.probs).toEqual(installs.find((i) => i.first.version === '1')!.first.probs);
+    expect(back.probs).toEqual(all.find((i) => i.first.version === '1')!.first.probs);
     await untilStored(offline.page, ['1']);
-    for (const install of installs) await install.context.close();
   });
 });

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { startBrowserSession, type BrowserSession } from '../helpers/appServer';
 import { makeInputs } from '../helpers/inputs';
 import { compareOutputs, runReference } from '../helpers/reference';
@@ -31,6 +31,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await session?.close();
+});
+
+// No test leaves an error in the page's console (the 404s the missing-file tests ask for aside).
+let errorsChecked = 0;
+afterEach(() => {
+  const fresh = session.errors.slice(errorsChecked).filter((e) => !/404|Failed to load resource/.test(e));
+  errorsChecked = session.errors.length;
+  expect(fresh, 'console errors during this test').toEqual([]);
 });
 
 /** Load a model in the page, run it once, dispose it. */
@@ -352,75 +360,6 @@ describe('runtime behaviour', () => {
     expect(heaps.sizes[19]).toBeLessThanOrEqual(heaps.sizes[2] + 16 * 1024 * 1024);
   });
 
-  test('warm-up: a URL model the generated sample does not suit loads quietly and is warmed on its first real input', async () => {
-    const errorsBefore = session.errors.length;
-    const r = await page.evaluate(async () => {
-      const { loadModel, __testing } = (window as any).OnDevice;
-      // By URL there is no registry sample hint: generated inputs get samples=1 and sr=0, which Silero rejects.
-      const m = await loadModel('/models/silero_vad_v5.onnx', { backend: 'wasm', cache: false });
-      const atLoad = { warmedUp: m.info.warmedUp, worker: await __testing.warmupOf(m) };
-      const out = await m.run({
-        input: { type: 'float32', data: new Float32Array(576).fill(0.01), dims: [1, 576] },
-        state: { type: 'float32', data: new Float32Array(256), dims: [2, 1, 128] },
-        sr: { type: 'int64', data: BigInt64Array.of(16000n), dims: [] },
-      });
-      // The background warm-up runs between calls; wait (bounded) for it to have run.
-      const deadline = performance.now() + 10_000;
-      let worker = await __testing.warmupOf(m);
-      while (worker.backgroundRuns === 0) {
-        if (performance.now() > deadline) throw new Error(`no background warm-up: ${JSON.stringify(worker)}`);
-        await new Promise((r) => setTimeout(r, 20));
-        worker = await __testing.warmupOf(m);
-      }
-      const r = { atLoad, outputDims: out.output.dims, afterFirstRun: worker };
-      m.dispose();
-      return r;
-    });
-    expect(r.atLoad).toEqual({ warmedUp: false, worker: { warm: false, backgroundRuns: 0 } });
-    expect(r.outputDims).toEqual([1, 1]);
-    expect(r.afterFirstRun.warm).toBe(true);
-    expect(r.afterFirstRun.backgroundRuns).toBeGreaterThan(0);
-    // onnxruntime's kernel error ("Invalid input shape", …) must not reach the page's console.
-    expect(session.errors.slice(errorsBefore)).toEqual([]);
-  });
-
-  test('warm-up with caller feeds: they are used (and not detached), the model is warm at load', async () => {
-    const r = await page.evaluate(async () => {
-      const { loadModel, __testing } = (window as any).OnDevice;
-      const warmup = {
-        input: { type: 'float32', data: new Float32Array(576).fill(0.01), dims: [1, 576] },
-        state: { type: 'float32', data: new Float32Array(256), dims: [2, 1, 128] },
-        sr: { type: 'int64', data: BigInt64Array.of(16000n), dims: [] },
-      };
-      const m = await loadModel('/models/silero_vad_v5.onnx', { backend: 'wasm', cache: false, warmup });
-      const r = { warmedUp: m.info.warmedUp, worker: await __testing.warmupOf(m), kept: warmup.input.data.length };
-      m.dispose();
-      return r;
-    });
-    expect(r).toEqual({ warmedUp: true, worker: { warm: true, backgroundRuns: 0 }, kept: 576 });
-  });
-
-  test('warm-up through the real path: before the load resolves, the warm-up inputs run page → worker → page, unreported', async () => {
-    const r = await page.evaluate(async () => {
-      const { loadModel, __testing } = (window as any).OnDevice;
-      const eventsBefore = __testing.workerRunMs().length;
-      const warm = await loadModel('tiny-mlp', { backend: 'wasm', cache: false });
-      const atLoad = { runs: await __testing.runsOf(warm), events: __testing.workerRunMs().length - eventsBefore };
-      await warm.run({ x: { type: 'float32', data: new Float32Array(16).fill(0.5), dims: [1, 16] } });
-      const afterRun = { runs: await __testing.runsOf(warm), events: __testing.workerRunMs().length - eventsBefore };
-      const cold = await loadModel('tiny-mlp', { backend: 'wasm', cache: false, warmup: false });
-      const withoutWarmup = await __testing.runsOf(cold);
-      warm.dispose();
-      cold.dispose();
-      return { atLoad, afterRun, withoutWarmup };
-    });
-    // A sub-millisecond model gets at least one such run (as many as fit in the few ms it may add); none is an inference event.
-    expect(r.atLoad.runs).toBeGreaterThanOrEqual(1);
-    expect(r.atLoad.events).toBe(0);
-    expect(r.afterRun).toEqual({ runs: r.atLoad.runs + 1, events: 1 });
-    expect(r.withoutWarmup).toBe(0);
-  });
-
   test('warmup must be a boolean or feeds → INVALID_INPUT', async () => {
     expect(await codeOf(`() => OnDevice.loadModel('tiny-mlp', { warmup: 'yes' })`)).toBe('INVALID_INPUT');
     expect(await codeOf(`() => OnDevice.loadModel('tiny-mlp', { stallTimeoutMs: -1 })`)).toBe('INVALID_INPUT');
@@ -451,9 +390,5 @@ describe('runtime behaviour', () => {
       }
     });
     expect(r).toEqual(['ABORTED', 'loaded']);
-  });
-
-  test('no console errors were logged by the page', () => {
-    expect(session.errors.filter((e) => !/404|Failed to load resource/.test(e))).toEqual([]);
   });
 });

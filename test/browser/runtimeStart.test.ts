@@ -10,6 +10,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startBrowserSession, type BrowserSession } from '../helpers/appServer';
 import { closeReferenceSessions, compareOutputs, runReference } from '../helpers/reference';
+import { waitFor } from '../helpers/waitFor';
 
 const MODEL_FILE = 'public/models/tiny-mlp.onnx';
 const bytes = readFileSync(MODEL_FILE);
@@ -20,15 +21,6 @@ let page: Page;
 let modelServer: Server;
 let modelUrl: string;
 const held: ServerResponse[] = [];
-
-/** Poll `check` until it is true; fails (never returns quietly) after `timeoutMs`. */
-async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 beforeAll(async () => {
   session = await startBrowserSession();
@@ -60,9 +52,11 @@ test("onnxruntime's wasm is up before the model's bytes arrive, and the model th
     },
     { url: modelUrl, sha256 },
   );
-  await waitFor('the worker to ask for the model', () => held.length === 1);
-  await waitFor("the worker's wasm runtime to be up while the model's response is held", async () =>
-    (await page.evaluate(() => (window as any).OnDevice.__testing.runtimeReady())).includes(true),
+  await waitFor('the worker to ask for the model', () => held.length === 1, { timeoutMs: 30_000, intervalMs: 50 });
+  await waitFor(
+    "the worker's wasm runtime to be up while the model's response is held",
+    async () => (await page.evaluate(() => (window as any).OnDevice.__testing.runtimeReady())).includes(true),
+    { timeoutMs: 30_000, intervalMs: 50 },
   );
   held[0].writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(bytes.length) }).end(bytes);
 
@@ -77,4 +71,54 @@ test("onnxruntime's wasm is up before the model's bytes arrive, and the model th
   expect(compareOutputs({ probs: { type: 'float32', dims: got.dims, data: Float32Array.from(got.data) } }, want)).toEqual([]);
   // The test page has no favicon: its 404 is the only console error allowed.
   expect(session.errors.filter((e) => !/404|Failed to load resource/.test(e))).toEqual([]);
+});
+
+test("onnxruntime's wasm is compiled on the page and the worker instantiates that module", async () => {
+  const fresh = await session.open('/test-page.html');
+  const r = await fresh.evaluate(async () => {
+    const { loadModel, __testing } = (window as any).OnDevice;
+    const model = await loadModel('tiny-mlp', { backend: 'wasm', cache: false, warmup: false });
+    const fromPage = await __testing.runtimeFromPage(model);
+    const { probs } = await model.run({ x: { type: 'float32', data: new Float32Array(16).fill(0.5), dims: [1, 16] } });
+    model.dispose();
+    const fetchedByPage = performance.getEntriesByType('resource').some((e) => e.name.endsWith('/ort/ort-wasm-simd-threaded.wasm'));
+    return { fromPage, fetchedByPage, dims: probs.dims };
+  });
+  await fresh.close();
+  expect(r).toEqual({ fromPage: true, fetchedByPage: true, dims: [1, 4] });
+});
+
+test('where the page cannot compile the wasm, the worker compiles its own', async () => {
+  const fresh = await session.open('/test-page.html');
+  const r = await fresh.evaluate(async () => {
+    const { loadModel, __testing } = (window as any).OnDevice;
+    // As in a browser without streaming compilation.
+    (WebAssembly as any).compileStreaming = undefined;
+    const model = await loadModel('tiny-mlp', { backend: 'wasm', cache: false, warmup: false });
+    const fromPage = await __testing.runtimeFromPage(model);
+    const { probs } = await model.run({ x: { type: 'float32', data: new Float32Array(16).fill(0.5), dims: [1, 16] } });
+    model.dispose();
+    return { fromPage, dims: probs.dims };
+  });
+  await fresh.close();
+  expect(r).toEqual({ fromPage: false, dims: [1, 4] });
+});
+
+test("backend 'auto' on a page without a WebGPU adapter starts no WebGPU worker, and says why", async () => {
+  const fresh = await session.open('/test-page.html');
+  const r = await fresh.evaluate(async () => {
+    const { loadModel } = (window as any).OnDevice;
+    const model = await loadModel('tiny-mlp', { warmup: false, cache: false });
+    const r = {
+      backend: model.backend,
+      reason: model.fallbackReason,
+      workersCreated: performance.getEntriesByName('ondevice:worker-created').map((m) => (m as PerformanceMark).detail),
+    };
+    model.dispose();
+    return r;
+  });
+  await fresh.close();
+  expect(r.backend).toBe('wasm');
+  expect(r.reason).toMatch(/^WebGPU unavailable: /);
+  expect(r.workersCreated).toEqual(['wasm']);
 });

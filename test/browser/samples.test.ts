@@ -9,6 +9,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { LIMITS } from '../../src/core/eventSchema';
 import { startBrowserSession, type BrowserSession } from '../helpers/appServer';
+import { waitFor } from '../helpers/waitFor';
 
 const dbPath = path.join(mkdtempSync(path.join(tmpdir(), 'ondevice-samples-')), 'collector.sqlite');
 let session: BrowserSession;
@@ -64,23 +65,15 @@ async function runAndReport(page: Page, shareInputs: boolean | undefined, fill: 
   );
 }
 
-/** Poll until `fn` returns true, at most `timeoutMs`; throws (never returns quietly) when it does not. */
-async function waitUntil(fn: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!fn()) {
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe('consented samples', () => {
   test('without consent only the label travels: no sample event, no input on the wire or in the collector', async () => {
     const page = await session.open('/test-page.html');
     const wire = recordWire(page);
     const predictionId = await runAndReport(page, undefined, 0.25);
-    await waitUntil(
-      () => query(`SELECT id FROM events WHERE type = 'feedback' AND prediction_id = ?`, predictionId).length === 1,
+    await waitFor(
       'the feedback event in the collector',
+      () => query(`SELECT id FROM events WHERE type = 'feedback' AND prediction_id = ?`, predictionId).length === 1,
+      { timeoutMs: 15_000 },
     );
     const sent = wire.flatMap((b) => b.events);
     expect(sent.filter((e) => e.predictionId === predictionId).map((e) => e.type)).toEqual(['feedback']);
@@ -88,7 +81,9 @@ describe('consented samples', () => {
     expect(query(`SELECT id FROM samples WHERE prediction_id = ?`, predictionId)).toHaveLength(0);
     // shareInputs: false says the same.
     const explicit = await runAndReport(page, false, 0.5);
-    await waitUntil(() => query(`SELECT id FROM events WHERE prediction_id = ? AND type = 'feedback'`, explicit).length === 1, 'feedback');
+    await waitFor('feedback', () => query(`SELECT id FROM events WHERE prediction_id = ? AND type = 'feedback'`, explicit).length === 1, {
+      timeoutMs: 15_000,
+    });
     expect(wire.flatMap((b) => b.events).some((e) => e.type === 'sample')).toBe(false);
     await page.close();
   });
@@ -97,10 +92,9 @@ describe('consented samples', () => {
     const page = await session.open('/test-page.html');
     const wire = recordWire(page);
     const predictionId = await runAndReport(page, true, 0.75);
-    await waitUntil(
-      () => query(`SELECT id FROM samples WHERE prediction_id = ?`, predictionId).length === 1,
-      'the sample in the collector',
-    );
+    await waitFor('the sample in the collector', () => query(`SELECT id FROM samples WHERE prediction_id = ?`, predictionId).length === 1, {
+      timeoutMs: 15_000,
+    });
     const sent = wire.flatMap((b) => b.events).filter((e) => e.predictionId === predictionId);
     expect(sent.map((e) => e.type).sort()).toEqual(['feedback', 'sample']);
     const res = await fetch(`${session.server.url}/v1/datasets/tiny-mlp`);
@@ -127,9 +121,10 @@ describe('consented samples', () => {
       await flushTelemetry();
       return predictionId;
     });
-    await waitUntil(
-      () => query(`SELECT id FROM samples WHERE prediction_id = ?`, alias).length === 1,
+    await waitFor(
       'the sample sent under includeInputs',
+      () => query(`SELECT id FROM samples WHERE prediction_id = ?`, alias).length === 1,
+      { timeoutMs: 15_000 },
     );
     await page.close();
   });
@@ -202,9 +197,10 @@ describe('consented samples', () => {
       return telemetryStatus();
     }, count);
     expect(status.dropped).toBe(0);
-    await waitUntil(
-      () => query(`SELECT id FROM samples WHERE prediction_id LIKE 'big-%'`).length === count,
+    await waitFor(
       `${count} samples in the collector`,
+      () => query(`SELECT id FROM samples WHERE prediction_id LIKE 'big-%'`).length === count,
+      { timeoutMs: 15_000 },
     );
     const bodies = wire.filter((b) => b.events.some((e) => e.type === 'sample'));
     expect(bodies.length).toBeGreaterThan(1);
@@ -231,9 +227,10 @@ describe('consented samples', () => {
     });
     // Well inside the 5 s flush interval: only the page-close flush sends anything.
     await page.close({ runBeforeUnload: true });
-    await waitUntil(
-      () => query(`SELECT id FROM events WHERE type = 'feedback' AND prediction_id = 'unload-1'`).length === 1,
+    await waitFor(
       'the feedback sent at close',
+      () => query(`SELECT id FROM events WHERE type = 'feedback' AND prediction_id = 'unload-1'`).length === 1,
+      { timeoutMs: 15_000 },
     );
     const closing = wire.filter((b) => b.events.some((e) => e.predictionId === 'unload-1'));
     for (const body of closing) {
@@ -244,11 +241,13 @@ describe('consented samples', () => {
     // The next page of this profile replays what is still queued in IndexedDB: the sample.
     const next = await session.open('/test-page.html');
     await next.evaluate(() => (window as any).OnDevice.configure({ telemetry: { endpoint: '/v1/events', siteKey: 'demo' } }));
-    await waitUntil(
-      () => query(`SELECT id FROM samples WHERE prediction_id = 'unload-1'`).length === 1,
+    // The next page loads, reads the queue from IndexedDB and sends at once; a generous bound for loaded cores.
+    await waitFor(
       'the sample replayed by the next page',
-      // The next page loads, reads the queue from IndexedDB and sends at once; a generous bound for loaded cores.
-      60_000,
+      () => query(`SELECT id FROM samples WHERE prediction_id = 'unload-1'`).length === 1,
+      {
+        timeoutMs: 60_000,
+      },
     );
     await next.close();
   });
@@ -282,9 +281,11 @@ describe('consented samples', () => {
     const next = await session.open('/test-page.html');
     await next.evaluate(() => (window as any).OnDevice.configure({ telemetry: { endpoint: '/v1/events', siteKey: 'demo' } }));
     const delivered = () => query<{ prediction_id: string }>(`SELECT prediction_id FROM samples WHERE prediction_id LIKE 'pagehide-%'`);
-    await waitUntil(() => delivered().length === rounds, `${rounds} samples replayed by the next page`, 60_000).catch((e: Error) => {
-      throw new Error(`${e.message}; delivered: ${JSON.stringify(delivered().map((r) => r.prediction_id))}`);
-    });
+    await waitFor(
+      () => `${rounds} samples replayed by the next page; delivered: ${JSON.stringify(delivered().map((r) => r.prediction_id))}`,
+      () => delivered().length === rounds,
+      { timeoutMs: 60_000 },
+    );
     await next.close();
   });
 });

@@ -8,6 +8,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { BASE_FLAGS, CHROMIUM_PATH, launchChromium } from '../helpers/chromium';
 import { DIST, startRecordingAppServer, type RecordingAppServer } from '../helpers/recordingAppServer';
+import { waitFor } from '../helpers/waitFor';
 
 let browser: Browser;
 let server: RecordingAppServer | undefined;
@@ -23,16 +24,9 @@ afterEach(async () => {
   server = undefined;
 });
 
-/** Poll a page expression across the reloads the app does on its own. */
-async function eventually<T>(page: Page, fn: () => T, expected: T, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    last = await page.evaluate(fn).catch((e: Error) => `(navigating: ${e.message.split('\n')[0]})`);
-    if (last === expected) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`expected ${String(expected)}, still ${String(last)} after ${timeoutMs} ms`);
+/** A page expression, or undefined while the page is between two documents (the app reloads on its own). */
+async function evaluateAcrossReloads<T>(page: Page, fn: () => T): Promise<T | undefined> {
+  return page.evaluate(fn).catch(() => undefined);
 }
 
 describe('service worker', () => {
@@ -46,7 +40,11 @@ describe('service worker', () => {
     const page = await context.newPage();
     await page.goto(`${server.url}/`);
     // Not isolated on the first load; the app reloads once when the new worker takes control.
-    await eventually(page, () => navigator.serviceWorker.controller !== null && crossOriginIsolated, true);
+    await waitFor(
+      'the worker to control an isolated page',
+      () => evaluateAcrossReloads(page, () => navigator.serviceWorker.controller !== null && crossOriginIsolated),
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
     expect(await page.evaluate(() => typeof SharedArrayBuffer)).toBe('function');
 
     // Any page of the app is isolated now, and WASM threads work in the runtime worker.
@@ -96,7 +94,11 @@ describe('service worker', () => {
     expect(await servedPage()).not.toContain('deployment 2');
 
     await Promise.all([page.waitForEvent('load', { timeout: 30_000 }), prompt.getByRole('button', { name: 'Reload' }).click()]);
-    await eventually(page, () => document.querySelector('#update')?.textContent ?? null, '');
+    await waitFor(
+      'the update prompt to be gone after the reload',
+      async () => (await evaluateAcrossReloads(page, () => document.querySelector('#update')?.textContent ?? null)) === '',
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
     expect(await servedPage()).toContain('deployment 2');
     await context.close();
   });

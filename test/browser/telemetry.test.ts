@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startBrowserSession, type BrowserSession } from '../helpers/appServer';
+import { waitFor } from '../helpers/waitFor';
 
 const dbPath = path.join(mkdtempSync(path.join(tmpdir(), 'ondevice-telemetry-')), 'collector.sqlite');
 let session: BrowserSession;
@@ -42,18 +43,6 @@ function countEvents(sessionIds: string[]): { total: number; distinct: number; b
   }
 }
 
-/** Poll `fn` until `ok`; a wait that runs out throws with the last value seen (never returns quietly). */
-async function waitFor<T>(fn: () => T, ok: (v: T) => boolean, timeoutMs = 20_000, what = 'condition'): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let value = fn();
-  while (!ok(value)) {
-    if (Date.now() >= until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-    value = fn();
-  }
-  return value;
-}
-
 function countByModel(type: string, modelIds: string[]): Record<string, number> {
   const db = new Database(dbPath, { readonly: true, fileMustExist: true });
   try {
@@ -87,10 +76,12 @@ describe('telemetry', () => {
     // Well inside the 5 s flush interval: only the pagehide flush can deliver them.
     await page.close({ runBeforeUnload: true });
     const counts = await waitFor(
-      () => countEvents([sessionId]),
-      (c) => (c.byType.inference ?? 0) >= 5 && (c.byType.model_load ?? 0) >= 1,
-      10_000,
       '5 inference events and 1 model_load after the page closed',
+      () => {
+        const c = countEvents([sessionId]);
+        return (c.byType.inference ?? 0) >= 5 && (c.byType.model_load ?? 0) >= 1 && c;
+      },
+      { timeoutMs: 10_000 },
     );
     expect(counts.byType.inference).toBe(5);
     expect(counts.byType.model_load).toBe(1);
@@ -132,12 +123,10 @@ describe('telemetry', () => {
       // flush waits for the queue the earlier page left to be loaded, then for the collector's answers.
       await (window as any).OnDevice.flushTelemetry();
     });
-    const counts = await waitFor(
-      () => countEvents([sessionId]),
-      (c) => (c.byType.inference ?? 0) >= runs,
-      20_000,
-      `${runs} replayed inference events`,
-    );
+    const counts = await waitFor(`${runs} replayed inference events`, () => {
+      const c = countEvents([sessionId]);
+      return (c.byType.inference ?? 0) >= runs && c;
+    });
     expect(counts.byType.inference).toBe(runs);
     expect(counts.byType.model_load).toBe(1);
     expect(counts.total).toBe(counts.distinct);
@@ -172,12 +161,10 @@ describe('telemetry', () => {
     });
     expect(lastError).toBeNull();
     // This page's own session event does arrive: delivery works, only the opted-out model is silent.
-    const counts = await waitFor(
-      () => countEvents([sessionId]),
-      (c) => (c.byType.session ?? 0) >= 1,
-      20_000,
-      'the session event',
-    );
+    const counts = await waitFor('the session event', () => {
+      const c = countEvents([sessionId]);
+      return (c.byType.session ?? 0) >= 1 && c;
+    });
     expect(counts.byType.inference ?? 0).toBe(0);
     expect(counts.byType.model_load ?? 0).toBe(0);
     await page.close();
@@ -205,10 +192,12 @@ describe('telemetry', () => {
       const pageInstallId = await page.evaluate(() => localStorage.getItem('ondevice.installId'));
       await page.close({ runBeforeUnload: true });
       const counts = await waitFor(
-        () => countByModel('inference', ['ppocr-v4-det', 'ppocr-v4-rec']),
-        (c) => c['ppocr-v4-det'] === 1 && c['ppocr-v4-rec'] === lines,
-        10_000,
         `1 det and ${lines} rec inference events after the page closed`,
+        () => {
+          const c = countByModel('inference', ['ppocr-v4-det', 'ppocr-v4-rec']);
+          return c['ppocr-v4-det'] === 1 && c['ppocr-v4-rec'] === lines && c;
+        },
+        { timeoutMs: 10_000 },
       );
       expect(counts).toEqual({ 'ppocr-v4-det': 1, 'ppocr-v4-rec': lines });
       // One install id per profile: the worker's events carry the page's, not one of their own.

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertConfig } from '../../src/collector/alertRules';
 import type { TelemetryEvent } from '../../src/core/eventSchema';
 import { inferenceEvent, labelledPrediction } from './makeEvents';
-import { getJson, postEvents, startCollector, waitFor, type StartedCollector } from './startCollector';
+import { getJson, postEvents, startCollector, type StartedCollector } from './startCollector';
+import { waitFor } from '../helpers/waitFor';
 
 const MINUTE = 60_000;
 const ALERTS: AlertConfig = {
@@ -64,9 +65,9 @@ describe('collector alerts (real process, real webhook)', () => {
       Array.from({ length: 40 }, (_, i) => labelledPrediction({ modelId: model, predicted: i % 3, correct: i % 2 === 0 })).flat(),
     );
     const fired = await waitFor(
-      async () => (await alertsOf(c.url)).firing.find((a) => a.rule === 'accuracy-drop' && a.labels.modelId === model),
-      10_000,
       'accuracy alert to fire',
+      async () => (await alertsOf(c.url)).firing.find((a) => a.rule === 'accuracy-drop' && a.labels.modelId === model),
+      { timeoutMs: 10_000 },
     );
     expect(fired).toMatchObject({ state: 'firing', op: '<', threshold: 0.9, samples: 40, value: 0.5 });
 
@@ -76,21 +77,21 @@ describe('collector alerts (real process, real webhook)', () => {
       Array.from({ length: 400 }, (_, i) => labelledPrediction({ modelId: model, predicted: i % 3, correct: true })).flat(),
     );
     const resolved = await waitFor(
-      async () => (await alertsOf(c.url)).history.find((a) => a.id === fired.id && a.state === 'resolved'),
-      10_000,
       'accuracy alert to resolve',
+      async () => (await alertsOf(c.url)).history.find((a) => a.id === fired.id && a.state === 'resolved'),
+      { timeoutMs: 10_000 },
     );
     // Evaluation may run between the two posts, so the value is anywhere from ~0.93 to 420/440.
     expect(resolved.resolvedValue).toBeGreaterThanOrEqual(0.9);
     expect((await alertsOf(c.url)).firing.find((a) => a.id === fired.id)).toBeUndefined();
 
     const delivered = await waitFor(
+      'webhook to receive firing and resolved',
       async () => {
         const mine = hook.received.filter((p) => p.alert.id === fired.id);
         return mine.length >= 2 ? mine : undefined;
       },
-      10_000,
-      'webhook to receive firing and resolved',
+      { timeoutMs: 10_000 },
     );
     expect(delivered.map((p) => p.status)).toEqual(['firing', 'resolved']);
     expect(delivered[0]).toMatchObject({ source: 'ondevice-collector', alert: { rule: 'accuracy-drop', labels: { modelId: model } } });
@@ -106,21 +107,17 @@ describe('collector alerts (real process, real webhook)', () => {
     ]);
     // The baseline is in the past once the collector measures PSI for a model (it needs both windows):
     // keep sending the stable model's unchanged distribution until that happens.
-    await waitFor(
-      async () => {
-        await postAll(c.url, dist('stable-model', [5, 5, 5, 5], Date.now()));
-        const data = (await getJson(`${c.url}/dashboard/data.json`)).body;
-        return data.psi.some((s: any) => s.name === 'stable-model@1') ? true : undefined;
-      },
-      20_000,
-      'the baseline to leave the current window',
-    );
+    await waitFor('the baseline to leave the current window', async () => {
+      await postAll(c.url, dist('stable-model', [5, 5, 5, 5], Date.now()));
+      const data = (await getJson(`${c.url}/dashboard/data.json`)).body;
+      return data.psi.some((s: any) => s.name === 'stable-model@1') ? true : undefined;
+    });
     await postAll(c.url, [...dist('stable-model', [50, 50, 50, 50], Date.now()), ...dist('shifted-model', [170, 10, 10, 10], Date.now())]);
 
     const fired = await waitFor(
-      async () => (await alertsOf(c.url)).firing.find((a) => a.rule === 'prediction-drift'),
-      10_000,
       'drift alert to fire',
+      async () => (await alertsOf(c.url)).firing.find((a) => a.rule === 'prediction-drift'),
+      { timeoutMs: 10_000 },
     );
     expect(fired.labels).toEqual({ modelId: 'shifted-model', modelVersion: '1' });
     expect(fired.value).toBeGreaterThan(0.2);
@@ -150,7 +147,7 @@ describe('collector alerts with a dead webhook', () => {
       labelledPrediction({ modelId: 'dead-hook-model', predicted: i, correct: false }),
     ).flat();
     await postAll(c.url, bad);
-    await waitFor(async () => ((await alertsOf(c.url)).firing.length > 0 ? true : undefined), 10_000, 'alert to fire');
+    await waitFor('alert to fire', async () => (await alertsOf(c.url)).firing.length > 0, { timeoutMs: 10_000 });
     const latencies: number[] = [];
     for (let i = 0; i < 20; i++) {
       const t0 = performance.now();

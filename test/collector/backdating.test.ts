@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TelemetryEvent } from '../../src/core/eventSchema';
 import { inferenceEvent, labelledPrediction } from './makeEvents';
-import { getJson, postEvents, startCollector, waitFor, type StartedCollector } from './startCollector';
+import { getJson, postEvents, startCollector, type StartedCollector } from './startCollector';
+import { waitFor } from '../helpers/waitFor';
 
 const HOUR = 60 * 60_000;
 
@@ -55,12 +56,12 @@ describe('alerts cannot be faked with backdated events or one install (real proc
       ).flat(),
     );
     const fired = await waitFor(
+      'the control accuracy alert',
       async () => {
         const { body } = await getJson(`${c.url}/v1/alerts`);
         return body.firing.some((a: any) => a.labels.modelId === 'control') ? body : undefined;
       },
-      15_000,
-      'the control accuracy alert',
+      { timeoutMs: 15_000 },
     );
     expect(fired.firing.map((a: any) => `${a.rule}:${a.labels.modelId}`)).toEqual(['accuracy-drop:control']);
     const data = (await getJson(`${c.url}/dashboard/data.json`)).body;

@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { TelemetryEvent } from '../../src/core/eventSchema';
 import { inferenceEvent } from './makeEvents';
 import { postEvents, startCollector, type StartedCollector } from './startCollector';
+import { waitFor } from '../helpers/waitFor';
 
 describe('collector durability', () => {
   let c: StartedCollector | undefined;
@@ -35,8 +36,7 @@ describe('collector durability', () => {
     });
 
     // Let traffic flow, then kill without warning while requests are in flight.
-    const deadline = Date.now() + 10_000;
-    while (acknowledged.length < 40 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await waitFor('40 acknowledged requests', () => acknowledged.length >= 40, { timeoutMs: 10_000, intervalMs: 20 });
     await first.kill();
     stop = true;
     await Promise.all(streams);

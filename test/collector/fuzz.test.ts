@@ -2,7 +2,8 @@ import Database from 'better-sqlite3';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorEvent, feedbackEvent, inferenceEvent, modelLoadEvent, sessionEvent } from './makeEvents';
-import { getJson, startCollector, waitFor, type StartedCollector } from './startCollector';
+import { getJson, startCollector, type StartedCollector } from './startCollector';
+import { waitFor } from '../helpers/waitFor';
 
 interface Payload {
   name: string;
@@ -274,12 +275,12 @@ describe('collector fuzz: malformed payloads', () => {
     const seen = c.server.output().split('prototype-probe ').length;
     c.server.process.kill('SIGUSR2');
     const line = await waitFor(
+      'the prototype probe of the collector process',
       async () => {
         const parts = c.server.output().split('prototype-probe ');
         return parts.length > seen ? parts[parts.length - 1].split('\n')[0] : undefined;
       },
-      10_000,
-      'the prototype probe of the collector process',
+      { timeoutMs: 10_000 },
     );
     return JSON.parse(line) as string[];
   };

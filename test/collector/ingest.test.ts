@@ -84,13 +84,22 @@ describe('collector ingest (real process)', () => {
   });
 
   it('exposes Prometheus metrics', async () => {
+    const failedInferences = (text: string) => Number(/^ondevice_errors_total\{code="INFERENCE_FAILED"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    const before = failedInferences(await (await fetch(`${c.url}/metrics`)).text());
+    const model = { modelId: 'metrics-model', modelVersion: '7' };
+    const events = [
+      ...Array.from({ length: 30 }, () => inferenceEvent({ ...model, backend: 'wasm', ms: 50 })),
+      errorEvent(model),
+      errorEvent(model),
+    ];
+    expect((await postEvents(c.url, { siteKey: 'demo', events })).status).toBe(200);
     const res = await fetch(`${c.url}/metrics`);
     expect(res.headers.get('content-type')).toContain('text/plain; version=0.0.4');
     const text = await res.text();
     expect(text).toMatch(/^ondevice_events_total\{type="inference"\} \d+$/m);
-    expect(text).toMatch(/^ondevice_errors_total\{code="INFERENCE_FAILED"\} 2$/m);
+    expect(failedInferences(text)).toBe(before + 2);
     expect(text).toContain('# TYPE ondevice_inference_duration_seconds histogram');
-    expect(text).toMatch(/^ondevice_inference_duration_seconds_count\{model_id="summary-model",model_version="7",backend="wasm"\} 30$/m);
+    expect(text).toMatch(/^ondevice_inference_duration_seconds_count\{model_id="metrics-model",model_version="7",backend="wasm"\} 30$/m);
     expect(text).toMatch(/^ondevice_alerts_firing\{rule="accuracy-drop"\} \d+$/m);
   });
 

@@ -8,6 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { waitFor } from './waitFor';
 
 export interface StartedPostgres {
   /** e.g. postgres://postgres@127.0.0.1:41234/postgres (trust auth: no password). */
@@ -77,27 +78,27 @@ function installExitHook() {
 }
 
 async function waitReady(url: string, child: ChildProcess, output: () => string, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
   let lastError = '';
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`postgres exited (${child.exitCode ?? child.signalCode}) before accepting connections:\n${output()}`);
-    }
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-    try {
-      await client.connect();
-      await client.query('SELECT 1');
-      return;
-    } catch (e) {
-      lastError = (e as Error).message;
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`postgres not ready within ${timeoutMs} ms (${lastError}):\n${output()}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitFor(
+    () => `postgres to accept connections (${lastError}):\n${output()}`,
+    async () => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`postgres exited (${child.exitCode ?? child.signalCode}) before accepting connections:\n${output()}`);
+      }
+      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+      try {
+        await client.connect();
+        await client.query('SELECT 1');
+        return true;
+      } catch (e) {
+        lastError = (e as Error).message;
+        return false;
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    },
+    { timeoutMs },
+  );
 }
 
 /** initdb + postgres on a free port; resolves once it answers a query. */

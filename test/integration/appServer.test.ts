@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startAppServer } from '../helpers/appServer';
 import type { SpawnedServer } from '../helpers/spawnServer';
+import { waitFor } from '../helpers/waitFor';
 
 let server: SpawnedServer;
 const model = readFileSync('public/models/tiny-mlp.onnx');
@@ -31,15 +32,6 @@ afterAll(async () => {
   await server?.stop();
   rmSync(fixtures, { recursive: true, force: true });
 });
-
-/** Poll until `check` holds; throws when it still does not after `timeoutMs`. */
-async function waitUntil(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** The server process's open file descriptors that point at `file`. */
 function openDescriptorsOf(file: string): number {
@@ -153,7 +145,7 @@ describe('app server', () => {
       req.on('error', (error) => (error.message === 'socket hang up' ? undefined : reject(error)));
       req.end();
     });
-    await waitUntil(() => openDescriptorsOf(file) === 0, 'the server closed big.bin');
+    await waitFor('the server closed big.bin', () => openDescriptorsOf(file) === 0, { timeoutMs: 10_000, intervalMs: 50 });
     const again = await fetch(server.url + '/fixtures/public.txt');
     expect(again.status).toBe(200);
     await again.arrayBuffer();

@@ -6,9 +6,10 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inferenceEvent, feedbackEvent } from '../collector/makeEvents';
-import { postEvents, waitFor } from '../collector/startCollector';
+import { postEvents } from '../collector/startCollector';
 import { startAppServer } from '../helpers/appServer';
 import type { SpawnedServer } from '../helpers/spawnServer';
+import { waitFor } from '../helpers/waitFor';
 
 const INHERITED = ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', 'toLocaleString'];
 let server: SpawnedServer;
@@ -27,12 +28,12 @@ async function settledOutput(): Promise<{ output: string; changed: string[] }> {
   const seen = server.output().split('prototype-probe ').length;
   server.process.kill('SIGUSR2');
   const line = await waitFor(
+    'the prototype probe of the server process',
     async () => {
       const parts = server.output().split('prototype-probe ');
       return parts.length > seen ? parts[parts.length - 1].split('\n')[0] : undefined;
     },
-    10_000,
-    'the prototype probe of the server process',
+    { timeoutMs: 10_000 },
   );
   return { output: server.output(), changed: JSON.parse(line) as string[] };
 }

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../collector/startCollector';
 import { FieldTraffic } from '../../scripts/releases/FieldTraffic';
 import { call, publish, setPercent, startReleaseServer, type StartedReleaseServer } from './startReleaseServer';
+import { waitFor } from '../helpers/waitFor';
 
 const TINY_MLP = new Uint8Array(readFileSync('models/generated/tiny-mlp.onnx'));
 
@@ -23,12 +23,12 @@ const POLICY = {
 /** Wait until the decision loop has run after `afterMs` and return the status it left. */
 async function statusAfterEvaluation(base: string, modelId: string, afterMs: number) {
   return waitFor(
+    `a decision-loop pass on ${modelId} after ${afterMs}`,
     async () => {
       const s = await call(`${base}/v1/releases/${modelId}`);
       return s.body.lastPassAtMs !== null && s.body.lastPassAtMs > afterMs ? s.body : undefined;
     },
-    10_000,
-    `a decision-loop pass on ${modelId} after ${afterMs}`,
+    { timeoutMs: 10_000 },
   );
 }
 
@@ -90,7 +90,9 @@ describe('automatic promotion and rollback on simulated field traffic', () => {
     const manifest = (await call(`${srv.url}/v1/manifest?install=after-rollback`)).body;
     expect(manifest.models['tiny-mlp']).toMatchObject({ version: '1', state: 'stable', rolledBack: ['2-worse'] });
 
-    const alert = await waitFor(async () => alerts.find((a) => a.alert?.rule === 'release-rollback'), 10_000, 'the rollback webhook');
+    const alert = await waitFor('the rollback webhook', async () => alerts.find((a) => a.alert?.rule === 'release-rollback'), {
+      timeoutMs: 10_000,
+    });
     expect(alert).toMatchObject({ source: 'ondevice-releases', status: 'firing', alert: { modelId: 'tiny-mlp', version: '2-worse' } });
   }, 120_000);
 

@@ -8,8 +8,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { constantMemoryBombModel, endlessLoopModel } from '../sandbox/hostileModels';
 import { startAppServer } from '../helpers/appServer';
 import type { SpawnedServer } from '../helpers/spawnServer';
-import { waitUntil } from '../serve/waitUntil';
 import { call, publish } from './startReleaseServer';
+import { waitFor } from '../helpers/waitFor';
 
 const MiB = 1024 ** 2;
 // Small limits so bombs die fast: 5 s and 400 MiB whatever the model's size.
@@ -76,11 +76,7 @@ describe('publishing runs the upload only in the sandbox', () => {
     expect(answered).toBeGreaterThan(3); // health was asked while the Loop ran, and answered each time
     expect((await call(`${server.url}/v1/releases/advloop`)).status).toBe(404); // nothing was stored
     // The child that ran it is gone; the server still publishes real models.
-    await waitUntil(
-      () => (childrenOf(server.process.pid!, 'modelTasks').length === 0 ? true : undefined),
-      'the sandbox child to be gone',
-      10_000,
-    );
+    await waitFor('the sandbox child to be gone', () => childrenOf(server.process.pid!, 'modelTasks').length === 0, { timeoutMs: 10_000 });
     const tiny = new Uint8Array(readFileSync('models/generated/tiny-mlp.onnx'));
     expect((await publish(server.url, 'tiny-again', '1', tiny)).status).toBe(201);
   });
@@ -108,17 +104,15 @@ describe('publishing runs the upload only in the sandbox', () => {
   it('SIGTERM stops the server within 10 s while an upload is running, and its sandbox children with it', async () => {
     const pid = server.process.pid!;
     const upload = publish(server.url, 'advloop', '1', endlessLoopModel()).catch((e: Error) => e);
-    await waitUntil(() => (childrenOf(pid, 'modelTasks').length > 0 ? true : undefined), 'the publish check to start');
+    await waitFor('the publish check to start', () => childrenOf(pid, 'modelTasks').length > 0);
     const children = childrenOf(pid);
     const exited = new Promise<void>((resolve) => server.process.once('exit', () => resolve()));
     server.process.kill('SIGTERM');
-    await waitUntil(
-      () => (server.process.exitCode !== null || server.process.signalCode !== null ? true : undefined),
-      'the server to exit',
-      10_000,
-    );
+    await waitFor('the server to exit', () => server.process.exitCode !== null || server.process.signalCode !== null, {
+      timeoutMs: 10_000,
+    });
     await exited;
-    await waitUntil(() => (children.some(isAlive) ? undefined : true), 'the sandbox children to be gone', 5000);
+    await waitFor('the sandbox children to be gone', () => !children.some(isAlive), { timeoutMs: 5000 });
     await upload;
   });
 });

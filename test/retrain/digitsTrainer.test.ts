@@ -40,7 +40,7 @@ function exportLine(i: number, label: number | string, data: number[], dims = [1
 
 async function trainer(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', TRAINER, ...args], { timeout: 15 * 60_000 });
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', TRAINER, ...args], { timeout: 4 * 60_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number; stdout: string; stderr: string };
@@ -87,7 +87,7 @@ describe('the digits trainer command (trainer contract)', () => {
         await session.release();
       }
     },
-    16 * 60_000,
+    5 * 60_000,
   );
 
   it(
@@ -115,7 +115,7 @@ describe('the digits trainer command (trainer contract)', () => {
       expect(await accuracy('current')).toBeGreaterThan(0.93);
       expect(await accuracy('scratch')).toBeLessThan(0.9);
     },
-    16 * 60_000,
+    5 * 60_000,
   );
 
   it('exits 1 without output for a dataset of another model, or without --out', async () => {

@@ -2,18 +2,16 @@
 // ingest endpoint, the accuracy alert starts a job by itself, /v1/jobs shows it, a failed job raises an
 // alert, and the CLI runs a job against the server (a sabotaged trainer is refused, exit 3).
 import { execFile, execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '../../src/retrain/JobStore';
 import { spawnServer, type SpawnedServer } from '../helpers/spawnServer';
-import { postEvents, waitFor } from '../collector/startCollector';
 import { launchChromium } from '../helpers/chromium';
-import { inferenceEvent, feedbackEvent } from '../collector/makeEvents';
+import { fieldEvents, sendEvents as send } from './fieldEvents';
 import { toySamples } from './toyDigits';
-import type { FieldSample } from '../../src/retrain/FieldSample';
+import { waitFor } from '../helpers/waitFor';
 
 const TRAINER = [process.execPath, '--import', 'tsx', 'test/retrain/prototypeTrainer.ts'];
 
@@ -26,38 +24,6 @@ function ondevice(args: string[], env: Record<string, string> = {}) {
       (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
-}
-
-// Sample event ids in send order: the dataset is ordered by (receive time, id), so random ids would shuffle the
-// samples of one batch, and with them the held-back slice and what a trainer sees (the gate's figures would vary).
-let sampleSeq = 0;
-
-/** What the drifted population sends: a prediction, the user's correction, and the consented sample. */
-function fieldEvents(s: FieldSample, predicted: number) {
-  const common = { modelId: s.modelId, modelVersion: '1', installId: `install-${randomUUID()}` };
-  const predictionId = randomUUID();
-  return [
-    inferenceEvent({ ...common, topClass: predicted, predictionId }),
-    feedbackEvent({ ...common, predictionId, label: s.label as number }),
-    {
-      type: 'sample',
-      id: `sample-${String(sampleSeq++).padStart(8, '0')}`,
-      ts: Date.now(),
-      sessionId: 'session-1',
-      ...common,
-      predictionId,
-      label: s.label,
-      predicted,
-      inputs: s.inputs,
-    },
-  ];
-}
-
-async function send(url: string, events: unknown[]) {
-  for (let i = 0; i < events.length; i += 24) {
-    const r = await postEvents(url, { siteKey: 'demo', events: events.slice(i, i + 24) });
-    expect(r.status, JSON.stringify(r)).toBe(200);
-  }
 }
 
 describe('retraining in npm start (real server process, real ingest, real trainer)', () => {
@@ -89,7 +55,8 @@ describe('retraining in npm start (real server process, real ingest, real traine
         },
       }),
     );
-    writeFileSync(path.join(dir, 'sabotage.json'), JSON.stringify({ models: { toy: model([...TRAINER, '--shuffle-labels']) } }));
+    // The CLI's sabotaged trainer works on a model of its own: nothing it sends moves toy's field accuracy.
+    writeFileSync(path.join(dir, 'sabotage.json'), JSON.stringify({ models: { 'toy-cli': model([...TRAINER, '--shuffle-labels']) } }));
     writeFileSync(
       path.join(dir, 'alerts.json'),
       JSON.stringify({
@@ -115,7 +82,7 @@ describe('retraining in npm start (real server process, real ingest, real traine
         ONDEVICE_RETRAIN_CONFIG: path.join(dir, 'retrain.json'),
       },
     });
-    for (const id of ['toy', 'toy-broken', 'toy-count']) {
+    for (const id of ['toy', 'toy-broken', 'toy-count', 'toy-cli']) {
       const res = await fetch(`${server.url}/v1/releases/${id}/1`, {
         method: 'POST',
         headers: { 'content-type': 'application/octet-stream' },
@@ -128,49 +95,101 @@ describe('retraining in npm start (real server process, real ingest, real traine
     await server?.stop();
   });
 
+  const jobsOf = async (model: string) => (await (await fetch(`${server.url}/v1/jobs?model=${model}`)).json()) as { jobs: Job[] };
+
+  // The three jobs the dashboard lists, each started once per file by the first test that needs it (so each test
+  // also runs alone), in the order the dashboard test expects when it runs alone: count, alert, failed.
+
+  /** 4 labelled samples of toy-count (no job yet), then a 5th: its new-samples job, refused. */
+  let countJob: Promise<{ jobsAfterFour: Job[]; job: Job }> | undefined;
+  const newSamplesJob = () =>
+    (countJob ??= (async () => {
+      const samples = toySamples({ start: 300, perClass: 1, drifted: true }).slice(0, 5);
+      await send(
+        server.url,
+        samples.slice(0, 4).flatMap((s) => fieldEvents({ ...s, modelId: 'toy-count' }, s.label as number)),
+      );
+      const jobsAfterFour = (await jobsOf('toy-count')).jobs;
+      await send(server.url, fieldEvents({ ...samples[4], modelId: 'toy-count' }, samples[4].label as number));
+      const job = await waitFor('the new-samples job', async () => (await jobsOf('toy-count')).jobs.find((j) => j.state === 'refused'), {
+        timeoutMs: 30_000,
+      });
+      return { jobsAfterFour, job };
+    })());
+
+  /** 600 right predictions of toy with their samples, then 120 wrong ones: the accuracy alert's job, finished. */
+  let alertJob: Promise<Job> | undefined;
+  const accuracyAlertJob = () =>
+    (alertJob ??= (async () => {
+      await send(
+        server.url,
+        toySamples({ start: 300, perClass: 60, drifted: true }).flatMap((s) => fieldEvents(s, s.label as number)),
+      );
+      // The drifted population's predictions are wrong: field accuracy falls below 0.9 (600 of 720).
+      const wrong = toySamples({ start: 420, perClass: 12, drifted: true, fromMs: 10_000 });
+      await send(
+        server.url,
+        wrong.flatMap((s) => fieldEvents(s, ((s.label as number) + 1) % 10)),
+      );
+      return waitFor(
+        'a finished accuracy-alert job',
+        async () => (await jobsOf('toy')).jobs.find((j) => j.trigger === 'accuracy-alert' && j.state !== 'running' && j.state !== 'queued'),
+        { timeoutMs: 60_000 },
+      );
+    })());
+
+  /** toy-broken's samples, then a job started by hand (POST /v1/jobs), failed by its trainer. */
+  let manualJob: Promise<{ status: number; job: Job }> | undefined;
+  const failedManualJob = () =>
+    (manualJob ??= (async () => {
+      await send(
+        server.url,
+        toySamples({ start: 300, perClass: 1, drifted: true }).flatMap((s) =>
+          fieldEvents({ ...s, modelId: 'toy-broken' }, s.label as number),
+        ),
+      );
+      const started = await fetch(`${server.url}/v1/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"model":"toy-broken"}',
+      });
+      const { job } = (await started.json()) as { job: Job };
+      const failed = await waitFor(
+        'the failed job',
+        async () => {
+          const { job: j } = (await (await fetch(`${server.url}/v1/jobs/${job.id}`)).json()) as { job: Job };
+          return j.state === 'failed' ? j : undefined;
+        },
+        { timeoutMs: 60_000 },
+      );
+      return { status: started.status, job: failed };
+    })());
+
   it('N new labelled samples start a job by themselves (here refused: not enough field data)', async () => {
-    const samples = toySamples({ start: 300, perClass: 1, drifted: true }).slice(0, 5);
-    await send(
-      server.url,
-      samples.slice(0, 4).flatMap((s) => fieldEvents({ ...s, modelId: 'toy-count' }, s.label as number)),
-    );
-    const jobsOf = async () => (await (await fetch(`${server.url}/v1/jobs?model=toy-count`)).json()) as { jobs: Job[] };
-    expect((await jobsOf()).jobs).toEqual([]);
-    await send(server.url, fieldEvents({ ...samples[4], modelId: 'toy-count' }, samples[4].label as number));
-    const job = await waitFor(async () => (await jobsOf()).jobs.find((j) => j.state === 'refused'), 30_000, 'the new-samples job');
+    const { jobsAfterFour, job } = await newSamplesJob();
+    expect(jobsAfterFour).toEqual([]);
     expect(job).toMatchObject({ trigger: 'new-samples', reason: expect.stringMatching(/^not enough field data: 2 held-back samples/) });
   }, 60_000);
 
   it('the CLI runs a job against the server: a sabotaged trainer is refused by the gate (exit 3) and nothing is published', async () => {
     const samples = toySamples({ start: 300, perClass: 60, drifted: true });
-    // Predictions are right (no alert yet): only the samples matter here.
+    // Predictions are right (no alert): only the samples matter here.
     await send(
       server.url,
-      samples.flatMap((s) => fieldEvents(s, s.label as number)),
+      samples.flatMap((s) => fieldEvents({ ...s, modelId: 'toy-cli' }, s.label as number)),
     );
-    const run = await ondevice(['retrain', '--model', 'toy', '--server', server.url, '--config', path.join(dir, 'sabotage.json')]);
+    const run = await ondevice(['retrain', '--model', 'toy-cli', '--server', server.url, '--config', path.join(dir, 'sabotage.json')]);
     expect(run.code, run.stdout + run.stderr).toBe(3);
-    expect(run.stdout).toMatch(/retrain toy: refused \(not enough better on the field: field -?\d+\.\d\d points on 150 held-back samples/);
+    expect(run.stdout).toMatch(
+      /retrain toy-cli: refused \(not enough better on the field: field -?\d+\.\d\d points on 150 held-back samples/,
+    );
     expect(run.stdout).toMatch(/held-back field: 1 \d+\.\d\d % {2}candidate \d+\.\d\d % {2}\(150 samples\)/);
-    const status = (await (await fetch(`${server.url}/v1/releases/toy`)).json()) as { versions: { version: string }[] };
+    const status = (await (await fetch(`${server.url}/v1/releases/toy-cli`)).json()) as { versions: { version: string }[] };
     expect(status.versions.map((v) => v.version)).toEqual(['1']);
   }, 120_000);
 
   it('the accuracy alert firing starts a job by itself; it passes the gate and the candidate enters the staged rollout', async () => {
-    // The drifted population's predictions are wrong: field accuracy falls below 0.9.
-    const wrong = toySamples({ start: 420, perClass: 12, drifted: true, fromMs: 10_000 });
-    await send(
-      server.url,
-      wrong.flatMap((s) => fieldEvents(s, ((s.label as number) + 1) % 10)),
-    );
-    const job = await waitFor(
-      async () => {
-        const { jobs } = (await (await fetch(`${server.url}/v1/jobs?model=toy`)).json()) as { jobs: Job[] };
-        return jobs.find((j) => j.trigger === 'accuracy-alert' && j.state !== 'running' && j.state !== 'queued');
-      },
-      60_000,
-      'a finished accuracy-alert job',
-    );
+    const job = await accuracyAlertJob();
     const { job: full } = (await (await fetch(`${server.url}/v1/jobs/${job.id}`)).json()) as { job: Job };
     expect(full, full.logTail).toMatchObject({ state: 'succeeded', baseVersion: '1', resultVersion: '2' });
     expect(full.logTail).toMatch(/rollout of toy 2 started at 1 %/);
@@ -189,12 +208,6 @@ describe('retraining in npm start (real server process, real ingest, real traine
   }, 120_000);
 
   it('POST /v1/jobs starts one by hand (write-gated); a failing trainer fails the job and raises an alert', async () => {
-    await send(
-      server.url,
-      toySamples({ start: 300, perClass: 1, drifted: true }).flatMap((s) =>
-        fieldEvents({ ...s, modelId: 'toy-broken' }, s.label as number),
-      ),
-    );
     const fromBrowser = await fetch(`${server.url}/v1/jobs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', origin: 'https://evil.example' },
@@ -207,36 +220,26 @@ describe('retraining in npm start (real server process, real ingest, real traine
       body: '{"model":"nope"}',
     });
     expect(await unknown.json()).toMatchObject({ code: 'UNKNOWN_MODEL' });
-    const started = await fetch(`${server.url}/v1/jobs`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '{"model":"toy-broken"}',
-    });
-    expect(started.status).toBe(202);
-    const { job } = (await started.json()) as { job: Job };
-    const done = await waitFor(
-      async () => {
-        const { job: j } = (await (await fetch(`${server.url}/v1/jobs/${job.id}`)).json()) as { job: Job };
-        return j.state === 'failed' ? j : undefined;
-      },
-      60_000,
-      'the failed job',
-    );
+    const { status, job: done } = await failedManualJob();
+    expect(status).toBe(202);
     expect(done.reason).toBe('the trainer exited with code 3');
     expect(done.logTail).toMatch(/failing on purpose/);
     const alerts = await waitFor(
+      'the job-failed alert',
       async () => {
         const a = (await (await fetch(`${server.url}/v1/alerts`)).json()) as { firing: { rule: string; labels: Record<string, string> }[] };
         return a.firing.some((f) => f.rule === 'retrain-job-failed') ? a : undefined;
       },
-      10_000,
-      'the job-failed alert',
+      { timeoutMs: 10_000 },
     );
     expect(alerts.firing).toContainEqual(expect.objectContaining({ rule: 'retrain-job-failed', labels: { model: 'toy-broken' } }));
     expect(await (await fetch(`${server.url}/v1/jobs/no-such-job`)).json()).toMatchObject({ code: 'NOT_FOUND' });
   }, 120_000);
 
   it('the dashboard shows the jobs with their gate figures and the alert of the failed job', async () => {
+    await newSamplesJob();
+    await accuracyAlertJob();
+    await failedManualJob();
     const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -244,7 +247,7 @@ describe('retraining in npm start (real server process, real ingest, real traine
       page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(`${server.url}/dashboard`);
-      await page.locator('#jobs-table[data-ready] tbody tr').nth(1).waitFor({ timeout: 15_000 });
+      await page.locator('#jobs-table[data-ready] tbody tr').nth(2).waitFor({ timeout: 15_000 });
       const rows = await page
         .locator('#jobs-table tbody tr')
         .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
@@ -262,5 +265,5 @@ describe('retraining in npm start (real server process, real ingest, real traine
     } finally {
       await browser.close();
     }
-  }, 60_000);
+  }, 240_000);
 });

@@ -3,7 +3,7 @@
 // never outlives its server.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OnDeviceError } from '../../src/core/OnDeviceError';
@@ -17,9 +17,9 @@ import {
   sandboxSettingsFromEnv,
   type SandboxSettings,
 } from '../../src/sandbox';
-import { waitUntil } from '../serve/waitUntil';
 import { constantMemoryBombModel, endlessLoopModel, tripsLoopModel } from './hostileModels';
 import type { tasks as testTasks } from './testTasks';
+import { waitFor } from '../helpers/waitFor';
 
 const TASKS = new URL('./testTasks.ts', import.meta.url);
 type TestTasks = typeof testTasks;
@@ -88,6 +88,17 @@ describe('SandboxProcess', () => {
     expect(isAlive(child.pid)).toBe(false);
   });
 
+  it('with runTimeoutMs, loading and running are timed apart: the run limit counts from reportRunning()', async () => {
+    const child = await SandboxProcess.start<TestTasks>(TASKS);
+    cleanups.push(() => child.kill());
+    const started = Date.now();
+    const args = { loadMs: 1500, onnx: path.join(dir, 'endless.onnx'), feeds: x1 };
+    const error = await caught(child.call('loadThenRun', args, { timeoutMs: 20_000, runTimeoutMs: 700, memoryBytes: 1024 * MiB }));
+    expect(error).toMatchObject({ code: 'TIMEOUT', details: { reason: 'TIMEOUT', limitMs: 700 } });
+    expect(error.message).toMatch(/the run gave no result within 700 ms/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1500 + 700); // the load did not count against the run
+  });
+
   it('a child past its memory cap is killed: OUT_OF_MEMORY, reason MEMORY, with the RSS it reached', async () => {
     const child = await SandboxProcess.start<TestTasks>(TASKS);
     cleanups.push(() => child.kill());
@@ -132,13 +143,25 @@ describe('model work in a fresh child', () => {
     expect(error.details).toEqual({ reason: 'TIMEOUT', limitMs: 1000 });
   });
 
+  it('runs at most one fresh child per core at a time; the others wait their turn', async () => {
+    const cores = availableParallelism();
+    const calls = Array.from({ length: cores + 1 }, () =>
+      runSandboxed<TestTasks, 'wait'>(TASKS, 'wait', { ms: 1500 }, { modelBytes: 0, settings: SMALL }),
+    );
+    const spans = await Promise.all(calls);
+    // The most waits running at one moment: at some wait's start, every wait that had begun and not ended.
+    const most = Math.max(...spans.map((a) => spans.filter((b) => b.start <= a.start && a.start < b.end).length));
+    expect(most).toBe(cores);
+  });
+
   it('limits and settings: a base plus a multiple of the bytes, from the environment', async () => {
     await writeFile(path.join(dir, 'set.onnx'), new Uint8Array(1000));
     await writeFile(path.join(dir, 'set.onnx.data'), new Uint8Array(24));
     expect(await modelFilesBytes({ onnx: path.join(dir, 'set.onnx'), externalData: ['set.onnx.data'] })).toBe(1024);
-    await expect(modelFilesBytes({ onnx: path.join(dir, 'set.onnx'), externalData: ['../x'] })).rejects.toMatchObject({
-      code: 'INVALID_INPUT',
-    });
+    for (const escape of ['../x', '/etc/passwd', 'a/../../x'])
+      await expect(modelFilesBytes({ onnx: path.join(dir, 'set.onnx'), externalData: [escape] })).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+      });
     const settings = sandboxSettingsFromEnv({
       ONDEVICE_SANDBOX_TIME_BASE_MS: '1000',
       ONDEVICE_SANDBOX_TIME_MS_PER_MIB: '10',
@@ -164,7 +187,7 @@ describe('SandboxPool', () => {
     };
     const error = await caught(pool.call('run', trips, { timeoutMs: 500 }));
     expect(error.details.reason).toBe('TIMEOUT');
-    await waitUntil(() => (isAlive(first) ? undefined : true), 'the killed process to be gone');
+    await waitFor('the killed process to be gone', () => !isAlive(first));
     const second = await pool.call('pid', undefined, { timeoutMs: 10_000 });
     expect(second).not.toBe(first);
     trips.feeds.trips.data = new BigInt64Array([3n]);
@@ -175,12 +198,12 @@ describe('SandboxPool', () => {
     const pool = new SandboxPool<TestTasks>({ tasks: TASKS, processes: 1, settings: SMALL });
     const running = pool.call('run', { onnx: path.join(dir, 'endless.onnx'), feeds: x1 }, { timeoutMs: 60_000 });
     const waiting = pool.call('echo', 1, { timeoutMs: 10_000 });
-    await waitUntil(() => (pool.busy === 1 && pool.queued === 1 ? true : undefined), 'one call running, one waiting');
-    const [pid] = await waitUntil(() => (pool.pids.length === 1 ? pool.pids : undefined), 'the process to be up');
+    await waitFor('one call running, one waiting', () => pool.busy === 1 && pool.queued === 1);
+    const [pid] = await waitFor('the process to be up', () => (pool.pids.length === 1 ? pool.pids : undefined));
     const outcomes = Promise.all([caught(running), caught(waiting)]);
     await pool.close();
     expect((await outcomes).map((e) => e.code)).toEqual(['DISPOSED', 'DISPOSED']);
-    await waitUntil(() => (isAlive(pid) ? undefined : true), 'the process to be gone');
+    await waitFor('the process to be gone', () => !isAlive(pid));
     expect((await caught(pool.call('echo', 1))).code).toBe('DISPOSED');
   });
 
@@ -222,10 +245,12 @@ describe('a child never outlives its server', () => {
     );
     let out = '';
     server.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const childPid = await waitUntil(() => /native run starting in (\d+)/.exec(out)?.[1], 'the child to start its run', 30_000);
+    const childPid = await waitFor('the child to start its run', () => /native run starting in (\d+)/.exec(out)?.[1], {
+      timeoutMs: 30_000,
+    });
     cleanups.push(async () => (isAlive(Number(childPid)) ? process.kill(Number(childPid), 'SIGKILL') : undefined));
     expect(isAlive(Number(childPid))).toBe(true);
     server.kill('SIGKILL');
-    await waitUntil(() => (isAlive(Number(childPid)) ? undefined : true), 'the orphaned child to die', 10_000);
+    await waitFor('the orphaned child to die', () => !isAlive(Number(childPid)), { timeoutMs: 10_000 });
   });
 });

@@ -4,6 +4,7 @@ import type { Feeds } from '../../src/core/protocol';
 import { fromOrtOutputs } from '../../src/node/fromOrtOutputs';
 import { loadOrt } from '../../src/node/loadOrt';
 import { toOrtFeeds } from '../../src/node/toOrtFeeds';
+import { reportRunning } from '../../src/sandbox';
 
 let kept: Buffer[] = [];
 
@@ -22,6 +23,20 @@ export const tasks = {
     kept = [];
   },
   exit: ({ code }: { code: number }): never => process.exit(code),
+  /** Wait `ms` and say when the wait began and ended (wall clock). */
+  wait: async ({ ms }: { ms: number }) => {
+    const start = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return { start, end: Date.now() };
+  },
+  /** Wait `loadMs` (standing for a model's load), say the run starts, then run the model: timed apart. */
+  async loadThenRun(a: { loadMs: number; onnx: string; feeds: Feeds }): Promise<Feeds> {
+    await new Promise((resolve) => setTimeout(resolve, a.loadMs));
+    const ort = await loadOrt();
+    const session = await ort.InferenceSession.create(a.onnx, { intraOpNumThreads: 1 });
+    reportRunning();
+    return fromOrtOutputs(await session.run(toOrtFeeds(ort, a.feeds)));
+  },
   /** Run a model file once with onnxruntime-node, on this thread (where a native run cannot be interrupted). */
   async run({ onnx, feeds, announce }: { onnx: string; feeds: Feeds; announce?: boolean }): Promise<Feeds> {
     const ort = await loadOrt();

@@ -7,6 +7,7 @@ import { createInferenceServer, type InferenceServer, type InferenceServerOption
 import type { ServerInferenceRecord } from '../../src/inference/ServerInferenceRecord';
 import { closeReferenceSessions, runReference } from '../helpers/reference';
 import { expectedJsonValues, infer } from './v2client';
+import { waitFor } from '../helpers/waitFor';
 
 const modelsDir = path.resolve('public/models');
 let running: { http: Server; inference: InferenceServer } | undefined;
@@ -29,15 +30,6 @@ afterEach(async () => {
   running = undefined;
 });
 
-/** Poll `condition` until it holds; throws when it does not within `timeoutMs`. */
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 const det = (side: number) => ({
   x: { type: 'float32' as const, data: new Float32Array(3 * side * side).fill(0.5), dims: [1, 3, side, side] },
 });
@@ -47,9 +39,9 @@ describe('createInferenceServer', () => {
   it('a full queue answers 503 with Retry-After at once; queued requests still complete', async () => {
     const { url, inference } = await start({ workers: 1, queueLimit: 1 });
     const first = infer(`${url}/v2/models/ppocr-v4-det/infer`, { inputs: [] }, { binaryInputs: det(640) });
-    await waitFor(() => inference.pool.busy === 1, 'the first request to occupy the worker');
+    await waitFor('the first request to occupy the worker', () => inference.pool.busy === 1, { intervalMs: 5 });
     const second = infer(`${url}/v2/models/ppocr-v4-det/infer`, { inputs: [] }, { binaryInputs: det(320) });
-    await waitFor(() => inference.pool.queued === 1, 'the second request to be queued');
+    await waitFor('the second request to be queued', () => inference.pool.queued === 1, { intervalMs: 5 });
     const third = await infer(`${url}/v2/models/tiny-mlp/infer`, tinyBody);
     expect(third.status).toBe(503);
     expect(third.json.code).toBe('QUEUE_FULL');
@@ -64,13 +56,15 @@ describe('createInferenceServer', () => {
   it('a worker process that dies fails only its request with WORKER_CRASHED; a new process takes the next one', async () => {
     const { url, inference } = await start({ workers: 1, queueLimit: 4 });
     const running = infer(`${url}/v2/models/ppocr-v4-det/infer`, { inputs: [] }, { binaryInputs: det(640) });
-    await waitFor(() => inference.pool.busy === 1 && inference.pool.processIds.length === 1, 'the request to occupy the worker');
+    await waitFor('the request to occupy the worker', () => inference.pool.busy === 1 && inference.pool.processIds.length === 1, {
+      intervalMs: 5,
+    });
     const [dying] = inference.pool.processIds;
     process.kill(dying, 'SIGKILL');
     const crashed = await running;
     expect(crashed.status).toBe(500);
     expect(crashed.json.code).toBe('WORKER_CRASHED');
-    await waitFor(() => inference.pool.processIds.length === 1, 'a new process');
+    await waitFor('a new process', () => inference.pool.processIds.length === 1, { intervalMs: 5 });
     expect(inference.pool.processIds[0]).not.toBe(dying);
     expect(inference.pool.size).toBe(1);
     expect((await infer(`${url}/v2/models/tiny-mlp/infer`, tinyBody)).status).toBe(200);

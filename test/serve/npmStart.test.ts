@@ -4,16 +4,20 @@ import Database from 'better-sqlite3';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { startAppServer } from '../helpers/appServer';
 import type { SpawnedServer } from '../helpers/spawnServer';
 import { infer } from './v2client';
-import { waitUntil } from './waitUntil';
+import { waitFor } from '../helpers/waitFor';
 
-const dbPath = path.join(mkdtempSync(path.join(tmpdir(), 'ondevice-npmstart-')), 'collector.sqlite');
+// Each test has its own server and database: the telemetry test counts every server inference there is.
+let dbPath: string;
 let server: SpawnedServer;
-beforeAll(async () => (server = await startAppServer({ ONDEVICE_WORKERS: '1', COLLECTOR_DB_PATH: dbPath })));
-afterAll(async () => server?.stop());
+beforeEach(async () => {
+  dbPath = path.join(mkdtempSync(path.join(tmpdir(), 'ondevice-npmstart-')), 'collector.sqlite');
+  server = await startAppServer({ ONDEVICE_WORKERS: '1', COLLECTOR_DB_PATH: dbPath });
+});
+afterEach(async () => server?.stop());
 
 const tinyMlpBody = { inputs: [{ name: 'x', shape: [1, 16], datatype: 'FP32', data: Array.from({ length: 16 }, () => 0) }] };
 
@@ -28,15 +32,16 @@ it('serves /v2 next to the app, the models and the collector', async () => {
 
 it('records server inferences as telemetry: backend "server" in the summary and the dashboard, with the caller ids when sent', async () => {
   const caller = { 'x-ondevice-install-id': 'caller-install-7', 'x-ondevice-session-id': 'caller-session-7' };
+  expect((await infer(`${server.url}/v2/models/tiny-mlp/infer`, tinyMlpBody)).status).toBe(200);
   for (let i = 0; i < 3; i++)
     expect((await infer(`${server.url}/v2/models/tiny-mlp/infer`, tinyMlpBody, { headers: caller })).status).toBe(200);
 
-  // 1 from the test above (no headers) + 3 with the caller's ids.
-  const group = await waitUntil(async () => {
+  // 1 without headers + 3 with the caller's ids.
+  const group = await waitFor('four tiny-mlp inferences with backend "server" in /v1/summary', async () => {
     const summary = await (await fetch(`${server.url}/v1/summary`)).json();
     const found = summary.groups.find((g: { modelId: string; backend: string }) => g.modelId === 'tiny-mlp' && g.backend === 'server');
     return found?.count === 4 ? found : undefined;
-  }, 'four tiny-mlp inferences with backend "server" in /v1/summary');
+  });
   expect(group).toMatchObject({ modelVersion: '1', backendShare: 1 });
   expect(group.latencyMs.p50).toBeGreaterThanOrEqual(0);
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fillModel, memoryOnDemandModel, tripsLoopModel } from '../sandbox/hostileModels';
 import { startAppServer } from '../helpers/appServer';
 import type { SpawnedServer } from '../helpers/spawnServer';
-import { waitUntil } from './waitUntil';
+import { waitFor } from '../helpers/waitFor';
 
 const MiB = 1024 ** 2;
 const dir = mkdtempSync(path.join(tmpdir(), 'ondevice-v2-sandbox-'));
@@ -133,8 +133,8 @@ describe('/v2 in sandbox children', () => {
     expect(res.status, res.text).toBe(504);
     expect(res.json).toMatchObject({ code: 'TIMEOUT', details: { reason: 'TIMEOUT', limitMs: 1500 } });
     expect(answered).toBeGreaterThan(1);
-    await waitUntil(() => (isAlive(before) ? undefined : true), 'the overrunning process to be gone');
-    const [after] = await waitUntil(() => (poolPids(server).length === 1 ? poolPids(server) : undefined), 'its replacement');
+    await waitFor('the overrunning process to be gone', () => !isAlive(before));
+    const [after] = await waitFor('its replacement', () => (poolPids(server).length === 1 ? poolPids(server) : undefined));
     expect(after).not.toBe(before);
     expect((await infer(server, 'spin', trips(3))).json.outputs[0].data).toEqual([7]);
   });
@@ -186,14 +186,12 @@ describe('SIGTERM', () => {
       const [child] = children;
       const cpuAtRest = cpuSeconds(child);
       const run = infer(stuck, 'spin', trips(1e15)).catch((e: Error) => e);
-      await waitUntil(() => (cpuSeconds(child) - cpuAtRest > 0.5 ? true : undefined), 'the endless run to be spinning');
+      await waitFor('the endless run to be spinning', () => cpuSeconds(child) - cpuAtRest > 0.5);
       stuck.process.kill('SIGTERM');
-      await waitUntil(
-        () => (stuck.process.exitCode !== null || stuck.process.signalCode !== null ? true : undefined),
-        'the server to exit',
-        10_000,
-      );
-      await waitUntil(() => (children.some(isAlive) ? undefined : true), 'its sandbox children to be gone', 5000);
+      await waitFor('the server to exit', () => stuck.process.exitCode !== null || stuck.process.signalCode !== null, {
+        timeoutMs: 10_000,
+      });
+      await waitFor('its sandbox children to be gone', () => !children.some(isAlive), { timeoutMs: 5000 });
       await run;
     } finally {
       await stuck.stop();

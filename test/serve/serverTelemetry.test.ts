@@ -9,7 +9,7 @@ import type { ServerInferenceRecord } from '../../src/inference/ServerInferenceR
 import { startCollector, type StartedCollector } from '../collector/startCollector';
 import { spawnServer, type SpawnedServer } from '../helpers/spawnServer';
 import { infer } from './v2client';
-import { waitUntil } from './waitUntil';
+import { waitFor } from '../helpers/waitFor';
 
 let collector: StartedCollector;
 let serve: SpawnedServer;
@@ -45,10 +45,10 @@ describe('ondevice serve --collector', () => {
     const headers = { 'x-ondevice-install-id': 'phone-42', 'x-ondevice-session-id': 'visit-9' };
     for (let i = 0; i < 2; i++) expect((await infer(`${serve.url}/v2/models/tiny-mlp/infer`, body, { headers })).status).toBe(200);
 
-    await waitUntil(async () => {
+    await waitFor('two server inferences in the collector summary', async () => {
       const summary = await (await fetch(`${collector.url}/v1/summary`)).json();
       return summary.groups.some((g: any) => g.modelId === 'tiny-mlp' && g.backend === 'server' && g.count === 2) || undefined;
-    }, 'two server inferences in the collector summary');
+    });
     const db = new Database(collector.dbPath, { readonly: true });
     try {
       const rows = db
@@ -78,7 +78,7 @@ describe('InferenceEventQueue', () => {
     });
     for (let i = 0; i < 5; i++) queue.record(record(i));
     expect(queue.stats).toMatchObject({ queued: 3, dropped: 2 });
-    await waitUntil(() => (queue.stats.failedDeliveries > 0 ? true : undefined), 'a failed delivery');
+    await waitFor('a failed delivery', () => queue.stats.failedDeliveries > 0);
     const stats = await queue.close(300);
     expect(stats).toMatchObject({ queued: 0, delivered: 0, dropped: 5 });
     expect(log.join('\n')).toMatch(/dropped 1 event\(s\): the queue is full/);
@@ -94,7 +94,7 @@ describe('InferenceEventQueue', () => {
     });
     queue.record(record(4));
     queue.record(record(5));
-    await waitUntil(() => (queue.stats.delivered === 2 ? true : undefined), 'the full batch to be delivered', 10_000);
+    await waitFor('the full batch to be delivered', () => queue.stats.delivered === 2, { timeoutMs: 10_000 });
     expect(await queue.close(1000)).toMatchObject({ delivered: 2, dropped: 0 });
   });
 

@@ -16,6 +16,7 @@ import { storeKeyOf } from '../../src/cache/storeKeyOf';
 import { fetchModel } from '../../src/core/fetchModel';
 import { OnDeviceError } from '../../src/core/OnDeviceError';
 import type { ModelSource } from '../../src/core/protocol';
+import { waitFor } from '../helpers/waitFor';
 
 function fakeModel(bytes: number, seed: number): Buffer {
   const out = Buffer.alloc(bytes);
@@ -111,15 +112,6 @@ beforeEach(async () => {
   await clearModelStore();
 });
 
-/** Wait (bounded) until `condition` holds; throws when it does not within `timeoutMs`. */
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 const bigSource = (): ModelSource => ({ url: `${base}/big.onnx`, id: 'big', version: '1', sha256: sha(BIG), bytes: BIG.length });
 const servedBytes = () => log.reduce((sum, e) => sum + e.bytes, 0);
 
@@ -154,7 +146,7 @@ describe('fetchModel: stall timeout and abort', () => {
     )) as OnDeviceError;
     expect(error).toBeInstanceOf(OnDeviceError);
     expect(error.code).toBe('TIMEOUT');
-    await until(() => log[0]?.closedEarly === true, 'the server to see the connection closed');
+    await waitFor('the server to see the connection closed', () => log[0]?.closedEarly === true, { timeoutMs: 10_000, intervalMs: 10 });
   });
 
   test('an abort while the body arrives fails with ABORTED and stops the download', async () => {
@@ -168,7 +160,7 @@ describe('fetchModel: stall timeout and abort', () => {
     const error = (await fetching.catch((e: unknown) => e)) as OnDeviceError;
     expect(error).toBeInstanceOf(OnDeviceError);
     expect(error.code).toBe('ABORTED');
-    await until(() => log[0]?.closedEarly === true, 'the server to see the connection closed');
+    await waitFor('the server to see the connection closed', () => log[0]?.closedEarly === true, { timeoutMs: 10_000, intervalMs: 10 });
   });
 });
 
@@ -177,7 +169,7 @@ describe('loadThroughStore', () => {
     behaviour.stallAfterBytes = CHUNK_BYTES + 1000;
     const error = (await loadThroughStore(bigSource(), { stallTimeoutMs: 300 }).catch((e: unknown) => e)) as OnDeviceError;
     expect(error.code).toBe('TIMEOUT');
-    await until(() => log[0]?.closedEarly === true, 'the server to see the connection closed');
+    await waitFor('the server to see the connection closed', () => log[0]?.closedEarly === true, { timeoutMs: 10_000, intervalMs: 10 });
     expect(await modelStore.list()).toMatchObject([{ complete: false, storedBytes: CHUNK_BYTES }]);
     const resumed = await loadThroughStore(bigSource());
     expect(Buffer.from(resumed.bytes).equals(BIG)).toBe(true);
@@ -190,7 +182,7 @@ describe('loadThroughStore', () => {
     const loading = loadThroughStore(bigSource(), { signal: controller.signal, onProgress: () => controller.abort() });
     const error = (await loading.catch((e: unknown) => e)) as OnDeviceError;
     expect(error.code).toBe('ABORTED');
-    await until(() => log[0]?.closedEarly === true, 'the server to see the connection closed');
+    await waitFor('the server to see the connection closed', () => log[0]?.closedEarly === true, { timeoutMs: 10_000, intervalMs: 10 });
   });
 
   test('stores a download as fixed-size chunks and reads it back verified', async () => {

@@ -31,10 +31,19 @@ describe('encodeInferResponse with a size limit', () => {
     expect(refusal(3999, [{ name: 'y', binary: true }]).message).toMatch(/at least 4000 bytes/);
   });
 
-  it('stops writing JSON text as soon as it passes the limit', () => {
-    // 1000 values like 142.14285278320312: far more than 2001 bytes of text, under the floor-based check.
+  it('refuses before encoding on an estimate from a sample of the values', () => {
+    // 1000 values like 142.14285278320312: far more than 2001 bytes of text; the sample (all of them here) says so.
     const error = refusal(5000);
     expect(error.code).toBe('RESPONSE_TOO_LARGE');
-    expect(error.message).toMatch(/more than 5000 bytes/);
+    expect(error.message).toMatch(/about \d+ bytes/);
+  });
+
+  it('stops writing JSON text as soon as it passes the limit when the sample missed the long values', () => {
+    // 12 288 values: the sample reads every third one, all 0; the others are long. About 24 KB estimated, ~150 KB written.
+    const data = Float32Array.from({ length: 3 * 4096 }, (_, i) => (i % 3 === 0 ? 0 : i / 7));
+    const big = { y: { type: 'float32' as const, data, dims: [data.length] } };
+    const limit = 40_000;
+    expect(() => encodeInferResponse(head, big, json, limit)).toThrow(/more than 40000 bytes/);
+    expect(encodeInferResponse(head, big, json).body.byteLength).toBeGreaterThan(limit);
   });
 });

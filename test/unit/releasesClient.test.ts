@@ -9,6 +9,7 @@ import { configure } from '../../src/client/configure';
 import { forgetReleaseManifest } from '../../src/client/resolveRelease';
 import { resolveSource } from '../../src/client/resolveSource';
 import { sharedInstallId } from '../../src/telemetry/installId';
+import { waitFor } from '../helpers/waitFor';
 
 const SPEC = { inputs: [{ name: 'x', type: 'float32', shape: [1] }], outputs: [{ name: 'y', type: 'float32', shape: [1] }] };
 const REGISTRY_ENTRY = {
@@ -119,13 +120,14 @@ describe('a registry id follows the release server', () => {
     at('flaky');
     expect((await resolveSource('demo')).version).toBe('2');
     // The assignment is stored fire-and-forget; wait until it is there (bounded) before the server fails.
-    await vi.waitFor(
+    await waitFor(
+      'the stored assignment to stand while the server fails',
       async () => {
         mode = 'error';
         forgetReleaseManifest();
-        expect((await resolveSource('demo')).version).toBe('2');
+        return (await resolveSource('demo')).version === '2';
       },
-      { timeout: 5_000, interval: 50 },
+      { timeoutMs: 5_000, intervalMs: 50 },
     );
     expect((await resolveSource('demo')).release).toMatchObject({ stable: '1' });
     // A 404 is not an outage: the server has no releases (any more), so registry.json decides.
@@ -138,13 +140,14 @@ describe('a registry id follows the release server', () => {
     mode = 'manifest';
     at('slow');
     expect((await resolveSource('demo')).version).toBe('2');
-    await vi.waitFor(
+    await waitFor(
+      'the stored assignment to stand while the server fails',
       async () => {
         mode = 'error';
         forgetReleaseManifest();
-        expect((await resolveSource('demo')).version).toBe('2');
+        return (await resolveSource('demo')).version === '2';
       },
-      { timeout: 5_000, interval: 50 },
+      { timeoutMs: 5_000, intervalMs: 50 },
     );
     mode = 'hang';
     forgetReleaseManifest();

@@ -10,7 +10,8 @@ import { FailoverSender } from '../../helpers/failoverSender';
 import { createDatabase, startPostgres } from '../../helpers/postgres';
 import { spawnServer, type SpawnedServer } from '../../helpers/spawnServer';
 import { errorEvent, inferenceEvent } from '../makeEvents';
-import { getJson, waitFor } from '../startCollector';
+import { getJson } from '../startCollector';
+import { waitFor } from '../../helpers/waitFor';
 
 const EVENTS = 20_000;
 const BATCH = 50;
@@ -103,7 +104,11 @@ describe('two collector instances on one PostgreSQL', () => {
     expect(duplicatesReported).toBeLessThanOrEqual(retried * BATCH);
 
     // The survivor leads within 10 s and does the leader's work: it judges a failing model's alert.
-    await waitFor(async () => (b.output().includes('instance b: now the leader') ? true : undefined), 10_000, `b to lead:\n${b.output()}`);
+    await waitFor(
+      () => `b to lead:\n${b.output()}`,
+      () => b.output().includes('instance b: now the leader'),
+      { timeoutMs: 10_000 },
+    );
     const failing = [
       ...Array.from({ length: 40 }, () => inferenceEvent({ modelId: 'failing' })),
       ...Array.from({ length: 20 }, () => errorEvent({ modelId: 'failing' })),
@@ -111,12 +116,12 @@ describe('two collector instances on one PostgreSQL', () => {
     const r = await sender.send(JSON.stringify({ siteKey: 'demo', events: failing }));
     expect(r.url).toBe(b.url);
     const firing = await waitFor(
+      'the survivor to fire the alert',
       async () => {
         const body = (await getJson(`${b.url}/v1/alerts`)).body as { firing: Array<{ rule: string; labels: Record<string, string> }> };
         return body.firing.length > 0 ? body.firing : undefined;
       },
-      10_000,
-      'the survivor to fire the alert',
+      { timeoutMs: 10_000 },
     );
     expect(firing).toHaveLength(1);
     expect(firing[0].rule).toBe('errors');

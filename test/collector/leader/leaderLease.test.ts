@@ -5,7 +5,7 @@ import { alwaysLeader } from '../../../src/db/alwaysLeader';
 import type { LeaderLease } from '../../../src/db/LeaderLease';
 import { openPostgresLeaderLease } from '../../../src/db/openPostgresLeaderLease';
 import { createDatabase, startPostgres } from '../../helpers/postgres';
-import { waitFor } from '../startCollector';
+import { waitFor } from '../../helpers/waitFor';
 
 // Fast settings so a run stays short; the defaults (2 s / 6 s) scale the same bounds up.
 const RETRY_MS = 500;
@@ -58,7 +58,11 @@ describe('leader lease', () => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    await waitFor(async () => (out.includes('lease: leader') ? true : undefined), 30_000, `the holder to lead:\n${out}`);
+    await waitFor(
+      () => `the holder to lead:\n${out}`,
+      () => out.includes('lease: leader'),
+      { timeoutMs: 30_000 },
+    );
     return { child, output: () => out };
   }
 
@@ -92,9 +96,9 @@ describe('leader lease', () => {
 
     await a.close();
     expect(a.changes).toEqual([false]);
-    const next = await waitFor(async () => [b, c].find((l) => l.isLeader()), FAILOVER_BOUND_MS, 'b or c to lead');
+    const next = await waitFor('b or c to lead', () => [b, c].find((l) => l.isLeader()), { timeoutMs: FAILOVER_BOUND_MS });
     // Still one leader after several more rounds of attempts.
-    await waitFor(async () => (next.changes.length === 1 ? true : undefined), 1000, 'the change');
+    await waitFor('the change', () => next.changes.length === 1, { timeoutMs: 1000 });
     await new Promise((r) => setTimeout(r, RETRY_MS * 3)); // let the other follower try a few times
     expect([b, c].filter((l) => l.isLeader())).toHaveLength(1);
     expect(await leaderSessions(db)).toHaveLength(1);
@@ -108,7 +112,7 @@ describe('leader lease', () => {
 
     holder.child.kill('SIGKILL');
     // The requirement itself is the bound: the wait fails if nobody leads within 10 s.
-    await waitFor(async () => (follower.isLeader() ? true : undefined), FAILOVER_BOUND_MS, 'the survivor to lead');
+    await waitFor('the survivor to lead', () => follower.isLeader(), { timeoutMs: FAILOVER_BOUND_MS });
     expect(await leaderSessions(db)).toEqual(['ondevice-leader:survivor']);
   });
 
@@ -119,14 +123,16 @@ describe('leader lease', () => {
     holder.child.kill('SIGSTOP');
     try {
       // Its socket stays open and the kernel still answers keepalives: only the session timeout ends it.
-      await waitFor(async () => (follower.isLeader() ? true : undefined), FAILOVER_BOUND_MS, 'the survivor to lead');
+      await waitFor('the survivor to lead', () => follower.isLeader(), { timeoutMs: FAILOVER_BOUND_MS });
     } finally {
       holder.child.kill('SIGCONT');
     }
     await waitFor(
-      async () => (holder.output().includes('lease: follower') ? true : undefined),
-      FAILOVER_BOUND_MS,
-      `the woken holder to step down:\n${holder.output()}`,
+      () => `the woken holder to step down:\n${holder.output()}`,
+      () => holder.output().includes('lease: follower'),
+      {
+        timeoutMs: FAILOVER_BOUND_MS,
+      },
     );
     expect(follower.isLeader()).toBe(true);
     expect(await leaderSessions(db)).toEqual(['ondevice-leader:survivor']);
@@ -143,8 +149,8 @@ describe('leader lease', () => {
     } finally {
       await admin.end();
     }
-    await waitFor(async () => (lease.changes.includes(false) ? true : undefined), FAILOVER_BOUND_MS, 'the lease to step down');
-    await waitFor(async () => (lease.isLeader() ? true : undefined), FAILOVER_BOUND_MS, 'the lease to lead again');
+    await waitFor('the lease to step down', () => lease.changes.includes(false), { timeoutMs: FAILOVER_BOUND_MS });
+    await waitFor('the lease to lead again', () => lease.isLeader(), { timeoutMs: FAILOVER_BOUND_MS });
     expect(lease.changes).toEqual([false, true]);
   });
 });

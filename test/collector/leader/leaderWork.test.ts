@@ -11,7 +11,8 @@ import { openPostgresLeaderLease } from '../../../src/db/openPostgresLeaderLease
 import { openSqliteStorage, type SqliteStorage } from '../../../src/collector/openSqliteStorage';
 import { createDatabase, startPostgres } from '../../helpers/postgres';
 import { errorEvent, inferenceEvent } from '../makeEvents';
-import { getJson, postEvents, waitFor } from '../startCollector';
+import { getJson, postEvents } from '../startCollector';
+import { waitFor } from '../../helpers/waitFor';
 
 const rules: AlertRule[] = [{ name: 'errors', metric: 'error_rate', op: '>', threshold: 0.02, windowMs: 10 * 60_000, minSamples: 50 }];
 
@@ -92,7 +93,7 @@ describe('work that must happen once runs on the leader', () => {
 
     // The leader goes away; the survivor takes over within 10 s and carries on from the stored alert.
     await a.lease.close();
-    await waitFor(async () => (b.lease.isLeader() ? true : undefined), 10_000, 'b to lead');
+    await waitFor('b to lead', async () => b.lease.isLeader(), { timeoutMs: 10_000 });
     expect(await b.collector.evaluateAlerts()).toEqual([]); // still firing: not opened a second time
     const recovered = Array.from({ length: 2000 }, () => inferenceEvent());
     await b.collector.writer.insertBatch(recovered, { siteKey: 'demo', receivedAtMs: Date.now() });

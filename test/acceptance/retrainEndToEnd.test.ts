@@ -1,10 +1,9 @@
-// The retraining loop, end to end (what it promises, as one scenario): digits v1 (trained on MNIST, the registry's stable release) → a drifted
-// population (thick, slanted strokes: driftedDigits) predicts, corrects and shares its drawings through the
+// The retraining loop end to end, as one scenario: digits v1 (trained on MNIST, the registry's stable release) →
+// a drifted population (thick, slanted strokes: driftedDigits) predicts, corrects and shares its drawings through the
 // real client in Chromium and the real ingest of `npm start` → field accuracy falls below the alert
 // threshold → the alert starts a retraining job by itself → v2 passes the gate → the staged rollout hands it
-// to installs in its first stage → on a held-back drifted slice v2 beats v1 by ≥ 10 points. A sabotaged
-// trainer (shuffled labels) is stopped by the gate and never reaches a client.
-import { execFile } from 'node:child_process';
+// to installs in its first stage → on a held-back drifted slice v2 beats v1 by ≥ 10 points. (A sabotaged
+// trainer stopped by the gate: retrainSabotage.test.ts.)
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,7 +16,7 @@ import type { Job } from '../../src/retrain/JobStore';
 import { startAppServer } from '../helpers/appServer';
 import { launchChromium } from '../helpers/chromium';
 import type { SpawnedServer } from '../helpers/spawnServer';
-import { waitFor } from '../collector/startCollector';
+import { waitFor } from '../helpers/waitFor';
 
 /** The digits trainer exactly as config/retrain.json runs it (E2E_TRAINER_ARGS swaps its options, to compare recipes). */
 const SHIPPED_TRAINER = (JSON.parse(readFileSync('config/retrain.json', 'utf8')) as { models: { digits: { trainer: string[] } } }).models
@@ -29,14 +28,6 @@ const DIGITS_TRAINER = process.env.E2E_TRAINER_ARGS
     ]
   : SHIPPED_TRAINER;
 const FIELD = 500;
-
-function ondevice(args: string[]) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, ['bin/ondevice.mjs', ...args], { timeout: 600_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 async function json<T>(url: string): Promise<T> {
   const res = await fetch(url);
@@ -61,12 +52,6 @@ describe('acceptance: drift → alert → retraining → gate → staged rollout
       trainerTimeoutMs: 600_000,
     });
     writeFileSync(path.join(dir, 'retrain.json'), JSON.stringify({ models: { digits: model(DIGITS_TRAINER) } }));
-    writeFileSync(
-      path.join(dir, 'sabotage.json'),
-      JSON.stringify({
-        models: { digits: model(['node', '--import', 'tsx', 'test/retrain/shuffledLabelsTrainer.ts', '--', ...DIGITS_TRAINER]) },
-      }),
-    );
     // The alert judges once the whole population has reported (minSamples = FIELD), so the job it starts
     // sees every shared drawing.
     writeFileSync(
@@ -151,19 +136,19 @@ describe('acceptance: drift → alert → retraining → gate → staged rollout
 
     // The alert fires on the field accuracy, and its job retrains, by itself.
     const alerts = await waitFor(
+      'the accuracy alert on digits',
       async () => {
         const a = await json<{ firing: { rule: string; value: number; labels: Record<string, string> }[] }>(`${server.url}/v1/alerts`);
         return a.firing.find((f) => f.rule === 'accuracy-drop' && f.labels.modelId === 'digits');
       },
-      60_000,
-      'the accuracy alert on digits',
+      { timeoutMs: 60_000 },
     );
     figures.fieldAccuracyAtAlert = alerts.value;
     const job = await waitFor(
+      'the retraining job to finish',
       async () =>
         (await json<{ jobs: Job[] }>(`${server.url}/v1/jobs?model=digits`)).jobs.find((j) => j.state !== 'running' && j.state !== 'queued'),
-      600_000,
-      'the retraining job to finish',
+      { timeoutMs: 600_000 },
     );
     const { job: full } = await json<{ job: Job }>(`${server.url}/v1/jobs/${job.id}`);
     figures.job = { trigger: full.trigger, state: full.state, durationMs: full.durationMs, metrics: full.metrics, data: full.dataSummary };
@@ -205,19 +190,5 @@ describe('acceptance: drift → alert → retraining → gate → staged rollout
     const [a1, a2] = [await evaluateDigits(v1, heldOutDrift), await evaluateDigits(v2, heldOutDrift)];
     figures.heldOutDrift = { v1: a1.accuracy, v2: a2.accuracy, count: a1.count };
     expect(a2.accuracy - a1.accuracy).toBeGreaterThanOrEqual(0.1);
-  }, 900_000);
-
-  it('a sabotaged trainer (shuffled labels) is stopped by the gate and never reaches a client', async () => {
-    const run = await ondevice(['retrain', '--model', 'digits', '--server', server.url, '--config', path.join(dir, 'sabotage.json')]);
-    figures.sabotage = run.stdout.split('\n').filter((l) => /^retrain|base set|held-back field/.test(l.trim()));
-    expect(run.code, run.stdout + run.stderr).toBe(3);
-    expect(run.stdout).toMatch(/retrain digits: refused/);
-    const status = await json<{ versions: { version: string }[] }>(`${server.url}/v1/releases/digits`);
-    expect(status.versions.map((v) => v.version)).toEqual(['1', '2']);
-    // Whatever bucket an install is in, the manifest offers only v1 or v2.
-    for (const install of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']) {
-      const m = await json<{ models: Record<string, { version: string }> }>(`${server.url}/v1/manifest?install=e2e-${install}`);
-      expect(['1', '2']).toContain(m.models.digits.version);
-    }
-  }, 900_000);
+  }, 600_000);
 });

@@ -2,9 +2,9 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/chromium';
-import { waitFor } from '../collector/startCollector';
 import { FieldTraffic } from '../../scripts/releases/FieldTraffic';
-import { call, publish, setPercent, startReleaseServer, type StartedReleaseServer } from './startReleaseServer';
+import { call, publish, setPercent, startReleaseServer, type StartedReleaseServer } from '../releases/startReleaseServer';
+import { waitFor } from '../helpers/waitFor';
 
 const TINY_MLP = new Uint8Array(readFileSync('models/generated/tiny-mlp.onnx'));
 
@@ -40,13 +40,13 @@ describe('dashboard release view in real Chromium', () => {
       '3': { accuracy: 0.92, latencyMs: 9 },
     });
     await waitFor(
+      'the policy to roll tiny-mlp 2 back',
       async () => {
         await traffic.round({ candidatePairs: 20, stablePairs: 200, pairsPerInstall: 10 });
         const s = (await call(`${srv.url}/v1/releases/tiny-mlp`)).body;
         return s.versions.find((v: any) => v.version === '2').state === 'rolled_back' ? true : undefined;
       },
-      60_000,
-      'the policy to roll tiny-mlp 2 back',
+      { timeoutMs: 60_000 },
     );
     expect((await publish(srv.url, 'tiny-mlp', '3', TINY_MLP)).status).toBe(201);
     expect((await setPercent(srv.url, 'tiny-mlp', '3', 10)).status).toBe(200);

@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertConfig } from '../../src/collector/alertRules';
 import type { TelemetryEvent } from '../../src/core/eventSchema';
 import { launchChromium } from '../helpers/chromium';
-import { errorEvent, inferenceEvent, labelledPrediction, modelLoadEvent, sessionEvent } from './makeEvents';
-import { getJson, postEvents, startCollector, waitFor, type StartedCollector } from './startCollector';
+import { errorEvent, inferenceEvent, labelledPrediction, modelLoadEvent, sessionEvent } from '../collector/makeEvents';
+import { getJson, postEvents, startCollector, type StartedCollector } from '../collector/startCollector';
+import { waitFor } from '../helpers/waitFor';
 
 const TOKEN = 'dashboard-token';
 const MINUTE = 60_000;
@@ -72,15 +73,15 @@ describe('dashboard in real Chromium', () => {
         ).flat(),
         errorEvent({ modelId: 'vision', modelVersion: '2' }),
       ]);
-      await waitFor(async () => ((await accuracyPoints()) > before ? true : undefined), 15_000, `accuracy point after round ${round}`);
+      await waitFor(`accuracy point after round ${round}`, async () => (await accuracyPoints()) > before, { timeoutMs: 15_000 });
     }
     await waitFor(
+      'alerts to fire',
       async () => {
         const { body } = await getJson(`${c.url}/v1/alerts`, auth);
         return body.firing.length >= 2 ? body : undefined;
       },
-      15_000,
-      'alerts to fire',
+      { timeoutMs: 15_000 },
     );
     browser = await launchChromium();
   });

@@ -1,11 +1,11 @@
 // A sabotaged trainer for the acceptance test: it shuffles the labels of the field samples, then hands the
 // dataset to a real trainer. The gate must stop what comes out.
-//   node --import tsx test/retrain/shuffledLabelsTrainer.ts -- <real trainer argv…> --dataset <dir> --out <dir>
+//   node --import tsx test/acceptance/shuffledLabelsTrainer.ts -- <real trainer argv…> --dataset <dir> --out <dir>
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { mulberry32 } from '../../scripts/onnx/mulberry32';
+import { mulberry32 } from '../../src/core/mulberry32';
 
 const args = process.argv.slice(2);
 const dataset = args[args.indexOf('--dataset') + 1];
