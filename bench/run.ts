@@ -17,6 +17,7 @@ import { runFirstResultBench } from './firstResult';
 import { printBigModelsBench, runBigModelsBench } from './bigModels';
 import { printQuantizedFormatsBench, runQuantizedFormatsBench } from './quantizedFormats';
 import { printWasmCeilingBench, runWasmCeilingBench } from './wasmCeiling';
+import { printReleaseFilesBench, runReleaseFilesBench } from './releaseFiles';
 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
@@ -126,6 +127,17 @@ if (only.includes('big')) {
   summary.big = big;
   await writeFile('bench-results/big.json', JSON.stringify(big, null, 2));
 }
+
+// Only when asked for (`npm run bench -- release-files`, or with `big`): gigabytes through the release server.
+if (only.includes('release-files') || only.includes('big')) {
+  const releaseFiles = await runReleaseFilesBench();
+  printReleaseFilesBench(releaseFiles);
+  summary.releaseFiles = releaseFiles;
+  await writeFile('bench-results/release-files.json', JSON.stringify(releaseFiles, null, 2));
+}
+
+// Only when asked for (`npm run bench -- acceptance-big`): the 2.5 GB set published, rolled out, resumed, run and served.
+if (only.includes('acceptance-big')) await import('./acceptanceBig');
 
 await writeFile('bench-results/summary.json', JSON.stringify(summary, null, 2));
 console.log('\nwrote bench-results/');

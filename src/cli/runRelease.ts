@@ -1,12 +1,18 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { OnDeviceError } from '../core/OnDeviceError';
 import { checkServerRoute } from './checkServerRoute';
 import { formatReleaseStatus, type ReleaseStatusBody } from './formatReleaseStatus';
+import { readLocalModelSet, type LocalModelSet } from './readLocalModelSet';
+import { uploadFile } from './uploadFile';
 import { parseCommandLine } from './parseArgs';
 import { UsageError } from './UsageError';
 
 const SUBCOMMANDS = new Map([
-  ['publish', 'ondevice release publish <file.onnx> --model <id> --version <v> [--notes …] [--metrics file.json] [--breaking]'],
+  [
+    'publish',
+    'ondevice release publish <file.onnx> --model <id> --version <v> [--notes …] [--metrics file.json] [--breaking]\n    (with the external data files the model names, found beside it by their locations)',
+  ],
   ['rollout', 'ondevice release rollout <id> <version> --percent <N>'],
   ['promote', 'ondevice release promote <id> <version> [--reason …]'],
   ['rollback', 'ondevice release rollback <id> <version> [--reason …]'],
@@ -21,8 +27,11 @@ export function releaseUsage(sub?: string): string {
   return `${(one ? [one] : [...SUBCOMMANDS.values()]).map((line) => `  ${line}`).join('\n')}\n${COMMON}`;
 }
 
-const PUBLISH_TIMEOUT_MS = 10 * 60_000;
+/** A publish's checks run on the server under limits that grow with the set (minutes for gigabytes). */
+const PUBLISH_TIMEOUT_MS = 30 * 60_000;
 const CALL_TIMEOUT_MS = 30_000;
+/** An upload fails when nothing moves for this long. */
+const UPLOAD_STALL_TIMEOUT_MS = 60_000;
 
 /**
  * `ondevice release …`: a thin client of the release HTTP API (docs/releases.md). Returns the exit code:
@@ -53,30 +62,34 @@ export async function runRelease(args: string[], env: NodeJS.ProcessEnv = proces
     case 'publish': {
       need(1, '<file.onnx> --model <id> --version <v>');
       if (!o.model || !o.version) throw new UsageError('release publish needs --model <id> and --version <v>');
-      const bytes = await readFile(p[0]).catch((e: Error) => {
+      await stat(p[0]).catch((e: Error) => {
         throw new OnDeviceError('INVALID_INPUT', `cannot read ${p[0]}: ${e.message}`);
       });
-      const query = new URLSearchParams();
-      if (o.notes) query.set('notes', o.notes);
-      if (o.breaking) query.set('breaking', '1');
+      let metrics: Record<string, unknown> | undefined;
       if (o.metrics) {
         const text = await readFile(o.metrics, 'utf8').catch((e: Error) => {
           throw new OnDeviceError('INVALID_INPUT', `cannot read --metrics ${o.metrics}: ${e.message}`);
         });
         try {
-          query.set('metrics', JSON.stringify(JSON.parse(text)));
+          metrics = JSON.parse(text) as Record<string, unknown>;
         } catch {
           throw new OnDeviceError('INVALID_INPUT', `--metrics ${o.metrics} is not JSON`);
         }
       }
-      const q = query.size ? `?${query}` : '';
-      response = await send(
-        `${server}/v1/releases/${seg(o.model)}/${seg(o.version)}${q}`,
-        'POST',
-        { ...admin, 'content-type': 'application/octet-stream' },
-        bytes,
-        PUBLISH_TIMEOUT_MS,
-      );
+      let set;
+      try {
+        // The external data files beside the model, found by the locations it names, hashed.
+        set = await readLocalModelSet(p[0]);
+      } catch (error) {
+        if (!(error instanceof OnDeviceError)) throw error;
+        console.error(`ondevice release ${sub}: ${error.code}: ${error.message}`);
+        return 1;
+      }
+      response = await publishSet(server, seg(o.model), seg(o.version), set, admin, {
+        ...(o.notes ? { notes: o.notes } : {}),
+        ...(metrics ? { metrics } : {}),
+        ...(o.breaking ? { breaking: true } : {}),
+      });
       break;
     }
     case 'rollout': {
@@ -119,13 +132,84 @@ export async function runRelease(args: string[], env: NodeJS.ProcessEnv = proces
   }
   if (response.status === 404) await checkServerRoute(server, '/v1/releases', 'release API');
   if (response.status >= 200 && response.status < 300) {
-    const r = (response.body as { release: { modelId: string; version: string; state: string; percent: number; sha256: string } }).release;
-    print(`${r.modelId} ${r.version}: ${r.state.replace('_', ' ')} at ${r.percent}% (sha256 ${r.sha256.slice(0, 12)}…)`);
+    const { release: r, optimizedError } = response.body as {
+      release: {
+        modelId: string;
+        version: string;
+        state: string;
+        percent: number;
+        sha256: string;
+        entry: { totalBytes?: number; externalData?: unknown[] };
+      };
+      optimizedError?: string;
+    };
+    const files = r.entry?.externalData?.length ? `, ${r.entry.externalData.length + 1} files, ${r.entry.totalBytes} bytes` : '';
+    print(`${r.modelId} ${r.version}: ${r.state.replace('_', ' ')} at ${r.percent}% (sha256 ${r.sha256.slice(0, 12)}…${files})`);
+    if (optimizedError) console.error(`ondevice release ${sub}: ${optimizedError}`);
     return 0;
   }
   const { code, error } = (response.body ?? {}) as { code?: string; error?: string };
   console.error(`ondevice release ${sub}: ${code ?? `HTTP ${response.status}`}: ${error ?? JSON.stringify(response.body)}`);
   return 1;
+}
+
+/**
+ * Publish a model set: ask the server to publish it from the files it lists (`POST …/files`); the server answers
+ * FILES_MISSING with the files it does not have yet, which are uploaded (`PUT /v1/uploads/{sha256}`, streamed from
+ * disk), then the publish is asked again. A file the server already has (another version's shard) is not sent.
+ */
+async function publishSet(
+  server: string,
+  model: string,
+  version: string,
+  set: LocalModelSet,
+  admin: Record<string, string>,
+  extra: { notes?: string; metrics?: Record<string, unknown>; breaking?: boolean },
+) {
+  const body = JSON.stringify({
+    model: { sha256: set.model.sha256, bytes: set.model.bytes },
+    ...(set.externalData.length > 0
+      ? { externalData: set.externalData.map(({ location, sha256, bytes }) => ({ location, sha256, bytes })) }
+      : {}),
+    ...extra,
+  });
+  const url = `${server}/v1/releases/${model}/${version}/files`;
+  const headers = { ...admin, 'content-type': 'application/json' };
+  const first = await send(url, 'POST', headers, body, PUBLISH_TIMEOUT_MS);
+  const answer = first.body as { code?: string; missing?: Array<{ sha256: string }> };
+  if (first.status !== 409 || answer.code !== 'FILES_MISSING') return first;
+  const files = [set.model, ...set.externalData];
+  for (const { sha256 } of answer.missing ?? []) {
+    const file = files.find((f) => f.sha256 === sha256);
+    if (!file) throw new OnDeviceError('INVALID_INPUT', `the server asks for a file this set does not have (${sha256})`);
+    const progress = uploadProgress(file.path, file.bytes);
+    const uploaded = await uploadFile(`${server}/v1/uploads/${sha256}`, file, admin, {
+      stallTimeoutMs: UPLOAD_STALL_TIMEOUT_MS,
+      onProgress: progress.update,
+    }).finally(progress.finish);
+    if (uploaded.status !== 200 && uploaded.status !== 201) return uploaded;
+  }
+  return send(url, 'POST', headers, body, PUBLISH_TIMEOUT_MS);
+}
+
+/** `uploading model.onnx_data: 312/850 MB` on a TTY (stderr), redrawn at most every 100 ms. */
+function uploadProgress(file: string, bytes: number) {
+  const stream = process.stderr;
+  let last = 0;
+  const draw = (sent: number) =>
+    stream.write(`\ruploading ${path.basename(file)}: ${Math.round(sent / 1e6)}/${Math.round(bytes / 1e6)} MB\u001b[K`);
+  return {
+    update(sent: number) {
+      if (!stream.isTTY || performance.now() - last < 100) return;
+      last = performance.now();
+      draw(sent);
+    },
+    finish() {
+      if (!stream.isTTY) return;
+      draw(bytes);
+      stream.write('\n');
+    },
+  };
 }
 
 async function send(url: string, method: string, headers: Record<string, string>, body?: string | Uint8Array, timeoutMs = CALL_TIMEOUT_MS) {

@@ -271,6 +271,42 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; sql: string }
     // Where a retraining job's trainer runs (SQLite migration 9).
     sql: `ALTER TABLE retrain_jobs ADD COLUMN IF NOT EXISTS trainer TEXT;`,
   },
+  {
+    version: 7,
+    // Release files stored content-addressed in chunks (SQLite migration 10). The foreign key makes a version's
+    // files and the garbage collection exclude each other: a publish that names an object takes a key-share
+    // lock on it, so a concurrent collection cannot delete it under the new version.
+    sql: `
+      CREATE TABLE release_object_writes (
+        key TEXT PRIMARY KEY,
+        started_ms BIGINT NOT NULL
+      );
+      CREATE TABLE release_object_chunks (
+        key TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        bytes BYTEA NOT NULL,
+        PRIMARY KEY (key, seq)
+      );
+      CREATE TABLE release_objects (
+        sha256 TEXT PRIMARY KEY,
+        bytes BIGINT NOT NULL,
+        chunk_bytes INTEGER NOT NULL,
+        chunks INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        touched_ms BIGINT NOT NULL
+      );
+      CREATE TABLE release_files (
+        model_id TEXT NOT NULL,
+        version TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('model', 'data', 'optimized', 'features')),
+        location TEXT NOT NULL,
+        sha256 TEXT NOT NULL REFERENCES release_objects (sha256),
+        bytes BIGINT NOT NULL,
+        PRIMARY KEY (model_id, version, role, location)
+      );
+      CREATE INDEX release_files_sha256 ON release_files (sha256);
+    `,
+  },
 ];
 
 /** Arbitrary fixed key of the advisory lock that serialises migrations across instances. */

@@ -231,6 +231,45 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> 
     // crash fails the job its lease no longer covers and kills that process group if it is still alive.
     sql: `ALTER TABLE retrain_jobs ADD COLUMN trainer TEXT;`,
   },
+  {
+    version: 10,
+    // A release is a set of files (the ONNX file and its external data), each stored content-addressed in
+    // chunks (src/releases/ObjectStore.ts): no value is larger than one chunk, so a 2.5 GB set is streamed in
+    // and out with bounded memory. A write's chunks are kept under its own key until the whole file is
+    // received and its sha256 checked, then one row in release_objects names them; a killed upload leaves
+    // only chunks no object names, removed by the garbage collection. release_files lists each version's
+    // files (what the files route serves and what keeps an object from being collected).
+    sql: `
+      CREATE TABLE release_object_writes (
+        key TEXT PRIMARY KEY NOT NULL,
+        started_ms INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE release_object_chunks (
+        key TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        bytes BLOB NOT NULL,
+        PRIMARY KEY (key, seq)
+      );
+      CREATE TABLE release_objects (
+        sha256 TEXT PRIMARY KEY NOT NULL,
+        bytes INTEGER NOT NULL,
+        chunk_bytes INTEGER NOT NULL,
+        chunks INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        touched_ms INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE release_files (
+        model_id TEXT NOT NULL,
+        version TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('model', 'data', 'optimized', 'features')),
+        location TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        PRIMARY KEY (model_id, version, role, location)
+      ) WITHOUT ROWID;
+      CREATE INDEX release_files_sha256 ON release_files (sha256);
+    `,
+  },
 ];
 
 /** Bring `db` up to the latest version. Refuses a database written by a newer collector. */

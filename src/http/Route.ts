@@ -24,7 +24,10 @@ export interface Route {
    * (`/v1/releases/{model}/{version}/rollout`).
    */
   path: string;
-  /** Also answer every path below `path` (which then ends with `/`), e.g. `/v1/datasets/{model}`. */
+  /**
+   * Also answer every path below `path` (which then ends with `/`), e.g. `/v1/datasets/`; its `{name}` segments
+   * match as in an exact path (`/v1/releases/{model}/{version}/files/`), and what follows is `rest`.
+   */
   prefix?: boolean;
   /**
    * Methods answered. Several routes may share a path with different methods (GET reads, POST writes);

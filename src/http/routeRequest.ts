@@ -99,14 +99,33 @@ function matchRoutes(routes: readonly Route[], url: URL): Array<{ route: Route; 
     if (!route.prefix) {
       const params = matchPath(route.path, pathname);
       if (params) exact.push({ route, context: { url, params, rest: '' } });
-    } else if (pathname.startsWith(route.path) && pathname.length > route.path.length) {
+    } else {
+      const matched = matchPrefix(route.path, pathname);
+      if (!matched) continue;
       const longest = prefixed[0]?.route.path.length ?? -1;
       if (route.path.length < longest) continue;
       if (route.path.length > longest) prefixed = [];
-      prefixed.push({ route, context: { url, params: {}, rest: pathname.slice(route.path.length) } });
+      prefixed.push({ route, context: { url, ...matched } });
     }
   }
   return exact.length > 0 ? exact : prefixed;
+}
+
+/**
+ * A prefix route's match: its leading segments as matchPath matches them (`/v1/releases/{model}/{version}/files/`),
+ * and the rest of the path, still percent-encoded (a location of several segments); undefined when nothing follows.
+ */
+function matchPrefix(pattern: string, pathname: string): { params: Record<string, string>; rest: string } | undefined {
+  if (!pattern.includes('{'))
+    return pathname.startsWith(pattern) && pathname.length > pattern.length
+      ? { params: {}, rest: pathname.slice(pattern.length) }
+      : undefined;
+  const segments = pattern.split('/').length - 1;
+  const have = pathname.split('/');
+  if (have.length <= segments) return undefined;
+  const params = matchPath(pattern, `${have.slice(0, segments).join('/')}/`);
+  const rest = have.slice(segments).join('/');
+  return params && rest !== '' ? { params, rest } : undefined;
 }
 
 /** The `{name}` values when `pathname` matches `pattern`, else undefined. */

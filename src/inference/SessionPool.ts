@@ -1,6 +1,6 @@
 import { OnDeviceError } from '../core/OnDeviceError';
 import type { Feeds } from '../core/protocol';
-import type { ModelEntry } from '../registry/ModelEntry';
+import type { ServableEntry } from './ReleasedModels';
 import { SandboxPool, type SandboxSettings } from '../sandbox';
 import type { InferResult, ResponsePart } from './inferProtocol';
 import type { tasks } from './inferTasks';
@@ -65,8 +65,11 @@ export class SessionPool {
     return this.pool.pids;
   }
 
-  /** Run `entry` on the next free process and encode each part's answer. Rejects with a /v2 HttpError 503 when the queue is full. */
-  run(entry: ModelEntry, feeds: Feeds, parts: ResponsePart[]): Promise<InferResult> {
+  /**
+   * Run `entry` (from `entry.modelsDir`, else the registry's folder) on the next free process and encode each part's
+   * answer. Rejects with a /v2 HttpError 503 when the queue is full.
+   */
+  run(entry: ServableEntry, feeds: Feeds, parts: ResponsePart[]): Promise<InferResult> {
     if (this.closed) return Promise.reject(v2Error(503, 'QUEUE_FULL', 'the server is shutting down', { 'retry-after': '1' }));
     if (this.pool.busy >= this.pool.size && this.pool.queued >= this.options.queueLimit) {
       return Promise.reject(
@@ -77,7 +80,8 @@ export class SessionPool {
     }
     const args = {
       entry,
-      modelsDir: this.options.modelsDir,
+      // A released version's files are in a folder of their own (ReleasedModels), a registry model's in the registry's.
+      modelsDir: entry.modelsDir ?? this.options.modelsDir,
       threads: this.options.threadsPerWorker ?? 1,
       feeds,
       parts,

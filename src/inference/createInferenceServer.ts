@@ -14,7 +14,8 @@ import type { RecordInference } from './ServerInferenceRecord';
 import { SessionPool } from './SessionPool';
 import { sendV2, V2_HEADERS } from './sendV2';
 import { v2Error } from './v2Error';
-import { v2Routes } from './v2Routes';
+import type { ReleasedModels } from './ReleasedModels';
+import { v2Routes, type ServableModels } from './v2Routes';
 
 export interface InferenceServerOptions {
   /** The address the HTTP server listens on: on loopback /v2/* is open, elsewhere it needs `apiToken`. */
@@ -43,6 +44,11 @@ export interface InferenceServerOptions {
   rateLimit?: { perSecond: number; burst: number };
   /** Called once per answered inference (telemetry; see ServerInferenceRecord). */
   recordInference?: RecordInference;
+  /**
+   * Versions a release server published (npm start): a request without a version runs the stable one, and
+   * `/v2/models/{id}/versions/{v}` any published one, multi-file sets included. Registry entries answer the rest.
+   */
+  releases?: ReleasedModels;
   /** Merge concurrent requests of batchable models into one run. Default off. */
   batching?: DynamicBatchingOptions;
 }
@@ -96,7 +102,7 @@ export async function createInferenceServer(options: InferenceServerOptions): Pr
 
   const table: RouteTable = {
     name: 'inference',
-    routes: v2Routes(catalog, () => pool.size > 0, context),
+    routes: v2Routes(servableModels(catalog, options.releases), () => pool.size > 0, context),
     owns: (pathname) => pathname === '/v2' || pathname.startsWith('/v2/'),
     notFound: (pathname) => `no such endpoint: ${pathname.slice(0, 200)}`,
     errors: {
@@ -134,5 +140,18 @@ export async function createInferenceServer(options: InferenceServerOptions): Pr
     batcher,
     handle: (req, res) => routeRequest(table, req, res),
     close: () => pool.close(),
+  };
+}
+
+/** The registry's entries and, when given, the published versions: the stable one answers a request without a version. */
+function servableModels(catalog: ModelCatalog, releases: ReleasedModels | undefined): ServableModels {
+  return {
+    async find(id, version) {
+      const wanted = version ?? (await releases?.stable(id));
+      return (wanted !== undefined ? await releases?.entry(id, wanted) : undefined) ?? catalog.find(id, wanted);
+    },
+    async versionsOf(id) {
+      return [...new Set([...catalog.versionsOf(id), ...((await releases?.versions(id)) ?? [])])];
+    },
   };
 }

@@ -17,7 +17,8 @@ await loadOrt();
 const models = new Map<string, Promise<Model>>();
 
 function modelFor(entry: ModelEntry, modelsDir: string, threads: number): Promise<Model> {
-  const key = `${entry.id}@${entry.version}`;
+  // With the sha256: a released version and a registry entry may share an id and version string.
+  const key = `${entry.id}@${entry.version}#${entry.sha256}`;
   let model = models.get(key);
   if (!model) {
     model = loadModel(entry, { modelsDir, threads });

@@ -1,23 +1,30 @@
 import type { Route } from '../http/Route';
-import type { ModelEntry } from '../registry/ModelEntry';
 import { handleInfer, type InferContext } from './handleInfer';
-import type { ModelCatalog } from './ModelCatalog';
+import type { ServableEntry } from './ReleasedModels';
 import { modelMetadata } from './modelMetadata';
 import { sendV2Json } from './sendV2';
 import { v2Error } from './v2Error';
 
 const READ = ['GET', 'HEAD'] as const;
-// Ids and versions are matched by these patterns and looked up in the registry only: they never reach
-// the file system.
+// Ids and versions are matched by these patterns and looked up in the registry and the published versions only:
+// they never reach the file system.
 const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
+/** Where /v2 finds the models it serves: the registry's entries, and in npm start the published versions too. */
+export interface ServableModels {
+  /** Version `version` of `id`, or the one a request without a version runs; undefined when there is none. */
+  find(id: string, version: string | undefined): Promise<ServableEntry | undefined>;
+  /** Every version of `id` (the metadata's `versions`). */
+  versionsOf(id: string): Promise<string[]>;
+}
+
 /** The Open Inference Protocol's REST endpoints (health, server and model metadata, readiness, infer). */
-export function v2Routes(catalog: ModelCatalog, isReady: () => boolean, infer: InferContext): Route[] {
-  const model = (params: Readonly<Record<string, string>>): ModelEntry => {
+export function v2Routes(models: ServableModels, isReady: () => boolean, infer: InferContext): Route[] {
+  const model = async (params: Readonly<Record<string, string>>): Promise<ServableEntry> => {
     const { model: id, version } = params;
     if (!MODEL_ID.test(id) || (version !== undefined && !VERSION.test(version))) throw v2Error(404, 'NOT_FOUND', 'no such endpoint');
-    const entry = catalog.find(id, version);
+    const entry = await models.find(id, version);
     if (entry) return entry;
     const what = version === undefined ? `model "${id}"` : `version "${version}" of model "${id}"`;
     throw v2Error(404, 'NOT_FOUND', `unknown ${what}`);
@@ -37,17 +44,17 @@ export function v2Routes(catalog: ModelCatalog, isReady: () => boolean, infer: I
       path,
       methods: READ,
       access: 'public',
-      handle: (_req, res, { params }) => {
-        const entry = model(params);
-        sendV2Json(res, 200, modelMetadata(entry, catalog.versionsOf(entry.id)));
+      handle: async (_req, res, { params }) => {
+        const entry = await model(params);
+        sendV2Json(res, 200, modelMetadata(entry, await models.versionsOf(entry.id)));
       },
     })),
     ...modelPaths('/ready').map((path): Route => ({
       path,
       methods: READ,
       access: 'public',
-      handle: (_req, res, { params }) => {
-        const entry = model(params);
+      handle: async (_req, res, { params }) => {
+        const entry = await model(params);
         sendV2Json(res, 200, { name: entry.id, version: entry.version, ready: true });
       },
     })),
@@ -57,7 +64,7 @@ export function v2Routes(catalog: ModelCatalog, isReady: () => boolean, infer: I
       access: 'public',
       maxBodyBytes: infer.maxBodyBytes,
       bodyTimeoutMs: infer.bodyTimeoutMs,
-      handle: (req, res, { params }) => handleInfer(req, res, model(params), infer),
+      handle: async (req, res, { params }) => handleInfer(req, res, await model(params), infer),
     })),
   ];
 }

@@ -10,7 +10,10 @@ import {
   type DecisionRow,
   type ReleaseRow,
 } from './releaseRows';
-import type { Decision, Evaluation, NewRelease, PublishOutcome, Release, ReleaseState, ReleaseStore } from './ReleaseStore';
+import { MissingObjectsError } from './ObjectStore';
+import { readWhole } from './readWhole';
+import { PostgresObjectStore } from './PostgresObjectStore';
+import type { Decision, Evaluation, NewRelease, PublishOutcome, Release, ReleaseFile, ReleaseState, ReleaseStore } from './ReleaseStore';
 
 /** `$1, $2, …` for `columns`. */
 const placeholders = (columns: readonly string[]) => columns.map((_, i) => `$${i + 1}`).join(', ');
@@ -29,7 +32,11 @@ const PUBLISH_LOCK_NAMESPACE = 7_114_003;
  * instances may publish at once: a per-model advisory lock orders their `seq`.
  */
 export class PostgresReleaseStore implements ReleaseStore {
-  constructor(private readonly pool: pg.Pool) {}
+  readonly objects: PostgresObjectStore;
+
+  constructor(private readonly pool: pg.Pool) {
+    this.objects = new PostgresObjectStore(pool);
+  }
 
   async publish(release: NewRelease, decision: Decision): Promise<PublishOutcome> {
     return inTransaction(this.pool, async (client): Promise<PublishOutcome> => {
@@ -39,28 +46,43 @@ export class PostgresReleaseStore implements ReleaseStore {
         const stable = await client.query("SELECT 1 FROM releases WHERE model_id = $1 AND state = 'stable' LIMIT 1", [release.modelId]);
         if ((stable.rowCount ?? 0) > 0) return 'stable-exists';
       }
-      if (release.bytes)
-        await client.query('INSERT INTO release_blobs (sha256, bytes) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING', [
-          release.sha256,
-          Buffer.from(release.bytes.buffer, release.bytes.byteOffset, release.bytes.byteLength),
-        ]);
-      for (const derived of [release.optimized, release.features]) {
-        if (!derived) continue;
-        const copy = derived.bytes;
-        await client.query('INSERT INTO release_blobs (sha256, bytes) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING', [
-          derived.sha256,
-          Buffer.from(copy.buffer, copy.byteOffset, copy.byteLength),
-        ]);
-      }
+      // Share-locks the objects the version names until it commits (the garbage collection's delete waits, then
+      // fails on the foreign key), and finds the missing ones before anything is inserted.
+      const files = release.files ?? [];
+      const found = await client.query<{ sha256: string }>('SELECT sha256 FROM release_objects WHERE sha256 = ANY($1) FOR KEY SHARE', [
+        files.map((f) => f.sha256),
+      ]);
+      const present = new Set(found.rows.map((r) => r.sha256));
+      const missing = files.filter((f) => !present.has(f.sha256)).map((f) => f.sha256);
+      if (missing.length > 0) throw new MissingObjectsError(missing);
       const row = releaseRowOf(release);
       const inserted = await client.query(
         INSERT_RELEASE_SQL,
         NEW_RELEASE_COLUMNS.map((c) => row[c]),
       );
       if (inserted.rowCount === 0) return 'version-exists';
+      for (const f of files)
+        await client.query('INSERT INTO release_files (model_id, version, role, location, sha256, bytes) VALUES ($1, $2, $3, $4, $5, $6)', [
+          release.modelId,
+          release.version,
+          f.role,
+          f.location,
+          f.sha256,
+          f.bytes,
+        ]);
       await client.query(INSERT_DECISION_SQL, decisionValues(decision));
       return 'published';
     });
+  }
+
+  async files(modelId: string, version: string): Promise<ReleaseFile[]> {
+    const { rows } = await this.pool.query<Omit<ReleaseFile, 'bytes'> & { bytes: string | number }>(
+      `SELECT role, location, sha256, bytes FROM release_files WHERE model_id = $1 AND version = $2
+       ORDER BY CASE role WHEN 'model' THEN 0 WHEN 'data' THEN 1 ELSE 2 END, location COLLATE "C"`,
+      [modelId, version],
+    );
+    // BIGINT arrives as text.
+    return rows.map((r) => ({ ...r, bytes: Number(r.bytes) }));
   }
 
   async get(modelId: string, version: string): Promise<Release | undefined> {
@@ -82,6 +104,8 @@ export class PostgresReleaseStore implements ReleaseStore {
   }
 
   async readBlob(sha256: string): Promise<Uint8Array | undefined> {
+    const object = await this.objects.object(sha256);
+    if (object) return readWhole(this.objects, object);
     const { rows } = await this.pool.query<{ bytes: Buffer }>('SELECT bytes FROM release_blobs WHERE sha256 = $1', [sha256]);
     const b = rows[0]?.bytes;
     return b && new Uint8Array(b.buffer, b.byteOffset, b.byteLength);

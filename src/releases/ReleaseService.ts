@@ -1,17 +1,25 @@
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import * as v from 'valibot';
 import type { TensorSpec } from '../core/schema/TensorSpec';
 import { OnDeviceError } from '../core/OnDeviceError';
+import { normalizeLocation } from '../core/onnx/dataLocation';
 import { HttpError } from '../http/HttpError';
 import { assignBucket } from './assignBucket';
 import { decideRollout, evidenceOf, type RolloutDecision } from './decideRollout';
 import { zFor } from './intervals';
-import type { OptimizedCopy } from './deriveOptimizedCopy';
+import { MissingObjectsError } from './ObjectStore';
+import { parsePublishRequest, type PublishLimits, type PublishRequest } from './PublishRequest';
+import { MODEL_FILE_NAME, type AssembledSet, type ReleaseFileCache } from './ReleaseFileCache';
 import type { FeaturesVariant } from './deriveFeaturesVariant';
-import { releaseBytesUrl, releaseFeaturesUrl, releaseOptimizedUrl } from './releaseIds';
+import { releaseBytesUrl, releaseFeaturesUrl, releaseFileUrl, releaseOptimizedUrl } from './releaseIds';
 import type { ReleaseTrainable } from '../registry/ReleaseManifest';
 import type { TrainableSpec } from '../registry/ModelEntry';
-import type { Decision, Evaluation, Release, PublishedEntry, ReleaseStore } from './ReleaseStore';
+import type { Decision, Evaluation, PublishedEntry, Release, ReleaseStore } from './ReleaseStore';
+import { writeObject, type WrittenObject } from './writeObject';
+import type { ModelEntry } from '../registry/ModelEntry';
 import { ReleaseManifestSchema, type ReleaseManifest } from '../registry/ReleaseManifest';
 import { policyFor, type RolloutConfig } from './rolloutPolicy';
 import { signatureIncompatibilities } from './signatureIncompatibilities';
@@ -33,17 +41,28 @@ export interface ReleaseServiceOptions {
   store: ReleaseStore;
   metrics: VersionMetricsSource;
   config: RolloutConfig;
-  /** Loads the bytes into onnxruntime and reads the signature (readSignature); injectable for tests of the policy. */
-  readSignature: (bytes: Uint8Array) => Promise<{ inputs: TensorSpec[]; outputs: TensorSpec[] }>;
+  /** The release files on this server's disk, where the checks read them. */
+  files: ReleaseFileCache;
+  limits: PublishLimits;
   /**
-   * Derives the pre-optimised copy of a published version and checks its outputs against the upload's
-   * (deriveOptimizedCopy); injectable for tests of the policy. Omitted: versions are published without a copy.
-   * A copy that cannot be derived never fails the publish: the version is published without one.
+   * Checks an assembled set as one model and reads its signature, in a child process (publishTasks `inspect`):
+   * an OnDeviceError refuses the publish with its code.
+   */
+  inspect: (
+    set: AssembledSet,
+    dataFiles: ReadonlyArray<{ location: string; bytes: number }>,
+    label: string,
+  ) => Promise<{ inputs: TensorSpec[]; outputs: TensorSpec[] }>;
+  /**
+   * Writes the pre-optimised copy of a single-file set to `to` and checks its outputs against the original's, in
+   * a child process (deriveOptimizedCopy). Omitted: versions are published without a copy. A copy that cannot be
+   * derived never fails the publish: the version is published without one.
    */
   deriveOptimized?: (
-    bytes: Uint8Array,
+    set: AssembledSet,
+    to: string,
     release: { id: string; version: string; inputs: TensorSpec[]; sample?: unknown },
-  ) => Promise<OptimizedCopy>;
+  ) => Promise<{ onnxruntime: string }>;
   /**
    * Derives a trainable version's features variant (deriveFeaturesVariant: the head found, `features` added as an
    * output, checked with onnxruntime-node); injectable for tests. Omitted: no version is trainable.
@@ -115,8 +134,19 @@ export class ReleaseService {
     for (const e of entries) if (!firstPerModel.has(e.id)) firstPerModel.set(e.id, e);
     for (const e of firstPerModel.values()) {
       if (known.has(e.id)) continue;
-      const { source: _source, optimized: _optimized, trainable: _trainable, ...fields } = e;
-      const entry = { ...fields, url: `/models/${e.file}` } as unknown as PublishedEntry;
+      const { source: _source, optimized: _optimized, trainable: _trainable, externalData, ...fields } = e;
+      // A registry model's data files are served beside it under /models/, each by its registry file name.
+      const data = Array.isArray(externalData)
+        ? {
+            externalData: (externalData as Array<{ location: string; file: string; sha256: string; bytes: number }>).map((d) => ({
+              location: d.location,
+              url: `/models/${d.file}`,
+              sha256: d.sha256,
+              bytes: d.bytes,
+            })),
+          }
+        : {};
+      const entry = { ...fields, ...data, url: `/models/${e.file}` } as unknown as PublishedEntry;
       await this.store.publish(
         {
           modelId: e.id,
@@ -136,11 +166,25 @@ export class ReleaseService {
   }
 
   /**
-   * Publish `bytes` as `version` of `modelId`: stored content-addressed, loaded by onnxruntime (bytes that
-   * do not load are refused), signature checked against the current stable version unless `breaking`.
-   * A new version starts at 0 %; the first version of an unknown model is its stable release. Its pre-optimised
-   * copy (`entry.optimized`, served at …/model.extended.onnx) is derived and checked here; when it cannot be,
-   * the version is published without one and `optimizedError` says why.
+   * Store the bytes `source` yields as one release file (PUT /v1/uploads/{sha256}, a single-body publish),
+   * streamed: in chunks into the database and beside it on this server's disk (ReleaseFileCache), hashed as
+   * they come. `sha256`, when given, is what they must hash to (422 INTEGRITY_MISMATCH, nothing kept).
+   */
+  async receiveFile(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, sha256?: string): Promise<WrittenObject> {
+    const scratch = this.options.files.scratchPath();
+    const written = await writeObject(this.store.objects, source, {
+      sha256,
+      maxBytes: this.options.limits.maxFileBytes,
+      copyTo: scratch,
+      now: this.now,
+    });
+    await this.options.files.keep(scratch, written.sha256);
+    return written;
+  }
+
+  /**
+   * Publish `bytes` (one ONNX file with no external data, e.g. a retrained model) as `version` of `modelId`:
+   * stored as a release file, then published as publishFiles does.
    */
   async publish(input: {
     modelId: string;
@@ -155,113 +199,198 @@ export class ReleaseService {
      */
     trainable?: TrainableSpec | null;
   }): Promise<Release & { optimizedError?: string; trainableError?: string }> {
-    const { modelId, version, bytes } = input;
+    const { bytes, ...rest } = input;
+    if (await this.store.get(input.modelId, input.version))
+      throw new HttpError(409, 'VERSION_EXISTS', `${input.modelId} ${input.version} is already published`);
+    const { sha256, bytes: size } = await this.receiveFile([bytes]);
+    return this.publishFiles({ ...rest, model: { sha256, bytes: size }, metrics: rest.metrics as Record<string, unknown> | undefined });
+  }
+
+  /**
+   * Publish a version from its files, already stored (receiveFile): the ONNX file and the external data files
+   * its tensors name, at their locations. Checked first without the bytes (parsePublishRequest: shape, sizes;
+   * 409 VERSION_EXISTS; 409 FILES_MISSING listing what to upload first), then on the assembled files on disk in
+   * a child process (publishTasks `inspect`: the locations the model names are the files listed, no overlaps,
+   * every tensor inside its file, onnxruntime-node loads the set), then the signature against the stable
+   * version unless `breaking`. The version, its files and the decision are stored in one transaction: a publish
+   * that stops anywhere before leaves no version. A new version starts at 0 %; the first version of a model is
+   * its stable release. A single-file model gets its pre-optimised copy (`entry.optimized`, served at
+   * …/model.extended.onnx) when one can be derived; otherwise, and always for a multi-file model, `optimizedError`
+   * says why there is none.
+   */
+  async publishFiles(
+    input: PublishRequest & { modelId: string; version: string; trainable?: TrainableSpec | null },
+  ): Promise<Release & { optimizedError?: string; trainableError?: string }> {
+    const { modelId, version } = input;
+    const request = parsePublishRequest(
+      { model: input.model, externalData: input.externalData, notes: input.notes, metrics: input.metrics, breaking: input.breaking },
+      this.options.limits,
+    );
     if (await this.store.get(modelId, version)) throw new HttpError(409, 'VERSION_EXISTS', `${modelId} ${version} is already published`);
-    if (bytes.byteLength === 0) throw new HttpError(400, 'INVALID_INPUT', 'the body is empty: send the ONNX bytes');
-    let signature;
-    try {
-      signature = await this.options.readSignature(bytes);
-    } catch (e) {
-      if (e instanceof OnDeviceError) throw sandboxRefusal(e) ?? new HttpError(422, e.code, e.message);
-      throw e;
-    }
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
-    let derived: Awaited<ReturnType<typeof this.deriveCopy>> | undefined;
-    let trainableError: string | undefined;
-    // Twice at most: the model's first version is stable only if no other publish got there first (the store
-    // decides that in its transaction); one that lost that race is a candidate of the winner, checked against it.
-    for (let attempt = 0; ; attempt++) {
-      const versions = await this.store.list(modelId);
-      const stable = versions.find((r) => r.state === 'stable');
-      const problems = stable ? signatureIncompatibilities(stable.entry, signature) : [];
-      if (problems.length > 0 && !input.breaking)
-        throw new HttpError(
-          409,
-          'INCOMPATIBLE_SIGNATURE',
-          `${modelId} ${version} is not compatible with stable ${stable!.version}: ${problems.join('; ')} (publish with --breaking to accept)`,
-          { details: { problems } },
-        );
-      const base: Record<string, unknown> = stable?.entry ?? {};
-      const entry: PublishedEntry = {
-        ...pick(base, ['license', 'task', 'description']),
-        id: modelId,
-        version,
-        file: `releases/${modelId}/${version}/model.onnx`,
-        url: releaseBytesUrl(modelId, version),
-        sha256,
-        bytes: bytes.byteLength,
-        inputs: signature.inputs,
-        outputs: signature.outputs,
-        // The stable version's sample hint still fits a compatible signature.
-        ...(problems.length === 0 && base.sample !== undefined ? { sample: base.sample } : {}),
-      };
-      derived ??= await this.deriveCopy(bytes, entry);
-      const { copy, optimizedError } = derived;
-      if (copy) entry.optimized = { url: releaseOptimizedUrl(modelId, version), ...copy.entry };
-      const inherited = stable ? (await this.trainableOf(modelId, stable.version))?.trainable : undefined;
-      const spec =
-        input.trainable === null
-          ? undefined
-          : (input.trainable ?? (inherited && { features: inherited.features, weight: inherited.weight, bias: inherited.bias }));
-      let features: { trainable: ReleaseTrainable; bytes: Uint8Array } | undefined;
-      trainableError = undefined;
-      if (spec) {
-        try {
-          if (!this.options.deriveFeatures) throw new Error('this server derives no features variants');
-          features = await this.deriveTrainable(bytes, spec, entry);
-          entry.trainable = features.trainable;
-        } catch (error) {
-          const message = error instanceof Error ? error.message : String(error);
-          if (input.trainable) throw new HttpError(422, 'NOT_TRAINABLE', `${modelId} ${version}: ${message}`);
-          trainableError = `not trainable: ${message}`;
-        }
-      }
-      const first = stable === undefined;
-      const atMs = this.now();
-      const outcome = await this.store.publish(
+    const listed = [
+      { role: 'model' as const, location: '', ...request.model },
+      ...(request.externalData ?? []).map((f) => ({ role: 'data' as const, ...f, location: normalizeLocation(f.location) })),
+    ];
+    const objects = await Promise.all(listed.map((f) => this.store.objects.object(f.sha256)));
+    const missing = listed.filter((_, i) => !objects[i]);
+    if (missing.length > 0)
+      throw new HttpError(
+        409,
+        'FILES_MISSING',
+        `upload ${missing.length} of the version's files first (PUT /v1/uploads/{sha256}), then publish again`,
         {
-          modelId,
-          version,
-          sha256,
-          entry,
-          notes: input.notes ?? null,
-          metrics: input.metrics ?? null,
-          publishedMs: atMs,
-          bytes,
-          ...(copy ? { optimized: { sha256: copy.entry.sha256, bytes: copy.bytes } } : {}),
-          ...(features ? { features: { sha256: features.trainable.variant.sha256, bytes: features.bytes } } : {}),
-          state: first ? 'stable' : 'candidate',
-          percent: first ? 100 : 0,
-        },
-        this.decision(
-          modelId,
-          version,
-          'publish',
-          0,
-          first ? 100 : 0,
-          'operator',
-          first ? 'first release of the model: stable' : 'published at 0 %',
-          {
-            sha256,
-            bytes: bytes.byteLength,
-            breaking: problems.length > 0,
-            problems,
-            optimized: copy ? { sha256: copy.entry.sha256, bytes: copy.entry.bytes, onnxruntime: copy.entry.onnxruntime } : null,
-            ...(optimizedError ? { optimizedError } : {}),
-            trainable: features ? { features: features.trainable.features, variant: features.trainable.variant.sha256 } : null,
-            ...(trainableError ? { trainableError } : {}),
+          details: {
+            missing: missing.map((f) => ({
+              location: f.role === 'model' ? MODEL_FILE_NAME : f.location,
+              sha256: f.sha256,
+              bytes: f.bytes,
+            })),
           },
-        ),
+        },
       );
-      if (outcome === 'published') break;
-      if (outcome === 'version-exists') throw new HttpError(409, 'VERSION_EXISTS', `${modelId} ${version} is already published`);
-      // 'stable-exists' can only answer a stable attempt; the next one is a candidate.
-      if (attempt > 0) throw new Error(`${modelId} ${version}: the store refused a candidate as if it were stable`);
+    listed.forEach((f, i) => {
+      if (objects[i]!.bytes !== f.bytes)
+        throw new HttpError(
+          400,
+          'INVALID_INPUT',
+          `${f.role === 'model' ? MODEL_FILE_NAME : f.location} is listed as ${f.bytes} bytes; the uploaded file with its sha256 has ${objects[i]!.bytes}`,
+          { details: { location: f.location, sha256: f.sha256 } },
+        );
+    });
+    const data = listed.slice(1).map((f, i) => ({ location: f.location, object: objects[i + 1]! }));
+    const set = await this.options.files.assemble(objects[0]!, data);
+    try {
+      const signature = await this.check(() => this.options.inspect(set, listed.slice(1), `${modelId}@${version}`));
+      let derived: Awaited<ReturnType<typeof this.deriveCopy>> | undefined;
+      let trainableError: string | undefined;
+      // Twice at most: the model's first version is stable only if no other publish got there first (the store
+      // decides that in its transaction); one that lost that race is a candidate of the winner, checked against it.
+      for (let attempt = 0; ; attempt++) {
+        const versions = await this.store.list(modelId);
+        const stable = versions.find((r) => r.state === 'stable');
+        const problems = stable ? signatureIncompatibilities(stable.entry, signature) : [];
+        if (problems.length > 0 && !request.breaking)
+          throw new HttpError(
+            409,
+            'INCOMPATIBLE_SIGNATURE',
+            `${modelId} ${version} is not compatible with stable ${stable!.version}: ${problems.join('; ')} (publish with --breaking to accept)`,
+            { details: { problems } },
+          );
+        const base: Record<string, unknown> = stable?.entry ?? {};
+        const totalBytes = listed.reduce((sum, f) => sum + f.bytes, 0);
+        const entry: PublishedEntry = {
+          ...pick(base, ['license', 'task', 'description']),
+          id: modelId,
+          version,
+          file: `releases/${modelId}/${version}/${MODEL_FILE_NAME}`,
+          url: releaseBytesUrl(modelId, version),
+          sha256: request.model.sha256,
+          bytes: request.model.bytes,
+          ...(data.length > 0
+            ? {
+                externalData: listed.slice(1).map((f) => ({
+                  location: f.location,
+                  url: releaseFileUrl(modelId, version, f.location),
+                  sha256: f.sha256,
+                  bytes: f.bytes,
+                })),
+                totalBytes,
+              }
+            : {}),
+          inputs: signature.inputs,
+          outputs: signature.outputs,
+          // The stable version's sample hint still fits a compatible signature.
+          ...(problems.length === 0 && base.sample !== undefined ? { sample: base.sample } : {}),
+        };
+        derived ??= await this.deriveCopy(set, entry, data.length);
+        const { copy, optimizedError } = derived;
+        if (copy) entry.optimized = { url: releaseOptimizedUrl(modelId, version), ...copy };
+        const inherited = stable ? (await this.trainableOf(modelId, stable.version))?.trainable : undefined;
+        const spec =
+          input.trainable === null
+            ? undefined
+            : (input.trainable ?? (inherited && { features: inherited.features, weight: inherited.weight, bias: inherited.bias }));
+        let features: { trainable: ReleaseTrainable; sha256: string; bytes: number } | undefined;
+        trainableError = undefined;
+        if (spec) {
+          try {
+            if (!this.options.deriveFeatures) throw new Error('this server derives no features variants');
+            if (data.length > 0) throw new Error('a model with external data files has no features variant');
+            const variant = await this.deriveTrainable(await readFile(set.onnx), spec, entry);
+            const written = await this.receiveFile([variant.bytes]);
+            features = { trainable: variant.trainable, sha256: written.sha256, bytes: written.bytes };
+            entry.trainable = variant.trainable;
+          } catch (error) {
+            const message = error instanceof Error ? error.message : String(error);
+            if (input.trainable) throw new HttpError(422, 'NOT_TRAINABLE', `${modelId} ${version}: ${message}`);
+            trainableError = `not trainable: ${message}`;
+          }
+        }
+        const first = stable === undefined;
+        const atMs = this.now();
+        let outcome;
+        try {
+          outcome = await this.store.publish(
+            {
+              modelId,
+              version,
+              sha256: request.model.sha256,
+              entry,
+              notes: request.notes ?? null,
+              metrics: request.metrics ?? null,
+              publishedMs: atMs,
+              files: [
+                ...listed.map(({ role, location, sha256, bytes }) => ({ role, location, sha256, bytes })),
+                ...(copy ? [{ role: 'optimized' as const, location: '', sha256: copy.sha256, bytes: copy.bytes }] : []),
+                ...(features ? [{ role: 'features' as const, location: '', sha256: features.sha256, bytes: features.bytes }] : []),
+              ],
+              state: first ? 'stable' : 'candidate',
+              percent: first ? 100 : 0,
+            },
+            this.decision(
+              modelId,
+              version,
+              'publish',
+              0,
+              first ? 100 : 0,
+              'operator',
+              first ? 'first release of the model: stable' : 'published at 0 %',
+              {
+                sha256: request.model.sha256,
+                bytes: request.model.bytes,
+                ...(data.length > 0 ? { files: data.length + 1, totalBytes } : {}),
+                breaking: problems.length > 0,
+                problems,
+                optimized: copy ?? null,
+                ...(optimizedError ? { optimizedError } : {}),
+                trainable: features ? { features: features.trainable.features, variant: features.sha256 } : null,
+                ...(trainableError ? { trainableError } : {}),
+              },
+            ),
+          );
+        } catch (error) {
+          if (error instanceof MissingObjectsError)
+            throw new HttpError(409, 'FILES_MISSING', 'files of the version were removed before it was published: upload them again', {
+              details: {
+                missing: listed
+                  .filter((f) => error.sha256s.includes(f.sha256))
+                  .map(({ location, sha256, bytes }) => ({ location, sha256, bytes })),
+              },
+            });
+          throw error;
+        }
+        if (outcome === 'published') break;
+        if (outcome === 'version-exists') throw new HttpError(409, 'VERSION_EXISTS', `${modelId} ${version} is already published`);
+        // 'stable-exists' can only answer a stable attempt; the next one is a candidate.
+        if (attempt > 0) throw new Error(`${modelId} ${version}: the store refused a candidate as if it were stable`);
+      }
+      this.options.onKnownVersion?.(modelId, version);
+      const release = (await this.store.get(modelId, version))!;
+      const optimizedError = derived?.optimizedError;
+      return { ...release, ...(optimizedError ? { optimizedError } : {}), ...(trainableError ? { trainableError } : {}) };
+    } finally {
+      await set.dispose();
     }
-    this.options.onKnownVersion?.(modelId, version);
-    const release = (await this.store.get(modelId, version))!;
-    const optimizedError = derived?.optimizedError;
-    return { ...release, ...(optimizedError ? { optimizedError } : {}), ...(trainableError ? { trainableError } : {}) };
   }
 
   /**
@@ -306,16 +435,81 @@ export class ReleaseService {
     };
   }
 
-  /** The pre-optimised copy of uploaded bytes, or why there is none (a failure here never fails the publish). */
-  private async deriveCopy(
-    bytes: Uint8Array,
-    entry: PublishedEntry,
-  ): Promise<{ copy?: { bytes: Uint8Array; entry: { sha256: string; bytes: number; onnxruntime: string } }; optimizedError?: string }> {
-    if (!this.options.deriveOptimized) return {};
+  /**
+   * A published version as a registry entry for /v2 to run: its files are this server's verified disk copies (copied
+   * out of the database first when this instance has not seen them), named by their sha256 in one folder, the data
+   * files listed with the locations the model names them by (ondevice/node lays them out beside the model). Undefined
+   * when the version is not published or keeps no files here (a seeded registry version runs from the registry).
+   */
+  async servableEntry(modelId: string, version: string): Promise<(ModelEntry & { modelsDir: string }) | undefined> {
+    const release = await this.store.get(modelId, version);
+    if (!release) return undefined;
+    const files = await this.store.files(modelId, version);
+    const model = files.find((f) => f.role === 'model');
+    if (!model) return undefined;
+    const data = files.filter((f) => f.role === 'data');
+    const objects = await Promise.all([model, ...data].map((f) => this.store.objects.object(f.sha256)));
+    if (objects.some((o) => !o)) throw new Error(`${modelId} ${version}: a file of the version is missing from the store`);
+    const paths = await Promise.all(objects.map((o) => this.options.files.ensure(o!)));
+    const { url: _url, optimized: _optimized, externalData: _externalData, ...entry } = release.entry;
+    return {
+      ...({ license: 'unknown', task: 'unknown', description: '' } as const),
+      ...(entry as Omit<ModelEntry, 'source' | 'file'>),
+      source: { repoPath: `releases/${modelId}/${version}` },
+      file: model.sha256,
+      ...(data.length > 0
+        ? {
+            externalData: data.map((f) => ({ location: f.location, file: f.sha256, sha256: f.sha256, bytes: f.bytes })),
+            totalBytes: data.reduce((sum, f) => sum + f.bytes, model.bytes),
+          }
+        : {}),
+      modelsDir: path.dirname(paths[0]),
+    };
+  }
+
+  /**
+   * Remove what no version names (ObjectStore.collectGarbage) from the database, then from this server's disk copy.
+   */
+  async collectGarbage(cutoffs: { writesStartedBeforeMs: number; objectsTouchedBeforeMs: number }) {
+    const removed = await this.store.objects.collectGarbage(cutoffs);
+    const diskFiles = await this.options.files.prune(await this.store.objects.storedObjects());
+    return { ...removed, diskFiles };
+  }
+
+  /** Run a check of uploaded files in its sandbox process; what it refuses is a 422 with the check's code. */
+  private async check<T>(work: () => Promise<T>): Promise<T> {
     try {
-      const copy = await this.options.deriveOptimized(bytes, entry);
-      const sha256 = createHash('sha256').update(copy.bytes).digest('hex');
-      return { copy: { bytes: copy.bytes, entry: { sha256, bytes: copy.bytes.byteLength, onnxruntime: copy.onnxruntime } } };
+      return await work();
+    } catch (e) {
+      if (!(e instanceof OnDeviceError)) throw e;
+      throw (
+        sandboxRefusal(e) ??
+        new HttpError(422, e.code, e.message, { details: Object.keys(e.details).length > 0 ? { details: e.details } : {} })
+      );
+    }
+  }
+
+  /**
+   * The pre-optimised copy of a single-file set, stored as a release file, or why there is none: a copy that
+   * cannot be derived never fails the publish. A multi-file model gets none: onnxruntime-node would write its
+   * optimised weights as a second copy of the set, and the browser loads a multi-file model from the files it
+   * was published with.
+   */
+  private async deriveCopy(
+    set: AssembledSet,
+    entry: PublishedEntry,
+    dataFiles: number,
+  ): Promise<{ copy?: { sha256: string; bytes: number; onnxruntime: string }; optimizedError?: string }> {
+    if (!this.options.deriveOptimized) return {};
+    if (dataFiles > 0)
+      return {
+        optimizedError: `no pre-optimised copy: the model keeps its weights in ${dataFiles} external data file${dataFiles === 1 ? '' : 's'}; a copy would repeat them, and the browser loads a multi-file model from the files it was published with`,
+      };
+    const to = path.join(set.dir, 'model.extended.onnx');
+    try {
+      const { onnxruntime } = await this.options.deriveOptimized(set, to, entry);
+      const written = await this.receiveFile(createReadStream(to));
+      return { copy: { sha256: written.sha256, bytes: written.bytes, onnxruntime } };
     } catch (e) {
       // Running the upload on sample inputs past a sandbox limit refuses the upload; any other failure only costs the copy.
       const refusal = sandboxRefusal(e);

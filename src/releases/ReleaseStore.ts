@@ -1,6 +1,7 @@
 // Types-only: what the release control plane keeps, as one interface a database implements
 // (SqliteReleaseStore, PostgresReleaseStore; both map the same rows by column name, releaseRows.ts).
 import type { TensorSpec } from '../core/schema/TensorSpec';
+import type { ObjectStore } from './ObjectStore';
 
 export type ReleaseState = 'stable' | 'candidate' | 'rolled_back' | 'retired';
 
@@ -59,30 +60,47 @@ export interface NewRelease {
   notes: string | null;
   metrics: unknown;
   publishedMs: number;
-  /** The bytes; absent for a seeded registry entry (served from /models/). */
-  bytes?: Uint8Array;
-  /** The pre-optimised copy's bytes (entry `optimized`), stored content-addressed in the same transaction. */
-  optimized?: { sha256: string; bytes: Uint8Array };
-  /** The features variant's bytes (entry `trainable.variant`, federated fine-tuning), stored the same way. */
-  features?: { sha256: string; bytes: Uint8Array };
+  /** The version's stored files (objects already in `ReleaseStore.objects`); absent for a seeded registry entry (served from /models/). */
+  files?: ReleaseFile[];
   state: ReleaseState;
   percent: number;
+}
+
+/**
+ * One file of a published version, an object of the store: the ONNX file (`model`), an external data file
+ * (`data`, at the location the model names it), the pre-optimised copy (`optimized`) or the features variant of a
+ * trainable version (`features`, federated fine-tuning). `location` is '' but for data.
+ */
+export interface ReleaseFile {
+  role: 'model' | 'data' | 'optimized' | 'features';
+  location: string;
+  sha256: string;
+  bytes: number;
 }
 
 /** What `ReleaseStore.publish` did: stored it, or nothing because the version exists, or because a `stable` one was asked for and the model has one. */
 export type PublishOutcome = 'published' | 'version-exists' | 'stable-exists';
 
 export interface ReleaseStore {
+  /** The release files' bytes, content-addressed in chunks. */
+  readonly objects: ObjectStore;
   /**
    * Insert the blobs (if new: the bytes, their pre-optimised copy and features variant) and the release in one
    * transaction. A release asked for as `stable` (a model's first) is stored only if the model has no stable
-   * release when the transaction runs, so concurrent first publishes make exactly one stable.
+   * release when the transaction runs, so concurrent first publishes make exactly one stable. Throws
+   * MissingObjectsError when a file's object is not stored (nothing is inserted).
    */
   publish(release: NewRelease, decision: Decision): Promise<PublishOutcome>;
   get(modelId: string, version: string): Promise<Release | undefined>;
+  /** A published version's stored files (none for a seeded registry entry or a version published before files were chunked). */
+  files(modelId: string, version: string): Promise<ReleaseFile[]>;
   /** All versions of a model in publish order. */
   list(modelId: string): Promise<Release[]>;
   modelIds(): Promise<string[]>;
+  /**
+   * A stored file's bytes, whole, in memory (a stored object, or a value a version published before files were
+   * stored in chunks keeps): for small models only, e.g. the one a retraining job starts from.
+   */
   readBlob(sha256: string): Promise<Uint8Array | undefined>;
   /**
    * Change one version's state and percent (and, for a promotion, retire the previous stable) together

@@ -9,14 +9,20 @@ import {
   type DecisionRow,
   type ReleaseRow,
 } from './releaseRows';
-import type { Decision, Evaluation, NewRelease, PublishOutcome, Release, ReleaseState, ReleaseStore } from './ReleaseStore';
+import { MissingObjectsError } from './ObjectStore';
+import { readWhole } from './readWhole';
+import type { Decision, Evaluation, NewRelease, PublishOutcome, Release, ReleaseFile, ReleaseState, ReleaseStore } from './ReleaseStore';
+import { SqliteObjectStore } from './SqliteObjectStore';
 
 /**
- * Releases in the collector's SQLite database (migration 4). Rows are mapped by column name; every write
+ * Releases in the collector's SQLite database (migrations 4 and 10). Rows are mapped by column name; every write
  * that spans tables is one transaction, so a crash leaves a version either wholly published or absent.
  */
 export class SqliteReleaseStore implements ReleaseStore {
-  private readonly insertBlob;
+  readonly objects: SqliteObjectStore;
+  private readonly insertFile;
+  private readonly selectFiles;
+  private readonly objectExists;
   private readonly insertRelease;
   private readonly selectStable;
   private readonly insertDecision;
@@ -29,7 +35,13 @@ export class SqliteReleaseStore implements ReleaseStore {
   private readonly selectDecisions;
 
   constructor(private readonly db: Database.Database) {
-    this.insertBlob = db.prepare('INSERT OR IGNORE INTO release_blobs (sha256, bytes) VALUES (@sha256, @bytes)');
+    this.objects = new SqliteObjectStore(db);
+    this.insertFile = db.prepare(`INSERT INTO release_files (model_id, version, role, location, sha256, bytes)
+      VALUES (@modelId, @version, @role, @location, @sha256, @bytes)`);
+    this.selectFiles = db.prepare(
+      "SELECT role, location, sha256, bytes FROM release_files WHERE model_id = ? AND version = ? ORDER BY CASE role WHEN 'model' THEN 0 WHEN 'data' THEN 1 ELSE 2 END, location",
+    );
+    this.objectExists = db.prepare('SELECT 1 FROM release_objects WHERE sha256 = ?');
     this.insertRelease = db.prepare(`INSERT OR IGNORE INTO releases (${NEW_RELEASE_COLUMNS.join(', ')}, seq)
       VALUES (${NEW_RELEASE_COLUMNS.map((c) => `@${c}`).join(', ')},
               (SELECT COALESCE(MAX(seq), 0) + 1 FROM releases WHERE model_id = @model_id))`);
@@ -56,22 +68,21 @@ export class SqliteReleaseStore implements ReleaseStore {
     return this.db
       .transaction((): PublishOutcome => {
         if (release.state === 'stable' && this.selectStable.get(release.modelId)) return 'stable-exists';
-        if (release.bytes)
-          this.insertBlob.run({
-            sha256: release.sha256,
-            bytes: Buffer.from(release.bytes.buffer, release.bytes.byteOffset, release.bytes.byteLength),
-          });
-        for (const derived of [release.optimized, release.features]) {
-          if (!derived) continue;
-          const copy = derived.bytes;
-          this.insertBlob.run({ sha256: derived.sha256, bytes: Buffer.from(copy.buffer, copy.byteOffset, copy.byteLength) });
-        }
+        // One transaction with the garbage collection's deletes (SQLite runs one writer at a time), so an object
+        // found here is still there when the version commits.
+        const missing = (release.files ?? []).filter((f) => !this.objectExists.get(f.sha256)).map((f) => f.sha256);
+        if (missing.length > 0) throw new MissingObjectsError(missing);
         const inserted = this.insertRelease.run(releaseRowOf(release));
         if (inserted.changes === 0) return 'version-exists';
+        for (const f of release.files ?? []) this.insertFile.run({ modelId: release.modelId, version: release.version, ...f });
         this.insertDecision.run(decisionRowOf(decision));
         return 'published';
       })
       .immediate();
+  }
+
+  async files(modelId: string, version: string): Promise<ReleaseFile[]> {
+    return this.selectFiles.all(modelId, version) as ReleaseFile[];
   }
 
   async get(modelId: string, version: string): Promise<Release | undefined> {
@@ -88,6 +99,8 @@ export class SqliteReleaseStore implements ReleaseStore {
   }
 
   async readBlob(sha256: string): Promise<Uint8Array | undefined> {
+    const object = await this.objects.object(sha256);
+    if (object) return readWhole(this.objects, object);
     const row = this.selectBlob.get(sha256) as { bytes: Buffer } | undefined;
     return row && new Uint8Array(row.bytes.buffer, row.bytes.byteOffset, row.bytes.byteLength);
   }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { LeaderLease } from '../db/LeaderLease';
 import { accessPolicy, type AccessOptions } from '../http/accessPolicy';
 import { longestBodyTimeoutMs, routeRequest, type RouteTable } from '../http/routeRequest';
@@ -9,7 +10,8 @@ import type { SandboxSettings } from '../sandbox';
 import { join } from 'node:path';
 import { deriveOptimizedCopy } from './deriveOptimizedCopy';
 import { deriveFeaturesVariant } from './deriveFeaturesVariant';
-import { readSignature } from './readSignature';
+import { inspectModelSet } from './inspectModelSet';
+import { ReleaseFileCache } from './ReleaseFileCache';
 import { RELEASE_PARAMS, releaseRoutes, releasesOwn } from './releaseRoutes';
 import { ReleaseService } from './ReleaseService';
 import type { ReleaseStore } from './ReleaseStore';
@@ -40,10 +42,19 @@ export interface ReleaseControlOptions extends AccessOptions {
   leader?: LeaderLease;
   /** Limits of the sandbox processes that load and run uploads (publish checks). Default DEFAULT_SANDBOX_SETTINGS. */
   sandbox?: SandboxSettings;
-  /** Largest accepted upload. Default 512 MiB. */
+  /** Largest file of a version (each upload, and a single-body publish). Default 4 GiB. */
   maxPublishBytes?: number;
-  /** Deadline for receiving an upload. Default 10 minutes. */
+  /** Largest version: its ONNX file and external data files together. Default 4 GiB. */
+  maxVersionBytes?: number;
+  /** Deadline for receiving one upload. Default 10 minutes. */
   publishBodyTimeoutMs?: number;
+  /**
+   * Where this server keeps its disk copy of the release files (the publish checks and /v2 read them there; the
+   * database holds them). Default `release-files` beside the SQLite database, else `data/release-files`.
+   */
+  filesDir?: string;
+  /** Uploaded files no version names are removed after this. Default 24 hours. */
+  uploadGraceMs?: number;
   log?: (line: string) => void;
   now?: () => number;
 }
@@ -76,7 +87,9 @@ export async function createReleaseControl(options: ReleaseControlOptions): Prom
   const access = accessPolicy(options);
   if (!access.loopback && !access.adminToken)
     log('releases: listening off loopback without ONDEVICE_ADMIN_TOKEN: publishing and rollout changes are refused');
-  const upload = { maxBytes: options.maxPublishBytes ?? 512 * 1024 * 1024, timeoutMs: options.publishBodyTimeoutMs ?? 10 * 60_000 };
+  const limits = { maxFileBytes: options.maxPublishBytes ?? 4 * 1024 ** 3, maxVersionBytes: options.maxVersionBytes ?? 4 * 1024 ** 3 };
+  const publishBodyTimeoutMs = options.publishBodyTimeoutMs ?? 10 * 60_000;
+  const files = await ReleaseFileCache.open(options.filesDir ?? path.resolve('data/release-files'), options.store.objects);
   const notifier = options.webhookUrl
     ? new WebhookNotifier({ url: options.webhookUrl, onResult: (r, d) => r !== 'delivered' && log(`releases: webhook ${r}: ${d}`) })
     : undefined;
@@ -85,8 +98,10 @@ export async function createReleaseControl(options: ReleaseControlOptions): Prom
     store: options.store,
     metrics: options.metrics,
     config,
-    readSignature: (bytes) => readSignature(bytes, options.sandbox),
-    deriveOptimized: (bytes, release) => deriveOptimizedCopy(bytes, release, options.sandbox),
+    files,
+    limits,
+    inspect: (set, dataFiles, label) => inspectModelSet(set, dataFiles, label, options.sandbox),
+    deriveOptimized: (set, to, release) => deriveOptimizedCopy(set, to, release, options.sandbox),
     deriveFeatures: (bytes, spec, release) => deriveFeaturesVariant(bytes, spec, release, options.sandbox),
     readSeedBytes: async (file) => new Uint8Array(await readFile(join(options.modelsDir ?? 'public/models', file))),
     onKnownVersion: options.addKnownModel,
@@ -129,7 +144,27 @@ export async function createReleaseControl(options: ReleaseControlOptions): Prom
   }, options.evaluationIntervalMs ?? config.evaluationIntervalMs);
   timer.unref();
 
-  const routes = releaseRoutes(service, upload);
+  // Uploads that never became part of a version (a killed or abandoned publish) are removed after a grace period;
+  // unfinished writes once no upload can still be receiving them. Nothing collected was ever served.
+  const uploadGraceMs = options.uploadGraceMs ?? 24 * 60 * 60_000;
+  let collecting: Promise<unknown> | undefined;
+  const collectGarbage = () => {
+    const now = (options.now ?? Date.now)();
+    collecting ??= service
+      .collectGarbage({ writesStartedBeforeMs: now - 2 * publishBodyTimeoutMs, objectsTouchedBeforeMs: now - uploadGraceMs })
+      .then((removed) => {
+        if (removed.writes + removed.objects > 0)
+          log(`releases: removed ${removed.writes} unfinished upload(s) and ${removed.objects} file(s) no version names`);
+      })
+      .catch((e: Error) => log(`releases: removing unused uploads failed: ${e.stack ?? e.message}`))
+      .finally(() => (collecting = undefined));
+    return collecting;
+  };
+  await collectGarbage();
+  const collector = setInterval(() => void collectGarbage(), Math.min(uploadGraceMs, 60 * 60_000));
+  collector.unref();
+
+  const routes = releaseRoutes(service, files, { maxBytes: limits.maxFileBytes, timeoutMs: publishBodyTimeoutMs });
   const table: RouteTable = {
     name: 'releases',
     routes,
@@ -146,6 +181,8 @@ export async function createReleaseControl(options: ReleaseControlOptions): Prom
     handle: (req, res) => routeRequest(table, req, res),
     async close() {
       clearInterval(timer);
+      clearInterval(collector);
+      await collecting;
       await running?.catch(() => {});
       await notifier?.close();
     },

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { describePostgresUrl, openPostgresPool } from '../db/openPostgresPool';
 import { migratePostgres } from '../db/postgresMigrations';
 import { openSqliteDatabase } from '../db/openSqliteDatabase';
@@ -19,8 +20,16 @@ export async function openReleaseControl(
 ): Promise<ReleaseControl> {
   if (options.databaseUrl) return openOnPostgres(options.databaseUrl, options);
   const db = openSqliteDatabase(dbPath);
+  // Release files stream through this connection a chunk at a time and are never read twice in a row: caching
+  // their pages would only hold memory (better-sqlite3 builds SQLite with a 16 MB page cache per connection).
+  db.pragma('cache_size = -2048');
   try {
-    const control = await createReleaseControl({ ...options, store: new SqliteReleaseStore(db), metrics: new SqliteVersionMetrics(db) });
+    const control = await createReleaseControl({
+      ...options,
+      filesDir: options.filesDir ?? path.join(path.dirname(path.resolve(dbPath)), 'release-files'),
+      store: new SqliteReleaseStore(db),
+      metrics: new SqliteVersionMetrics(db),
+    });
     return {
       ...control,
       async close() {

@@ -19,3 +19,11 @@ export function releaseOptimizedUrl(modelId: string, version: string): string {
 export function releaseFeaturesUrl(modelId: string, version: string): string {
   return `/v1/releases/${modelId}/${version}/model.features.onnx`;
 }
+
+/**
+ * The URL a published version's external data file is served at: its location percent-encoded per path segment
+ * (`onnx::MatMul_12` → `onnx%3A%3AMatMul_12`, `weights/a b.bin` → `weights/a%20b.bin`).
+ */
+export function releaseFileUrl(modelId: string, version: string, location: string): string {
+  return `/v1/releases/${modelId}/${version}/files/${location.split('/').map(encodeURIComponent).join('/')}`;
+}

@@ -8,8 +8,12 @@ import type { ReleaseControlOptions } from './createReleaseControl';
  *   ONDEVICE_ADMIN_TOKEN              bearer token for publishing and rollout changes (required off loopback)
  *   ONDEVICE_ROLLOUT_CONFIG           rollout policy file (default config/rollout.json)
  *   ONDEVICE_RELEASE_EVAL_INTERVAL_MS decision-loop period (default: the policy file's evaluationIntervalMs)
- *   ONDEVICE_MAX_PUBLISH_BYTES        largest upload (default 512 MiB)
- *   ONDEVICE_PUBLISH_BODY_TIMEOUT_MS  deadline for receiving an upload (default 600000)
+ *   ONDEVICE_MAX_PUBLISH_BYTES        largest file of a version: each upload, a single-body publish (default 4 GiB)
+ *   ONDEVICE_MAX_VERSION_BYTES        largest version, its ONNX file and external data files together (default 4 GiB)
+ *   ONDEVICE_PUBLISH_BODY_TIMEOUT_MS  deadline for receiving one upload (default 600000)
+ *   ONDEVICE_RELEASE_FILES_DIR        this server's disk copy of the release files (default: release-files beside
+ *                                     the SQLite database, or data/release-files with PostgreSQL)
+ *   ONDEVICE_UPLOAD_GRACE_MS          uploaded files no version names are removed after this (default 86400000)
  *   ONDEVICE_SANDBOX_*                limits of the sandbox processes that check uploads (sandboxSettingsFromEnv)
  * and the collector's COLLECTOR_DB_PATH, COLLECTOR_DATABASE_URL, COLLECTOR_READ_TOKEN, COLLECTOR_REQUIRE_TOKEN,
  * COLLECTOR_ALLOWED_HOSTS, COLLECTOR_WEBHOOK_URL and COLLECTOR_REGISTRY.
@@ -41,6 +45,9 @@ export function releaseOptionsFromEnv(
     rolloutConfigPath: env.ONDEVICE_ROLLOUT_CONFIG || undefined,
     evaluationIntervalMs: int('ONDEVICE_RELEASE_EVAL_INTERVAL_MS'),
     maxPublishBytes: int('ONDEVICE_MAX_PUBLISH_BYTES'),
+    maxVersionBytes: int('ONDEVICE_MAX_VERSION_BYTES'),
+    filesDir: env.ONDEVICE_RELEASE_FILES_DIR || undefined,
+    uploadGraceMs: int('ONDEVICE_UPLOAD_GRACE_MS'),
     publishBodyTimeoutMs: int('ONDEVICE_PUBLISH_BODY_TIMEOUT_MS'),
     sandbox: sandboxSettingsFromEnv(env),
   };

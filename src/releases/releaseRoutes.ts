@@ -1,34 +1,55 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError } from '../http/HttpError';
 import { holdIdleTimeout } from '../http/holdIdleTimeout';
-import { readBodyBytes } from '../http/readBodyBytes';
 import { parseJsonObject, readJsonBody } from '../http/readJsonBody';
 import type { Route } from '../http/Route';
 import { sendJson } from '../http/sendJson';
-import { INSTALL_ID, MODEL_ID, VERSION, releaseOptimizedUrl } from './releaseIds';
 import * as v from 'valibot';
 import { TrainableSpecSchema, type TrainableSpec } from '../registry/ModelEntry';
+import { bodyWithDeadline } from './bodyWithDeadline';
+import type { PublishRequest } from './PublishRequest';
+import type { ReleaseFileCache } from './ReleaseFileCache';
+import { startReleaseFile } from './releaseFileHeaders';
+import { INSTALL_ID, MODEL_ID, VERSION } from './releaseIds';
+import type { ReleaseFile } from './ReleaseStore';
 import type { ReleaseService } from './ReleaseService';
-import { sendReleaseBytes } from './sendReleaseBytes';
+import { sendReleaseFile } from './sendReleaseFile';
 
 const READ = ['GET', 'HEAD'] as const;
 const RELEASE = '/v1/releases/{model}/{version}';
 
-/** The release control plane owns the manifest and everything under /v1/releases (an unknown path there is its 404). */
+/** The release control plane owns the manifest, uploads and everything under /v1/releases (an unknown path there is its 404). */
 export function releasesOwn(pathname: string): boolean {
-  return pathname === '/v1/manifest' || pathname === '/v1/releases' || pathname.startsWith('/v1/releases/');
+  return (
+    pathname === '/v1/manifest' ||
+    pathname === '/v1/releases' ||
+    pathname.startsWith('/v1/releases/') ||
+    pathname.startsWith('/v1/uploads/')
+  );
 }
 
 /** Checks of the `{model}` and `{version}` segments, answered 400 before anything else. */
 export const RELEASE_PARAMS = {
   model: (id: string) => (MODEL_ID.test(id) ? undefined : `model id ${JSON.stringify(id)} must match ${MODEL_ID}`),
   version: (v: string) => (VERSION.test(v) ? undefined : `version ${JSON.stringify(v)} must match ${VERSION}`),
+  sha256: (h: string) =>
+    /^[0-9a-f]{64}$/.test(h) ? undefined : `expected the sha256 of the file in 64 lower-case hex digits, got ${JSON.stringify(h)}`,
 };
 
 /**
- * The endpoints: the per-install manifest and the bytes (public), the model list and a model's status
- * (read), publishing, rollout, promote and rollback (write).
+ * The endpoints: the per-install manifest and the files of a version (public), the model list and a model's status
+ * (read), uploads, publishing, rollout, promote and rollback (write).
  */
-export function releaseRoutes(service: ReleaseService, upload: { maxBytes: number; timeoutMs: number }): Route[] {
+export function releaseRoutes(service: ReleaseService, files: ReleaseFileCache, upload: { maxBytes: number; timeoutMs: number }): Route[] {
+  const serve =
+    (role: ReleaseFile['role']) =>
+    (req: IncomingMessage, res: ServerResponse, { params: { model, version }, rest }: { params: Record<string, string>; rest: string }) =>
+      sendReleaseFile(req, res, service.store, files, {
+        modelId: model,
+        version,
+        role,
+        location: role === 'data' ? locationOf(rest) : undefined,
+      });
   return [
     {
       path: '/v1/manifest',
@@ -67,6 +88,18 @@ export function releaseRoutes(service: ReleaseService, upload: { maxBytes: numbe
       },
     },
     {
+      path: '/v1/uploads/{sha256}',
+      methods: ['PUT'],
+      access: 'write',
+      bodyType: 'application/octet-stream',
+      maxBodyBytes: upload.maxBytes,
+      bodyTimeoutMs: upload.timeoutMs,
+      handle: async (req, res, { params: { sha256 } }) => {
+        const written = await receive(req, res, () => service.receiveFile(bodyWithDeadline(req, upload), sha256));
+        sendJson(res, written.existed ? 200 : 201, { sha256: written.sha256, bytes: written.bytes, existed: written.existed });
+      },
+    },
+    {
       path: RELEASE,
       methods: ['POST'],
       access: 'write',
@@ -76,24 +109,13 @@ export function releaseRoutes(service: ReleaseService, upload: { maxBytes: numbe
       handle: async (req, res, { url, params: { model, version } }) => {
         if (await service.store.get(model, version)) throw new HttpError(409, 'VERSION_EXISTS', `${model} ${version} is already published`);
         const query = publishParams(url);
-        const bytes = await readBodyBytes(req, upload);
-        // Checking the upload takes as long as its sandbox limits allow, longer than the idle-socket timeout.
-        const restoreIdleTimeout = holdIdleTimeout(req);
-        let published;
-        try {
-          published = await service.publish({ modelId: model, version, bytes, ...query });
-        } finally {
-          restoreIdleTimeout();
-        }
-        const { optimizedError, trainableError, ...release } = published;
-        // The pre-optimised copy and the features variant (null when none could be derived; *Error says why) beside the release.
-        sendJson(res, 201, {
-          release,
-          optimized: release.entry.optimized ?? null,
-          trainable: release.entry.trainable ?? null,
-          ...(optimizedError ? { optimizedError } : {}),
-          ...(trainableError ? { trainableError } : {}),
-        });
+        const file = await receive(req, res, () => service.receiveFile(bodyWithDeadline(req, upload)));
+        sendPublished(
+          res,
+          await whileChecking(req, () =>
+            service.publishFiles({ modelId: model, version, model: { sha256: file.sha256, bytes: file.bytes }, ...query }),
+          ),
+        );
       },
     },
     {
@@ -101,44 +123,31 @@ export function releaseRoutes(service: ReleaseService, upload: { maxBytes: numbe
       path: `${RELEASE}/model.features.onnx`,
       methods: READ,
       access: 'public',
-      handle: async (req, res, { params: { model, version } }) => {
+      handle: async (req, res, context) => {
+        const { model, version } = context.params;
+        if ((await service.store.files(model, version)).some((f) => f.role === 'features')) return serve('features')(req, res, context);
+        // A seeded registry version's variant is derived when the server starts and kept in memory.
         const found = await service.trainableOf(model, version);
         const bytes = await found?.variantBytes();
         if (!found || !bytes)
           throw new HttpError(404, 'NOT_FOUND', `${model} ${version} has no features variant on this server (not trainable)`);
-        sendReleaseBytes(req, res, bytes, found.trainable.variant.sha256);
+        const range = startReleaseFile(req, res, { sha256: found.trainable.variant.sha256, bytes: bytes.byteLength });
+        if (range) res.end(req.method === 'HEAD' ? undefined : bytes.subarray(range.start, range.end + 1));
       },
     },
     {
-      path: `${RELEASE}/model.onnx`,
-      methods: READ,
-      access: 'public',
+      path: `${RELEASE}/files`,
+      methods: ['POST'],
+      access: 'write',
+      bodyType: 'application/json',
       handle: async (req, res, { params: { model, version } }) => {
-        const release = await service.store.get(model, version);
-        if (!release) throw new HttpError(404, 'NOT_FOUND', `${model} ${version} is not published`);
-        const bytes = await service.store.readBlob(release.sha256);
-        if (!bytes)
-          throw new HttpError(404, 'NOT_FOUND', `${model} ${version} is a seeded registry model: its bytes are at ${release.entry.url}`);
-        sendReleaseBytes(req, res, bytes, release.sha256);
+        const body = (await readJsonBody(req, { limits: { maxBytes: 1024 * 1024, timeoutMs: 30_000 } })) as PublishRequest;
+        sendPublished(res, await whileChecking(req, () => service.publishFiles({ ...body, modelId: model, version })));
       },
     },
-    {
-      path: `${RELEASE}/model.extended.onnx`,
-      methods: READ,
-      access: 'public',
-      handle: async (req, res, { params: { model, version } }) => {
-        const release = await service.store.get(model, version);
-        if (!release) throw new HttpError(404, 'NOT_FOUND', `${model} ${version} is not published`);
-        const copy = release.entry.optimized as { url?: unknown; sha256?: unknown } | undefined;
-        const bytes =
-          copy?.url === releaseOptimizedUrl(model, version) && typeof copy.sha256 === 'string'
-            ? await service.store.readBlob(copy.sha256)
-            : undefined;
-        if (!bytes || typeof copy?.sha256 !== 'string')
-          throw new HttpError(404, 'NOT_FOUND', `${model} ${version} has no pre-optimised copy on this server`);
-        sendReleaseBytes(req, res, bytes, copy.sha256);
-      },
-    },
+    { path: `${RELEASE}/files/`, prefix: true, methods: READ, access: 'public', handle: serve('data') },
+    { path: `${RELEASE}/model.onnx`, methods: READ, access: 'public', handle: serve('model') },
+    { path: `${RELEASE}/model.extended.onnx`, methods: READ, access: 'public', handle: serve('optimized') },
     {
       path: `${RELEASE}/rollout`,
       methods: ['PUT'],
@@ -170,12 +179,71 @@ export function releaseRoutes(service: ReleaseService, upload: { maxBytes: numbe
   ];
 }
 
+/**
+ * 201 with the release, its pre-optimised copy and its features variant (null when none was derived; `optimizedError`
+ * and `trainableError` say why) beside it.
+ */
+function sendPublished(res: ServerResponse, published: Awaited<ReturnType<ReleaseService['publishFiles']>>): void {
+  const { optimizedError, trainableError, ...release } = published;
+  sendJson(res, 201, {
+    release,
+    optimized: release.entry.optimized ?? null,
+    trainable: release.entry.trainable ?? null,
+    ...(optimizedError ? { optimizedError } : {}),
+    ...(trainableError ? { trainableError } : {}),
+  });
+}
+
+/** Checking a publish takes as long as its sandbox limits allow (minutes for a large set), longer than the idle-socket timeout. */
+async function whileChecking<T>(req: IncomingMessage, work: () => Promise<T>): Promise<T> {
+  const restoreIdleTimeout = holdIdleTimeout(req);
+  try {
+    return await work();
+  } finally {
+    restoreIdleTimeout();
+  }
+}
+
+/**
+ * Stream an upload somewhere; when it is refused part-way (too large, a deadline) the answer closes the connection,
+ * so the client stops sending instead of the server reading gigabytes it will throw away.
+ */
+async function receive<T>(req: IncomingMessage, res: ServerResponse, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!req.complete && error instanceof HttpError) {
+      res.once('finish', () => req.destroy());
+      throw new HttpError(error.status, error.code, error.message, {
+        path: error.path,
+        details: error.details,
+        headers: { ...error.headers, connection: 'close' },
+      });
+    }
+    throw error;
+  }
+}
+
+/** A data file's location from the path after `files/`: each segment percent-decoded (`weights/a%20b.bin`). */
+function locationOf(rest: string): string {
+  try {
+    return rest.split('/').map(decodeURIComponent).join('/');
+  } catch {
+    throw new HttpError(400, 'INVALID_INPUT', `the location in the path is not percent-encoded correctly: ${JSON.stringify(rest)}`);
+  }
+}
+
 /** `?notes=&metrics=&breaking=&trainable=` of a publish. */
-function publishParams(url: URL): { notes?: string; metrics?: unknown; breaking: boolean; trainable?: TrainableSpec | null } {
+function publishParams(url: URL): {
+  notes?: string;
+  metrics?: Record<string, unknown>;
+  breaking: boolean;
+  trainable?: TrainableSpec | null;
+} {
   const notes = url.searchParams.get('notes') ?? undefined;
   if (notes !== undefined && notes.length > 4000) throw new HttpError(400, 'INVALID_INPUT', 'notes: at most 4000 characters');
   const metricsText = url.searchParams.get('metrics');
-  let metrics: unknown;
+  let metrics: Record<string, unknown> | undefined;
   if (metricsText !== null) {
     if (metricsText.length > 8000) throw new HttpError(400, 'INVALID_INPUT', 'metrics: at most 8000 characters of JSON');
     metrics = parseJsonObject(metricsText, 'metrics');

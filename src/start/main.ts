@@ -16,6 +16,7 @@ import { InferenceEventQueue } from '../inference/InferenceEventQueue';
 import { inferenceServerOptionsFromEnv } from '../inference/inferenceServerOptionsFromEnv';
 import { openReleaseControl } from '../releases/openReleaseControl';
 import { releaseOptionsFromEnv } from '../releases/releaseOptionsFromEnv';
+import { releasedModels } from '../releases/releasedModels';
 import { JOB_FAILED_ALERT } from '../retrain/createRetrainControl';
 import { openRetrainControl } from '../retrain/openRetrainControl';
 import { retrainLeaseMsFromEnv } from '../retrain/retrainConfig';
@@ -107,6 +108,8 @@ const serverEvents = new InferenceEventQueue({ deliver: deliverToWriter(collecto
 const inference = await createInferenceServer({
   ...inferenceServerOptionsFromEnv(process.env, host),
   recordInference: serverEvents.record,
+  // Published versions too: the stable one without a version, any one by /versions/{v}, multi-file sets included.
+  releases: releasedModels(releases.service),
 });
 
 const server = createAppServer({

@@ -1,7 +1,8 @@
 // The real collector process (`npm run collector`) and the `npm start` server on PostgreSQL through
 // COLLECTOR_DATABASE_URL: what they acknowledge is in the database, survives kill -9, and a retry after the
 // restart is all duplicates; published releases and their bytes are served from the database.
-import { randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,8 @@ import { getJson, postEvents } from '../collector/startCollector';
 import { startAppServer } from '../helpers/appServer';
 import { createDatabase, startPostgres, type StartedPostgres } from '../helpers/postgres';
 import { spawnServer } from '../helpers/spawnServer';
-import { call, publish, setPercent } from '../releases/startReleaseServer';
+import { call, publish, setPercent, startReleaseServer } from '../releases/startReleaseServer';
+import { writeTransformerModel } from '../../scripts/onnx/transformer/writeTransformerModel';
 
 describe('servers on PostgreSQL (COLLECTOR_DATABASE_URL)', () => {
   let server: StartedPostgres;
@@ -123,6 +125,49 @@ describe('servers on PostgreSQL (COLLECTOR_DATABASE_URL)', () => {
       expect(new Uint8Array(await served.arrayBuffer())).toEqual(bytes);
     } finally {
       await second.stop();
+    }
+  }, 120_000);
+
+  it('a multi-file version published through one instance is served, and checked again, by another with an empty disk copy', async () => {
+    const url = await createDatabase(server.url, 'multi_file');
+    const set = writeTransformerModel({ dir: join(dir, 'set'), bytes: 12e6, shards: 3, locations: ['a.bin', 'w/b.bin', 'onnx::c'] });
+    const first = await startReleaseServer({ env: { COLLECTOR_DATABASE_URL: url, ONDEVICE_RELEASE_FILES_DIR: join(dir, 'files-1') } });
+    try {
+      execFileSync(process.execPath, ['bin/ondevice.mjs', 'release', 'publish', set.model, '--model', 'pg-shards', '--version', '1'], {
+        env: { ...process.env, ONDEVICE_SERVER: first.url },
+        stdio: 'pipe',
+      });
+    } finally {
+      await first.stop();
+    }
+    const filesDir = join(dir, 'files-2');
+    const second = await startReleaseServer({ env: { COLLECTOR_DATABASE_URL: url, ONDEVICE_RELEASE_FILES_DIR: filesDir } });
+    try {
+      const entry = (await call(`${second.url}/v1/manifest?install=pg`)).body.models['pg-shards'];
+      expect(entry.externalData.map((d: { location: string }) => d.location)).toEqual(['a.bin', 'w/b.bin', 'onnx::c']);
+      for (const [i, file] of set.files.entries()) {
+        const res = await fetch(new URL(entry.externalData[i].url, second.url), { signal: AbortSignal.timeout(20_000) });
+        const sha = createHash('sha256')
+          .update(new Uint8Array(await res.arrayBuffer()))
+          .digest('hex');
+        expect(sha).toBe(file.sha256);
+      }
+      // Publishing the same files as version 2 on this instance: nothing to upload, and the check reads them from its
+      // own disk copy, copied out of PostgreSQL first.
+      const listing = {
+        model: { sha256: set.modelSha256, bytes: set.modelBytes },
+        externalData: set.files.map((f) => ({ location: f.location, sha256: f.sha256, bytes: f.bytes })),
+      };
+      const published = await call(`${second.url}/v1/releases/pg-shards/2/files`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(listing),
+      });
+      expect([published.status, published.body.release?.state]).toEqual([201, 'candidate']);
+      for (const file of set.files) expect(existsSync(join(filesDir, 'objects', file.sha256))).toBe(true);
+    } finally {
+      await second.stop();
+      second.cleanup();
     }
   }, 120_000);
 });

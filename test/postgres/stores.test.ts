@@ -1,7 +1,7 @@
 // One set of store-level behaviour tests, run against SQLite and a real PostgreSQL server (a throwaway
 // cluster from test/helpers/postgres.ts): dedupe, queries, alerts, releases, retention.
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,8 +16,8 @@ import { openPostgresStorage } from '../../src/collector/postgres/openPostgresSt
 import { migratePostgres, POSTGRES_MIGRATIONS } from '../../src/db/postgresMigrations';
 import type { PruneResult, RetentionPolicy } from '../../src/collector/Retention';
 import type { TimeWindow } from '../../src/collector/storeRows';
-import { deriveOptimizedCopy } from '../../src/releases/deriveOptimizedCopy';
 import { PostgresReleaseStore } from '../../src/releases/PostgresReleaseStore';
+import { writeObject } from '../../src/releases/writeObject';
 import { PostgresVersionMetrics } from '../../src/releases/PostgresVersionMetrics';
 import type { Decision, NewRelease, ReleaseStore } from '../../src/releases/ReleaseStore';
 import { SqliteReleaseStore } from '../../src/releases/SqliteReleaseStore';
@@ -194,11 +194,12 @@ describe.each([sqlite, postgres])('stores on $name', (backend) => {
     }
   });
 
-  it('publishes releases with their bytes, once per version, and records transitions and decisions', async () => {
+  it('publishes releases with their files, once per version, and records transitions and decisions', async () => {
     const { store, close } = await backend.openReleases();
     try {
       const bytes = new Uint8Array([8, 1, 18, 4, 116, 101, 115, 116, 0, 255]);
       const sha256 = createHash('sha256').update(bytes).digest('hex');
+      await writeObject(store.objects, [bytes], { maxBytes: 100, chunkBytes: 4 });
       const release = (version: string, state: NewRelease['state'], percent: number): NewRelease => ({
         modelId: 'digits',
         version,
@@ -207,7 +208,7 @@ describe.each([sqlite, postgres])('stores on $name', (backend) => {
         notes: version === '2' ? 'better' : null,
         metrics: version === '2' ? { accuracy: 0.99 } : undefined,
         publishedMs: NOON + Number(version),
-        bytes,
+        files: [{ role: 'model', location: '', sha256, bytes: bytes.length }],
         state,
         percent,
       });
@@ -230,6 +231,7 @@ describe.each([sqlite, postgres])('stores on $name', (backend) => {
       expect(await store.get('digits', '9')).toBeUndefined();
       expect(Array.from((await store.readBlob(sha256)) ?? [])).toEqual(Array.from(bytes));
       expect(await store.readBlob('0'.repeat(64))).toBeUndefined();
+      expect(await store.files('digits', '2')).toEqual([{ role: 'model', location: '', sha256, bytes: bytes.length }]);
       expect(await store.modelIds()).toEqual(['digits']);
 
       await store.transition(
@@ -260,48 +262,57 @@ describe.each([sqlite, postgres])('stores on $name', (backend) => {
     }
   });
 
-  it("stores a published version's pre-optimised copy beside its bytes, content-addressed, in the publish's transaction", async () => {
+  it('stores files content-addressed in chunks: a write becomes an object only when finished, a version names objects that exist, unused ones are collected', async () => {
     const { store, close } = await backend.openReleases();
     try {
-      const bytes = new Uint8Array(readFileSync('models/generated/tiny-mlp.onnx'));
-      const copy = await deriveOptimizedCopy(bytes, {
-        id: 'tiny-mlp',
-        version: '2',
-        inputs: [{ name: 'x', type: 'float32', shape: ['batch', 16] }],
-      });
+      const objects = store.objects;
+      const bytes = new Uint8Array(23).map((_, i) => i * 7);
       const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-      const optimized = {
-        url: '/v1/releases/tiny-mlp/2/model.extended.onnx',
-        sha256: sha(copy.bytes),
-        bytes: copy.bytes.byteLength,
-        onnxruntime: copy.onnxruntime,
-      };
-      const release = (version: string, entryExtra: Record<string, unknown> = {}): NewRelease => ({
-        modelId: 'tiny-mlp',
+      // 23 bytes in chunks of 5: no stored value is larger than a chunk, and they read back in order.
+      const written = await writeObject(objects, [bytes.subarray(0, 9), bytes.subarray(9)], {
+        maxBytes: 100,
+        chunkBytes: 5,
+        now: () => NOON,
+      });
+      expect(written).toEqual({ sha256: sha(bytes), bytes: 23, existed: false });
+      const object = (await objects.object(sha(bytes)))!;
+      expect(object).toMatchObject({ sha256: sha(bytes), bytes: 23, chunkBytes: 5, chunks: 5 });
+      const chunks = await Promise.all([0, 1, 2, 3, 4].map((i) => objects.readChunk(object, i)));
+      expect(chunks.map((c) => c.byteLength)).toEqual([5, 5, 5, 5, 3]);
+      expect(Buffer.concat(chunks).equals(Buffer.from(bytes))).toBe(true);
+      // The same bytes again: the first object stays, the second write's chunks are dropped.
+      expect(await writeObject(objects, [bytes], { maxBytes: 100, chunkBytes: 5, now: () => NOON })).toMatchObject({ existed: true });
+      expect((await objects.object(sha(bytes)))!.key).toBe(object.key);
+
+      // Bytes that do not hash to what the upload named, or are too many, leave nothing.
+      const other = new Uint8Array([1, 2, 3]);
+      await expect(writeObject(objects, [other], { maxBytes: 100, sha256: '0'.repeat(64) })).rejects.toMatchObject({
+        code: 'INTEGRITY_MISMATCH',
+      });
+      await expect(writeObject(objects, [other], { maxBytes: 2 })).rejects.toMatchObject({ code: 'BODY_TOO_LARGE' });
+      expect(await objects.object(sha(other))).toBeUndefined();
+
+      // A write that stopped half-way (a killed upload) is no object; the collection removes its chunks.
+      await objects.beginWrite('killed', NOON - 10);
+      await objects.writeChunk('killed', 0, other);
+      expect((await objects.storedObjects()).size).toBe(1);
+
+      // A version can only name stored objects, and nothing of it is kept when one is missing.
+      const release = (version: string, files: NewRelease['files']): NewRelease => ({
+        modelId: 'm',
         version,
         sha256: sha(bytes),
-        entry: {
-          id: 'tiny-mlp',
-          version,
-          url: `/v1/releases/tiny-mlp/${version}/model.onnx`,
-          sha256: sha(bytes),
-          bytes: bytes.length,
-          inputs: [],
-          outputs: [],
-          optimized,
-          ...entryExtra,
-        },
+        entry: { id: 'm', version, url: '/x', sha256: sha(bytes), bytes: 23, inputs: [], outputs: [] },
         notes: null,
         metrics: null,
         publishedMs: NOON,
-        bytes,
-        optimized: { sha256: optimized.sha256, bytes: copy.bytes },
+        files,
         state: 'stable',
         percent: 100,
       });
       const decision: Decision = {
-        modelId: 'tiny-mlp',
-        version: '2',
+        modelId: 'm',
+        version: '1',
         atMs: NOON,
         action: 'publish',
         fromPercent: 0,
@@ -310,21 +321,35 @@ describe.each([sqlite, postgres])('stores on $name', (backend) => {
         reason: 'publish',
         evidence: null,
       };
-      // A publish that fails after the blobs were written (an entry that cannot be stored) keeps neither.
-      await expect(store.publish(release('2', { broken: 1n }), decision)).rejects.toThrow(/BigInt/);
-      expect(await store.readBlob(optimized.sha256)).toBeUndefined();
-      expect(await store.readBlob(sha(bytes))).toBeUndefined();
-      expect(await store.get('tiny-mlp', '2')).toBeUndefined();
+      const missing = 'f'.repeat(64);
+      await expect(
+        store.publish(
+          release('1', [
+            { role: 'model', location: '', sha256: sha(bytes), bytes: 23 },
+            { role: 'data', location: 'w.bin', sha256: missing, bytes: 4 },
+          ]),
+          decision,
+        ),
+      ).rejects.toMatchObject({ sha256s: [missing] });
+      expect(await store.get('m', '1')).toBeUndefined();
+      expect(await store.files('m', '1')).toEqual([]);
 
-      expect(await store.publish(release('2'), decision)).toBe('published');
-      expect((await store.get('tiny-mlp', '2'))!.entry.optimized).toEqual(optimized);
-      const stored = await store.readBlob(optimized.sha256);
-      expect(stored && sha(stored)).toBe(optimized.sha256);
-      expect(Buffer.from(stored!).equals(Buffer.from(copy.bytes))).toBe(true);
-      expect(sha((await store.readBlob(sha(bytes)))!)).toBe(sha(bytes));
-      // The same bytes as another version: both blobs are shared, not stored twice (and not an error).
-      expect(await store.publish({ ...release('3'), state: 'candidate', percent: 0 }, { ...decision, version: '3' })).toBe('published');
-      expect((await store.get('tiny-mlp', '3'))!.entry.optimized).toEqual(optimized);
+      // An object no version names is collected once its grace period is over; one a version names never is.
+      const orphan = await writeObject(objects, [other], { maxBytes: 100, now: () => NOON - 5 });
+      expect(await store.publish(release('1', [{ role: 'model', location: '', sha256: sha(bytes), bytes: 23 }]), decision)).toBe(
+        'published',
+      );
+      expect(await objects.collectGarbage({ writesStartedBeforeMs: NOON - 20, objectsTouchedBeforeMs: NOON })).toEqual({
+        writes: 0,
+        objects: 1,
+      });
+      expect(await objects.object(orphan.sha256)).toBeUndefined();
+      expect(await objects.collectGarbage({ writesStartedBeforeMs: NOON, objectsTouchedBeforeMs: NOON + 1 })).toEqual({
+        writes: 1,
+        objects: 0,
+      });
+      expect([...(await objects.storedObjects())]).toEqual([sha(bytes)]);
+      expect(Array.from((await store.readBlob(sha(bytes)))!)).toEqual(Array.from(bytes));
     } finally {
       await close();
     }
@@ -611,7 +636,9 @@ describe('SQLite and PostgreSQL answer every query alike on the same events', ()
   it('migration 3 backfills the device-mix tables from the events already stored', async () => {
     const pool = (b as Storage & { pool: pg.Pool }).pool;
     // Back to version 2 (the later migrations add empty tables and columns, or add them if missing), then forward again.
-    await pool.query('DROP TABLE rollup_session_minutes, session_devices, release_evaluations, federated_rounds, federated_updates');
+    await pool.query(
+      'DROP TABLE rollup_session_minutes, session_devices, release_evaluations, federated_rounds, federated_updates, release_files, release_objects, release_object_chunks, release_object_writes',
+    );
     await pool.query('DELETE FROM schema_migrations WHERE version >= 3');
     expect(await migratePostgres(pool)).toEqual({ from: 2, to: POSTGRES_MIGRATIONS.at(-1)!.version });
     for (const [, w] of windows) expect(canonical(await b.queries.deviceMix(w))).toEqual(canonical(await a.queries.deviceMix(w)));

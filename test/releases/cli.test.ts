@@ -43,7 +43,7 @@ describe('ondevice release (the CLI is a thin client of the HTTP API)', () => {
     writeFileSync(corrupt, 'not a model');
     const refused = await ondevice(['release', 'publish', corrupt, '--model', 'tiny-mlp', '--version', '3', '--server', srv.url]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/MODEL_LOAD_FAILED: onnxruntime could not load/);
+    expect(refused.stderr).toMatch(/MODEL_LOAD_FAILED: corrupt.onnx is not a well-formed ONNX model/);
 
     const incompatible = await ondevice([
       'release',
