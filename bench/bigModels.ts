@@ -130,6 +130,35 @@ async function gc(page: Page): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 500));
 }
 
+/**
+ * Navigate and check that the page has `window.OnDevice`: a page whose script did not load (a 404 while dist/ is
+ * rebuilt, a crashed renderer) fails here with what went wrong, not later as "reading 'loadModel'".
+ */
+async function openTestPage(page: Page, navigate: () => Promise<unknown>): Promise<void> {
+  const problems: string[] = [];
+  const onResponse = (r: { url(): string; status(): number }) => {
+    if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`);
+  };
+  const onFailed = (r: { url(): string; failure(): { errorText: string } | null }) =>
+    problems.push(`failed ${r.url()}: ${r.failure()?.errorText}`);
+  const onError = (e: Error) => problems.push(`page error: ${e.message}`);
+  const onCrash = () => problems.push('renderer crashed');
+  page.on('response', onResponse);
+  page.on('requestfailed', onFailed);
+  page.on('pageerror', onError);
+  page.on('crash', onCrash);
+  try {
+    await navigate();
+    if (!(await page.evaluate(() => typeof (window as any).OnDevice?.loadModel === 'function')))
+      throw new Error(`the test page has no window.OnDevice (${problems.join('; ') || 'no failed request seen'})`);
+  } finally {
+    page.off('response', onResponse);
+    page.off('requestfailed', onFailed);
+    page.off('pageerror', onError);
+    page.off('crash', onCrash);
+  }
+}
+
 function ondeviceFirstResult(page: Page, url: string, hidden: number) {
   return page.evaluate(
     async ({ url, hidden }) => {
@@ -204,10 +233,10 @@ export async function runBigModelsBench(): Promise<BigModelResult[]> {
           console.log(`  ${(bytes / 1e6).toFixed(0)} MB in ${set.files.length + 1} files, round ${round + 1}/${count}: ${side}…`);
           const browser = await launch();
           try {
-            await browser.page.goto(`${server.url}/test-page.html`);
+            await openTestPage(browser.page, () => browser.page.goto(`${server.url}/test-page.html`));
             if (side === 'ondevice') {
               measured.cold = await measure(browser.page, () => ondeviceFirstResult(browser.page, url, set.hidden));
-              await browser.page.reload();
+              await openTestPage(browser.page, () => browser.page.reload());
               measured.warm = await measure(browser.page, () => ondeviceFirstResult(browser.page, url, set.hidden));
             } else {
               const locations = set.files.map((f) => f.location);
