@@ -28,6 +28,8 @@ const SETTLE_MS = 2000;
 /** Rounds per set (each: naive, then ondevice cold and warm, in alternating order); medians are reported. */
 const ROUNDS = Number(process.env.BENCH_BIG_ROUNDS ?? 3);
 const ROUNDS_LARGE = Number(process.env.BENCH_BIG_ROUNDS_LARGE ?? 1);
+/** BENCH_BIG_SIDES=floor measures the floor alone (the other sides' figures are then absent). */
+const SIDES = (process.env.BENCH_BIG_SIDES ?? 'ondevice,naive,floor').split(',');
 
 export interface LoadMeasurement {
   /** Navigation-independent: from the call that loads to the first result. */
@@ -60,6 +62,8 @@ export interface BigModelResult {
   /** Memory growth over the set's bytes: peak during the load, after it, after a GC. */
   memory: Record<'cold' | 'warm' | 'naive', { during: number; after: number; afterGc: number; heap: number }>;
   rounds: number;
+  /** The floor's parts (ms), medians over rounds: fetch into memory, sha256, session from memory, first run. */
+  floor: FloorParts;
   /** Every round's measurements (`cold`, `warm`, `naive` above are the median rounds by time). */
   all: { cold: LoadMeasurement; warm: LoadMeasurement; naive: LoadMeasurement }[];
 }
@@ -200,6 +204,77 @@ function naiveFirstResult(page: Page, url: string, locations: string[], hidden: 
   );
 }
 
+/**
+ * The floor, step by step, in a browser of its own: the set fetched into memory (the network alone), sha256 of every
+ * file (`crypto.subtle.digest`, what the store verifies with), and onnxruntime-web's session from those bytes already
+ * in memory (`externalData` as Uint8Arrays: no fetch inside onnxruntime), then the first run. Times only.
+ */
+function floorParts(page: Page, url: string, locations: string[], hidden: number) {
+  return page.evaluate(
+    async ({ url, locations, hidden }) => {
+      const ort = await import('/ort/ort.wasm.bundle.min.mjs' as string);
+      const base = new URL(url, window.location.href);
+      let t = performance.now();
+      const model = new Uint8Array(await (await fetch(base)).arrayBuffer());
+      const files = await Promise.all(
+        locations.map(async (location) => new Uint8Array(await (await fetch(new URL(location, base))).arrayBuffer())),
+      );
+      const fetchMs = performance.now() - t;
+      t = performance.now();
+      for (const bytes of [model, ...files]) await crypto.subtle.digest('SHA-256', bytes);
+      const sha256Ms = performance.now() - t;
+      // Writing the same bytes into IndexedDB as the store does (4 MiB Blob chunks, one transaction each, awaited in
+      // order) into a database of its own, then deleting it. Only up to 1 GB: with a 2.5 GB set held in the page as
+      // well, the probe stalled (the page's renderer gone) — not investigated; NaN then.
+      let storeWriteMs = NaN;
+      if (files.reduce((sum, f) => sum + f.byteLength, model.byteLength) <= 1e9) {
+        t = performance.now();
+        const db = await new Promise<IDBDatabase>((resolve, reject) => {
+          const open = indexedDB.open('bench-floor', 1);
+          open.onupgradeneeded = () => open.result.createObjectStore('chunks');
+          open.onsuccess = () => resolve(open.result);
+          open.onerror = () => reject(open.error);
+        });
+        const CHUNK = 4 * 1024 * 1024;
+        let key = 0;
+        for (const bytes of [model, ...files]) {
+          for (let at = 0; at < bytes.byteLength; at += CHUNK) {
+            const tx = db.transaction('chunks', 'readwrite');
+            tx.objectStore('chunks').put(new Blob([bytes.subarray(at, at + CHUNK)]), key++);
+            await new Promise<void>((resolve, reject) => {
+              tx.oncomplete = () => resolve();
+              tx.onerror = () => reject(tx.error);
+              tx.onabort = () => reject(tx.error ?? new Error('transaction aborted'));
+            });
+          }
+        }
+        storeWriteMs = performance.now() - t;
+        db.close();
+        await new Promise((resolve) => {
+          const del = indexedDB.deleteDatabase('bench-floor');
+          del.onsuccess = del.onerror = resolve;
+        });
+      }
+      t = performance.now();
+      const externalData = locations.map((path, i) => ({ path, data: files[i] }));
+      const session = await ort.InferenceSession.create(model, {
+        executionProviders: ['wasm'],
+        ...(externalData.length ? { externalData } : {}),
+      });
+      const sessionMs = performance.now() - t;
+      t = performance.now();
+      const data = Float32Array.from({ length: 4 * hidden }, (_, i) => Math.sin(i / 3));
+      await session.run({ input: new ort.Tensor('float32', data, [1, 4, hidden]) });
+      const runMs = performance.now() - t;
+      await session.release();
+      return { fetchMs, sha256Ms, storeWriteMs, sessionMs, runMs };
+    },
+    { url, locations, hidden },
+  );
+}
+
+export type FloorParts = Awaited<ReturnType<typeof floorParts>>;
+
 export async function runBigModelsBench(): Promise<BigModelResult[]> {
   const sets = SETS.map(({ bytes, shards }) => ({ bytes, set: setFor(bytes, shards) }));
   const server = await startRecordingAppServer({
@@ -224,12 +299,13 @@ export async function runBigModelsBench(): Promise<BigModelResult[]> {
         console.warn(`  only ${(freemem() / 1e9).toFixed(1)} GB free: memory figures may be pressured`);
       const url = `/big/${path.relative(DIR, set.model)}`;
       const rounds: { cold: LoadMeasurement; warm: LoadMeasurement; naive: LoadMeasurement }[] = [];
+      const floors: FloorParts[] = [];
       const count = set.totalBytes > 1e9 ? ROUNDS_LARGE : ROUNDS;
       for (let round = 0; round < count; round++) {
         // Alternate which side goes first, so a burst of load from elsewhere hits both alike.
         const ondeviceFirst = round % 2 === 1;
         const measured: Partial<(typeof rounds)[number]> = {};
-        for (const side of ondeviceFirst ? ['ondevice', 'naive'] : ['naive', 'ondevice']) {
+        for (const side of (ondeviceFirst ? ['ondevice', 'naive'] : ['naive', 'ondevice']).filter((x) => SIDES.includes(x))) {
           console.log(`  ${(bytes / 1e6).toFixed(0)} MB in ${set.files.length + 1} files, round ${round + 1}/${count}: ${side}…`);
           const browser = await launch();
           try {
@@ -246,7 +322,28 @@ export async function runBigModelsBench(): Promise<BigModelResult[]> {
             await browser.close();
           }
         }
+        if (SIDES.includes('floor')) {
+          console.log(`  ${(bytes / 1e6).toFixed(0)} MB in ${set.files.length + 1} files, round ${round + 1}/${count}: floor…`);
+          const browser = await launch();
+          try {
+            await browser.page.goto(`${server.url}/test-page.html`);
+            floors.push(
+              await floorParts(
+                browser.page,
+                url,
+                set.files.map((f) => f.location),
+                set.hidden,
+              ),
+            );
+          } finally {
+            await browser.close();
+          }
+        }
         rounds.push(measured as (typeof rounds)[number]);
+      }
+      if (!SIDES.includes('ondevice') || !SIDES.includes('naive')) {
+        console.log(`  ${(bytes / 1e6).toFixed(0)} MB floor, each round: ${JSON.stringify(floors)}`);
+        continue;
       }
       const pick = (side: 'cold' | 'warm' | 'naive') =>
         medianBy(
@@ -274,6 +371,13 @@ export async function runBigModelsBench(): Promise<BigModelResult[]> {
         warmOverNaiveCold: median(rounds.map((r) => r.warm.firstResultMs)) / median(rounds.map((r) => r.naive.firstResultMs)),
         storeReadMBps: set.totalBytes / 1e6 / (median(rounds.map((r) => r.warm.fetchMs!)) / 1000),
         memory: { cold: growth(cold), warm: growth(warm), naive: growth(naive) },
+        floor: {
+          fetchMs: median(floors.map((f) => f.fetchMs)),
+          sha256Ms: median(floors.map((f) => f.sha256Ms)),
+          storeWriteMs: median(floors.map((f) => f.storeWriteMs)),
+          sessionMs: median(floors.map((f) => f.sessionMs)),
+          runMs: median(floors.map((f) => f.runMs)),
+        },
         all: rounds,
       });
       printBigModelsBench([results.at(-1)!]);
@@ -302,6 +406,11 @@ export function printBigModelsBench(results: BigModelResult[]): void {
     }
     console.log(
       `  cold/naive ${x(r.coldOverNaive)} (target ≤ 1.1); warm/naive cold ${x(r.warmOverNaiveCold)} (target ≤ 0.5); store read ${r.storeReadMBps.toFixed(0)} MB/s verified`,
+    );
+    const f = r.floor;
+    const mbps = (ms: number) => `${(r.bytes / 1e6 / (ms / 1000)).toFixed(0)} MB/s`;
+    console.log(
+      `  floor: fetch into memory ${s(f.fetchMs)} (${mbps(f.fetchMs)}), sha256 ${s(f.sha256Ms)} (${mbps(f.sha256Ms)}), IndexedDB write ${s(f.storeWriteMs)} (${mbps(f.storeWriteMs)}), session from memory ${s(f.sessionMs)}, first run ${s(f.runMs)}`,
     );
     for (const [k, m] of Object.entries(r.memory)) {
       console.log(
