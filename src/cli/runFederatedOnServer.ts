@@ -1,7 +1,6 @@
 import { OnDeviceError } from '../core/OnDeviceError';
 import type { Job } from '../retrain/JobStore';
-import type { JobOutcome } from '../retrain/runRetrainJob';
-import { checkServerRoute } from './checkServerRoute';
+import { startServerJob, type JobSummary } from './startServerJob';
 
 const POLL_MS = 500;
 const WAIT_MS = 2 * 60 * 60_000;
@@ -36,30 +35,18 @@ export async function runFederatedOnServer(
   model: string,
   o: { rounds?: number; readToken?: string; adminToken?: string },
   print: (line: string) => void,
-): Promise<Pick<JobOutcome, 'state' | 'reason' | 'metrics' | 'resultVersion' | 'baseVersion'>> {
-  const started = await fetch(`${server}/v1/federated/${encodeURIComponent(model)}/rounds`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(o.adminToken ? { authorization: `Bearer ${o.adminToken}` } : {}) },
-    body: JSON.stringify(o.rounds === undefined ? {} : { rounds: o.rounds }),
-    signal: AbortSignal.timeout(30_000),
-  }).catch((e: Error) => {
-    throw new OnDeviceError(
-      'MODEL_FETCH_FAILED',
-      `POST ${server}/v1/federated/${model}/rounds: ${(e.cause as Error | undefined)?.message ?? e.message}`,
-    );
-  });
-  const body = (await started.json().catch(() => ({}))) as { job?: Job; code?: string; error?: string };
-  if (started.status === 404 && body.code === 'NOT_FOUND')
-    await checkServerRoute(server, `/v1/federated/${model}/round?install=cli`, 'federated rounds API');
-  if (started.status !== 202 || !body.job)
-    return {
-      state: 'failed',
-      reason: `${body.code ?? `HTTP ${started.status}`}: ${body.error ?? ''}`,
-      metrics: null,
-      resultVersion: null,
-      baseVersion: null,
-    };
-  const jobId = body.job.id;
+): Promise<JobSummary> {
+  const started = await startServerJob(
+    server,
+    `/v1/federated/${encodeURIComponent(model)}/rounds`,
+    o.rounds === undefined ? {} : { rounds: o.rounds },
+    {
+      adminToken: o.adminToken,
+      probe: { path: `/v1/federated/${model}/round?install=cli`, what: 'federated rounds API' },
+    },
+  );
+  if ('refused' in started) return started.refused;
+  const jobId = started.job.id;
   print(`federated job ${jobId} started on ${server}: waiting for the clients' rounds`);
   const read: Record<string, string> = o.readToken ? { authorization: `Bearer ${o.readToken}` } : {};
   const get = async <T>(path: string): Promise<T> => {

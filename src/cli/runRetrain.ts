@@ -3,10 +3,11 @@ import { ownValue } from '../core/ownValue';
 import { httpPorts } from '../retrain/httpPorts';
 import type { Job } from '../retrain/JobStore';
 import { loadRetrainConfig } from '../retrain/retrainConfig';
-import { runRetrainJob, type JobOutcome } from '../retrain/runRetrainJob';
+import { runRetrainJob } from '../retrain/runRetrainJob';
 import { sandboxSettingsFromEnv } from '../sandbox';
 import { checkServerRoute } from './checkServerRoute';
 import { runFederatedOnServer } from './runFederatedOnServer';
+import { startServerJob, type JobSummary } from './startServerJob';
 import { parseArgs } from './parseArgs';
 import { UsageError } from './UsageError';
 
@@ -50,7 +51,7 @@ export async function runRetrain(args: string[], env: NodeJS.ProcessEnv = proces
   const readToken = o.token ?? env.COLLECTOR_READ_TOKEN;
   const adminToken = env.ONDEVICE_ADMIN_TOKEN;
 
-  let outcome: Pick<JobOutcome, 'state' | 'reason' | 'metrics' | 'resultVersion' | 'baseVersion'>;
+  let outcome: JobSummary;
   if (o.federated) {
     outcome = await runFederatedOnServer(server, o.model, { rounds, readToken, adminToken }, print);
   } else if (o['on-server']) {
@@ -78,7 +79,7 @@ export async function runRetrain(args: string[], env: NodeJS.ProcessEnv = proces
   return outcome.state === 'succeeded' ? 0 : outcome.state === 'refused' ? 3 : 1;
 }
 
-function summaryOf(model: string, o: Pick<JobOutcome, 'state' | 'reason' | 'metrics' | 'resultVersion' | 'baseVersion'>): string {
+function summaryOf(model: string, o: JobSummary): string {
   const m = o.metrics as {
     baseAccuracy?: { current: number; candidate: number; count: number };
     fieldAccuracy?: { current: number; candidate: number; count: number };
@@ -104,32 +105,24 @@ async function runOnServer(
   model: string,
   tokens: { readToken?: string; adminToken?: string },
   print: (line: string) => void,
-): Promise<Pick<JobOutcome, 'state' | 'reason' | 'metrics' | 'resultVersion' | 'baseVersion'>> {
-  const started = await fetch(`${server}/v1/jobs`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(tokens.adminToken ? { authorization: `Bearer ${tokens.adminToken}` } : {}) },
-    body: JSON.stringify({ model }),
-    signal: AbortSignal.timeout(30_000),
-  }).catch((e: Error) => {
-    throw new OnDeviceError('MODEL_FETCH_FAILED', `POST ${server}/v1/jobs: ${(e.cause as Error | undefined)?.message ?? e.message}`);
-  });
-  const body = (await started.json().catch(() => ({}))) as { job?: Job; code?: string; error?: string };
-  if (started.status === 404) await checkServerRoute(server, '/v1/jobs', 'retraining API');
-  if (started.status !== 202 || !body.job)
-    return {
-      state: 'failed',
-      reason: `${body.code ?? `HTTP ${started.status}`}: ${body.error ?? ''}`,
-      metrics: null,
-      resultVersion: null,
-      baseVersion: null,
-    };
-  print(`job ${body.job.id} started on ${server}`);
+): Promise<JobSummary> {
+  const started = await startServerJob(
+    server,
+    '/v1/jobs',
+    { model },
+    {
+      adminToken: tokens.adminToken,
+      probe: { path: '/v1/jobs', what: 'retraining API' },
+    },
+  );
+  if ('refused' in started) return started.refused;
+  print(`job ${started.job.id} started on ${server}`);
   const read: Record<string, string> = tokens.readToken ? { authorization: `Bearer ${tokens.readToken}` } : {};
   const deadline = Date.now() + WAIT_MS;
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, POLL_MS));
-    const res = await fetch(`${server}/v1/jobs/${body.job.id}`, { headers: read, signal: AbortSignal.timeout(30_000) });
-    if (!res.ok) throw new OnDeviceError('MODEL_FETCH_FAILED', `GET /v1/jobs/${body.job.id} → ${res.status}`);
+    const res = await fetch(`${server}/v1/jobs/${started.job.id}`, { headers: read, signal: AbortSignal.timeout(30_000) });
+    if (!res.ok) throw new OnDeviceError('MODEL_FETCH_FAILED', `GET /v1/jobs/${started.job.id} → ${res.status}`);
     const { job } = (await res.json()) as { job: Job };
     if (job.state !== 'queued' && job.state !== 'running') {
       print(job.logTail.trimEnd());
@@ -138,6 +131,6 @@ async function runOnServer(
   }
   throw new OnDeviceError(
     'TIMEOUT',
-    `job ${body.job.id} did not finish within ${WAIT_MS} ms (it goes on on the server: GET /v1/jobs/${body.job.id})`,
+    `job ${started.job.id} did not finish within ${WAIT_MS} ms (it goes on on the server: GET /v1/jobs/${started.job.id})`,
   );
 }

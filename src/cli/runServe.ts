@@ -5,21 +5,22 @@ import { deliverToCollector } from '../inference/collectorDelivery';
 import { createInferenceServer } from '../inference/createInferenceServer';
 import { InferenceEventQueue } from '../inference/InferenceEventQueue';
 import { inferenceServerOptionsFromEnv } from '../inference/inferenceServerOptionsFromEnv';
-import { parseArgs, positiveInt } from './parseArgs';
+import { parseCommandLine, positiveInt } from './parseArgs';
 import { UsageError } from './UsageError';
 
-export const SERVE_USAGE = `  ondevice serve [--port 8080] [--host 127.0.0.1] [--workers N] [--models-dir DIR] [--collector URL] [--site-key KEY]
-    the /v2 inference server alone; --models-dir (or $ONDEVICE_MODELS_DIR): a folder with a registry.json,
+export const SERVE_USAGE = `  ondevice serve [model.onnx] [--port 8080] [--host 127.0.0.1] [--workers N] [--models-dir DIR] [--collector URL] [--site-key KEY]
+    the /v2 inference server alone; model.onnx: that one file served with no registry (as its name, lower-cased;
+    its external data files beside it); --models-dir (or $ONDEVICE_MODELS_DIR): a folder with a registry.json,
     or a plain folder of .onnx files (each served as its file name, lower-cased)`;
 
 /**
- * `ondevice serve [--port 8080] [--host 127.0.0.1] [--workers N] [--models-dir DIR] [--collector URL] [--site-key KEY]`:
+ * `ondevice serve [model.onnx] [--port 8080] [--host 127.0.0.1] [--workers N] [--models-dir DIR] [--collector URL] [--site-key KEY]`:
  * the v2 server alone. With a collector (`--collector` / `ONDEVICE_COLLECTOR_URL`) its inferences are POSTed
  * there in batches as `inference` events with backend 'server' (site key `--site-key` /
  * `ONDEVICE_COLLECTOR_SITE_KEY`, default "demo").
  */
 export async function runServe(args: string[]): Promise<void> {
-  const values = parseArgs(args, {
+  const { values, positionals } = parseCommandLine(args, {
     port: { type: 'string' },
     host: { type: 'string' },
     workers: { type: 'string' },
@@ -27,6 +28,9 @@ export async function runServe(args: string[]): Promise<void> {
     collector: { type: 'string' },
     'site-key': { type: 'string' },
   });
+  if (positionals.length > 1) throw new UsageError(`serve takes one model file, got ${positionals.length}: ${positionals.join(' ')}`);
+  const modelFile = positionals[0];
+  if (modelFile !== undefined && values['models-dir'] !== undefined) throw new UsageError('pass a model file or --models-dir, not both');
   const host = (values.host as string | undefined) ?? process.env.HOST ?? '127.0.0.1';
   const port = Number(values.port ?? process.env.PORT ?? 8080);
   const fromEnv = inferenceServerOptionsFromEnv(process.env, host);
@@ -40,7 +44,7 @@ export async function runServe(args: string[]): Promise<void> {
     ...fromEnv,
     ...(events ? { recordInference: events.record } : {}),
     workers: values.workers === undefined ? fromEnv.workers : positiveInt(values.workers, 'workers', 1),
-    modelsDir: (values['models-dir'] as string | undefined) ?? fromEnv.modelsDir,
+    ...(modelFile !== undefined ? { modelFile } : { modelsDir: (values['models-dir'] as string | undefined) ?? fromEnv.modelsDir }),
   });
   const server = createServer(chainHandlers([inference.handle], { shape: 'v2' }));
   serveUntilSignal(server, {

@@ -335,7 +335,10 @@ export interface RuntimeWorkerApi {
    * order when the names differ), all in this worker: only the last model's outputs come back.
    */
   runChain(keys: string[], feeds: Feeds): Promise<RunResult>;
-  /** Free the session of `key` and forget its device-loss callback. */
+  /**
+   * Free the session of `key` and forget its device-loss callback. For the worker's last session it resolves once
+   * the model store's background downloads of new versions are done (the page then terminates the worker).
+   */
   release(key: string): Promise<void>;
   memory(): Promise<WorkerMemory>;
   /** Registers the model `key`'s callback for device loss; called once with the reason, dropped on release. */

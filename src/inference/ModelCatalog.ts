@@ -1,12 +1,13 @@
 import type { ModelEntry } from '../registry/ModelEntry';
 import type { SandboxSettings } from '../sandbox';
-import { readModelsDir } from './readModelsDir';
+import { readModelFile, readModelsDir } from './readModelsDir';
 
 /** The servable models: every registry entry, every version it lists (or each .onnx file of a plain folder). */
 export class ModelCatalog {
   private constructor(readonly entries: readonly ModelEntry[]) {}
 
-  static async open(modelsDir: string, options: { sandbox?: SandboxSettings } = {}): Promise<ModelCatalog> {
+  static async open(modelsDir: string, options: { sandbox?: SandboxSettings; modelFile?: string } = {}): Promise<ModelCatalog> {
+    if (options.modelFile !== undefined) return new ModelCatalog(await readModelFile(options.modelFile, options));
     return new ModelCatalog(await readModelsDir(modelsDir, options));
   }
 

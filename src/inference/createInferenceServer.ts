@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { availableParallelism } from 'node:os';
@@ -25,6 +26,11 @@ export interface InferenceServerOptions {
    * file name, see readModelsDir). Default `$ONDEVICE_MODELS_DIR` or `public/models`.
    */
   modelsDir?: string;
+  /**
+   * One model file to serve alone, with no registry (`ondevice serve model.onnx`): its id is its name lower-cased
+   * (readModelFile), its external data files are beside it. Takes the place of `modelsDir`.
+   */
+  modelFile?: string;
   /** Sandbox child processes running sessions. Default: the number of cores. */
   workers?: number;
   /** Requests waiting for a worker at most before 503 + Retry-After. Default 8 per worker. */
@@ -73,8 +79,9 @@ export interface InferenceServer {
  * createServer(async (req, res) => { if (!(await inference.handle(req, res))) res.writeHead(404).end(); }).listen(8080);
  */
 export async function createInferenceServer(options: InferenceServerOptions): Promise<InferenceServer> {
-  const modelsDir = options.modelsDir ?? defaultModelsDir();
-  const catalog = await ModelCatalog.open(modelsDir, { sandbox: options.sandbox });
+  const modelsDir =
+    options.modelFile !== undefined ? path.dirname(path.resolve(options.modelFile)) : (options.modelsDir ?? defaultModelsDir());
+  const catalog = await ModelCatalog.open(modelsDir, { sandbox: options.sandbox, modelFile: options.modelFile });
   const workers = options.workers ?? availableParallelism();
   const pool = new SessionPool({
     modelsDir,

@@ -76,6 +76,24 @@ export async function readModelsDir(dir: string, options: { sandbox?: SandboxSet
   return entries;
 }
 
+/**
+ * One model file served alone (`ondevice serve path/to/model.onnx`): version 1 of `idOfModelFile(its name)`, its
+ * external data files found beside it by the locations it names, read like a file of a plain folder (readModelsDir).
+ * A path that is not an .onnx file is INVALID_INPUT; a missing data file MODEL_FETCH_FAILED naming it.
+ *
+ * @example
+ * const [entry] = await readModelFile('./export/model.onnx'); // { id: 'model', version: '1', externalData: [...] }
+ */
+export async function readModelFile(file: string, options: { sandbox?: SandboxSettings } = {}): Promise<ModelEntry[]> {
+  const info = await stat(file).catch(() => undefined);
+  if (!info?.isFile() || !/\.onnx$/i.test(file))
+    throw new OnDeviceError('INVALID_INPUT', `${file} is not an .onnx file: pass the model file (its external data beside it)`, { file });
+  const name = path.basename(file);
+  const id = idOfModelFile(name);
+  if (!id) throw new OnDeviceError('INVALID_INPUT', `${file}: its name gives no model id (letters or digits needed)`, { file: name });
+  return [await entryOfFile(path.dirname(path.resolve(file)), id, name, options.sandbox)];
+}
+
 async function entryOfFile(dir: string, id: string, name: string, sandbox: SandboxSettings | undefined): Promise<ModelEntry> {
   const file = path.join(dir, name);
   const onnx = await readFile(file);

@@ -25,7 +25,7 @@ const BYTEA_AS_BUFFER = {
 };
 
 /**
- * Release objects on PostgreSQL (migration 5), the counterpart of SqliteObjectStore: chunks are BYTEA values
+ * Release objects on PostgreSQL (migration 7), the counterpart of SqliteObjectStore: chunks are BYTEA values
  * of at most CHUNK_BYTES, far below the 1 GB field limit. Several instances may write the same object at once:
  * the first to finish names it, the others' chunks are dropped.
  */

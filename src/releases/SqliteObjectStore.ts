@@ -10,7 +10,7 @@ interface ObjectRow {
 }
 
 /**
- * Release objects in the collector's SQLite file (migration 8). Chunk writes are synchronous, so an upload
+ * Release objects in the collector's SQLite file (migration 10). Chunk writes are synchronous, so an upload
  * holds the event loop for one chunk's insert at a time, never for a whole file.
  */
 export class SqliteObjectStore implements ObjectStore {

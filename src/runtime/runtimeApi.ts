@@ -31,7 +31,7 @@ import { modelBytes } from './modelBytes';
 import { assertListedSizeFits, assertSetFits } from './assertSetFits';
 import { assertTensorsFitFiles } from '../core/onnx/externalDataFiles';
 import { externalizeWeights, SELF_LOCATION } from '../core/onnx/externalizeWeights';
-import type { StoreLoadResult } from '../cache/loadThroughStore';
+import { backgroundUpdates, type StoreLoadResult } from '../cache/loadThroughStore';
 import { wasmHeapBytes } from './trackWasmMemory';
 import { startWasmRuntime } from './startWasmRuntime';
 import { SessionWarmup } from './SessionWarmup';
@@ -579,6 +579,9 @@ async function release(key: string): Promise<void> {
   deviceLostCallbacks.delete(key);
   loading.get(key)?.abort();
   if (entry) await releaseEntry(entry);
+  // The page terminates a worker once this resolves for its last model: a new version of a stored model still
+  // downloading in the background (loadThroughStore) finishes first, instead of starting over on every visit.
+  if (sessions.size === 0) await backgroundUpdates();
 }
 
 /** Stop the entry's warm-up (waiting for its run in flight and its memory writes) and free the session. */

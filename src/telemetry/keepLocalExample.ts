@@ -1,19 +1,11 @@
 import { addLocalExample, type LocalExample, type LocalTensor } from '../cache/localExamples';
 import type { FeedbackEvent, SampleInputs } from '../core/eventSchema';
+import { NUMBER_ARRAYS } from '../core/tensorFromBytes';
 import { newId } from './newId';
 import { warnOnce } from './warnOnce';
 
-const ARRAYS = {
-  float32: Float32Array,
-  float64: Float64Array,
-  int8: Int8Array,
-  uint8: Uint8Array,
-  int16: Int16Array,
-  uint16: Uint16Array,
-  int32: Int32Array,
-  uint32: Uint32Array,
-  bool: Uint8Array,
-} as const;
+/** A kept input's typed array per element type (bool as 0/1 bytes). */
+const ARRAYS = { ...NUMBER_ARRAYS, bool: Uint8Array } as const;
 
 /**
  * Keep a labelled input on this device (federated fine-tuning) instead of sending it: the local example

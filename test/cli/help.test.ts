@@ -48,7 +48,7 @@ describe('ondevice help', () => {
     expect(unknown.stderr).toMatch(/unknown command "deploy"/);
     const flag = await ondevice(['serve', '--bogus']);
     expect(flag.code).toBe(2);
-    expect(flag.stderr).toMatch(/Unknown option '--bogus'[\s\S]*ondevice serve \[--port/);
+    expect(flag.stderr).toMatch(/Unknown option '--bogus'[\s\S]*ondevice serve \[model\.onnx\] \[--port/);
     const missing = await ondevice(['release', 'status']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/release status takes <id>/);

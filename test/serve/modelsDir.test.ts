@@ -1,4 +1,4 @@
-// `ondevice serve --models-dir DIR` (and ONDEVICE_MODELS_DIR) as real processes: a plain folder of .onnx files
+// `ondevice serve --models-dir DIR` (and ONDEVICE_MODELS_DIR), and `ondevice serve model.onnx`, as real processes: a plain folder of .onnx files
 // (one with its weights in an external data file beside it: listed with its signature) is served, each file as
 // its name lower-cased, answers checked against onnxruntime-node; two files that map to one id, and a folder with nothing to serve,
 // stop the server at start with INVALID_INPUT saying what to do.
@@ -123,5 +123,38 @@ describe('ondevice serve --models-dir <a plain folder of .onnx files>', () => {
         /INVALID_INPUT: .*pass --models-dir \(or set ONDEVICE_MODELS_DIR to\) a folder with a registry\.json, or a folder of \.onnx files/,
       );
     }
+  });
+});
+
+describe('ondevice serve <model.onnx>', () => {
+  it('serves that one file (its external data found beside it) as its name, with the answers onnxruntime-node gives', async () => {
+    server = await spawnServer(process.execPath, ['bin/ondevice.mjs', 'serve', path.join(plain, 'Linear Layer.onnx'), '--workers', '1'], {
+      timeoutMs: 120_000,
+    });
+    expect(server.output()).toContain('1 models (linear-layer)');
+    const x = { type: 'float32' as const, data: Float32Array.from([1, 0.5, -2, 3]), dims: [1, 4] };
+    const answer = await infer(`${server.url}/v2/models/linear-layer/infer`, { inputs: [jsonInput('x', x)] });
+    expect(answer.status).toBe(200);
+    const expected = await runReference(path.join(plain, 'Linear Layer.onnx'), { x });
+    expect(Array.from(answer.outputs.y.data as Float32Array)).toEqual(Array.from(expected.y.data as Float32Array));
+    // Only that file: the folder's other models are not served.
+    expect((await fetch(`${server.url}/v2/models/tiny_mlp`)).status).toBe(404);
+    await server.stop();
+    server = undefined;
+  });
+
+  it('a missing data file, a path that is not a model, or a file with --models-dir is refused before it listens', async () => {
+    const lonely = path.join(root, 'lonely');
+    mkdirSync(lonely, { recursive: true });
+    copyFileSync(path.join(plain, 'Linear Layer.onnx'), path.join(lonely, 'linear.onnx'));
+    const missing = await ondevice(['serve', path.join(lonely, 'linear.onnx')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/MODEL_FETCH_FAILED: .*names external data file "weights\.bin", which is not at/);
+    const notModel = await ondevice(['serve', path.join(plain, 'notes.txt')]);
+    expect(notModel.code).toBe(1);
+    expect(notModel.stderr).toMatch(/INVALID_INPUT: .*notes\.txt is not an \.onnx file/);
+    const both = await ondevice(['serve', path.join(plain, 'dtypes.onnx'), '--models-dir', plain]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('pass a model file or --models-dir, not both');
   });
 });
