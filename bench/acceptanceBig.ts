@@ -100,7 +100,13 @@ try {
     `model: ${(set.totalBytes / MB).toFixed(0)} MB fp32 (hidden ${set.hidden}, ${set.layers} layers), ${set.files.length} shards of ${set.files.map((f) => (f.bytes / MB).toFixed(0)).join(' / ')} MB, written in ${((performance.now() - t) / 1000).toFixed(1)} s`,
   );
 
-  const server = await startAppServer({ ONDEVICE_WORKERS: '1', ONDEVICE_RELEASE_EVAL_INTERVAL_MS: String(3_600_000) });
+  // The server's database (the published set's chunks) and release files live in the run's folder, removed at the end:
+  // each run stores the set twice over.
+  const server = await startAppServer({
+    ONDEVICE_WORKERS: '1',
+    ONDEVICE_RELEASE_EVAL_INTERVAL_MS: String(3_600_000),
+    COLLECTOR_DB_PATH: join(dir, 'collector.sqlite'),
+  });
   const proxy = await startCuttingProxy(server.url);
   // A fresh profile on disk, as a first-time visitor has: a non-persistent context keeps IndexedDB in memory,
   // with a quota a few GB of model cannot fit.
