@@ -87,11 +87,15 @@ export class ReleaseFileCache {
     };
   }
 
-  /** Remove objects on disk that `keep` does not name. */
-  async prune(keep: ReadonlySet<string>): Promise<number> {
+  /** Remove objects on disk that `keep` does not name and that are older than `olderThanMs`. */
+  async prune(keep: ReadonlySet<string>, olderThanMs = 60 * 60_000): Promise<number> {
     let removed = 0;
     for (const name of await readdir(path.join(this.root, 'objects'))) {
       if (keep.has(name)) continue;
+      // `keep` was read before this listing: a file kept since (an upload on this or another instance sharing the
+      // folder, whose object was stored after the read) is young, and stays.
+      const info = await stat(path.join(this.root, 'objects', name)).catch(() => undefined);
+      if (!info || Date.now() - info.mtimeMs < olderThanMs) continue;
       await rm(path.join(this.root, 'objects', name), { force: true });
       removed++;
     }
@@ -105,8 +109,16 @@ export class ReleaseFileCache {
 
   private async fill(dir: string, model: StoredObject, data: ReadonlyArray<{ location: string; object: StoredObject }>): Promise<void> {
     await mkdir(dir, { recursive: true });
-    await this.place(await this.ensure(model), dir, MODEL_FILE_NAME);
-    for (const { location, object } of data) await this.place(await this.ensure(object), dir, location);
+    for (const { location, object } of [{ location: MODEL_FILE_NAME, object: model }, ...data]) {
+      try {
+        await this.place(await this.ensure(object), dir, location);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        // Another instance sharing this folder replaced or pruned the file between our check and the link:
+        // copy it out of the database again (the database is the truth) and link that.
+        await this.place(await this.copyOut(object, this.objectPath(object.sha256)), dir, location);
+      }
+    }
   }
 
   private async place(from: string, dir: string, name: string): Promise<void> {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError } from '../http/HttpError';
 import { holdIdleTimeout } from '../http/holdIdleTimeout';
+import { discardBody } from '../http/readBodyBytes';
 import { parseJsonObject, readJsonBody } from '../http/readJsonBody';
 import type { Route } from '../http/Route';
 import { sendJson } from '../http/sendJson';
@@ -204,21 +205,21 @@ async function whileChecking<T>(req: IncomingMessage, work: () => Promise<T>): P
   }
 }
 
+/** What an upload refused part-way may still send, read and thrown away so that the client reads the answer. */
+const REFUSED_UPLOAD_DISCARD_BYTES = 64 * 1024 * 1024;
+
 /**
- * Stream an upload somewhere; when it is refused part-way (too large, a deadline) the answer closes the connection,
- * so the client stops sending instead of the server reading gigabytes it will throw away.
+ * Stream an upload somewhere; when it is refused part-way (too large, a wrong sha256, a deadline), the rest of the
+ * body is read and thrown away up to 64 MiB more (within 30 s), so a client that was just over the limit reads the
+ * answer instead of a connection reset; one sending gigabytes more is reset there.
  */
 async function receive<T>(req: IncomingMessage, res: ServerResponse, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
     if (!req.complete && error instanceof HttpError) {
-      res.once('finish', () => req.destroy());
-      throw new HttpError(error.status, error.code, error.message, {
-        path: error.path,
-        details: error.details,
-        headers: { ...error.headers, connection: 'close' },
-      });
+      discardBody(req, { capBytes: REFUSED_UPLOAD_DISCARD_BYTES, timeoutMs: 30_000 });
+      throw error;
     }
     throw error;
   }
