@@ -283,7 +283,7 @@ describe('acceptance: federated fine-tuning of the digits head in the browser', 
     } finally {
       await field.close();
     }
-  }, 900_000);
+  }, 600_000);
 
   it('2 of 20 installs poisoned (labels permuted, updates ×10): still ≥ 10 points better on the drift', async () => {
     const field = await startField(2);
@@ -302,7 +302,7 @@ describe('acceptance: federated fine-tuning of the digits head in the browser', 
     } finally {
       await field.close();
     }
-  }, 900_000);
+  }, 600_000);
 
   it('10 of 20 installs poisoned: the gate refuses, nothing is published, the job says why', async () => {
     const field = await startField(10);
@@ -318,5 +318,5 @@ describe('acceptance: federated fine-tuning of the digits head in the browser', 
     } finally {
       await field.close();
     }
-  }, 900_000);
+  }, 600_000);
 });
