@@ -56,11 +56,7 @@ export async function readModelsDir(dir: string, options: { sandbox?: SandboxSet
   }
   const byId = new Map<string, string>();
   for (const name of files) {
-    const id = idOfModelFile(name);
-    if (!id)
-      throw new OnDeviceError('INVALID_INPUT', `${path.join(dir, name)}: its name gives no model id (letters or digits needed)`, {
-        file: name,
-      });
+    const id = requireIdOf(name, path.join(dir, name));
     const other = byId.get(id);
     if (other !== undefined) {
       throw new OnDeviceError(
@@ -89,9 +85,14 @@ export async function readModelFile(file: string, options: { sandbox?: SandboxSe
   if (!info?.isFile() || !/\.onnx$/i.test(file))
     throw new OnDeviceError('INVALID_INPUT', `${file} is not an .onnx file: pass the model file (its external data beside it)`, { file });
   const name = path.basename(file);
+  return [await entryOfFile(path.dirname(path.resolve(file)), requireIdOf(name, file), name, options.sandbox)];
+}
+
+/** `idOfModelFile(name)`, or INVALID_INPUT naming the file (`shownAs`) when its name gives none. */
+function requireIdOf(name: string, shownAs: string): string {
   const id = idOfModelFile(name);
-  if (!id) throw new OnDeviceError('INVALID_INPUT', `${file}: its name gives no model id (letters or digits needed)`, { file: name });
-  return [await entryOfFile(path.dirname(path.resolve(file)), id, name, options.sandbox)];
+  if (!id) throw new OnDeviceError('INVALID_INPUT', `${shownAs}: its name gives no model id (letters or digits needed)`, { file: name });
+  return id;
 }
 
 async function entryOfFile(dir: string, id: string, name: string, sandbox: SandboxSettings | undefined): Promise<ModelEntry> {

@@ -206,13 +206,14 @@ async function prefetch(request: LoadRequest): Promise<Result<{ bytes: number; f
   fetched ??= await fetchBytes(request);
   if (!fetched.ok) return fetched;
   await runtimeStart;
-  const files = fetched.value;
+  return { ok: true, value: sizeOfSet(fetched.value) };
+}
+
+/** A set's bytes (the ONNX file and every data file) and whether all of it came from the model store. */
+function sizeOfSet(files: StoreLoadResult): { bytes: number; fromCache: boolean } {
   return {
-    ok: true,
-    value: {
-      bytes: files.bytes.byteLength + files.dataFiles.reduce((sum, f) => sum + f.bytes.byteLength, 0),
-      fromCache: files.fromCache && files.dataFiles.every((f) => f.fromCache),
-    },
+    bytes: files.bytes.byteLength + files.dataFiles.reduce((sum, f) => sum + f.bytes.byteLength, 0),
+    fromCache: files.fromCache && files.dataFiles.every((f) => f.fromCache),
   };
 }
 
@@ -382,13 +383,13 @@ async function openSession(
   markStartup('bytes-ready', request.source.id);
   const t1 = performance.now();
   const fetched: OpenedFiles = {
-    bytes: files.bytes.byteLength + files.dataFiles.reduce((sum, f) => sum + f.bytes.byteLength, 0),
+    ...sizeOfSet(files),
     sha256: files.sha256,
-    fromCache: files.fromCache && files.dataFiles.every((f) => f.fromCache),
     storeWarning: files.storeWarning,
     servedSource: files.servedSource,
     dataFiles: files.dataFiles.map((f) => ({ location: f.location, bytes: f.bytes.byteLength })),
-    compared: request.warmup === false ? {} : comparedConstants(files.bytes),
+    // Not needed when the caller gave the warm-up feeds (needsGeneratedValues); WebGPU's smoke run may need them even without a warm-up.
+    compared: typeof request.warmup === 'object' ? {} : comparedConstants(files.bytes),
   };
   // Two first-time initialisations of one onnxruntime backend must not overlap; its failure is the session's to report.
   await runtimeStart;

@@ -127,9 +127,12 @@ export class FederatedClient {
   }
 
   private async answer(offer: RoundOffer, installId: string): Promise<void> {
+    const note = (text: string) => {
+      this.status.lastRound = { roundId: offer.roundId, kind: offer.kind, outcome: text, at: Date.now() };
+    };
     const outcome = (text: string) => {
       this.done.add(offer.roundId);
-      this.status.lastRound = { roundId: offer.roundId, kind: offer.kind, outcome: text, at: Date.now() };
+      note(text);
     };
     if (!this.variant || this.variant.sha256 !== offer.model.sha256) {
       this.variant?.release();
@@ -162,8 +165,7 @@ export class FederatedClient {
     }
     const error = await refusal(response);
     // Rate-limited: the update was not taken, so the round is asked about again after Retry-After.
-    if (error.retryAfterMs !== undefined)
-      this.status.lastRound = { roundId: offer.roundId, kind: offer.kind, outcome: `deferred: ${error.code}`, at: Date.now() };
+    if (error.retryAfterMs !== undefined) note(`deferred: ${error.code}`);
     else outcome(`refused: ${error.code}`);
     throw error;
   }
