@@ -19,6 +19,7 @@ import { mnistSplit, type DigitSample } from '../../src/retrain/digits/mnistSpli
 import type { Job } from '../../src/retrain/JobStore';
 import { startAppServer } from '../helpers/appServer';
 import { launchChromium } from '../helpers/chromium';
+import { writeHoldingRollout } from '../helpers/holdingRollout';
 import type { SpawnedServer } from '../helpers/spawnServer';
 
 const INSTALLS = 20;
@@ -214,26 +215,8 @@ beforeAll(async () => {
       },
     }),
   );
-  // Stages 50 → 100 and more evidence than this test sends: a candidate stays at its first stage until promoted.
-  writeFileSync(
-    path.join(dir, 'rollout.json'),
-    JSON.stringify({
-      evaluationIntervalMs: 1000,
-      default: {
-        stages: [50, 100],
-        minFeedback: 100_000,
-        minInferences: 100_000,
-        confidence: 0.95,
-        accuracyMargin: 0.02,
-        errorRateMargin: 0.01,
-        latencyP95Tolerance: 0.2,
-        rollbackMinFeedback: 100_000,
-        rollbackMinInferences: 100_000,
-        maxFeedbackPerInstall: 20,
-      },
-      models: {},
-    }),
-  );
+  // A candidate stays at its first stage (half the installs) until the test promotes it.
+  writeHoldingRollout(path.join(dir, 'rollout.json'));
   browser = await launchChromium();
 }, 120_000);
 afterAll(async () => {

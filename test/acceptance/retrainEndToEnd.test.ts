@@ -15,6 +15,7 @@ import { evaluateDigits } from '../../src/retrain/digits/evaluateOnnx';
 import type { Job } from '../../src/retrain/JobStore';
 import { startAppServer } from '../helpers/appServer';
 import { launchChromium } from '../helpers/chromium';
+import { writeHoldingRollout } from '../helpers/holdingRollout';
 import type { SpawnedServer } from '../helpers/spawnServer';
 import { waitFor } from '../helpers/waitFor';
 
@@ -61,26 +62,8 @@ describe('acceptance: drift → alert → retraining → gate → staged rollout
         rules: [{ name: 'accuracy-drop', metric: 'accuracy', op: '<', threshold: 0.9, windowMs: 3_600_000, minSamples: FIELD }],
       }),
     );
-    // Stages 50 → 100 and more evidence than this test sends: v2 stays at its first stage, half the installs.
-    writeFileSync(
-      path.join(dir, 'rollout.json'),
-      JSON.stringify({
-        evaluationIntervalMs: 1000,
-        default: {
-          stages: [50, 100],
-          minFeedback: 100_000,
-          minInferences: 100_000,
-          confidence: 0.95,
-          accuracyMargin: 0.02,
-          errorRateMargin: 0.01,
-          latencyP95Tolerance: 0.2,
-          rollbackMinFeedback: 100_000,
-          rollbackMinInferences: 100_000,
-          maxFeedbackPerInstall: 20,
-        },
-        models: {},
-      }),
-    );
+    // A candidate stays at its first stage (half the installs) until the test promotes it.
+    writeHoldingRollout(path.join(dir, 'rollout.json'));
     server = await startAppServer({
       COLLECTOR_DB_PATH: path.join(dir, 'collector.sqlite'),
       COLLECTOR_ALERT_RULES: path.join(dir, 'alerts.json'),
